@@ -1,0 +1,4 @@
+//! Adapters to AWS services.
+
+pub mod dynamo;
+pub mod sdk;

@@ -1,0 +1,19 @@
+//! AyazTrade Integrations: the library every function binary uses.
+//!
+//! Dependency direction (DESIGN.md §2): function binaries → an `App` module
+//! (`payments`, `orders`) → `domain` + `ports`; adapters (`aws`, `providers`)
+//! implement ports; `domain` and `money` depend on nothing.
+
+pub mod aws;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http_api;
+pub mod money;
+pub mod orders;
+pub mod payments;
+pub mod ports;
+pub mod providers;
+pub mod telemetry;
+
+pub use error::{Error, Result};

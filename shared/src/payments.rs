@@ -1,0 +1,242 @@
+//! The `create-payment-intent` function: starts a payment for a stored order.
+//!
+//! `POST /payments/stripe/intents` with `{"orderId": "…"}`. The amount and
+//! currency come from the order in DynamoDB, never from the storefront.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::aws::dynamo::DynamoStore;
+use crate::config::{self, HttpSettings, ProcessEnv, StripeSettings};
+use crate::domain::order::validate_order_id;
+use crate::domain::{Order, PaymentAttempt};
+use crate::error::{Error, Result};
+use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
+use crate::money::Money;
+use crate::ports::{OrderReader, PaymentAttemptRecorder};
+use crate::providers::http::HttpLayer;
+use crate::providers::stripe::{
+    to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
+};
+
+const STRIPE: &str = "stripe";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateIntentRequest {
+    pub order_id: String,
+}
+
+/// The answer to the storefront. `amount` is in the currency's ISO minor
+/// units (kuruş), whatever unit Stripe itself uses for the currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntentCreated {
+    pub client_secret: String,
+    pub payment_intent_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    /// False when an open intent recorded earlier was handed out again.
+    #[serde(skip)]
+    pub created: bool,
+}
+
+pub struct App<S> {
+    store: S,
+    stripe: StripeClient,
+}
+
+impl App<DynamoStore> {
+    /// Builds clients once per cold start.
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let table = config::table_name(&env)?;
+        let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let stripe = StripeClient::new(http, StripeSettings::from_env(&env)?);
+        let sdk = crate::aws::sdk::load().await;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        Ok(App::new(store, stripe))
+    }
+}
+
+impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
+    pub fn new(store: S, stripe: StripeClient) -> Self {
+        App { store, stripe }
+    }
+
+    /// The Lambda entry point: never fails, every error is a JSON answer.
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let result = match (req.method(), req.uri().path()) {
+            (&Method::POST, "/payments/stripe/intents") => {
+                match parse_json::<CreateIntentRequest>(body_bytes(&req)) {
+                    Ok(body) => self
+                        .create_stripe_intent(&body.order_id)
+                        .await
+                        .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
+                    Err(e) => Err(e),
+                }
+            }
+            (method, path) => Err(Error::NoRoute {
+                method: method.to_string(),
+                path: path.to_string(),
+            }),
+        };
+        Ok(result.unwrap_or_else(|e| error_response(&e)))
+    }
+
+    /// Creates (or hands out again) the Stripe PaymentIntent for an order.
+    pub async fn create_stripe_intent(&self, order_id: &str) -> Result<IntentCreated> {
+        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
+        let (order, attempts) =
+            self.store
+                .order_with_attempts(order_id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "order",
+                    id: order_id.to_string(),
+                })?;
+        ensure_payable(&order)?;
+        let money = order.content.total_money();
+        let amount = to_stripe_amount(money)?;
+        let currency = money.currency.code().to_ascii_lowercase();
+
+        // Earlier attempts for exactly this amount: reuse an open one rather
+        // than create a second intent the shopper could also pay.
+        let mut same_amount: Vec<&PaymentAttempt> = attempts
+            .iter()
+            .filter(|a| a.provider == STRIPE && a.amount == money)
+            .collect();
+        same_amount.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        let mut closed = 0;
+        for attempt in same_amount.iter().rev() {
+            let intent = self
+                .stripe
+                .retrieve_payment_intent(&attempt.provider_ref)
+                .await?;
+            if intent.status == "succeeded" || intent.status == "requires_capture" {
+                return Err(already_paid(order_id));
+            }
+            if intent.is_open() {
+                self.record(
+                    order_id,
+                    money,
+                    &intent,
+                    &attempt.idempotency_key,
+                    &attempt.created_at,
+                )
+                .await?;
+                return answer(intent, money, false);
+            }
+            closed += 1;
+        }
+
+        let key = idempotency_key(order_id, money, amount, closed);
+        let params = CreatePaymentIntent {
+            amount,
+            currency: currency.clone(),
+            order_id: order_id.to_string(),
+            description: Some(format!("AyazTrade order {order_id}")),
+        };
+        let intent = self.stripe.create_payment_intent(&params, &key).await?;
+        if intent.amount != amount || intent.currency != currency {
+            // Only possible if Stripe replayed an older request under this key.
+            return Err(Error::Internal(format!(
+                "Stripe returned intent {} for {} {} but we asked for {amount} {currency}",
+                intent.id, intent.amount, intent.currency
+            )));
+        }
+        self.record(order_id, money, &intent, &key, &now_rfc3339())
+            .await?;
+        answer(intent, money, true)
+    }
+
+    async fn record(
+        &self,
+        order_id: &str,
+        money: Money,
+        intent: &PaymentIntent,
+        key: &str,
+        created_at: &str,
+    ) -> Result<()> {
+        self.store
+            .record_attempt(&PaymentAttempt {
+                order_id: order_id.to_string(),
+                provider: STRIPE.to_string(),
+                provider_ref: intent.id.clone(),
+                amount: money,
+                provider_status: intent.status.clone(),
+                idempotency_key: key.to_string(),
+                created_at: created_at.to_string(),
+            })
+            .await
+    }
+}
+
+fn ensure_payable(order: &Order) -> Result<()> {
+    if order.payment_status.is_collected() {
+        return Err(already_paid(&order.id));
+    }
+    Ok(())
+}
+
+fn already_paid(order_id: &str) -> Error {
+    Error::Conflict {
+        code: "order_already_paid",
+        message: format!("order {order_id} is already paid"),
+    }
+}
+
+/// The Stripe `Idempotency-Key`: derived from what is being paid, so a retry
+/// or a double click within Stripe's 24 h key window yields the same intent,
+/// and a changed total yields a new one. `generation` counts earlier intents
+/// for the same amount that were canceled, so a fresh one can be made.
+pub fn idempotency_key(
+    order_id: &str,
+    money: Money,
+    stripe_amount: i64,
+    generation: usize,
+) -> String {
+    let base = format!("ayaztrade:pi:{order_id}:{}:{stripe_amount}", money.currency);
+    if generation == 0 {
+        base
+    } else {
+        format!("{base}:{generation}")
+    }
+}
+
+fn answer(intent: PaymentIntent, money: Money, created: bool) -> Result<IntentCreated> {
+    let client_secret = intent
+        .client_secret
+        .ok_or_else(|| Error::Internal(format!("intent {} has no client_secret", intent.id)))?;
+    Ok(IntentCreated {
+        client_secret,
+        payment_intent_id: intent.id,
+        amount: money.minor,
+        currency: money.currency.code().to_string(),
+        status: intent.status,
+        created,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    #[test]
+    fn idempotency_key_depends_on_order_amount_and_currency() {
+        let m = Money::new(14990, Currency::TRY);
+        let k = idempotency_key("ord-1", m, 14990, 0);
+        assert_eq!(k, "ayaztrade:pi:ord-1:TRY:14990");
+        assert_ne!(
+            k,
+            idempotency_key("ord-1", Money::new(14991, Currency::TRY), 14991, 0)
+        );
+        assert_ne!(k, idempotency_key("ord-2", m, 14990, 0));
+        assert_ne!(k, idempotency_key("ord-1", m, 14990, 1));
+        // Stripe's limit is 255 characters; order ids are at most 64.
+        assert!(idempotency_key(&"x".repeat(64), m, 99_999_999, 99).len() <= 255);
+    }
+}

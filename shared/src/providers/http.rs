@@ -1,0 +1,456 @@
+//! The one outbound HTTP layer for provider calls.
+//!
+//! Every call to Stripe (and later iyzico, Trendyol, Hepsiburada, Aras) goes
+//! through [`HttpLayer::send`], which gives it:
+//! - a per-attempt timeout and an overall budget that stays below the
+//!   function's timeout;
+//! - retries with exponential backoff and 50–100 % jitter, decided by the
+//!   provider's own [`RetryRules`] (Stripe-Should-Retry, Retry-After, …);
+//! - a token-bucket rate limit per provider endpoint;
+//! - one EMF metric line and one log line per call, which never contain
+//!   headers, bodies or URLs' query strings, so no secret reaches the logs.
+//!
+//! TLS is rustls with ring and Mozilla's roots compiled in (no OpenSSL, no
+//! read of the OS store at cold start). HTTP/1.1 only: providers' APIs are
+//! request/response and h2 would only add code to the binary.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::config::HttpSettings;
+use crate::telemetry::{self, ProviderCallMetrics};
+
+/// Largest provider answer we read; anything bigger is treated as malformed.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A request, fully built (auth headers included) by a provider client.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    /// Short name for metrics and logs, e.g. `create_payment_intent`.
+    pub operation: &'static str,
+    pub method: Method,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// True when repeating the request cannot repeat its effect (GET, or a
+    /// POST carrying an idempotency key): only then are ambiguous failures
+    /// (a timeout after the request was sent) retried.
+    pub idempotent: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub attempts: u32,
+}
+
+impl ProviderResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Why no usable response came back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// The connection failed after the request may have been sent (reset,
+    /// closed keep-alive socket, truncated answer).
+    #[error("connection failed: {0}")]
+    Io(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("response larger than {MAX_RESPONSE_BYTES} bytes")]
+    ResponseTooLarge,
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error} (after {attempts} attempt(s))")]
+pub struct CallFailed {
+    pub error: TransportError,
+    pub attempts: u32,
+}
+
+/// What one attempt produced, as seen by the retry rules.
+#[derive(Debug)]
+pub enum AttemptOutcome<'a> {
+    Response {
+        status: StatusCode,
+        headers: &'a HeaderMap,
+    },
+    Failed(&'a TransportError),
+}
+
+/// A provider's rules for when a failed attempt may be repeated.
+pub trait RetryRules: Send + Sync {
+    fn should_retry(&self, outcome: &AttemptOutcome<'_>, idempotent: bool) -> bool;
+}
+
+/// Rules for providers that say nothing special: connection failures are
+/// always retried (nothing reached the provider); 429 and 502–504 are
+/// retried; timeouts, dropped connections and 500 only when idempotent.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StandardRetryRules;
+
+impl RetryRules for StandardRetryRules {
+    fn should_retry(&self, outcome: &AttemptOutcome<'_>, idempotent: bool) -> bool {
+        match outcome {
+            AttemptOutcome::Failed(TransportError::Connect(_)) => true,
+            AttemptOutcome::Failed(TransportError::Timeout | TransportError::Io(_)) => idempotent,
+            AttemptOutcome::Failed(_) => false,
+            AttemptOutcome::Response { status, .. } => match status.as_u16() {
+                429 | 502..=504 => true,
+                500 => idempotent,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date =
+        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    let at = SystemTime::from(date);
+    Some(at.duration_since(now).unwrap_or_default())
+}
+
+/// Backoff before retry number `retry` (1-based): `initial · 2^(retry−1)`
+/// capped at `max`, jittered to 50–100 %, never below `initial`
+/// (the policy of Stripe's own client libraries).
+pub fn backoff(retry: u32, initial: Duration, max: Duration, jitter: f64) -> Duration {
+    let exp = initial.saturating_mul(1u32 << (retry.saturating_sub(1)).min(16));
+    let capped = exp.min(max);
+    let jittered = capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
+    jittered.max(initial)
+}
+
+/// One provider endpoint (or group of endpoints sharing a limit).
+pub struct Endpoint {
+    pub provider: &'static str,
+    /// Response header carrying the provider's request id, logged per call.
+    pub request_id_header: Option<&'static str>,
+    rules: Box<dyn RetryRules>,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+impl Endpoint {
+    pub fn new(provider: &'static str, rules: impl RetryRules + 'static) -> Self {
+        Endpoint {
+            provider,
+            request_id_header: None,
+            rules: Box::new(rules),
+            limiter: None,
+        }
+    }
+
+    pub fn with_request_id_header(mut self, header: &'static str) -> Self {
+        self.request_id_header = Some(header);
+        self
+    }
+
+    /// Allows at most `per_second` requests per second from this process
+    /// (bursts up to the same number).
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.limiter = NonZeroU32::new(per_second)
+            .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
+        self
+    }
+}
+
+type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The shared client: one connection pool per process, built in `main`.
+#[derive(Clone)]
+pub struct HttpLayer {
+    client: HyperClient,
+    settings: HttpSettings,
+}
+
+impl HttpLayer {
+    pub fn new(settings: HttpSettings) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            // Plain http is only ever configured for loopback fakes (config.rs).
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            // Lambda freezes the process between invocations; providers close
+            // idle sockets meanwhile. Drop ours early rather than reuse a dead one.
+            .pool_idle_timeout(Duration::from_secs(20))
+            .pool_timer(TokioTimer::new())
+            .build(https);
+        HttpLayer { client, settings }
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Sends `request`, retrying as the endpoint's rules allow. Returns the
+    /// last response received (whatever its status), or why none came.
+    pub async fn send(
+        &self,
+        endpoint: &Endpoint,
+        request: OutboundRequest,
+    ) -> Result<ProviderResponse, CallFailed> {
+        let started = Instant::now();
+        let deadline = started + self.settings.total_timeout;
+        let mut throttled = Duration::ZERO;
+        let mut attempts = 0;
+        let result = loop {
+            if let Some(limiter) = &endpoint.limiter {
+                let wait = Instant::now();
+                limiter.until_ready().await;
+                throttled += wait.elapsed();
+            }
+            attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let attempt_timeout = self.settings.attempt_timeout.min(remaining);
+            let outcome = match tokio::time::timeout(attempt_timeout, self.attempt(&request)).await
+            {
+                Ok(result) => result,
+                Err(_) => Err(TransportError::Timeout),
+            };
+            let view = match &outcome {
+                Ok(response) => AttemptOutcome::Response {
+                    status: response.status,
+                    headers: &response.headers,
+                },
+                Err(error) => AttemptOutcome::Failed(error),
+            };
+            let retry = attempts < self.settings.max_attempts
+                && endpoint.rules.should_retry(&view, request.idempotent);
+            if !retry {
+                break outcome;
+            }
+            let hinted = match &outcome {
+                Ok(response) => retry_after(&response.headers, SystemTime::now()),
+                Err(_) => None,
+            };
+            let delay = backoff(
+                attempts,
+                self.settings.initial_backoff,
+                self.settings.max_backoff,
+                fastrand::f64(),
+            )
+            .max(hinted.unwrap_or_default());
+            if Instant::now() + delay >= deadline {
+                // Waiting would overrun our budget: report what we have.
+                break outcome;
+            }
+            tracing::warn!(
+                provider = endpoint.provider,
+                operation = request.operation,
+                attempt = attempts,
+                outcome = %describe(&view),
+                delay_ms = delay.as_millis() as u64,
+                "provider call failed, retrying"
+            );
+            tokio::time::sleep(delay).await;
+        };
+
+        let status = result.as_ref().map(|r| r.status.as_u16()).unwrap_or(0);
+        let request_id = result.as_ref().ok().and_then(|r| {
+            endpoint
+                .request_id_header
+                .and_then(|h| r.headers.get(h))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        telemetry::emit_provider_call(&ProviderCallMetrics {
+            provider: endpoint.provider,
+            operation: request.operation,
+            status,
+            attempts,
+            latency: started.elapsed(),
+            throttled,
+        });
+        tracing::info!(
+            provider = endpoint.provider,
+            operation = request.operation,
+            status,
+            attempts,
+            latency_ms = started.elapsed().as_millis() as u64,
+            provider_request_id = request_id.as_deref().unwrap_or(""),
+            "provider call"
+        );
+        match result {
+            Ok(mut response) => {
+                response.attempts = attempts;
+                Ok(response)
+            }
+            Err(error) => Err(CallFailed { error, attempts }),
+        }
+    }
+
+    async fn attempt(&self, request: &OutboundRequest) -> Result<ProviderResponse, TransportError> {
+        let mut builder = http::Request::builder()
+            .method(request.method.clone())
+            .uri(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let http_request = builder
+            .body(Full::new(request.body.clone()))
+            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?;
+        let response = self.client.request(http_request).await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::Connect(error_chain(&e))
+            } else {
+                TransportError::Io(error_chain(&e))
+            }
+        })?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    TransportError::ResponseTooLarge
+                } else {
+                    TransportError::Io(e.to_string())
+                }
+            })?
+            .to_bytes();
+        Ok(ProviderResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            attempts: 1,
+        })
+    }
+}
+
+fn describe(outcome: &AttemptOutcome<'_>) -> String {
+    match outcome {
+        AttemptOutcome::Response { status, .. } => format!("HTTP {}", status.as_u16()),
+        AttemptOutcome::Failed(e) => e.to_string(),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// A header value that `Debug` never prints and HTTP/2 would never index.
+pub fn sensitive_header(value: &str) -> Result<HeaderValue, TransportError> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| TransportError::InvalidRequest("header value is not valid".into()))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+pub fn header_name(name: &'static str) -> HeaderName {
+    HeaderName::from_static(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_never_drops_below_initial() {
+        let i = Duration::from_millis(500);
+        let m = Duration::from_secs(5);
+        assert_eq!(backoff(1, i, m, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff(2, i, m, 1.0), Duration::from_millis(1000));
+        assert_eq!(backoff(3, i, m, 1.0), Duration::from_millis(2000));
+        assert_eq!(backoff(10, i, m, 1.0), m);
+        assert_eq!(backoff(3, i, m, 0.0), Duration::from_millis(1000));
+        assert_eq!(backoff(1, i, m, 0.0), i, "jitter never goes below initial");
+        assert_eq!(backoff(60, i, m, 0.5), m.mul_f64(0.75));
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(
+            retry_after(&h, SystemTime::now()),
+            Some(Duration::from_secs(7))
+        );
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        let now =
+            SystemTime::from(time::OffsetDateTime::from_unix_timestamp(1_445_412_470).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(10)));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn standard_rules_retry_only_what_is_safe() {
+        let rules = StandardRetryRules;
+        let h = HeaderMap::new();
+        let resp = |code| AttemptOutcome::Response {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: &h,
+        };
+        assert!(rules.should_retry(&resp(429), false));
+        assert!(rules.should_retry(&resp(503), false));
+        assert!(!rules.should_retry(&resp(500), false));
+        assert!(rules.should_retry(&resp(500), true));
+        assert!(!rules.should_retry(&resp(400), true));
+        let timeout = TransportError::Timeout;
+        assert!(!rules.should_retry(&AttemptOutcome::Failed(&timeout), false));
+        assert!(rules.should_retry(&AttemptOutcome::Failed(&timeout), true));
+        let refused = TransportError::Connect("refused".into());
+        assert!(rules.should_retry(&AttemptOutcome::Failed(&refused), false));
+    }
+
+    #[test]
+    fn sensitive_headers_do_not_debug_print() {
+        let v = sensitive_header("Bearer sk_live_123").unwrap();
+        assert!(!format!("{v:?}").contains("sk_live_123"));
+    }
+}

@@ -1,0 +1,47 @@
+//! Stripe's JSON shapes, only the fields we read.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    /// Lowercase ISO code.
+    pub currency: String,
+    /// requires_payment_method, requires_confirmation, requires_action,
+    /// processing, requires_capture, canceled, succeeded.
+    pub status: String,
+    /// Handed to the storefront only; never logged.
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+}
+
+impl PaymentIntent {
+    /// Whether the storefront can still complete this intent.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing"
+        )
+    }
+}
+
+/// `{"error": {...}}` as documented at docs.stripe.com/api/errors.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorDetail {
+    /// api_error, card_error, idempotency_error, invalid_request_error.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub code: Option<String>,
+    pub decline_code: Option<String>,
+    pub message: Option<String>,
+    pub param: Option<String>,
+}
