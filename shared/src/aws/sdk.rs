@@ -42,9 +42,7 @@ pub async fn load() -> SdkConfig {
         );
     // Lambda always sets AWS_REGION; naming it skips the region chain (which
     // would otherwise fall through to the profile files and IMDS).
-    if let Some(region) = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .ok()
+    if let Ok(region) = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
     {
         loader = loader.region(Region::new(region));
     }

@@ -1,0 +1,33 @@
+# AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
+.PHONY: dev test venv build bench template-check events clean
+
+## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
+dev:
+	bash tools/dev.sh
+
+## The whole suite: cargo test, clippy, rustfmt, template check (what CI runs).
+test:
+	bash tools/test.sh
+
+## Install the pinned Python tools into .venv.
+venv:
+	bash -c 'source tools/common.sh && ensure_venv'
+
+## Release build of every function for Lambda (arm64), as `sam build` does.
+build: venv
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64
+
+## Binary size and init-time benchmarks (writes the figures quoted in BENCHMARKS.md).
+bench: venv
+	bash bench/run.sh
+
+template-check: venv
+	.venv/bin/python tools/check_template.py
+
+## Regenerate events/*.json with `sam local generate-event`.
+events: venv
+	.venv/bin/python tools/gen_events.py
+
+clean:
+	cargo clean
+	rm -rf .local .aws-sam

@@ -1,0 +1,118 @@
+//! Building apps and requests the way the functions do, for tests.
+
+use std::time::Duration;
+
+use ayaztrade::aws::dynamo::DynamoStore;
+use ayaztrade::config::{HttpSettings, Secret, StripeSettings, DEFAULT_STRIPE_API_VERSION};
+use ayaztrade::providers::http::HttpLayer;
+use ayaztrade::providers::stripe::StripeClient;
+use ayaztrade::{orders, payments};
+
+use crate::local_stack::{workspace_root, Stack};
+use crate::stripe_fake::{StripeFake, TEST_SECRET_KEY};
+
+/// Short timeouts and backoffs so fault tests run in milliseconds.
+pub fn fast_http_settings() -> HttpSettings {
+    HttpSettings {
+        connect_timeout: Duration::from_millis(500),
+        attempt_timeout: Duration::from_millis(800),
+        total_timeout: Duration::from_secs(5),
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    }
+}
+
+pub fn stripe_settings(fake: &StripeFake) -> StripeSettings {
+    stripe_settings_at(&fake.base_url)
+}
+
+pub fn stripe_settings_at(base_url: &str) -> StripeSettings {
+    StripeSettings {
+        api_base: base_url.to_string(),
+        secret_key: Secret::new(TEST_SECRET_KEY),
+        api_version: DEFAULT_STRIPE_API_VERSION.to_string(),
+        rate_limit_per_second: 1000,
+    }
+}
+
+pub fn store(stack: &Stack) -> DynamoStore {
+    DynamoStore::new(stack.dynamo.clone(), stack.table_name.clone())
+}
+
+pub fn payments_app(stack: &Stack, fake: &StripeFake) -> payments::App<DynamoStore> {
+    payments_app_with(stack, fake, fast_http_settings())
+}
+
+pub fn payments_app_with(
+    stack: &Stack,
+    fake: &StripeFake,
+    http: HttpSettings,
+) -> payments::App<DynamoStore> {
+    payments_app_for(stack, stripe_settings(fake), http)
+}
+
+pub fn payments_app_for(
+    stack: &Stack,
+    stripe: StripeSettings,
+    http: HttpSettings,
+) -> payments::App<DynamoStore> {
+    let stripe = StripeClient::new(HttpLayer::new(http), stripe);
+    payments::App::new(store(stack), stripe)
+}
+
+pub fn orders_app(stack: &Stack) -> orders::App<DynamoStore> {
+    orders::App::new(store(stack))
+}
+
+/// The demo order of `events/demo-order.json` (total 869.20 TRY).
+pub fn demo_order_json() -> serde_json::Value {
+    let text = std::fs::read_to_string(workspace_root().join("events/demo-order.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// An `events/<name>.json` fixture as the `lambda_http` request the runtime
+/// would hand to the function.
+pub fn lambda_event(name: &str) -> lambda_http::Request {
+    let text = std::fs::read_to_string(workspace_root().join(format!("events/{name}.json")))
+        .unwrap_or_else(|e| panic!("events/{name}.json: {e}"));
+    lambda_http::request::from_str(&text).expect("a valid HTTP API event")
+}
+
+/// An API Gateway HTTP API request with a JSON body, built from the
+/// `create-payment-intent` fixture so it carries a realistic request context.
+pub fn http_request(
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> lambda_http::Request {
+    let text = std::fs::read_to_string(workspace_root().join("events/create-payment-intent.json"))
+        .unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    event["rawPath"] = path.into();
+    event["routeKey"] = format!("{method} {path}").into();
+    event["requestContext"]["http"]["method"] = method.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    match body {
+        Some(b) => {
+            event["body"] = b.to_string().into();
+            event["isBase64Encoded"] = false.into();
+        }
+        None => {
+            event.as_object_mut().unwrap().remove("body");
+            event["isBase64Encoded"] = false.into();
+        }
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
+}
+
+/// Status and parsed JSON body of a function response.
+pub fn response_json(resp: lambda_http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let body = match resp.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
+        lambda_http::Body::Binary(b) => serde_json::from_slice(b).unwrap(),
+        _ => serde_json::Value::Null,
+    };
+    (status, body)
+}

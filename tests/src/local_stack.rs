@@ -1,0 +1,71 @@
+//! The local AWS stack for tests: a moto server (started by `make test`, or
+//! by you: see README) with the resources of template.yaml created in it by
+//! `tools/local_aws.py`, once per test binary under a unique stage name.
+//!
+//! The SDK reaches moto through `AWS_ENDPOINT_URL` (plus dummy credentials
+//! and a region), exactly as the functions do; nothing here special-cases it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub endpoint: String,
+    pub table_name: String,
+    pub event_bus_name: String,
+    pub dynamo: aws_sdk_dynamodb::Client,
+}
+
+static STACK: OnceCell<Stack> = OnceCell::const_new();
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The stack, created on first use in this test binary.
+pub async fn stack() -> &'static Stack {
+    STACK.get_or_init(create).await
+}
+
+async fn create() -> Stack {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!(
+            "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto, \
+             or start `.venv/bin/moto_server -p 5000` and export AWS_ENDPOINT_URL=http://127.0.0.1:5000 \
+             AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=eu-central-1"
+        )
+    });
+    let stage = format!("t{:08x}", fastrand::u32(..));
+    let python = std::env::var("AYAZ_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join(".venv/bin/python"));
+    let output = Command::new(&python)
+        .arg(workspace_root().join("tools/local_aws.py"))
+        .args(["up", "--endpoint", &endpoint, "--stage", &stage])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e} (run `make venv`)", python.display()));
+    assert!(
+        output.status.success(),
+        "local_aws.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let names: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("local_aws.py prints JSON");
+    let sdk = ayaztrade::aws::sdk::load().await;
+    Stack {
+        endpoint,
+        table_name: names["TableName"].as_str().unwrap().to_string(),
+        event_bus_name: names["EventBusName"].as_str().unwrap().to_string(),
+        dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+    }
+}
+
+/// A fresh id, so tests sharing the stack never see each other's items.
+pub fn unique_id(prefix: &str) -> String {
+    format!("{prefix}-{:012x}", fastrand::u64(..) >> 16)
+}

@@ -1,0 +1,530 @@
+//! A local Stripe that speaks the real wire format of the endpoints we use:
+//! form-encoded bodies, Bearer or Basic secret-key auth, `Stripe-Version`,
+//! `Idempotency-Key` semantics (replay with `Idempotent-Replayed: true`,
+//! `idempotency_error` on changed parameters), `request-id` headers and
+//! Stripe's error envelope. Faults can be queued to hit the next requests.
+//!
+//! Modelled after docs.stripe.com/api and /error-low-level; see
+//! ../shared/providers.md §1. Parts that are approximations: the minimum
+//! amount check (50 minor units for every currency) and the id formats.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+pub const TEST_SECRET_KEY: &str = "sk_test_51AyazFakeKey0123456789";
+
+/// A fault for the next request that reaches the fake.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answered before Stripe's idempotency layer (a load balancer 503, a
+    /// 429): nothing is executed or stored, a retry can succeed.
+    Edge {
+        status: u16,
+        should_retry: Option<bool>,
+    },
+    /// Answered after execution began: stored under the idempotency key and
+    /// replayed to every retry with that key, as Stripe does with a 500.
+    Stored { status: u16, body: Value },
+    /// Sleeps before answering normally (to trip client timeouts).
+    Delay(Duration),
+    /// A 200 whose body is not JSON.
+    Malformed,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub idempotency_key: Option<String>,
+    pub stripe_version: Option<String>,
+    pub content_type: Option<String>,
+    pub authorized: bool,
+    /// Decoded form pairs, in order.
+    pub form: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone)]
+struct StoredResponse {
+    params: Vec<(String, String)>,
+    status: u16,
+    body: Value,
+}
+
+#[derive(Default)]
+struct FakeState {
+    intents: HashMap<String, Value>,
+    idempotency: HashMap<String, StoredResponse>,
+    faults: VecDeque<Fault>,
+    requests: Vec<RecordedRequest>,
+    /// Idempotency keys of requests being executed right now.
+    in_flight: std::collections::HashSet<String>,
+}
+
+/// A running fake; dropped with the test's runtime.
+#[derive(Clone)]
+pub struct StripeFake {
+    pub base_url: String,
+    state: Arc<Mutex<FakeState>>,
+}
+
+impl StripeFake {
+    /// Starts the fake on an ephemeral loopback port.
+    pub async fn start() -> StripeFake {
+        Self::start_on("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> StripeFake {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = Router::new()
+            .route("/v1/payment_intents", post(create_intent))
+            .route("/v1/payment_intents/{id}", get(retrieve_intent))
+            .fallback(not_found)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind Stripe fake");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("Stripe fake serves");
+        });
+        StripeFake { base_url, state }
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Number of distinct PaymentIntents created.
+    pub fn intent_count(&self) -> usize {
+        self.state.lock().unwrap().intents.len()
+    }
+
+    pub fn intent(&self, id: &str) -> Option<Value> {
+        self.state.lock().unwrap().intents.get(id).cloned()
+    }
+
+    /// Moves an intent to another status, as the shopper or Stripe would
+    /// (`succeeded`, `canceled`, …).
+    pub fn set_intent_status(&self, id: &str, status: &str) {
+        let mut state = self.state.lock().unwrap();
+        let intent = state.intents.get_mut(id).expect("known intent");
+        intent["status"] = json!(status);
+    }
+}
+
+fn request_id() -> String {
+    format!("req_{}", fastrand::u64(..))
+}
+
+fn stripe_json(status: u16, body: Value, extra: &[(&'static str, &'static str)]) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert("request-id", HeaderValue::from_str(&request_id()).unwrap());
+    for (k, v) in extra {
+        headers.insert(*k, HeaderValue::from_static(v));
+    }
+    response
+}
+
+fn error(
+    status: u16,
+    kind: &str,
+    code: Option<&str>,
+    message: &str,
+    param: Option<&str>,
+) -> Response {
+    let mut err = json!({"type": kind, "message": message});
+    if let Some(c) = code {
+        err["code"] = json!(c);
+    }
+    if let Some(p) = param {
+        err["param"] = json!(p);
+    }
+    stripe_json(status, json!({ "error": err }), &[])
+}
+
+/// Bearer `sk_…`, or HTTP Basic with the key as username and no password.
+fn authorized(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return token == TEST_SECRET_KEY;
+    }
+    if let Some(b64) = value.strip_prefix("Basic ") {
+        use base64::Engine;
+        return base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .is_ok_and(|d| d == format!("{TEST_SECRET_KEY}:").as_bytes());
+    }
+    false
+}
+
+fn record(
+    state: &Mutex<FakeState>,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    form: Vec<(String, String)>,
+) {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    state.lock().unwrap().requests.push(RecordedRequest {
+        method: method.into(),
+        path: path.into(),
+        idempotency_key: h("idempotency-key"),
+        stripe_version: h("stripe-version"),
+        content_type: h("content-type"),
+        authorized: authorized(headers),
+        form,
+    });
+}
+
+/// What the front door decided for a request.
+enum Door {
+    Unauthorized,
+    /// A queued fault for this request.
+    Fault(Fault),
+    Open,
+}
+
+/// Auth first (as Stripe: a 401 is never stored), then queued faults.
+fn front_door(state: &Mutex<FakeState>, headers: &HeaderMap) -> Door {
+    if !authorized(headers) {
+        return Door::Unauthorized;
+    }
+    match state.lock().unwrap().faults.pop_front() {
+        Some(f) => Door::Fault(f),
+        None => Door::Open,
+    }
+}
+
+fn unauthorized() -> Response {
+    error(
+        401,
+        "invalid_request_error",
+        None,
+        "Invalid API Key provided: sk_test_****",
+        None,
+    )
+}
+
+fn edge_fault(status: u16, should_retry: Option<bool>) -> Response {
+    let body = json!({"error": {"type": "api_error", "message": "Fake edge failure"}});
+    let mut response = stripe_json(status, body, &[]);
+    if let Some(retry) = should_retry {
+        response.headers_mut().insert(
+            "stripe-should-retry",
+            HeaderValue::from_static(if retry { "true" } else { "false" }),
+        );
+    }
+    response
+}
+
+async fn create_intent(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    record(
+        &state,
+        "POST",
+        "/v1/payment_intents",
+        &headers,
+        form.clone(),
+    );
+    let fault = match front_door(&state, &headers) {
+        Door::Unauthorized => return unauthorized(),
+        // Edge faults happen before the idempotency layer: nothing is stored.
+        Door::Fault(Fault::Edge {
+            status,
+            should_retry,
+        }) => return edge_fault(status, should_retry),
+        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "{\"id\": \"pi_").into_response(),
+        Door::Fault(f) => Some(f),
+        Door::Open => None,
+    };
+    if headers.get("content-type").and_then(|v| v.to_str().ok())
+        != Some("application/x-www-form-urlencoded")
+    {
+        return error(
+            400,
+            "invalid_request_error",
+            None,
+            "Invalid request: expected form encoding",
+            None,
+        );
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(key) = &key {
+        if key.len() > 255 {
+            return error(
+                400,
+                "invalid_request_error",
+                None,
+                "Idempotency key too long",
+                None,
+            );
+        }
+        let mut guard = state.lock().unwrap();
+        if let Some(stored) = guard.idempotency.get(key).cloned() {
+            drop(guard);
+            return replay(stored, &form);
+        }
+        if !guard.in_flight.insert(key.clone()) {
+            return error(
+                409,
+                "idempotency_error",
+                None,
+                "There is currently another in-progress request using this Idempotent Key. Please try again later.",
+                None,
+            );
+        }
+    }
+    // Like Stripe, finish executing even if the client hangs up meanwhile.
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let outcome = execute(&task_state, fault, &form).await;
+        let mut guard = task_state.lock().unwrap();
+        if let Some(key) = &key {
+            guard.in_flight.remove(key);
+        }
+        match outcome {
+            Ok((status, body)) => {
+                if let Some(key) = key {
+                    let stored = StoredResponse {
+                        params: form,
+                        status,
+                        body: body.clone(),
+                    };
+                    guard.idempotency.insert(key, stored);
+                }
+                stripe_json(status, body, &[])
+            }
+            // Failed validation before execution: not stored, as at Stripe.
+            Err(response) => *response,
+        }
+    });
+    task.await.expect("fake handler task")
+}
+
+/// The answer to a repeated idempotency key.
+fn replay(stored: StoredResponse, form: &[(String, String)]) -> Response {
+    if stored.params != form {
+        return error(
+            400,
+            "idempotency_error",
+            None,
+            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            None,
+        );
+    }
+    let mut response = stripe_json(
+        stored.status,
+        stored.body,
+        &[("idempotent-replayed", "true")],
+    );
+    if stored.status >= 500 {
+        response
+            .headers_mut()
+            .insert("stripe-should-retry", HeaderValue::from_static("false"));
+    }
+    response
+}
+
+/// Runs the create, after an optional delay or with a stored failure.
+async fn execute(
+    state: &Mutex<FakeState>,
+    fault: Option<Fault>,
+    form: &[(String, String)],
+) -> Result<(u16, Value), Box<Response>> {
+    match fault {
+        Some(Fault::Stored { status, body }) => return Ok((status, body)),
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
+    }
+    let intent = new_intent(form)?;
+    let id = intent["id"].as_str().unwrap().to_string();
+    state.lock().unwrap().intents.insert(id, intent.clone());
+    Ok((200, intent))
+}
+
+fn reject(
+    status: u16,
+    kind: &str,
+    code: Option<&str>,
+    message: &str,
+    param: Option<&str>,
+) -> Box<Response> {
+    Box::new(error(status, kind, code, message, param))
+}
+
+/// Validates the parameters the way Stripe does for the fields we send.
+fn new_intent(form: &[(String, String)]) -> Result<Value, Box<Response>> {
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let amount = match get("amount").map(|a| a.parse::<i64>()) {
+        None => {
+            return Err(reject(
+                400,
+                "invalid_request_error",
+                Some("parameter_missing"),
+                "Missing required param: amount.",
+                Some("amount"),
+            ))
+        }
+        Some(Err(_)) => {
+            return Err(reject(
+                400,
+                "invalid_request_error",
+                Some("parameter_invalid_integer"),
+                "Invalid integer: amount",
+                Some("amount"),
+            ))
+        }
+        Some(Ok(a)) => a,
+    };
+    let Some(currency) = get("currency") else {
+        return Err(reject(
+            400,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            "Missing required param: currency.",
+            Some("currency"),
+        ));
+    };
+    if currency.len() != 3 || currency.to_lowercase() != currency {
+        return Err(reject(
+            400,
+            "invalid_request_error",
+            Some("parameter_invalid_string"),
+            "Invalid currency",
+            Some("currency"),
+        ));
+    }
+    if amount < 50 {
+        return Err(reject(
+            400,
+            "invalid_request_error",
+            Some("amount_too_small"),
+            "Amount must be at least 50 cents",
+            Some("amount"),
+        ));
+    }
+    if amount > 99_999_999 {
+        return Err(reject(
+            400,
+            "invalid_request_error",
+            Some("amount_too_large"),
+            "Amount must be no more than 999,999.99",
+            Some("amount"),
+        ));
+    }
+    let mut metadata = serde_json::Map::new();
+    for (k, v) in form {
+        if let Some(name) = k
+            .strip_prefix("metadata[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            metadata.insert(name.to_string(), json!(v));
+        }
+    }
+    let id = format!("pi_fake{:016x}", fastrand::u64(..));
+    let secret = format!("{id}_secret_{:016x}", fastrand::u64(..));
+    Ok(json!({
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "currency": currency,
+        "status": "requires_payment_method",
+        "client_secret": secret,
+        "automatic_payment_methods": {"enabled": get("automatic_payment_methods[enabled]").as_deref() == Some("true")},
+        "description": get("description"),
+        "metadata": metadata,
+        "livemode": false,
+        "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+    }))
+}
+
+async fn retrieve_intent(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(
+        &state,
+        "GET",
+        &format!("/v1/payment_intents/{id}"),
+        &headers,
+        vec![],
+    );
+    match front_door(&state, &headers) {
+        Door::Unauthorized => return unauthorized(),
+        Door::Fault(Fault::Edge {
+            status,
+            should_retry,
+        }) => return edge_fault(status, should_retry),
+        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
+        Door::Fault(Fault::Stored { status, body }) => return stripe_json(status, body, &[]),
+        Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Door::Open => {}
+    }
+    let intent = state.lock().unwrap().intents.get(&id).cloned();
+    match intent {
+        Some(intent) => stripe_json(200, intent, &[]),
+        None => error(
+            404,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payment_intent: '{id}'"),
+            Some("intent"),
+        ),
+    }
+}
+
+async fn not_found() -> Response {
+    error(
+        404,
+        "invalid_request_error",
+        None,
+        "Unrecognized request URL.",
+        None,
+    )
+}

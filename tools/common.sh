@@ -1,0 +1,57 @@
+# Shared by tools/test.sh and tools/dev.sh. Everything started here is
+# recorded by pid and stopped on exit.
+VENV="${VENV:-$PWD/.venv}"
+PIDS=()
+
+step() { printf '\n==> %s\n' "$*"; }
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The project venv with pinned Python tools (moto, cargo-lambda, SAM CLI, cfn-lint).
+ensure_venv() {
+    local stamp="$VENV/.requirements.sha256"
+    local want
+    want="$(sha256sum tools/requirements.txt | cut -d' ' -f1)"
+    if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        step "installing Python tools into $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --upgrade pip
+        "$VENV/bin/pip" install --quiet -r tools/requirements.txt
+        echo "$want" > "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}
+
+free_port() {
+    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_http() { # url, what
+    local i
+    for i in $(seq 1 100); do
+        curl -s -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    echo "$2 did not start at $1" >&2
+    return 1
+}
+
+start_moto() {
+    local port="${MOTO_PORT:-$(free_port)}"
+    MOTO_URL="http://127.0.0.1:$port"
+    step "starting moto on $MOTO_URL"
+    mkdir -p .local
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > .local/moto.log 2>&1 &
+    PIDS+=($!)
+    wait_for_http "$MOTO_URL/moto-api/" "moto"
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: `make test` runs this, and so does CI (.ci/run).
+# Starts moto on a free loopback port, runs the Rust tests against it, then
+# clippy, rustfmt and the template check; stops moto on exit, by pid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/common.sh
+
+ensure_venv
+start_moto
+export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+       AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true
+
+step "cargo test --workspace"
+cargo test --workspace --locked
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo fmt --check"
+cargo fmt --all --check
+step "template check (sam validate --lint, cfn-lint, cfn-lint on the SAM-transformed template)"
+"$VENV/bin/python" tools/check_template.py
+step "all checks passed"
