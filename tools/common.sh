@@ -7,8 +7,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 cleanup() {
     local pid
+    # Each service runs in its own process group (setsid): stop the whole
+    # group, so children such as cargo-lambda's function processes go too.
     for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && { kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; }
     done
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
@@ -51,7 +53,7 @@ start_moto() {
     MOTO_URL="http://127.0.0.1:$port"
     step "starting moto on $MOTO_URL"
     mkdir -p .local
-    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > .local/moto.log 2>&1 &
+    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > .local/moto.log 2>&1 &
     PIDS+=($!)
     wait_for_http "$MOTO_URL/moto-api/" "moto"
 }

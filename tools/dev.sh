@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `make dev`: the whole thing on this machine, offline, with no credentials.
+#   moto (DynamoDB, SQS, EventBridge) with the resources of template.yaml,
+#   the provider fakes, and `cargo lambda watch` serving every function.
+# Ctrl-C stops everything it started.
+#
+# Real Stripe test mode instead of the fake:
+#   STRIPE_SECRET_KEY=sk_test_... make dev
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/common.sh
+
+MOTO_PORT="${MOTO_PORT:-5050}"
+WATCH_PORT="${WATCH_PORT:-9000}"
+FAKE_STRIPE_PORT="${FAKE_STRIPE_PORT:-12111}"
+FAKE_STRIPE_KEY="sk_test_51AyazFakeKey0123456789"
+
+ensure_venv
+start_moto
+step "creating the table, queues and event bus of template.yaml in moto"
+names="$("$VENV/bin/python" tools/local_aws.py up --endpoint "$MOTO_URL" --stage local)"
+echo "$names"
+table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"])' "$names")"
+
+if [ -n "${STRIPE_SECRET_KEY:-}" ]; then
+    stripe_key="$STRIPE_SECRET_KEY"
+    stripe_base="${STRIPE_API_BASE:-https://api.stripe.com}"
+    step "using Stripe at $stripe_base with your key"
+else
+    step "building and starting the provider fakes"
+    cargo build --quiet -p ayaztrade-tests --bin fake-providers
+    setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" > .local/fakes.log 2>&1 &
+    PIDS+=($!)
+    stripe_key="$FAKE_STRIPE_KEY"
+    stripe_base="http://127.0.0.1:$FAKE_STRIPE_PORT"
+    wait_for_http "$stripe_base/" "the Stripe fake"
+fi
+
+cat > .local/dev.env <<ENV
+TABLE_NAME=$table
+AWS_ENDPOINT_URL=$MOTO_URL
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_REGION=eu-central-1
+AWS_EC2_METADATA_DISABLED=true
+STRIPE_API_BASE=$stripe_base
+STRIPE_SECRET_KEY=$stripe_key
+RUST_LOG=info
+ENV
+
+step "starting cargo lambda watch on 127.0.0.1:$WATCH_PORT (first build takes a few minutes)"
+setsid "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" \
+    --env-file .local/dev.env > .local/watch.log 2>&1 &
+PIDS+=($!)
+base="http://127.0.0.1:$WATCH_PORT/lambda-url"
+wait_for_http "http://127.0.0.1:$WATCH_PORT/" "cargo lambda watch"
+
+step "seeding the demo order demo-order-1 through the orders function"
+for i in $(seq 1 600); do
+    code="$(curl -s -o .local/seed.json -w '%{http_code}' -X PUT "$base/orders/orders/demo-order-1" \
+        -H 'content-type: application/json' --data-binary @events/demo-order.json || true)"
+    case "$code" in 200|201) break ;; esac
+    sleep 1
+done
+cat .local/seed.json; echo
+
+cat <<MSG
+
+Ready. Create a Stripe payment intent for the demo order:
+
+  curl -s -X POST $base/create-payment-intent/payments/stripe/intents \\
+       -H 'content-type: application/json' -d '{"orderId":"demo-order-1"}'
+
+Other things to try:
+  curl -s $base/orders/orders/demo-order-1
+  .venv/bin/cargo-lambda lambda invoke create-payment-intent --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \
+      --data-file events/create-payment-intent.json
+Logs: .local/watch.log, .local/moto.log, .local/fakes.log.  Ctrl-C stops everything.
+MSG
+wait
