@@ -106,6 +106,23 @@ pub fn http_request(
     lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
 }
 
+/// Sets an order's payment status directly in the table, as a later
+/// webhook would.
+pub async fn mark_paid(stack: &Stack, order_id: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table_name)
+        .key("pk", AttributeValue::S(format!("ORDER#{order_id}")))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .update_expression("SET payment_status = :paid")
+        .expression_attribute_values(":paid", AttributeValue::S("paid".into()))
+        .send()
+        .await
+        .expect("order marked paid");
+}
+
 /// Status and parsed JSON body of a function response.
 pub fn response_json(resp: lambda_http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();

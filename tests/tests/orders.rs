@@ -1,6 +1,5 @@
 //! `PUT /orders/{orderId}` and `GET /orders/{orderId}` against moto.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use ayaztrade_tests::fixtures::*;
 use ayaztrade_tests::local_stack::{stack, unique_id};
 use serde_json::json;
@@ -64,17 +63,7 @@ async fn a_paid_order_cannot_change_but_the_same_put_still_succeeds() {
     let stack = stack().await;
     let order_id = unique_id("ord");
     put(&order_id, &demo_order_json()).await;
-    stack
-        .dynamo
-        .update_item()
-        .table_name(&stack.table_name)
-        .key("pk", AttributeValue::S(format!("ORDER#{order_id}")))
-        .key("sk", AttributeValue::S("ORDER".into()))
-        .update_expression("SET payment_status = :p")
-        .expression_attribute_values(":p", AttributeValue::S("paid".into()))
-        .send()
-        .await
-        .unwrap();
+    mark_paid(stack, &order_id).await;
 
     let mut changed = demo_order_json();
     changed["shipping"] = json!(0);

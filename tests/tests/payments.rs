@@ -56,26 +56,18 @@ async fn attempt_items(
         .unwrap_or_default()
 }
 
-async fn mark_paid(stack: &Stack, order_id: &str) {
-    stack
-        .dynamo
-        .update_item()
-        .table_name(&stack.table_name)
-        .key("pk", AttributeValue::S(format!("ORDER#{order_id}")))
-        .key("sk", AttributeValue::S("ORDER".into()))
-        .update_expression("SET payment_status = :paid")
-        .expression_attribute_values(":paid", AttributeValue::S("paid".into()))
-        .send()
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn given_a_stored_order_when_the_storefront_asks_then_stripe_gets_the_stored_amount() {
+/// GIVEN a stored demo order (869.20 TRY) and a fresh Stripe fake.
+async fn given_a_demo_order() -> (&'static Stack, StripeFake, String) {
     let stack = stack().await;
     let fake = StripeFake::start().await;
     let order_id = unique_id("ord");
     put_order(stack, &order_id, demo_order_json()).await;
+    (stack, fake, order_id)
+}
+
+#[tokio::test]
+async fn given_a_stored_order_when_the_storefront_asks_then_stripe_gets_the_stored_amount() {
+    let (stack, fake, order_id) = given_a_demo_order().await;
 
     let (status, body) = create_intent(&payments_app(stack, &fake), &order_id).await;
 
@@ -119,10 +111,7 @@ async fn given_a_stored_order_when_the_storefront_asks_then_stripe_gets_the_stor
 
 #[tokio::test]
 async fn the_storefront_cannot_choose_the_amount() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     let resp = payments_app(stack, &fake)
         .handle(http_request(
             "POST",
@@ -139,10 +128,7 @@ async fn the_storefront_cannot_choose_the_amount() {
 
 #[tokio::test]
 async fn a_double_click_yields_the_same_payment_intent() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     let app = payments_app(stack, &fake);
 
     // Two concurrent clicks, then a late third one.
@@ -161,10 +147,7 @@ async fn a_double_click_yields_the_same_payment_intent() {
 
 #[tokio::test]
 async fn a_changed_total_gets_a_new_intent_and_a_canceled_one_is_replaced() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     let app = payments_app(stack, &fake);
     let (_, first) = create_intent(&app, &order_id).await;
 
@@ -301,10 +284,7 @@ async fn stripe_errors_come_back_as_json_with_stripe_codes() {
 
 #[tokio::test]
 async fn transient_stripe_failures_are_retried_with_the_same_key() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Edge {
         status: 503,
         should_retry: None,
@@ -332,10 +312,7 @@ async fn transient_stripe_failures_are_retried_with_the_same_key() {
 
 #[tokio::test]
 async fn a_timed_out_attempt_is_retried_and_does_not_duplicate_the_intent() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     // The first attempt executes at Stripe but answers after our timeout;
     // the retry (same key) waits out Stripe's in-flight 409 and gets the replay.
     fake.push_fault(Fault::Delay(Duration::from_millis(700)));
@@ -361,10 +338,7 @@ async fn a_timed_out_attempt_is_retried_and_does_not_duplicate_the_intent() {
 
 #[tokio::test]
 async fn should_retry_false_stops_retries_and_leaves_no_state() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Edge {
         status: 500,
         should_retry: Some(false),
@@ -383,10 +357,7 @@ async fn should_retry_false_stops_retries_and_leaves_no_state() {
 
 #[tokio::test]
 async fn a_stored_500_is_indeterminate_and_answers_502_without_state() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Stored {
         status: 500,
         body: json!({"error": {"type": "api_error", "message": "An unknown error occurred"}}),
@@ -402,10 +373,7 @@ async fn a_stored_500_is_indeterminate_and_answers_502_without_state() {
 
 #[tokio::test]
 async fn malformed_and_unreachable_stripe_answer_502() {
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Malformed);
     let (status, body) = create_intent(&payments_app(stack, &fake), &order_id).await;
     assert_eq!(
@@ -477,10 +445,7 @@ async fn secrets_never_reach_the_logs() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let stack = stack().await;
-    let fake = StripeFake::start().await;
-    let order_id = unique_id("ord");
-    put_order(stack, &order_id, demo_order_json()).await;
+    let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Edge {
         status: 503,
         should_retry: None,
