@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::aws::dynamo::DynamoStore;
+use crate::aws::sdk::AwsEnv;
 use crate::config::{self, ProcessEnv};
 use crate::domain::order::{validate_order_id, validate_submission, OrderDiscount, OrderLine};
 use crate::domain::{Order, OrderSubmission};
@@ -68,9 +69,8 @@ pub struct App<S> {
 impl App<DynamoStore> {
     pub async fn from_env() -> Result<Self> {
         let table = config::table_name(&ProcessEnv)?;
-        let sdk = crate::aws::sdk::load().await;
         Ok(App::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
+            AwsEnv::from_env()?.dynamodb(),
             table,
         )))
     }

@@ -8,6 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::dynamo::DynamoStore;
+use crate::aws::sdk::AwsEnv;
 use crate::config::{self, HttpSettings, ProcessEnv, StripeSettings};
 use crate::domain::order::validate_order_id;
 use crate::domain::{Order, PaymentAttempt};
@@ -55,8 +56,7 @@ impl App<DynamoStore> {
         let table = config::table_name(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
         let stripe = StripeClient::new(http, StripeSettings::from_env(&env)?);
-        let sdk = crate::aws::sdk::load().await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        let store = DynamoStore::new(AwsEnv::from_env()?.dynamodb(), table);
         Ok(App::new(store, stripe))
     }
 }

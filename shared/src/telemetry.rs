@@ -1,8 +1,9 @@
 //! Logs and metrics.
 //!
-//! Logs: `tracing`, formatted by the Lambda runtime's subscriber, which follows
-//! the function's logging config (JSON in template.yaml) and tags each line with
-//! the request id. Nothing secret is ever a field: no headers, no bodies, no keys.
+//! Logs: `tracing` → stdout, JSON when the function's logging config says so
+//! (template.yaml does), each line inside the runtime's `Lambda runtime invoke`
+//! span that carries the request id. Nothing secret is ever a field: no
+//! headers, no bodies, no keys.
 //!
 //! Metrics: CloudWatch Embedded Metric Format, one JSON line on stdout per
 //! provider call; CloudWatch turns it into metrics without any API call.
@@ -14,9 +15,30 @@ use serde_json::json;
 
 pub const METRICS_NAMESPACE: &str = "AyazTrade/Integrations";
 
-/// Sets up logging once per cold start.
+/// Sets up logging once per cold start. The level comes from
+/// `AWS_LAMBDA_LOG_LEVEL` (set by the template's `ApplicationLogLevel`) or
+/// `RUST_LOG` (a plain level such as `debug`), default INFO. A minimal
+/// subscriber on purpose: `EnvFilter` directives would link the regex engine.
 pub fn init() {
-    lambda_http::tracing::init_default_subscriber();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|l| l.trim().parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
 }
 
 /// What one call through the provider HTTP layer did.

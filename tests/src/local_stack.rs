@@ -56,12 +56,12 @@ async fn create() -> Stack {
     );
     let names: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("local_aws.py prints JSON");
-    let sdk = ayaztrade::aws::sdk::load().await;
+    let aws = ayaztrade::aws::sdk::AwsEnv::from_env().expect("AWS settings in the environment");
     Stack {
         endpoint,
         table_name: names["TableName"].as_str().unwrap().to_string(),
         event_bus_name: names["EventBusName"].as_str().unwrap().to_string(),
-        dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+        dynamo: aws.dynamodb(),
     }
 }
 

@@ -1,55 +1,141 @@
-//! Building the AWS SDK configuration once per cold start, cheaply.
+//! AWS SDK clients, configured once per cold start, cheaply.
 //!
-//! `aws_config::load_from_env()` with default features costs several
-//! milliseconds of init: it builds the whole default credential chain (profile,
-//! web identity, ECS and IMDS providers) and an aws-lc HTTPS client that trusts
-//! the ~140 roots of the OS store. On Lambda none of that is needed: the
-//! credentials and region are environment variables, and every AWS endpoint
-//! chains to one of the five Amazon Trust Services roots. So we give the
-//! loader exactly that, and keep everything else standard — in particular
-//! `AWS_ENDPOINT_URL` is still resolved by the SDK itself (how local runs reach
-//! moto), with no code path of our own. BENCHMARKS.md has the numbers.
+//! The SDK's usual setup, `aws_config::load_from_env()` with default
+//! features, builds the whole default credential chain (profile files, SSO,
+//! web identity through STS, ECS, IMDS), an aws-lc HTTPS client that trusts
+//! the ~140 roots of the OS store, and links all of that into every binary
+//! (+4 MB). On Lambda none of it is needed: the role's credentials and the
+//! region are environment variables, and every AWS endpoint chains to one of
+//! the five Amazon Trust Services roots. So we read exactly those variables
+//! and the standard `AWS_ENDPOINT_URL` (unset in AWS; how local runs reach
+//! moto) and hand them to the service's own config builder, with a rustls/ring
+//! client that trusts only those roots. BENCHMARKS.md has the numbers.
+//!
+//! Running a function on a laptop against real AWS with a named profile:
+//! export the profile's credentials first
+//! (`eval "$(aws configure export-credentials --format env)"`).
 
 use std::time::Duration;
 
-use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+
+use crate::config::{ProcessEnv, Source};
+use crate::error::{Error, Result};
 
 const AWS_ROOTS_PEM: &[u8] = include_bytes!("../../certs/aws-roots.pem");
 
-/// The SDK configuration every function shares. Clients built from it are
-/// created once in `main` and reused by warm invocations.
-pub async fn load() -> SdkConfig {
-    let tls_context = TlsContext::builder()
-        .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM))
-        .build()
-        .expect("static TLS context is valid");
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls_context)
-        .build_https();
+/// What every AWS client of a function shares.
+#[derive(Clone, Debug)]
+pub struct AwsEnv {
+    region: Region,
+    credentials: Credentials,
+    endpoint_url: Option<String>,
+    http_client: SharedHttpClient,
+}
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(15))
-                .build(),
+impl AwsEnv {
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(env: &dyn Source) -> Result<Self> {
+        let region = env
+            .get("AWS_REGION")
+            .or_else(|| env.get("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| Error::Config("AWS_REGION is not set".into()))?;
+        let (Some(key), Some(secret)) = (
+            env.get("AWS_ACCESS_KEY_ID"),
+            env.get("AWS_SECRET_ACCESS_KEY"),
+        ) else {
+            return Err(Error::Config(
+                "AWS credentials are not in the environment (Lambda always sets them; \
+                 locally: eval \"$(aws configure export-credentials --format env)\")"
+                    .into(),
+            ));
+        };
+        let credentials = Credentials::new(
+            key,
+            secret,
+            env.get("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
         );
-    // Lambda always sets AWS_REGION; naming it skips the region chain (which
-    // would otherwise fall through to the profile files and IMDS).
-    if let Ok(region) = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-    {
-        loader = loader.region(Region::new(region));
+        let tls_context = TlsContext::builder()
+            .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM))
+            .build()
+            .expect("static TLS context is valid");
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .tls_context(tls_context)
+            .build_https();
+        Ok(AwsEnv {
+            region: Region::new(region),
+            credentials,
+            endpoint_url: env.get("AWS_ENDPOINT_URL"),
+            http_client,
+        })
     }
-    // Lambda puts the role's credentials in the environment. Elsewhere (a
-    // developer's profile, SSO) the SDK's default chain is used as usual.
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
-        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+
+    fn timeouts() -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(15))
+            .build()
     }
-    loader.load().await
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let mut builder = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http_client.clone())
+            .retry_config(RetryConfig::standard())
+            .timeout_config(Self::timeouts());
+        if let Some(url) = &self.endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_dynamodb::Client::from_conf(builder.build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_region_and_credentials_and_reads_the_endpoint() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(AwsEnv::from_source(&env(&[("AWS_REGION", "eu-central-1")])).is_err());
+        assert!(AwsEnv::from_source(&env(&[
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "b")
+        ]))
+        .is_err());
+        let aws = AwsEnv::from_source(&env(&[
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]))
+        .unwrap();
+        assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert!(
+            !format!("{aws:?}").contains("secret\""),
+            "credentials are redacted in Debug"
+        );
+        let client = aws.dynamodb();
+        assert_eq!(client.config().region().unwrap().as_ref(), "eu-central-1");
+    }
 }
