@@ -1,7 +1,7 @@
 //! AyazTrade Integrations: the library every function binary uses.
 //!
 //! Dependency direction (DESIGN.md §2): function binaries → an `App` module
-//! (`payments`, `orders`) → `domain` + `ports`; adapters (`aws`, `providers`)
+//! (`payments`, `orders`, `webhooks`) → `domain` + `ports`; adapters (`aws`, `providers`)
 //! implement ports; `domain` and `money` depend on nothing.
 
 pub mod aws;
@@ -9,11 +9,13 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http_api;
+pub mod idempotency;
 pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod ports;
 pub mod providers;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use error::{Error, Result};

@@ -41,3 +41,76 @@ pub trait PaymentAttemptRecorder: Send + Sync {
     /// so recording the same attempt twice is harmless.
     fn record_attempt(&self, attempt: &PaymentAttempt) -> impl Future<Output = Result<()>> + Send;
 }
+
+/// A payment event to apply to an order, atomically and only forward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentChange {
+    pub order_id: String,
+    pub to: crate::domain::PaymentStatus,
+    /// The provider event applying it: re-applying the same event is allowed
+    /// (a retry after a failure midway), any other stale event is not.
+    pub event_id: String,
+    pub provider: String,
+    pub provider_ref: String,
+    /// Minor units collected (on success).
+    pub paid_minor: Option<i64>,
+    /// Cumulative minor units refunded (on refunds); must grow.
+    pub refunded_minor: Option<i64>,
+    pub now: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentApplied {
+    Changed,
+    /// The order already is at or beyond this state: nothing changed.
+    Stale {
+        current: crate::domain::PaymentStatus,
+    },
+    OrderMissing,
+}
+
+pub trait PaymentEventStore: Send + Sync {
+    fn apply_payment_change(
+        &self,
+        change: &PaymentChange,
+    ) -> impl Future<Output = Result<PaymentApplied>> + Send;
+
+    /// The order a provider reference (e.g. a PaymentIntent id) belongs to.
+    fn order_for_provider_ref(
+        &self,
+        provider: &str,
+        provider_ref: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// The order's current payment status, if the order exists.
+    fn payment_status(
+        &self,
+        order_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::domain::PaymentStatus>>> + Send;
+}
+
+/// Publishes domain events; fails if any entry was not accepted.
+pub trait EventPublisher: Send + Sync {
+    fn publish(
+        &self,
+        events: &[crate::domain::event::DomainEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A delivery refused before it was trusted: who, when, why. Never the payload.
+#[derive(Debug, Clone)]
+pub struct RejectedDelivery<'a> {
+    pub provider: &'a str,
+    pub received_at: &'a str,
+    pub reason: &'a str,
+    pub source_ip: Option<&'a str>,
+    pub now_unix: i64,
+}
+
+/// Writing the audit entry of a rejected delivery.
+pub trait AuditRejected: Send + Sync {
+    fn audit_rejected(
+        &self,
+        entry: &RejectedDelivery<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+}

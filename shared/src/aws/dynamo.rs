@@ -13,7 +13,10 @@ use crate::domain::order::{OrderDiscount, OrderLine};
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
-use crate::ports::{OrderReader, OrderWrite, OrderWriter, PaymentAttemptRecorder};
+use crate::ports::{
+    OrderReader, OrderWrite, OrderWriter, PaymentApplied, PaymentAttemptRecorder, PaymentChange,
+    PaymentEventStore,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -47,9 +50,17 @@ impl DynamoStore {
             table: table.into(),
         }
     }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn table(&self) -> &str {
+        &self.table
+    }
 }
 
-fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error
+pub(crate) fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -222,7 +233,7 @@ impl OrderWriter for DynamoStore {
 }
 
 impl DynamoStore {
-    async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>> {
+    pub(crate) async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -306,4 +317,122 @@ impl PaymentAttemptRecorder for DynamoStore {
             .map_err(|e| store_error("PutItem", e))?;
         Ok(())
     }
+}
+
+impl PaymentEventStore for DynamoStore {
+    async fn apply_payment_change(&self, c: &PaymentChange) -> Result<PaymentApplied> {
+        let allowed = PaymentStatus::predecessors(c.to);
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(keys::order_pk(&c.order_id)))
+            .key("sk", AttributeValue::S(keys::ORDER_SK.into()))
+            .expression_attribute_names("#status", "payment_status")
+            .expression_attribute_values(":to", encode(&c.to.as_str()))
+            .expression_attribute_values(":eid", encode(&c.event_id))
+            .expression_attribute_values(":now", encode(&c.now))
+            .expression_attribute_values(":provider", encode(&c.provider))
+            .expression_attribute_values(":ref", encode(&c.provider_ref))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut set = vec![
+            "#status = :to",
+            "payment_event_id = :eid",
+            "payment_updated_at = :now",
+            "payment_provider = :provider",
+            "payment_ref = :ref",
+        ];
+        let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
+        for (placeholder, status) in placeholders.iter().zip(&allowed) {
+            request = request.expression_attribute_values(placeholder, encode(&status.as_str()));
+        }
+        let mut forward = format!("#status IN ({})", placeholders.join(", "));
+        if let Some(paid) = c.paid_minor {
+            set.push("paid_minor = :paid");
+            request = request.expression_attribute_values(":paid", encode(&paid));
+        }
+        if let Some(refunded) = c.refunded_minor {
+            set.push("refunded_minor = :refunded");
+            forward.push_str(
+                " AND (attribute_not_exists(refunded_minor) OR refunded_minor < :refunded)",
+            );
+            request = request.expression_attribute_values(":refunded", encode(&refunded));
+        }
+        let result = request
+            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND (payment_event_id = :eid OR ({forward}))"
+            ))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PaymentApplied::Changed),
+            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
+                UpdateItemError::ConditionalCheckFailedException(failed) => {
+                    let existing = match failed.item() {
+                        Some(item) => Some(item.clone()),
+                        None => {
+                            self.get_item(&keys::order_pk(&c.order_id), keys::ORDER_SK)
+                                .await?
+                        }
+                    };
+                    Ok(match existing {
+                        None => PaymentApplied::OrderMissing,
+                        Some(item) => PaymentApplied::Stale {
+                            current: status_of(&item)?,
+                        },
+                    })
+                }
+                _ => Err(store_error("UpdateItem", SdkError::ServiceError(ctx))),
+            },
+            Err(e) => Err(store_error("UpdateItem", e)),
+        }
+    }
+
+    async fn order_for_provider_ref(
+        &self,
+        provider: &str,
+        provider_ref: &str,
+    ) -> Result<Option<String>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :ref")
+            .expression_attribute_values(
+                ":ref",
+                AttributeValue::S(keys::provider_ref_gsi_pk(provider, provider_ref)),
+            )
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| store_error("Query", e))?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|item| item.get("order_id").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    async fn payment_status(&self, order_id: &str) -> Result<Option<PaymentStatus>> {
+        match self
+            .get_item(&keys::order_pk(order_id), keys::ORDER_SK)
+            .await?
+        {
+            Some(item) => Ok(Some(status_of(&item)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The GSI that maps provider references to orders.
+pub const GSI1: &str = "gsi1";
+
+fn status_of(item: &Item) -> Result<PaymentStatus> {
+    item.get("payment_status")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|s| PaymentStatus::parse(s))
+        .ok_or_else(|| Error::Store("order item without a valid payment_status".into()))
 }

@@ -101,6 +101,23 @@ impl AwsEnv {
         }
         aws_sdk_dynamodb::Client::from_conf(builder.build())
     }
+
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        use aws_sdk_eventbridge::config::retry::RetryConfig;
+        let mut builder = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .region(aws_sdk_eventbridge::config::Region::new(
+                self.region.to_string(),
+            ))
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http_client.clone())
+            .retry_config(RetryConfig::standard())
+            .timeout_config(Self::timeouts());
+        if let Some(url) = &self.endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_eventbridge::Client::from_conf(builder.build())
+    }
 }
 
 #[cfg(test)]

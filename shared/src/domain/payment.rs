@@ -52,14 +52,56 @@ impl PaymentStatus {
     }
 
     pub fn parse(s: &str) -> Option<PaymentStatus> {
-        [
-            PaymentStatus::Unpaid,
-            PaymentStatus::Paid,
-            PaymentStatus::PartiallyRefunded,
-            PaymentStatus::Refunded,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub const ALL: [PaymentStatus; 4] = [
+        PaymentStatus::Unpaid,
+        PaymentStatus::Paid,
+        PaymentStatus::PartiallyRefunded,
+        PaymentStatus::Refunded,
+    ];
+
+    /// The statuses from which `to` is a step forward: the condition of the
+    /// atomic update that applies a payment event.
+    pub fn predecessors(to: PaymentStatus) -> Vec<PaymentStatus> {
+        Self::ALL
+            .into_iter()
+            .filter(|s| s.advance(to) == Some(to))
+            .collect()
+    }
+}
+
+/// What a gateway event says happened to a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentEventKind {
+    Succeeded,
+    Failed {
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// `refunded_total` is cumulative (Stripe's `amount_refunded`), so a late
+    /// partial refund can never lower it.
+    Refunded {
+        refunded_total: i64,
+        full: bool,
+    },
+    Disputed {
+        reason: Option<String>,
+    },
+}
+
+impl PaymentEventKind {
+    /// The order status this event moves to, if it moves the order at all.
+    pub fn target_status(&self) -> Option<PaymentStatus> {
+        match self {
+            PaymentEventKind::Succeeded => Some(PaymentStatus::Paid),
+            PaymentEventKind::Refunded { full: true, .. } => Some(PaymentStatus::Refunded),
+            PaymentEventKind::Refunded { full: false, .. } => {
+                Some(PaymentStatus::PartiallyRefunded)
+            }
+            PaymentEventKind::Failed { .. } | PaymentEventKind::Disputed { .. } => None,
+        }
     }
 }
 
@@ -94,6 +136,21 @@ mod tests {
             Some(PartiallyRefunded)
         );
         assert_eq!(PartiallyRefunded.advance(Refunded), Some(Refunded));
+    }
+
+    #[test]
+    fn predecessors_follow_advance() {
+        use super::PaymentStatus;
+        assert_eq!(PaymentStatus::predecessors(Paid), vec![Unpaid]);
+        assert_eq!(
+            PaymentStatus::predecessors(PartiallyRefunded),
+            vec![Unpaid, Paid, PartiallyRefunded]
+        );
+        assert_eq!(
+            PaymentStatus::predecessors(Refunded),
+            vec![Unpaid, Paid, PartiallyRefunded]
+        );
+        assert!(PaymentStatus::predecessors(Unpaid).is_empty());
     }
 
     #[test]

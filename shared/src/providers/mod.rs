@@ -1,5 +1,9 @@
-//! Provider clients. Each provider's wire model, client and (later) webhook
-//! verification live in its own module; all of them send through `http`.
+//! Provider clients. Each provider's wire model, client and webhook
+//! verification live in its own module; all outbound calls go through `http`.
 
+pub mod hepsiburada;
 pub mod http;
+pub mod inbound_auth;
+pub mod iyzico;
 pub mod stripe;
+pub mod trendyol;

@@ -3,6 +3,7 @@
 
 pub mod amount;
 pub mod client;
+pub mod webhook;
 pub mod wire;
 
 pub use amount::{from_stripe_amount, to_stripe_amount};

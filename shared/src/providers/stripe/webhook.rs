@@ -6,10 +6,18 @@
 //! Any `v1` may match (Stripe sends several while a secret is rolled); every
 //! other scheme, `v0` included, is ignored so it cannot be used to downgrade.
 
+use std::collections::HashMap;
+
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::config::Secret;
+use crate::domain::delivery::{
+    unix_to_rfc3339, Delivery, Effect, MalformedPayload, OrderRef, PaymentNotice,
+};
+use crate::domain::PaymentEventKind;
+use crate::providers::stripe::amount::from_stripe_amount;
 
 /// Stripe's default tolerance for the signed timestamp.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
@@ -115,6 +123,147 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// The parts of a Stripe event we read (docs.stripe.com/api/events/object).
+#[derive(Debug, Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    created: i64,
+    data: EventData,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventData {
+    object: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct PaymentIntentObject {
+    id: String,
+    amount: i64,
+    #[serde(default)]
+    amount_received: i64,
+    currency: String,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+    last_payment_error: Option<LastPaymentError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LastPaymentError {
+    code: Option<String>,
+    decline_code: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChargeObject {
+    payment_intent: Option<String>,
+    amount_refunded: i64,
+    currency: String,
+    refunded: bool,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DisputeObject {
+    payment_intent: Option<String>,
+    amount: i64,
+    currency: String,
+    reason: Option<String>,
+}
+
+fn malformed(detail: impl std::fmt::Display) -> MalformedPayload {
+    MalformedPayload::new("stripe", detail)
+}
+
+fn order_ref(metadata: &HashMap<String, String>, payment_intent: String) -> OrderRef {
+    match metadata.get("order_id") {
+        Some(id) if !id.is_empty() => OrderRef::Id(id.clone()),
+        _ => OrderRef::ProviderRef(payment_intent),
+    }
+}
+
+/// Normalizes a verified Stripe event. Types we do not act on are
+/// `Effect::Ignored`; a payload that is not a Stripe event is an error.
+pub fn normalize_stripe_event(raw_body: &[u8]) -> Result<Delivery, MalformedPayload> {
+    let event: Event = serde_json::from_slice(raw_body).map_err(malformed)?;
+    let object = event.data.object;
+    let effect = match event.kind.as_str() {
+        "payment_intent.succeeded" | "payment_intent.payment_failed" => {
+            let pi: PaymentIntentObject = serde_json::from_value(object).map_err(malformed)?;
+            let succeeded = event.kind == "payment_intent.succeeded";
+            let collected = if succeeded && pi.amount_received > 0 {
+                pi.amount_received
+            } else {
+                pi.amount
+            };
+            let amount = from_stripe_amount(collected, &pi.currency).map_err(malformed)?;
+            let kind = if succeeded {
+                PaymentEventKind::Succeeded
+            } else {
+                let error = pi.last_payment_error.as_ref();
+                PaymentEventKind::Failed {
+                    code: error.and_then(|e| e.decline_code.clone().or_else(|| e.code.clone())),
+                    message: error.and_then(|e| e.message.clone()),
+                }
+            };
+            Effect::Payment(PaymentNotice {
+                order: order_ref(&pi.metadata, pi.id.clone()),
+                provider_ref: pi.id,
+                kind,
+                amount: Some(amount),
+            })
+        }
+        "charge.refunded" => {
+            let charge: ChargeObject = serde_json::from_value(object).map_err(malformed)?;
+            let pi = charge
+                .payment_intent
+                .ok_or_else(|| malformed("charge without payment_intent"))?;
+            let refunded =
+                from_stripe_amount(charge.amount_refunded, &charge.currency).map_err(malformed)?;
+            Effect::Payment(PaymentNotice {
+                order: order_ref(&charge.metadata, pi.clone()),
+                provider_ref: pi,
+                kind: PaymentEventKind::Refunded {
+                    refunded_total: refunded.minor,
+                    full: charge.refunded,
+                },
+                amount: Some(refunded),
+            })
+        }
+        "charge.dispute.created" => {
+            let dispute: DisputeObject = serde_json::from_value(object).map_err(malformed)?;
+            let pi = dispute
+                .payment_intent
+                .ok_or_else(|| malformed("dispute without payment_intent"))?;
+            let amount =
+                from_stripe_amount(dispute.amount, &dispute.currency).map_err(malformed)?;
+            Effect::Payment(PaymentNotice {
+                order: OrderRef::ProviderRef(pi.clone()),
+                provider_ref: pi,
+                kind: PaymentEventKind::Disputed {
+                    reason: dispute.reason,
+                },
+                amount: Some(amount),
+            })
+        }
+        _ => Effect::Ignored,
+    };
+    if !event.id.starts_with("evt_") {
+        return Err(malformed("event id is not evt_…"));
+    }
+    Ok(Delivery {
+        provider: "stripe",
+        event_id: event.id,
+        event_type: event.kind,
+        occurred_at: unix_to_rfc3339(event.created),
+        effect,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,12 +279,27 @@ mod tests {
 
     #[test]
     fn parses_several_v1_and_ignores_v0() {
-        let h = parse_signature_header(&format!("t=12,v1={},v0={},v1={}", "a".repeat(64), "b".repeat(64), "c".repeat(64))).unwrap();
+        let h = parse_signature_header(&format!(
+            "t=12,v1={},v0={},v1={}",
+            "a".repeat(64),
+            "b".repeat(64),
+            "c".repeat(64)
+        ))
+        .unwrap();
         assert_eq!(h.timestamp, 12);
         assert_eq!(h.v1.len(), 2);
-        assert_eq!(parse_signature_header("v1=00"), Err(SignatureError::Malformed));
-        assert_eq!(parse_signature_header(&format!("t=1,v0={}", "a".repeat(64))), Err(SignatureError::NoV1));
-        assert_eq!(parse_signature_header("t=abc,v1=00"), Err(SignatureError::Malformed));
+        assert_eq!(
+            parse_signature_header("v1=00"),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            parse_signature_header(&format!("t=1,v0={}", "a".repeat(64))),
+            Err(SignatureError::NoV1)
+        );
+        assert_eq!(
+            parse_signature_header("t=abc,v1=00"),
+            Err(SignatureError::Malformed)
+        );
     }
 
     #[test]
@@ -151,9 +315,18 @@ mod tests {
     fn the_window_is_symmetric() {
         let body = b"{}";
         let secrets = [Secret::new("whsec_a")];
-        for (t, ok) in [(NOW - 300, true), (NOW - 301, false), (NOW + 300, true), (NOW + 301, false)] {
+        for (t, ok) in [
+            (NOW - 300, true),
+            (NOW - 301, false),
+            (NOW + 300, true),
+            (NOW + 301, false),
+        ] {
             let header = format!("t={t},v1={}", sign("whsec_a", t, body));
-            assert_eq!(verify_stripe_signature(Some(&header), body, &secrets, NOW, 300).is_ok(), ok, "t={t}");
+            assert_eq!(
+                verify_stripe_signature(Some(&header), body, &secrets, NOW, 300).is_ok(),
+                ok,
+                "t={t}"
+            );
         }
     }
 }

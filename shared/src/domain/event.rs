@@ -1,0 +1,119 @@
+//! Domain events published on EventBridge (source `ayaztrade.integrations`).
+//! Schemas are documented in docs/events.md; keep the two in step.
+
+use serde::Serialize;
+
+use crate::money::Money;
+
+pub const EVENT_SOURCE: &str = "ayaztrade.integrations";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailType {
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentDisputed,
+    MarketplaceOrderCreated,
+    MarketplaceOrderStatusChanged,
+}
+
+impl DetailType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetailType::PaymentCompleted => "payment.completed",
+            DetailType::PaymentFailed => "payment.failed",
+            DetailType::PaymentRefunded => "payment.refunded",
+            DetailType::PaymentDisputed => "payment.disputed",
+            DetailType::MarketplaceOrderCreated => "marketplace.order.created",
+            DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
+        }
+    }
+}
+
+/// One event: `detail-type` plus the JSON `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainEvent {
+    #[serde(skip)]
+    pub detail_type: DetailType,
+    /// Stable across redeliveries: derived from the provider's own event id,
+    /// so consumers can dedupe (`stripe:evt_…`, `iyzico:<reference code>`, …).
+    pub event_id: String,
+    /// When the provider says it happened (RFC 3339).
+    pub occurred_at: String,
+    #[serde(flatten)]
+    pub detail: EventDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EventDetail {
+    Payment(PaymentDetail),
+    MarketplaceOrder(MarketplaceOrderDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDetail {
+    pub order_id: String,
+    pub provider: String,
+    /// The gateway's payment id (Stripe PaymentIntent `pi_…`, iyzico paymentId).
+    pub provider_ref: String,
+    /// Amount of this event: paid, refunded so far, or disputed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// The order's payment status after the event.
+    pub payment_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispute_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceOrderDetail {
+    pub marketplace: String,
+    pub order_number: String,
+    /// Trendyol shipment package id / Hepsiburada package number, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// Our normalized status word (lowercase).
+    pub status: String,
+    /// The marketplace's own status or event name.
+    pub marketplace_status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    #[test]
+    fn payment_events_serialize_flat_and_camel_case() {
+        let e = DomainEvent {
+            detail_type: DetailType::PaymentCompleted,
+            event_id: "stripe:evt_1".into(),
+            occurred_at: "2026-11-26T10:00:00Z".into(),
+            detail: EventDetail::Payment(PaymentDetail {
+                order_id: "ord-1".into(),
+                provider: "stripe".into(),
+                provider_ref: "pi_1".into(),
+                amount: Some(Money::new(14990, Currency::TRY)),
+                payment_status: "paid".into(),
+                failure_code: None,
+                failure_message: None,
+                dispute_reason: None,
+            }),
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["eventId"], "stripe:evt_1");
+        assert_eq!(json["orderId"], "ord-1");
+        assert_eq!(json["amount"]["minor"], 14990);
+        assert_eq!(json["amount"]["currency"], "TRY");
+        assert!(json.get("failureCode").is_none());
+        assert_eq!(e.detail_type.as_str(), "payment.completed");
+    }
+}

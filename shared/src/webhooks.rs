@@ -1,0 +1,510 @@
+//! The `webhook` function: the one door through which providers tell us that
+//! something happened. Served by a Lambda function URL with auth NONE, so the
+//! checks here are the only guard.
+//!
+//! For each delivery, in this order:
+//! 1. route (`/webhooks/{stripe|iyzico|trendyol|hepsiburada/<event>}`; unknown → 404);
+//! 2. size (over 1 MiB → 413);
+//! 3. authenticate over the raw received bytes (failure → 401/400, a
+//!    "rejected" audit entry without the payload, nothing else);
+//! 4. normalize (malformed → 400, audited);
+//! 5. claim the provider's event identity (idempotency record, which is also
+//!    the audit entry); a duplicate is answered from the record;
+//! 6. apply: move the order's payment state forward (never back) and publish
+//!    the domain event; a failure releases the claim and answers 5xx so the
+//!    provider redelivers.
+//!
+//! AWS calls for an accepted payment event: 3 DynamoDB writes (claim, order,
+//! complete) and 1 PutEvents.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
+use crate::aws::idempotency::AUDIT_RETENTION_SECS;
+use crate::aws::sdk::AwsEnv;
+use crate::config::{self, ProcessEnv, Secret, Source};
+use crate::domain::delivery::{Delivery, Effect, MalformedPayload, OrderRef, PaymentNotice};
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, PaymentDetail};
+use crate::domain::{PaymentEventKind, PaymentStatus};
+use crate::error::{Error, Result};
+use crate::http_api::{body_bytes, json_response, now_rfc3339, MAX_BODY_BYTES};
+use crate::idempotency::{now_ms, run_once, AuditInfo, Claim, IdempotencyStore, Once};
+use crate::ports::{
+    AuditRejected, EventPublisher, PaymentApplied, PaymentChange, PaymentEventStore,
+    RejectedDelivery,
+};
+use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
+use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
+use crate::providers::iyzico::webhook::{
+    normalize_iyzico_notification, verify_iyzico_signature, IyzicoAuthError, SIGNATURE_HEADER,
+};
+use crate::providers::stripe::webhook::{
+    normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
+};
+use crate::providers::trendyol::webhook::{
+    is_new_order, normalize_trendyol_package, API_KEY_HEADER,
+};
+
+/// How a marketplace presents the credentials we registered with it.
+#[derive(Debug, Clone)]
+pub enum InboundCredentials {
+    Basic { username: String, password: Secret },
+    ApiKey(Secret),
+}
+
+/// Which providers are enabled, with their secrets. A provider without
+/// secrets is answered 404, as if it did not exist.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    /// Every active endpoint secret (`whsec_…`); two during a rotation.
+    pub stripe_secrets: Vec<Secret>,
+    pub stripe_tolerance_secs: i64,
+    pub iyzico_secret_key: Option<Secret>,
+    pub trendyol: Option<InboundCredentials>,
+    pub hepsiburada: Option<InboundCredentials>,
+}
+
+/// "-" stands for "not configured" (Secrets Manager keys cannot be empty).
+fn configured(env: &dyn Source, name: &str) -> Option<String> {
+    env.get(name).filter(|v| v != "-")
+}
+
+fn basic(env: &dyn Source, prefix: &str) -> Option<InboundCredentials> {
+    match (
+        configured(env, &format!("{prefix}_USERNAME")),
+        configured(env, &format!("{prefix}_PASSWORD")),
+    ) {
+        (Some(username), Some(password)) => Some(InboundCredentials::Basic {
+            username,
+            password: Secret::new(password),
+        }),
+        _ => None,
+    }
+}
+
+impl WebhookSettings {
+    pub fn from_env(env: &dyn Source) -> Result<Self> {
+        let stripe_secrets = configured(env, "STRIPE_WEBHOOK_SECRETS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tolerance = match env.get("STRIPE_WEBHOOK_TOLERANCE_SECS") {
+            None => DEFAULT_TOLERANCE_SECS,
+            Some(v) => v.parse().map_err(|_| {
+                Error::Config(format!(
+                    "STRIPE_WEBHOOK_TOLERANCE_SECS={v:?} is not a number"
+                ))
+            })?,
+        };
+        let trendyol = basic(env, "TRENDYOL_WEBHOOK").or_else(|| {
+            configured(env, "TRENDYOL_WEBHOOK_API_KEY")
+                .map(|k| InboundCredentials::ApiKey(Secret::new(k)))
+        });
+        Ok(WebhookSettings {
+            stripe_secrets,
+            stripe_tolerance_secs: tolerance,
+            iyzico_secret_key: configured(env, "IYZICO_SECRET_KEY").map(Secret::new),
+            trendyol,
+            hepsiburada: basic(env, "HEPSIBURADA_WEBHOOK"),
+        })
+    }
+}
+
+/// A refused delivery: status, our reason code, and what to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rejection {
+    status: u16,
+    reason: &'static str,
+}
+
+const fn reject(status: u16, reason: &'static str) -> Rejection {
+    Rejection { status, reason }
+}
+
+pub struct App<S, P> {
+    store: S,
+    publisher: P,
+    settings: WebhookSettings,
+}
+
+impl App<DynamoStore, EventBridgePublisher> {
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let aws = AwsEnv::from_env()?;
+        let bus = env
+            .get("EVENT_BUS_NAME")
+            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        Ok(App::new(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            EventBridgePublisher::new(aws.eventbridge(), bus),
+            WebhookSettings::from_env(&env)?,
+        ))
+    }
+}
+
+impl<S, P> App<S, P>
+where
+    S: IdempotencyStore + PaymentEventStore + AuditRejected,
+    P: EventPublisher,
+{
+    pub fn new(store: S, publisher: P, settings: WebhookSettings) -> Self {
+        App {
+            store,
+            publisher,
+            settings,
+        }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let received_ms = now_ms();
+        let deadline_ms = req
+            .lambda_context_ref()
+            .map(|c| c.deadline as i64)
+            .filter(|d| *d > received_ms)
+            .unwrap_or(received_ms + 30_000);
+        let path = req.uri().path().to_string();
+        let Some(route) = path.strip_prefix("/webhooks/") else {
+            return Ok(error(404, "no_route", "unknown path"));
+        };
+        let (provider, event_name) = route.split_once('/').unwrap_or((route, ""));
+        let method_ok = req.method() == Method::POST
+            || (provider == "hepsiburada" && req.method() == Method::PUT);
+        let Some(provider) = self.enabled_provider(provider) else {
+            return Ok(error(404, "unknown_provider", "no such webhook provider"));
+        };
+        if !method_ok {
+            return Ok(error(405, "method_not_allowed", "webhooks are POSTed"));
+        }
+        let body = body_bytes(&req);
+        if body.len() > MAX_BODY_BYTES {
+            return Ok(error(
+                413,
+                "payload_too_large",
+                "webhook bodies are limited to 1 MiB",
+            ));
+        }
+        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms);
+        let source_ip = req
+            .request_context_ref()
+            .and_then(source_ip_of)
+            .map(str::to_owned);
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+
+        let delivery = match self.authenticate(provider, event_name, &header, body, received_ms) {
+            Ok(Ok(delivery)) => delivery,
+            Ok(Err(malformed)) => {
+                self.audit(
+                    provider,
+                    &received_at,
+                    "malformed",
+                    source_ip.as_deref(),
+                    received_ms,
+                )
+                .await;
+                return Ok(error(400, "malformed_payload", &malformed.to_string()));
+            }
+            Err(rejection) => {
+                self.audit(
+                    provider,
+                    &received_at,
+                    rejection.reason,
+                    source_ip.as_deref(),
+                    received_ms,
+                )
+                .await;
+                let message = if rejection.status == 400 {
+                    "malformed authentication header"
+                } else {
+                    "authentication failed"
+                };
+                return Ok(error(rejection.status, rejection.reason, message));
+            }
+        };
+
+        let claim = Claim {
+            scope: format!("webhook:{provider}"),
+            key: delivery.event_id.clone(),
+            payload_hash: hex::encode(Sha256::digest(body)),
+            now_ms: received_ms,
+            in_progress_until_ms: deadline_ms,
+            expires_at: received_ms / 1000 + AUDIT_RETENTION_SECS,
+            audit: AuditInfo {
+                provider: provider.to_string(),
+                event_type: delivery.event_type.clone(),
+                event_id: delivery.event_id.clone(),
+                received_at: received_at.clone(),
+            },
+        };
+        let result = run_once(&self.store, &claim, || async {
+            let outcome = self.apply(&delivery).await?;
+            Ok((outcome, outcome.to_string()))
+        })
+        .await;
+        Ok(match result {
+            Ok(Once::Ran(outcome)) => {
+                tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
+                json_response(200, &json!({"received": true, "outcome": outcome}))
+            }
+            Ok(Once::Duplicate { outcome }) => {
+                tracing::info!(provider, event_id = %delivery.event_id, outcome = %outcome, "duplicate webhook");
+                json_response(
+                    200,
+                    &json!({"received": true, "duplicate": true, "outcome": outcome}),
+                )
+            }
+            // The provider retries later; by then the first delivery is done.
+            Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
+            Err(e) => crate::http_api::error_response(&e),
+        })
+    }
+
+    fn enabled_provider(&self, name: &str) -> Option<&'static str> {
+        let s = &self.settings;
+        match name {
+            "stripe" if !s.stripe_secrets.is_empty() => Some("stripe"),
+            "iyzico" if s.iyzico_secret_key.is_some() => Some("iyzico"),
+            "trendyol" if s.trendyol.is_some() => Some("trendyol"),
+            "hepsiburada" if s.hepsiburada.is_some() => Some("hepsiburada"),
+            _ => None,
+        }
+    }
+
+    /// Checks the provider's credentials over the raw bytes, then normalizes.
+    /// The outer error is an authentication failure; the inner one a payload
+    /// that authenticated but cannot be understood.
+    fn authenticate<'h>(
+        &self,
+        provider: &str,
+        event_name: &str,
+        header: &dyn Fn(&str) -> Option<&'h str>,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<Result<Delivery, MalformedPayload>, Rejection> {
+        let s = &self.settings;
+        match provider {
+            "stripe" => {
+                verify_stripe_signature(
+                    header("stripe-signature"),
+                    body,
+                    &s.stripe_secrets,
+                    now_ms / 1000,
+                    s.stripe_tolerance_secs,
+                )
+                .map_err(|e| {
+                    tracing::info!(reason = %e, "Stripe signature rejected");
+                    if e.is_malformed() {
+                        reject(400, "malformed_signature")
+                    } else {
+                        reject(401, "bad_signature")
+                    }
+                })?;
+                Ok(normalize_stripe_event(body))
+            }
+            "iyzico" => {
+                let key = s.iyzico_secret_key.as_ref().expect("enabled");
+                match verify_iyzico_signature(header(SIGNATURE_HEADER), body, key) {
+                    Ok(n) => Ok(normalize_iyzico_notification(n)),
+                    Err(IyzicoAuthError::Missing | IyzicoAuthError::Mismatch) => {
+                        Err(reject(401, "bad_signature"))
+                    }
+                    // Unparseable and unsigned: we cannot tell it is iyzico.
+                    Err(IyzicoAuthError::Malformed(_)) => {
+                        Err(reject(400, "malformed_unauthenticated"))
+                    }
+                }
+            }
+            "trendyol" | "hepsiburada" => {
+                let creds = if provider == "trendyol" {
+                    &s.trendyol
+                } else {
+                    &s.hepsiburada
+                };
+                let ok = match creds.as_ref().expect("enabled") {
+                    InboundCredentials::Basic { username, password } => {
+                        verify_basic_auth(header("authorization"), username, password)
+                    }
+                    InboundCredentials::ApiKey(key) => verify_api_key(header(API_KEY_HEADER), key),
+                };
+                if !ok {
+                    return Err(reject(401, "bad_credentials"));
+                }
+                Ok(if provider == "trendyol" {
+                    normalize_trendyol_package(body)
+                } else {
+                    normalize_hepsiburada_event(event_name, body)
+                })
+            }
+            _ => Err(reject(404, "unknown_provider")),
+        }
+    }
+
+    async fn audit(
+        &self,
+        provider: &str,
+        received_at: &str,
+        reason: &str,
+        source_ip: Option<&str>,
+        now_ms: i64,
+    ) {
+        let entry = RejectedDelivery {
+            provider,
+            received_at,
+            reason,
+            source_ip,
+            now_unix: now_ms / 1000,
+        };
+        if let Err(e) = self.store.audit_rejected(&entry).await {
+            tracing::error!(error = %e, "could not audit a rejected webhook");
+        }
+    }
+
+    /// Applies a delivery; returns the outcome word recorded in the audit.
+    async fn apply(&self, delivery: &Delivery) -> Result<&'static str> {
+        match &delivery.effect {
+            Effect::Ignored => Ok("ignored"),
+            Effect::MarketplaceOrder(detail) => {
+                let detail_type = if is_new_order(&detail.status) {
+                    DetailType::MarketplaceOrderCreated
+                } else {
+                    DetailType::MarketplaceOrderStatusChanged
+                };
+                self.publisher
+                    .publish(&[DomainEvent {
+                        detail_type,
+                        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
+                        occurred_at: delivery.occurred_at.clone(),
+                        detail: EventDetail::MarketplaceOrder(detail.clone()),
+                    }])
+                    .await?;
+                Ok("published")
+            }
+            Effect::Payment(notice) => self.apply_payment(delivery, notice).await,
+        }
+    }
+
+    async fn apply_payment(
+        &self,
+        delivery: &Delivery,
+        notice: &PaymentNotice,
+    ) -> Result<&'static str> {
+        let order_id = match &notice.order {
+            OrderRef::Id(id) => id.clone(),
+            OrderRef::ProviderRef(r) => match self
+                .store
+                .order_for_provider_ref(delivery.provider, r)
+                .await?
+            {
+                Some(id) => id,
+                None => return Ok("unknown_order"),
+            },
+        };
+        let status = match notice.kind.target_status() {
+            Some(to) => {
+                let change = PaymentChange {
+                    order_id: order_id.clone(),
+                    to,
+                    event_id: format!("{}:{}", delivery.provider, delivery.event_id),
+                    provider: delivery.provider.to_string(),
+                    provider_ref: notice.provider_ref.clone(),
+                    paid_minor: match notice.kind {
+                        PaymentEventKind::Succeeded => notice.amount.map(|m| m.minor),
+                        _ => None,
+                    },
+                    refunded_minor: match notice.kind {
+                        PaymentEventKind::Refunded { refunded_total, .. } => Some(refunded_total),
+                        _ => None,
+                    },
+                    now: now_rfc3339(),
+                };
+                match self.store.apply_payment_change(&change).await? {
+                    PaymentApplied::Changed => to,
+                    PaymentApplied::OrderMissing => return Ok("unknown_order"),
+                    PaymentApplied::Stale { current } => {
+                        tracing::info!(
+                            order_id,
+                            current = current.as_str(),
+                            wanted = to.as_str(),
+                            "stale payment event"
+                        );
+                        return Ok("stale");
+                    }
+                }
+            }
+            None => match self.store.payment_status(&order_id).await? {
+                None => return Ok("unknown_order"),
+                // A failure reported after the money was collected changes nothing.
+                Some(current)
+                    if matches!(notice.kind, PaymentEventKind::Failed { .. })
+                        && current.is_collected() =>
+                {
+                    return Ok("stale")
+                }
+                Some(current) => current,
+            },
+        };
+        self.publisher
+            .publish(&[payment_event(delivery, notice, order_id, status)])
+            .await?;
+        Ok("applied")
+    }
+}
+
+fn payment_event(
+    delivery: &Delivery,
+    notice: &PaymentNotice,
+    order_id: String,
+    status: PaymentStatus,
+) -> DomainEvent {
+    let (detail_type, failure_code, failure_message, dispute_reason) = match &notice.kind {
+        PaymentEventKind::Succeeded => (DetailType::PaymentCompleted, None, None, None),
+        PaymentEventKind::Failed { code, message } => (
+            DetailType::PaymentFailed,
+            code.clone(),
+            message.clone(),
+            None,
+        ),
+        PaymentEventKind::Refunded { .. } => (DetailType::PaymentRefunded, None, None, None),
+        PaymentEventKind::Disputed { reason } => {
+            (DetailType::PaymentDisputed, None, None, reason.clone())
+        }
+    };
+    DomainEvent {
+        detail_type,
+        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
+        occurred_at: delivery.occurred_at.clone(),
+        detail: EventDetail::Payment(PaymentDetail {
+            order_id,
+            provider: delivery.provider.to_string(),
+            provider_ref: notice.provider_ref.clone(),
+            amount: notice.amount,
+            payment_status: status.as_str().to_string(),
+            failure_code,
+            failure_message,
+            dispute_reason,
+        }),
+    }
+}
+
+fn source_ip_of(ctx: &lambda_http::request::RequestContext) -> Option<&str> {
+    match ctx {
+        lambda_http::request::RequestContext::ApiGatewayV2(c) => c.http.source_ip.as_deref(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+fn error(status: u16, code: &str, message: &str) -> Response<Body> {
+    json_response(
+        status,
+        &json!({"error": {"code": code, "message": message}}),
+    )
+}
