@@ -53,6 +53,12 @@ class RuntimeApi:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
+        try:
+            self._exchange(conn)
+        except OSError:
+            pass  # the benchmark killed the process mid-connection
+
+    def _exchange(self, conn):
         buf = b""
         with conn:
             while True:

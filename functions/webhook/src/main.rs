@@ -1,0 +1,8 @@
+//! `POST /webhooks/{provider}` behind a Lambda function URL — see `ayaztrade::webhooks`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ayaztrade::telemetry::init();
+    let app = ayaztrade::webhooks::App::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|req| app.handle(req))).await
+}
