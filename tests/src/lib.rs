@@ -4,3 +4,4 @@
 pub mod fixtures;
 pub mod local_stack;
 pub mod stripe_fake;
+pub mod webhook_support;

@@ -15,6 +15,8 @@ pub struct Stack {
     pub endpoint: String,
     pub table_name: String,
     pub event_bus_name: String,
+    /// The queue the template's rule fills with `payment.*` events.
+    pub payment_events_queue_url: String,
     pub dynamo: aws_sdk_dynamodb::Client,
 }
 
@@ -61,6 +63,10 @@ async fn create() -> Stack {
         endpoint,
         table_name: names["TableName"].as_str().unwrap().to_string(),
         event_bus_name: names["EventBusName"].as_str().unwrap().to_string(),
+        payment_events_queue_url: names["Queues"]["PaymentEventsQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
         dynamo: aws.dynamodb(),
     }
 }

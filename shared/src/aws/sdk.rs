@@ -80,6 +80,11 @@ impl AwsEnv {
         })
     }
 
+    /// The shared HTTPS client, for clients of other services built elsewhere.
+    pub fn http_client(&self) -> SharedHttpClient {
+        self.http_client.clone()
+    }
+
     fn timeouts() -> TimeoutConfig {
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(2))
@@ -89,6 +94,11 @@ impl AwsEnv {
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::from_conf(self.dynamodb_config().build())
+    }
+
+    /// The DynamoDB config, open for additions (tests attach interceptors).
+    pub fn dynamodb_config(&self) -> aws_sdk_dynamodb::config::Builder {
         let mut builder = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(self.region.clone())
@@ -99,10 +109,14 @@ impl AwsEnv {
         if let Some(url) = &self.endpoint_url {
             builder = builder.endpoint_url(url);
         }
-        aws_sdk_dynamodb::Client::from_conf(builder.build())
+        builder
     }
 
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::from_conf(self.eventbridge_config().build())
+    }
+
+    pub fn eventbridge_config(&self) -> aws_sdk_eventbridge::config::Builder {
         use aws_sdk_eventbridge::config::retry::RetryConfig;
         let mut builder = aws_sdk_eventbridge::Config::builder()
             .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
@@ -116,7 +130,7 @@ impl AwsEnv {
         if let Some(url) = &self.endpoint_url {
             builder = builder.endpoint_url(url);
         }
-        aws_sdk_eventbridge::Client::from_conf(builder.build())
+        builder
     }
 }
 
