@@ -14,6 +14,8 @@ MOTO_PORT="${MOTO_PORT:-5050}"
 WATCH_PORT="${WATCH_PORT:-9000}"
 FAKE_STRIPE_PORT="${FAKE_STRIPE_PORT:-12111}"
 FAKE_STRIPE_KEY="sk_test_51AyazFakeKey0123456789"
+# Local webhook credentials (tools/send_webhook.py signs with the Stripe one).
+STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_dev_0123456789}"
 
 ensure_venv
 start_moto
@@ -21,6 +23,7 @@ step "creating the table, queues and event bus of template.yaml in moto"
 names="$("$VENV/bin/python" tools/local_aws.py up --endpoint "$MOTO_URL" --stage local)"
 echo "$names"
 table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"])' "$names")"
+bus="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["EventBusName"])' "$names")"
 
 if [ -n "${STRIPE_SECRET_KEY:-}" ]; then
     stripe_key="$STRIPE_SECRET_KEY"
@@ -45,6 +48,13 @@ AWS_REGION=eu-central-1
 AWS_EC2_METADATA_DISABLED=true
 STRIPE_API_BASE=$stripe_base
 STRIPE_SECRET_KEY=$stripe_key
+EVENT_BUS_NAME=$bus
+STRIPE_WEBHOOK_SECRETS=$STRIPE_WEBHOOK_SECRET
+IYZICO_SECRET_KEY=sandbox-local-iyzico-secret
+TRENDYOL_WEBHOOK_USERNAME=local-hook
+TRENDYOL_WEBHOOK_PASSWORD=local-hook-password
+HEPSIBURADA_WEBHOOK_USERNAME=local-hook
+HEPSIBURADA_WEBHOOK_PASSWORD=local-hook-password
 RUST_LOG=info
 ENV
 
@@ -70,6 +80,10 @@ Ready. Create a Stripe payment intent for the demo order:
 
   curl -s -X POST $base/create-payment-intent/payments/stripe/intents \\
        -H 'content-type: application/json' -d '{"orderId":"demo-order-1"}'
+
+Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
+
+  .venv/bin/python tools/send_webhook.py demo-order-1
 
 Other things to try:
   curl -s $base/orders/orders/demo-order-1
