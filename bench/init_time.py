@@ -132,6 +132,8 @@ def main():
         "AWS_SESSION_TOKEN": "bench-token",
         "AWS_ENDPOINT_URL": args.moto,
         "TABLE_NAME": args.table,
+        "EVENT_BUS_NAME": args.table,  # local_aws.py names the bus like the table
+        "STRIPE_WEBHOOK_SECRETS": "whsec_bench",
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "LAMBDA_TASK_ROOT": "/var/task",
         "HOME": "/nonexistent",

@@ -6,24 +6,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/common.sh
 RUNS="${RUNS:-40}"
+T="${CARGO_TARGET_DIR:-target}"
 
 ensure_venv
 step "release builds (x86_64, workspace profile: opt-level 3, fat LTO, 1 codegen unit, strip)"
-cargo build --release --locked -p create-payment-intent -p orders -p hello-lambda
-cargo build --release --manifest-path bench/naive-sdk-lambda/Cargo.toml --target-dir target/naive
+cargo build --release --locked -p create-payment-intent -p orders -p webhook -p hello-lambda
+cargo build --release --manifest-path bench/naive-sdk-lambda/Cargo.toml --target-dir "$T/naive"
 
 step "arm64 builds for Lambda (cargo lambda build --release --arm64)"
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
-"$VENV/bin/cargo-lambda" lambda build --release --arm64 -p create-payment-intent -p orders
+"$VENV/bin/cargo-lambda" lambda build --release --arm64 -p create-payment-intent -p orders -p webhook
 
 mkdir -p .local
 {
-    for b in hello-lambda create-payment-intent orders; do
-        printf 'x86_64 %-24s %9d bytes\n' "$b" "$(stat -c %s target/release/$b)"
+    for b in hello-lambda create-payment-intent orders webhook; do
+        printf 'x86_64 %-24s %9d bytes\n' "$b" "$(stat -c %s "$T/release/$b")"
     done
-    printf 'x86_64 %-24s %9d bytes\n' naive-sdk-lambda "$(stat -c %s target/naive/release/naive-sdk-lambda)"
-    for b in create-payment-intent orders; do
-        printf 'arm64  %-24s %9d bytes\n' "$b" "$(stat -c %s target/lambda/$b/bootstrap)"
+    printf 'x86_64 %-24s %9d bytes\n' naive-sdk-lambda "$(stat -c %s "$T/naive/release/naive-sdk-lambda")"
+    for b in create-payment-intent orders webhook; do
+        printf 'arm64  %-24s %9d bytes\n' "$b" "$(stat -c %s "$T/lambda/$b/bootstrap")"
     done
 } | tee .local/bench-sizes.txt
 
@@ -33,7 +34,8 @@ table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"]
 step "init time, $RUNS interleaved runs each"
 ev=bench/events/missing-order.json
 "$VENV/bin/python" bench/init_time.py --runs "$RUNS" --moto "$MOTO_URL" --table "$table" \
-    "hello-lambda=target/release/hello-lambda:$ev" \
-    "naive-sdk-lambda=target/naive/release/naive-sdk-lambda:$ev" \
-    "create-payment-intent=target/release/create-payment-intent:$ev" \
-    "orders=target/release/orders:events/get-order.json" | tee .local/bench-init.json
+    "hello-lambda=$T/release/hello-lambda:$ev" \
+    "naive-sdk-lambda=$T/naive/release/naive-sdk-lambda:$ev" \
+    "create-payment-intent=$T/release/create-payment-intent:$ev" \
+    "orders=$T/release/orders:events/get-order.json" \
+    "webhook=$T/release/webhook:bench/events/webhook-unsigned.json" | tee .local/bench-init.json

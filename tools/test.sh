@@ -2,7 +2,7 @@
 # The whole test suite: `make test` runs this, and so does CI (.ci/run).
 # Starts moto on a free loopback port, runs the Rust tests against it, then
 # clippy, rustfmt and the template check; stops moto on exit, by pid.
-set -euo pipefail
+set -euo pipefail  # pipefail: a failing `cargo test | tee` fails the script
 cd "$(dirname "$0")/.."
 source tools/common.sh
 
@@ -12,7 +12,8 @@ export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KE
        AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true
 
 step "cargo test --workspace"
-cargo test --workspace --locked
+mkdir -p .local
+cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo fmt --check"
@@ -20,3 +21,5 @@ cargo fmt --all --check
 step "template check (sam validate --lint, cfn-lint, cfn-lint on the SAM-transformed template)"
 "$VENV/bin/python" tools/check_template.py
 step "all checks passed"
+# One closing line with the totals of every test binary above.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' .local/cargo-test.log

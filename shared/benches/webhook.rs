@@ -31,19 +31,26 @@ fn header(body: &[u8], secret: &str) -> String {
 
 fn bench(c: &mut Criterion) {
     let body = fixture();
-    let secrets = [Secret::new("whsec_bench_current"), Secret::new("whsec_bench_previous")];
+    let secrets = [
+        Secret::new("whsec_bench_current"),
+        Secret::new("whsec_bench_previous"),
+    ];
     // Signed with the second secret: the worst case tries both.
     let sig = header(&body, "whsec_bench_previous");
     let mut group = c.benchmark_group("stripe_webhook");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("verify_parse_normalize_4KiB", |b| {
         b.iter(|| {
-            verify_stripe_signature(Some(black_box(&sig)), black_box(&body), &secrets, NOW, 300).unwrap();
+            verify_stripe_signature(Some(black_box(&sig)), black_box(&body), &secrets, NOW, 300)
+                .unwrap();
             normalize_stripe_event(black_box(&body)).unwrap()
         })
     });
     group.bench_function("verify_only", |b| {
-        b.iter(|| verify_stripe_signature(Some(black_box(&sig)), black_box(&body), &secrets, NOW, 300).unwrap())
+        b.iter(|| {
+            verify_stripe_signature(Some(black_box(&sig)), black_box(&body), &secrets, NOW, 300)
+                .unwrap()
+        })
     });
     group.finish();
 }
