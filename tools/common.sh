@@ -53,7 +53,8 @@ start_moto() {
     MOTO_URL="http://127.0.0.1:$port"
     step "starting moto on $MOTO_URL"
     mkdir -p .local
-    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > .local/moto.log 2>&1 &
+    # Serialized: see tools/moto_serial.py for why not plain `moto_server`.
+    setsid "$VENV/bin/python" tools/moto_serial.py --host 127.0.0.1 --port "$port" > .local/moto.log 2>&1 &
     PIDS+=($!)
     wait_for_http "$MOTO_URL/moto-api/" "moto"
 }

@@ -95,7 +95,13 @@ where
         ClaimResult::Claimed => match work().await {
             Ok((value, outcome)) => {
                 let latency = now_ms() - claim.now_ms;
-                store.complete(claim, &outcome, latency).await?;
+                // The work is done: failing the delivery now would only make
+                // the provider redeliver it. The record then stays in progress
+                // until its deadline and a redelivery after that re-applies,
+                // which the work tolerates (same event ids, forward-only state).
+                if let Err(e) = store.complete(claim, &outcome, latency).await {
+                    tracing::error!(error = %e, key = %claim.key, "could not complete an idempotency record");
+                }
                 Ok(Once::Ran(value))
             }
             Err(e) => {

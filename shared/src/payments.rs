@@ -102,15 +102,18 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
         let amount = to_stripe_amount(money)?;
         let currency = money.currency.code().to_ascii_lowercase();
 
-        // Earlier attempts for exactly this amount: reuse an open one rather
-        // than create a second intent the shopper could also pay.
-        let mut same_amount: Vec<&PaymentAttempt> = attempts
+        // Look at every earlier Stripe attempt of this order first: one that
+        // succeeded means the order is paid (its webhook is on the way); an
+        // open one for this amount is handed out again rather than creating a
+        // second payable intent; an open one for another amount (the total
+        // changed since) is canceled so the shopper cannot pay the old total.
+        let mut earlier: Vec<&PaymentAttempt> = attempts
             .iter()
-            .filter(|a| a.provider == STRIPE && a.amount == money)
+            .filter(|a| a.provider == STRIPE && a.provider_status != "canceled")
             .collect();
-        same_amount.sort_by(|a, b| a.created_at.cmp(&b.created_at));
-        let mut closed = 0;
-        for attempt in same_amount.iter().rev() {
+        earlier.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        let mut reusable: Option<(PaymentIntent, &PaymentAttempt)> = None;
+        for attempt in earlier {
             let intent = self
                 .stripe
                 .retrieve_payment_intent(&attempt.provider_ref)
@@ -118,19 +121,53 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
             if intent.status == "succeeded" || intent.status == "requires_capture" {
                 return Err(already_paid(order_id));
             }
+            let same_amount = attempt.amount == money;
+            if intent.is_open() && same_amount && reusable.is_none() {
+                reusable = Some((intent, attempt));
+                continue;
+            }
             if intent.is_open() {
+                if intent.status == "processing" {
+                    return Err(Error::Conflict {
+                        code: "payment_in_progress",
+                        message: format!("a payment of order {order_id} is being processed"),
+                    });
+                }
+                let canceled = self.stripe.cancel_payment_intent(&intent.id).await?;
                 self.record(
                     order_id,
-                    money,
+                    attempt.amount,
+                    &canceled,
+                    &attempt.idempotency_key,
+                    &attempt.created_at,
+                )
+                .await?;
+            } else if intent.status != attempt.provider_status {
+                self.record(
+                    order_id,
+                    attempt.amount,
                     &intent,
                     &attempt.idempotency_key,
                     &attempt.created_at,
                 )
                 .await?;
-                return answer(intent, money, false);
             }
-            closed += 1;
         }
+        if let Some((intent, attempt)) = reusable {
+            self.record(
+                order_id,
+                money,
+                &intent,
+                &attempt.idempotency_key,
+                &attempt.created_at,
+            )
+            .await?;
+            return answer(intent, money, false);
+        }
+        let closed = attempts
+            .iter()
+            .filter(|a| a.provider == STRIPE && a.amount == money)
+            .count();
 
         let key = idempotency_key(order_id, money, amount, closed);
         let params = CreatePaymentIntent {

@@ -56,15 +56,25 @@ pub struct PaymentChange {
     pub paid_minor: Option<i64>,
     /// Cumulative minor units refunded (on refunds); must grow.
     pub refunded_minor: Option<i64>,
+    /// On success: what was collected. It must equal the order's total and
+    /// currency, or the order is not marked paid.
+    pub collected: Option<crate::money::Money>,
     pub now: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentApplied {
     Changed,
+    /// This very event was applied before (a redelivery after a failure
+    /// midway): nothing changes, but its domain event must still go out.
+    AlreadyApplied,
     /// The order already is at or beyond this state: nothing changed.
     Stale {
         current: crate::domain::PaymentStatus,
+    },
+    /// The gateway collected a different amount than the order's total.
+    AmountMismatch {
+        order_total: crate::money::Money,
     },
     OrderMissing,
 }

@@ -28,7 +28,9 @@ use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::aws::sdk::AwsEnv;
 use crate::config::{self, ProcessEnv, Secret, Source};
 use crate::domain::delivery::{Delivery, Effect, MalformedPayload, OrderRef, PaymentNotice};
-use crate::domain::event::{DetailType, DomainEvent, EventDetail, PaymentDetail};
+use crate::domain::event::{
+    DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, PaymentDetail,
+};
 use crate::domain::{PaymentEventKind, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::http_api::{body_bytes, json_response, now_rfc3339, MAX_BODY_BYTES};
@@ -406,6 +408,26 @@ where
                 Some(id) => id,
                 None => return Ok("unknown_order"),
             },
+            OrderRef::Claimed {
+                order_id: claimed,
+                proof_ref,
+            } => {
+                let recorded = self
+                    .store
+                    .order_for_provider_ref(delivery.provider, proof_ref)
+                    .await?;
+                if recorded.as_deref() != Some(claimed.as_str()) {
+                    tracing::warn!(
+                        provider = delivery.provider,
+                        claimed = %claimed,
+                        proof_ref = %proof_ref,
+                        recorded = recorded.as_deref().unwrap_or(""),
+                        "payment notice names an order our records do not tie to this payment"
+                    );
+                    return Ok("unknown_order");
+                }
+                claimed.clone()
+            }
         };
         let status = match notice.kind.target_status() {
             Some(to) => {
@@ -423,11 +445,35 @@ where
                         PaymentEventKind::Refunded { refunded_total, .. } => Some(refunded_total),
                         _ => None,
                     },
+                    collected: match notice.kind {
+                        PaymentEventKind::Succeeded => notice.amount,
+                        _ => None,
+                    },
                     now: now_rfc3339(),
                 };
                 match self.store.apply_payment_change(&change).await? {
-                    PaymentApplied::Changed => to,
+                    PaymentApplied::Changed | PaymentApplied::AlreadyApplied => to,
                     PaymentApplied::OrderMissing => return Ok("unknown_order"),
+                    PaymentApplied::AmountMismatch { order_total } => {
+                        tracing::error!(order_id, expected = %order_total, received = ?notice.amount, "payment amount differs from the order total");
+                        self.publisher
+                            .publish(&[DomainEvent {
+                                detail_type: DetailType::IntegrationError,
+                                event_id: format!("{}:{}", delivery.provider, delivery.event_id),
+                                occurred_at: delivery.occurred_at.clone(),
+                                detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+                                    kind: "amount_mismatch".into(),
+                                    provider: delivery.provider.to_string(),
+                                    order_id: Some(order_id.clone()),
+                                    provider_ref: Some(notice.provider_ref.clone()),
+                                    expected: Some(order_total),
+                                    received: notice.amount,
+                                    message: "the gateway collected an amount other than the order total; the order was not marked paid".into(),
+                                }),
+                            }])
+                            .await?;
+                        return Ok("amount_mismatch");
+                    }
                     PaymentApplied::Stale { current } => {
                         tracing::info!(
                             order_id,

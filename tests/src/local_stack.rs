@@ -38,7 +38,7 @@ async fn create() -> Stack {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
         panic!(
             "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto, \
-             or start `.venv/bin/moto_server -p 5000` and export AWS_ENDPOINT_URL=http://127.0.0.1:5000 \
+             or start `.venv/bin/python tools/moto_serial.py --port 5000` and export AWS_ENDPOINT_URL=http://127.0.0.1:5000 \
              AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=eu-central-1"
         )
     });

@@ -97,6 +97,7 @@ impl StripeFake {
         let app = Router::new()
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
+            .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .fallback(not_found)
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
@@ -515,6 +516,56 @@ async fn retrieve_intent(
             Some("resource_missing"),
             &format!("No such payment_intent: '{id}'"),
             Some("intent"),
+        ),
+    }
+}
+
+/// `POST /v1/payment_intents/{id}/cancel`: only intents that are not yet
+/// paid can be canceled (Stripe's `payment_intent_unexpected_state` otherwise).
+async fn cancel_intent(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    record(
+        &state,
+        "POST",
+        &format!("/v1/payment_intents/{id}/cancel"),
+        &headers,
+        form,
+    );
+    if let Door::Unauthorized = front_door(&state, &headers) {
+        return unauthorized();
+    }
+    let mut guard = state.lock().unwrap();
+    let Some(intent) = guard.intents.get_mut(&id) else {
+        return error(
+            404,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payment_intent: '{id}'"),
+            Some("intent"),
+        );
+    };
+    let status = intent["status"].as_str().unwrap_or_default().to_string();
+    match status.as_str() {
+        "requires_payment_method"
+        | "requires_confirmation"
+        | "requires_action"
+        | "requires_capture" => {
+            intent["status"] = json!("canceled");
+            intent["cancellation_reason"] = json!("abandoned");
+            stripe_json(200, intent.clone(), &[])
+        }
+        "canceled" => stripe_json(200, intent.clone(), &[]),
+        _ => error(
+            400,
+            "invalid_request_error",
+            Some("payment_intent_unexpected_state"),
+            &format!("You cannot cancel this PaymentIntent because it has a status of {status}."),
+            None,
         ),
     }
 }

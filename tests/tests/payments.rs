@@ -159,6 +159,13 @@ async fn a_changed_total_gets_a_new_intent_and_a_canceled_one_is_replaced() {
     assert_eq!(status, 201);
     assert_ne!(first["paymentIntentId"], second["paymentIntentId"]);
     assert_eq!(second["amount"], 86920 - 4990);
+    let old = fake
+        .intent(first["paymentIntentId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        old["status"], "canceled",
+        "the old total can no longer be paid"
+    );
 
     fake.set_intent_status(second["paymentIntentId"].as_str().unwrap(), "canceled");
     let (status, third) = create_intent(&app, &order_id).await;
@@ -174,6 +181,20 @@ async fn a_changed_total_gets_a_new_intent_and_a_canceled_one_is_replaced() {
         last_key.idempotency_key.unwrap(),
         format!("ayaztrade:pi:{order_id}:TRY:81930:1")
     );
+}
+
+#[tokio::test]
+async fn an_intent_that_succeeded_before_its_webhook_arrived_means_paid() {
+    let (stack, fake, order_id) = given_a_demo_order().await;
+    let app = payments_app(stack, &fake);
+    let (_, first) = create_intent(&app, &order_id).await;
+    fake.set_intent_status(first["paymentIntentId"].as_str().unwrap(), "succeeded");
+
+    let (status, body) = create_intent(&app, &order_id).await;
+
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "order_already_paid");
+    assert_eq!(fake.intent_count(), 1);
 }
 
 #[tokio::test]

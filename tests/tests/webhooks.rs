@@ -143,7 +143,14 @@ async fn stripe_signature_cases() {
         200
     );
 
-    let before = rejected_audits(stack, "stripe").await.len();
+    // Other tests audit malformed payloads in parallel: count auth rejections only.
+    let auth_rejections = |audits: Vec<String>| {
+        audits
+            .into_iter()
+            .filter(|o| o != "rejected:malformed")
+            .count()
+    };
+    let before = auth_rejections(rejected_audits(stack, "stripe").await);
     let mut tampered = body.clone();
     tampered[10] ^= 1;
     let cases: Vec<(&str, Vec<u8>, String, u16)> = vec![
@@ -177,11 +184,11 @@ async fn stripe_signature_cases() {
     let req = function_url_request("POST", "/webhooks/stripe", &[], &body, false);
     assert_eq!(response_json(h.app.handle(req).await.unwrap()).0, 401);
 
-    let audits = rejected_audits(stack, "stripe").await;
+    let audits = auth_rejections(rejected_audits(stack, "stripe").await);
     assert_eq!(
-        audits.len() - before,
+        audits - before,
         cases.len() + 1,
-        "every rejection is audited: {audits:?}"
+        "every rejection is audited"
     );
     assert!(
         h.publisher.published.lock().unwrap().is_empty(),
@@ -275,7 +282,8 @@ async fn twenty_concurrent_deliveries_publish_exactly_one_event() {
             .iter()
             .filter(|(_, r)| r["outcome"] == "applied" && r.get("duplicate").is_none())
             .count(),
-        1
+        1,
+        "{results:?}"
     );
     assert_eq!(h.publisher.published.lock().unwrap().len(), 1);
     assert_eq!(queued_payment_events(stack, &order_id).await.len(), 1);
@@ -361,14 +369,18 @@ async fn a_failure_before_success_is_published_and_refunds_only_grow() {
 }
 
 async fn record_attempt(stack: &Stack, order_id: &str, pi: &str) {
+    record_attempt_for(stack, "stripe", order_id, pi).await
+}
+
+async fn record_attempt_for(stack: &Stack, provider: &str, order_id: &str, provider_ref: &str) {
     use ayaztrade::domain::PaymentAttempt;
     use ayaztrade::money::{Currency, Money};
     use ayaztrade::ports::PaymentAttemptRecorder;
     store(stack)
         .record_attempt(&PaymentAttempt {
             order_id: order_id.into(),
-            provider: "stripe".into(),
-            provider_ref: pi.into(),
+            provider: provider.into(),
+            provider_ref: provider_ref.into(),
             amount: Money::new(86920, Currency::TRY),
             provider_status: "succeeded".into(),
             idempotency_key: "k".into(),
@@ -460,6 +472,34 @@ async fn iyzico_v3_signatures_for_direct_and_hosted_checkout() {
     };
     let (status, resp) = deliver(direct.clone(), "0".repeat(64)).await;
     assert_eq!(status, 401, "{resp}");
+    // A correctly signed notice for a payment we never recorded moves nothing
+    // (iyzico's unseparated V3 fields cannot bind the order id on their own).
+    let (status, resp) = deliver(direct.clone(), iyzico_signature(&direct, IYZICO_SECRET)).await;
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("unknown_order")),
+        "{resp}"
+    );
+    assert_eq!(payment_status(stack, &order_id).await, "unpaid");
+    record_attempt_for(stack, "iyzico", &order_id, "22416034").await;
+    record_attempt_for(stack, "iyzico", &order_id, "d2b6a5c4-1111-2222").await;
+    // The same notice again, now with a fresh (unsigned) reference code: it
+    // is a replay of the same signed fields and must not dedupe differently.
+    let replay = String::from_utf8(direct.clone())
+        .unwrap()
+        .replace("\"iyziReferenceCode\":\"", "\"iyziReferenceCode\":\"x");
+    let (_, resp) = deliver(
+        replay.clone().into_bytes(),
+        iyzico_signature(replay.as_bytes(), IYZICO_SECRET),
+    )
+    .await;
+    assert_eq!(resp["duplicate"], true, "{resp}");
+    let direct = serde_json::to_vec(&json!({
+        "paymentConversationId": order_id, "merchantId": 3398, "paymentId": 22416034,
+        "status": "SUCCESS", "iyziReferenceCode": unique_id("ref"), "iyziEventType": "THREE_DS_AUTH",
+        "iyziEventTime": 1795700000000i64
+    }))
+    .unwrap();
     let (status, resp) = deliver(direct.clone(), iyzico_signature(&direct, IYZICO_SECRET)).await;
     assert_eq!(
         (status, resp["outcome"].as_str()),
@@ -549,4 +589,72 @@ async fn marketplace_order_pushes_with_registered_credentials() {
             "marketplace.order.status_changed"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_different_amount_does_not_mark_the_order_paid() {
+    let stack = stack().await;
+    let h = webhook_harness(stack);
+    let order_id = given_an_order(stack).await;
+    let body = stripe_succeeded(&evt_id(), "pi_test_5", &order_id, 100);
+    let (status, resp) = deliver_stripe(
+        &h,
+        &body,
+        &stripe_signature(&body, STRIPE_SECRET, now_unix()),
+    )
+    .await;
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("amount_mismatch")),
+        "{resp}"
+    );
+    assert_eq!(payment_status(stack, &order_id).await, "unpaid");
+    let published = h.publisher.published.lock().unwrap();
+    assert_eq!(published[0].detail_type, DetailType::IntegrationError);
+    let detail = serde_json::to_value(&published[0]).unwrap();
+    assert_eq!(
+        detail["expected"],
+        json!({"minor": 86920, "currency": "TRY"})
+    );
+    assert_eq!(detail["received"], json!({"minor": 100, "currency": "TRY"}));
+}
+
+#[tokio::test]
+async fn an_applied_event_whose_publish_failed_is_published_on_redelivery_even_after_later_events()
+{
+    let stack = stack().await;
+    let h = webhook_harness(stack);
+    let order_id = given_an_order(stack).await;
+    let pi = format!("pi_{}", unique_id("y").replace('-', ""));
+    record_attempt(stack, &order_id, &pi).await;
+    let sign = |b: &[u8]| stripe_signature(b, STRIPE_SECRET, now_unix());
+    let paid = stripe_succeeded(&evt_id(), &pi, &order_id, 86920);
+    let refund = stripe_refunded(&evt_id(), &pi, 86920, 86920);
+
+    h.publisher
+        .fail_next
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(deliver_stripe(&h, &paid, &sign(&paid)).await.0, 503);
+    assert_eq!(
+        deliver_stripe(&h, &refund, &sign(&refund)).await.1["outcome"],
+        "applied"
+    );
+    // Stripe redelivers the first event: the order stays refunded, and the
+    // missing payment.completed goes out after all.
+    let (status, resp) = deliver_stripe(&h, &paid, &sign(&paid)).await;
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("applied")),
+        "{resp}"
+    );
+    assert_eq!(payment_status(stack, &order_id).await, "refunded");
+    let types: Vec<&str> = h
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.detail_type.as_str())
+        .collect();
+    assert_eq!(types, ["payment.refunded", "payment.completed"]);
 }

@@ -330,14 +330,13 @@ impl PaymentEventStore for DynamoStore {
             .key("sk", AttributeValue::S(keys::ORDER_SK.into()))
             .expression_attribute_names("#status", "payment_status")
             .expression_attribute_values(":to", encode(&c.to.as_str()))
-            .expression_attribute_values(":eid", encode(&c.event_id))
+            .expression_attribute_values(":eids", AttributeValue::Ss(vec![c.event_id.clone()]))
             .expression_attribute_values(":now", encode(&c.now))
             .expression_attribute_values(":provider", encode(&c.provider))
             .expression_attribute_values(":ref", encode(&c.provider_ref))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let mut set = vec![
             "#status = :to",
-            "payment_event_id = :eid",
             "payment_updated_at = :now",
             "payment_provider = :provider",
             "payment_ref = :ref",
@@ -351,6 +350,14 @@ impl PaymentEventStore for DynamoStore {
             set.push("paid_minor = :paid");
             request = request.expression_attribute_values(":paid", encode(&paid));
         }
+        if let Some(collected) = c.collected {
+            forward.push_str(" AND #total = :collected AND #currency = :currency");
+            request = request
+                .expression_attribute_names("#total", "total")
+                .expression_attribute_names("#currency", "currency")
+                .expression_attribute_values(":collected", encode(&collected.minor))
+                .expression_attribute_values(":currency", encode(&collected.currency));
+        }
         if let Some(refunded) = c.refunded_minor {
             set.push("refunded_minor = :refunded");
             forward.push_str(
@@ -358,11 +365,15 @@ impl PaymentEventStore for DynamoStore {
             );
             request = request.expression_attribute_values(":refunded", encode(&refunded));
         }
+        // The applied event ids are kept as a set, so a redelivery of an
+        // event that was applied (but whose publish failed) is recognised even
+        // after later events moved the order on.
         let result = request
-            .update_expression(format!("SET {}", set.join(", ")))
-            .condition_expression(format!(
-                "attribute_exists(pk) AND (payment_event_id = :eid OR ({forward}))"
+            .update_expression(format!(
+                "SET {} ADD payment_event_ids :eids",
+                set.join(", ")
             ))
+            .condition_expression(format!("attribute_exists(pk) AND ({forward})"))
             .send()
             .await;
         match result {
@@ -376,12 +387,10 @@ impl PaymentEventStore for DynamoStore {
                                 .await?
                         }
                     };
-                    Ok(match existing {
-                        None => PaymentApplied::OrderMissing,
-                        Some(item) => PaymentApplied::Stale {
-                            current: status_of(&item)?,
-                        },
-                    })
+                    match existing {
+                        None => Ok(PaymentApplied::OrderMissing),
+                        Some(item) => why_not_applied(&item, c, &allowed),
+                    }
                 }
                 _ => Err(store_error("UpdateItem", SdkError::ServiceError(ctx))),
             },
@@ -429,6 +438,30 @@ impl PaymentEventStore for DynamoStore {
 
 /// The GSI that maps provider references to orders.
 pub const GSI1: &str = "gsi1";
+
+/// Reads a refused payment change's reason off the order as it was.
+fn why_not_applied(
+    item: &Item,
+    c: &PaymentChange,
+    allowed: &[PaymentStatus],
+) -> Result<PaymentApplied> {
+    let applied_before = item
+        .get("payment_event_ids")
+        .and_then(|v| v.as_ss().ok())
+        .is_some_and(|ids| ids.contains(&c.event_id));
+    if applied_before {
+        return Ok(PaymentApplied::AlreadyApplied);
+    }
+    let current = status_of(item)?;
+    if let (Some(collected), true) = (c.collected, allowed.contains(&current)) {
+        let order: OrderItem = decode(item.clone())?;
+        let order_total = Money::new(order.total, order.currency);
+        if order_total != collected {
+            return Ok(PaymentApplied::AmountMismatch { order_total });
+        }
+    }
+    Ok(PaymentApplied::Stale { current })
+}
 
 fn status_of(item: &Item) -> Result<PaymentStatus> {
     item.get("payment_status")

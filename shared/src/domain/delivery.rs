@@ -39,10 +39,16 @@ pub struct PaymentNotice {
 /// How a notice names its order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderRef {
-    /// Our order id, carried by the provider (Stripe metadata, iyzico conversationId).
+    /// Our order id, carried inside a payload signed as a whole (Stripe metadata).
     Id(String),
     /// Only the provider's payment reference: look the order up (GSI1).
     ProviderRef(String),
+    /// The provider names an order, but its signature does not bind that name
+    /// unambiguously (iyzico V3 concatenates fields without separators, so
+    /// characters can be shifted between paymentId and conversationId). Acted
+    /// on only if our record of `proof_ref` (the payment id, or the
+    /// hosted-checkout token) points to this order.
+    Claimed { order_id: String, proof_ref: String },
 }
 
 /// Why an authenticated payload could not be understood (answered 400 and

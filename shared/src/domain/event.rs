@@ -15,6 +15,7 @@ pub enum DetailType {
     PaymentDisputed,
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
+    IntegrationError,
 }
 
 impl DetailType {
@@ -26,6 +27,7 @@ impl DetailType {
             DetailType::PaymentDisputed => "payment.disputed",
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
+            DetailType::IntegrationError => "integration.error",
         }
     }
 }
@@ -50,6 +52,25 @@ pub struct DomainEvent {
 pub enum EventDetail {
     Payment(PaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
+    IntegrationError(IntegrationErrorDetail),
+}
+
+/// Something a person must look at: money or data that does not add up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationErrorDetail {
+    /// e.g. `amount_mismatch`.
+    pub kind: String,
+    pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<Money>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

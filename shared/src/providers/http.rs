@@ -102,8 +102,9 @@ pub trait RetryRules: Send + Sync {
 }
 
 /// Rules for providers that say nothing special: connection failures are
-/// always retried (nothing reached the provider); 429 and 502–504 are
-/// retried; timeouts, dropped connections and 500 only when idempotent.
+/// always retried (nothing reached the provider), and so is 429 (refused
+/// before any work); timeouts, dropped connections and 5xx only when the
+/// request is idempotent, since the provider may have acted before failing.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StandardRetryRules;
 
@@ -114,8 +115,8 @@ impl RetryRules for StandardRetryRules {
             AttemptOutcome::Failed(TransportError::Timeout | TransportError::Io(_)) => idempotent,
             AttemptOutcome::Failed(_) => false,
             AttemptOutcome::Response { status, .. } => match status.as_u16() {
-                429 | 502..=504 => true,
-                500 => idempotent,
+                429 => true,
+                500 | 502..=504 => idempotent,
                 _ => false,
             },
         }
@@ -437,7 +438,8 @@ mod tests {
             headers: &h,
         };
         assert!(rules.should_retry(&resp(429), false));
-        assert!(rules.should_retry(&resp(503), false));
+        assert!(!rules.should_retry(&resp(503), false));
+        assert!(rules.should_retry(&resp(503), true));
         assert!(!rules.should_retry(&resp(500), false));
         assert!(rules.should_retry(&resp(500), true));
         assert!(!rules.should_retry(&resp(400), true));

@@ -6,9 +6,17 @@
 //! - hosted checkout (payload has `token`): `secretKey + iyziEventType + iyziPaymentId + token + paymentConversationId + status`
 //!
 //! The signature covers fields, not bytes, so the body must be parsed to
-//! verify it; nothing is stored or acted on before the check passes. No
-//! timestamp is signed: deduplication on `iyziReferenceCode` is what stops a
-//! replay from acting twice.
+//! verify it; nothing is stored or acted on before the check passes.
+//!
+//! Two weaknesses of the scheme, and what we do about them:
+//! - No timestamp and no `iyziReferenceCode` are signed, so a replay can
+//!   carry a fresh reference code. Our event identity is therefore a digest
+//!   of the *signed* fields: a replay dedupes whatever else it changes.
+//! - Fields are concatenated without separators, so characters can move
+//!   between `paymentId` and `paymentConversationId` under the same
+//!   signature. Payment ids must be digits, and the order a notice names is
+//!   acted on only if our own record of that payment id points to it
+//!   (`OrderRef::Claimed`).
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -20,6 +28,7 @@ use crate::domain::delivery::{
 };
 use crate::domain::PaymentEventKind;
 use crate::providers::stripe::webhook::constant_time_eq;
+use sha2::Digest;
 
 pub const SIGNATURE_HEADER: &str = "x-iyz-signature-v3";
 
@@ -121,6 +130,20 @@ pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, Malfor
         .clone()
         .or_else(|| n.iyzi_payment_id.clone())
         .unwrap_or_default();
+    let digits = |v: &Option<String>| {
+        v.as_deref()
+            .is_none_or(|s| s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !digits(&n.payment_id) || !digits(&n.iyzi_payment_id) {
+        return Err(MalformedPayload::new(
+            "iyzico",
+            "payment ids must be numeric",
+        ));
+    }
+    let event_id = format!(
+        "v3:{}",
+        &hex::encode(Sha256::digest(n.signed_fields().as_bytes()))[..40]
+    );
     let kind = match n.status.as_str() {
         "SUCCESS" => Some(PaymentEventKind::Succeeded),
         "FAILURE" => Some(PaymentEventKind::Failed {
@@ -130,12 +153,19 @@ pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, Malfor
         _ => None,
     };
     let effect = match (kind, &n.payment_conversation_id) {
-        (Some(kind), Some(order_id)) if !order_id.is_empty() => Effect::Payment(PaymentNotice {
-            order: OrderRef::Id(order_id.clone()),
-            provider_ref: payment_ref,
-            kind,
-            amount: None,
-        }),
+        (Some(kind), Some(order_id)) if !order_id.is_empty() && !payment_ref.is_empty() => {
+            Effect::Payment(PaymentNotice {
+                order: OrderRef::Claimed {
+                    order_id: order_id.clone(),
+                    // Hosted checkout: the token we got at initialization; direct
+                    // payments: the payment id we got from the payment call.
+                    proof_ref: n.token.clone().unwrap_or_else(|| payment_ref.clone()),
+                },
+                provider_ref: payment_ref,
+                kind,
+                amount: None,
+            })
+        }
         (Some(_), _) => {
             return Err(MalformedPayload::new(
                 "iyzico",
@@ -146,8 +176,11 @@ pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, Malfor
     };
     Ok(Delivery {
         provider: "iyzico",
-        event_id: n.iyzi_reference_code,
-        event_type: format!("{}:{}", n.iyzi_event_type, n.status),
+        event_id,
+        event_type: format!(
+            "{}:{}:{}",
+            n.iyzi_event_type, n.status, n.iyzi_reference_code
+        ),
         occurred_at: unix_ms_to_rfc3339(n.iyzi_event_time.unwrap_or_default()),
         effect,
     })

@@ -93,7 +93,15 @@ pub fn from_stripe_amount(amount: i64, currency: &str) -> Result<Money, Error> {
     })?;
     let iso_exp = currency.exponent();
     let minor = if stripe_exp >= iso_exp {
-        amount / 10_i64.pow(stripe_exp - iso_exp)
+        let divisor = 10_i64.pow(stripe_exp - iso_exp);
+        if amount % divisor != 0 {
+            // ISK comes as hundredths that must be whole krónur: never truncate.
+            return Err(unsupported(
+                "amount_not_representable",
+                format!("Stripe amount {amount} {currency} is not a whole number of minor units"),
+            ));
+        }
+        amount / divisor
     } else {
         amount
             .checked_mul(10_i64.pow(iso_exp - stripe_exp))
@@ -138,6 +146,12 @@ mod tests {
     #[test]
     fn isk_is_sent_with_two_decimals() {
         assert_eq!(to_stripe_amount(money(500, "ISK")).unwrap(), 50000);
+    }
+
+    #[test]
+    fn stripe_amounts_that_are_not_whole_minor_units_are_refused() {
+        assert_eq!(from_stripe_amount(50000, "isk").unwrap(), money(500, "ISK"));
+        assert!(from_stripe_amount(50050, "isk").is_err());
     }
 
     #[test]

@@ -120,10 +120,27 @@ impl StripeClient {
         parse(response)
     }
 
+    /// Cancels an intent the shopper must no longer pay (its order's total
+    /// changed). Keyed by the intent id, so a retry is harmless.
+    pub async fn cancel_payment_intent(&self, id: &str) -> Result<PaymentIntent, Error> {
+        check_id(id)?;
+        let body = Bytes::from(form_encode(&[("cancellation_reason", "abandoned".into())]));
+        let key = format!("ayaztrade:pi-cancel:{id}");
+        let path = format!("/v1/payment_intents/{id}/cancel");
+        let response = self
+            .call(
+                "cancel_payment_intent",
+                Method::POST,
+                &path,
+                body,
+                Some(&key),
+            )
+            .await?;
+        parse(response)
+    }
+
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, Error> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(Error::Internal(format!("not a Stripe object id: {id:?}")));
-        }
+        check_id(id)?;
         let path = format!("/v1/payment_intents/{id}");
         let response = self
             .call(
@@ -179,6 +196,14 @@ impl StripeClient {
             .await
             .map_err(unavailable)
     }
+}
+
+/// Ids come from our own records, but they go into a URL path: keep them plain.
+fn check_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(Error::Internal(format!("not a Stripe object id: {id:?}")));
+    }
+    Ok(())
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {

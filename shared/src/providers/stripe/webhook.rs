@@ -94,7 +94,7 @@ pub fn verify_stripe_signature(
     tolerance_secs: i64,
 ) -> Result<SignatureHeader, SignatureError> {
     let parsed = parse_signature_header(header.ok_or(SignatureError::Missing)?)?;
-    if (now_unix - parsed.timestamp).abs() > tolerance_secs {
+    if now_unix.abs_diff(parsed.timestamp) > tolerance_secs.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let timestamp = parsed.timestamp.to_string();
