@@ -35,6 +35,11 @@ async fn deliver_stripe(h: &WebhookHarness, body: &[u8], header: &str) -> (u16, 
     response_json(h.app.handle(req).await.unwrap())
 }
 
+fn published_types(h: &WebhookHarness) -> Vec<&'static str> {
+    let published = h.publisher.published.lock().unwrap();
+    published.iter().map(|e| e.detail_type.as_str()).collect()
+}
+
 async fn payment_status(stack: &Stack, order_id: &str) -> String {
     let item = stack
         .dynamo
@@ -354,14 +359,7 @@ async fn a_failure_before_success_is_published_and_refunds_only_grow() {
     );
     assert_eq!(payment_status(stack, &order_id).await, "refunded");
 
-    let types: Vec<&str> = h
-        .publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| e.detail_type.as_str())
-        .collect();
+    let types = published_types(&h);
     assert_eq!(
         types,
         ["payment.failed", "payment.completed", "payment.refunded"]
@@ -648,13 +646,6 @@ async fn an_applied_event_whose_publish_failed_is_published_on_redelivery_even_a
         "{resp}"
     );
     assert_eq!(payment_status(stack, &order_id).await, "refunded");
-    let types: Vec<&str> = h
-        .publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| e.detail_type.as_str())
-        .collect();
+    let types = published_types(&h);
     assert_eq!(types, ["payment.refunded", "payment.completed"]);
 }

@@ -17,24 +17,24 @@
 
 use std::time::Duration;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_types::SdkConfig;
 
 use crate::config::{ProcessEnv, Source};
 use crate::error::{Error, Result};
 
 const AWS_ROOTS_PEM: &[u8] = include_bytes!("../../certs/aws-roots.pem");
 
-/// What every AWS client of a function shares.
+/// What every AWS client of a function shares: one `SdkConfig`, from which
+/// each service's config is derived the SDK's own way.
 #[derive(Clone, Debug)]
 pub struct AwsEnv {
-    region: Region,
-    credentials: Credentials,
-    endpoint_url: Option<String>,
-    http_client: SharedHttpClient,
+    sdk: SdkConfig,
 }
 
 impl AwsEnv {
@@ -72,25 +72,28 @@ impl AwsEnv {
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(tls_context)
             .build_https();
-        Ok(AwsEnv {
-            region: Region::new(region),
-            credentials,
-            endpoint_url: env.get("AWS_ENDPOINT_URL"),
-            http_client,
-        })
+        let mut sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .http_client(http_client)
+            .retry_config(RetryConfig::standard())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(5))
+                    .operation_timeout(Duration::from_secs(15))
+                    .build(),
+            );
+        if let Some(url) = env.get("AWS_ENDPOINT_URL") {
+            sdk = sdk.endpoint_url(url);
+        }
+        Ok(AwsEnv { sdk: sdk.build() })
     }
 
     /// The shared HTTPS client, for clients of other services built elsewhere.
     pub fn http_client(&self) -> SharedHttpClient {
-        self.http_client.clone()
-    }
-
-    fn timeouts() -> TimeoutConfig {
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .operation_attempt_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(15))
-            .build()
+        self.sdk.http_client().expect("set in from_source")
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
@@ -99,17 +102,7 @@ impl AwsEnv {
 
     /// The DynamoDB config, open for additions (tests attach interceptors).
     pub fn dynamodb_config(&self) -> aws_sdk_dynamodb::config::Builder {
-        let mut builder = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http_client.clone())
-            .retry_config(RetryConfig::standard())
-            .timeout_config(Self::timeouts());
-        if let Some(url) = &self.endpoint_url {
-            builder = builder.endpoint_url(url);
-        }
-        builder
+        aws_sdk_dynamodb::config::Builder::from(&self.sdk)
     }
 
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
@@ -117,20 +110,7 @@ impl AwsEnv {
     }
 
     pub fn eventbridge_config(&self) -> aws_sdk_eventbridge::config::Builder {
-        use aws_sdk_eventbridge::config::retry::RetryConfig;
-        let mut builder = aws_sdk_eventbridge::Config::builder()
-            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
-            .region(aws_sdk_eventbridge::config::Region::new(
-                self.region.to_string(),
-            ))
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http_client.clone())
-            .retry_config(RetryConfig::standard())
-            .timeout_config(Self::timeouts());
-        if let Some(url) = &self.endpoint_url {
-            builder = builder.endpoint_url(url);
-        }
-        builder
+        aws_sdk_eventbridge::config::Builder::from(&self.sdk)
     }
 }
 
@@ -161,7 +141,7 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
         ]))
         .unwrap();
-        assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(aws.sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
         assert!(
             !format!("{aws:?}").contains("secret\""),
             "credentials are redacted in Debug"
