@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O, no AWS, no HTTP.
 
+pub mod basket;
 pub mod delivery;
 pub mod event;
 pub mod order;

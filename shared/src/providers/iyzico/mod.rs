@@ -1,4 +1,7 @@
-//! iyzico. For now only its merchant notifications (webhooks); the payment
-//! API client arrives with the iyzico payments issue.
+//! iyzico: request authentication (IYZWSv2), price strings, and merchant
+//! notifications (webhooks). The payment API client (checkout form, refunds,
+//! cancel) is the iyzico payments issue's remaining work.
 
+pub mod auth;
+pub mod price;
 pub mod webhook;
