@@ -13,6 +13,7 @@ source tools/common.sh
 MOTO_PORT="${MOTO_PORT:-5050}"
 WATCH_PORT="${WATCH_PORT:-9000}"
 FAKE_STRIPE_PORT="${FAKE_STRIPE_PORT:-12111}"
+FAKE_IYZICO_PORT="${FAKE_IYZICO_PORT:-12112}"
 FAKE_STRIPE_KEY="sk_test_51AyazFakeKey0123456789"
 # Local webhook credentials (tools/send_webhook.py signs with the Stripe one).
 STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_dev_0123456789}"
@@ -32,7 +33,8 @@ if [ -n "${STRIPE_SECRET_KEY:-}" ]; then
 else
     step "building and starting the provider fakes"
     cargo build --quiet -p ayaztrade-tests --bin fake-providers
-    setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" > .local/fakes.log 2>&1 &
+    setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-port "$FAKE_IYZICO_PORT" \
+        > .local/fakes.log 2>&1 &
     PIDS+=($!)
     stripe_key="$FAKE_STRIPE_KEY"
     stripe_base="http://127.0.0.1:$FAKE_STRIPE_PORT"
@@ -50,7 +52,10 @@ STRIPE_API_BASE=$stripe_base
 STRIPE_SECRET_KEY=$stripe_key
 EVENT_BUS_NAME=$bus
 STRIPE_WEBHOOK_SECRETS=$STRIPE_WEBHOOK_SECRET
-IYZICO_SECRET_KEY=sandbox-local-iyzico-secret
+IYZICO_API_BASE=http://127.0.0.1:$FAKE_IYZICO_PORT
+IYZICO_API_KEY=sandbox-fake-api-key
+IYZICO_SECRET_KEY=sandbox-fake-secret-key
+IYZICO_CALLBACK_URL=http://127.0.0.1:$WATCH_PORT/lambda-url/create-payment-intent/payments/iyzico/callback
 TRENDYOL_WEBHOOK_USERNAME=local-hook
 TRENDYOL_WEBHOOK_PASSWORD=local-hook-password
 HEPSIBURADA_WEBHOOK_USERNAME=local-hook

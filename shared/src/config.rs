@@ -151,6 +151,41 @@ impl StripeSettings {
     }
 }
 
+/// iyzico API access.
+#[derive(Debug, Clone)]
+pub struct IyzicoSettings {
+    /// `https://sandbox-api.iyzipay.com` unless set; production is
+    /// `https://api.iyzipay.com`.
+    pub api_base: String,
+    pub api_key: String,
+    pub secret_key: Secret,
+    /// Where iyzico's hosted checkout posts the shopper back (our callback);
+    /// `None` until configured, and checkouts are refused meanwhile.
+    pub callback_url: Option<String>,
+    pub rate_limit_per_second: u32,
+}
+
+impl IyzicoSettings {
+    /// `None` when iyzico is not configured for this deployment.
+    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
+        let (Some(api_key), Some(secret_key)) =
+            (env.get("IYZICO_API_KEY"), env.get("IYZICO_SECRET_KEY"))
+        else {
+            return Ok(None);
+        };
+        if api_key == "-" || secret_key == "-" {
+            return Ok(None);
+        }
+        Ok(Some(IyzicoSettings {
+            api_base: base_url(env, "IYZICO_API_BASE", "https://sandbox-api.iyzipay.com")?,
+            api_key,
+            secret_key: Secret::new(secret_key),
+            callback_url: env.get("IYZICO_CALLBACK_URL").filter(|v| v != "-"),
+            rate_limit_per_second: parsed(env, "IYZICO_RATE_LIMIT_PER_SECOND", 25)?,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
-use crate::config::{self, HttpSettings, ProcessEnv, StripeSettings};
+use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
 use crate::domain::order::validate_order_id;
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
@@ -17,6 +17,10 @@ use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, pa
 use crate::money::Money;
 use crate::ports::{OrderReader, PaymentAttemptRecorder};
 use crate::providers::http::HttpLayer;
+use crate::providers::iyzico::checkout::{
+    checkout_request, CheckoutStarted, IyzicoCheckoutRequest,
+};
+use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
@@ -47,6 +51,8 @@ pub struct IntentCreated {
 pub struct App<S> {
     store: S,
     stripe: StripeClient,
+    /// Present when iyzico is configured for this deployment.
+    iyzico: Option<IyzicoClient>,
 }
 
 impl App<DynamoStore> {
@@ -55,15 +61,25 @@ impl App<DynamoStore> {
         let env = ProcessEnv;
         let table = config::table_name(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
-        let stripe = StripeClient::new(http, StripeSettings::from_env(&env)?);
+        let stripe = StripeClient::new(http.clone(), StripeSettings::from_env(&env)?);
         let store = DynamoStore::new(AwsEnv::from_env()?.dynamodb(), table);
-        Ok(App::new(store, stripe))
+        let iyzico = IyzicoSettings::from_env(&env)?.map(|s| IyzicoClient::new(http.clone(), s));
+        Ok(App::new(store, stripe).with_iyzico(iyzico))
     }
 }
 
 impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
     pub fn new(store: S, stripe: StripeClient) -> Self {
-        App { store, stripe }
+        App {
+            store,
+            stripe,
+            iyzico: None,
+        }
+    }
+
+    pub fn with_iyzico(mut self, iyzico: Option<IyzicoClient>) -> Self {
+        self.iyzico = iyzico;
+        self
     }
 
     /// The Lambda entry point: never fails, every error is a JSON answer.
@@ -75,6 +91,16 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
                         .create_stripe_intent(&body.order_id)
                         .await
                         .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
+                    Err(e) => Err(e),
+                }
+            }
+            (&Method::POST, "/payments/iyzico/checkout") => {
+                let ip = source_ip(&req);
+                match parse_json::<IyzicoCheckoutRequest>(body_bytes(&req)) {
+                    Ok(body) => self
+                        .start_iyzico_checkout(&body, ip.as_deref())
+                        .await
+                        .map(|c| json_response(201, &c)),
                     Err(e) => Err(e),
                 }
             }
@@ -189,6 +215,57 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
         answer(intent, money, true)
     }
 
+    /// Starts iyzico's hosted checkout for a stored order. The basket is built
+    /// in kuruş so that it sums exactly to the price (iyzico error 5062 cannot
+    /// happen); the token is recorded so the notification for it can be
+    /// tied back to this order.
+    pub async fn start_iyzico_checkout(
+        &self,
+        req: &IyzicoCheckoutRequest,
+        shopper_ip: Option<&str>,
+    ) -> Result<CheckoutStarted> {
+        let iyzico = self.iyzico.as_ref().ok_or_else(|| Error::NoRoute {
+            method: "POST".into(),
+            path: "/payments/iyzico/checkout (iyzico is not configured)".into(),
+        })?;
+        validate_order_id(&req.order_id).map_err(|e| Error::Validation(vec![e]))?;
+        let (order, _) = self
+            .store
+            .order_with_attempts(&req.order_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "order",
+                id: req.order_id.clone(),
+            })?;
+        ensure_payable(&order)?;
+        let callback_url = iyzico.settings().callback_url.as_deref().ok_or_else(|| {
+            Error::Config(
+                "IYZICO_CALLBACK_URL is not set (template parameter IyzicoCallbackUrl)".into(),
+            )
+        })?;
+        let request = checkout_request(&order, req, shopper_ip, callback_url)?;
+        let started = iyzico.initialize_checkout_form(&request).await?;
+        let money = order.content.total_money();
+        self.store
+            .record_attempt(&PaymentAttempt {
+                order_id: order.id.clone(),
+                provider: "iyzico".into(),
+                provider_ref: started.token.clone(),
+                amount: money,
+                provider_status: "checkout_initialized".into(),
+                idempotency_key: String::new(),
+                created_at: now_rfc3339(),
+            })
+            .await?;
+        Ok(CheckoutStarted {
+            token: started.token,
+            payment_page_url: started.payment_page_url,
+            checkout_form_content: started.checkout_form_content,
+            amount: money.minor,
+            currency: money.currency.code().to_string(),
+        })
+    }
+
     async fn record(
         &self,
         order_id: &str,
@@ -208,6 +285,15 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
                 created_at: created_at.to_string(),
             })
             .await
+    }
+}
+
+fn source_ip(req: &Request) -> Option<String> {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        _ => None,
     }
 }
 

@@ -106,6 +106,27 @@ pub fn http_request(
     lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
 }
 
+/// PUTs an order through the orders function, as the platform would.
+pub async fn put_order(stack: &Stack, order_id: &str, order: serde_json::Value) {
+    let resp = orders_app(stack)
+        .handle(http_request(
+            "PUT",
+            &format!("/orders/{order_id}"),
+            Some(&order),
+        ))
+        .await
+        .unwrap();
+    let (status, body) = response_json(resp);
+    assert!(status == 201 || status == 200, "{status} {body}");
+}
+
+/// GIVEN a stored order with a fresh id.
+pub async fn given_an_order(stack: &Stack, order: serde_json::Value) -> String {
+    let order_id = crate::local_stack::unique_id("ord");
+    put_order(stack, &order_id, order).await;
+    order_id
+}
+
 /// Sets an order's payment status directly in the table, as a later
 /// webhook would.
 pub async fn mark_paid(stack: &Stack, order_id: &str) {

@@ -2,6 +2,7 @@
 //! real wire formats, the local AWS stack, and fixtures.
 
 pub mod fixtures;
+pub mod iyzico_fake;
 pub mod local_stack;
 pub mod stripe_fake;
 pub mod webhook_support;

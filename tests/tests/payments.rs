@@ -10,19 +10,6 @@ use ayaztrade_tests::local_stack::{stack, unique_id, Stack};
 use ayaztrade_tests::stripe_fake::{Fault, StripeFake};
 use serde_json::json;
 
-async fn put_order(stack: &Stack, order_id: &str, order: serde_json::Value) {
-    let resp = orders_app(stack)
-        .handle(http_request(
-            "PUT",
-            &format!("/orders/{order_id}"),
-            Some(&order),
-        ))
-        .await
-        .unwrap();
-    let (status, body) = response_json(resp);
-    assert!(status == 201 || status == 200, "{status} {body}");
-}
-
 async fn create_intent(
     app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     order_id: &str,

@@ -10,20 +10,6 @@ use ayaztrade_tests::local_stack::{stack, unique_id, Stack};
 use ayaztrade_tests::webhook_support::*;
 use serde_json::{json, Value};
 
-async fn given_an_order(stack: &Stack) -> String {
-    let order_id = unique_id("ord");
-    let resp = orders_app(stack)
-        .handle(http_request(
-            "PUT",
-            &format!("/orders/{order_id}"),
-            Some(&demo_order_json()),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(response_json(resp).0, 201);
-    order_id
-}
-
 async fn deliver_stripe(h: &WebhookHarness, body: &[u8], header: &str) -> (u16, Value) {
     let req = function_url_request(
         "POST",
@@ -227,7 +213,7 @@ async fn a_base64_function_url_body_verifies_over_the_decoded_bytes() {
 async fn a_payment_success_marks_the_order_paid_and_publishes_once() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let event_id = evt_id();
     let body = stripe_succeeded(&event_id, "pi_test_1", &order_id, 86920);
     let header = stripe_signature(&body, STRIPE_SECRET, now_unix());
@@ -270,7 +256,7 @@ async fn a_payment_success_marks_the_order_paid_and_publishes_once() {
 async fn twenty_concurrent_deliveries_publish_exactly_one_event() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let body = stripe_succeeded(&evt_id(), "pi_test_2", &order_id, 86920);
     let header = stripe_signature(&body, STRIPE_SECRET, now_unix());
 
@@ -298,7 +284,7 @@ async fn twenty_concurrent_deliveries_publish_exactly_one_event() {
 async fn a_late_failure_after_success_leaves_the_order_paid() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let ok = stripe_succeeded(&evt_id(), "pi_test_3", &order_id, 86920);
     let failed = stripe_payment_failed(&evt_id(), "pi_test_3", &order_id, 86920);
 
@@ -327,7 +313,7 @@ async fn a_late_failure_after_success_leaves_the_order_paid() {
 async fn a_failure_before_success_is_published_and_refunds_only_grow() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let pi = format!("pi_{}", unique_id("x").replace('-', ""));
     // Record the attempt so charge events (which carry only the intent id) find the order.
     let sign = |b: &[u8]| stripe_signature(b, STRIPE_SECRET, now_unix());
@@ -392,7 +378,7 @@ async fn record_attempt_for(stack: &Stack, provider: &str, order_id: &str, provi
 async fn a_publish_failure_releases_the_claim_and_the_retry_completes() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let body = stripe_succeeded(&evt_id(), "pi_test_4", &order_id, 86920);
     let header = stripe_signature(&body, STRIPE_SECRET, now_unix());
     h.publisher
@@ -451,7 +437,7 @@ async fn unhandled_malformed_oversized_and_unknown_deliveries() {
 async fn iyzico_v3_signatures_for_direct_and_hosted_checkout() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let direct = serde_json::to_vec(&json!({
         "paymentConversationId": order_id, "merchantId": 3398, "paymentId": 22416034,
         "status": "SUCCESS", "iyziReferenceCode": unique_id("ref"), "iyziEventType": "API_AUTH",
@@ -593,7 +579,7 @@ async fn marketplace_order_pushes_with_registered_credentials() {
 async fn a_different_amount_does_not_mark_the_order_paid() {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let body = stripe_succeeded(&evt_id(), "pi_test_5", &order_id, 100);
     let (status, resp) = deliver_stripe(
         &h,
@@ -622,7 +608,7 @@ async fn an_applied_event_whose_publish_failed_is_published_on_redelivery_even_a
 {
     let stack = stack().await;
     let h = webhook_harness(stack);
-    let order_id = given_an_order(stack).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
     let pi = format!("pi_{}", unique_id("y").replace('-', ""));
     record_attempt(stack, &order_id, &pi).await;
     let sign = |b: &[u8]| stripe_signature(b, STRIPE_SECRET, now_unix());

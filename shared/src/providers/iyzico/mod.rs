@@ -3,5 +3,8 @@
 //! cancel) is the iyzico payments issue's remaining work.
 
 pub mod auth;
+pub mod checkout;
+pub mod client;
 pub mod price;
 pub mod webhook;
+pub mod wire;

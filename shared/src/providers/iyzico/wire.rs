@@ -1,0 +1,86 @@
+//! iyzico's JSON shapes (providers.md §2.3–2.4), only what we send and read.
+//! Prices are strings in iyzico's format (`price::format_price`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Buyer {
+    pub id: String,
+    pub name: String,
+    pub surname: String,
+    pub identity_number: String,
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsm_number: Option<String>,
+    pub registration_address: String,
+    pub city: String,
+    pub country: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub contact_name: String,
+    pub city: String,
+    pub country: String,
+    pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BasketItem {
+    pub id: String,
+    pub name: String,
+    pub category1: String,
+    /// `PHYSICAL` or `VIRTUAL`.
+    pub item_type: &'static str,
+    pub price: String,
+}
+
+/// `POST /payment/iyzipos/checkoutform/initialize/auth/ecom`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutFormInitialize {
+    pub locale: &'static str,
+    /// Our order id: iyzico echoes it, and its notifications carry it as
+    /// `paymentConversationId`.
+    pub conversation_id: String,
+    pub price: String,
+    pub paid_price: String,
+    pub currency: String,
+    pub basket_id: String,
+    pub payment_group: &'static str,
+    pub callback_url: String,
+    pub enabled_installments: Vec<u8>,
+    pub buyer: Buyer,
+    pub shipping_address: Address,
+    pub billing_address: Address,
+    pub basket_items: Vec<BasketItem>,
+}
+
+/// The envelope of every answer: `status` decides, not the HTTP status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_group: Option<String>,
+    pub conversation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutFormInitialized {
+    pub token: String,
+    /// Names of the two fields below: UNCONFIRMED (providers.md §2.3).
+    pub checkout_form_content: Option<String>,
+    pub payment_page_url: Option<String>,
+    pub token_expire_time: Option<i64>,
+}

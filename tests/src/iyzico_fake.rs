@@ -1,0 +1,164 @@
+//! A local iyzico that checks requests the way iyzico does: the IYZWSv2
+//! header recomputed over the exact received bytes (error 1000 "Geçersiz
+//! imza" otherwise), the basket-sum rule (error 5062), and answers in
+//! iyzico's envelope (`status`, `errorCode`, `errorMessage`, HTTP 200 even
+//! for business failures). Only the checkout-form initialize call for now.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+pub const API_KEY: &str = "sandbox-fake-api-key";
+pub const SECRET_KEY: &str = "sandbox-fake-secret-key";
+const INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
+
+#[derive(Default)]
+struct FakeState {
+    requests: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct IyzicoFake {
+    pub base_url: String,
+    state: Arc<Mutex<FakeState>>,
+}
+
+impl IyzicoFake {
+    pub async fn start() -> IyzicoFake {
+        Self::start_on("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> IyzicoFake {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = Router::new()
+            .route(INITIALIZE, post(initialize))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind iyzico fake");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("iyzico fake serves");
+        });
+        IyzicoFake { base_url, state }
+    }
+
+    /// The accepted request bodies.
+    pub fn requests(&self) -> Vec<Value> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+fn failure(code: &str, message: &str) -> Response {
+    Json(json!({
+        "status": "failure", "errorCode": code, "errorMessage": message,
+        "locale": "tr", "systemTime": 1795700000000i64
+    }))
+    .into_response()
+}
+
+/// Recomputes IYZWSv2 for the path and the raw body.
+fn authorized(headers: &HeaderMap, path: &str, body: &[u8]) -> bool {
+    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(b64) = value.strip_prefix("IYZWSv2 ") else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return false;
+    };
+    let Ok(decoded) = String::from_utf8(decoded) else {
+        return false;
+    };
+    let mut api_key = None;
+    let mut random = None;
+    let mut signature = None;
+    for part in decoded.split('&') {
+        match part.split_once(':') {
+            Some(("apiKey", v)) => api_key = Some(v.to_string()),
+            Some(("randomKey", v)) => random = Some(v.to_string()),
+            Some(("signature", v)) => signature = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let (Some(api_key), Some(random), Some(signature)) = (api_key, random, signature) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET_KEY.as_bytes()).unwrap();
+    mac.update(random.as_bytes());
+    mac.update(path.as_bytes());
+    mac.update(body);
+    api_key == API_KEY && hex::encode(mac.finalize().into_bytes()) == signature
+}
+
+/// "869.2" → 86920 (two-decimal currencies only, as the fake needs).
+fn kurus(price: &str) -> Option<i64> {
+    let (whole, fraction) = price.split_once('.').unwrap_or((price, ""));
+    if fraction.len() > 2 {
+        return None;
+    }
+    let fraction = format!("{fraction:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
+}
+
+async fn initialize(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&headers, INITIALIZE, &body) {
+        return failure("1000", "Geçersiz imza");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return failure("11", "Geçersiz istek");
+    };
+    let price = request["price"].as_str().and_then(kurus);
+    let items: Option<Vec<i64>> = request["basketItems"].as_array().map(|items| {
+        items
+            .iter()
+            .filter_map(|i| i["price"].as_str().and_then(kurus))
+            .collect()
+    });
+    match (price, items) {
+        (Some(price), Some(items)) if !items.is_empty() => {
+            if items.iter().any(|p| *p <= 0) {
+                return failure("5063", "Sepet tutarı 0'dan büyük olmalıdır");
+            }
+            if items.iter().sum::<i64>() != price {
+                return failure(
+                    "5062",
+                    "Gönderilen tutar tüm kırılımların toplam tutarına eşit olmalıdır",
+                );
+            }
+        }
+        _ => return failure("11", "Geçersiz istek"),
+    }
+    state.lock().unwrap().requests.push(request.clone());
+    let token = format!(
+        "{:08x}-{:04x}-4{:03x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0xfff)
+    );
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "conversationId": request["conversationId"],
+        "token": token, "tokenExpireTime": 1800,
+        "checkoutFormContent": "<script type=\"text/javascript\">/* iyzico checkout form */</script>",
+        "paymentPageUrl": format!("https://sandbox-cpp.iyzipay.com?token={token}&lang=tr")
+    }))
+    .into_response()
+}
