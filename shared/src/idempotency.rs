@@ -76,13 +76,23 @@ pub enum Once<T> {
     InProgress,
 }
 
-/// Runs `work` at most once per claim key. `work` returns its value and the
-/// outcome word to record.
+/// How a finished piece of work leaves its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done for good: later deliveries are duplicates answered with this outcome.
+    Complete(String),
+    /// Nothing could be done yet (e.g. the order is not known yet): the claim
+    /// is released so a later delivery of the same event can still apply it.
+    Release,
+}
+
+/// Runs `work` at most once per claim key (until it completes). `work`
+/// returns its value and what to do with the record.
 pub async fn run_once<S, F, Fut, T>(store: &S, claim: &Claim, work: F) -> Result<Once<T>>
 where
     S: IdempotencyStore,
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<(T, String)>>,
+    Fut: Future<Output = Result<(T, Disposition)>>,
 {
     match store.claim(claim).await? {
         ClaimResult::Completed { outcome } => {
@@ -93,7 +103,13 @@ where
         }
         ClaimResult::InProgress => Ok(Once::InProgress),
         ClaimResult::Claimed => match work().await {
-            Ok((value, outcome)) => {
+            Ok((value, Disposition::Release)) => {
+                if let Err(e) = store.release(claim).await {
+                    tracing::error!(error = %e, key = %claim.key, "could not release an idempotency record");
+                }
+                Ok(Once::Ran(value))
+            }
+            Ok((value, Disposition::Complete(outcome))) => {
                 let latency = now_ms() - claim.now_ms;
                 // The work is done: failing the delivery now would only make
                 // the provider redeliver it. The record then stays in progress
@@ -194,12 +210,12 @@ mod tests {
     async fn runs_once_then_answers_from_the_record() {
         let store = MemoryStore::default();
         let first = run_once(&store, &claim(0), || async {
-            Ok((1, "applied".to_string()))
+            Ok((1, Disposition::Complete("applied".into())))
         })
         .await;
         assert_eq!(first.unwrap(), Once::Ran(1));
         let second = run_once(&store, &claim(10), || async {
-            Ok((2, "applied".to_string()))
+            Ok((2, Disposition::Complete("applied".into())))
         })
         .await;
         assert_eq!(
@@ -220,10 +236,25 @@ mod tests {
         .await;
         assert!(failed.is_err());
         let retry = run_once(&store, &claim(5), || async {
-            Ok((3, "applied".to_string()))
+            Ok((3, Disposition::Complete("applied".into())))
         })
         .await;
         assert_eq!(retry.unwrap(), Once::Ran(3));
+    }
+
+    #[tokio::test]
+    async fn released_work_runs_again_on_the_next_delivery() {
+        let store = MemoryStore::default();
+        let first = run_once(&store, &claim(0), || async {
+            Ok((1, Disposition::Release))
+        })
+        .await;
+        assert_eq!(first.unwrap(), Once::Ran(1));
+        let again = run_once(&store, &claim(5), || async {
+            Ok((2, Disposition::Complete("applied".into())))
+        })
+        .await;
+        assert_eq!(again.unwrap(), Once::Ran(2));
     }
 
     #[tokio::test]

@@ -107,12 +107,14 @@ pub trait EventPublisher: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// A delivery refused before it was trusted: who, when, why. Never the payload.
+/// A delivery that left no idempotency record: refused before it was trusted
+/// (`rejected:<reason>`) or trusted but not applicable yet (`unknown_order`).
+/// Who, when, what. Never the payload.
 #[derive(Debug, Clone)]
 pub struct RejectedDelivery<'a> {
     pub provider: &'a str,
     pub received_at: &'a str,
-    pub reason: &'a str,
+    pub outcome: &'a str,
     pub source_ip: Option<&'a str>,
     pub now_unix: i64,
 }

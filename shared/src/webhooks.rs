@@ -34,7 +34,7 @@ use crate::domain::event::{
 use crate::domain::{PaymentEventKind, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::http_api::{body_bytes, json_response, now_rfc3339, MAX_BODY_BYTES};
-use crate::idempotency::{now_ms, run_once, AuditInfo, Claim, IdempotencyStore, Once};
+use crate::idempotency::{now_ms, run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::ports::{
     AuditRejected, EventPublisher, PaymentApplied, PaymentChange, PaymentEventStore,
     RejectedDelivery,
@@ -207,7 +207,7 @@ where
                 self.audit(
                     provider,
                     &received_at,
-                    "malformed",
+                    "rejected:malformed",
                     source_ip.as_deref(),
                     received_ms,
                 )
@@ -218,7 +218,7 @@ where
                 self.audit(
                     provider,
                     &received_at,
-                    rejection.reason,
+                    &format!("rejected:{}", rejection.reason),
                     source_ip.as_deref(),
                     received_ms,
                 )
@@ -248,9 +248,26 @@ where
         };
         let result = run_once(&self.store, &claim, || async {
             let outcome = self.apply(&delivery).await?;
-            Ok((outcome, outcome.to_string()))
+            // An order we do not know (yet) leaves no record, so a later
+            // delivery, or the iyzico callback, can still apply the event.
+            let disposition = if outcome == "unknown_order" {
+                Disposition::Release
+            } else {
+                Disposition::Complete(outcome.to_string())
+            };
+            Ok((outcome, disposition))
         })
         .await;
+        if matches!(result, Ok(Once::Ran("unknown_order"))) {
+            self.audit(
+                provider,
+                &received_at,
+                "unknown_order",
+                source_ip.as_deref(),
+                received_ms,
+            )
+            .await;
+        }
         Ok(match result {
             Ok(Once::Ran(outcome)) => {
                 tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
@@ -353,14 +370,14 @@ where
         &self,
         provider: &str,
         received_at: &str,
-        reason: &str,
+        outcome: &str,
         source_ip: Option<&str>,
         now_ms: i64,
     ) {
         let entry = RejectedDelivery {
             provider,
             received_at,
-            reason,
+            outcome,
             source_ip,
             now_unix: now_ms / 1000,
         };

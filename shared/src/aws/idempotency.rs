@@ -50,11 +50,11 @@ impl AuditRejected for DynamoStore {
             .item("sk", s(format!("{}#{id}", r.received_at)))
             .item("entity", s("webhook_audit"))
             .item("provider", s(r.provider))
-            .item("outcome", s(format!("rejected:{}", r.reason)))
+            .item("outcome", s(r.outcome))
             .item("received_at", s(r.received_at))
             .item("expires_at", n(r.now_unix + AUDIT_RETENTION_SECS))
             .item("gsi1pk", s(audit_gsi_pk(r.provider, r.received_at)))
-            .item("gsi1sk", s(format!("{}#rejected-{id}", r.received_at)));
+            .item("gsi1sk", s(format!("{}#unapplied-{id}", r.received_at)));
         if let Some(ip) = r.source_ip {
             request = request.item("source_ip", s(ip));
         }

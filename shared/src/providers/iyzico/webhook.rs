@@ -10,8 +10,9 @@
 //!
 //! Two weaknesses of the scheme, and what we do about them:
 //! - No timestamp and no `iyziReferenceCode` are signed, so a replay can
-//!   carry a fresh reference code. Our event identity is therefore a digest
-//!   of the *signed* fields: a replay dedupes whatever else it changes.
+//!   carry a fresh reference code. Our event identity is therefore made of
+//!   signed fields (payment id + status; a digest of all signed fields for
+//!   progress notices): a replay dedupes whatever else it changes.
 //! - Fields are concatenated without separators, so characters can move
 //!   between `paymentId` and `paymentConversationId` under the same
 //!   signature. Payment ids must be digits, and the order a notice names is
@@ -122,6 +123,13 @@ pub fn verify_iyzico_signature(
     }
 }
 
+/// The identity of "payment P reached status S", shared by the webhook and
+/// the hosted-checkout callback, so whichever arrives first applies it and the
+/// other is a duplicate. Both fields are signed in either channel.
+pub fn payment_event_identity(payment_id: &str, status: &str) -> String {
+    format!("{payment_id}:{status}")
+}
+
 /// SUCCESS and FAILURE move payments; progress notices (INIT_THREEDS, …) are
 /// acknowledged and ignored. `paymentConversationId` is our order id.
 pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, MalformedPayload> {
@@ -140,10 +148,14 @@ pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, Malfor
             "payment ids must be numeric",
         ));
     }
-    let event_id = format!(
-        "v3:{}",
-        &hex::encode(Sha256::digest(n.signed_fields().as_bytes()))[..40]
-    );
+    let event_id = if !payment_ref.is_empty() && (n.status == "SUCCESS" || n.status == "FAILURE") {
+        payment_event_identity(&payment_ref, &n.status)
+    } else {
+        format!(
+            "v3:{}",
+            &hex::encode(Sha256::digest(n.signed_fields().as_bytes()))[..40]
+        )
+    };
     let kind = match n.status.as_str() {
         "SUCCESS" => Some(PaymentEventKind::Succeeded),
         "FAILURE" => Some(PaymentEventKind::Failed {
