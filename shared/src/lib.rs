@@ -12,6 +12,7 @@ pub mod http_api;
 pub mod idempotency;
 pub mod money;
 pub mod orders;
+pub mod payment_events;
 pub mod payments;
 pub mod ports;
 pub mod providers;

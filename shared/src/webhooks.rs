@@ -27,18 +27,12 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::aws::sdk::AwsEnv;
 use crate::config::{self, ProcessEnv, Secret, Source};
-use crate::domain::delivery::{Delivery, Effect, MalformedPayload, OrderRef, PaymentNotice};
-use crate::domain::event::{
-    DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, PaymentDetail,
-};
-use crate::domain::{PaymentEventKind, PaymentStatus};
+use crate::domain::delivery::{Delivery, MalformedPayload};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, json_response, now_rfc3339, MAX_BODY_BYTES};
-use crate::idempotency::{now_ms, run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
-use crate::ports::{
-    AuditRejected, EventPublisher, PaymentApplied, PaymentChange, PaymentEventStore,
-    RejectedDelivery,
-};
+use crate::http_api::{body_bytes, json_response, MAX_BODY_BYTES};
+use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
+use crate::payment_events::DeliveryApplier;
+use crate::ports::{AuditRejected, EventPublisher, PaymentEventStore, RejectedDelivery};
 use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
 use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
 use crate::providers::iyzico::webhook::{
@@ -47,9 +41,7 @@ use crate::providers::iyzico::webhook::{
 use crate::providers::stripe::webhook::{
     normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
 };
-use crate::providers::trendyol::webhook::{
-    is_new_order, normalize_trendyol_package, API_KEY_HEADER,
-};
+use crate::providers::trendyol::webhook::{normalize_trendyol_package, API_KEY_HEADER};
 
 /// How a marketplace presents the credentials we registered with it.
 #[derive(Debug, Clone)]
@@ -246,18 +238,9 @@ where
                 received_at: received_at.clone(),
             },
         };
-        let result = run_once(&self.store, &claim, || async {
-            let outcome = self.apply(&delivery).await?;
-            // An order we do not know (yet) leaves no record, so a later
-            // delivery, or the iyzico callback, can still apply the event.
-            let disposition = if outcome == "unknown_order" {
-                Disposition::Release
-            } else {
-                Disposition::Complete(outcome.to_string())
-            };
-            Ok((outcome, disposition))
-        })
-        .await;
+        let result = DeliveryApplier::new(&self.store, &self.publisher)
+            .process(&delivery, &claim)
+            .await;
         if matches!(result, Ok(Once::Ran("unknown_order"))) {
             self.audit(
                 provider,
@@ -384,176 +367,6 @@ where
         if let Err(e) = self.store.audit_rejected(&entry).await {
             tracing::error!(error = %e, "could not audit a rejected webhook");
         }
-    }
-
-    /// Applies a delivery; returns the outcome word recorded in the audit.
-    async fn apply(&self, delivery: &Delivery) -> Result<&'static str> {
-        match &delivery.effect {
-            Effect::Ignored => Ok("ignored"),
-            Effect::MarketplaceOrder(detail) => {
-                let detail_type = if is_new_order(&detail.status) {
-                    DetailType::MarketplaceOrderCreated
-                } else {
-                    DetailType::MarketplaceOrderStatusChanged
-                };
-                self.publisher
-                    .publish(&[DomainEvent {
-                        detail_type,
-                        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                        occurred_at: delivery.occurred_at.clone(),
-                        detail: EventDetail::MarketplaceOrder(detail.clone()),
-                    }])
-                    .await?;
-                Ok("published")
-            }
-            Effect::Payment(notice) => self.apply_payment(delivery, notice).await,
-        }
-    }
-
-    async fn apply_payment(
-        &self,
-        delivery: &Delivery,
-        notice: &PaymentNotice,
-    ) -> Result<&'static str> {
-        let order_id = match &notice.order {
-            OrderRef::Id(id) => id.clone(),
-            OrderRef::ProviderRef(r) => match self
-                .store
-                .order_for_provider_ref(delivery.provider, r)
-                .await?
-            {
-                Some(id) => id,
-                None => return Ok("unknown_order"),
-            },
-            OrderRef::Claimed {
-                order_id: claimed,
-                proof_ref,
-            } => {
-                let recorded = self
-                    .store
-                    .order_for_provider_ref(delivery.provider, proof_ref)
-                    .await?;
-                if recorded.as_deref() != Some(claimed.as_str()) {
-                    tracing::warn!(
-                        provider = delivery.provider,
-                        claimed = %claimed,
-                        proof_ref = %proof_ref,
-                        recorded = recorded.as_deref().unwrap_or(""),
-                        "payment notice names an order our records do not tie to this payment"
-                    );
-                    return Ok("unknown_order");
-                }
-                claimed.clone()
-            }
-        };
-        let status = match notice.kind.target_status() {
-            Some(to) => {
-                let change = PaymentChange {
-                    order_id: order_id.clone(),
-                    to,
-                    event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                    provider: delivery.provider.to_string(),
-                    provider_ref: notice.provider_ref.clone(),
-                    paid_minor: match notice.kind {
-                        PaymentEventKind::Succeeded => notice.amount.map(|m| m.minor),
-                        _ => None,
-                    },
-                    refunded_minor: match notice.kind {
-                        PaymentEventKind::Refunded { refunded_total, .. } => Some(refunded_total),
-                        _ => None,
-                    },
-                    collected: match notice.kind {
-                        PaymentEventKind::Succeeded => notice.amount,
-                        _ => None,
-                    },
-                    now: now_rfc3339(),
-                };
-                match self.store.apply_payment_change(&change).await? {
-                    PaymentApplied::Changed | PaymentApplied::AlreadyApplied => to,
-                    PaymentApplied::OrderMissing => return Ok("unknown_order"),
-                    PaymentApplied::AmountMismatch { order_total } => {
-                        tracing::error!(order_id, expected = %order_total, received = ?notice.amount, "payment amount differs from the order total");
-                        self.publisher
-                            .publish(&[DomainEvent {
-                                detail_type: DetailType::IntegrationError,
-                                event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                                occurred_at: delivery.occurred_at.clone(),
-                                detail: EventDetail::IntegrationError(IntegrationErrorDetail {
-                                    kind: "amount_mismatch".into(),
-                                    provider: delivery.provider.to_string(),
-                                    order_id: Some(order_id.clone()),
-                                    provider_ref: Some(notice.provider_ref.clone()),
-                                    expected: Some(order_total),
-                                    received: notice.amount,
-                                    message: "the gateway collected an amount other than the order total; the order was not marked paid".into(),
-                                }),
-                            }])
-                            .await?;
-                        return Ok("amount_mismatch");
-                    }
-                    PaymentApplied::Stale { current } => {
-                        tracing::info!(
-                            order_id,
-                            current = current.as_str(),
-                            wanted = to.as_str(),
-                            "stale payment event"
-                        );
-                        return Ok("stale");
-                    }
-                }
-            }
-            None => match self.store.payment_status(&order_id).await? {
-                None => return Ok("unknown_order"),
-                // A failure reported after the money was collected changes nothing.
-                Some(current)
-                    if matches!(notice.kind, PaymentEventKind::Failed { .. })
-                        && current.is_collected() =>
-                {
-                    return Ok("stale")
-                }
-                Some(current) => current,
-            },
-        };
-        self.publisher
-            .publish(&[payment_event(delivery, notice, order_id, status)])
-            .await?;
-        Ok("applied")
-    }
-}
-
-fn payment_event(
-    delivery: &Delivery,
-    notice: &PaymentNotice,
-    order_id: String,
-    status: PaymentStatus,
-) -> DomainEvent {
-    let (detail_type, failure_code, failure_message, dispute_reason) = match &notice.kind {
-        PaymentEventKind::Succeeded => (DetailType::PaymentCompleted, None, None, None),
-        PaymentEventKind::Failed { code, message } => (
-            DetailType::PaymentFailed,
-            code.clone(),
-            message.clone(),
-            None,
-        ),
-        PaymentEventKind::Refunded { .. } => (DetailType::PaymentRefunded, None, None, None),
-        PaymentEventKind::Disputed { reason } => {
-            (DetailType::PaymentDisputed, None, None, reason.clone())
-        }
-    };
-    DomainEvent {
-        detail_type,
-        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-        occurred_at: delivery.occurred_at.clone(),
-        detail: EventDetail::Payment(PaymentDetail {
-            order_id,
-            provider: delivery.provider.to_string(),
-            provider_ref: notice.provider_ref.clone(),
-            amount: notice.amount,
-            payment_status: status.as_str().to_string(),
-            failure_code,
-            failure_message,
-            dispute_reason,
-        }),
     }
 }
 
