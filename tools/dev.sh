@@ -56,6 +56,7 @@ IYZICO_API_BASE=http://127.0.0.1:$FAKE_IYZICO_PORT
 IYZICO_API_KEY=sandbox-fake-api-key
 IYZICO_SECRET_KEY=sandbox-fake-secret-key
 IYZICO_CALLBACK_URL=http://127.0.0.1:$WATCH_PORT/lambda-url/create-payment-intent/payments/iyzico/callback
+IYZICO_RESULT_URL=-
 TRENDYOL_WEBHOOK_USERNAME=local-hook
 TRENDYOL_WEBHOOK_PASSWORD=local-hook-password
 HEPSIBURADA_WEBHOOK_USERNAME=local-hook

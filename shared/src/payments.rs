@@ -1,24 +1,34 @@
 //! The `create-payment-intent` function: starts a payment for a stored order.
 //!
-//! `POST /payments/stripe/intents` with `{"orderId": "…"}`. The amount and
-//! currency come from the order in DynamoDB, never from the storefront.
+//! `POST /payments/stripe/intents` with `{"orderId": "…"}`, and iyzico's
+//! hosted checkout (`POST /payments/iyzico/checkout`, and the shopper's
+//! return to `POST /payments/iyzico/callback`). The amount and currency come
+//! from the order in DynamoDB, never from the storefront.
 
 use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
+use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::aws::sdk::AwsEnv;
+use crate::config::Source;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
 use crate::domain::order::validate_order_id;
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
 use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
+use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
 use crate::money::Money;
-use crate::ports::{OrderReader, PaymentAttemptRecorder};
+use crate::payment_events::DeliveryApplier;
+use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentEventStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
-    checkout_request, CheckoutStarted, IyzicoCheckoutRequest,
+    checkout_request, checkout_result_delivery, verify_checkout_result_signature, CheckoutStarted,
+    IyzicoCheckoutRequest,
 };
 use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::stripe::{
@@ -52,7 +62,17 @@ pub struct App<S> {
     store: S,
     stripe: StripeClient,
     /// Present when iyzico is configured for this deployment.
-    iyzico: Option<IyzicoClient>,
+    iyzico: Option<Iyzico>,
+}
+
+/// What the iyzico routes need: the API client, the bus for the payment
+/// events the callback publishes, and the storefront page to send the
+/// shopper to afterwards.
+pub struct Iyzico {
+    pub client: IyzicoClient,
+    pub publisher: EventBridgePublisher,
+    /// `IYZICO_RESULT_URL`; without it the callback answers JSON.
+    pub result_url: Option<String>,
 }
 
 impl App<DynamoStore> {
@@ -62,13 +82,29 @@ impl App<DynamoStore> {
         let table = config::table_name(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
         let stripe = StripeClient::new(http.clone(), StripeSettings::from_env(&env)?);
-        let store = DynamoStore::new(AwsEnv::from_env()?.dynamodb(), table);
-        let iyzico = IyzicoSettings::from_env(&env)?.map(|s| IyzicoClient::new(http.clone(), s));
+        let aws = AwsEnv::from_env()?;
+        let store = DynamoStore::new(aws.dynamodb(), table);
+        let iyzico = match IyzicoSettings::from_env(&env)? {
+            None => None,
+            Some(settings) => {
+                let bus = env
+                    .get("EVENT_BUS_NAME")
+                    .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+                Some(Iyzico {
+                    client: IyzicoClient::new(http.clone(), settings),
+                    publisher: EventBridgePublisher::new(aws.eventbridge(), bus),
+                    result_url: env.get("IYZICO_RESULT_URL").filter(|v| v != "-"),
+                })
+            }
+        };
         Ok(App::new(store, stripe).with_iyzico(iyzico))
     }
 }
 
-impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
+impl<S> App<S>
+where
+    S: OrderReader + PaymentAttemptRecorder + IdempotencyStore + PaymentEventStore,
+{
     pub fn new(store: S, stripe: StripeClient) -> Self {
         App {
             store,
@@ -77,7 +113,7 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
         }
     }
 
-    pub fn with_iyzico(mut self, iyzico: Option<IyzicoClient>) -> Self {
+    pub fn with_iyzico(mut self, iyzico: Option<Iyzico>) -> Self {
         self.iyzico = iyzico;
         self
     }
@@ -93,6 +129,12 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
                         .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
                     Err(e) => Err(e),
                 }
+            }
+            (&Method::POST, "/payments/iyzico/callback") => {
+                return Ok(self
+                    .iyzico_callback(&req)
+                    .await
+                    .unwrap_or_else(|e| error_response(&e)));
             }
             (&Method::POST, "/payments/iyzico/checkout") => {
                 let ip = source_ip(&req);
@@ -224,10 +266,7 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
         req: &IyzicoCheckoutRequest,
         shopper_ip: Option<&str>,
     ) -> Result<CheckoutStarted> {
-        let iyzico = self.iyzico.as_ref().ok_or_else(|| Error::NoRoute {
-            method: "POST".into(),
-            path: "/payments/iyzico/checkout (iyzico is not configured)".into(),
-        })?;
+        let iyzico = &self.iyzico()?.client;
         validate_order_id(&req.order_id).map_err(|e| Error::Validation(vec![e]))?;
         let (order, _) = self
             .store
@@ -263,6 +302,111 @@ impl<S: OrderReader + PaymentAttemptRecorder> App<S> {
             checkout_form_content: started.checkout_form_content,
             amount: money.minor,
             currency: money.currency.code().to_string(),
+        })
+    }
+
+    fn iyzico(&self) -> Result<&Iyzico> {
+        self.iyzico.as_ref().ok_or_else(|| Error::NoRoute {
+            method: "POST".into(),
+            path: "/payments/iyzico/… (iyzico is not configured)".into(),
+        })
+    }
+
+    /// The shopper's browser comes back from iyzico's page with the token.
+    /// The token proves nothing by itself: we ask iyzico for the result,
+    /// verify its signature, and apply it through the same exactly-once path
+    /// as the iyzico webhook (same identity: payment id + status), so
+    /// whichever of the two arrives first applies it. Then we redirect.
+    async fn iyzico_callback(&self, req: &Request) -> Result<Response<Body>> {
+        let iyzico = self.iyzico()?;
+        #[derive(Deserialize)]
+        struct Callback {
+            token: String,
+        }
+        let form: Callback = serde_urlencoded::from_bytes(body_bytes(req))
+            .map_err(|_| Error::validation("token", "a form field `token` is required"))?;
+        let token = form.token;
+        if token.is_empty()
+            || token.len() > 64
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Error::validation("token", "not an iyzico checkout token"));
+        }
+        let result = iyzico.client.retrieve_checkout_form(&token).await?;
+        if !verify_checkout_result_signature(&result, &iyzico.client.settings().secret_key) {
+            tracing::error!("iyzico checkout result signature does not verify");
+            return Err(Error::Provider(crate::error::ProviderError {
+                provider: "iyzico",
+                failure: crate::error::ProviderFailure::Unavailable,
+                provider_code: None,
+                decline_code: None,
+                message: "iyzico's answer could not be verified".into(),
+                request_id: None,
+            }));
+        }
+        let delivery = checkout_result_delivery(&result, &token)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let now = now_ms();
+        let deadline = req
+            .lambda_context_ref()
+            .map(|c| c.deadline as i64)
+            .filter(|d| *d > now)
+            .unwrap_or(now + 30_000);
+        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(now);
+        let claim = Claim {
+            scope: "webhook:iyzico".into(),
+            key: delivery.event_id.clone(),
+            payload_hash: hex::encode(Sha256::digest(token.as_bytes())),
+            now_ms: now,
+            in_progress_until_ms: deadline,
+            expires_at: now / 1000 + AUDIT_RETENTION_SECS,
+            audit: AuditInfo {
+                provider: "iyzico".into(),
+                event_type: delivery.event_type.clone(),
+                event_id: delivery.event_id.clone(),
+                received_at,
+            },
+        };
+        let outcome = match DeliveryApplier::new(&self.store, &iyzico.publisher)
+            .process(&delivery, &claim)
+            .await?
+        {
+            Once::Ran(outcome) => outcome.to_string(),
+            Once::Duplicate { outcome } => outcome,
+            Once::InProgress => "in_progress".to_string(),
+        };
+        let order_id = result.conversation_id.clone().unwrap_or_default();
+        let shopper_result = match (result.payment_status.as_deref(), outcome.as_str()) {
+            (Some("SUCCESS"), "applied" | "stale" | "in_progress") => "success",
+            (Some("FAILURE"), _) => "failure",
+            _ => "pending",
+        };
+        tracing::info!(
+            order_id,
+            outcome,
+            shopper_result,
+            "iyzico checkout callback"
+        );
+        Ok(match &iyzico.result_url {
+            Some(url) => {
+                let query = serde_urlencoded::to_string([
+                    ("orderId", order_id.as_str()),
+                    ("result", shopper_result),
+                ])
+                .expect("pairs encode");
+                let separator = if url.contains('?') { '&' } else { '?' };
+                Response::builder()
+                    .status(303)
+                    .header("location", format!("{url}{separator}{query}"))
+                    .body(Body::Empty)
+                    .expect("static response parts are valid")
+            }
+            None => json_response(
+                200,
+                &json!({"orderId": order_id, "result": shopper_result, "outcome": outcome}),
+            ),
         })
     }
 

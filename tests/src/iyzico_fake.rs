@@ -21,10 +21,22 @@ use sha2::Sha256;
 pub const API_KEY: &str = "sandbox-fake-api-key";
 pub const SECRET_KEY: &str = "sandbox-fake-secret-key";
 const INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
+const RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
+
+/// One hosted checkout: what was initialized and how the shopper finished.
+#[derive(Clone)]
+struct Session {
+    request: Value,
+    /// SUCCESS / FAILURE once the shopper paid (or failed) on the page.
+    status: Option<String>,
+    payment_id: String,
+}
 
 #[derive(Default)]
 struct FakeState {
     requests: Vec<Value>,
+    sessions: std::collections::HashMap<String, Session>,
+    corrupt_signatures: bool,
 }
 
 #[derive(Clone)]
@@ -42,6 +54,7 @@ impl IyzicoFake {
         let state = Arc::new(Mutex::new(FakeState::default()));
         let app = Router::new()
             .route(INITIALIZE, post(initialize))
+            .route(RETRIEVE, post(retrieve))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -58,6 +71,20 @@ impl IyzicoFake {
     /// The accepted request bodies.
     pub fn requests(&self) -> Vec<Value> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The shopper finishes the hosted checkout of `token` with `status`
+    /// (SUCCESS or FAILURE); returns the payment id iyzico assigned.
+    pub fn finish_checkout(&self, token: &str, status: &str) -> String {
+        let mut state = self.state.lock().unwrap();
+        let session = state.sessions.get_mut(token).expect("known token");
+        session.status = Some(status.to_string());
+        session.payment_id.clone()
+    }
+
+    /// Makes every result signature wrong (a tampered or foreign answer).
+    pub fn corrupt_signatures(&self) {
+        self.state.lock().unwrap().corrupt_signatures = true;
     }
 }
 
@@ -146,19 +173,96 @@ async fn initialize(
         }
         _ => return failure("11", "Geçersiz istek"),
     }
-    state.lock().unwrap().requests.push(request.clone());
     let token = format!(
         "{:08x}-{:04x}-4{:03x}",
         fastrand::u32(..),
         fastrand::u16(..),
         fastrand::u16(..0xfff)
     );
+    {
+        let mut guard = state.lock().unwrap();
+        guard.requests.push(request.clone());
+        let session = Session {
+            request: request.clone(),
+            status: None,
+            payment_id: format!("{}", 20_000_000 + fastrand::u32(..9_999_999)),
+        };
+        guard.sessions.insert(token.clone(), session);
+    }
     Json(json!({
         "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
         "conversationId": request["conversationId"],
         "token": token, "tokenExpireTime": 1800,
         "checkoutFormContent": "<script type=\"text/javascript\">/* iyzico checkout form */</script>",
         "paymentPageUrl": format!("https://sandbox-cpp.iyzipay.com?token={token}&lang=tr")
+    }))
+    .into_response()
+}
+
+/// A JSON number from iyzico's price text ("58.9" → 58.9), as iyzico answers.
+fn number(price: &Value) -> Value {
+    price
+        .as_str()
+        .and_then(|p| serde_json::from_str::<serde_json::Number>(p).ok())
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+async fn retrieve(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&headers, RETRIEVE, &body) {
+        return failure("1000", "Geçersiz imza");
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let token = request["token"].as_str().unwrap_or_default().to_string();
+    let (session, corrupt) = {
+        let guard = state.lock().unwrap();
+        (
+            guard.sessions.get(&token).cloned(),
+            guard.corrupt_signatures,
+        )
+    };
+    let Some(session) = session else {
+        return failure("5118", "Token bulunamadı");
+    };
+    let status = session
+        .status
+        .clone()
+        .unwrap_or_else(|| "INIT_THREEDS".into());
+    let paid = status == "SUCCESS";
+    let payment_id = if paid || status == "FAILURE" {
+        session.payment_id.clone()
+    } else {
+        String::new()
+    };
+    let r = &session.request;
+    let strip = |v: &Value| {
+        let text = v.to_string();
+        text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+    };
+    let fields = [
+        status.clone(),
+        payment_id.clone(),
+        r["currency"].as_str().unwrap_or_default().to_string(),
+        r["basketId"].as_str().unwrap_or_default().to_string(),
+        r["conversationId"].as_str().unwrap_or_default().to_string(),
+        strip(&number(&r["paidPrice"])),
+        strip(&number(&r["price"])),
+        token.clone(),
+    ];
+    let key: &str = if corrupt { "someone-else" } else { SECRET_KEY };
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(fields.join(":").as_bytes());
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "conversationId": r["conversationId"], "token": token,
+        "paymentStatus": status, "paymentId": payment_id, "fraudStatus": if paid { 1 } else { 0 },
+        "price": number(&r["price"]), "paidPrice": number(&r["paidPrice"]),
+        "currency": r["currency"], "basketId": r["basketId"], "installment": 1,
+        "signature": hex::encode(mac.finalize().into_bytes())
     }))
     .into_response()
 }

@@ -1,6 +1,8 @@
 //! `POST /payments/iyzico/checkout` against moto and the iyzico fake.
 
+use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::config::{IyzicoSettings, Secret};
+use ayaztrade::payments::Iyzico;
 use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::iyzico::client::IyzicoClient;
 use ayaztrade_tests::fixtures::*;
@@ -25,7 +27,14 @@ async fn app(
             rate_limit_per_second: 100,
         },
     );
-    payments_app(stack, &stripe).with_iyzico(Some(client))
+    let events = ayaztrade::aws::sdk::AwsEnv::from_env()
+        .unwrap()
+        .eventbridge();
+    payments_app(stack, &stripe).with_iyzico(Some(Iyzico {
+        client,
+        publisher: EventBridgePublisher::new(events, stack.event_bus_name.clone()),
+        result_url: Some("https://shop.example.com.tr/odeme/sonuc".into()),
+    }))
 }
 
 fn buyer() -> Value {
@@ -133,4 +142,103 @@ async fn bad_credentials_and_bad_buyers_are_clear_errors() {
     .await;
     assert_eq!(status, 400, "card data is refused outright");
     assert!(iyzico.requests().is_empty());
+}
+
+/// The shopper's browser posting iyzico's form back to us.
+fn callback_request(token: &str) -> lambda_http::Request {
+    let text = std::fs::read_to_string(
+        ayaztrade_tests::local_stack::workspace_root().join("events/create-payment-intent.json"),
+    )
+    .unwrap();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["rawPath"] = json!("/payments/iyzico/callback");
+    event["requestContext"]["http"]["path"] = json!("/payments/iyzico/callback");
+    event["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
+    event["body"] = json!(format!("token={token}"));
+    event["isBase64Encoded"] = json!(false);
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+async fn order_status(stack: &Stack, order_id: &str) -> Value {
+    let resp = orders_app(stack)
+        .handle(http_request("GET", &format!("/orders/{order_id}"), None))
+        .await
+        .unwrap();
+    response_json(resp).1["paymentStatus"].clone()
+}
+
+#[tokio::test]
+async fn the_callback_verifies_with_iyzico_marks_paid_redirects_and_the_webhook_is_then_a_duplicate(
+) {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let (_, started) = start(&app, json!({"orderId": order_id, "buyer": buyer()})).await;
+    let token = started["token"].as_str().unwrap().to_string();
+
+    // Before the shopper finished, the callback changes nothing.
+    let resp = app.handle(callback_request(&token)).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert!(resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with(&format!("?orderId={order_id}&result=pending")));
+    assert_eq!(order_status(stack, &order_id).await, "unpaid");
+
+    let payment_id = iyzico.finish_checkout(&token, "SUCCESS");
+    let resp = app.handle(callback_request(&token)).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("https://shop.example.com.tr/odeme/sonuc?orderId={order_id}&result=success")
+            .as_str()
+    );
+    assert_eq!(order_status(stack, &order_id).await, "paid");
+
+    // iyzico's notification for the same payment arrives afterwards: same identity.
+    let h = ayaztrade_tests::webhook_support::webhook_harness(stack);
+    let notice = serde_json::to_vec(&json!({
+        "paymentConversationId": order_id, "merchantId": 3398, "token": token,
+        "iyziPaymentId": payment_id.parse::<u64>().unwrap(), "status": "SUCCESS",
+        "iyziReferenceCode": "ref-1", "iyziEventType": "CHECKOUT_FORM_AUTH", "iyziEventTime": 1795700000000i64
+    }))
+    .unwrap();
+    let sig = ayaztrade_tests::webhook_support::iyzico_signature(
+        &notice,
+        ayaztrade_tests::webhook_support::IYZICO_SECRET,
+    );
+    let req = ayaztrade_tests::webhook_support::function_url_request(
+        "POST",
+        "/webhooks/iyzico",
+        &[("x-iyz-signature-v3", &sig)],
+        &notice,
+        false,
+    );
+    let (status, resp) = response_json(h.app.handle(req).await.unwrap());
+    assert_eq!(
+        (status, resp["duplicate"].as_bool()),
+        (200, Some(true)),
+        "{resp}"
+    );
+    assert!(h.publisher.published.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unverifiable_result_changes_nothing() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let (_, started) = start(&app, json!({"orderId": order_id, "buyer": buyer()})).await;
+    let token = started["token"].as_str().unwrap();
+    iyzico.finish_checkout(token, "SUCCESS");
+    iyzico.corrupt_signatures();
+
+    let (status, body) = response_json(app.handle(callback_request(token)).await.unwrap());
+
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(order_status(stack, &order_id).await, "unpaid");
+    let (status, _) = response_json(app.handle(callback_request("not a token!")).await.unwrap());
+    assert_eq!(status, 400);
 }

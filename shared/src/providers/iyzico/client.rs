@@ -13,11 +13,15 @@ use crate::providers::http::{
     header_name, sensitive_header, Endpoint, HttpLayer, OutboundRequest, StandardRetryRules,
 };
 use crate::providers::iyzico::auth::{iyzws_v2_authorization, random_key};
-use crate::providers::iyzico::wire::{CheckoutFormInitialize, CheckoutFormInitialized, Envelope};
+use crate::providers::iyzico::wire::{
+    CheckoutFormInitialize, CheckoutFormInitialized, CheckoutFormResult, CheckoutFormRetrieve,
+    Envelope,
+};
 
 const PROVIDER: &str = "iyzico";
 const CLIENT_VERSION: &str = concat!("ayaztrade-integrations-", env!("CARGO_PKG_VERSION"));
 pub const CHECKOUT_FORM_INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
+pub const CHECKOUT_FORM_RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 
 pub struct IyzicoClient {
     http: HttpLayer,
@@ -50,6 +54,21 @@ impl IyzicoClient {
             "checkout_form_initialize",
             CHECKOUT_FORM_INITIALIZE,
             request,
+            true,
+        )
+        .await
+    }
+
+    /// The outcome of a hosted checkout, by its token (a read: retried freely).
+    pub async fn retrieve_checkout_form(&self, token: &str) -> Result<CheckoutFormResult, Error> {
+        let request = CheckoutFormRetrieve {
+            locale: "tr",
+            token: token.to_string(),
+        };
+        self.post(
+            "checkout_form_retrieve",
+            CHECKOUT_FORM_RETRIEVE,
+            &request,
             true,
         )
         .await

@@ -84,3 +84,33 @@ pub struct CheckoutFormInitialized {
     pub payment_page_url: Option<String>,
     pub token_expire_time: Option<i64>,
 }
+
+/// `POST /payment/iyzipos/checkoutform/auth/ecom/detail`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutFormRetrieve {
+    pub locale: &'static str,
+    pub token: String,
+}
+
+/// The result of a hosted checkout. Prices come as JSON numbers; they are
+/// only ever turned into text (for the signature) or parsed exactly into
+/// minor units from that text, never computed with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutFormResult {
+    /// SUCCESS, FAILURE, INIT_THREEDS, CALLBACK_THREEDS, …
+    pub payment_status: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub payment_id: Option<String>,
+    pub price: Option<serde_json::Number>,
+    pub paid_price: Option<serde_json::Number>,
+    pub currency: Option<String>,
+    pub basket_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub token: Option<String>,
+    pub signature: Option<String>,
+}
