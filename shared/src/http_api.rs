@@ -61,6 +61,16 @@ pub fn error_response(err: &Error) -> Response<Body> {
     json_response(status, &err.to_json())
 }
 
+/// When this invocation must be done (epoch ms): the Lambda deadline, or 30 s
+/// from `now_ms` outside Lambda (tests).
+pub fn deadline_ms(req: &Request, now_ms: i64) -> i64 {
+    use lambda_http::RequestExt;
+    req.lambda_context_ref()
+        .map(|c| c.deadline as i64)
+        .filter(|d| *d > now_ms)
+        .unwrap_or(now_ms + 30_000)
+}
+
 /// Current time as RFC 3339 (UTC), the format of every timestamp we store.
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()

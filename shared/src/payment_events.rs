@@ -4,16 +4,39 @@
 //! iyzico hosted-checkout callback, so a payment reported through both is
 //! applied by whichever arrives first and is a duplicate for the other.
 
-use crate::domain::delivery::{Delivery, Effect, OrderRef, PaymentNotice};
+use sha2::{Digest, Sha256};
+
+use crate::aws::idempotency::AUDIT_RETENTION_SECS;
+use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
 use crate::domain::event::{
     DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, PaymentDetail,
 };
 use crate::domain::{PaymentEventKind, PaymentStatus};
 use crate::error::Result;
 use crate::http_api::now_rfc3339;
-use crate::idempotency::{run_once, Claim, Disposition, IdempotencyStore, Once};
+use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::ports::{EventPublisher, PaymentApplied, PaymentChange, PaymentEventStore};
 use crate::providers::trendyol::webhook::is_new_order;
+
+/// The idempotency claim of a delivery: scoped by provider (webhook and
+/// callback share it), keyed by the provider's event identity, the record
+/// kept as the audit entry for 30 days.
+pub fn delivery_claim(delivery: &Delivery, payload: &[u8], now_ms: i64, deadline_ms: i64) -> Claim {
+    Claim {
+        scope: format!("webhook:{}", delivery.provider),
+        key: delivery.event_id.clone(),
+        payload_hash: hex::encode(Sha256::digest(payload)),
+        now_ms,
+        in_progress_until_ms: deadline_ms,
+        expires_at: now_ms / 1000 + AUDIT_RETENTION_SECS,
+        audit: AuditInfo {
+            provider: delivery.provider.to_string(),
+            event_type: delivery.event_type.clone(),
+            event_id: delivery.event_id.clone(),
+            received_at: unix_ms_to_rfc3339(now_ms),
+        },
+    }
+}
 
 pub struct DeliveryApplier<'a, S, P> {
     store: &'a S,

@@ -6,24 +6,24 @@
 //! from the order in DynamoDB, never from the storefront.
 
 use lambda_http::http::Method;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
-use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::aws::sdk::AwsEnv;
 use crate::config::Source;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
 use crate::domain::order::validate_order_id;
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
-use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
+use crate::http_api::{
+    body_bytes, deadline_ms, error_response, json_response, now_rfc3339, parse_json,
+};
+use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::money::Money;
-use crate::payment_events::DeliveryApplier;
+use crate::payment_events::{delivery_claim, DeliveryApplier};
 use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentEventStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
@@ -349,26 +349,7 @@ where
         let delivery = checkout_result_delivery(&result, &token)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let now = now_ms();
-        let deadline = req
-            .lambda_context_ref()
-            .map(|c| c.deadline as i64)
-            .filter(|d| *d > now)
-            .unwrap_or(now + 30_000);
-        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(now);
-        let claim = Claim {
-            scope: "webhook:iyzico".into(),
-            key: delivery.event_id.clone(),
-            payload_hash: hex::encode(Sha256::digest(token.as_bytes())),
-            now_ms: now,
-            in_progress_until_ms: deadline,
-            expires_at: now / 1000 + AUDIT_RETENTION_SECS,
-            audit: AuditInfo {
-                provider: "iyzico".into(),
-                event_type: delivery.event_type.clone(),
-                event_id: delivery.event_id.clone(),
-                received_at,
-            },
-        };
+        let claim = delivery_claim(&delivery, token.as_bytes(), now, deadline_ms(req, now));
         let outcome = match DeliveryApplier::new(&self.store, &iyzico.publisher)
             .process(&delivery, &claim)
             .await?

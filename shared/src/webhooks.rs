@@ -20,18 +20,16 @@
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
-use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::aws::sdk::AwsEnv;
 use crate::config::{self, ProcessEnv, Secret, Source};
 use crate::domain::delivery::{Delivery, MalformedPayload};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, json_response, MAX_BODY_BYTES};
-use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
-use crate::payment_events::DeliveryApplier;
+use crate::http_api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
+use crate::idempotency::{now_ms, IdempotencyStore, Once};
+use crate::payment_events::{delivery_claim, DeliveryApplier};
 use crate::ports::{AuditRejected, EventPublisher, PaymentEventStore, RejectedDelivery};
 use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
 use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
@@ -160,11 +158,7 @@ where
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         let received_ms = now_ms();
-        let deadline_ms = req
-            .lambda_context_ref()
-            .map(|c| c.deadline as i64)
-            .filter(|d| *d > received_ms)
-            .unwrap_or(received_ms + 30_000);
+        let deadline_ms = deadline_ms(&req, received_ms);
         let path = req.uri().path().to_string();
         let Some(route) = path.strip_prefix("/webhooks/") else {
             return Ok(error(404, "no_route", "unknown path"));
@@ -224,20 +218,7 @@ where
             }
         };
 
-        let claim = Claim {
-            scope: format!("webhook:{provider}"),
-            key: delivery.event_id.clone(),
-            payload_hash: hex::encode(Sha256::digest(body)),
-            now_ms: received_ms,
-            in_progress_until_ms: deadline_ms,
-            expires_at: received_ms / 1000 + AUDIT_RETENTION_SECS,
-            audit: AuditInfo {
-                provider: provider.to_string(),
-                event_type: delivery.event_type.clone(),
-                event_id: delivery.event_id.clone(),
-                received_at: received_at.clone(),
-            },
-        };
+        let claim = delivery_claim(&delivery, body, received_ms, deadline_ms);
         let result = DeliveryApplier::new(&self.store, &self.publisher)
             .process(&delivery, &claim)
             .await;
