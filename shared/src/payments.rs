@@ -15,7 +15,9 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::config::Source;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, PaymentDetail};
 use crate::domain::order::validate_order_id;
+use crate::domain::payment::plan_refund;
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
 use crate::http_api::{
@@ -24,7 +26,9 @@ use crate::http_api::{
 use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::money::Money;
 use crate::payment_events::{delivery_claim, DeliveryApplier};
-use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentEventStore};
+use crate::ports::{
+    EventPublisher, OrderReader, PaymentAttemptRecorder, PaymentEventStore, RefundRecorder,
+};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
     checkout_request, checkout_result_delivery, verify_checkout_result_signature, CheckoutStarted,
@@ -61,18 +65,45 @@ pub struct IntentCreated {
 pub struct App<S> {
     store: S,
     stripe: StripeClient,
+    /// The bus for the payment events this function publishes (refunds, the
+    /// iyzico callback).
+    publisher: Option<EventBridgePublisher>,
     /// Present when iyzico is configured for this deployment.
     iyzico: Option<Iyzico>,
 }
 
-/// What the iyzico routes need: the API client, the bus for the payment
-/// events the callback publishes, and the storefront page to send the
-/// shopper to afterwards.
+/// What the iyzico routes need: the API client and the storefront page to
+/// send the shopper to after the hosted checkout.
 pub struct Iyzico {
     pub client: IyzicoClient,
-    pub publisher: EventBridgePublisher,
     /// `IYZICO_RESULT_URL`; without it the callback answers JSON.
     pub result_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefundRequest {
+    pub order_id: String,
+    /// Minor units; everything that remains when absent.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// The caller's id for this refund (1–64 of A–Z a–z 0–9 - _). Send it to
+    /// make your own retries safe: the same id is the same refund at Stripe
+    /// and is counted once.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundMade {
+    pub refund_id: String,
+    pub order_id: String,
+    pub amount: i64,
+    pub refunded_total: i64,
+    pub remaining: i64,
+    pub currency: String,
+    pub payment_status: String,
 }
 
 impl App<DynamoStore> {
@@ -84,33 +115,41 @@ impl App<DynamoStore> {
         let stripe = StripeClient::new(http.clone(), StripeSettings::from_env(&env)?);
         let aws = AwsEnv::from_env()?;
         let store = DynamoStore::new(aws.dynamodb(), table);
-        let iyzico = match IyzicoSettings::from_env(&env)? {
-            None => None,
-            Some(settings) => {
-                let bus = env
-                    .get("EVENT_BUS_NAME")
-                    .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
-                Some(Iyzico {
-                    client: IyzicoClient::new(http.clone(), settings),
-                    publisher: EventBridgePublisher::new(aws.eventbridge(), bus),
-                    result_url: env.get("IYZICO_RESULT_URL").filter(|v| v != "-"),
-                })
-            }
-        };
-        Ok(App::new(store, stripe).with_iyzico(iyzico))
+        let iyzico = IyzicoSettings::from_env(&env)?.map(|settings| Iyzico {
+            client: IyzicoClient::new(http.clone(), settings),
+            result_url: env.get("IYZICO_RESULT_URL").filter(|v| v != "-"),
+        });
+        let publisher = env
+            .get("EVENT_BUS_NAME")
+            .map(|bus| EventBridgePublisher::new(aws.eventbridge(), bus));
+        Ok(App::new(store, stripe)
+            .with_iyzico(iyzico)
+            .with_publisher(publisher))
     }
 }
 
 impl<S> App<S>
 where
-    S: OrderReader + PaymentAttemptRecorder + IdempotencyStore + PaymentEventStore,
+    S: OrderReader + PaymentAttemptRecorder + IdempotencyStore + PaymentEventStore + RefundRecorder,
 {
     pub fn new(store: S, stripe: StripeClient) -> Self {
         App {
             store,
             stripe,
+            publisher: None,
             iyzico: None,
         }
+    }
+
+    pub fn with_publisher(mut self, publisher: Option<EventBridgePublisher>) -> Self {
+        self.publisher = publisher;
+        self
+    }
+
+    fn publisher(&self) -> Result<&EventBridgePublisher> {
+        self.publisher
+            .as_ref()
+            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))
     }
 
     pub fn with_iyzico(mut self, iyzico: Option<Iyzico>) -> Self {
@@ -127,6 +166,15 @@ where
                         .create_stripe_intent(&body.order_id)
                         .await
                         .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
+                    Err(e) => Err(e),
+                }
+            }
+            (&Method::POST, "/payments/stripe/refunds") => {
+                match parse_json::<RefundRequest>(body_bytes(&req)) {
+                    Ok(body) => self
+                        .refund_stripe(&body.order_id, body.amount, body.request_id.as_deref())
+                        .await
+                        .map(|r| json_response(201, &r)),
                     Err(e) => Err(e),
                 }
             }
@@ -157,14 +205,7 @@ where
     /// Creates (or hands out again) the Stripe PaymentIntent for an order.
     pub async fn create_stripe_intent(&self, order_id: &str) -> Result<IntentCreated> {
         validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
-        let (order, attempts) =
-            self.store
-                .order_with_attempts(order_id)
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    what: "order",
-                    id: order_id.to_string(),
-                })?;
+        let (order, attempts) = self.load_order(order_id).await?;
         ensure_payable(&order)?;
         let money = order.content.total_money();
         let amount = to_stripe_amount(money)?;
@@ -268,14 +309,7 @@ where
     ) -> Result<CheckoutStarted> {
         let iyzico = &self.iyzico()?.client;
         validate_order_id(&req.order_id).map_err(|e| Error::Validation(vec![e]))?;
-        let (order, _) = self
-            .store
-            .order_with_attempts(&req.order_id)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "order",
-                id: req.order_id.clone(),
-            })?;
+        let (order, _) = self.load_order(&req.order_id).await?;
         ensure_payable(&order)?;
         let callback_url = iyzico.settings().callback_url.as_deref().ok_or_else(|| {
             Error::Config(
@@ -303,6 +337,101 @@ where
             amount: money.minor,
             currency: money.currency.code().to_string(),
         })
+    }
+
+    /// Refunds (part of) a Stripe-paid order. Never more than what remains
+    /// refundable by our record. The Stripe key is the caller's `requestId`,
+    /// or else derived from the order's refunded total before this refund
+    /// (concurrent duplicates are then one refund; a retry after success is
+    /// a new one, so callers that retry should send a `requestId`). A refund
+    /// id already on the order is never counted twice. The later `charge.refunded`
+    /// webhook carries the same cumulative total and changes nothing.
+    pub async fn refund_stripe(
+        &self,
+        order_id: &str,
+        amount: Option<i64>,
+        request_id: Option<&str>,
+    ) -> Result<RefundMade> {
+        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
+        if let Some(id) = request_id {
+            validate_order_id(id).map_err(|_| {
+                Error::validation(
+                    "requestId",
+                    "must be 1–64 characters of A–Z, a–z, 0–9, '-' or '_'",
+                )
+            })?;
+        }
+        let publisher = self.publisher()?;
+        let (order, _) = self.load_order(order_id).await?;
+        let plan = plan_refund(&order, STRIPE, amount)?;
+        let currency = order.content.currency;
+        let stripe_amount = to_stripe_amount(Money::new(plan.amount, currency))?;
+        let key = format!(
+            "ayaztrade:refund:{order_id}:{}:{}",
+            plan.before, plan.amount
+        );
+        let refund = self
+            .stripe
+            .create_refund(&plan.provider_ref, stripe_amount, order_id, &key)
+            .await?;
+        if refund.status == "failed" || refund.status == "canceled" {
+            return Err(Error::Unprocessable {
+                code: "refund_failed",
+                message: format!("Stripe refund {} is {}", refund.id, refund.status),
+            });
+        }
+        let event_id = format!("stripe:{}", refund.id);
+        let paid = order.collected.paid_minor.unwrap_or_default();
+        let (refunded_total, status) = if self
+            .store
+            .record_refund(order_id, &plan, &event_id, &now_rfc3339())
+            .await?
+        {
+            publisher
+                .publish(&[DomainEvent {
+                    detail_type: DetailType::PaymentRefunded,
+                    event_id,
+                    occurred_at: now_rfc3339(),
+                    detail: EventDetail::Payment(PaymentDetail {
+                        order_id: order_id.to_string(),
+                        provider: STRIPE.into(),
+                        provider_ref: plan.provider_ref.clone(),
+                        amount: Some(Money::new(plan.after, currency)),
+                        payment_status: plan.to.as_str().into(),
+                        failure_code: None,
+                        failure_message: None,
+                        dispute_reason: None,
+                    }),
+                }])
+                .await?;
+            (plan.after, plan.to)
+        } else {
+            // A replay of a refund we already counted, or another refund (or
+            // its webhook) moved the total first: report what the order says.
+            tracing::warn!(order_id, refund_id = %refund.id, "refund not recorded again; reporting the order's totals");
+            let (now, _) = self.load_order(order_id).await?;
+            (now.collected.refunded_minor, now.payment_status)
+        };
+        Ok(RefundMade {
+            refund_id: refund.id,
+            order_id: order_id.to_string(),
+            amount: plan.amount,
+            refunded_total,
+            remaining: paid - refunded_total,
+            currency: currency.code().to_string(),
+            payment_status: status.as_str().into(),
+        })
+    }
+
+    /// The order and its attempts, or 404.
+    async fn load_order(&self, order_id: &str) -> Result<(Order, Vec<PaymentAttempt>)> {
+        self.store
+            .order_with_attempts(order_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "order",
+                id: order_id.to_string(),
+            })
     }
 
     fn iyzico(&self) -> Result<&Iyzico> {
@@ -350,7 +479,7 @@ where
             .map_err(|e| Error::Internal(e.to_string()))?;
         let now = now_ms();
         let claim = delivery_claim(&delivery, token.as_bytes(), now, deadline_ms(req, now));
-        let outcome = match DeliveryApplier::new(&self.store, &iyzico.publisher)
+        let outcome = match DeliveryApplier::new(&self.store, self.publisher()?)
             .process(&delivery, &claim)
             .await?
         {

@@ -99,6 +99,18 @@ pub trait PaymentEventStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<crate::domain::PaymentStatus>>> + Send;
 }
 
+/// Records a refund we made: the order's refunded total moves from `before`
+/// to `after` (refused if another refund got there first).
+pub trait RefundRecorder: Send + Sync {
+    fn record_refund(
+        &self,
+        order_id: &str,
+        plan: &crate::domain::payment::RefundPlan,
+        event_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
 /// Publishes domain events; fails if any entry was not accepted.
 pub trait EventPublisher: Send + Sync {
     fn publish(

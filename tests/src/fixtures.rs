@@ -58,7 +58,15 @@ pub fn payments_app_for(
     http: HttpSettings,
 ) -> payments::App<DynamoStore> {
     let stripe = StripeClient::new(HttpLayer::new(http), stripe);
-    payments::App::new(store(stack), stripe)
+    let events = ayaztrade::aws::sdk::AwsEnv::from_env()
+        .unwrap()
+        .eventbridge();
+    payments::App::new(store(stack), stripe).with_publisher(Some(
+        ayaztrade::aws::eventbridge::EventBridgePublisher::new(
+            events,
+            stack.event_bus_name.clone(),
+        ),
+    ))
 }
 
 pub fn orders_app(stack: &Stack) -> orders::App<DynamoStore> {

@@ -77,6 +77,10 @@ struct FakeState {
     requests: Vec<RecordedRequest>,
     /// Idempotency keys of requests being executed right now.
     in_flight: std::collections::HashSet<String>,
+    /// Refunds by id: (payment intent, amount).
+    refunds: HashMap<String, (String, i64)>,
+    /// Refund answers by idempotency key: (form, body).
+    refund_keys: HashMap<String, (Vec<(String, String)>, Value)>,
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -98,6 +102,7 @@ impl StripeFake {
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
+            .route("/v1/refunds", post(create_refund))
             .fallback(not_found)
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
@@ -127,6 +132,11 @@ impl StripeFake {
 
     pub fn intent(&self, id: &str) -> Option<Value> {
         self.state.lock().unwrap().intents.get(id).cloned()
+    }
+
+    /// Number of distinct refunds made.
+    pub fn refund_count(&self) -> usize {
+        self.state.lock().unwrap().refunds.len()
     }
 
     /// Moves an intent to another status, as the shopper or Stripe would
@@ -568,6 +578,80 @@ async fn cancel_intent(
             None,
         ),
     }
+}
+
+/// `POST /v1/refunds`: only succeeded intents, never more than remains,
+/// replayed by idempotency key like every POST.
+async fn create_refund(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    record(&state, "POST", "/v1/refunds", &headers, form.clone());
+    if let Door::Unauthorized = front_door(&state, &headers) {
+        return unauthorized();
+    }
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut guard = state.lock().unwrap();
+    if let Some((params, answer)) = key.as_ref().and_then(|k| guard.refund_keys.get(k)).cloned() {
+        if params != form {
+            return error(400, "idempotency_error", None, "Keys for idempotent requests can only be used with the same parameters they were first used with.", None);
+        }
+        return stripe_json(200, answer, &[("idempotent-replayed", "true")]);
+    }
+    let Some(pi) = get("payment_intent") else {
+        return error(
+            400,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            "Missing required param: payment_intent.",
+            Some("payment_intent"),
+        );
+    };
+    let Some(intent) = guard.intents.get(&pi).cloned() else {
+        return error(
+            404,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payment_intent: '{pi}'"),
+            Some("payment_intent"),
+        );
+    };
+    if intent["status"] != "succeeded" {
+        return error(
+            400,
+            "invalid_request_error",
+            Some("charge_not_refundable"),
+            "This PaymentIntent has no successful charge to refund.",
+            None,
+        );
+    }
+    let refunded: i64 = guard
+        .refunds
+        .values()
+        .filter(|(p, _)| *p == pi)
+        .map(|(_, a)| a)
+        .sum();
+    let remaining = intent["amount"].as_i64().unwrap_or_default() - refunded;
+    let amount = get("amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(remaining);
+    if amount <= 0 || amount > remaining {
+        return error(400, "invalid_request_error", Some("amount_too_large"), &format!("Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"), Some("amount"));
+    }
+    let id = format!("re_fake{:016x}", fastrand::u64(..));
+    guard.refunds.insert(id.clone(), (pi.clone(), amount));
+    let answer = json!({"id": id, "object": "refund", "amount": amount, "currency": intent["currency"],
+                        "payment_intent": pi, "status": "succeeded", "reason": get("reason")});
+    if let Some(k) = key {
+        guard.refund_keys.insert(k, (form, answer.clone()));
+    }
+    stripe_json(200, answer, &[])
 }
 
 async fn not_found() -> Response {

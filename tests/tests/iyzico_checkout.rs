@@ -1,6 +1,5 @@
 //! `POST /payments/iyzico/checkout` against moto and the iyzico fake.
 
-use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::config::{IyzicoSettings, Secret};
 use ayaztrade::payments::Iyzico;
 use ayaztrade::providers::http::HttpLayer;
@@ -27,12 +26,8 @@ async fn app(
             rate_limit_per_second: 100,
         },
     );
-    let events = ayaztrade::aws::sdk::AwsEnv::from_env()
-        .unwrap()
-        .eventbridge();
     payments_app(stack, &stripe).with_iyzico(Some(Iyzico {
         client,
-        publisher: EventBridgePublisher::new(events, stack.event_bus_name.clone()),
         result_url: Some("https://shop.example.com.tr/odeme/sonuc".into()),
     }))
 }

@@ -9,13 +9,15 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::order::Collected;
 use crate::domain::order::{OrderDiscount, OrderLine};
+use crate::domain::payment::RefundPlan;
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::ports::{
     OrderReader, OrderWrite, OrderWriter, PaymentApplied, PaymentAttemptRecorder, PaymentChange,
-    PaymentEventStore,
+    PaymentEventStore, RefundRecorder,
 };
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -88,6 +90,15 @@ struct OrderItem {
     content_hash: String,
     created_at: String,
     updated_at: String,
+    // Maintained by payment events (webhooks, callback, refunds).
+    #[serde(default)]
+    payment_provider: Option<String>,
+    #[serde(default)]
+    payment_ref: Option<String>,
+    #[serde(default)]
+    paid_minor: Option<i64>,
+    #[serde(default)]
+    refunded_minor: Option<i64>,
 }
 
 impl OrderItem {
@@ -112,6 +123,12 @@ impl OrderItem {
             },
             payment_status,
             version: self.version,
+            collected: Collected {
+                provider: self.payment_provider,
+                provider_ref: self.payment_ref,
+                paid_minor: self.paid_minor,
+                refunded_minor: self.refunded_minor.unwrap_or(0),
+            },
         })
     }
 }
@@ -432,6 +449,54 @@ impl PaymentEventStore for DynamoStore {
         {
             Some(item) => Ok(Some(status_of(&item)?)),
             None => Ok(None),
+        }
+    }
+}
+
+impl RefundRecorder for DynamoStore {
+    async fn record_refund(
+        &self,
+        order_id: &str,
+        plan: &RefundPlan,
+        event_id: &str,
+        now: &str,
+    ) -> Result<bool> {
+        // The refunded total must still be what we planned from, and this
+        // refund (a replay by the same request id) must not be counted yet.
+        let total = if plan.before == 0 {
+            "(attribute_not_exists(refunded_minor) OR refunded_minor = :before)"
+        } else {
+            "refunded_minor = :before"
+        };
+        let condition =
+            format!("{total} AND (attribute_not_exists(payment_event_ids) OR NOT contains(payment_event_ids, :eid))");
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(keys::order_pk(order_id)))
+            .key("sk", AttributeValue::S(keys::ORDER_SK.into()))
+            .update_expression(
+                "SET refunded_minor = :after, payment_status = :to, payment_updated_at = :now ADD payment_event_ids :eids",
+            )
+            .condition_expression(condition)
+            .expression_attribute_values(":before", encode(&plan.before))
+            .expression_attribute_values(":after", encode(&plan.after))
+            .expression_attribute_values(":to", encode(&plan.to.as_str()))
+            .expression_attribute_values(":now", encode(&now))
+            .expression_attribute_values(":eids", AttributeValue::Ss(vec![event_id.to_string()]))
+            .expression_attribute_values(":eid", encode(&event_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_error("UpdateItem", e)),
         }
     }
 }

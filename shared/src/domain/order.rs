@@ -105,6 +105,20 @@ pub struct Order {
     pub content: OrderContent,
     pub payment_status: PaymentStatus,
     pub version: u64,
+    pub collected: Collected,
+}
+
+/// What the payment events recorded about the money collected for an order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// `stripe` / `iyzico`: whoever collected it.
+    pub provider: Option<String>,
+    /// That gateway's payment id (PaymentIntent, iyzico paymentId).
+    pub provider_ref: Option<String>,
+    /// Minor units collected.
+    pub paid_minor: Option<i64>,
+    /// Minor units refunded so far.
+    pub refunded_minor: i64,
 }
 
 /// Order ids appear in keys, metadata and idempotency keys: keep them plain.

@@ -162,3 +162,177 @@ mod tests {
         }
     }
 }
+
+/// A refund we are about to make: how much, and the order's refunded total
+/// before and after it (the update is conditional on `before`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundPlan {
+    pub amount: i64,
+    pub before: i64,
+    pub after: i64,
+    pub to: PaymentStatus,
+    /// The gateway's payment id to refund.
+    pub provider_ref: String,
+}
+
+/// Checks a refund request against what the order records: never more than
+/// what remains refundable, only through the gateway that collected it.
+/// `requested` defaults to everything that remains.
+pub fn plan_refund(
+    order: &crate::domain::Order,
+    provider: &str,
+    requested: Option<i64>,
+) -> Result<RefundPlan, crate::error::Error> {
+    use crate::error::Error;
+    let conflict = |code: &'static str, message: String| Error::Conflict { code, message };
+    let c = &order.collected;
+    if !order.payment_status.is_collected() {
+        return Err(conflict(
+            "order_not_paid",
+            format!("order {} is not paid", order.id),
+        ));
+    }
+    if c.provider.as_deref() != Some(provider) {
+        return Err(conflict(
+            "paid_with_another_provider",
+            format!("order {} was not paid through {provider}", order.id),
+        ));
+    }
+    let (Some(paid), Some(provider_ref)) = (c.paid_minor, c.provider_ref.clone()) else {
+        return Err(conflict(
+            "payment_amount_unknown",
+            format!(
+                "order {} has no recorded payment amount to refund against",
+                order.id
+            ),
+        ));
+    };
+    let remaining = paid - c.refunded_minor;
+    let amount = requested.unwrap_or(remaining);
+    if amount <= 0 {
+        return Err(if requested.is_some() {
+            Error::validation("amount", "must be positive")
+        } else {
+            conflict(
+                "nothing_to_refund",
+                format!("order {} is fully refunded", order.id),
+            )
+        });
+    }
+    if amount > remaining {
+        return Err(conflict(
+            "refund_exceeds_remaining",
+            format!(
+                "only {remaining} minor units of order {} remain refundable",
+                order.id
+            ),
+        ));
+    }
+    let after = c.refunded_minor + amount;
+    Ok(RefundPlan {
+        amount,
+        before: c.refunded_minor,
+        after,
+        to: if after == paid {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        },
+        provider_ref,
+    })
+}
+
+#[cfg(test)]
+mod refund_tests {
+    use super::*;
+    use crate::domain::order::Collected;
+    use crate::domain::{Order, OrderContent};
+    use crate::money::Currency;
+    use proptest::prelude::*;
+
+    fn paid_order(paid: i64, refunded: i64) -> Order {
+        Order {
+            id: "o".into(),
+            content: OrderContent {
+                currency: Currency::TRY,
+                customer_ref: "c".into(),
+                lines: vec![],
+                discounts: vec![],
+                shipping: 0,
+                subtotal: paid,
+                discount_total: 0,
+                total: paid,
+            },
+            payment_status: if refunded == 0 {
+                PaymentStatus::Paid
+            } else {
+                PaymentStatus::PartiallyRefunded
+            },
+            version: 1,
+            collected: Collected {
+                provider: Some("stripe".into()),
+                provider_ref: Some("pi_1".into()),
+                paid_minor: Some(paid),
+                refunded_minor: refunded,
+            },
+        }
+    }
+
+    #[test]
+    fn partial_then_full_then_nothing() {
+        let p = plan_refund(&paid_order(10_000, 0), "stripe", Some(2_500)).unwrap();
+        assert_eq!(
+            (p.before, p.after, p.to),
+            (0, 2_500, PaymentStatus::PartiallyRefunded)
+        );
+        let p = plan_refund(&paid_order(10_000, 2_500), "stripe", None).unwrap();
+        assert_eq!((p.amount, p.to), (7_500, PaymentStatus::Refunded));
+        let mut done = paid_order(10_000, 10_000);
+        done.payment_status = PaymentStatus::Refunded;
+        assert_eq!(
+            plan_refund(&done, "stripe", None).unwrap_err().code(),
+            "nothing_to_refund"
+        );
+    }
+
+    #[test]
+    fn refusals_are_specific() {
+        let o = paid_order(10_000, 0);
+        assert_eq!(
+            plan_refund(&o, "stripe", Some(10_001)).unwrap_err().code(),
+            "refund_exceeds_remaining"
+        );
+        assert_eq!(
+            plan_refund(&o, "iyzico", None).unwrap_err().code(),
+            "paid_with_another_provider"
+        );
+        assert_eq!(
+            plan_refund(&o, "stripe", Some(0))
+                .unwrap_err()
+                .http_status(),
+            400
+        );
+        let mut unpaid = o.clone();
+        unpaid.payment_status = PaymentStatus::Unpaid;
+        assert_eq!(
+            plan_refund(&unpaid, "stripe", None).unwrap_err().code(),
+            "order_not_paid"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn refunds_never_exceed_what_was_paid(paid in 1i64..10_000_000, asks in prop::collection::vec(proptest::option::of(1i64..5_000_000), 1..12)) {
+            let mut order = paid_order(paid, 0);
+            for ask in asks {
+                if let Ok(plan) = plan_refund(&order, "stripe", ask) {
+                    prop_assert!(plan.after <= paid);
+                    prop_assert_eq!(plan.after, plan.before + plan.amount);
+                    order.collected.refunded_minor = plan.after;
+                    order.payment_status = plan.to;
+                }
+                prop_assert!(order.collected.refunded_minor <= paid);
+            }
+        }
+    }
+}

@@ -45,3 +45,12 @@ pub struct ErrorDetail {
     pub message: Option<String>,
     pub param: Option<String>,
 }
+
+/// `POST /v1/refunds` answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+    /// pending, requires_action, succeeded, failed, canceled.
+    pub status: String,
+}
