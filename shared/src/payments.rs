@@ -17,7 +17,7 @@ use crate::config::Source;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, PaymentDetail};
 use crate::domain::order::validate_order_id;
-use crate::domain::payment::plan_refund;
+use crate::domain::payment::{plan_refund, RefundPlan};
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
 use crate::http_api::{
@@ -35,6 +35,7 @@ use crate::providers::iyzico::checkout::{
     IyzicoCheckoutRequest,
 };
 use crate::providers::iyzico::client::IyzicoClient;
+use crate::providers::iyzico::wire::CancelRequest;
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
@@ -92,6 +93,12 @@ pub struct RefundRequest {
     /// and is counted once.
     #[serde(default)]
     pub request_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelRequestBody {
+    pub order_id: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +180,16 @@ where
                 match parse_json::<RefundRequest>(body_bytes(&req)) {
                     Ok(body) => self
                         .refund_stripe(&body.order_id, body.amount, body.request_id.as_deref())
+                        .await
+                        .map(|r| json_response(201, &r)),
+                    Err(e) => Err(e),
+                }
+            }
+            (&Method::POST, "/payments/iyzico/cancel") => {
+                let ip = source_ip(&req);
+                match parse_json::<CancelRequestBody>(body_bytes(&req)) {
+                    Ok(body) => self
+                        .cancel_iyzico(&body.order_id, ip.as_deref())
                         .await
                         .map(|r| json_response(201, &r)),
                     Err(e) => Err(e),
@@ -361,7 +378,7 @@ where
                 )
             })?;
         }
-        let publisher = self.publisher()?;
+        self.publisher()?;
         let (order, _) = self.load_order(order_id).await?;
         let plan = plan_refund(&order, STRIPE, amount)?;
         let currency = order.content.currency;
@@ -380,21 +397,60 @@ where
                 message: format!("Stripe refund {} is {}", refund.id, refund.status),
             });
         }
-        let event_id = format!("stripe:{}", refund.id);
-        let paid = order.collected.paid_minor.unwrap_or_default();
+        self.record_refund(&order, &plan, STRIPE, refund.id).await
+    }
+
+    /// Cancels a same-day iyzico payment as a whole (`/payment/cancel`):
+    /// recorded as a full refund. Refused once part of it was refunded.
+    pub async fn cancel_iyzico(&self, order_id: &str, ip: Option<&str>) -> Result<RefundMade> {
+        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
+        let iyzico = &self.iyzico()?.client;
+        let (order, _) = self.load_order(order_id).await?;
+        let plan = plan_refund(&order, "iyzico", None)?;
+        if plan.before > 0 {
+            return Err(Error::Conflict {
+                code: "partially_refunded",
+                message: format!(
+                    "order {order_id} was partly refunded; refund the rest instead of cancelling"
+                ),
+            });
+        }
+        let request = CancelRequest {
+            locale: "tr",
+            conversation_id: order_id.to_string(),
+            payment_id: plan.provider_ref.clone(),
+            ip: ip.unwrap_or("127.0.0.1").to_string(),
+            reason: "other",
+        };
+        iyzico.cancel_payment(&request).await?;
+        let id = format!("cancel-{}", plan.provider_ref);
+        self.record_refund(&order, &plan, "iyzico", id).await
+    }
+
+    /// Counts a refund the gateway made (once per refund id) and publishes
+    /// `payment.refunded` with the cumulative refunded amount.
+    async fn record_refund(
+        &self,
+        order: &Order,
+        plan: &RefundPlan,
+        provider: &str,
+        refund_id: String,
+    ) -> Result<RefundMade> {
+        let currency = order.content.currency;
+        let event_id = format!("{provider}:{refund_id}");
         let (refunded_total, status) = if self
             .store
-            .record_refund(order_id, &plan, &event_id, &now_rfc3339())
+            .record_refund(&order.id, plan, &event_id, &now_rfc3339())
             .await?
         {
-            publisher
+            self.publisher()?
                 .publish(&[DomainEvent {
                     detail_type: DetailType::PaymentRefunded,
                     event_id,
                     occurred_at: now_rfc3339(),
                     detail: EventDetail::Payment(PaymentDetail {
-                        order_id: order_id.to_string(),
-                        provider: STRIPE.into(),
+                        order_id: order.id.clone(),
+                        provider: provider.into(),
                         provider_ref: plan.provider_ref.clone(),
                         amount: Some(Money::new(plan.after, currency)),
                         payment_status: plan.to.as_str().into(),
@@ -408,16 +464,16 @@ where
         } else {
             // A replay of a refund we already counted, or another refund (or
             // its webhook) moved the total first: report what the order says.
-            tracing::warn!(order_id, refund_id = %refund.id, "refund not recorded again; reporting the order's totals");
-            let (now, _) = self.load_order(order_id).await?;
+            tracing::warn!(order_id = %order.id, refund_id, "refund not recorded again; reporting the order's totals");
+            let (now, _) = self.load_order(&order.id).await?;
             (now.collected.refunded_minor, now.payment_status)
         };
         Ok(RefundMade {
-            refund_id: refund.id,
-            order_id: order_id.to_string(),
+            refund_id,
+            order_id: order.id.clone(),
             amount: plan.amount,
             refunded_total,
-            remaining: paid - refunded_total,
+            remaining: order.collected.paid_minor.unwrap_or_default() - refunded_total,
             currency: currency.code().to_string(),
             payment_status: status.as_str().into(),
         })

@@ -22,6 +22,7 @@ pub const API_KEY: &str = "sandbox-fake-api-key";
 pub const SECRET_KEY: &str = "sandbox-fake-secret-key";
 const INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
 const RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
+const CANCEL: &str = "/payment/cancel";
 
 /// One hosted checkout: what was initialized and how the shopper finished.
 #[derive(Clone)]
@@ -30,6 +31,7 @@ struct Session {
     /// SUCCESS / FAILURE once the shopper paid (or failed) on the page.
     status: Option<String>,
     payment_id: String,
+    cancelled: bool,
 }
 
 #[derive(Default)]
@@ -55,6 +57,7 @@ impl IyzicoFake {
         let app = Router::new()
             .route(INITIALIZE, post(initialize))
             .route(RETRIEVE, post(retrieve))
+            .route(CANCEL, post(cancel))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -186,6 +189,7 @@ async fn initialize(
             request: request.clone(),
             status: None,
             payment_id: format!("{}", 20_000_000 + fastrand::u32(..9_999_999)),
+            cancelled: false,
         };
         guard.sessions.insert(token.clone(), session);
     }
@@ -263,6 +267,40 @@ async fn retrieve(
         "price": number(&r["price"]), "paidPrice": number(&r["paidPrice"]),
         "currency": r["currency"], "basketId": r["basketId"], "installment": 1,
         "signature": hex::encode(mac.finalize().into_bytes())
+    }))
+    .into_response()
+}
+
+/// `POST /payment/cancel`: a paid, not yet cancelled payment, as a whole.
+async fn cancel(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&headers, CANCEL, &body) {
+        return failure("1000", "Geçersiz imza");
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let payment_id = request["paymentId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut guard = state.lock().unwrap();
+    let Some(session) = guard
+        .sessions
+        .values_mut()
+        .find(|s| s.payment_id == payment_id && s.status.as_deref() == Some("SUCCESS"))
+    else {
+        return failure("5092", "Ödeme bulunamadı");
+    };
+    if session.cancelled {
+        return failure("5093", "Ödeme daha önce iptal edilmiş");
+    }
+    session.cancelled = true;
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "conversationId": request["conversationId"], "paymentId": payment_id,
+        "price": number(&session.request["price"]), "currency": session.request["currency"]
     }))
     .into_response()
 }

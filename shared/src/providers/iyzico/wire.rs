@@ -114,3 +114,26 @@ pub struct CheckoutFormResult {
     pub token: Option<String>,
     pub signature: Option<String>,
 }
+
+/// `POST /payment/cancel`: the whole payment, before the bank's end-of-day.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRequest {
+    pub locale: &'static str,
+    pub conversation_id: String,
+    pub payment_id: String,
+    pub ip: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancelled {
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub payment_id: Option<String>,
+    pub price: Option<serde_json::Number>,
+    pub currency: Option<String>,
+}
