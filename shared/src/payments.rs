@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 use crate::http_api::{
     body_bytes, deadline_ms, error_response, json_response, now_rfc3339, parse_json,
 };
-use crate::idempotency::{now_ms, IdempotencyStore, Once};
+use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
+use crate::idempotency::{run_once, Disposition};
 use crate::money::Money;
 use crate::payment_events::{delivery_claim, DeliveryApplier};
 use crate::ports::{
@@ -35,7 +36,8 @@ use crate::providers::iyzico::checkout::{
     IyzicoCheckoutRequest,
 };
 use crate::providers::iyzico::client::IyzicoClient;
-use crate::providers::iyzico::wire::CancelRequest;
+use crate::providers::iyzico::price::format_price;
+use crate::providers::iyzico::wire::{CancelRequest, RefundRequest as IyzicoRefundRequest};
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
@@ -182,6 +184,16 @@ where
                         .refund_stripe(&body.order_id, body.amount, body.request_id.as_deref())
                         .await
                         .map(|r| json_response(201, &r)),
+                    Err(e) => Err(e),
+                }
+            }
+            (&Method::POST, "/payments/iyzico/refunds") => {
+                let ip = source_ip(&req);
+                match parse_json::<RefundRequest>(body_bytes(&req)) {
+                    Ok(body) => self
+                        .refund_iyzico(&req, &body, ip.as_deref())
+                        .await
+                        .map(|(status, r)| json_response(status, &r)),
                     Err(e) => Err(e),
                 }
             }
@@ -398,6 +410,92 @@ where
             });
         }
         self.record_refund(&order, &plan, STRIPE, refund.id).await
+    }
+
+    /// Refunds part or all of an iyzico payment (`/v2/payment/refund`).
+    /// iyzico has no idempotency keys, so the refund runs under our own
+    /// idempotency record (keyed by `requestId`, else by the refunded total
+    /// before it and the amount): a repeated request answers from the record
+    /// (200) instead of refunding twice.
+    pub async fn refund_iyzico(
+        &self,
+        req: &Request,
+        body: &RefundRequest,
+        ip: Option<&str>,
+    ) -> Result<(u16, RefundMade)> {
+        let order_id = body.order_id.as_str();
+        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
+        if let Some(id) = &body.request_id {
+            validate_order_id(id).map_err(|_| {
+                Error::validation(
+                    "requestId",
+                    "must be 1–64 characters of A–Z, a–z, 0–9, '-' or '_'",
+                )
+            })?;
+        }
+        let iyzico = &self.iyzico()?.client;
+        self.publisher()?;
+        let (order, _) = self.load_order(order_id).await?;
+        let plan = plan_refund(&order, "iyzico", body.amount)?;
+        let currency = order.content.currency;
+        let key = match &body.request_id {
+            Some(id) => format!("{order_id}:req:{id}"),
+            None => format!("{order_id}:{}:{}", plan.before, plan.amount),
+        };
+        let now = now_ms();
+        let claim = Claim {
+            scope: "refund:iyzico".into(),
+            key: key.clone(),
+            payload_hash: format!("{}:{}", plan.amount, currency),
+            now_ms: now,
+            in_progress_until_ms: deadline_ms(req, now),
+            expires_at: now / 1000 + crate::aws::idempotency::AUDIT_RETENTION_SECS,
+            audit: AuditInfo {
+                provider: "iyzico".into(),
+                event_type: "refund".into(),
+                event_id: key.clone(),
+                received_at: now_rfc3339(),
+            },
+        };
+        let once = run_once(&self.store, &claim, || async {
+            let request = IyzicoRefundRequest {
+                locale: "tr",
+                conversation_id: order_id.to_string(),
+                payment_id: plan.provider_ref.clone(),
+                price: format_price(Money::new(plan.amount, currency)),
+                currency: currency.code().to_string(),
+                ip: ip.unwrap_or("127.0.0.1").to_string(),
+            };
+            iyzico.refund_payment(&request).await?;
+            let made = self
+                .record_refund(&order, &plan, "iyzico", format!("refund-{key}"))
+                .await?;
+            Ok((made, Disposition::Complete("refunded".into())))
+        })
+        .await?;
+        match once {
+            Once::Ran(made) => Ok((201, made)),
+            Once::Duplicate { .. } => {
+                let (now, _) = self.load_order(order_id).await?;
+                let refunded = now.collected.refunded_minor;
+                Ok((
+                    200,
+                    RefundMade {
+                        refund_id: format!("refund-{key}"),
+                        order_id: order_id.to_string(),
+                        amount: body.amount.unwrap_or(plan.amount),
+                        refunded_total: refunded,
+                        remaining: now.collected.paid_minor.unwrap_or_default() - refunded,
+                        currency: currency.code().to_string(),
+                        payment_status: now.payment_status.as_str().into(),
+                    },
+                ))
+            }
+            Once::InProgress => Err(Error::Conflict {
+                code: "in_progress",
+                message: format!("a refund of order {order_id} with this request is in progress"),
+            }),
+        }
     }
 
     /// Cancels a same-day iyzico payment as a whole (`/payment/cancel`):

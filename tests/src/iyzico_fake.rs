@@ -23,6 +23,7 @@ pub const SECRET_KEY: &str = "sandbox-fake-secret-key";
 const INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
 const RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 const CANCEL: &str = "/payment/cancel";
+const REFUND: &str = "/v2/payment/refund";
 
 /// One hosted checkout: what was initialized and how the shopper finished.
 #[derive(Clone)]
@@ -32,6 +33,8 @@ struct Session {
     status: Option<String>,
     payment_id: String,
     cancelled: bool,
+    /// Kuruş refunded so far.
+    refunded: i64,
 }
 
 #[derive(Default)]
@@ -58,6 +61,7 @@ impl IyzicoFake {
             .route(INITIALIZE, post(initialize))
             .route(RETRIEVE, post(retrieve))
             .route(CANCEL, post(cancel))
+            .route(REFUND, post(refund))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -83,6 +87,17 @@ impl IyzicoFake {
         let session = state.sessions.get_mut(token).expect("known token");
         session.status = Some(status.to_string());
         session.payment_id.clone()
+    }
+
+    /// Refunds made so far, in kuruş, across all payments.
+    pub fn refunded_total(&self) -> i64 {
+        self.state
+            .lock()
+            .unwrap()
+            .sessions
+            .values()
+            .map(|s| s.refunded)
+            .sum()
     }
 
     /// Makes every result signature wrong (a tampered or foreign answer).
@@ -190,6 +205,7 @@ async fn initialize(
             status: None,
             payment_id: format!("{}", 20_000_000 + fastrand::u32(..9_999_999)),
             cancelled: false,
+            refunded: 0,
         };
         guard.sessions.insert(token.clone(), session);
     }
@@ -271,26 +287,43 @@ async fn retrieve(
     .into_response()
 }
 
+/// Checks IYZWSv2 for `path` and parses the body; the error is iyzico's answer.
+fn signed_request(
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(Value, String), Box<Response>> {
+    if !authorized(headers, path, body) {
+        return Err(Box::new(failure("1000", "Geçersiz imza")));
+    }
+    let request: Value = serde_json::from_slice(body).unwrap_or_default();
+    let payment_id = request["paymentId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok((request, payment_id))
+}
+
+/// The successfully paid session of a payment id.
+fn paid_session<'a>(state: &'a mut FakeState, payment_id: &str) -> Option<&'a mut Session> {
+    state
+        .sessions
+        .values_mut()
+        .find(|s| s.payment_id == payment_id && s.status.as_deref() == Some("SUCCESS"))
+}
+
 /// `POST /payment/cancel`: a paid, not yet cancelled payment, as a whole.
 async fn cancel(
     State(state): State<Arc<Mutex<FakeState>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&headers, CANCEL, &body) {
-        return failure("1000", "Geçersiz imza");
-    }
-    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
-    let payment_id = request["paymentId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let (request, payment_id) = match signed_request(&headers, CANCEL, &body) {
+        Ok(r) => r,
+        Err(answer) => return *answer,
+    };
     let mut guard = state.lock().unwrap();
-    let Some(session) = guard
-        .sessions
-        .values_mut()
-        .find(|s| s.payment_id == payment_id && s.status.as_deref() == Some("SUCCESS"))
-    else {
+    let Some(session) = paid_session(&mut guard, &payment_id) else {
         return failure("5092", "Ödeme bulunamadı");
     };
     if session.cancelled {
@@ -301,6 +334,39 @@ async fn cancel(
         "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
         "conversationId": request["conversationId"], "paymentId": payment_id,
         "price": number(&session.request["price"]), "currency": session.request["currency"]
+    }))
+    .into_response()
+}
+
+/// `POST /v2/payment/refund`: never more than remains of the payment.
+async fn refund(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (request, payment_id) = match signed_request(&headers, REFUND, &body) {
+        Ok(r) => r,
+        Err(answer) => return *answer,
+    };
+    let Some(amount) = request["price"].as_str().and_then(kurus) else {
+        return failure("11", "Geçersiz istek");
+    };
+    let mut guard = state.lock().unwrap();
+    let Some(session) = paid_session(&mut guard, &payment_id).filter(|s| !s.cancelled) else {
+        return failure("5092", "Ödeme bulunamadı");
+    };
+    let paid = session.request["price"]
+        .as_str()
+        .and_then(kurus)
+        .unwrap_or_default();
+    if amount <= 0 || session.refunded + amount > paid {
+        return failure("5098", "İade tutarı ödeme tutarını aşamaz");
+    }
+    session.refunded += amount;
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "conversationId": request["conversationId"], "paymentId": payment_id,
+        "price": number(&request["price"]), "currency": request["currency"]
     }))
     .into_response()
 }

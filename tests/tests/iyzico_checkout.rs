@@ -219,15 +219,26 @@ async fn the_callback_verifies_with_iyzico_marks_paid_redirects_and_the_webhook_
     assert!(h.publisher.published.lock().unwrap().is_empty());
 }
 
+/// GIVEN a demo order whose shopper finished iyzico's checkout successfully.
+async fn given_a_finished_checkout(
+    stack: &Stack,
+    iyzico: &IyzicoFake,
+    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+) -> (String, String) {
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let (_, started) = start(app, json!({"orderId": order_id, "buyer": buyer()})).await;
+    let token = started["token"].as_str().unwrap().to_string();
+    iyzico.finish_checkout(&token, "SUCCESS");
+    (order_id, token)
+}
+
 #[tokio::test]
 async fn an_unverifiable_result_changes_nothing() {
     let stack = stack().await;
     let iyzico = IyzicoFake::start().await;
     let app = app(stack, &iyzico, SECRET_KEY).await;
-    let order_id = given_an_order(stack, demo_order_json()).await;
-    let (_, started) = start(&app, json!({"orderId": order_id, "buyer": buyer()})).await;
-    let token = started["token"].as_str().unwrap();
-    iyzico.finish_checkout(token, "SUCCESS");
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    let token = token.as_str();
     iyzico.corrupt_signatures();
 
     let (status, body) = response_json(app.handle(callback_request(token)).await.unwrap());
@@ -236,4 +247,47 @@ async fn an_unverifiable_result_changes_nothing() {
     assert_eq!(order_status(stack, &order_id).await, "unpaid");
     let (status, _) = response_json(app.handle(callback_request("not a token!")).await.unwrap());
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn iyzico_refunds_are_exact_and_a_repeated_request_refunds_once() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    assert_eq!(
+        app.handle(callback_request(&token)).await.unwrap().status(),
+        303
+    );
+
+    let refund = |body: Value| {
+        let req = http_request("POST", "/payments/iyzico/refunds", Some(&body));
+        async { response_json(app.handle(req).await.unwrap()) }
+    };
+    let (status, body) =
+        refund(json!({"orderId": order_id, "amount": 20050, "requestId": "iy-1"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["remaining"], 86920 - 20050);
+    let (status, body) =
+        refund(json!({"orderId": order_id, "amount": 20050, "requestId": "iy-1"})).await;
+    assert_eq!(
+        (status, body["refundedTotal"].as_i64()),
+        (200, Some(20050)),
+        "{body}"
+    );
+    assert_eq!(iyzico.refunded_total(), 20050, "refunded once at iyzico");
+
+    let (status, body) = refund(json!({"orderId": order_id, "amount": 66871})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("refund_exceeds_remaining"))
+    );
+    let (status, body) = refund(json!({"orderId": order_id, "requestId": "iy-2"})).await;
+    assert_eq!(
+        (status, body["paymentStatus"].as_str()),
+        (201, Some("refunded")),
+        "{body}"
+    );
+    assert_eq!(iyzico.refunded_total(), 86920);
+    assert_eq!(order_status(stack, &order_id).await, "refunded");
 }

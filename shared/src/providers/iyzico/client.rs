@@ -15,7 +15,7 @@ use crate::providers::http::{
 use crate::providers::iyzico::auth::{iyzws_v2_authorization, random_key};
 use crate::providers::iyzico::wire::{
     CancelRequest, Cancelled, CheckoutFormInitialize, CheckoutFormInitialized, CheckoutFormResult,
-    CheckoutFormRetrieve, Envelope,
+    CheckoutFormRetrieve, Envelope, RefundRequest, Refunded,
 };
 
 const PROVIDER: &str = "iyzico";
@@ -23,6 +23,7 @@ const CLIENT_VERSION: &str = concat!("ayaztrade-integrations-", env!("CARGO_PKG_
 pub const CHECKOUT_FORM_INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
 pub const CHECKOUT_FORM_RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 pub const CANCEL: &str = "/payment/cancel";
+pub const REFUND_V2: &str = "/v2/payment/refund";
 
 pub struct IyzicoClient {
     http: HttpLayer,
@@ -80,6 +81,13 @@ impl IyzicoClient {
     /// cancel is refused by iyzico anyway.
     pub async fn cancel_payment(&self, request: &CancelRequest) -> Result<Cancelled, Error> {
         self.post("cancel_payment", CANCEL, request, false).await
+    }
+
+    /// Refunds part or all of a payment (`/v2/payment/refund`). Not retried
+    /// on an ambiguous failure: iyzico has no idempotency keys, so callers
+    /// guard repeats with their own idempotency record.
+    pub async fn refund_payment(&self, request: &RefundRequest) -> Result<Refunded, Error> {
+        self.post("refund_payment", REFUND_V2, request, false).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(

@@ -137,3 +137,26 @@ pub struct Cancelled {
     pub price: Option<serde_json::Number>,
     pub currency: Option<String>,
 }
+
+/// `POST /v2/payment/refund`: part or all of a payment as a whole.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRequest {
+    pub locale: &'static str,
+    pub conversation_id: String,
+    pub payment_id: String,
+    pub price: String,
+    pub currency: String,
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refunded {
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub payment_id: Option<String>,
+    pub price: Option<serde_json::Number>,
+}
