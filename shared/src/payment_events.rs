@@ -33,7 +33,7 @@ pub fn delivery_claim(delivery: &Delivery, payload: &[u8], now_ms: i64, deadline
             provider: delivery.provider.to_string(),
             event_type: delivery.event_type.clone(),
             event_id: delivery.event_id.clone(),
-            received_at: unix_ms_to_rfc3339(now_ms),
+            received_at: unix_ms_to_rfc3339(now_ms).unwrap_or_else(now_rfc3339),
         },
     }
 }

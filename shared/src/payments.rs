@@ -659,13 +659,15 @@ where
                     ("orderId", order_id.as_str()),
                     ("result", shopper_result),
                 ])
-                .expect("pairs encode");
+                .map_err(|e| Error::Internal(e.to_string()))?;
                 let separator = if url.contains('?') { '&' } else { '?' };
                 Response::builder()
                     .status(303)
                     .header("location", format!("{url}{separator}{query}"))
                     .body(Body::Empty)
-                    .expect("static response parts are valid")
+                    .map_err(|_| {
+                        Error::Config(format!("IYZICO_RESULT_URL={url:?} is not a valid URL"))
+                    })?
             }
             None => json_response(
                 200,

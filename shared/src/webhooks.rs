@@ -180,7 +180,8 @@ where
                 "webhook bodies are limited to 1 MiB",
             ));
         }
-        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms);
+        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms)
+            .unwrap_or_else(crate::http_api::now_rfc3339);
         let source_ip = req
             .request_context_ref()
             .and_then(source_ip_of)
@@ -293,7 +294,9 @@ where
                 Ok(normalize_stripe_event(body))
             }
             "iyzico" => {
-                let key = s.iyzico_secret_key.as_ref().expect("enabled");
+                let Some(key) = s.iyzico_secret_key.as_ref() else {
+                    return Err(reject(404, "unknown_provider"));
+                };
                 match verify_iyzico_signature(header(SIGNATURE_HEADER), body, key) {
                     Ok(n) => Ok(normalize_iyzico_notification(n)),
                     Err(IyzicoAuthError::Missing | IyzicoAuthError::Mismatch) => {
@@ -311,7 +314,10 @@ where
                 } else {
                     &s.hepsiburada
                 };
-                let ok = match creds.as_ref().expect("enabled") {
+                let Some(creds) = creds.as_ref() else {
+                    return Err(reject(404, "unknown_provider"));
+                };
+                let ok = match creds {
                     InboundCredentials::Basic { username, password } => {
                         verify_basic_auth(header("authorization"), username, password)
                     }

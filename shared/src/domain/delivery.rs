@@ -69,18 +69,34 @@ impl MalformedPayload {
     }
 }
 
-/// Unix seconds → RFC 3339 (UTC).
-pub fn unix_to_rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+/// Unix milliseconds → RFC 3339 (UTC); `None` outside years 0–9999, which
+/// RFC 3339 cannot write (a provider's timestamp is input, not a given).
+pub fn unix_ms_to_rfc3339(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()?
         .format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC timestamps format")
+        .ok()
 }
 
-/// Unix milliseconds → RFC 3339 (UTC).
-pub fn unix_ms_to_rfc3339(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC timestamps format")
+/// Unix seconds → RFC 3339 (UTC), as `unix_ms_to_rfc3339`.
+pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
+    unix_ms_to_rfc3339(secs.checked_mul(1000)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_outside_rfc3339_are_none_not_a_panic() {
+        assert_eq!(unix_to_rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            unix_ms_to_rfc3339(1_795_700_000_123).as_deref(),
+            Some("2026-11-26T13:33:20.123Z")
+        );
+        for bad in [-100_000_000_000, i64::MIN, i64::MAX, 300_000_000_000] {
+            assert_eq!(unix_to_rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(unix_ms_to_rfc3339(i64::MIN), None);
+    }
 }

@@ -195,7 +195,8 @@ pub fn normalize_iyzico_notification(n: Notification) -> Result<Delivery, Malfor
             "{}:{}:{}",
             n.iyzi_event_type, n.status, n.iyzi_reference_code
         ),
-        occurred_at: unix_ms_to_rfc3339(n.iyzi_event_time.unwrap_or_default()),
+        occurred_at: unix_ms_to_rfc3339(n.iyzi_event_time.unwrap_or_default())
+            .ok_or_else(|| MalformedPayload::new("iyzico", "iyziEventTime is out of range"))?,
         effect,
     })
 }

@@ -263,7 +263,8 @@ pub fn normalize_stripe_event(raw_body: &[u8]) -> Result<Delivery, MalformedPayl
         provider: "stripe",
         event_id: event.id,
         event_type: event.kind,
-        occurred_at: unix_to_rfc3339(event.created),
+        occurred_at: unix_to_rfc3339(event.created)
+            .ok_or_else(|| malformed("created is out of range"))?,
         effect,
     })
 }
@@ -313,6 +314,12 @@ mod tests {
         let header = format!("t={NOW},v0={sig}");
         let r = verify_stripe_signature(Some(&header), body, &[Secret::new("whsec_a")], NOW, 300);
         assert_eq!(r, Err(SignatureError::NoV1));
+    }
+
+    #[test]
+    fn an_unwritable_created_time_is_malformed_not_a_panic() {
+        let body = br#"{"id":"evt_1","type":"customer.created","created":-100000000000,"data":{"object":{}}}"#;
+        assert!(normalize_stripe_event(body).is_err());
     }
 
     #[test]

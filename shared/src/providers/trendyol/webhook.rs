@@ -47,7 +47,8 @@ pub fn normalize_trendyol_package(raw_body: &[u8]) -> Result<Delivery, Malformed
         provider: "trendyol",
         event_id: format!("{}:{}:{}", p.id, p.status, modified),
         event_type: p.status.clone(),
-        occurred_at: unix_ms_to_rfc3339(modified),
+        occurred_at: unix_ms_to_rfc3339(modified)
+            .ok_or_else(|| MalformedPayload::new("trendyol", "lastModifiedDate is out of range"))?,
         effect: Effect::MarketplaceOrder(MarketplaceOrderDetail {
             marketplace: "trendyol".into(),
             order_number: p.order_number,
