@@ -152,6 +152,32 @@ pub async fn mark_paid(stack: &Stack, order_id: &str) {
         .expect("order marked paid");
 }
 
+/// POSTs a JSON body to the payments function: status and JSON answer.
+pub async fn post_payments(
+    app: &payments::App<DynamoStore>,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    response_json(
+        app.handle(http_request("POST", path, Some(body)))
+            .await
+            .unwrap(),
+    )
+}
+
+/// The `field`s of a 400 answer's per-field errors, in order.
+pub fn error_fields(body: &serde_json::Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|f| f["field"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Status and parsed JSON body of a function response.
 pub fn response_json(resp: lambda_http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();

@@ -79,8 +79,6 @@ struct FakeState {
     in_flight: std::collections::HashSet<String>,
     /// Refunds by id: (payment intent, amount).
     refunds: HashMap<String, (String, i64)>,
-    /// Refund answers by idempotency key: (form, body).
-    refund_keys: HashMap<String, (Vec<(String, String)>, Value)>,
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -598,11 +596,8 @@ async fn create_refund(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut guard = state.lock().unwrap();
-    if let Some((params, answer)) = key.as_ref().and_then(|k| guard.refund_keys.get(k)).cloned() {
-        if params != form {
-            return error(400, "idempotency_error", None, "Keys for idempotent requests can only be used with the same parameters they were first used with.", None);
-        }
-        return stripe_json(200, answer, &[("idempotent-replayed", "true")]);
+    if let Some(stored) = key.as_ref().and_then(|k| guard.idempotency.get(k)).cloned() {
+        return replay(stored, &form);
     }
     let Some(pi) = get("payment_intent") else {
         return error(
@@ -649,7 +644,12 @@ async fn create_refund(
     let answer = json!({"id": id, "object": "refund", "amount": amount, "currency": intent["currency"],
                         "payment_intent": pi, "status": "succeeded", "reason": get("reason")});
     if let Some(k) = key {
-        guard.refund_keys.insert(k, (form, answer.clone()));
+        let stored = StoredResponse {
+            params: form,
+            status: 200,
+            body: answer.clone(),
+        };
+        guard.idempotency.insert(k, stored);
     }
     stripe_json(200, answer, &[])
 }

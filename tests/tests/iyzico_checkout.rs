@@ -42,15 +42,7 @@ async fn start(
     app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     body: Value,
 ) -> (u16, Value) {
-    response_json(
-        app.handle(http_request(
-            "POST",
-            "/payments/iyzico/checkout",
-            Some(&body),
-        ))
-        .await
-        .unwrap(),
-    )
+    post_payments(app, "/payments/iyzico/checkout", &body).await
 }
 
 #[tokio::test]
@@ -122,13 +114,10 @@ async fn bad_credentials_and_bad_buyers_are_clear_errors() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    let fields: Vec<&str> = body["error"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["buyer.identityNumber", "buyer.gsmNumber"]);
+    assert_eq!(
+        error_fields(&body),
+        ["buyer.identityNumber", "buyer.gsmNumber"]
+    );
 
     let (status, _) = start(
         &app(stack, &iyzico, SECRET_KEY).await,
@@ -261,8 +250,8 @@ async fn iyzico_refunds_are_exact_and_a_repeated_request_refunds_once() {
     );
 
     let refund = |body: Value| {
-        let req = http_request("POST", "/payments/iyzico/refunds", Some(&body));
-        async { response_json(app.handle(req).await.unwrap()) }
+        let app = &app;
+        async move { post_payments(app, "/payments/iyzico/refunds", &body).await }
     };
     let (status, body) =
         refund(json!({"orderId": order_id, "amount": 20050, "requestId": "iy-1"})).await;
@@ -290,4 +279,46 @@ async fn iyzico_refunds_are_exact_and_a_repeated_request_refunds_once() {
     );
     assert_eq!(iyzico.refunded_total(), 86920);
     assert_eq!(order_status(stack, &order_id).await, "refunded");
+}
+
+#[tokio::test]
+async fn a_same_day_cancel_is_a_full_refund_made_once() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    assert_eq!(
+        app.handle(callback_request(&token)).await.unwrap().status(),
+        303
+    );
+
+    let (status, body) = post_payments(
+        &app,
+        "/payments/iyzico/cancel",
+        &json!({"orderId": order_id}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (body["refundedTotal"].as_i64(), body["remaining"].as_i64()),
+        (Some(86920), Some(0))
+    );
+    assert_eq!(order_status(stack, &order_id).await, "refunded");
+
+    let (status, body) = post_payments(
+        &app,
+        "/payments/iyzico/cancel",
+        &json!({"orderId": order_id}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("nothing_to_refund")),
+        "{body}"
+    );
+    assert_eq!(
+        iyzico.refunded_total(),
+        0,
+        "a cancel is not a refund at iyzico"
+    );
 }

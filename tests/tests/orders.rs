@@ -96,13 +96,10 @@ async fn invalid_orders_get_per_field_messages_and_are_not_stored() {
     )
     .await;
     assert_eq!(status, 400);
-    let fields: Vec<&str> = body["error"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["currency", "customerRef", "lines", "total"]);
+    assert_eq!(
+        error_fields(&body),
+        ["currency", "customerRef", "lines", "total"]
+    );
 
     let (status, _) = put("bad!id", &demo_order_json()).await;
     assert_eq!(status, 400);

@@ -14,15 +14,12 @@ async fn create_intent(
     app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     order_id: &str,
 ) -> (u16, serde_json::Value) {
-    let resp = app
-        .handle(http_request(
-            "POST",
-            "/payments/stripe/intents",
-            Some(&json!({ "orderId": order_id })),
-        ))
-        .await
-        .unwrap();
-    response_json(resp)
+    post_payments(
+        app,
+        "/payments/stripe/intents",
+        &json!({ "orderId": order_id }),
+    )
+    .await
 }
 
 async fn attempt_items(

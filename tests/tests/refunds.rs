@@ -11,15 +11,7 @@ async fn refund(
     app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     body: Value,
 ) -> (u16, Value) {
-    response_json(
-        app.handle(http_request(
-            "POST",
-            "/payments/stripe/refunds",
-            Some(&body),
-        ))
-        .await
-        .unwrap(),
-    )
+    post_payments(app, "/payments/stripe/refunds", &body).await
 }
 
 #[tokio::test]
