@@ -186,6 +186,149 @@ impl IyzicoSettings {
     }
 }
 
+/// Trendyol seller API access (providers.md §3.1).
+#[derive(Debug, Clone)]
+pub struct TrendyolSettings {
+    /// `https://apigw.trendyol.com` (stage: `https://stageapigw.trendyol.com`).
+    pub api_base: String,
+    pub seller_id: String,
+    pub api_key: String,
+    pub api_secret: Secret,
+    /// Mandatory; `{sellerId} - SelfIntegration` unless an integrator name is set.
+    pub user_agent: String,
+    /// Requests this process may make to one endpoint per 10 s. Trendyol
+    /// allows 50 per endpoint across all our callers: divide it by the
+    /// catalog worker's maximum concurrency (template.yaml).
+    pub requests_per_10s: u32,
+    /// The window Trendyol counts in (10 s); shorter only in tests and benchmarks.
+    pub rate_window: Duration,
+}
+
+impl TrendyolSettings {
+    /// `None` when Trendyol is not configured for this deployment.
+    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
+        let (Some(seller_id), Some(api_key), Some(api_secret)) = (
+            env.get("TRENDYOL_SELLER_ID").filter(|v| v != "-"),
+            env.get("TRENDYOL_API_KEY").filter(|v| v != "-"),
+            env.get("TRENDYOL_API_SECRET").filter(|v| v != "-"),
+        ) else {
+            return Ok(None);
+        };
+        if !seller_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config("TRENDYOL_SELLER_ID must be digits".into()));
+        }
+        let user_agent = match env.get("TRENDYOL_INTEGRATOR_NAME") {
+            None => format!("{seller_id} - SelfIntegration"),
+            Some(name)
+                if (1..=30).contains(&name.len())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                format!("{seller_id} - {name}")
+            }
+            Some(_) => {
+                return Err(Error::Config(
+                    "TRENDYOL_INTEGRATOR_NAME must be 1–30 letters or digits".into(),
+                ))
+            }
+        };
+        Ok(Some(TrendyolSettings {
+            api_base: base_url(env, "TRENDYOL_API_BASE", "https://apigw.trendyol.com")?,
+            seller_id,
+            api_key,
+            api_secret: Secret::new(api_secret),
+            user_agent,
+            requests_per_10s: parsed(env, "TRENDYOL_REQUESTS_PER_10S", 25)?,
+            rate_window: Duration::from_millis(parsed(env, "TRENDYOL_RATE_WINDOW_MS", 10_000)?),
+        }))
+    }
+}
+
+/// Hepsiburada merchant API access (providers.md §4.1, §4.2).
+#[derive(Debug, Clone)]
+pub struct HepsiburadaSettings {
+    /// `https://listing-external.hepsiburada.com` (test: `-sit`).
+    pub listing_base: String,
+    /// `https://mpop.hepsiburada.com` (test: `-sit`).
+    pub catalog_base: String,
+    /// A GUID; also the Basic-auth username with a service key.
+    pub merchant_id: String,
+    pub service_key: Secret,
+    /// Hepsiburada wants the integrator username here, bare.
+    pub user_agent: String,
+    /// Requests this process may make to one endpoint per second (the
+    /// listing service's limits are not published).
+    pub requests_per_second: u32,
+}
+
+impl HepsiburadaSettings {
+    /// `None` when Hepsiburada is not configured for this deployment.
+    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
+        let (Some(merchant_id), Some(service_key)) = (
+            env.get("HEPSIBURADA_MERCHANT_ID").filter(|v| v != "-"),
+            env.get("HEPSIBURADA_SERVICE_KEY").filter(|v| v != "-"),
+        ) else {
+            return Ok(None);
+        };
+        if !merchant_id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'-')
+        {
+            return Err(Error::Config(
+                "HEPSIBURADA_MERCHANT_ID must be a GUID".into(),
+            ));
+        }
+        Ok(Some(HepsiburadaSettings {
+            listing_base: base_url(
+                env,
+                "HEPSIBURADA_LISTING_BASE",
+                "https://listing-external-sit.hepsiburada.com",
+            )?,
+            catalog_base: base_url(
+                env,
+                "HEPSIBURADA_CATALOG_BASE",
+                "https://mpop-sit.hepsiburada.com",
+            )?,
+            merchant_id,
+            service_key: Secret::new(service_key),
+            user_agent: required(env, "HEPSIBURADA_USER_AGENT")?,
+            requests_per_second: parsed(env, "HEPSIBURADA_REQUESTS_PER_SECOND", 10)?,
+        }))
+    }
+}
+
+/// The catalog sync's own knobs (product-sync and catalog-worker).
+#[derive(Debug, Clone)]
+pub struct CatalogSettings {
+    pub queue_url: String,
+    /// A plan older than this is presumed lost (its message in the DLQ, or
+    /// its result never read) and its products are planned again.
+    pub plan_stale_after: Duration,
+    /// First wait before reading a batch result; doubles per check, ≤ 900 s.
+    pub check_delay: Duration,
+    /// Checks of one batch before its message is given up (to the DLQ).
+    pub max_checks: u32,
+    pub category_cache_ttl: Duration,
+    /// Trendyol refuses an identical price/stock body within 15 minutes.
+    pub duplicate_body_window: Duration,
+    /// Trendyol content-id lookups one sync may make (50 per 10 s allowed).
+    pub max_lookups_per_run: usize,
+}
+
+impl CatalogSettings {
+    pub fn from_env(env: &dyn Source) -> Result<Self> {
+        let secs = |name, default| parsed(env, name, default).map(Duration::from_secs);
+        Ok(CatalogSettings {
+            queue_url: required(env, "CATALOG_QUEUE_URL")?,
+            plan_stale_after: secs("CATALOG_PLAN_STALE_SECS", 2 * 3600)?,
+            check_delay: secs("CATALOG_CHECK_DELAY_SECS", 30)?,
+            max_checks: parsed(env, "CATALOG_MAX_CHECKS", 12)?,
+            category_cache_ttl: secs("CATEGORY_CACHE_TTL_SECS", 7 * 24 * 3600)?,
+            duplicate_body_window: secs("TRENDYOL_DUPLICATE_WINDOW_SECS", 900)?,
+            max_lookups_per_run: parsed(env, "CATALOG_MAX_LOOKUPS_PER_RUN", 300)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,10 +24,14 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 /// Parses a JSON body; a type error names the field it is in
 /// (`lines[1].unitPrice: invalid type: floating point …`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::TooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+    parse_json_up_to(bytes, MAX_BODY_BYTES)
+}
+
+/// [`parse_json`] for bodies allowed to be larger (bulk calls; Lambda's own
+/// limit for a synchronous payload is 6 MB).
+pub fn parse_json_up_to<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T> {
+    if bytes.len() > limit {
+        return Err(Error::TooLarge { limit });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::validation("", "a JSON body is required"));

@@ -5,6 +5,8 @@
 //! implement ports; `domain` and `money` depend on nothing.
 
 pub mod aws;
+pub mod catalog;
+pub mod catalog_worker;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -15,6 +17,7 @@ pub mod orders;
 pub mod payment_events;
 pub mod payments;
 pub mod ports;
+pub mod product_sync;
 pub mod providers;
 pub mod telemetry;
 pub mod webhooks;

@@ -138,3 +138,194 @@ pub trait AuditRejected: Send + Sync {
         entry: &RejectedDelivery<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
 }
+
+// ---- Catalog -------------------------------------------------------------
+
+use crate::domain::catalog_sync::{CatalogJob, ListingState, Push};
+use crate::domain::category::CategoryRules;
+use crate::domain::product::{Marketplace, Product, SyncKind};
+
+/// A product as stored, with what each marketplace acknowledged or refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProduct {
+    pub product: Product,
+    pub version: u64,
+    pub updated_at: String,
+    /// `in_flight` is never set here: it comes from open plans.
+    pub trendyol: ListingState,
+    pub hepsiburada: ListingState,
+    /// Why a marketplace refused a kind, as it said (or as our check said).
+    pub failures: Vec<(Marketplace, SyncKind, Vec<String>)>,
+    /// Trendyol's id of the approved product's content (content updates are
+    /// keyed by it), once looked up.
+    pub trendyol_content_id: Option<u64>,
+}
+
+impl StoredProduct {
+    pub fn listing(&self, marketplace: Marketplace) -> &ListingState {
+        match marketplace {
+            Marketplace::Trendyol => &self.trendyol,
+            Marketplace::Hepsiburada => &self.hepsiburada,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductWrite {
+    Created {
+        version: u64,
+    },
+    Updated {
+        version: u64,
+    },
+    /// Identical to the stored product: nothing written.
+    Unchanged,
+}
+
+pub trait ProductStore: Send + Sync {
+    /// Creates or replaces a product and puts it on the sync's work list;
+    /// writes nothing when the stored product is identical.
+    fn put_product(
+        &self,
+        product: &Product,
+        now: &str,
+    ) -> impl Future<Output = Result<ProductWrite>> + Send;
+    fn get_product(&self, sku: &str) -> impl Future<Output = Result<Option<StoredProduct>>> + Send;
+}
+
+/// One product of a planned batch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanItem {
+    pub sku: String,
+    pub key: String,
+    pub hashes: Vec<(SyncKind, String)>,
+}
+
+/// A batch from planning until its result is recorded: while it exists its
+/// products' kinds count as in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub plan_id: String,
+    pub marketplace: Marketplace,
+    pub push: Push,
+    pub items: Vec<PlanItem>,
+    pub created_ms: i64,
+    /// Set once the marketplace accepted the batch.
+    pub batch_id: Option<String>,
+}
+
+/// The outcome of trying to take a plan for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanLease {
+    Acquired,
+    /// Another invocation is sending it right now.
+    Held,
+    /// Already sent: its result check is (or must be) queued.
+    Sent {
+        batch_id: String,
+    },
+    /// Finished or expired: nothing to do.
+    Gone,
+}
+
+/// A marketplace's answer for one item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    /// Barcode (Trendyol) or merchant SKU (Hepsiburada).
+    pub key: String,
+    pub ok: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    Pending,
+    Done {
+        results: Vec<ItemResult>,
+        /// Items the answer does not name succeeded (Hepsiburada's uploads
+        /// list only errors); otherwise their fate is unknown and they are
+        /// planned again.
+        others_ok: bool,
+    },
+}
+
+pub trait CatalogSyncStore: Send + Sync {
+    /// Products on the work list (changed since they last settled).
+    fn pending_products(&self) -> impl Future<Output = Result<Vec<StoredProduct>>> + Send;
+    /// Takes the product off the work list unless it changed since `version`.
+    fn settle_product(&self, sku: &str, version: u64) -> impl Future<Output = Result<()>> + Send;
+    /// Records what a marketplace acknowledged (`ok`) or refused, with reasons.
+    fn record_result(
+        &self,
+        sku: &str,
+        marketplace: Marketplace,
+        hashes: &[(SyncKind, String)],
+        ok: bool,
+        reasons: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn set_trendyol_content_id(
+        &self,
+        sku: &str,
+        content_id: u64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn open_plans(&self) -> impl Future<Output = Result<Vec<Plan>>> + Send;
+    fn put_plans(&self, plans: &[Plan], expires_at: i64)
+        -> impl Future<Output = Result<()>> + Send;
+    fn get_plan(&self, plan_id: &str) -> impl Future<Output = Result<Option<Plan>>> + Send;
+    fn lease_plan(
+        &self,
+        plan_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<PlanLease>> + Send;
+    fn release_plan(&self, plan_id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn mark_plan_sent(
+        &self,
+        plan_id: &str,
+        batch_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn delete_plan(&self, plan_id: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes a lock that keeps two syncs from planning the same products.
+    fn lock_sync(&self, now_ms: i64, until_ms: i64) -> impl Future<Output = Result<bool>> + Send;
+    fn unlock_sync(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Remembers a request body for a while; false when the same body was
+    /// remembered less than `window_ms` ago (Trendyol's 15-minute rule).
+    fn claim_body(
+        &self,
+        scope: &str,
+        digest: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn forget_body(&self, scope: &str, digest: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Cached category rules: `None` = not cached (or expired);
+    /// `Some(None)` = the marketplace does not know the category.
+    fn cached_category(
+        &self,
+        marketplace: Marketplace,
+        category_id: u64,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Option<CategoryRules>>>> + Send;
+    fn cache_category(
+        &self,
+        marketplace: Marketplace,
+        category_id: u64,
+        rules: Option<&CategoryRules>,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The catalog queue.
+pub trait JobQueue: Send + Sync {
+    /// Sends jobs; each is at most 256 KiB encoded.
+    fn send_jobs(
+        &self,
+        jobs: &[CatalogJob],
+        delay_secs: u32,
+    ) -> impl Future<Output = Result<()>> + Send;
+}

@@ -1,8 +1,11 @@
 //! Test support for AyazTrade Integrations: provider fakes that speak the
 //! real wire formats, the local AWS stack, and fixtures.
 
+pub mod catalog_support;
 pub mod fixtures;
+pub mod hepsiburada_fake;
 pub mod iyzico_fake;
 pub mod local_stack;
 pub mod stripe_fake;
+pub mod trendyol_fake;
 pub mod webhook_support;

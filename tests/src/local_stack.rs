@@ -17,6 +17,8 @@ pub struct Stack {
     pub event_bus_name: String,
     /// The queue the template's rule fills with `payment.*` events.
     pub payment_events_queue_url: String,
+    pub catalog_queue_url: String,
+    pub catalog_dlq_url: String,
     pub dynamo: aws_sdk_dynamodb::Client,
 }
 
@@ -32,6 +34,12 @@ pub fn workspace_root() -> PathBuf {
 /// The stack, created on first use in this test binary.
 pub async fn stack() -> &'static Stack {
     STACK.get_or_init(create).await
+}
+
+/// A stack of its own, for tests that work on everything in the table
+/// (the catalog sync reads every pending product and plan).
+pub async fn fresh_stack() -> Stack {
+    create().await
 }
 
 async fn create() -> Stack {
@@ -67,6 +75,11 @@ async fn create() -> Stack {
             .as_str()
             .unwrap()
             .to_string(),
+        catalog_queue_url: names["Queues"]["CatalogQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        catalog_dlq_url: names["Queues"]["CatalogDLQ"].as_str().unwrap().to_string(),
         dynamo: aws.dynamodb(),
     }
 }

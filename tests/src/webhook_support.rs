@@ -161,6 +161,16 @@ pub struct RecordingPublisher {
     pub fail_next: Arc<AtomicUsize>,
 }
 
+impl RecordingPublisher {
+    pub fn new(inner: EventBridgePublisher) -> Self {
+        RecordingPublisher {
+            inner,
+            published: Arc::default(),
+            fail_next: Arc::default(),
+        }
+    }
+}
+
 impl EventPublisher for RecordingPublisher {
     async fn publish(&self, events: &[DomainEvent]) -> ayaztrade::Result<()> {
         if self

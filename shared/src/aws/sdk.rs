@@ -109,6 +109,10 @@ impl AwsEnv {
         aws_sdk_eventbridge::Client::from_conf(self.eventbridge_config().build())
     }
 
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&self.sdk).build())
+    }
+
     pub fn eventbridge_config(&self) -> aws_sdk_eventbridge::config::Builder {
         aws_sdk_eventbridge::config::Builder::from(&self.sdk)
     }

@@ -15,6 +15,7 @@ pub enum DetailType {
     PaymentDisputed,
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
+    CatalogSyncCompleted,
     IntegrationError,
 }
 
@@ -27,6 +28,7 @@ impl DetailType {
             DetailType::PaymentDisputed => "payment.disputed",
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
+            DetailType::CatalogSyncCompleted => "catalog.sync.completed",
             DetailType::IntegrationError => "integration.error",
         }
     }
@@ -52,7 +54,26 @@ pub struct DomainEvent {
 pub enum EventDetail {
     Payment(PaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
+    CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
+}
+
+/// One marketplace batch whose result we recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogSyncDetail {
+    pub marketplace: String,
+    /// `create`, `content`, `price` or `stock`.
+    pub push: String,
+    /// The marketplace's batch request / upload / tracking id.
+    pub batch_id: String,
+    pub acknowledged: usize,
+    pub refused: usize,
+    /// Items the answer did not mention; they are planned again.
+    pub unknown: usize,
+    /// SKUs refused, with the marketplace's first reason (at most 50).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<(String, String)>,
 }
 
 /// Something a person must look at: money or data that does not add up.

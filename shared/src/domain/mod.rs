@@ -1,10 +1,13 @@
 //! Pure domain types and rules: no I/O, no AWS, no HTTP.
 
 pub mod basket;
+pub mod catalog_sync;
+pub mod category;
 pub mod delivery;
 pub mod event;
 pub mod order;
 pub mod payment;
+pub mod product;
 
 pub use order::{Order, OrderContent, OrderSubmission};
 pub use payment::{PaymentAttempt, PaymentEventKind, PaymentStatus};

@@ -180,6 +180,19 @@ impl Endpoint {
             .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
         self
     }
+
+    /// Spaces requests evenly, `max` per `window`, with no burst: a provider
+    /// that counts requests in a sliding window (Trendyol: 50 per 10 s per
+    /// endpoint) never sees more than `max` in any window, whereas a bucket
+    /// that starts full could put `max` at the end of one window and `max`
+    /// more at the start of the next.
+    pub fn with_spaced_limit(mut self, max: u32, window: Duration) -> Self {
+        self.limiter = (max > 0)
+            .then(|| Quota::with_period(window / max))
+            .flatten()
+            .map(|quota| Arc::new(RateLimiter::direct(quota)));
+        self
+    }
 }
 
 type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;

@@ -1,4 +1,4 @@
-//! Hepsiburada. For now only its order webhooks; the listing and order API
-//! clients arrive with the marketplace issues.
+//! Hepsiburada: its order webhooks and its catalogue and listing services.
 
+pub mod catalog;
 pub mod webhook;

@@ -1,4 +1,4 @@
-//! Trendyol. For now only its order-status webhooks; the catalog and order
-//! API clients arrive with the marketplace issues.
+//! Trendyol: its order-status webhooks and its product services.
 
+pub mod catalog;
 pub mod webhook;

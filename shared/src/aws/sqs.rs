@@ -1,0 +1,120 @@
+//! The catalog queue: jobs sent with SendMessageBatch (≤ 10 entries and
+//! ≤ 256 KiB per call), and the partial batch response of a consumer.
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::Client;
+
+use crate::aws::dynamo::store_error;
+use crate::domain::catalog_sync::CatalogJob;
+use crate::error::{Error, Result};
+use crate::ports::JobQueue;
+
+/// SQS's limit for one message and for one SendMessageBatch call.
+pub const MAX_SQS_BYTES: usize = 256 * 1024;
+/// SQS's longest DelaySeconds.
+pub const MAX_DELAY_SECS: u32 = 900;
+
+#[derive(Clone)]
+pub struct SqsQueue {
+    client: Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        SqsQueue {
+            client,
+            url: url.into(),
+        }
+    }
+}
+
+/// Groups encoded messages into SendMessageBatch calls: ≤ 10 and ≤ 256 KiB each.
+pub fn group_for_batches(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, size) in sizes.iter().enumerate() {
+        if i > start && (i - start == 10 || bytes + size > MAX_SQS_BYTES) {
+            groups.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < sizes.len() {
+        groups.push(start..sizes.len());
+    }
+    groups
+}
+
+impl JobQueue for SqsQueue {
+    async fn send_jobs(&self, jobs: &[CatalogJob], delay_secs: u32) -> Result<()> {
+        let bodies: Vec<String> = jobs
+            .iter()
+            .map(|job| serde_json::to_string(job).expect("jobs serialize"))
+            .collect();
+        if let Some(too_big) = bodies.iter().find(|b| b.len() > MAX_SQS_BYTES) {
+            return Err(Error::Internal(format!(
+                "a catalog job of {} bytes exceeds SQS's limit",
+                too_big.len()
+            )));
+        }
+        let sizes: Vec<usize> = bodies.iter().map(String::len).collect();
+        for group in group_for_batches(&sizes) {
+            let mut pending: Vec<SendMessageBatchRequestEntry> = group
+                .clone()
+                .map(|i| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(&bodies[i])
+                        .delay_seconds(delay_secs.min(MAX_DELAY_SECS) as i32)
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect();
+            // Entries that fail are retried a few times (throttling, internal
+            // errors); whatever still fails is an error for the caller.
+            for attempt in 0..4 {
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| store_error("send catalog jobs", e))?;
+                let failed: Vec<String> = out.failed.iter().map(|f| f.id.clone()).collect();
+                if failed.is_empty() {
+                    break;
+                }
+                if attempt == 3 {
+                    return Err(Error::Store(format!(
+                        "SQS refused {} catalog job(s): {}",
+                        failed.len(),
+                        out.failed
+                            .first()
+                            .and_then(|f| f.message.clone())
+                            .unwrap_or_default()
+                    )));
+                }
+                pending.retain(|e| failed.contains(&e.id));
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_ten_messages_and_256_kib_at_most() {
+        assert_eq!(group_for_batches(&[1; 25]), vec![0..10, 10..20, 20..25]);
+        let big = 100 * 1024;
+        assert_eq!(group_for_batches(&[big, big, big, 1]), vec![0..2, 2..4]);
+        assert!(group_for_batches(&[]).is_empty());
+    }
+}

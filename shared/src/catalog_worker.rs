@@ -1,0 +1,346 @@
+//! The `catalog-worker` function (SQS consumer of the catalog queue, partial
+//! batch responses): sends planned batches to the marketplaces and reads
+//! their results later, from a delayed check job rather than a sleep.
+//!
+//! A send is guarded by its plan: one invocation leases the plan, sends,
+//! and marks it sent with the marketplace's batch id before queueing the
+//! check. A redelivered send finds the plan sent (queues the check again) or
+//! gone (finished), so a batch is submitted once unless the marketplace's
+//! answer itself was lost. Trendyol's 15-minute rule on identical price and
+//! stock bodies is kept with a remembered body digest.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures_util::stream::{self, StreamExt};
+use serde_json::value::RawValue;
+
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
+use crate::aws::sdk::AwsEnv;
+use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
+use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
+use crate::domain::catalog_sync::{CatalogJob, JobItem, Push};
+use crate::domain::event::{CatalogSyncDetail, DetailType, DomainEvent, EventDetail};
+use crate::domain::product::Marketplace;
+use crate::error::{Error, ProviderFailure, Result};
+use crate::ports::{BatchOutcome, CatalogSyncStore, EventPublisher, JobQueue, PlanLease};
+use crate::providers::catalog::{MarketplaceClient, Marketplaces};
+use crate::providers::http::HttpLayer;
+
+const WRITE_CONCURRENCY: usize = 16;
+/// A send lease outlives any invocation (the function's timeout is 5 min).
+const LEASE: Duration = Duration::from_secs(6 * 60);
+
+pub struct App<S, Q, P> {
+    store: S,
+    queue: Q,
+    publisher: P,
+    marketplaces: Marketplaces,
+    settings: CatalogSettings,
+}
+
+impl App<DynamoStore, SqsQueue, EventBridgePublisher> {
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let aws = AwsEnv::from_env()?;
+        let settings = CatalogSettings::from_env(&env)?;
+        let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let bus = crate::config::Source::get(&env, "EVENT_BUS_NAME")
+            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        Ok(App::new(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
+            EventBridgePublisher::new(aws.eventbridge(), bus),
+            Marketplaces::from_env(&env, &http)?,
+            settings,
+        ))
+    }
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+fn now_rfc3339() -> String {
+    crate::http_api::now_rfc3339()
+}
+
+impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
+    pub fn new(
+        store: S,
+        queue: Q,
+        publisher: P,
+        marketplaces: Marketplaces,
+        settings: CatalogSettings,
+    ) -> Self {
+        App {
+            store,
+            queue,
+            publisher,
+            marketplaces,
+            settings,
+        }
+    }
+
+    /// The Lambda handler: each message on its own; the ones that failed are
+    /// reported so only they are redelivered (and reach the DLQ after
+    /// maxReceiveCount).
+    pub async fn handle(
+        &self,
+        event: lambda_http::lambda_runtime::LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, lambda_http::Error> {
+        Ok(self.process(event.payload).await)
+    }
+
+    pub async fn process(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for record in event.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let outcome = match record
+                .body
+                .as_deref()
+                .map(serde_json::from_str::<CatalogJob>)
+            {
+                Some(Ok(job)) => self.run(job).await,
+                Some(Err(e)) => Err(Error::Internal(format!("unreadable catalog job: {e}"))),
+                None => Err(Error::Internal("catalog job without a body".into())),
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(message_id = %id, error = %e, "catalog job failed; SQS will redeliver it");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    pub async fn run(&self, job: CatalogJob) -> Result<()> {
+        match job {
+            CatalogJob::Send {
+                plan_id,
+                marketplace,
+                push,
+                items,
+            } => self.send(&plan_id, marketplace, push, items).await,
+            CatalogJob::Check {
+                plan_id,
+                marketplace,
+                push,
+                batch_id,
+                attempt,
+            } => {
+                self.check(&plan_id, marketplace, push, &batch_id, attempt)
+                    .await
+            }
+        }
+    }
+
+    fn client(&self, marketplace: Marketplace) -> Result<&MarketplaceClient> {
+        self.marketplaces
+            .get(marketplace)
+            .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))
+    }
+
+    async fn queue_check(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        batch_id: &str,
+        attempt: u32,
+    ) -> Result<()> {
+        let base = self.settings.check_delay.as_secs() as u32;
+        let delay = base
+            .saturating_mul(1 << (attempt.saturating_sub(1)).min(10))
+            .min(MAX_DELAY_SECS);
+        let job = CatalogJob::Check {
+            plan_id: plan_id.to_string(),
+            marketplace,
+            push,
+            batch_id: batch_id.to_string(),
+            attempt,
+        };
+        self.queue.send_jobs(&[job], delay).await
+    }
+
+    async fn send(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        items: Vec<JobItem>,
+    ) -> Result<()> {
+        let client = self.client(marketplace)?;
+        let now = now_ms();
+        match self
+            .store
+            .lease_plan(plan_id, now, now + LEASE.as_millis() as i64)
+            .await?
+        {
+            PlanLease::Gone => return Ok(()),
+            PlanLease::Sent { batch_id } => {
+                return self
+                    .queue_check(plan_id, marketplace, push, &batch_id, 1)
+                    .await
+            }
+            PlanLease::Held => {
+                return Err(Error::Conflict {
+                    code: "plan_in_progress",
+                    message: format!("plan {plan_id} is being sent by another invocation"),
+                })
+            }
+            PlanLease::Acquired => {}
+        }
+        let bodies: Vec<&RawValue> = items.iter().map(|i| i.body.as_ref()).collect();
+        let guard = client.refuses_repeated_bodies(push).then(|| {
+            (
+                format!("{}:{}", marketplace.as_str(), push.as_str()),
+                client.body_digest(&bodies),
+            )
+        });
+        if let Some((scope, digest)) = &guard {
+            let window = self.settings.duplicate_body_window.as_millis() as i64;
+            if !self.store.claim_body(scope, digest, now, window).await? {
+                // The very same body went out less than 15 minutes ago:
+                // Trendyol would refuse it. Send it again once the window passed.
+                self.store.release_plan(plan_id).await?;
+                let job = CatalogJob::Send {
+                    plan_id: plan_id.to_string(),
+                    marketplace,
+                    push,
+                    items,
+                };
+                let delay =
+                    (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
+                tracing::info!(%plan_id, delay, "identical body sent recently; sending later");
+                return self.queue.send_jobs(&[job], delay).await;
+            }
+        }
+        match client.submit(push, &bodies).await {
+            Ok(batch_id) => {
+                tracing::info!(
+                    %plan_id,
+                    marketplace = marketplace.as_str(),
+                    push = push.as_str(),
+                    items = items.len(),
+                    %batch_id,
+                    "batch submitted"
+                );
+                self.store.mark_plan_sent(plan_id, &batch_id).await?;
+                self.queue_check(plan_id, marketplace, push, &batch_id, 1)
+                    .await
+            }
+            Err(e) => {
+                if let Err(release) = self.store.release_plan(plan_id).await {
+                    tracing::warn!(error = %release, "could not release a plan lease; it expires");
+                }
+                // The body counts as sent only if the marketplace may have
+                // taken it: an answer without a status (timeout, reset) is
+                // ambiguous; any HTTP answer other than success is not.
+                let ambiguous = matches!(&e, Error::Provider(p)
+                    if p.failure == ProviderFailure::Unavailable && p.provider_code.is_none());
+                if let (Some((scope, digest)), false) = (&guard, ambiguous) {
+                    self.store.forget_body(scope, digest).await?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn check(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        batch_id: &str,
+        attempt: u32,
+    ) -> Result<()> {
+        let client = self.client(marketplace)?;
+        let (results, others_ok) = match client.batch_result(push, batch_id).await? {
+            BatchOutcome::Pending if attempt >= self.settings.max_checks => {
+                return Err(Error::Unprocessable {
+                    code: "batch_never_finished",
+                    message: format!(
+                        "{} batch {batch_id} still in progress after {attempt} checks",
+                        marketplace.as_str()
+                    ),
+                })
+            }
+            BatchOutcome::Pending => {
+                return self
+                    .queue_check(plan_id, marketplace, push, batch_id, attempt + 1)
+                    .await
+            }
+            BatchOutcome::Done { results, others_ok } => (results, others_ok),
+        };
+        let Some(plan) = self.store.get_plan(plan_id).await? else {
+            // Recorded by an earlier delivery of this check.
+            return Ok(());
+        };
+        let by_key: std::collections::HashMap<&str, &crate::ports::ItemResult> =
+            results.iter().map(|r| (r.key.as_str(), r)).collect();
+        let mut detail = CatalogSyncDetail {
+            marketplace: marketplace.as_str().into(),
+            push: push.as_str().into(),
+            batch_id: batch_id.into(),
+            acknowledged: 0,
+            refused: 0,
+            unknown: 0,
+            refusals: vec![],
+        };
+        let mut writes = Vec::new();
+        for item in &plan.items {
+            match by_key.get(item.key.as_str()) {
+                Some(r) if r.ok => {
+                    detail.acknowledged += 1;
+                    writes.push((item, true, vec![]));
+                }
+                Some(r) => {
+                    detail.refused += 1;
+                    if detail.refusals.len() < 50 {
+                        detail.refusals.push((
+                            item.sku.clone(),
+                            r.reasons.first().cloned().unwrap_or_default(),
+                        ));
+                    }
+                    let reasons = if r.reasons.is_empty() {
+                        vec![format!(
+                            "refused by {} without a reason",
+                            marketplace.as_str()
+                        )]
+                    } else {
+                        r.reasons.clone()
+                    };
+                    writes.push((item, false, reasons));
+                }
+                None if others_ok => {
+                    detail.acknowledged += 1;
+                    writes.push((item, true, vec![]));
+                }
+                None => detail.unknown += 1,
+            }
+        }
+        let outcomes: Vec<Result<()>> = stream::iter(writes.iter())
+            .map(|(item, ok, reasons)| {
+                self.store
+                    .record_result(&item.sku, marketplace, &item.hashes, *ok, reasons)
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        // Any failed write: keep the plan so the redelivered check records
+        // again (the writes are idempotent).
+        outcomes.into_iter().collect::<Result<Vec<()>>>()?;
+        let event = DomainEvent {
+            detail_type: DetailType::CatalogSyncCompleted,
+            event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
+            occurred_at: now_rfc3339(),
+            detail: EventDetail::CatalogSync(detail),
+        };
+        self.publisher.publish(&[event]).await?;
+        self.store.delete_plan(plan_id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,431 @@
+//! The `product-sync` function (EventBridge schedule every 30 minutes, or
+//! invoked on demand): reads the products that changed since they last
+//! settled, decides per marketplace what to push (`domain::catalog_sync`),
+//! refuses products whose category rules they break before anything is
+//! sent, and fans the rest out to the catalog queue in batches sized to each
+//! endpoint's item limit and SQS's message limit. Each batch is recorded as
+//! a plan first, so its products count as in flight until its result is in.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::sdk::AwsEnv;
+use crate::aws::sqs::SqsQueue;
+use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
+use crate::domain::catalog_sync::{
+    chunk, plan_listing, CatalogJob, JobItem, Push, MAX_BATCH_ITEMS, MAX_JOB_BYTES,
+};
+use crate::domain::category::{category_problems, CategoryRules};
+use crate::domain::product::{Marketplace, SyncKind};
+use crate::error::Result;
+use crate::ports::{CatalogSyncStore, JobQueue, Plan, PlanItem, StoredProduct};
+use crate::providers::catalog::{MarketplaceClient, Marketplaces};
+use crate::providers::http::HttpLayer;
+
+/// How long one sync may hold the lock (longer than the function's timeout).
+const LOCK_FOR: Duration = Duration::from_secs(16 * 60);
+const PLAN_RETENTION_SECS: i64 = 2 * 24 * 3600;
+const WRITE_CONCURRENCY: usize = 16;
+
+/// What one run did (returned to an on-demand caller and logged).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    /// Another sync held the lock: this one did nothing.
+    pub skipped: bool,
+    pub pending_products: usize,
+    pub settled: usize,
+    /// Products refused before sending (category rules, size).
+    pub refused: usize,
+    /// Pushes waiting on something (a Trendyol content id, a category
+    /// lookup that failed); tried again next run.
+    pub deferred: usize,
+    /// `<marketplace>:<push>` → batches (one provider request each).
+    pub batches: BTreeMap<String, usize>,
+    /// `<marketplace>:<push>` → items.
+    pub items: BTreeMap<String, usize>,
+    /// Time from reading the work list to the last job queued.
+    pub planning_ms: u64,
+}
+
+pub struct App<S, Q> {
+    store: S,
+    queue: Q,
+    marketplaces: Marketplaces,
+    settings: CatalogSettings,
+}
+
+impl App<DynamoStore, SqsQueue> {
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let aws = AwsEnv::from_env()?;
+        let settings = CatalogSettings::from_env(&env)?;
+        let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        Ok(App::new(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
+            Marketplaces::from_env(&env, &http)?,
+            settings,
+        ))
+    }
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// A push decided for one product.
+struct Decided<'a> {
+    stored: &'a StoredProduct,
+    marketplace: Marketplace,
+    push: Push,
+}
+
+impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
+    pub fn new(store: S, queue: Q, marketplaces: Marketplaces, settings: CatalogSettings) -> Self {
+        App {
+            store,
+            queue,
+            marketplaces,
+            settings,
+        }
+    }
+
+    /// The Lambda handler: any event (schedule or on-demand) runs one sync.
+    pub async fn handle(
+        &self,
+        _event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> Result<SyncReport, lambda_http::Error> {
+        let report = self.run().await.map_err(|e| {
+            tracing::error!(error = %e, "product sync failed");
+            e
+        })?;
+        tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "product sync done");
+        Ok(report)
+    }
+
+    pub async fn run(&self) -> Result<SyncReport> {
+        let now = now_ms();
+        if !self
+            .store
+            .lock_sync(now, now + LOCK_FOR.as_millis() as i64)
+            .await?
+        {
+            tracing::info!("another product sync is running");
+            return Ok(SyncReport {
+                skipped: true,
+                ..SyncReport::default()
+            });
+        }
+        let result = self.plan_and_queue(now).await;
+        if let Err(e) = self.store.unlock_sync().await {
+            // The lock expires on its own.
+            tracing::warn!(error = %e, "could not release the sync lock");
+        }
+        result
+    }
+
+    async fn plan_and_queue(&self, now: i64) -> Result<SyncReport> {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        let mut products = self.store.pending_products().await?;
+        products.sort_by(|a, b| a.product.sku.cmp(&b.product.sku));
+        report.pending_products = products.len();
+        let in_flight = self.in_flight(now).await?;
+
+        // 1. Decide, per product and marketplace.
+        let mut decided: Vec<Decided<'_>> = Vec::new();
+        let mut settled: Vec<&StoredProduct> = Vec::new();
+        for stored in &products {
+            let mut all_settled = true;
+            for client in self.marketplaces.iter() {
+                let m = client.marketplace();
+                let mut state = stored.listing(m).clone();
+                if let Some(kinds) = in_flight.get(&(m, stored.product.sku.clone())) {
+                    for k in kinds {
+                        state.kind_mut(*k).in_flight = true;
+                    }
+                }
+                let plan = plan_listing(&stored.product, m, &state);
+                all_settled &= plan.settled;
+                decided.extend(plan.pushes.into_iter().map(|push| Decided {
+                    stored,
+                    marketplace: m,
+                    push,
+                }));
+            }
+            if all_settled {
+                settled.push(stored);
+            }
+        }
+
+        // 2. Refuse what breaks its category's rules, before sending.
+        let rules = self.category_rules(&decided, now).await;
+        let mut refusals = Vec::new();
+        decided.retain(|d| {
+            if !matches!(d.push, Push::Create | Push::Content) {
+                return true;
+            }
+            let client = self
+                .marketplaces
+                .get(d.marketplace)
+                .expect("decided for a configured marketplace");
+            let Some(category) = client.category_of(d.stored) else {
+                return true;
+            };
+            match rules.get(&(d.marketplace, category)) {
+                // Lookup failed this time: try again next run.
+                None => {
+                    report.deferred += 1;
+                    false
+                }
+                Some(rules) => {
+                    let problems =
+                        category_problems(&d.stored.product, d.marketplace, rules.as_ref());
+                    if problems.is_empty() {
+                        true
+                    } else {
+                        refusals.push((d.stored, d.marketplace, problems));
+                        false
+                    }
+                }
+            }
+        });
+
+        // 3. Trendyol content updates are keyed by the approved product's content id.
+        let content_ids = self.content_ids(&decided).await;
+
+        // 4. Build the wire items, grouped by marketplace and push.
+        let mut groups: BTreeMap<(Marketplace, Push), Vec<JobItem>> = BTreeMap::new();
+        for d in &decided {
+            let client = self.marketplaces.get(d.marketplace).expect("configured");
+            let stored_with_id;
+            let stored = match content_ids.get(d.stored.product.sku.as_str()) {
+                Some(id) if d.marketplace == Marketplace::Trendyol => {
+                    stored_with_id = StoredProduct {
+                        trendyol_content_id: Some(*id),
+                        ..d.stored.clone()
+                    };
+                    &stored_with_id
+                }
+                _ => d.stored,
+            };
+            let (Some(body), Some(key)) = (
+                client.wire_item(stored, d.push),
+                client.result_key(stored, d.push),
+            ) else {
+                report.deferred += 1;
+                continue;
+            };
+            if body.get().len() > MAX_JOB_BYTES / 2 {
+                refusals.push((
+                    d.stored,
+                    d.marketplace,
+                    vec![format!(
+                        "the product is {} bytes encoded; too large to send",
+                        body.get().len()
+                    )],
+                ));
+                continue;
+            }
+            let hashes = d
+                .push
+                .kinds()
+                .iter()
+                .filter_map(|k| stored.product.sync_hash(d.marketplace, *k).map(|h| (*k, h)))
+                .collect();
+            groups
+                .entry((d.marketplace, d.push))
+                .or_default()
+                .push(JobItem {
+                    sku: stored.product.sku.clone(),
+                    key,
+                    hashes,
+                    body,
+                });
+        }
+
+        // 5. Record refusals (they settle the product until it changes).
+        report.refused = refusals.len();
+        let refused_writes: Vec<Result<()>> = stream::iter(refusals.iter())
+            .map(|(stored, m, problems)| {
+                let hash = stored.product.sync_hash(*m, SyncKind::Content);
+                async move {
+                    let hashes: Vec<(SyncKind, String)> =
+                        hash.map(|h| (SyncKind::Content, h)).into_iter().collect();
+                    self.store
+                        .record_result(&stored.product.sku, *m, &hashes, false, problems)
+                        .await
+                }
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        refused_writes.into_iter().collect::<Result<Vec<()>>>()?;
+
+        // 6. Plans first, then their jobs: a job never exists without its plan.
+        let mut plans = Vec::new();
+        let mut jobs = Vec::new();
+        let run = format!("{now}-{:08x}", fastrand::u32(..));
+        for ((m, push), items) in groups {
+            let label = format!("{}:{}", m.as_str(), push.as_str());
+            for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_JOB_BYTES, |i| {
+                i.body.get().len() + i.sku.len() + i.key.len() + 120
+            })
+            .into_iter()
+            .enumerate()
+            {
+                let plan_id = format!("{run}-{}-{}-{n}", m.as_str(), push.as_str());
+                *report.batches.entry(label.clone()).or_default() += 1;
+                *report.items.entry(label.clone()).or_default() += batch.len();
+                plans.push(Plan {
+                    plan_id: plan_id.clone(),
+                    marketplace: m,
+                    push,
+                    items: batch
+                        .iter()
+                        .map(|i| PlanItem {
+                            sku: i.sku.clone(),
+                            key: i.key.clone(),
+                            hashes: i.hashes.clone(),
+                        })
+                        .collect(),
+                    created_ms: now,
+                    batch_id: None,
+                });
+                jobs.push(CatalogJob::Send {
+                    plan_id,
+                    marketplace: m,
+                    push,
+                    items: batch,
+                });
+            }
+        }
+        self.store
+            .put_plans(&plans, now / 1000 + PLAN_RETENTION_SECS)
+            .await?;
+        // If queueing fails the plans go stale and their products are planned again.
+        self.queue.send_jobs(&jobs, 0).await?;
+
+        // 7. Products with nothing left to do leave the work list.
+        let settles: Vec<Result<()>> = stream::iter(settled.iter())
+            .map(|s| self.store.settle_product(&s.product.sku, s.version))
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        report.settled = settles.iter().filter(|r| r.is_ok()).count();
+        if let Some(Err(e)) = settles.into_iter().find(Result::is_err) {
+            tracing::warn!(error = %e, "could not settle every product; they are read again next run");
+        }
+        report.planning_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// (marketplace, sku) → kinds in flight, from plans that are not stale.
+    async fn in_flight(
+        &self,
+        now: i64,
+    ) -> Result<HashMap<(Marketplace, String), HashSet<SyncKind>>> {
+        let cutoff = now - self.settings.plan_stale_after.as_millis() as i64;
+        let mut map: HashMap<(Marketplace, String), HashSet<SyncKind>> = HashMap::new();
+        for plan in self.store.open_plans().await? {
+            if plan.created_ms < cutoff {
+                continue;
+            }
+            for item in plan.items {
+                map.entry((plan.marketplace, item.sku))
+                    .or_default()
+                    .extend(plan.push.kinds().iter().copied());
+            }
+        }
+        Ok(map)
+    }
+
+    /// Rules for every category a create or content push uses: from the
+    /// cache, else from the marketplace (then cached). A category whose
+    /// lookup failed is missing from the map.
+    async fn category_rules(
+        &self,
+        decided: &[Decided<'_>],
+        now_ms: i64,
+    ) -> HashMap<(Marketplace, u64), Option<CategoryRules>> {
+        let now = now_ms / 1000;
+        let wanted: HashSet<(Marketplace, u64)> = decided
+            .iter()
+            .filter(|d| matches!(d.push, Push::Create | Push::Content))
+            .filter_map(|d| {
+                let client = self.marketplaces.get(d.marketplace)?;
+                client.category_of(d.stored).map(|c| (d.marketplace, c))
+            })
+            .collect();
+        let mut rules = HashMap::new();
+        for (m, category) in wanted {
+            match self.store.cached_category(m, category, now).await {
+                Ok(Some(cached)) => {
+                    rules.insert((m, category), cached);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "category cache unreadable"),
+            }
+            let client: &MarketplaceClient = self.marketplaces.get(m).expect("configured");
+            match client.category_rules(category).await {
+                Ok(fetched) => {
+                    let expires = now + self.settings.category_cache_ttl.as_secs() as i64;
+                    if let Err(e) = self
+                        .store
+                        .cache_category(m, category, fetched.as_ref(), expires)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not cache category rules");
+                    }
+                    rules.insert((m, category), fetched);
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    marketplace = m.as_str(),
+                    category,
+                    "category rules unavailable; its products wait for the next run"
+                ),
+            }
+        }
+        rules
+    }
+
+    /// Content ids of approved Trendyol products whose content changed and
+    /// whose id we do not have yet (looked up once, then stored).
+    async fn content_ids(&self, decided: &[Decided<'_>]) -> HashMap<String, u64> {
+        let mut found = HashMap::new();
+        let Some(trendyol) = self.marketplaces.trendyol() else {
+            return found;
+        };
+        let missing = decided.iter().filter(|d| {
+            d.marketplace == Marketplace::Trendyol
+                && d.push == Push::Content
+                && d.stored.trendyol_content_id.is_none()
+        });
+        for d in missing.take(self.settings.max_lookups_per_run) {
+            let sku = &d.stored.product.sku;
+            match trendyol
+                .approved_content_id(&d.stored.product.barcode)
+                .await
+            {
+                Ok(Some(id)) => {
+                    if let Err(e) = self.store.set_trendyol_content_id(sku, id).await {
+                        tracing::warn!(error = %e, %sku, "could not store a Trendyol content id");
+                    }
+                    found.insert(sku.clone(), id);
+                }
+                Ok(None) => {
+                    tracing::info!(%sku, "not approved on Trendyol yet; its content update waits")
+                }
+                Err(e) => tracing::warn!(error = %e, %sku, "Trendyol content id lookup failed"),
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,259 @@
+//! What Trendyol and Hepsiburada have in common on the wire: JSON over HTTP
+//! Basic auth with a mandatory User-Agent (providers.md §3.1, §4.2), and the
+//! same reading of their error answers. Each call names the [`Endpoint`] it
+//! uses, so each endpoint keeps its own rate limit.
+
+use base64::Engine;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method};
+use serde::de::DeserializeOwned;
+
+use crate::config::Secret;
+use crate::error::{Error, ProviderError, ProviderFailure};
+use crate::providers::http::{sensitive_header, Endpoint, HttpLayer, OutboundRequest};
+
+/// A JSON API behind HTTP Basic auth.
+pub struct BasicJsonApi {
+    http: HttpLayer,
+    provider: &'static str,
+    authorization: HeaderValue,
+    user_agent: HeaderValue,
+}
+
+/// An answer with a 2xx status.
+pub struct Answer {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+impl BasicJsonApi {
+    pub fn new(
+        http: HttpLayer,
+        provider: &'static str,
+        username: &str,
+        password: &Secret,
+        user_agent: &str,
+    ) -> Result<Self, Error> {
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{username}:{}", password.expose()));
+        let authorization = sensitive_header(&format!("Basic {token}")).map_err(|_| {
+            Error::Config(format!("{provider} credentials are not valid header text"))
+        })?;
+        let user_agent = HeaderValue::from_str(user_agent).map_err(|_| {
+            Error::Config(format!("{provider} User-Agent is not valid header text"))
+        })?;
+        Ok(BasicJsonApi {
+            http,
+            provider,
+            authorization,
+            user_agent,
+        })
+    }
+
+    fn headers(&self, content_type: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, self.authorization.clone());
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(ct).ok()) {
+            headers.insert(CONTENT_TYPE, ct);
+        }
+        headers
+    }
+
+    /// A read, retried freely.
+    pub async fn get(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        url: String,
+    ) -> Result<Answer, Error> {
+        self.send(
+            endpoint,
+            operation,
+            Method::GET,
+            url,
+            None,
+            Bytes::new(),
+            true,
+        )
+        .await
+    }
+
+    /// A write of `body` with `content_type`. Batch submissions are not
+    /// idempotent at the provider (each makes a new batch), so an ambiguous
+    /// failure is not retried here: the queue redelivers, under the sync's
+    /// own bookkeeping.
+    pub async fn post(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        url: String,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<Answer, Error> {
+        self.send(
+            endpoint,
+            operation,
+            Method::POST,
+            url,
+            Some(content_type),
+            body,
+            false,
+        )
+        .await
+    }
+
+    /// A read of something the marketplace may not know (a category, a
+    /// barcode): a 4xx refusal is `None`, other failures are errors.
+    pub async fn get_if_known(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        url: String,
+    ) -> Result<Option<Answer>, Error> {
+        match self.get(endpoint, operation, url).await {
+            Ok(answer) => Ok(Some(answer)),
+            Err(Error::Provider(p)) if p.failure == ProviderFailure::Rejected => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An answer we could not read: the marketplace's fault, retried later.
+    pub fn unreadable(&self, detail: &str) -> Error {
+        self.error(
+            ProviderFailure::Unavailable,
+            None,
+            format!("{} sent an unreadable answer: {detail}", self.provider),
+        )
+    }
+
+    pub fn decode<T: DeserializeOwned>(&self, answer: &Answer) -> Result<T, Error> {
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            self.error(
+                ProviderFailure::Unavailable,
+                None,
+                format!(
+                    "{} sent an unreadable answer (HTTP {}): {e}",
+                    self.provider, answer.status
+                ),
+            )
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        content_type: Option<&str>,
+        body: Bytes,
+        idempotent: bool,
+    ) -> Result<Answer, Error> {
+        let request = OutboundRequest {
+            operation,
+            method,
+            url,
+            headers: self.headers(content_type),
+            body,
+            idempotent,
+        };
+        let response = self.http.send(endpoint, request).await.map_err(|failed| {
+            self.error(
+                ProviderFailure::Unavailable,
+                None,
+                format!("{} could not be reached: {failed}", self.provider),
+            )
+        })?;
+        let status = response.status.as_u16();
+        if response.status.is_success() {
+            return Ok(Answer {
+                status,
+                body: response.body,
+            });
+        }
+        let failure = match status {
+            401 | 403 => ProviderFailure::Unauthorized,
+            429 => ProviderFailure::RateLimited,
+            500..=599 => ProviderFailure::Unavailable,
+            _ => ProviderFailure::Rejected,
+        };
+        let message = error_message(&response.body)
+            .unwrap_or_else(|| format!("{} answered HTTP {status}", self.provider));
+        tracing::warn!(provider = self.provider, operation, status, %message, "marketplace refused");
+        Err(self.error(failure, Some(status.to_string()), message))
+    }
+
+    fn error(&self, failure: ProviderFailure, code: Option<String>, message: String) -> Error {
+        Error::Provider(ProviderError {
+            provider: self.provider,
+            failure,
+            provider_code: code,
+            decline_code: None,
+            message,
+            request_id: None,
+        })
+    }
+}
+
+/// A JSON array of items already encoded, joined without re-encoding them.
+pub fn json_array(items: &[&serde_json::value::RawValue]) -> String {
+    let mut body =
+        String::with_capacity(items.iter().map(|i| i.get().len() + 1).sum::<usize>() + 2);
+    body.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(item.get());
+    }
+    body.push(']');
+    body
+}
+
+/// The human-readable part of a marketplace error body. Trendyol answers
+/// `{"errors":[{"key":…,"message":…}]}` or `{"exception":…,"message":…}`,
+/// Hepsiburada `{"message":…}` or `{"errors":[…]}`; anything else is not
+/// echoed (it may be an HTML error page).
+pub fn error_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let pick = |v: &serde_json::Value| {
+        ["message", "errorMessage", "description", "key", "exception"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
+    };
+    let from_list = value
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_owned).or_else(|| pick(e)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .filter(|m| !m.is_empty());
+    let text = from_list.or_else(|| pick(&value))?;
+    Some(text.chars().take(500).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_read_from_either_marketplace_shape() {
+        assert_eq!(
+            error_message(br#"{"errors":[{"key":"x","message":"15 dakika boyunca"}]}"#).as_deref(),
+            Some("15 dakika boyunca")
+        );
+        assert_eq!(
+            error_message(br#"{"exception":"ClientApiAuthenticationException"}"#).as_deref(),
+            Some("ClientApiAuthenticationException")
+        );
+        assert_eq!(error_message(b"<html>bad gateway</html>"), None);
+    }
+}

@@ -1,0 +1,324 @@
+//! The catalog sync as it runs deployed, in one process: the catalog API,
+//! product-sync and catalog-worker apps on a stack of their own (the sync
+//! reads every pending product and plan in its table), both marketplace
+//! fakes, and a driver that plays Lambda's SQS event source: it receives
+//! up to 10 messages, invokes the worker, deletes what succeeded and lets
+//! the failures come back after a visibility timeout (and reach the DLQ
+//! after the template's maxReceiveCount).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use ayaztrade::aws::dynamo::DynamoStore;
+use ayaztrade::aws::eventbridge::EventBridgePublisher;
+use ayaztrade::aws::sqs::SqsQueue;
+use ayaztrade::config::{CatalogSettings, HttpSettings};
+use ayaztrade::providers::catalog::Marketplaces;
+use ayaztrade::providers::http::HttpLayer;
+use ayaztrade::{catalog, catalog_worker, product_sync};
+use serde_json::{json, Value};
+
+use crate::fixtures::fast_http_settings;
+use crate::hepsiburada_fake::{self, HepsiburadaFake};
+use crate::local_stack::{fresh_stack, Stack};
+use crate::trendyol_fake::{self, TrendyolFake};
+use crate::webhook_support::RecordingPublisher;
+
+pub type Worker = catalog_worker::App<DynamoStore, SqsQueue, RecordingPublisher>;
+
+pub struct CatalogHarness {
+    pub stack: Stack,
+    pub trendyol: TrendyolFake,
+    pub hepsiburada: HepsiburadaFake,
+    pub catalog: catalog::App<DynamoStore>,
+    pub sync: product_sync::App<DynamoStore, SqsQueue>,
+    pub workers: Vec<Worker>,
+    pub publisher: RecordingPublisher,
+    pub sqs: aws_sdk_sqs::Client,
+    env: HashMap<String, String>,
+}
+
+/// Environment of the catalog functions pointed at the fakes; `overrides`
+/// win (e.g. `TRENDYOL_DUPLICATE_WINDOW_SECS`).
+pub fn catalog_env(
+    stack: &Stack,
+    trendyol: &TrendyolFake,
+    hepsiburada: &HepsiburadaFake,
+    overrides: &[(&str, &str)],
+) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("TABLE_NAME", stack.table_name.as_str()),
+        ("CATALOG_QUEUE_URL", stack.catalog_queue_url.as_str()),
+        ("CATALOG_CHECK_DELAY_SECS", "0"),
+        ("TRENDYOL_API_BASE", trendyol.base_url.as_str()),
+        ("TRENDYOL_SELLER_ID", trendyol_fake::TEST_SELLER_ID),
+        ("TRENDYOL_API_KEY", trendyol_fake::TEST_API_KEY),
+        ("TRENDYOL_API_SECRET", trendyol_fake::TEST_API_SECRET),
+        (
+            "HEPSIBURADA_MERCHANT_ID",
+            hepsiburada_fake::TEST_MERCHANT_ID,
+        ),
+        (
+            "HEPSIBURADA_SERVICE_KEY",
+            hepsiburada_fake::TEST_SERVICE_KEY,
+        ),
+        (
+            "HEPSIBURADA_USER_AGENT",
+            hepsiburada_fake::TEST_INTEGRATOR_USERNAME,
+        ),
+        (
+            "HEPSIBURADA_LISTING_BASE",
+            hepsiburada.listing_base_url.as_str(),
+        ),
+        (
+            "HEPSIBURADA_CATALOG_BASE",
+            hepsiburada.mpop_base_url.as_str(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+impl CatalogHarness {
+    pub async fn start(workers: usize, overrides: &[(&str, &str)]) -> CatalogHarness {
+        Self::start_with(workers, overrides, fast_http_settings()).await
+    }
+
+    pub async fn start_with(
+        workers: usize,
+        overrides: &[(&str, &str)],
+        http: HttpSettings,
+    ) -> CatalogHarness {
+        // Worker and sync logs in the test output (shown when a test fails).
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_max_level(tracing::Level::INFO)
+            .try_init();
+        let stack = fresh_stack().await;
+        let trendyol = TrendyolFake::start().await;
+        let hepsiburada = HepsiburadaFake::start().await;
+        let env = catalog_env(&stack, &trendyol, &hepsiburada, overrides);
+        let aws = ayaztrade::aws::sdk::AwsEnv::from_env().expect("AWS settings");
+        let store = DynamoStore::new(stack.dynamo.clone(), stack.table_name.clone());
+        let publisher = RecordingPublisher::new(EventBridgePublisher::new(
+            aws.eventbridge(),
+            stack.event_bus_name.clone(),
+        ));
+        let source = |name: &str| env.get(name).cloned();
+        let settings = CatalogSettings::from_env(&source).expect("catalog settings");
+        let queue = SqsQueue::new(aws.sqs(), stack.catalog_queue_url.clone());
+        // Each worker is one Lambda instance: its own HTTP layer and rate limiter.
+        let workers = (0..workers)
+            .map(|_| {
+                let http = HttpLayer::new(http.clone());
+                catalog_worker::App::new(
+                    store.clone(),
+                    queue.clone(),
+                    publisher.clone(),
+                    Marketplaces::from_env(&source, &http).expect("marketplaces"),
+                    settings.clone(),
+                )
+            })
+            .collect();
+        let sync_http = HttpLayer::new(http.clone());
+        let sync = product_sync::App::new(
+            store.clone(),
+            queue,
+            Marketplaces::from_env(&source, &sync_http).expect("marketplaces"),
+            settings,
+        );
+        CatalogHarness {
+            catalog: catalog::App::new(store),
+            sync,
+            workers,
+            publisher,
+            sqs: aws.sqs(),
+            trendyol,
+            hepsiburada,
+            env,
+            stack,
+        }
+    }
+
+    /// The table as the apps see it.
+    pub fn catalog_store(&self) -> DynamoStore {
+        DynamoStore::new(self.stack.dynamo.clone(), self.stack.table_name.clone())
+    }
+
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+
+    /// Stores products through the bulk API, 1,000 per call; panics unless
+    /// every one was stored.
+    pub async fn put_products(&self, products: &[Value]) {
+        for chunk in products.chunks(1000) {
+            let body = json!({ "products": chunk }).to_string();
+            let outcome = self
+                .catalog
+                .put_bulk(body.as_bytes())
+                .await
+                .expect("bulk upsert");
+            assert_eq!(
+                outcome.invalid + outcome.failed,
+                0,
+                "bulk upsert refused items: {:?}",
+                outcome.results.iter().find(|r| !r.errors.is_empty())
+            );
+        }
+    }
+
+    /// Plays Lambda's event source until the queue stays empty: each round
+    /// every worker takes up to 10 messages (concurrently, like separate
+    /// instances). Failed messages return after `visibility`. Returns the
+    /// number of worker invocations.
+    pub async fn drain(&self, visibility: Duration, max_rounds: usize) -> usize {
+        let mut invocations = 0;
+        let mut idle_rounds = 0;
+        for _ in 0..max_rounds {
+            let rounds = self.workers.iter().map(|worker| async move {
+                let received = self
+                    .sqs
+                    .receive_message()
+                    .queue_url(&self.stack.catalog_queue_url)
+                    .max_number_of_messages(10)
+                    .visibility_timeout(visibility.as_secs().max(1) as i32)
+                    .send()
+                    .await
+                    .expect("receive");
+                let messages = received.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    return false;
+                }
+                let records = messages
+                    .iter()
+                    .map(|m| {
+                        let mut r = SqsMessage::default();
+                        r.message_id = m.message_id.clone();
+                        r.receipt_handle = m.receipt_handle.clone();
+                        r.body = m.body.clone();
+                        r
+                    })
+                    .collect();
+                let mut event = SqsEvent::default();
+                event.records = records;
+                let response = worker.process(event).await;
+                let failed: Vec<String> = response
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect();
+                for m in &messages {
+                    if !failed.contains(m.message_id.as_ref().unwrap()) {
+                        self.sqs
+                            .delete_message()
+                            .queue_url(&self.stack.catalog_queue_url)
+                            .receipt_handle(m.receipt_handle.clone().unwrap())
+                            .send()
+                            .await
+                            .expect("delete");
+                    }
+                }
+                true
+            });
+            let busy = futures::future::join_all(rounds).await;
+            let worked = busy.iter().filter(|b| **b).count();
+            invocations += worked;
+            if worked == 0 {
+                if self.queue_is_empty().await {
+                    idle_rounds += 1;
+                    if idle_rounds >= 2 {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            } else {
+                idle_rounds = 0;
+            }
+        }
+        invocations
+    }
+
+    async fn queue_is_empty(&self) -> bool {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.stack.catalog_queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .expect("queue attributes");
+        let map = attrs.attributes.unwrap_or_default();
+        let count = |k| map.get(&k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        count(A::ApproximateNumberOfMessages) == 0
+            && count(A::ApproximateNumberOfMessagesNotVisible) == 0
+            && count(A::ApproximateNumberOfMessagesDelayed) == 0
+    }
+
+    /// Messages in the catalog DLQ (bodies).
+    pub async fn dlq_bodies(&self) -> Vec<String> {
+        let mut bodies = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.stack.catalog_dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(60)
+                .send()
+                .await
+                .expect("receive DLQ");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return bodies;
+            }
+            bodies.extend(messages.into_iter().filter_map(|m| m.body));
+        }
+    }
+
+    /// One full cycle: sync, then drain the queue.
+    pub async fn cycle(&self) -> product_sync::SyncReport {
+        let report = self.sync.run().await.expect("product sync");
+        self.drain(Duration::from_secs(1), 400).await;
+        report
+    }
+}
+
+/// A product every default category of both fakes accepts.
+pub fn product_json(sku: &str, stock: i64, price_minor: i64) -> Value {
+    json!({
+        "sku": sku,
+        "barcode": format!("BC-{sku}"),
+        "title": format!("Tişört {sku}"),
+        "description": "Pamuklu, yumuşak dokulu tişört",
+        "price": {"minor": price_minor, "currency": "TRY"},
+        "listPrice": {"minor": price_minor + 5_000, "currency": "TRY"},
+        "stock": stock,
+        "vatRate": 20,
+        "brand": trendyol_fake::DEFAULT_BRAND_NAME,
+        "images": [format!("https://cdn.example.com/{sku}.jpg")],
+        "trendyol": {
+            "categoryId": trendyol_fake::DEFAULT_CATEGORY_ID,
+            "brandId": trendyol_fake::DEFAULT_BRAND_ID,
+            "cargoCompanyId": 10,
+            "dimensionalWeight": 2,
+            "attributes": [
+                {"attributeId": trendyol_fake::ATTR_COLOR, "customAttributeValue": "Mavi"},
+                {"attributeId": trendyol_fake::ATTR_SIZE, "attributeValueId": 4603}
+            ]
+        },
+        "hepsiburada": {
+            "categoryId": hepsiburada_fake::DEFAULT_CATEGORY_ID,
+            "merchantSku": sku,
+            "warrantyMonths": 24,
+            "attributes": {"kg": "1", hepsiburada_fake::ATTR_COLOR: "Mavi"}
+        }
+    })
+}

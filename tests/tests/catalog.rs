@@ -1,0 +1,351 @@
+//! The catalog: products in through the API, out to Trendyol and
+//! Hepsiburada through product-sync and catalog-worker, against both
+//! marketplace fakes and the local AWS stack.
+
+use std::time::Duration;
+
+use ayaztrade::domain::product::{Marketplace, SyncKind};
+use ayaztrade::ports::{CatalogSyncStore, ProductStore};
+use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
+use ayaztrade_tests::fixtures::{http_request, response_json};
+use ayaztrade_tests::hepsiburada_fake;
+use ayaztrade_tests::trendyol_fake::{self, Kind};
+use serde_json::json;
+
+fn skus(n: usize, prefix: &str) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i:05}")).collect()
+}
+
+#[tokio::test]
+async fn given_new_products_when_synced_then_both_marketplaces_acknowledge_each_once() {
+    let h = CatalogHarness::start(2, &[]).await;
+    let skus = skus(30, "NEW");
+    let products: Vec<_> = skus.iter().map(|s| product_json(s, 7, 19_990)).collect();
+    h.put_products(&products).await;
+
+    let report = h.cycle().await;
+    assert_eq!(report.pending_products, 30);
+    assert_eq!(report.batches.get("trendyol:create"), Some(&1));
+    assert_eq!(report.batches.get("hepsiburada:create"), Some(&1));
+
+    for sku in &skus {
+        let barcode = format!("BC-{sku}");
+        assert_eq!(
+            h.trendyol.accepted_count(&barcode, Kind::Create),
+            1,
+            "{sku}"
+        );
+        assert_eq!(h.hepsiburada.accepted_count(sku, Kind::Create), 1, "{sku}");
+        let on_trendyol = h.trendyol.product(&barcode).expect("on Trendyol");
+        assert_eq!(on_trendyol.quantity, 7);
+    }
+    let stored = h
+        .catalog_store()
+        .get_product(&skus[0])
+        .await
+        .unwrap()
+        .unwrap();
+    for m in Marketplace::ALL {
+        for k in SyncKind::ALL {
+            assert_eq!(
+                stored.listing(m).kind(k).acked,
+                stored.product.sync_hash(m, k),
+                "{m:?} {k:?}"
+            );
+        }
+    }
+
+    // The next cycle finds nothing to send and takes them off the work list.
+    let again = h.cycle().await;
+    assert!(again.batches.is_empty(), "{again:?}");
+    assert_eq!(again.settled, 30);
+    assert!(h
+        .catalog_store()
+        .pending_products()
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(h.sync.run().await.unwrap().pending_products, 0);
+    let events = h.publisher.published.lock().unwrap().len();
+    assert_eq!(events, 2, "one catalog.sync.completed per batch");
+}
+
+#[tokio::test]
+async fn the_catalog_api_stores_valid_products_and_names_each_bad_field() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let put = |sku: &str, body: serde_json::Value| {
+        h.catalog.handle(http_request(
+            "PUT",
+            &format!("/catalog/products/{sku}"),
+            Some(&body),
+        ))
+    };
+    let mut p = product_json("API-1", 3, 10_000);
+    p.as_object_mut().unwrap().remove("sku");
+    let (status, body) = response_json(put("API-1", p.clone()).await.unwrap());
+    assert_eq!((status, body["status"].as_str()), (201, Some("created")));
+    let (status, body) = response_json(put("API-1", p.clone()).await.unwrap());
+    assert_eq!((status, body["status"].as_str()), (200, Some("unchanged")));
+    p["stock"] = json!(2);
+    let (_, body) = response_json(put("API-1", p.clone()).await.unwrap());
+    assert_eq!(body["status"], "updated");
+    assert_eq!(body["version"], 2);
+
+    let mut bad = p.clone();
+    bad["vatRate"] = json!(18);
+    bad["price"] = json!({"minor": 10.5, "currency": "TRY"});
+    let (status, body) = response_json(put("API-2", bad).await.unwrap());
+    assert_eq!(status, 400);
+    assert_eq!(
+        ayaztrade_tests::fixtures::error_fields(&body),
+        vec!["price.minor"]
+    );
+
+    // Bulk: valid ones are stored, each invalid one says why.
+    let mut wrong_vat = product_json("API-4", 1, 500);
+    wrong_vat["vatRate"] = json!(18);
+    let mut no_sku = product_json("API-5", 1, 500);
+    no_sku.as_object_mut().unwrap().remove("sku");
+    let bulk = json!({"products": [
+        product_json("API-3", 1, 500), wrong_vat, no_sku, product_json("API-3", 2, 500)
+    ]});
+    let (status, body) = response_json(
+        h.catalog
+            .handle(http_request("POST", "/catalog/products", Some(&bulk)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["created"].as_u64(), body["invalid"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let fields: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["errors"].as_array().cloned().unwrap_or_default())
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .map(|f| Box::leak(f.into_boxed_str()) as &str)
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["products[1].vatRate", "products[2].sku", "products[3].sku"]
+    );
+
+    let too_many = json!({"products": vec![product_json("X", 1, 500); 1001]});
+    let (status, _) = response_json(
+        h.catalog
+            .handle(http_request("POST", "/catalog/products", Some(&too_many)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+
+    let (status, body) = response_json(
+        h.catalog
+            .handle(http_request("GET", "/catalog/products/API-1", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["stock"], 2);
+    assert_eq!(body["sync"]["trendyol"]["content"]["state"], "pending");
+    let (status, _) = response_json(
+        h.catalog
+            .handle(http_request("GET", "/catalog/products/NOPE", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_stock_change_reaches_both_marketplaces_without_resending_content_or_price() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let products: Vec<_> = skus(5, "STK")
+        .iter()
+        .map(|s| product_json(s, 10, 9_990))
+        .collect();
+    h.put_products(&products).await;
+    h.cycle().await;
+    h.cycle().await;
+    let before = h.trendyol.requests().len();
+
+    let mut sold = product_json("STK-00002", 9, 9_990);
+    sold.as_object_mut().unwrap().remove("sku");
+    h.catalog
+        .handle(http_request(
+            "PUT",
+            "/catalog/products/STK-00002",
+            Some(&sold),
+        ))
+        .await
+        .unwrap();
+    let report = h.cycle().await;
+    assert_eq!(report.items.get("trendyol:stock"), Some(&1), "{report:?}");
+    assert_eq!(
+        report.items.get("hepsiburada:stock"),
+        Some(&1),
+        "{report:?}"
+    );
+    assert_eq!(report.items.len(), 2, "{report:?}");
+
+    let sent: Vec<_> = h.trendyol.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.json().unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        vec![json!({"items": [{"barcode": "BC-STK-00002", "quantity": 9}]})]
+    );
+    assert_eq!(h.trendyol.product("BC-STK-00002").unwrap().quantity, 9);
+    assert_eq!(h.hepsiburada.listing("STK-00002").unwrap().stock, Some(9));
+    assert_eq!(h.trendyol.accepted_count("BC-STK-00002", Kind::Stock), 1);
+    assert_eq!(h.trendyol.accepted_count("BC-STK-00002", Kind::Content), 0);
+    assert_eq!(h.trendyol.accepted_count("BC-STK-00002", Kind::Price), 0);
+    assert_eq!(h.hepsiburada.accepted_count("STK-00002", Kind::Content), 0);
+    assert_eq!(h.trendyol.accepted_count("BC-STK-00001", Kind::Stock), 0);
+}
+
+#[tokio::test]
+async fn a_product_breaking_its_category_rules_is_refused_before_sending() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let mut broken = product_json("CAT-1", 1, 1_000);
+    // Beden (293) is required in the default Trendyol category.
+    broken["trendyol"]["attributes"] =
+        json!([{"attributeId": trendyol_fake::ATTR_COLOR, "customAttributeValue": "Mavi"}]);
+    h.put_products(&[broken.clone(), product_json("CAT-2", 1, 1_000)])
+        .await;
+    let report = h.cycle().await;
+    assert_eq!(report.refused, 1, "{report:?}");
+    assert!(h.trendyol.product("BC-CAT-1").is_none());
+    assert!(h.trendyol.product("BC-CAT-2").is_some());
+    assert!(
+        h.hepsiburada.listing("CAT-1").is_some(),
+        "Hepsiburada's rules are met"
+    );
+
+    let (_, view) = response_json(
+        h.catalog
+            .handle(http_request("GET", "/catalog/products/CAT-1", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(view["sync"]["trendyol"]["content"]["state"], "refused");
+    let reason = view["sync"]["trendyol"]["content"]["reasons"][0]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("required attribute 293"), "{reason}");
+    assert_eq!(view["sync"]["hepsiburada"]["content"]["state"], "synced");
+
+    // Refused as it is: not retried (and the product settles) until it changes.
+    let again = h.cycle().await;
+    assert!(again.batches.is_empty(), "{again:?}");
+    let fixed = product_json("CAT-1", 1, 1_000);
+    h.put_products(&[fixed]).await;
+    h.cycle().await;
+    assert_eq!(h.trendyol.accepted_count("BC-CAT-1", Kind::Create), 1);
+}
+
+#[tokio::test]
+async fn a_content_change_updates_trendyol_by_content_id_and_reimports_on_hepsiburada() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("TTL-1", 1, 1_000)]).await;
+    h.cycle().await;
+    let mut renamed = product_json("TTL-1", 1, 1_000);
+    renamed["title"] = json!("Yeni başlık");
+    h.put_products(&[renamed]).await;
+    let report = h.cycle().await;
+    assert_eq!(report.items.get("trendyol:content"), Some(&1), "{report:?}");
+    assert_eq!(
+        report.items.get("hepsiburada:content"),
+        Some(&1),
+        "{report:?}"
+    );
+    assert_eq!(h.trendyol.product("BC-TTL-1").unwrap().title, "Yeni başlık");
+    assert_eq!(h.trendyol.accepted_count("BC-TTL-1", Kind::Content), 1);
+    assert_eq!(h.hepsiburada.accepted_count("TTL-1", Kind::Content), 1);
+    // The content id was looked up once and kept.
+    let stored = h
+        .catalog_store()
+        .get_product("TTL-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.trendyol_content_id.is_some());
+    assert_eq!(h.trendyol.request_count(trendyol_fake::PRODUCT_INFO), 1);
+}
+
+#[tokio::test]
+async fn an_identical_price_and_stock_body_is_never_resent_within_the_window() {
+    // A short window stands in for Trendyol's 15 minutes, on both sides.
+    let h = CatalogHarness::start(1, &[("TRENDYOL_DUPLICATE_WINDOW_SECS", "3")]).await;
+    h.trendyol.set_duplicate_window(Duration::from_secs(3));
+    h.put_products(&[product_json("DUP-1", 5, 1_000)]).await;
+    h.cycle().await;
+    let started = std::time::Instant::now();
+    for stock in [4, 5, 4] {
+        h.put_products(&[product_json("DUP-1", stock, 1_000)]).await;
+        h.cycle().await;
+    }
+    let refused: Vec<_> = h
+        .trendyol
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 400)
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "Trendyol refused a repeated body: {refused:?}"
+    );
+    assert_eq!(h.trendyol.product("BC-DUP-1").unwrap().quantity, 4);
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "the repeat waited for the window"
+    );
+    let stored = h
+        .catalog_store()
+        .get_product("DUP-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.trendyol.stock.acked,
+        stored
+            .product
+            .sync_hash(Marketplace::Trendyol, SyncKind::Stock)
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_send_job_submits_its_batch_once() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("RED-1", 1, 1_000)]).await;
+    h.sync.run().await.unwrap();
+    let received = h
+        .sqs
+        .receive_message()
+        .queue_url(&h.stack.catalog_queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = received.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 2, "one create per marketplace");
+    for _ in 0..3 {
+        for m in &messages {
+            let job = serde_json::from_str(m.body.as_deref().unwrap()).unwrap();
+            h.workers[0].run(job).await.unwrap();
+        }
+    }
+    h.drain(Duration::from_secs(1), 50).await;
+    assert_eq!(h.trendyol.request_count(trendyol_fake::CREATE_PRODUCTS), 1);
+    assert_eq!(
+        h.hepsiburada
+            .request_count(hepsiburada_fake::PRODUCT_IMPORT),
+        1
+    );
+    assert_eq!(h.trendyol.accepted_count("BC-RED-1", Kind::Create), 1);
+}
