@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test venv build bench template-check events clean
+.PHONY: dev test venv build bench bench-catalog template-check events clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -20,6 +20,10 @@ build: venv
 ## Binary size and init-time benchmarks (writes the figures quoted in BENCHMARKS.md).
 bench: venv
 	bash bench/run.sh
+
+## Catalog sync: requests and planning time for 10,000 products, rate vs Trendyol's limit.
+bench-catalog: venv
+	bash bench/catalog.sh
 
 template-check: venv
 	.venv/bin/python tools/check_template.py

@@ -4,7 +4,7 @@
 #   the provider fakes, and `cargo lambda watch` serving every function.
 # Ctrl-C stops everything it started.
 #
-# Real Stripe test mode instead of the fake:
+# Real Stripe test mode instead of the fake (the other fakes still run):
 #   STRIPE_SECRET_KEY=sk_test_... make dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ MOTO_PORT="${MOTO_PORT:-5050}"
 WATCH_PORT="${WATCH_PORT:-9000}"
 FAKE_STRIPE_PORT="${FAKE_STRIPE_PORT:-12111}"
 FAKE_IYZICO_PORT="${FAKE_IYZICO_PORT:-12112}"
+FAKE_TRENDYOL_PORT="${FAKE_TRENDYOL_PORT:-12113}"
+FAKE_HEPSIBURADA_LISTING_PORT="${FAKE_HEPSIBURADA_LISTING_PORT:-12114}"
+FAKE_HEPSIBURADA_MPOP_PORT="${FAKE_HEPSIBURADA_MPOP_PORT:-12115}"
 FAKE_STRIPE_KEY="sk_test_51AyazFakeKey0123456789"
 # Local webhook credentials (tools/send_webhook.py signs with the Stripe one).
 STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_dev_0123456789}"
@@ -25,21 +28,45 @@ names="$("$VENV/bin/python" tools/local_aws.py up --endpoint "$MOTO_URL" --stage
 echo "$names"
 table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"])' "$names")"
 bus="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["EventBusName"])' "$names")"
+catalog_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["CatalogQueue"])' "$names")"
+
+step "building and starting the provider fakes"
+cargo build --quiet -p ayaztrade-tests --bin fake-providers
+setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-port "$FAKE_IYZICO_PORT" \
+    --trendyol-port "$FAKE_TRENDYOL_PORT" \
+    --hepsiburada-listing-port "$FAKE_HEPSIBURADA_LISTING_PORT" \
+    --hepsiburada-mpop-port "$FAKE_HEPSIBURADA_MPOP_PORT" \
+    > .local/fakes.log 2>&1 &
+PIDS+=($!)
+for port in "$FAKE_STRIPE_PORT" "$FAKE_IYZICO_PORT" "$FAKE_TRENDYOL_PORT" \
+    "$FAKE_HEPSIBURADA_LISTING_PORT" "$FAKE_HEPSIBURADA_MPOP_PORT"; do
+    wait_for_http "http://127.0.0.1:$port/" "the provider fake on port $port (see .local/fakes.log)"
+done
+cat .local/fakes.log
 
 if [ -n "${STRIPE_SECRET_KEY:-}" ]; then
     stripe_key="$STRIPE_SECRET_KEY"
     stripe_base="${STRIPE_API_BASE:-https://api.stripe.com}"
     step "using Stripe at $stripe_base with your key"
 else
-    step "building and starting the provider fakes"
-    cargo build --quiet -p ayaztrade-tests --bin fake-providers
-    setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-port "$FAKE_IYZICO_PORT" \
-        > .local/fakes.log 2>&1 &
-    PIDS+=($!)
     stripe_key="$FAKE_STRIPE_KEY"
     stripe_base="http://127.0.0.1:$FAKE_STRIPE_PORT"
-    wait_for_http "$stripe_base/" "the Stripe fake"
 fi
+
+# A test credential of a fake, read from its source (tests/src/<fake>.rs), so
+# the two cannot drift: `pub const NAME: &str = "value";`.
+fake_const() { # module, NAME
+    local value
+    value="$(sed -n "s/^pub const $2: &str = \"\(.*\)\";\$/\1/p" "tests/src/$1.rs")"
+    [ -n "$value" ] || { echo "no $2 in tests/src/$1.rs" >&2; return 1; }
+    printf '%s' "$value"
+}
+ty_seller="$(fake_const trendyol_fake TEST_SELLER_ID)"
+ty_key="$(fake_const trendyol_fake TEST_API_KEY)"
+ty_secret="$(fake_const trendyol_fake TEST_API_SECRET)"
+hb_merchant="$(fake_const hepsiburada_fake TEST_MERCHANT_ID)"
+hb_key="$(fake_const hepsiburada_fake TEST_SERVICE_KEY)"
+hb_user="$(fake_const hepsiburada_fake TEST_INTEGRATOR_USERNAME)"
 
 cat > .local/dev.env <<ENV
 TABLE_NAME=$table
@@ -61,6 +88,17 @@ TRENDYOL_WEBHOOK_USERNAME=local-hook
 TRENDYOL_WEBHOOK_PASSWORD=local-hook-password
 HEPSIBURADA_WEBHOOK_USERNAME=local-hook
 HEPSIBURADA_WEBHOOK_PASSWORD=local-hook-password
+CATALOG_QUEUE_URL=$catalog_queue
+CATALOG_CHECK_DELAY_SECS=2
+TRENDYOL_API_BASE=http://127.0.0.1:$FAKE_TRENDYOL_PORT
+TRENDYOL_SELLER_ID=$ty_seller
+TRENDYOL_API_KEY=$ty_key
+TRENDYOL_API_SECRET=$ty_secret
+HEPSIBURADA_LISTING_BASE=http://127.0.0.1:$FAKE_HEPSIBURADA_LISTING_PORT
+HEPSIBURADA_CATALOG_BASE=http://127.0.0.1:$FAKE_HEPSIBURADA_MPOP_PORT
+HEPSIBURADA_MERCHANT_ID=$hb_merchant
+HEPSIBURADA_SERVICE_KEY=$hb_key
+HEPSIBURADA_USER_AGENT=$hb_user
 RUST_LOG=info
 ENV
 
@@ -93,8 +131,20 @@ Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
 
 Other things to try:
   curl -s $base/orders/orders/demo-order-1
-  .venv/bin/cargo-lambda lambda invoke create-payment-intent --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \
+  .venv/bin/cargo-lambda lambda invoke create-payment-intent --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
       --data-file events/create-payment-intent.json
+
+Catalog sync to the Trendyol and Hepsiburada fakes: store the three demo products,
+plan a sync (what the 30-minute schedule does), then run the worker on the queued
+jobs (this plays Lambda's SQS trigger: batches are sent, then their results read):
+
+  curl -s -X POST $base/catalog/catalog/products \\
+       -H 'content-type: application/json' --data-binary @events/demo-products.json
+  .venv/bin/cargo-lambda lambda invoke product-sync --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/product-sync-schedule.json
+  .venv/bin/python tools/drain_catalog_queue.py --watch-port $WATCH_PORT
+  curl -s $base/catalog/catalog/products/DEMO-TSHIRT-M
+
 Logs: .local/watch.log, .local/moto.log, .local/fakes.log.  Ctrl-C stops everything.
 MSG
 wait

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Regenerates events/*.json: HTTP API (payload v2) events produced by
-`sam local generate-event apigateway http-api-proxy`, adapted to our routes
-(route key, path parameters, JSON content type, IAM authorizer context).
+"""Regenerates events/*.json from `sam local generate-event`:
+- HTTP API (payload v2) events (`apigateway http-api-proxy`), adapted to our
+  routes (route key, path parameters, JSON content type, IAM authorizer context);
+- product-sync-schedule.json (`cloudwatch scheduled-event`; product-sync
+  ignores the payload, any event runs one sync);
+- catalog-worker-sqs.json (`sqs receive-message`) carrying one real catalog
+  job: a Check of a batch, as catalog-worker queues it after a send.
+Bodies come from events/demo-order.json and events/demo-products.json.
 Run after changing a route: `.venv/bin/python tools/gen_events.py`."""
+import hashlib
 import json
 import os
 import subprocess
@@ -11,7 +17,18 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAM = os.path.join(os.path.dirname(sys.executable), "sam")
 
+REGION = "eu-central-1"
+
 DEMO_ORDER = open(os.path.join(ROOT, "events", "demo-order.json")).read()
+DEMO_PRODUCTS = open(os.path.join(ROOT, "events", "demo-products.json")).read()
+# PUT /catalog/products/{sku} takes one product with the sku in the path.
+_product = dict(json.loads(DEMO_PRODUCTS)["products"][1])
+DEMO_SKU = _product.pop("sku")
+DEMO_PRODUCT = json.dumps(_product, indent=2, ensure_ascii=False)
+
+# What catalog-worker finds on its queue (CatalogJob: externally tagged, camelCase).
+CATALOG_JOB = {"check": {"planId": "demo-plan", "marketplace": "trendyol", "push": "stock",
+                         "batchId": "demo-batch", "attempt": 1}}
 
 EVENTS = {
     # name: (method, route, path, path parameters, body, IAM-authorized)
@@ -21,14 +38,30 @@ EVENTS = {
                   DEMO_ORDER, True),
     "get-order": ("GET", "/orders/{orderId}", "/orders/demo-order-1", {"orderId": "demo-order-1"},
                   None, True),
+    "put-product": ("PUT", "/catalog/products/{sku}", f"/catalog/products/{DEMO_SKU}",
+                    {"sku": DEMO_SKU}, DEMO_PRODUCT, True),
+    "put-products": ("POST", "/catalog/products", "/catalog/products", None, DEMO_PRODUCTS, True),
+    "get-product": ("GET", "/catalog/products/{sku}", f"/catalog/products/{DEMO_SKU}",
+                    {"sku": DEMO_SKU}, None, True),
 }
 
 
-def generate(method, path, body):
-    cmd = [SAM, "local", "generate-event", "apigateway", "http-api-proxy",
-           "--method", method, "--path", path.lstrip("/"), "--body", body or ""]
+def sam_event(*args):
+    cmd = [SAM, "local", "generate-event", *args]
     out = subprocess.check_output(cmd, env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
     return json.loads(out)
+
+
+def generate(method, path, body):
+    return sam_event("apigateway", "http-api-proxy",
+                     "--method", method, "--path", path.lstrip("/"), "--body", body or "")
+
+
+def write(name, event):
+    with open(os.path.join(ROOT, "events", f"{name}.json"), "w") as f:
+        json.dump(event, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    print(f"events/{name}.json")
 
 
 def main():
@@ -60,10 +93,19 @@ def main():
         if body is None:
             event.pop("body", None)
             event["isBase64Encoded"] = False
-        with open(os.path.join(ROOT, "events", f"{name}.json"), "w") as f:
-            json.dump(event, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        print(f"events/{name}.json")
+        write(name, event)
+
+    write("product-sync-schedule", sam_event("cloudwatch", "scheduled-event", "--region", REGION))
+
+    # sam pastes --body into its template unescaped: a JSON body breaks it,
+    # so the placeholder body is replaced afterwards.
+    body = json.dumps(CATALOG_JOB, separators=(",", ":"))
+    event = sam_event("sqs", "receive-message", "--region", REGION,
+                      "--queue-name", "ayaztrade-local-catalog")
+    for record in event["Records"]:
+        record["body"] = body
+        record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()
+    write("catalog-worker-sqs", event)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,13 @@ impl App<DynamoStore, SqsQueue, EventBridgePublisher> {
     }
 }
 
+/// Backoff for a failed job: `base · 2^(receives − 1)`, at most 15 minutes.
+pub fn retry_delay(base: Duration, receives: u32) -> u32 {
+    (base.as_secs() as u32)
+        .saturating_mul(1 << receives.saturating_sub(1).min(10))
+        .min(MAX_DELAY_SECS)
+}
+
 fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
@@ -107,7 +114,18 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 None => Err(Error::Internal("catalog job without a body".into())),
             };
             if let Err(e) = outcome {
-                tracing::warn!(message_id = %id, error = %e, "catalog job failed; SQS will redeliver it");
+                let receives: u32 = record
+                    .attributes
+                    .get("ApproximateReceiveCount")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                let delay = retry_delay(self.settings.retry_delay, receives);
+                tracing::warn!(message_id = %id, receives, delay, error = %e, "catalog job failed; SQS will redeliver it");
+                if let Some(receipt) = &record.receipt_handle {
+                    if let Err(e) = self.queue.retry_later(receipt, delay).await {
+                        tracing::warn!(error = %e, "could not shorten the retry delay; the queue's visibility timeout applies");
+                    }
+                }
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
                 response.batch_item_failures.push(failure);
@@ -342,5 +360,20 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         self.publisher.publish(&[event]).await?;
         self.store.delete_plan(plan_id).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_jobs_back_off_exponentially_up_to_fifteen_minutes() {
+        let base = Duration::from_secs(30);
+        assert_eq!(retry_delay(base, 1), 30);
+        assert_eq!(retry_delay(base, 2), 60);
+        assert_eq!(retry_delay(base, 4), 240);
+        assert_eq!(retry_delay(base, 9), 900);
+        assert_eq!(retry_delay(Duration::ZERO, 3), 0);
     }
 }

@@ -237,7 +237,7 @@ impl TrendyolSettings {
             api_key,
             api_secret: Secret::new(api_secret),
             user_agent,
-            requests_per_10s: parsed(env, "TRENDYOL_REQUESTS_PER_10S", 25)?,
+            requests_per_10s: parsed(env, "TRENDYOL_REQUESTS_PER_10S", 24)?,
             rate_window: Duration::from_millis(parsed(env, "TRENDYOL_RATE_WINDOW_MS", 10_000)?),
         }))
     }
@@ -307,6 +307,9 @@ pub struct CatalogSettings {
     pub check_delay: Duration,
     /// Checks of one batch before its message is given up (to the DLQ).
     pub max_checks: u32,
+    /// A failed job is retried after this, doubling per receive (≤ 15 min),
+    /// rather than after the queue's 30-minute visibility timeout.
+    pub retry_delay: Duration,
     pub category_cache_ttl: Duration,
     /// Trendyol refuses an identical price/stock body within 15 minutes.
     pub duplicate_body_window: Duration,
@@ -322,6 +325,7 @@ impl CatalogSettings {
             plan_stale_after: secs("CATALOG_PLAN_STALE_SECS", 2 * 3600)?,
             check_delay: secs("CATALOG_CHECK_DELAY_SECS", 30)?,
             max_checks: parsed(env, "CATALOG_MAX_CHECKS", 12)?,
+            retry_delay: secs("CATALOG_RETRY_DELAY_SECS", 30)?,
             category_cache_ttl: secs("CATEGORY_CACHE_TTL_SECS", 7 * 24 * 3600)?,
             duplicate_body_window: secs("TRENDYOL_DUPLICATE_WINDOW_SECS", 900)?,
             max_lookups_per_run: parsed(env, "CATALOG_MAX_LOOKUPS_PER_RUN", 300)?,

@@ -328,4 +328,11 @@ pub trait JobQueue: Send + Sync {
         jobs: &[CatalogJob],
         delay_secs: u32,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Makes a received message that failed visible again after `delay_secs`
+    /// (instead of the queue's whole visibility timeout).
+    fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay_secs: u32,
+    ) -> impl Future<Output = Result<()>> + Send;
 }

@@ -48,8 +48,16 @@ pub struct SyncReport {
     pub batches: BTreeMap<String, usize>,
     /// `<marketplace>:<push>` → items.
     pub items: BTreeMap<String, usize>,
-    /// Time from reading the work list to the last job queued.
+    /// Time from reading the work list to the last job queued…
     pub planning_ms: u64,
+    /// …of which reading the work list and open plans,
+    pub read_ms: u64,
+    /// deciding and building the batches (CPU only),
+    pub decide_ms: u64,
+    /// category and content-id lookups (cached or at the marketplace),
+    pub lookup_ms: u64,
+    /// and writing plans, jobs, refusals and settlements.
+    pub write_ms: u64,
 }
 
 pub struct App<S, Q> {
@@ -136,6 +144,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         products.sort_by(|a, b| a.product.sku.cmp(&b.product.sku));
         report.pending_products = products.len();
         let in_flight = self.in_flight(now).await?;
+        report.read_ms = started.elapsed().as_millis() as u64;
+        let mut cpu = Instant::now();
 
         // 1. Decide, per product and marketplace.
         let mut decided: Vec<Decided<'_>> = Vec::new();
@@ -164,6 +174,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         }
 
         // 2. Refuse what breaks its category's rules, before sending.
+        let mut decide_time = cpu.elapsed();
+        let lookups = Instant::now();
         let rules = self.category_rules(&decided, now).await;
         let mut refusals = Vec::new();
         decided.retain(|d| {
@@ -198,6 +210,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
 
         // 3. Trendyol content updates are keyed by the approved product's content id.
         let content_ids = self.content_ids(&decided).await;
+        report.lookup_ms = lookups.elapsed().as_millis() as u64;
+        cpu = Instant::now();
 
         // 4. Build the wire items, grouped by marketplace and push.
         let mut groups: BTreeMap<(Marketplace, Push), Vec<JobItem>> = BTreeMap::new();
@@ -250,6 +264,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         }
 
         // 5. Record refusals (they settle the product until it changes).
+        decide_time += cpu.elapsed();
+        let writes = Instant::now();
         report.refused = refusals.len();
         let refused_writes: Vec<Result<()>> = stream::iter(refusals.iter())
             .map(|(stored, m, problems)| {
@@ -273,8 +289,11 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let run = format!("{now}-{:08x}", fastrand::u32(..));
         for ((m, push), items) in groups {
             let label = format!("{}:{}", m.as_str(), push.as_str());
+            // Sized as encoded in the job, so a job never exceeds SQS's limit.
             for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_JOB_BYTES, |i| {
-                i.body.get().len() + i.sku.len() + i.key.len() + 120
+                serde_json::to_string(i)
+                    .map(|j| j.len())
+                    .unwrap_or(usize::MAX / 2)
             })
             .into_iter()
             .enumerate()
@@ -321,6 +340,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         if let Some(Err(e)) = settles.into_iter().find(Result::is_err) {
             tracing::warn!(error = %e, "could not settle every product; they are read again next run");
         }
+        report.write_ms = writes.elapsed().as_millis() as u64;
+        report.decide_ms = decide_time.as_millis() as u64;
         report.planning_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }

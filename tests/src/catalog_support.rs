@@ -51,6 +51,7 @@ pub fn catalog_env(
         ("TABLE_NAME", stack.table_name.as_str()),
         ("CATALOG_QUEUE_URL", stack.catalog_queue_url.as_str()),
         ("CATALOG_CHECK_DELAY_SECS", "0"),
+        ("CATALOG_RETRY_DELAY_SECS", "1"),
         ("TRENDYOL_API_BASE", trendyol.base_url.as_str()),
         ("TRENDYOL_SELLER_ID", trendyol_fake::TEST_SELLER_ID),
         ("TRENDYOL_API_KEY", trendyol_fake::TEST_API_KEY),
@@ -174,75 +175,99 @@ impl CatalogHarness {
         }
     }
 
-    /// Plays Lambda's event source until the queue stays empty: each round
-    /// every worker takes up to 10 messages (concurrently, like separate
-    /// instances). Failed messages return after `visibility`. Returns the
-    /// number of worker invocations.
-    pub async fn drain(&self, visibility: Duration, max_rounds: usize) -> usize {
-        let mut invocations = 0;
-        let mut idle_rounds = 0;
-        for _ in 0..max_rounds {
-            let rounds = self.workers.iter().map(|worker| async move {
-                let received = self
-                    .sqs
-                    .receive_message()
-                    .queue_url(&self.stack.catalog_queue_url)
-                    .max_number_of_messages(10)
-                    .visibility_timeout(visibility.as_secs().max(1) as i32)
-                    .send()
-                    .await
-                    .expect("receive");
-                let messages = received.messages.unwrap_or_default();
-                if messages.is_empty() {
-                    return false;
+    /// Plays Lambda's event source until the queue stays empty: every
+    /// worker (one Lambda instance each) polls on its own, takes up to 10
+    /// messages, processes them and deletes what succeeded; failed messages
+    /// return after `visibility`. Gives up after `max_polls` polls per
+    /// worker. Returns the number of worker invocations.
+    pub async fn drain(&self, visibility: Duration, max_polls: usize) -> usize {
+        self.drain_until(visibility, max_polls, || false).await
+    }
+
+    /// [`drain`](Self::drain), stopping early once `done()` holds.
+    pub async fn drain_until(
+        &self,
+        visibility: Duration,
+        max_polls: usize,
+        done: impl Fn() -> bool,
+    ) -> usize {
+        let done = &done;
+        let loops = self.workers.iter().map(|worker| async move {
+            let mut invocations = 0;
+            let mut idle = 0;
+            for _ in 0..max_polls {
+                if done() {
+                    break;
                 }
-                let records = messages
-                    .iter()
-                    .map(|m| {
-                        let mut r = SqsMessage::default();
-                        r.message_id = m.message_id.clone();
-                        r.receipt_handle = m.receipt_handle.clone();
-                        r.body = m.body.clone();
-                        r
-                    })
-                    .collect();
-                let mut event = SqsEvent::default();
-                event.records = records;
-                let response = worker.process(event).await;
-                let failed: Vec<String> = response
-                    .batch_item_failures
-                    .into_iter()
-                    .map(|f| f.item_identifier)
-                    .collect();
-                for m in &messages {
-                    if !failed.contains(m.message_id.as_ref().unwrap()) {
-                        self.sqs
-                            .delete_message()
-                            .queue_url(&self.stack.catalog_queue_url)
-                            .receipt_handle(m.receipt_handle.clone().unwrap())
-                            .send()
-                            .await
-                            .expect("delete");
-                    }
+                if self.poll_once(worker, visibility).await {
+                    invocations += 1;
+                    idle = 0;
+                    continue;
                 }
-                true
-            });
-            let busy = futures::future::join_all(rounds).await;
-            let worked = busy.iter().filter(|b| **b).count();
-            invocations += worked;
-            if worked == 0 {
                 if self.queue_is_empty().await {
-                    idle_rounds += 1;
-                    if idle_rounds >= 2 {
+                    idle += 1;
+                    if idle >= 2 {
                         break;
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            } else {
-                idle_rounds = 0;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            invocations
+        });
+        futures::future::join_all(loops).await.into_iter().sum()
+    }
+
+    /// One poll of the event source for `worker`; false when nothing came.
+    async fn poll_once(&self, worker: &Worker, visibility: Duration) -> bool {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.stack.catalog_queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(visibility.as_secs().max(1) as i32)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return false;
+        }
+        let mut event = SqsEvent::default();
+        event.records = messages
+            .iter()
+            .map(|m| {
+                let mut r = SqsMessage::default();
+                r.message_id = m.message_id.clone();
+                r.receipt_handle = m.receipt_handle.clone();
+                r.body = m.body.clone();
+                r.attributes = m
+                    .attributes
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                    .collect();
+                r
+            })
+            .collect();
+        let response = worker.process(event).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        for m in &messages {
+            if !failed.contains(m.message_id.as_ref().unwrap()) {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.stack.catalog_queue_url)
+                    .receipt_handle(m.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .expect("delete");
             }
         }
-        invocations
+        true
     }
 
     async fn queue_is_empty(&self) -> bool {

@@ -340,6 +340,19 @@ impl HepsiburadaFake {
         self.with(|s| s.listings.get(merchant_sku).cloned())
     }
 
+    /// Imports products as the import file would (no request, no
+    /// acceptance counted): the state of a merchant who is already listed.
+    pub fn preload(&self, items: &[Value]) {
+        self.with(|s| {
+            for item in items {
+                import_item(s, item).unwrap_or_else(|e| panic!("preload refused: {e:?}"));
+                if let Some(sku) = item["attributes"]["merchantSku"].as_str() {
+                    s.accepted.remove(sku);
+                }
+            }
+        })
+    }
+
     pub fn listing_count(&self) -> usize {
         self.with(|s| s.listings.len())
     }

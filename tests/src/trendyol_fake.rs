@@ -352,6 +352,19 @@ impl TrendyolFake {
         self.with(|s| s.products.get(barcode).cloned())
     }
 
+    /// Creates products as a v2 create item would (no request, no
+    /// acceptance counted): the state of a seller who is already listed.
+    pub fn preload(&self, items: &[Value]) {
+        self.with(|s| {
+            for item in items {
+                create_item(s, item).unwrap_or_else(|e| panic!("preload refused: {e:?}"));
+                if let Some(b) = item["barcode"].as_str() {
+                    s.accepted.remove(b);
+                }
+            }
+        })
+    }
+
     pub fn product_count(&self) -> usize {
         self.with(|s| s.products.len())
     }

@@ -349,3 +349,99 @@ async fn a_redelivered_send_job_submits_its_batch_once() {
     );
     assert_eq!(h.trendyol.accepted_count("BC-RED-1", Kind::Create), 1);
 }
+
+/// Products in the fault test: 10,000 by default (the size);
+/// `CATALOG_FAULT_PRODUCTS=1000` for a quicker local run.
+fn fault_test_size() -> usize {
+    std::env::var("CATALOG_FAULT_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+#[tokio::test]
+async fn ten_thousand_products_through_assorted_faults_are_acknowledged_once_each() {
+    use ayaztrade_tests::trendyol_fake::Fault;
+    let n = fault_test_size();
+    // One worker keeps the order of requests, and so the seeded faults,
+    // the same on every run.
+    let h = CatalogHarness::start(1, &[("CATALOG_MAX_CHECKS", "50")]).await;
+    let skus = skus(n, "FLT");
+    let products: Vec<_> = skus
+        .iter()
+        .enumerate()
+        .map(|(i, s)| product_json(s, (i % 50) as i64, 1_000 + i as i64))
+        .collect();
+    let started = std::time::Instant::now();
+    h.put_products(&products).await;
+    eprintln!("stored {n} products in {:?}", started.elapsed());
+
+    // 20 % of all provider calls fail: 429s, 5xx, timeouts (the fake sleeps
+    // past our attempt timeout) and malformed 200s. None is processed.
+    let menu = vec![
+        Fault::Status(429),
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::Timeout(Duration::from_millis(1_200)),
+        Fault::Malformed,
+    ];
+    h.trendyol.set_random_faults(menu.clone());
+    h.hepsiburada.set_random_faults(menu);
+    h.trendyol.set_failure_rate(0.2, 7);
+    h.hepsiburada.set_failure_rate(0.2, 11);
+    // And one message nobody can process.
+    h.sqs
+        .send_message()
+        .queue_url(&h.stack.catalog_queue_url)
+        .message_body("{\"send\": \"not a job\"}")
+        .send()
+        .await
+        .unwrap();
+
+    let mut cycles = 0;
+    loop {
+        cycles += 1;
+        let started = std::time::Instant::now();
+        let report = h.cycle().await;
+        eprintln!("cycle {cycles} ({:?}): {report:?}", started.elapsed());
+        if report.pending_products == 0 {
+            break;
+        }
+        assert!(
+            cycles < 8,
+            "still not settled after {cycles} cycles: {report:?}"
+        );
+    }
+    assert!(h.trendyol.faults_injected() > 0 && h.hepsiburada.faults_injected() > 0);
+
+    for kind in [Kind::Create, Kind::Content, Kind::Price, Kind::Stock] {
+        assert!(
+            h.trendyol.accepted_more_than_once(kind).is_empty(),
+            "{kind:?}"
+        );
+        assert!(
+            h.hepsiburada.accepted_more_than_once(kind).is_empty(),
+            "{kind:?}"
+        );
+    }
+    for (i, sku) in skus.iter().enumerate() {
+        let barcode = format!("BC-{sku}");
+        assert_eq!(
+            h.trendyol.accepted_count(&barcode, Kind::Create),
+            1,
+            "{sku}"
+        );
+        assert_eq!(h.hepsiburada.accepted_count(sku, Kind::Create), 1, "{sku}");
+        assert_eq!(
+            h.trendyol.product(&barcode).unwrap().quantity,
+            (i % 50) as i64
+        );
+    }
+    let dlq = h.dlq_bodies().await;
+    assert_eq!(
+        dlq,
+        vec!["{\"send\": \"not a job\"}".to_string()],
+        "only the unprocessable message"
+    );
+}

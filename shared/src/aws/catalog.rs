@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
-//! | product | `PRODUCT#<sku>` | `PRODUCT` | `product` (map), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
+//! | product | `PRODUCT#<sku>` | `PRODUCT` | `product` (JSON text), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
 //! | plan (a batch until its result is recorded) | `CATALOG#PLAN` | `<plan id>` | `status` planned/sent, `batch_id`, `lease_until`, `items` (JSON), TTL |
 //! | sync lock | `CATALOG#LOCK` | `LOCK` | `until_ms` |
 //! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | `sent_ms`, TTL |
@@ -110,10 +110,12 @@ async fn put_if(request: PutItemFluentBuilder, what: &str) -> Result<bool> {
     }
 }
 
+/// The product is kept as one JSON string, not a DynamoDB map: nothing ever
+/// reads inside it server-side, and a string is cheaper to encode and decode
+/// on both ends (a third of the local emulator's time for a 10,000-product sync).
 fn decode_product(item: Item) -> Result<StoredProduct> {
-    let product: Product = serde_dynamo::from_attribute_value(
-        item.get("product")
-            .cloned()
+    let product: Product = serde_json::from_str(
+        get_s(&item, "product")
             .ok_or_else(|| Error::Store("product item without product".into()))?,
     )
     .map_err(|e| Error::Store(format!("unreadable product: {e}")))?;
@@ -171,7 +173,7 @@ impl ProductStore for DynamoStore {
             .expression_attribute_names("#sku", "sku")
             .expression_attribute_values(
                 ":product",
-                serde_dynamo::to_attribute_value(product).expect("products serialize"),
+                s(serde_json::to_string(product).expect("products serialize")),
             )
             .expression_attribute_values(":hash", s(hash))
             .expression_attribute_values(":zero", n(0))

@@ -104,6 +104,18 @@ impl JobQueue for SqsQueue {
         }
         Ok(())
     }
+
+    async fn retry_later(&self, receipt_handle: &str, delay_secs: u32) -> Result<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay_secs as i32)
+            .send()
+            .await
+            .map_err(|e| store_error("delay a failed catalog job", e))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
