@@ -20,11 +20,11 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
-use crate::domain::catalog_sync::{CatalogJob, JobItem, Push};
+use crate::domain::catalog_sync::{CatalogJob, Push};
 use crate::domain::event::{CatalogSyncDetail, DetailType, DomainEvent, EventDetail};
 use crate::domain::product::Marketplace;
 use crate::error::{Error, ProviderFailure, Result};
-use crate::ports::{BatchOutcome, CatalogSyncStore, EventPublisher, JobQueue, PlanLease};
+use crate::ports::{BatchOutcome, CatalogSyncStore, EventPublisher, JobQueue, PlanItem, PlanLease};
 use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
 
@@ -140,8 +140,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 plan_id,
                 marketplace,
                 push,
-                items,
-            } => self.send(&plan_id, marketplace, push, items).await,
+            } => self.send(&plan_id, marketplace, push).await,
             CatalogJob::Check {
                 plan_id,
                 marketplace,
@@ -183,13 +182,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         self.queue.send_jobs(&[job], delay).await
     }
 
-    async fn send(
-        &self,
-        plan_id: &str,
-        marketplace: Marketplace,
-        push: Push,
-        items: Vec<JobItem>,
-    ) -> Result<()> {
+    async fn send(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
         let client = self.client(marketplace)?;
         let now = now_ms();
         match self
@@ -211,7 +204,40 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             }
             PlanLease::Acquired => {}
         }
-        let bodies: Vec<&RawValue> = items.iter().map(|i| i.body.as_ref()).collect();
+        let Some(plan) = self.store.get_plan(plan_id).await? else {
+            return Ok(());
+        };
+        // Built from the products as they are now: a change made since the
+        // plan goes out with it, and the plan records what was really sent.
+        let skus: Vec<String> = plan.items.iter().map(|i| i.sku.clone()).collect();
+        let products = self.store.get_products(&skus).await?;
+        let mut items = Vec::with_capacity(products.len());
+        let mut bodies: Vec<Box<RawValue>> = Vec::with_capacity(products.len());
+        for stored in &products {
+            let content_id = stored.trendyol_content_id;
+            let (Some(body), Some(key)) = (
+                client.wire_item(stored, push),
+                client.result_key(stored, push, content_id),
+            ) else {
+                continue;
+            };
+            let hashes = push
+                .kinds()
+                .iter()
+                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
+                .collect();
+            items.push(PlanItem {
+                sku: stored.product.sku.clone(),
+                key,
+                hashes,
+            });
+            bodies.push(body);
+        }
+        if items.is_empty() {
+            // Its products are gone or no longer listed there.
+            return self.store.delete_plan(plan_id).await;
+        }
+        let bodies: Vec<&RawValue> = bodies.iter().map(AsRef::as_ref).collect();
         let guard = client.refuses_repeated_bodies(push).then(|| {
             (
                 format!("{}:{}", marketplace.as_str(), push.as_str()),
@@ -228,7 +254,6 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     plan_id: plan_id.to_string(),
                     marketplace,
                     push,
-                    items,
                 };
                 let delay =
                     (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
@@ -246,7 +271,9 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     %batch_id,
                     "batch submitted"
                 );
-                self.store.mark_plan_sent(plan_id, &batch_id).await?;
+                self.store
+                    .mark_plan_sent(plan_id, &batch_id, &items)
+                    .await?;
                 self.queue_check(plan_id, marketplace, push, &batch_id, 1)
                     .await
             }

@@ -281,11 +281,18 @@ pub trait CatalogSyncStore: Send + Sync {
         until_ms: i64,
     ) -> impl Future<Output = Result<PlanLease>> + Send;
     fn release_plan(&self, plan_id: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Records the marketplace's batch id and the items as actually sent.
     fn mark_plan_sent(
         &self,
         plan_id: &str,
         batch_id: &str,
+        items: &[PlanItem],
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Products by SKU, strongly consistent; missing ones are left out.
+    fn get_products(
+        &self,
+        skus: &[String],
+    ) -> impl Future<Output = Result<Vec<StoredProduct>>> + Send;
     fn delete_plan(&self, plan_id: &str) -> impl Future<Output = Result<()>> + Send;
 
     /// Takes a lock that keeps two syncs from planning the same products.

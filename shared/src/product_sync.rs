@@ -17,7 +17,7 @@ use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::SqsQueue;
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{
-    chunk, plan_listing, CatalogJob, JobItem, Push, MAX_BATCH_ITEMS, MAX_JOB_BYTES,
+    chunk, plan_listing, CatalogJob, Push, MAX_BATCH_ITEMS, MAX_PLAN_BYTES,
 };
 use crate::domain::category::{category_problems, CategoryRules};
 use crate::domain::product::{Marketplace, SyncKind};
@@ -213,53 +213,38 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         report.lookup_ms = lookups.elapsed().as_millis() as u64;
         cpu = Instant::now();
 
-        // 4. Build the wire items, grouped by marketplace and push.
-        let mut groups: BTreeMap<(Marketplace, Push), Vec<JobItem>> = BTreeMap::new();
+        // 4. Group by marketplace and push. The worker builds the wire items
+        //    from the products when it sends; here only what it will need.
+        let mut groups: BTreeMap<(Marketplace, Push), Vec<PlanItem>> = BTreeMap::new();
         for d in &decided {
             let client = self.marketplaces.get(d.marketplace).expect("configured");
-            let stored_with_id;
-            let stored = match content_ids.get(d.stored.product.sku.as_str()) {
-                Some(id) if d.marketplace == Marketplace::Trendyol => {
-                    stored_with_id = StoredProduct {
-                        trendyol_content_id: Some(*id),
-                        ..d.stored.clone()
-                    };
-                    &stored_with_id
-                }
-                _ => d.stored,
-            };
-            let (Some(body), Some(key)) = (
-                client.wire_item(stored, d.push),
-                client.result_key(stored, d.push),
-            ) else {
+            let sku = d.stored.product.sku.as_str();
+            let content_id = d
+                .stored
+                .trendyol_content_id
+                .or_else(|| content_ids.get(sku).copied());
+            let Some(key) = client.result_key(d.stored, d.push, content_id) else {
                 report.deferred += 1;
                 continue;
             };
-            if body.get().len() > MAX_JOB_BYTES / 2 {
-                refusals.push((
-                    d.stored,
-                    d.marketplace,
-                    vec![format!(
-                        "the product is {} bytes encoded; too large to send",
-                        body.get().len()
-                    )],
-                ));
-                continue;
-            }
             let hashes = d
                 .push
                 .kinds()
                 .iter()
-                .filter_map(|k| stored.product.sync_hash(d.marketplace, *k).map(|h| (*k, h)))
+                .filter_map(|k| {
+                    d.stored
+                        .product
+                        .sync_hash(d.marketplace, *k)
+                        .map(|h| (*k, h))
+                })
                 .collect();
             groups
                 .entry((d.marketplace, d.push))
                 .or_default()
-                .push(JobItem {
-                    sku: stored.product.sku.clone(),
+                .push(PlanItem {
+                    sku: sku.to_string(),
                     key,
                     hashes,
-                    body,
                 });
         }
 
@@ -289,8 +274,8 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let run = format!("{now}-{:08x}", fastrand::u32(..));
         for ((m, push), items) in groups {
             let label = format!("{}:{}", m.as_str(), push.as_str());
-            // Sized as encoded in the job, so a job never exceeds SQS's limit.
-            for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_JOB_BYTES, |i| {
+            // Sized as stored: a plan is one DynamoDB item.
+            for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_PLAN_BYTES, |i| {
                 serde_json::to_string(i)
                     .map(|j| j.len())
                     .unwrap_or(usize::MAX / 2)
@@ -305,14 +290,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     plan_id: plan_id.clone(),
                     marketplace: m,
                     push,
-                    items: batch
-                        .iter()
-                        .map(|i| PlanItem {
-                            sku: i.sku.clone(),
-                            key: i.key.clone(),
-                            hashes: i.hashes.clone(),
-                        })
-                        .collect(),
+                    items: batch,
                     created_ms: now,
                     batch_id: None,
                 });
@@ -320,7 +298,6 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     plan_id,
                     marketplace: m,
                     push,
-                    items: batch,
                 });
             }
         }

@@ -390,6 +390,17 @@ async fn ten_thousand_products_through_assorted_faults_are_acknowledged_once_eac
     h.hepsiburada.set_random_faults(menu);
     h.trendyol.set_failure_rate(0.2, 7);
     h.hepsiburada.set_failure_rate(0.2, 11);
+    // With 1,000 products per batch there are few calls: make sure every
+    // kind of fault happens at least once, whatever the draw.
+    for fake_faults in [
+        Fault::Status(503),
+        Fault::Timeout(Duration::from_millis(1_200)),
+        Fault::Malformed,
+        Fault::Status(429),
+    ] {
+        h.trendyol.push_fault(fake_faults.clone());
+        h.hepsiburada.push_fault(fake_faults);
+    }
     // And one message nobody can process.
     h.sqs
         .send_message()

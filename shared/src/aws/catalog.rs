@@ -17,7 +17,8 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, KeysAndAttributes, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 
 use crate::aws::dynamo::{store_error, DynamoStore, Item};
@@ -467,20 +468,82 @@ impl CatalogSyncStore for DynamoStore {
         update_if(request, "release plan").await.map(|_| ())
     }
 
-    async fn mark_plan_sent(&self, plan_id: &str, batch_id: &str) -> Result<()> {
+    async fn mark_plan_sent(
+        &self,
+        plan_id: &str,
+        batch_id: &str,
+        items: &[PlanItem],
+    ) -> Result<()> {
         self.client()
             .update_item()
             .table_name(self.table())
             .key("pk", s(PLAN_PK))
             .key("sk", s(plan_id))
-            .update_expression("SET #status = :sent, batch_id = :batch REMOVE lease_until")
+            .update_expression(
+                "SET #status = :sent, batch_id = :batch, #items = :items REMOVE lease_until",
+            )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#items", "items")
             .expression_attribute_values(":sent", s("sent"))
             .expression_attribute_values(":batch", s(batch_id))
+            .expression_attribute_values(
+                ":items",
+                s(serde_json::to_string(items).expect("plan items serialize")),
+            )
             .send()
             .await
             .map_err(|e| store_error("mark plan sent", e))?;
         Ok(())
+    }
+
+    async fn get_products(&self, skus: &[String]) -> Result<Vec<StoredProduct>> {
+        let mut products = Vec::with_capacity(skus.len());
+        // BatchGetItem takes 100 keys; unprocessed keys are asked for again.
+        for chunk in skus.chunks(100) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|sku| {
+                    HashMap::from([
+                        ("pk".to_string(), s(product_pk(sku))),
+                        ("sk".to_string(), s("PRODUCT")),
+                    ])
+                })
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .expect("keys are set"),
+            );
+            let mut rounds = 0;
+            while let Some(keys) = request.take() {
+                let out = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(self.table(), keys)
+                    .send()
+                    .await
+                    .map_err(|e| store_error("get products", e))?;
+                if let Some(mut found) = out.responses {
+                    for item in found.remove(self.table()).unwrap_or_default() {
+                        products.push(decode_product(item)?);
+                    }
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(self.table()))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    rounds += 1;
+                    if rounds > 8 {
+                        return Err(Error::Store("products stayed unprocessed".into()));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
+                }
+            }
+        }
+        Ok(products)
     }
 
     async fn delete_plan(&self, plan_id: &str) -> Result<()> {

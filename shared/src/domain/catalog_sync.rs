@@ -4,14 +4,15 @@
 //! batches that fit the marketplace's item limit and SQS's message size.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use crate::domain::product::{Marketplace, Product, SyncKind};
 
 /// Trendyol's and Hepsiburada's limit per batch request (providers.md §3.3, §4.3).
 pub const MAX_BATCH_ITEMS: usize = 1_000;
-/// SQS's 256 KiB message limit, less room for the job's envelope.
-pub const MAX_JOB_BYTES: usize = 250_000;
+/// A plan (one batch) is one DynamoDB item, at most 400 KB: its items stay
+/// well below. (Jobs on the queue name only their plan, so SQS's 256 KiB
+/// message limit never cuts a batch short.)
+pub const MAX_PLAN_BYTES: usize = 300_000;
 
 /// What one marketplace knows of one kind of a product's data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -170,21 +171,9 @@ pub fn chunk<T>(
     batches
 }
 
-/// One product in a send job: how the marketplace names it, the digests a
-/// success acknowledges, and the wire item exactly as it will be sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobItem {
-    pub sku: String,
-    /// Barcode (Trendyol) or merchant SKU (Hepsiburada).
-    pub key: String,
-    pub hashes: Vec<(SyncKind, String)>,
-    pub body: Box<RawValue>,
-}
-
 /// A message on the catalog queue: `{"send": {…}}` or `{"check": {…}}`.
-/// (Externally tagged: an internally tagged enum would buffer its fields and
-/// cannot hold the raw wire items.)
+/// A job names its plan; the worker reads the plan's products when it sends,
+/// so a batch of 1,000 products of any size is one small message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CatalogJob {
@@ -194,7 +183,6 @@ pub enum CatalogJob {
         plan_id: String,
         marketplace: Marketplace,
         push: Push,
-        items: Vec<JobItem>,
     },
     /// Read a sent batch's result (queued with a delay, never a sleep).
     #[serde(rename_all = "camelCase")]
@@ -297,28 +285,21 @@ mod tests {
     }
 
     #[test]
-    fn jobs_round_trip_with_their_wire_items_byte_for_byte() {
+    fn jobs_are_small_and_name_their_plan() {
         let job = CatalogJob::Send {
             plan_id: "p1".into(),
             marketplace: Marketplace::Trendyol,
             push: Push::Price,
-            items: vec![JobItem {
-                sku: "A".into(),
-                key: "BC-A".into(),
-                hashes: vec![(SyncKind::Price, "h".into())],
-                body: RawValue::from_string(r#"{"barcode":"BC-A","salePrice":199.90}"#.into())
-                    .unwrap(),
-            }],
         };
         let text = serde_json::to_string(&job).unwrap();
-        assert!(text.starts_with(r#"{"send":"#), "{text}");
-        let CatalogJob::Send { items, .. } = serde_json::from_str(&text).unwrap() else {
+        assert_eq!(
+            text,
+            r#"{"send":{"planId":"p1","marketplace":"trendyol","push":"price"}}"#
+        );
+        let CatalogJob::Send { plan_id, .. } = serde_json::from_str(&text).unwrap() else {
             panic!("a send job")
         };
-        assert_eq!(
-            items[0].body.get(),
-            r#"{"barcode":"BC-A","salePrice":199.90}"#
-        );
+        assert_eq!(plan_id, "p1");
     }
 
     #[test]

@@ -39,15 +39,27 @@ impl MarketplaceClient {
         }
     }
 
-    /// How the marketplace's batch result names this product.
-    pub fn result_key(&self, stored: &StoredProduct, push: Push) -> Option<String> {
+    /// How the marketplace's batch result names this product; `None` when
+    /// it cannot be sent yet (a Trendyol content update without content id).
+    pub fn result_key(
+        &self,
+        stored: &StoredProduct,
+        push: Push,
+        trendyol_content_id: Option<u64>,
+    ) -> Option<String> {
         let product = &stored.product;
         match self {
-            MarketplaceClient::Trendyol(_) => Some(trendyol::result_key_for(
-                push,
-                &product.barcode,
-                stored.trendyol_content_id,
-            )),
+            MarketplaceClient::Trendyol(_) => {
+                if push == Push::Content && trendyol_content_id.is_none() {
+                    return None;
+                }
+                product.trendyol.as_ref()?;
+                Some(trendyol::result_key_for(
+                    push,
+                    &product.barcode,
+                    trendyol_content_id,
+                ))
+            }
             MarketplaceClient::Hepsiburada(_) => {
                 product.hepsiburada.as_ref().map(|m| m.merchant_sku.clone())
             }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use ayaztrade::domain::catalog_sync::{CatalogJob, JobItem, Push};
+use ayaztrade::domain::catalog_sync::{CatalogJob, Push};
 use ayaztrade::domain::product::{validate_product, Marketplace, Product, SyncKind};
 use ayaztrade::ports::{CatalogSyncStore, JobQueue, Plan, PlanItem};
 use ayaztrade::providers::{hepsiburada, trendyol};
@@ -193,13 +193,9 @@ async fn rate_scenario(m: usize) {
     let mut jobs = Vec::new();
     for (i, p) in products.iter().enumerate() {
         let plan_id = format!("rate-{i}");
-        let mut changed = p.clone();
-        changed.stock = 3;
         let hashes = vec![(
             SyncKind::Stock,
-            changed
-                .sync_hash(Marketplace::Trendyol, SyncKind::Stock)
-                .unwrap(),
+            p.sync_hash(Marketplace::Trendyol, SyncKind::Stock).unwrap(),
         )];
         plans.push(Plan {
             plan_id: plan_id.clone(),
@@ -208,7 +204,7 @@ async fn rate_scenario(m: usize) {
             items: vec![PlanItem {
                 sku: p.sku.clone(),
                 key: p.barcode.clone(),
-                hashes: hashes.clone(),
+                hashes,
             }],
             created_ms: now,
             batch_id: None,
@@ -217,12 +213,6 @@ async fn rate_scenario(m: usize) {
             plan_id,
             marketplace: Marketplace::Trendyol,
             push: Push::Stock,
-            items: vec![JobItem {
-                sku: p.sku.clone(),
-                key: p.barcode.clone(),
-                hashes,
-                body: trendyol::catalog::wire_item(&changed, Push::Stock, None).unwrap(),
-            }],
         });
     }
     store.put_plans(&plans, now / 1000 + 3600).await.unwrap();
