@@ -22,9 +22,12 @@ use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{CatalogJob, Push};
 use crate::domain::event::{CatalogSyncDetail, DetailType, DomainEvent, EventDetail};
-use crate::domain::product::Marketplace;
+use crate::domain::product::{Marketplace, SyncKind};
 use crate::error::{Error, ProviderFailure, Result};
-use crate::ports::{BatchOutcome, CatalogSyncStore, EventPublisher, JobQueue, PlanItem, PlanLease};
+use crate::ports::{
+    BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, PlanItem, PlanLease,
+    ResultOutcome, SyncResult,
+};
 use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
 
@@ -187,7 +190,12 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         let now = now_ms();
         match self
             .store
-            .lease_plan(plan_id, now, now + LEASE.as_millis() as i64)
+            .lease_plan(
+                plan_id,
+                now,
+                now + LEASE.as_millis() as i64,
+                now - self.settings.plan_stale_after.as_millis() as i64,
+            )
             .await?
         {
             PlanLease::Gone => return Ok(()),
@@ -211,8 +219,9 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         // plan goes out with it, and the plan records what was really sent.
         let skus: Vec<String> = plan.items.iter().map(|i| i.sku.clone()).collect();
         let products = self.store.get_products(&skus).await?;
-        let mut items = Vec::with_capacity(products.len());
+        let mut items: Vec<PlanItem> = Vec::with_capacity(products.len());
         let mut bodies: Vec<Box<RawValue>> = Vec::with_capacity(products.len());
+        let mut duplicates = Vec::new();
         for stored in &products {
             let content_id = stored.trendyol_content_id;
             let (Some(body), Some(key)) = (
@@ -221,8 +230,21 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             ) else {
                 continue;
             };
+            // Results are matched by barcode / merchant SKU: two products
+            // sharing one cannot both be told apart, so the later waits.
+            if let Some(first) = items.iter().find(|i| i.key == key) {
+                duplicates.push((
+                    stored,
+                    format!(
+                        "{key} is also used by SKU {}; each product needs its own on {}",
+                        first.sku,
+                        marketplace.as_str()
+                    ),
+                ));
+                continue;
+            }
             let hashes = push
-                .kinds()
+                .kinds(marketplace)
                 .iter()
                 .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
                 .collect();
@@ -230,8 +252,31 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 sku: stored.product.sku.clone(),
                 key,
                 hashes,
+                fixed: (marketplace == Marketplace::Trendyol && push == Push::Create)
+                    .then(|| stored.product.trendyol_fixed_digest())
+                    .flatten(),
             });
             bodies.push(body);
+        }
+        for (stored, reason) in duplicates {
+            let hashes: Vec<_> = push
+                .kinds(marketplace)
+                .iter()
+                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
+                .collect();
+            self.store
+                .record_result(&SyncResult {
+                    sku: &stored.product.sku,
+                    marketplace,
+                    hashes: &hashes,
+                    fixed: None,
+                    outcome: ResultOutcome::Refused {
+                        reasons: vec![reason],
+                        lasting: true,
+                    },
+                    planned_ms: plan.created_ms,
+                })
+                .await?;
         }
         if items.is_empty() {
             // Its products are gone or no longer listed there.
@@ -245,7 +290,9 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             )
         });
         if let Some((scope, digest)) = &guard {
-            let window = self.settings.duplicate_body_window.as_millis() as i64;
+            // A margin (a minute of Trendyol's 15): the clock starts here,
+            // before the rate limiter and the request itself.
+            let window = self.settings.duplicate_body_window.as_millis() as i64 * 16 / 15;
             if !self.store.claim_body(scope, digest, now, window).await? {
                 // The very same body went out less than 15 minutes ago:
                 // Trendyol would refuse it. Send it again once the window passed.
@@ -281,11 +328,23 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 if let Err(release) = self.store.release_plan(plan_id).await {
                     tracing::warn!(error = %release, "could not release a plan lease; it expires");
                 }
-                // The body counts as sent only if the marketplace may have
-                // taken it: an answer without a status (timeout, reset) is
-                // ambiguous; any HTTP answer other than success is not.
-                let ambiguous = matches!(&e, Error::Provider(p)
-                    if p.failure == ProviderFailure::Unavailable && p.provider_code.is_none());
+                if is_repeated_body_refusal(&e) {
+                    // Trendyol saw this body within 15 minutes after all (an
+                    // earlier answer was lost): send again after the window.
+                    let job = CatalogJob::Send {
+                        plan_id: plan_id.to_string(),
+                        marketplace,
+                        push,
+                    };
+                    let delay =
+                        (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
+                    return self.queue.send_jobs(&[job], delay).await;
+                }
+                // The body counts as sent when the marketplace may have taken
+                // it: a timeout, a dropped connection or a 5xx after the
+                // request went out. A refusal (4xx, 429) took nothing.
+                let ambiguous =
+                    matches!(&e, Error::Provider(p) if p.failure == ProviderFailure::Unavailable);
                 if let (Some((scope, digest)), false) = (&guard, ambiguous) {
                     self.store.forget_body(scope, digest).await?;
                 }
@@ -303,7 +362,12 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         attempt: u32,
     ) -> Result<()> {
         let client = self.client(marketplace)?;
-        let (results, others_ok) = match client.batch_result(push, batch_id).await? {
+        let Some(plan) = self.store.get_plan(plan_id).await? else {
+            // Recorded by an earlier delivery of this check.
+            return Ok(());
+        };
+        let sent: Vec<String> = plan.items.iter().map(|i| i.key.clone()).collect();
+        let (results, others_ok) = match client.batch_result(push, batch_id, &sent).await? {
             BatchOutcome::Pending if attempt >= self.settings.max_checks => {
                 return Err(Error::Unprocessable {
                     code: "batch_never_finished",
@@ -320,11 +384,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             }
             BatchOutcome::Done { results, others_ok } => (results, others_ok),
         };
-        let Some(plan) = self.store.get_plan(plan_id).await? else {
-            // Recorded by an earlier delivery of this check.
-            return Ok(());
-        };
-        let by_key: std::collections::HashMap<&str, &crate::ports::ItemResult> =
+        let by_key: std::collections::HashMap<&str, &ItemResult> =
             results.iter().map(|r| (r.key.as_str(), r)).collect();
         let mut detail = CatalogSyncDetail {
             marketplace: marketplace.as_str().into(),
@@ -335,12 +395,13 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             unknown: 0,
             refusals: vec![],
         };
-        let mut writes = Vec::new();
+        let mut writes: Vec<(&PlanItem, ResultOutcome)> = Vec::new();
+        let mut failed_creates = Vec::new();
         for item in &plan.items {
             match by_key.get(item.key.as_str()) {
                 Some(r) if r.ok => {
                     detail.acknowledged += 1;
-                    writes.push((item, true, vec![]));
+                    writes.push((item, ResultOutcome::Acknowledged));
                 }
                 Some(r) => {
                     detail.refused += 1;
@@ -358,19 +419,48 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     } else {
                         r.reasons.clone()
                     };
-                    writes.push((item, false, reasons));
+                    let outcome = ResultOutcome::Refused {
+                        reasons,
+                        lasting: r.lasting,
+                    };
+                    if marketplace == Marketplace::Trendyol && push == Push::Create {
+                        failed_creates.push((item, outcome));
+                    } else {
+                        writes.push((item, outcome));
+                    }
                 }
                 None if others_ok => {
                     detail.acknowledged += 1;
-                    writes.push((item, true, vec![]));
+                    writes.push((item, ResultOutcome::Acknowledged));
                 }
                 None => detail.unknown += 1,
             }
         }
-        let outcomes: Vec<Result<()>> = stream::iter(writes.iter())
-            .map(|(item, ok, reasons)| {
-                self.store
-                    .record_result(&item.sku, marketplace, &item.hashes, *ok, reasons)
+        let adopted = self
+            .adopt_existing_listings(failed_creates, &mut writes)
+            .await?;
+        let unknown_content = [(SyncKind::Content, UNKNOWN_CONTENT.to_string())];
+        let outcomes: Vec<Result<()>> = stream::iter(writes)
+            .map(|(item, outcome)| {
+                // An adopted listing: its content is unknown, and so are the
+                // fields Trendyol fixed when someone else created it.
+                let (hashes, fixed): (&[(SyncKind, String)], _) = if adopted.contains(&item.sku) {
+                    (&unknown_content, None)
+                } else {
+                    (&item.hashes, item.fixed.as_deref())
+                };
+                async move {
+                    self.store
+                        .record_result(&SyncResult {
+                            sku: &item.sku,
+                            marketplace,
+                            hashes,
+                            fixed,
+                            outcome,
+                            planned_ms: plan.created_ms,
+                        })
+                        .await
+                }
             })
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect()
@@ -388,6 +478,51 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         self.store.delete_plan(plan_id).await?;
         Ok(())
     }
+
+    /// A Trendyol create refused because the barcode is already listed (an
+    /// earlier create whose answer we lost, or a listing made by hand) would
+    /// otherwise leave the product refused for good while it sells on
+    /// Trendyol. When Trendyol knows the barcode, the product counts as
+    /// created with unknown content (recorded instead of the refusal): its
+    /// content, price and stock go out as updates next sync. Bounded per
+    /// check; refusals beyond the bound are recorded as they are.
+    async fn adopt_existing_listings<'p>(
+        &self,
+        failed: Vec<(&'p PlanItem, ResultOutcome)>,
+        writes: &mut Vec<(&'p PlanItem, ResultOutcome)>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut adopted = std::collections::HashSet::new();
+        let trendyol = self.marketplaces.trendyol();
+        for (n, (item, refusal)) in failed.into_iter().enumerate() {
+            let info = match trendyol {
+                Some(t) if n < MAX_ADOPTIONS_PER_CHECK => t.product_info(&item.key).await?,
+                _ => None,
+            };
+            let Some(info) = info else {
+                writes.push((item, refusal));
+                continue;
+            };
+            if let (true, Some(id)) = (info.approved, info.content_id) {
+                self.store.set_trendyol_content_id(&item.sku, id).await?;
+            }
+            tracing::info!(sku = %item.sku, "barcode already listed on Trendyol; updating it instead");
+            adopted.insert(item.sku.clone());
+            writes.push((item, ResultOutcome::Acknowledged));
+        }
+        Ok(adopted)
+    }
+}
+
+/// What we record as acknowledged content of a listing we did not create:
+/// never equal to a real digest, so the content is sent as an update.
+const UNKNOWN_CONTENT: &str = "listed-elsewhere";
+const MAX_ADOPTIONS_PER_CHECK: usize = 100;
+
+/// Trendyol's refusal of a body repeated within 15 minutes.
+fn is_repeated_body_refusal(e: &Error) -> bool {
+    matches!(e, Error::Provider(p) if p.provider == "trendyol"
+        && p.failure == ProviderFailure::Rejected
+        && p.message.contains("15 dakika"))
 }
 
 #[cfg(test)]

@@ -303,6 +303,9 @@ pub struct CatalogSettings {
     /// A plan older than this is presumed lost (its message in the DLQ, or
     /// its result never read) and its products are planned again.
     pub plan_stale_after: Duration,
+    /// A sent plan whose result was never recorded (its checks ended in the
+    /// DLQ) is planned again after this: longer than a whole check chain.
+    pub sent_plan_stale_after: Duration,
     /// First wait before reading a batch result; doubles per check, ≤ 900 s.
     pub check_delay: Duration,
     /// Checks of one batch before its message is given up (to the DLQ).
@@ -323,6 +326,7 @@ impl CatalogSettings {
         Ok(CatalogSettings {
             queue_url: required(env, "CATALOG_QUEUE_URL")?,
             plan_stale_after: secs("CATALOG_PLAN_STALE_SECS", 2 * 3600)?,
+            sent_plan_stale_after: secs("CATALOG_SENT_PLAN_STALE_SECS", 8 * 3600)?,
             check_delay: secs("CATALOG_CHECK_DELAY_SECS", 30)?,
             max_checks: parsed(env, "CATALOG_MAX_CHECKS", 12)?,
             retry_delay: secs("CATALOG_RETRY_DELAY_SECS", 30)?,

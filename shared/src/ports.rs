@@ -159,6 +159,8 @@ pub struct StoredProduct {
     /// Trendyol's id of the approved product's content (content updates are
     /// keyed by it), once looked up.
     pub trendyol_content_id: Option<u64>,
+    /// `Product::trendyol_fixed_digest` as Trendyol created the product.
+    pub trendyol_fixed: Option<String>,
 }
 
 impl StoredProduct {
@@ -199,6 +201,35 @@ pub struct PlanItem {
     pub sku: String,
     pub key: String,
     pub hashes: Vec<(SyncKind, String)>,
+    /// Trendyol creates: the digest of the fields fixed at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+}
+
+/// How a marketplace answered for one product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultOutcome {
+    Acknowledged,
+    /// `lasting`: not sent again until the product changes; otherwise the
+    /// reasons are shown and the next sync tries again (Trendyol refuses
+    /// price and stock until it has approved a product).
+    Refused {
+        reasons: Vec<String>,
+        lasting: bool,
+    },
+}
+
+/// One product's result in a batch.
+#[derive(Debug, Clone)]
+pub struct SyncResult<'a> {
+    pub sku: &'a str,
+    pub marketplace: Marketplace,
+    pub hashes: &'a [(SyncKind, String)],
+    pub fixed: Option<&'a str>,
+    pub outcome: ResultOutcome,
+    /// When the batch was planned (ms): a result never overwrites one of a
+    /// later plan.
+    pub planned_ms: i64,
 }
 
 /// A batch from planning until its result is recorded: while it exists its
@@ -235,6 +266,10 @@ pub struct ItemResult {
     pub key: String,
     pub ok: bool,
     pub reasons: Vec<String>,
+    /// A refusal about the product's data (not sent again until it changes),
+    /// rather than about its state at the marketplace (not approved or not
+    /// listed yet: tried again next sync).
+    pub lasting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,15 +289,10 @@ pub trait CatalogSyncStore: Send + Sync {
     fn pending_products(&self) -> impl Future<Output = Result<Vec<StoredProduct>>> + Send;
     /// Takes the product off the work list unless it changed since `version`.
     fn settle_product(&self, sku: &str, version: u64) -> impl Future<Output = Result<()>> + Send;
-    /// Records what a marketplace acknowledged (`ok`) or refused, with reasons.
-    fn record_result(
-        &self,
-        sku: &str,
-        marketplace: Marketplace,
-        hashes: &[(SyncKind, String)],
-        ok: bool,
-        reasons: &[String],
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records what a marketplace acknowledged or refused, unless a result
+    /// of a later plan was recorded already, and puts the product back on
+    /// the work list so the next sync settles it or sends again.
+    fn record_result(&self, result: &SyncResult<'_>) -> impl Future<Output = Result<()>> + Send;
 
     fn set_trendyol_content_id(
         &self,
@@ -274,11 +304,14 @@ pub trait CatalogSyncStore: Send + Sync {
     fn put_plans(&self, plans: &[Plan], expires_at: i64)
         -> impl Future<Output = Result<()>> + Send;
     fn get_plan(&self, plan_id: &str) -> impl Future<Output = Result<Option<Plan>>> + Send;
+    /// Takes a planned plan for sending; a plan planned before `stale_ms` is
+    /// `Gone` (its products were planned again).
     fn lease_plan(
         &self,
         plan_id: &str,
         now_ms: i64,
         until_ms: i64,
+        stale_ms: i64,
     ) -> impl Future<Output = Result<PlanLease>> + Send;
     fn release_plan(&self, plan_id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Records the marketplace's batch id and the items as actually sent.

@@ -17,14 +17,22 @@ use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::SqsQueue;
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{
-    chunk, plan_listing, CatalogJob, Push, MAX_BATCH_ITEMS, MAX_PLAN_BYTES,
+    chunk, plan_listing, CatalogJob, Push, MAX_BATCH_ITEMS, MAX_REQUEST_BYTES,
 };
 use crate::domain::category::{category_problems, CategoryRules};
 use crate::domain::product::{Marketplace, SyncKind};
 use crate::error::Result;
-use crate::ports::{CatalogSyncStore, JobQueue, Plan, PlanItem, StoredProduct};
+use crate::ports::{
+    CatalogSyncStore, JobQueue, Plan, PlanItem, ResultOutcome, StoredProduct, SyncResult,
+};
 use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
+
+/// Why a Trendyol content change is refused before sending.
+pub const TRENDYOL_FIXED_CHANGED: &str =
+    "barcode, SKU, brand, category, productMainId, VAT rate, desi or cargo \
+     company changed: Trendyol cannot change them on an existing product through a content \
+     update (VAT and desi take variant-bulk-update, which this integration does not send yet)";
 
 /// How long one sync may hold the lock (longer than the function's timeout).
 const LOCK_FOR: Duration = Duration::from_secs(16 * 60);
@@ -44,6 +52,9 @@ pub struct SyncReport {
     /// Pushes waiting on something (a Trendyol content id, a category
     /// lookup that failed); tried again next run.
     pub deferred: usize,
+    /// Products mapped to a marketplace this deployment has no credentials
+    /// for: they stay on the work list.
+    pub waiting_for_unconfigured: usize,
     /// `<marketplace>:<push>` → batches (one provider request each).
     pub batches: BTreeMap<String, usize>,
     /// `<marketplace>:<push>` → items.
@@ -84,6 +95,21 @@ impl App<DynamoStore, SqsQueue> {
 
 fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// About how many bytes a product adds to a request: its whole encoding for
+/// a create or content update (descriptions dominate), little for price or stock.
+fn request_bytes(stored: &StoredProduct, push: Push) -> usize {
+    match push {
+        Push::Create | Push::Content => {
+            let p = &stored.product;
+            p.description.len()
+                + p.title.len()
+                + p.images.iter().map(String::len).sum::<usize>()
+                + 1_000
+        }
+        Push::Price | Push::Stock => 100,
+    }
 }
 
 /// A push decided for one product.
@@ -168,7 +194,14 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     push,
                 }));
             }
-            if all_settled {
+            // A marketplace without credentials here: keep the product on
+            // the work list, so it is sent once the marketplace is configured.
+            let unconfigured = Marketplace::ALL
+                .iter()
+                .any(|m| stored.product.listed_on(*m) && self.marketplaces.get(*m).is_none());
+            if unconfigured {
+                report.waiting_for_unconfigured += 1;
+            } else if all_settled {
                 settled.push(stored);
             }
         }
@@ -181,6 +214,17 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         decided.retain(|d| {
             if !matches!(d.push, Push::Create | Push::Content) {
                 return true;
+            }
+            if d.marketplace == Marketplace::Trendyol && d.push == Push::Content {
+                let now_fixed = d.stored.product.trendyol_fixed_digest();
+                if d.stored.trendyol_fixed.is_some() && d.stored.trendyol_fixed != now_fixed {
+                    refusals.push((
+                        d.stored,
+                        d.marketplace,
+                        vec![TRENDYOL_FIXED_CHANGED.to_string()],
+                    ));
+                    return false;
+                }
             }
             let client = self
                 .marketplaces
@@ -215,7 +259,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
 
         // 4. Group by marketplace and push. The worker builds the wire items
         //    from the products when it sends; here only what it will need.
-        let mut groups: BTreeMap<(Marketplace, Push), Vec<PlanItem>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Marketplace, Push), Vec<(PlanItem, usize)>> = BTreeMap::new();
         for d in &decided {
             let client = self.marketplaces.get(d.marketplace).expect("configured");
             let sku = d.stored.product.sku.as_str();
@@ -229,7 +273,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             };
             let hashes = d
                 .push
-                .kinds()
+                .kinds(d.marketplace)
                 .iter()
                 .filter_map(|k| {
                     d.stored
@@ -238,14 +282,15 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                         .map(|h| (*k, h))
                 })
                 .collect();
-            groups
-                .entry((d.marketplace, d.push))
-                .or_default()
-                .push(PlanItem {
+            groups.entry((d.marketplace, d.push)).or_default().push((
+                PlanItem {
                     sku: sku.to_string(),
                     key,
                     hashes,
-                });
+                    fixed: None,
+                },
+                request_bytes(d.stored, d.push),
+            ));
         }
 
         // 5. Record refusals (they settle the product until it changes).
@@ -259,7 +304,17 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     let hashes: Vec<(SyncKind, String)> =
                         hash.map(|h| (SyncKind::Content, h)).into_iter().collect();
                     self.store
-                        .record_result(&stored.product.sku, *m, &hashes, false, problems)
+                        .record_result(&SyncResult {
+                            sku: &stored.product.sku,
+                            marketplace: *m,
+                            hashes: &hashes,
+                            fixed: None,
+                            outcome: ResultOutcome::Refused {
+                                reasons: problems.clone(),
+                                lasting: true,
+                            },
+                            planned_ms: now,
+                        })
                         .await
                 }
             })
@@ -274,11 +329,9 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let run = format!("{now}-{:08x}", fastrand::u32(..));
         for ((m, push), items) in groups {
             let label = format!("{}:{}", m.as_str(), push.as_str());
-            // Sized as stored: a plan is one DynamoDB item.
-            for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_PLAN_BYTES, |i| {
-                serde_json::to_string(i)
-                    .map(|j| j.len())
-                    .unwrap_or(usize::MAX / 2)
+            // Sized by what the marketplace request will carry.
+            for (n, batch) in chunk(items, MAX_BATCH_ITEMS, MAX_REQUEST_BYTES, |(_, bytes)| {
+                *bytes
             })
             .into_iter()
             .enumerate()
@@ -290,7 +343,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     plan_id: plan_id.clone(),
                     marketplace: m,
                     push,
-                    items: batch,
+                    items: batch.into_iter().map(|(item, _)| item).collect(),
                     created_ms: now,
                     batch_id: None,
                 });
@@ -328,16 +381,24 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         &self,
         now: i64,
     ) -> Result<HashMap<(Marketplace, String), HashSet<SyncKind>>> {
-        let cutoff = now - self.settings.plan_stale_after.as_millis() as i64;
+        // An unsent plan older than this is never sent (the worker refuses
+        // it); a sent one waits for its result checks much longer.
+        let unsent_cutoff = now - self.settings.plan_stale_after.as_millis() as i64;
+        let sent_cutoff = now - self.settings.sent_plan_stale_after.as_millis() as i64;
         let mut map: HashMap<(Marketplace, String), HashSet<SyncKind>> = HashMap::new();
         for plan in self.store.open_plans().await? {
+            let cutoff = if plan.batch_id.is_some() {
+                sent_cutoff
+            } else {
+                unsent_cutoff
+            };
             if plan.created_ms < cutoff {
                 continue;
             }
             for item in plan.items {
                 map.entry((plan.marketplace, item.sku))
                     .or_default()
-                    .extend(plan.push.kinds().iter().copied());
+                    .extend(plan.push.kinds(plan.marketplace).iter().copied());
             }
         }
         Ok(map)

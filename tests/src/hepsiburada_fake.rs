@@ -7,6 +7,10 @@
 //! limit answering 429 with `X-RateLimit-*` headers, and faults (shared with
 //! the Trendyol fake: no fault ever processes the request).
 //!
+//! Orders live on a third host (oms-external, its own port): the paid-orders
+//! list with mandatory limit/offset, limit silently capped at 100, and a
+//! begindate/enddate window silently cut to 24 h (§ Orders of the doc).
+//!
 //! Approximations (UNCONFIRMED in the doc): uploads and imports are
 //! processed when submitted (polls only decide visibility), an imported
 //! merchantSku is listed at once, error bodies and the import status shape
@@ -26,8 +30,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::trendyol_fake::{
-    barcode_ok, header, int_field, iso_now, percent_decode, query_param, two_decimals,
-    with_rate_headers, Gate, Pass,
+    barcode_ok, civil_from_days, civil_parts, days_from_civil, header, int_field, iso_now,
+    percent_decode, query_param, two_decimals, with_rate_headers, Gate, Pass, DAY_MS, HOUR_MS,
 };
 pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, RecordedRequest};
 
@@ -178,6 +182,7 @@ struct HbState {
     price_bounds: Option<(f64, f64)>,
     polls_to_complete: u32,
     next_hb_sku: u64,
+    orders: HbOrders,
 }
 
 impl HbState {
@@ -193,7 +198,11 @@ impl HbState {
             price_bounds: None,
             polls_to_complete: 1,
             next_hb_sku: 0x4_0000,
+            orders: HbOrders::new(),
         };
+        s.gate
+            .limits
+            .insert(ORDER_LIST, (ORDERS_RATE_LIMIT, Duration::from_secs(1)));
         s.categories.insert(
             PARENT_CATEGORY_ID,
             HbCategory {
@@ -230,13 +239,16 @@ impl HbState {
     }
 }
 
-/// A running fake with two listeners: listing-external and mpop.
+/// A running fake with three listeners: listing-external, mpop and
+/// oms-external.
 #[derive(Clone)]
 pub struct HepsiburadaFake {
     /// Stands for `https://listing-external.hepsiburada.com`.
     pub listing_base_url: String,
     /// Stands for `https://mpop.hepsiburada.com`.
     pub mpop_base_url: String,
+    /// Stands for `https://oms-external.hepsiburada.com`.
+    pub oms_base_url: String,
     state: Arc<Mutex<HbState>>,
 }
 
@@ -244,19 +256,34 @@ pub struct HepsiburadaFake {
 enum Host {
     Listing,
     Mpop,
+    Oms,
 }
 
 impl HepsiburadaFake {
-    /// Starts both hosts on ephemeral loopback ports.
+    /// Starts the three hosts on ephemeral loopback ports.
     pub async fn start() -> HepsiburadaFake {
         let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        Self::start_on(any, any).await
+        Self::start_on_hosts(any, any, any).await
     }
 
+    /// Listing and mpop on the given addresses, oms on an ephemeral port.
     pub async fn start_on(listing_addr: SocketAddr, mpop_addr: SocketAddr) -> HepsiburadaFake {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Self::start_on_hosts(listing_addr, mpop_addr, any).await
+    }
+
+    pub async fn start_on_hosts(
+        listing_addr: SocketAddr,
+        mpop_addr: SocketAddr,
+        oms_addr: SocketAddr,
+    ) -> HepsiburadaFake {
         let state = Arc::new(Mutex::new(HbState::new()));
         let mut urls = Vec::new();
-        for (addr, host) in [(listing_addr, Host::Listing), (mpop_addr, Host::Mpop)] {
+        for (addr, host) in [
+            (listing_addr, Host::Listing),
+            (mpop_addr, Host::Mpop),
+            (oms_addr, Host::Oms),
+        ] {
             let app = Router::new()
                 .fallback(handle)
                 .layer(DefaultBodyLimit::max(64 << 20))
@@ -272,6 +299,7 @@ impl HepsiburadaFake {
             });
         }
         HepsiburadaFake {
+            oms_base_url: urls.pop().unwrap(),
             mpop_base_url: urls.pop().unwrap(),
             listing_base_url: urls.pop().unwrap(),
             state,
@@ -300,7 +328,8 @@ impl HepsiburadaFake {
         self.with(|s| s.gate.set_faults_hit(kind, on));
     }
 
-    /// Rate limit for every endpoint (default 500 per 1 s).
+    /// Rate limit for every endpoint (default 500 per 1 s). The order list
+    /// keeps its own 1,000 / 1 s unless set with [`Self::set_endpoint_rate_limit`].
     pub fn set_rate_limit(&self, max: usize, window: Duration) {
         self.with(|s| s.gate.default_limit = Some((max, window)));
     }
@@ -463,6 +492,7 @@ enum Route {
     ImportStatus(String),
     CategoryAttributes(String),
     AttributeValues(String, String),
+    Orders,
 }
 
 impl Route {
@@ -476,6 +506,7 @@ impl Route {
             Route::ImportStatus(_) => IMPORT_STATUS,
             Route::CategoryAttributes(_) => CATEGORY_ATTRIBUTES,
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
+            Route::Orders => ORDER_LIST,
         }
     }
 
@@ -485,6 +516,7 @@ impl Route {
             Route::PriceStatus(_) | Route::StockStatus(_) | Route::ImportStatus(_) => {
                 EndpointKind::Status
             }
+            Route::Orders => EndpointKind::Orders,
             _ => EndpointKind::Reference,
         }
     }
@@ -532,6 +564,9 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
             Route::AttributeValues(cid.to_string(), aid.to_string()),
             None,
         ),
+        (Host::Oms, ["orders", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::Orders, Some(mid.to_string()))
+        }
         _ => return None,
     };
     Some(r)
@@ -625,6 +660,7 @@ async fn serve(
         Route::ImportStatus(id) => import_status(&mut s, &id, uri),
         Route::CategoryAttributes(cid) => category_attributes(&s, &cid),
         Route::AttributeValues(cid, aid) => attribute_values(&s, &cid, &aid),
+        Route::Orders => order_list(&mut s, uri),
     }
 }
 
@@ -1103,6 +1139,571 @@ fn attribute_values(s: &HbState, cid: &str, aid: &str) -> Response {
     out["first"] = json!(true);
     out["last"] = json!(true);
     hb_json(200, out)
+}
+
+// ---------------------------------------------------------------------------
+// Orders (oms-external): docs/marketplace-wire.md § Orders, H6
+
+/// "Ödemesi Tamamlanmış Siparişleri Listeleme" on the oms host.
+pub const ORDER_LIST: &str = "GET /orders/merchantid/{merchantId}";
+/// Largest page; a bigger `limit` is silently served as this.
+pub const ORDERS_MAX_LIMIT: i64 = 100;
+/// Longest begindate..enddate window; a longer one silently becomes
+/// begindate + 24 h.
+pub const ORDERS_MAX_WINDOW_MS: u64 = 24 * HOUR_MS;
+/// Order services: 1,000 requests per second.
+pub const ORDERS_RATE_LIMIT: usize = 1000;
+pub const LIMIT_OFFSET_REQUIRED: &str = "Bad Request limit and offset parameters are required";
+/// The line status this list shows (paid, waiting to be packed).
+pub const OPEN_STATUS: &str = "Open";
+/// Hepsiburada's dates are Turkey time (UTC+03:00, no DST).
+pub const TR_OFFSET_HOURS: i64 = 3;
+
+/// Epoch ms → `yyyy-MM-dd HH:mm` in Turkey time (the begindate/enddate format).
+pub fn hb_date(ms: u64) -> String {
+    let [y, mo, d, h, mi, ..] = civil_parts(ms, TR_OFFSET_HOURS);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+}
+
+/// `yyyy-MM-dd HH:mm` (or `yyyy-MM-dd`) in Turkey time → epoch ms.
+pub fn parse_hb_date(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (date, time) = text.split_once(' ').unwrap_or((text, "00:00"));
+    let mut dp = date.split('-');
+    let (y, mo, d) = (dp.next()?, dp.next()?, dp.next()?);
+    let (h, mi) = time.trim().split_once(':')?;
+    let digits = |v: &str, n: usize| v.len() == n && v.chars().all(|c| c.is_ascii_digit());
+    if dp.next().is_some()
+        || !digits(y, 4)
+        || !digits(mo, 2)
+        || !digits(d, 2)
+        || !digits(h, 2)
+        || !digits(mi, 2)
+    {
+        return None;
+    }
+    let [y, mo, d, h, mi]: [i64; 5] = [y, mo, d, h, mi].map(|v| v.parse().unwrap());
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    if civil_from_days(days) != (y, mo, d) {
+        return None;
+    }
+    let ms = (days * 86_400 + h * 3600 + mi * 60 - TR_OFFSET_HOURS * 3600) * 1000;
+    u64::try_from(ms).ok()
+}
+
+/// Epoch ms → `2024-05-11T13:20:30.123+03:00` (Turkey time).
+fn iso_tr(ms: u64) -> String {
+    let [y, mo, d, h, mi, sec, milli] = civil_parts(ms, TR_OFFSET_HOURS);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.{milli:03}+03:00")
+}
+
+/// One line of an order to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HbLineSpec {
+    pub merchant_sku: String,
+    pub quantity: i64,
+    /// Unit price paid (TRY).
+    pub unit_price: f64,
+    pub name: String,
+}
+
+impl HbLineSpec {
+    pub fn new(merchant_sku: &str, quantity: i64, unit_price: f64) -> Self {
+        HbLineSpec {
+            merchant_sku: merchant_sku.into(),
+            quantity,
+            unit_price,
+            name: format!("Test Ürün {merchant_sku}"),
+        }
+    }
+}
+
+/// An order to create. Unset: a fresh order number, `orderDate` = the
+/// fake's clock, status [`OPEN_STATUS`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HbOrderSpec {
+    pub order_number: Option<String>,
+    pub order_date_ms: Option<u64>,
+    pub status: Option<String>,
+    pub lines: Vec<HbLineSpec>,
+}
+
+impl HbOrderSpec {
+    pub fn new(lines: Vec<HbLineSpec>) -> Self {
+        HbOrderSpec {
+            lines,
+            ..Default::default()
+        }
+    }
+
+    pub fn line(merchant_sku: &str, quantity: i64, unit_price: f64) -> Self {
+        Self::new(vec![HbLineSpec::new(merchant_sku, quantity, unit_price)])
+    }
+
+    pub fn order_number(mut self, n: &str) -> Self {
+        self.order_number = Some(n.into());
+        self
+    }
+
+    pub fn at(mut self, ms: u64) -> Self {
+        self.order_date_ms = Some(ms);
+        self
+    }
+
+    pub fn status(mut self, s: &str) -> Self {
+        self.status = Some(s.into());
+        self
+    }
+}
+
+/// An order as stored: its number and its line items in the list shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HbStoredOrder {
+    pub order_number: String,
+    pub order_id: String,
+    pub items: Vec<Value>,
+}
+
+/// What happens when an order-list request arrives (see
+/// [`HepsiburadaFake::on_next_page_request`]).
+#[derive(Debug, Clone)]
+pub enum HbPageHook {
+    Insert(HbOrderSpec),
+    /// Every line of the order moves to this status (non-Open lines leave
+    /// the list).
+    UpdateStatus(String, String),
+}
+
+/// One order-list request that reached the handler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HbOrderQuery {
+    pub raw: String,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+    pub begindate: Option<String>,
+    pub enddate: Option<String>,
+    /// begindate / enddate parsed (Turkey time), when valid.
+    pub begin_ms: Option<u64>,
+    pub end_ms: Option<u64>,
+    /// The end actually used (begin + 24 h when the window was longer).
+    pub effective_end_ms: Option<u64>,
+    /// The window was longer than 24 h and was silently cut.
+    pub truncated: bool,
+    pub http_status: u16,
+    /// Line item ids returned, in order.
+    pub returned: Vec<String>,
+    pub served_at_ms: u64,
+}
+
+impl HbOrderQuery {
+    /// `enddate - begindate` as sent.
+    pub fn window_ms(&self) -> Option<u64> {
+        Some(self.end_ms?.saturating_sub(self.begin_ms?))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct HbLine {
+    id: String,
+    order_id: String,
+    order_number: String,
+    order_date_ms: u64,
+    last_status_ms: u64,
+    status: String,
+    spec: HbLineSpec,
+    hb_sku: String,
+    customer_id: String,
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HbTrigger {
+    NextPage,
+    Nth(usize),
+}
+
+struct HbOrders {
+    lines: Vec<HbLine>,
+    seq: u64,
+    next_order_number: u64,
+    clock_offset_ms: i64,
+    hooks: Vec<(HbTrigger, HbPageHook)>,
+    queries: Vec<HbOrderQuery>,
+}
+
+impl HbOrders {
+    fn new() -> Self {
+        HbOrders {
+            lines: Vec::new(),
+            seq: 0,
+            next_order_number: 4_400_000_000,
+            clock_offset_ms: 0,
+            hooks: Vec::new(),
+            queries: Vec::new(),
+        }
+    }
+
+    fn clock(&self) -> u64 {
+        (wall_ms() as i64 + self.clock_offset_ms).max(0) as u64
+    }
+
+    fn insert(&mut self, spec: HbOrderSpec) -> String {
+        assert!(!spec.lines.is_empty(), "an order needs at least one line");
+        let at = spec.order_date_ms.unwrap_or_else(|| self.clock());
+        let number = spec.order_number.unwrap_or_else(|| {
+            self.next_order_number += 1;
+            self.next_order_number.to_string()
+        });
+        let order_id = new_uuid();
+        let status = spec.status.unwrap_or_else(|| OPEN_STATUS.into());
+        let customer_id = new_uuid();
+        for line in spec.lines {
+            self.seq += 1;
+            self.lines.push(HbLine {
+                id: new_uuid(),
+                order_id: order_id.clone(),
+                order_number: number.clone(),
+                order_date_ms: at,
+                last_status_ms: at,
+                status: status.clone(),
+                hb_sku: format!("HBC{:011X}", hash_sku(&line.merchant_sku)),
+                spec: line,
+                customer_id: customer_id.clone(),
+                seq: self.seq,
+            });
+        }
+        number
+    }
+
+    fn update(&mut self, pick: impl Fn(&HbLine) -> bool, status: &str) -> usize {
+        let now = self.clock();
+        let mut n = 0;
+        for l in self.lines.iter_mut().filter(|l| pick(l)) {
+            l.status = status.into();
+            l.last_status_ms = now.max(l.last_status_ms + 1);
+            n += 1;
+        }
+        n
+    }
+
+    fn items_of(&self, order_number: &str) -> Vec<Value> {
+        self.lines
+            .iter()
+            .filter(|l| l.order_number == order_number)
+            .map(line_json)
+            .collect()
+    }
+
+    fn run_hook(&mut self, hook: HbPageHook) {
+        match hook {
+            HbPageHook::Insert(spec) => {
+                self.insert(spec);
+            }
+            HbPageHook::UpdateStatus(number, status) => {
+                let n = self.update(|l| l.order_number == number, &status);
+                assert!(n > 0, "page hook: unknown Hepsiburada order {number}");
+            }
+        }
+    }
+
+    fn fire_hooks(&mut self, offset: i64) {
+        let hooks = std::mem::take(&mut self.hooks);
+        let mut kept = Vec::new();
+        for (trigger, hook) in hooks {
+            match trigger {
+                HbTrigger::NextPage if offset >= 1 => self.run_hook(hook),
+                HbTrigger::Nth(1) => self.run_hook(hook),
+                HbTrigger::Nth(n) => kept.push((HbTrigger::Nth(n - 1), hook)),
+                t @ HbTrigger::NextPage => kept.push((t, hook)),
+            }
+        }
+        self.hooks = kept;
+    }
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn hash_sku(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish() & 0xFFF_FFFF_FFFF
+}
+
+/// A line item in the order-list shape.
+fn line_json(l: &HbLine) -> Value {
+    let r2 = |v: f64| (v * 100.0).round() / 100.0;
+    let money = |v: f64| json!({"amount": r2(v), "currency": "TRY"});
+    let total = l.spec.unit_price * l.spec.quantity as f64;
+    let vat_rate = 20.0;
+    let address = json!({
+        "addressId": format!("{}-a", &l.customer_id[..8]),
+        "address": "Test Mah. Örnek Sok. No:1",
+        "name": "Test Müşteri",
+        "email": "test.musteri@example.com",
+        "phoneNumber": "05000000000",
+        "alternatePhoneNumber": "",
+        "city": "İstanbul",
+        "town": "Kadıköy",
+        "district": "Moda",
+        "postalCode": "34710",
+        "countryCode": "TR",
+        "directions": "",
+    });
+    json!({
+        "id": l.id,
+        "orderId": l.order_id,
+        "orderNumber": l.order_number,
+        "orderDate": iso_tr(l.order_date_ms),
+        "lastStatusUpdateDate": iso_tr(l.last_status_ms),
+        "dueDate": iso_tr(l.order_date_ms + 2 * DAY_MS),
+        "status": l.status,
+        "merchantId": TEST_MERCHANT_ID,
+        "sku": l.hb_sku,
+        "merchantSKU": l.spec.merchant_sku,
+        "productBarcode": l.spec.merchant_sku,
+        "name": l.spec.name,
+        "quantity": l.spec.quantity,
+        "unitPrice": money(l.spec.unit_price),
+        "totalPrice": money(total),
+        "hbDiscount": {"unitPrice": money(0.0), "totalPrice": money(0.0)},
+        "merchantDiscount": {"unitPrice": money(0.0), "totalPrice": money(0.0)},
+        "vat": r2(total * vat_rate / (100.0 + vat_rate)),
+        "vatRate": vat_rate,
+        "commission": money(total * 0.15),
+        "commissionRate": 15.0,
+        "customerId": l.customer_id,
+        "customerName": "Test Müşteri",
+        "shippingAddress": address,
+        "invoice": {"address": address, "taxNumber": "", "taxOffice": "", "turkishIdentityNumber": "11111111111"},
+        "cargoCompany": "Hepsijet",
+        "cargoCompanyModel": {"id": 1, "name": "Hepsijet", "shortName": "HX", "logoUrl": "", "trackingUrl": ""},
+        "canCreatePackage": l.status == OPEN_STATUS,
+        "isCancellable": l.status == OPEN_STATUS,
+        "isCancellableByHbAdmin": true,
+        "isCargoChangable": true,
+        "isCustomized": false,
+        "isJetDelivery": false,
+        "isMicroExport": false,
+        "deliveryType": "Standard",
+        "dispatchTime": 1,
+        "creationReason": "OrderCreated",
+        "packageNumber": null,
+        "barcode": null,
+    })
+}
+
+impl HepsiburadaFake {
+    /// The fake's clock (epoch ms): real time plus [`Self::set_clock_offset`].
+    pub fn clock_ms(&self) -> u64 {
+        self.with(|s| s.orders.clock())
+    }
+
+    /// Shifts the fake's clock (negative = the past).
+    pub fn set_clock_offset(&self, offset_ms: i64) {
+        self.with(|s| s.orders.clock_offset_ms = offset_ms);
+    }
+
+    /// Stores an order (one list item per line).
+    pub fn add_order(&self, spec: HbOrderSpec) -> HbStoredOrder {
+        self.with(|s| {
+            let number = s.orders.insert(spec);
+            let items = s.orders.items_of(&number);
+            HbStoredOrder {
+                order_id: items[0]["orderId"].as_str().unwrap().to_string(),
+                order_number: number,
+                items,
+            }
+        })
+    }
+
+    /// An open order now from `(merchantSku, quantity, unit price)` lines.
+    pub fn add_order_lines(&self, lines: &[(&str, i64, f64)]) -> HbStoredOrder {
+        self.add_order(HbOrderSpec::new(
+            lines
+                .iter()
+                .map(|(sku, q, p)| HbLineSpec::new(sku, *q, *p))
+                .collect(),
+        ))
+    }
+
+    /// Moves every line of the order to `status` and bumps
+    /// `lastStatusUpdateDate`; lines that are not [`OPEN_STATUS`] leave the
+    /// paid-orders list. Panics for an unknown order.
+    pub fn update_status(&self, order_number: &str, status: &str) -> Vec<Value> {
+        self.with(|s| {
+            let n = s.orders.update(|l| l.order_number == order_number, status);
+            assert!(n > 0, "unknown Hepsiburada order {order_number}");
+            s.orders.items_of(order_number)
+        })
+    }
+
+    /// One line item to `status`.
+    pub fn update_line_status(&self, line_id: &str, status: &str) -> Value {
+        self.with(|s| {
+            let n = s.orders.update(|l| l.id == line_id, status);
+            assert!(n > 0, "unknown Hepsiburada line item {line_id}");
+            line_json(s.orders.lines.iter().find(|l| l.id == line_id).unwrap())
+        })
+    }
+
+    /// The line items of an order (any status).
+    pub fn order_items(&self, order_number: &str) -> Vec<Value> {
+        self.with(|s| s.orders.items_of(order_number))
+    }
+
+    /// Line items stored (any status).
+    pub fn order_line_count(&self) -> usize {
+        self.with(|s| s.orders.lines.len())
+    }
+
+    /// Runs `hook` when the next order-list request with `offset` ≥ 1
+    /// arrives, before that page is computed.
+    pub fn on_next_page_request(&self, hook: HbPageHook) {
+        self.with(|s| s.orders.hooks.push((HbTrigger::NextPage, hook)));
+    }
+
+    /// Runs `hook` when the `n`-th order-list request from now arrives.
+    pub fn on_order_list_request(&self, n: usize, hook: HbPageHook) {
+        assert!(n >= 1);
+        self.with(|s| s.orders.hooks.push((HbTrigger::Nth(n), hook)));
+    }
+
+    pub fn insert_on_next_page_request(&self, spec: HbOrderSpec) {
+        self.on_next_page_request(HbPageHook::Insert(spec));
+    }
+
+    pub fn pending_page_hooks(&self) -> usize {
+        self.with(|s| s.orders.hooks.len())
+    }
+
+    /// Order-list requests that reached the handler (past auth, rate limit,
+    /// faults), in arrival order.
+    pub fn order_list_queries(&self) -> Vec<HbOrderQuery> {
+        self.with(|s| s.orders.queries.clone())
+    }
+
+    /// Order-list requests that arrived (any outcome).
+    pub fn order_list_request_count(&self) -> usize {
+        self.request_count(ORDER_LIST)
+    }
+}
+
+fn oms_error(status: u16, message: &str) -> Response {
+    hb_json(status, json!({"message": message}))
+}
+
+fn order_list(s: &mut HbState, uri: &Uri) -> Response {
+    let text = |k: &str| {
+        // Parameter names are matched case-insensitively (HB's own examples
+        // write both `offset` and `Offset`).
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+        pairs
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let (offset_raw, limit_raw) = (text("offset"), text("limit"));
+    let begindate = text("begindate");
+    let enddate = text("enddate");
+    let mut q = HbOrderQuery {
+        raw: uri.query().unwrap_or("").to_string(),
+        offset: offset_raw.as_deref().and_then(|v| v.trim().parse().ok()),
+        limit: limit_raw.as_deref().and_then(|v| v.trim().parse().ok()),
+        begin_ms: begindate.as_deref().and_then(parse_hb_date),
+        end_ms: enddate.as_deref().and_then(parse_hb_date),
+        begindate,
+        enddate,
+        effective_end_ms: None,
+        truncated: false,
+        http_status: 0,
+        returned: vec![],
+        served_at_ms: 0,
+    };
+    let result = (|| -> Result<(Value, Vec<String>), String> {
+        let (Some(offset_raw), Some(limit_raw)) = (&offset_raw, &limit_raw) else {
+            return Err(LIMIT_OFFSET_REQUIRED.into());
+        };
+        let (Some(offset), Some(limit)) = (q.offset, q.limit) else {
+            return Err(format!(
+                "offset and limit must be integers: offset={offset_raw}, limit={limit_raw}"
+            ));
+        };
+        if offset < 0 || limit < 1 {
+            return Err(format!(
+                "offset must be >= 0 and limit >= 1: offset={offset}, limit={limit}"
+            ));
+        }
+        for (name, raw, parsed) in [
+            ("begindate", &q.begindate, q.begin_ms),
+            ("enddate", &q.enddate, q.end_ms),
+        ] {
+            if let (Some(raw), None) = (raw, parsed) {
+                return Err(format!("{name} must be yyyy-MM-dd HH:mm: {raw}"));
+            }
+        }
+        let limit = limit.min(ORDERS_MAX_LIMIT);
+        s.orders.fire_hooks(offset);
+        let (lo, hi) = match (q.begin_ms, q.end_ms) {
+            (Some(b), Some(e)) if e.saturating_sub(b) > ORDERS_MAX_WINDOW_MS => {
+                q.truncated = true;
+                (Some(b), Some(b + ORDERS_MAX_WINDOW_MS))
+            }
+            (Some(b), Some(e)) => (Some(b), Some(e)),
+            (Some(b), None) => (Some(b), Some(b + ORDERS_MAX_WINDOW_MS)),
+            (None, e) => (None, e),
+        };
+        q.effective_end_ms = hi;
+        let mut hits: Vec<&HbLine> = s
+            .orders
+            .lines
+            .iter()
+            .filter(|l| {
+                l.status == OPEN_STATUS
+                    && lo.is_none_or(|b| l.order_date_ms >= b)
+                    && hi.is_none_or(|e| l.order_date_ms < e)
+            })
+            .collect();
+        hits.sort_by_key(|l| (l.order_date_ms, l.seq));
+        let total = hits.len();
+        let page: Vec<&HbLine> = hits
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        let ids = page.iter().map(|l| l.id.clone()).collect();
+        Ok((
+            json!({
+                "totalCount": total,
+                "limit": limit,
+                "offset": offset,
+                "pageCount": total.div_ceil(limit as usize),
+                "items": page.into_iter().map(line_json).collect::<Vec<_>>(),
+            }),
+            ids,
+        ))
+    })();
+    let response = match result {
+        Ok((body, ids)) => {
+            q.returned = ids;
+            hb_json(200, body)
+        }
+        Err(message) => oms_error(400, &message),
+    };
+    q.http_status = response.status().as_u16();
+    q.served_at_ms = s.orders.clock();
+    s.orders.queries.push(q);
+    response
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! A local Trendyol seller API for the catalog endpoints, speaking the wire
+//! A local Trendyol seller API for the catalog and order endpoints, speaking the wire
 //! contract of ../docs/marketplace-wire.md (§ Trendyol): HTTP Basic auth and
 //! the mandatory `User-Agent`, the 1,000-item limit, asynchronous batches
 //! with per-item `SUCCESS`/`FAILED` results, the 15-minute identical-body
@@ -10,6 +10,12 @@
 //! when submitted (polls only decide when the result becomes visible), one
 //! content per `productMainId`, products are approved on creation unless
 //! `set_auto_approve(false)`, and the failure-reason texts are ours.
+//!
+//! Orders (§ Orders of the doc): getShipmentPackages with epoch-ms windows,
+//! page/size ≤ 200, lastModifiedDate ordering, the 3-month lookback and
+//! 2-week range, a clock that can be shifted into the past, status updates,
+//! webhook payloads identical to polled packages, and hooks that change the
+//! store between two page requests.
 //!
 //! The fault, rate-limit and recording machinery at the bottom of this file
 //! is shared with the Hepsiburada fake.
@@ -168,6 +174,7 @@ struct TyState {
     auto_approve: bool,
     categories: HashMap<i64, Category>,
     brands: Vec<(i64, String)>,
+    orders: TyOrders,
 }
 
 impl TyState {
@@ -189,6 +196,7 @@ impl TyState {
                 (DEFAULT_BRAND_ID, DEFAULT_BRAND_NAME.to_string()),
                 (1791, "TrendyolMilla".to_string()),
             ],
+            orders: TyOrders::new(),
         };
         state.categories.insert(
             PARENT_CATEGORY_ID,
@@ -506,6 +514,7 @@ enum Route {
     CategoryAttributes(String),
     AttributeValues(String, String),
     BrandByName,
+    Orders,
 }
 
 impl Route {
@@ -519,6 +528,7 @@ impl Route {
             Route::CategoryAttributes(_) => CATEGORY_ATTRIBUTES,
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::BrandByName => BRAND_BY_NAME,
+            Route::Orders => SHIPMENT_PACKAGES,
         }
     }
 
@@ -526,6 +536,7 @@ impl Route {
         match self {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
+            Route::Orders => EndpointKind::Orders,
             _ => EndpointKind::Reference,
         }
     }
@@ -566,6 +577,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
             None,
         ),
         ["integration", "product", "brands", "by-name"] if get => (Route::BrandByName, None),
+        ["integration", "order", "sellers", sid, "orders"] if get => {
+            (Route::Orders, Some(sid.to_string()))
+        }
         _ => return None,
     };
     Some(r)
@@ -708,6 +722,7 @@ async fn serve(
                 .collect();
             ty_json(200, Value::Array(found))
         }
+        Route::Orders => shipment_packages(&mut s, uri),
     }
 }
 
@@ -1368,6 +1383,745 @@ fn inventory_item(s: &mut TyState, item: &Value) -> Result<(), Vec<String>> {
 }
 
 // ---------------------------------------------------------------------------
+// Orders: getShipmentPackages (docs/marketplace-wire.md § Orders, T8)
+
+/// `GET /integration/order/sellers/{sellerId}/orders` (getShipmentPackages).
+pub const SHIPMENT_PACKAGES: &str = "GET /integration/order/sellers/{sellerId}/orders";
+pub const ORDERS_DEFAULT_PAGE_SIZE: i64 = 50;
+pub const ORDERS_MAX_PAGE_SIZE: i64 = 200;
+/// How far back `startDate` may reach ("3 months"; the fake uses 90 days).
+pub const ORDERS_MAX_LOOKBACK_MS: u64 = 90 * DAY_MS;
+/// Longest `startDate`..`endDate` range ("two weeks").
+pub const ORDERS_MAX_WINDOW_MS: u64 = 14 * DAY_MS;
+/// What a query without dates covers ("maximum one week").
+pub const ORDERS_DEFAULT_WINDOW_MS: u64 = 7 * DAY_MS;
+pub const HOUR_MS: u64 = 3_600_000;
+pub const DAY_MS: u64 = 24 * HOUR_MS;
+/// Package statuses as getShipmentPackages spells them.
+pub const PACKAGE_STATUSES: &[&str] = &[
+    "Awaiting",
+    "Created",
+    "Picking",
+    "Invoiced",
+    "Shipped",
+    "AtCollectionPoint",
+    "Delivered",
+    "UnDelivered",
+    "Returned",
+    "Repack",
+    "UnPacked",
+    "Cancelled",
+    "UnSupplied",
+];
+
+/// One order line to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineSpec {
+    /// `merchantSku` (= the product's `stockCode`).
+    pub merchant_sku: String,
+    pub barcode: String,
+    pub product_name: String,
+    pub quantity: i64,
+    /// Unit price the customer pays (`price`).
+    pub price: f64,
+    /// Unit price before discounts (`amount`); `discount` is the difference.
+    pub list_price: f64,
+}
+
+impl LineSpec {
+    /// Barcode = merchantSku, no discount.
+    pub fn new(merchant_sku: &str, quantity: i64, price: f64) -> Self {
+        LineSpec {
+            merchant_sku: merchant_sku.into(),
+            barcode: merchant_sku.into(),
+            product_name: format!("Test Ürün {merchant_sku}"),
+            quantity,
+            price,
+            list_price: price,
+        }
+    }
+}
+
+/// A shipment package to create. Unset fields: a fresh order number,
+/// status `Created`, `orderDate` and `lastModifiedDate` = the fake's clock.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PackageSpec {
+    pub order_number: Option<String>,
+    pub status: Option<String>,
+    pub order_date_ms: Option<u64>,
+    pub last_modified_ms: Option<u64>,
+    pub lines: Vec<LineSpec>,
+}
+
+impl PackageSpec {
+    pub fn new(lines: Vec<LineSpec>) -> Self {
+        PackageSpec {
+            lines,
+            ..Default::default()
+        }
+    }
+
+    /// One line.
+    pub fn line(merchant_sku: &str, quantity: i64, price: f64) -> Self {
+        Self::new(vec![LineSpec::new(merchant_sku, quantity, price)])
+    }
+
+    pub fn order_number(mut self, n: &str) -> Self {
+        self.order_number = Some(n.into());
+        self
+    }
+
+    pub fn status(mut self, s: &str) -> Self {
+        self.status = Some(s.into());
+        self
+    }
+
+    /// Both `orderDate` and (unless set separately) `lastModifiedDate`.
+    pub fn at(mut self, ms: u64) -> Self {
+        self.order_date_ms = Some(ms);
+        self
+    }
+
+    pub fn last_modified(mut self, ms: u64) -> Self {
+        self.last_modified_ms = Some(ms);
+        self
+    }
+}
+
+/// Which timestamp `startDate`/`endDate` select on (UNCONFIRMED for the real
+/// API; default [`DateFilter::LastModified`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFilter {
+    LastModified,
+    OrderDate,
+}
+
+/// Something that happens to the package store when an order-list request
+/// arrives (see [`TrendyolFake::on_next_page_request`]).
+#[derive(Debug, Clone)]
+pub enum PageHook {
+    /// A new package appears (its timestamps default to the fake's clock at
+    /// that moment).
+    Insert(PackageSpec),
+    /// A package changes status (and `lastModifiedDate`).
+    UpdateStatus(i64, String),
+}
+
+/// One order-list request that reached the handler (past auth, rate limit
+/// and faults), with its query as sent and what it was answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TyOrderQuery {
+    /// The raw query string.
+    pub raw: String,
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+    pub start_date: Option<i64>,
+    pub end_date: Option<i64>,
+    pub status: Option<String>,
+    pub order_number: Option<String>,
+    pub order_by_field: Option<String>,
+    pub order_by_direction: Option<String>,
+    /// HTTP status of the answer.
+    pub http_status: u16,
+    /// Package ids returned on this page, in order.
+    pub returned: Vec<i64>,
+    /// The fake's clock when the request was served.
+    pub served_at_ms: u64,
+}
+
+impl TyOrderQuery {
+    /// `endDate - startDate` when both were sent.
+    pub fn window_ms(&self) -> Option<i64> {
+        Some(self.end_date? - self.start_date?)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Package {
+    id: i64,
+    order_number: String,
+    status: String,
+    order_date_ms: u64,
+    last_modified_ms: u64,
+    lines: Vec<(i64, LineSpec)>,
+    histories: Vec<(u64, String)>,
+    customer_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The next request for a page other than the first.
+    NextPage,
+    /// The n-th order-list request from now (1 = the next one).
+    Nth(usize),
+}
+
+struct TyOrders {
+    packages: Vec<Package>,
+    next_package_id: i64,
+    next_line_id: i64,
+    next_order_number: u64,
+    clock_offset_ms: i64,
+    date_filter: DateFilter,
+    max_window_ms: Option<u64>,
+    max_lookback_ms: Option<u64>,
+    hooks: Vec<(Trigger, PageHook)>,
+    queries: Vec<TyOrderQuery>,
+}
+
+impl TyOrders {
+    fn new() -> Self {
+        TyOrders {
+            packages: Vec::new(),
+            next_package_id: 3_700_000_000,
+            next_line_id: 5_600_000_000,
+            next_order_number: 10_800_000_000,
+            clock_offset_ms: 0,
+            date_filter: DateFilter::LastModified,
+            max_window_ms: Some(ORDERS_MAX_WINDOW_MS),
+            max_lookback_ms: Some(ORDERS_MAX_LOOKBACK_MS),
+            hooks: Vec::new(),
+            queries: Vec::new(),
+        }
+    }
+
+    fn clock(&self) -> u64 {
+        (now_ms() as i64 + self.clock_offset_ms).max(0) as u64
+    }
+
+    fn check_status(status: &str) -> String {
+        PACKAGE_STATUSES
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(status))
+            .unwrap_or_else(|| panic!("unknown Trendyol package status {status:?}"))
+            .to_string()
+    }
+
+    fn insert(&mut self, spec: PackageSpec) -> i64 {
+        assert!(!spec.lines.is_empty(), "a package needs at least one line");
+        let now = self.clock();
+        let order_date = spec.order_date_ms.unwrap_or(now);
+        let modified = spec.last_modified_ms.unwrap_or(order_date);
+        let status = Self::check_status(spec.status.as_deref().unwrap_or("Created"));
+        let order_number = spec.order_number.unwrap_or_else(|| {
+            self.next_order_number += 1;
+            self.next_order_number.to_string()
+        });
+        self.next_package_id += 1;
+        let id = self.next_package_id;
+        let lines = spec
+            .lines
+            .into_iter()
+            .map(|l| {
+                self.next_line_id += 1;
+                (self.next_line_id, l)
+            })
+            .collect();
+        let mut histories = vec![(order_date, "Created".to_string())];
+        if status != "Created" {
+            histories.push((modified, status.clone()));
+        }
+        self.packages.push(Package {
+            id,
+            order_number,
+            status,
+            order_date_ms: order_date,
+            last_modified_ms: modified,
+            lines,
+            histories,
+            customer_id: 99_000_000 + id % 1_000_000,
+        });
+        id
+    }
+
+    fn update(&mut self, id: i64, status: &str, at: Option<u64>) -> Option<i64> {
+        let status = Self::check_status(status);
+        let now = self.clock();
+        let p = self.packages.iter_mut().find(|p| p.id == id)?;
+        let at = at.unwrap_or_else(|| now.max(p.last_modified_ms + 1));
+        p.status = status.clone();
+        p.last_modified_ms = at;
+        p.histories.push((at, status));
+        Some(id)
+    }
+
+    fn get(&self, id: i64) -> Option<&Package> {
+        self.packages.iter().find(|p| p.id == id)
+    }
+
+    fn run_hook(&mut self, hook: PageHook) {
+        match hook {
+            PageHook::Insert(spec) => {
+                self.insert(spec);
+            }
+            PageHook::UpdateStatus(id, status) => {
+                self.update(id, &status, None)
+                    .unwrap_or_else(|| panic!("page hook: unknown package {id}"));
+            }
+        }
+    }
+
+    /// Fires the hooks due for a request for page `page`.
+    fn fire_hooks(&mut self, page: i64) {
+        let hooks = std::mem::take(&mut self.hooks);
+        let mut kept = Vec::new();
+        for (trigger, hook) in hooks {
+            match trigger {
+                Trigger::NextPage if page >= 1 => self.run_hook(hook),
+                Trigger::Nth(1) => self.run_hook(hook),
+                Trigger::Nth(n) => kept.push((Trigger::Nth(n - 1), hook)),
+                t @ Trigger::NextPage => kept.push((t, hook)),
+            }
+        }
+        self.hooks = kept;
+    }
+}
+
+/// A shipment package in the getShipmentPackages / webhook shape.
+fn package_json(p: &Package) -> Value {
+    let r2 = |v: f64| (v * 100.0).round() / 100.0;
+    let lines: Vec<Value> = p
+        .lines
+        .iter()
+        .map(|(id, l)| {
+            json!({
+                "id": id,
+                "quantity": l.quantity,
+                "merchantSku": l.merchant_sku,
+                "sku": l.barcode,
+                "barcode": l.barcode,
+                "productName": l.product_name,
+                "productCode": 11_000_000 + id % 1_000_000,
+                "productSize": "Tek Ebat",
+                "productColor": "Standart",
+                "productOrigin": "TR",
+                "merchantId": TEST_SELLER_ID.parse::<i64>().unwrap_or(0),
+                "amount": r2(l.list_price),
+                "price": r2(l.price),
+                "discount": r2(l.list_price - l.price),
+                "tyDiscount": 0.0,
+                "discountDetails": (0..l.quantity.max(0)).map(|_| json!({
+                    "lineItemPrice": r2(l.price),
+                    "lineItemDiscount": r2(l.list_price - l.price),
+                    "lineItemTyDiscount": 0.0,
+                })).collect::<Vec<_>>(),
+                "currencyCode": "TRY",
+                "vatBaseAmount": 20,
+                "salesCampaignId": 0,
+                "orderLineItemStatusName": p.status,
+            })
+        })
+        .collect();
+    let gross: f64 = p
+        .lines
+        .iter()
+        .map(|(_, l)| l.list_price * l.quantity as f64)
+        .sum();
+    let total: f64 = p
+        .lines
+        .iter()
+        .map(|(_, l)| l.price * l.quantity as f64)
+        .sum();
+    let address = |id: i64| {
+        json!({
+            "id": id,
+            "firstName": "Test",
+            "lastName": "Müşteri",
+            "company": "",
+            "address1": "Test Mah. Örnek Sok. No:1",
+            "address2": "",
+            "city": "İstanbul",
+            "cityCode": 34,
+            "district": "Şişli",
+            "districtId": 54,
+            "postalCode": "34000",
+            "countryCode": "TR",
+            "phone": null,
+            "fullName": "Test Müşteri",
+            "fullAddress": "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
+        })
+    };
+    json!({
+        "id": p.id,
+        "orderNumber": p.order_number,
+        "orderDate": p.order_date_ms,
+        "originShipmentDate": p.order_date_ms,
+        "lastModifiedDate": p.last_modified_ms,
+        "status": p.status,
+        "shipmentPackageStatus": p.status,
+        "grossAmount": r2(gross),
+        "totalDiscount": r2(gross - total),
+        "totalTyDiscount": 0.0,
+        "totalPrice": r2(total),
+        "currencyCode": "TRY",
+        "taxNumber": null,
+        "customerId": p.customer_id,
+        "customerFirstName": "Test",
+        "customerLastName": "Müşteri",
+        "customerEmail": format!("pf+{}@trendyolmail.com", p.customer_id),
+        "identityNumber": "00000000000",
+        "shipmentAddress": address(p.id * 2),
+        "invoiceAddress": address(p.id * 2 - 1),
+        "cargoTrackingNumber": 7_330_000_000_000i64 + p.id % 1_000_000_000,
+        "cargoTrackingLink": format!("https://kargotakip.trendyol.com/?token=fake{}", p.id),
+        "cargoSenderNumber": format!("733{:09}", p.id % 1_000_000_000),
+        "cargoProviderName": "Trendyol Express Marketplace",
+        "lines": lines,
+        "packageHistories": p.histories.iter().map(|(at, s)| json!({"createdDate": at, "status": s})).collect::<Vec<_>>(),
+        "deliveryType": "normal",
+        "deliveryAddressType": "Shipment",
+        "timeSlotId": 0,
+        "fastDelivery": false,
+        "commercial": false,
+        "micro": false,
+        "giftBoxRequested": false,
+        "3pByTrendyol": false,
+        "containsDangerousProduct": false,
+        "cargoDeci": 0,
+        "isCod": false,
+        "createdBy": "order-creation",
+        "originPackageIds": null,
+    })
+}
+
+impl TrendyolFake {
+    /// The fake's clock (epoch ms): real time plus [`Self::set_clock_offset`].
+    pub fn clock_ms(&self) -> u64 {
+        self.with(|s| s.orders.clock())
+    }
+
+    /// Shifts the fake's clock by `offset_ms` (negative = the past). New
+    /// packages and status changes without explicit timestamps, the default
+    /// window and the 3-month lookback all use this clock.
+    pub fn set_clock_offset(&self, offset_ms: i64) {
+        self.with(|s| s.orders.clock_offset_ms = offset_ms);
+    }
+
+    /// Which timestamp `startDate`/`endDate` select on (default
+    /// `LastModified`).
+    pub fn set_date_filter(&self, filter: DateFilter) {
+        self.with(|s| s.orders.date_filter = filter);
+    }
+
+    /// The longest accepted `startDate`..`endDate` range (default 14 days;
+    /// `None`: unlimited).
+    pub fn set_max_order_window(&self, max: Option<Duration>) {
+        self.with(|s| s.orders.max_window_ms = max.map(|d| d.as_millis() as u64));
+    }
+
+    /// How far back `startDate` may reach (default 90 days; `None`: unlimited).
+    pub fn set_max_order_lookback(&self, max: Option<Duration>) {
+        self.with(|s| s.orders.max_lookback_ms = max.map(|d| d.as_millis() as u64));
+    }
+
+    /// Stores a shipment package; returns it as getShipmentPackages shows it.
+    pub fn add_package(&self, spec: PackageSpec) -> Value {
+        self.with(|s| {
+            let id = s.orders.insert(spec);
+            package_json(s.orders.get(id).unwrap())
+        })
+    }
+
+    /// A one-package order from `(merchantSku, quantity, unit price)` lines.
+    pub fn add_order(&self, lines: &[(&str, i64, f64)]) -> Value {
+        self.add_package(PackageSpec::new(
+            lines
+                .iter()
+                .map(|(sku, q, p)| LineSpec::new(sku, *q, *p))
+                .collect(),
+        ))
+    }
+
+    /// Moves a package to `status` (a [`PACKAGE_STATUSES`] name, any case)
+    /// and bumps its `lastModifiedDate` to the fake's clock (strictly later
+    /// than before). Panics for an unknown package.
+    pub fn update_status(&self, package_id: i64, status: &str) -> Value {
+        self.update_status_at_opt(package_id, status, None)
+    }
+
+    /// Same, with an explicit `lastModifiedDate`.
+    pub fn update_status_at(&self, package_id: i64, status: &str, at_ms: u64) -> Value {
+        self.update_status_at_opt(package_id, status, Some(at_ms))
+    }
+
+    fn update_status_at_opt(&self, package_id: i64, status: &str, at: Option<u64>) -> Value {
+        self.with(|s| {
+            s.orders
+                .update(package_id, status, at)
+                .unwrap_or_else(|| panic!("unknown Trendyol package {package_id}"));
+            package_json(s.orders.get(package_id).unwrap())
+        })
+    }
+
+    /// [`Self::update_status`] for every package of an order.
+    pub fn update_order_status(&self, order_number: &str, status: &str) -> Vec<Value> {
+        let ids: Vec<i64> = self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .filter(|p| p.order_number == order_number)
+                .map(|p| p.id)
+                .collect()
+        });
+        assert!(!ids.is_empty(), "unknown Trendyol order {order_number}");
+        ids.into_iter()
+            .map(|id| self.update_status(id, status))
+            .collect()
+    }
+
+    pub fn package(&self, package_id: i64) -> Option<Value> {
+        self.with(|s| s.orders.get(package_id).map(package_json))
+    }
+
+    /// All packages, by id.
+    pub fn packages(&self) -> Vec<Value> {
+        self.with(|s| s.orders.packages.iter().map(package_json).collect())
+    }
+
+    pub fn package_count(&self) -> usize {
+        self.with(|s| s.orders.packages.len())
+    }
+
+    /// The body Trendyol POSTs to a webhook for this package: the same
+    /// JSON object getShipmentPackages returns in `content[]`.
+    pub fn webhook_payload(&self, package_id: i64) -> Value {
+        self.package(package_id)
+            .unwrap_or_else(|| panic!("unknown Trendyol package {package_id}"))
+    }
+
+    /// [`Self::webhook_payload`] serialized.
+    pub fn webhook_body(&self, package_id: i64) -> Vec<u8> {
+        self.webhook_payload(package_id).to_string().into_bytes()
+    }
+
+    /// Runs `hook` when the next order-list request for a page other than
+    /// the first (`page` ≥ 1) arrives, before that page is computed: orders
+    /// arriving or changing between two page requests.
+    pub fn on_next_page_request(&self, hook: PageHook) {
+        self.with(|s| s.orders.hooks.push((Trigger::NextPage, hook)));
+    }
+
+    /// Runs `hook` when the `n`-th order-list request from now arrives
+    /// (1 = the next one), before it is answered.
+    pub fn on_order_list_request(&self, n: usize, hook: PageHook) {
+        assert!(n >= 1);
+        self.with(|s| s.orders.hooks.push((Trigger::Nth(n), hook)));
+    }
+
+    /// [`Self::on_next_page_request`] with an insert.
+    pub fn insert_on_next_page_request(&self, spec: PackageSpec) {
+        self.on_next_page_request(PageHook::Insert(spec));
+    }
+
+    /// Hooks not fired yet.
+    pub fn pending_page_hooks(&self) -> usize {
+        self.with(|s| s.orders.hooks.len())
+    }
+
+    /// Order-list requests that reached the handler, in arrival order.
+    pub fn order_list_queries(&self) -> Vec<TyOrderQuery> {
+        self.with(|s| s.orders.queries.clone())
+    }
+
+    /// Number of order-list requests that arrived (any outcome).
+    pub fn order_list_request_count(&self) -> usize {
+        self.request_count(SHIPMENT_PACKAGES)
+    }
+}
+
+fn shipment_packages(s: &mut TyState, uri: &Uri) -> Response {
+    let raw = uri.query().unwrap_or("").to_string();
+    let text = |k: &str| query_param(uri, k).filter(|v| !v.trim().is_empty());
+    let num = |k: &str| text(k).and_then(|v| v.trim().parse::<i64>().ok());
+    let mut q = TyOrderQuery {
+        raw,
+        page: num("page"),
+        size: num("size"),
+        start_date: num("startDate"),
+        end_date: num("endDate"),
+        status: text("status"),
+        order_number: text("orderNumber"),
+        order_by_field: text("orderByField"),
+        order_by_direction: text("orderByDirection"),
+        http_status: 0,
+        returned: vec![],
+        served_at_ms: 0,
+    };
+    let (response, returned) = match list_packages(s, uri, &q) {
+        Ok((body, ids)) => (ty_json(200, body), ids),
+        Err(message) => (business_error(400, "order.query.invalid", &message), vec![]),
+    };
+    q.http_status = response.status().as_u16();
+    q.returned = returned;
+    q.served_at_ms = s.orders.clock();
+    s.orders.queries.push(q);
+    response
+}
+
+fn list_packages(
+    s: &mut TyState,
+    uri: &Uri,
+    q: &TyOrderQuery,
+) -> Result<(Value, Vec<i64>), String> {
+    for k in ["page", "size", "startDate", "endDate"] {
+        if let Some(v) = query_param(uri, k).filter(|v| !v.trim().is_empty()) {
+            if v.trim().parse::<i64>().is_err() {
+                return Err(format!(
+                    "{k} must be a number (epoch milliseconds for dates): {v}"
+                ));
+            }
+        }
+    }
+    let page = q.page.unwrap_or(0);
+    if page < 0 {
+        return Err(format!("page must be >= 0: {page}"));
+    }
+    let size = q.size.unwrap_or(ORDERS_DEFAULT_PAGE_SIZE);
+    if !(1..=ORDERS_MAX_PAGE_SIZE).contains(&size) {
+        return Err(format!(
+            "size must be between 1 and {ORDERS_MAX_PAGE_SIZE}: {size}"
+        ));
+    }
+    let by_order_date = match q.order_by_field.as_deref() {
+        None | Some("PackageLastModifiedDate") => false,
+        Some("CreatedDate") => true,
+        Some(other) => return Err(format!("orderByField is invalid: {other}")),
+    };
+    let descending = match q.order_by_direction.as_deref() {
+        None | Some("DESC") => true,
+        Some("ASC") => false,
+        Some(other) => return Err(format!("orderByDirection must be ASC or DESC: {other}")),
+    };
+    // Hooks fire after validation, before the page is computed.
+    s.orders.fire_hooks(page);
+    let o = &s.orders;
+    let now = o.clock() as i64;
+    let (start, end) = match (q.start_date, q.end_date) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => (a, now),
+        (None, Some(b)) => (b - ORDERS_DEFAULT_WINDOW_MS as i64, b),
+        (None, None) => (now - ORDERS_DEFAULT_WINDOW_MS as i64, now),
+    };
+    if start > end {
+        return Err(format!(
+            "startDate ({start}) must not be after endDate ({end})"
+        ));
+    }
+    if let Some(max) = o.max_window_ms {
+        if q.start_date.is_some() && q.end_date.is_some() && (end - start) as u64 > max {
+            return Err(format!(
+                "startDate ile endDate arası en fazla {} gün olabilir",
+                max / DAY_MS
+            ));
+        }
+    }
+    if let Some(max) = o.max_lookback_ms {
+        if start < now - max as i64 {
+            return Err(format!(
+                "En fazla {} gün öncesine ait siparişler sorgulanabilir (startDate {start})",
+                max / DAY_MS
+            ));
+        }
+    }
+    let statuses: Option<Vec<String>> = q.status.as_ref().map(|v| {
+        v.split(',')
+            .map(|x| x.trim().to_ascii_lowercase())
+            .filter(|x| !x.is_empty())
+            .collect()
+    });
+    let package_ids: Option<Vec<i64>> = query_param(uri, "shipmentPackageIds")
+        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect());
+    let mut hits: Vec<&Package> = o
+        .packages
+        .iter()
+        .filter(|p| {
+            let t = match o.date_filter {
+                DateFilter::LastModified => p.last_modified_ms,
+                DateFilter::OrderDate => p.order_date_ms,
+            } as i64;
+            (start..=end).contains(&t)
+                && statuses
+                    .as_ref()
+                    .is_none_or(|st| st.contains(&p.status.to_ascii_lowercase()))
+                && q.order_number.as_ref().is_none_or(|n| *n == p.order_number)
+                && package_ids.as_ref().is_none_or(|ids| ids.contains(&p.id))
+        })
+        .collect();
+    hits.sort_by_key(|p| {
+        let t = if by_order_date {
+            p.order_date_ms
+        } else {
+            p.last_modified_ms
+        };
+        (t, p.id)
+    });
+    if descending {
+        hits.reverse();
+    }
+    let total = hits.len();
+    let size_u = size as usize;
+    let content: Vec<&Package> = hits
+        .into_iter()
+        .skip(page as usize * size_u)
+        .take(size_u)
+        .collect();
+    let ids = content.iter().map(|p| p.id).collect();
+    Ok((
+        json!({
+            "page": page,
+            "size": size,
+            "totalPages": total.div_ceil(size_u),
+            "totalElements": total,
+            "content": content.into_iter().map(package_json).collect::<Vec<_>>(),
+        }),
+        ids,
+    ))
+}
+
+// ---- calendar helpers (no date crate in this package) ----
+
+/// Days since 1970-01-01 → (year, month, day) (H. Hinnant's algorithm).
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Epoch ms → (y, mo, d, h, mi, s, ms) in UTC + `offset_hours`.
+pub(crate) fn civil_parts(ms: u64, offset_hours: i64) -> [i64; 7] {
+    let t = ms as i64 + offset_hours * HOUR_MS as i64;
+    let secs = t.div_euclid(1000);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    [
+        y,
+        mo,
+        d,
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        t.rem_euclid(1000),
+    ]
+}
+
+// ---------------------------------------------------------------------------
 // Shared by the Hepsiburada fake: faults, rate limits, recording.
 
 /// A fault for a request that reaches the fake. None of them processes the
@@ -1392,6 +2146,8 @@ pub enum EndpointKind {
     Status,
     /// Categories, attributes, brands, product lookups.
     Reference,
+    /// Order lists (Trendyol getShipmentPackages, Hepsiburada orders).
+    Orders,
 }
 
 /// What a successful batch item changed.
@@ -1518,6 +2274,7 @@ impl Gate {
                 EndpointKind::Write,
                 EndpointKind::Status,
                 EndpointKind::Reference,
+                EndpointKind::Orders,
             ]
             .into_iter()
             .collect(),

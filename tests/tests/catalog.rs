@@ -456,3 +456,109 @@ async fn ten_thousand_products_through_assorted_faults_are_acknowledged_once_eac
         "only the unprocessable message"
     );
 }
+
+#[tokio::test]
+async fn a_field_trendyol_fixes_at_creation_is_refused_with_its_reason_not_acknowledged() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("VAT-1", 4, 2_000)]).await;
+    h.cycle().await;
+    let mut new_vat = product_json("VAT-1", 4, 2_000);
+    new_vat["vatRate"] = json!(10);
+    h.put_products(&[new_vat]).await;
+    let report = h.cycle().await;
+    assert_eq!(report.refused, 1, "{report:?}");
+    assert_eq!(
+        report.items.get("hepsiburada:content"),
+        Some(&1),
+        "{report:?}"
+    );
+    assert!(!report.items.contains_key("trendyol:content"), "{report:?}");
+    assert_eq!(h.trendyol.product("BC-VAT-1").unwrap().vat_rate, 20);
+    assert_eq!(h.hepsiburada.listing("VAT-1").unwrap().vat_rate, 10);
+    let (_, view) = response_json(
+        h.catalog
+            .handle(http_request("GET", "/catalog/products/VAT-1", None))
+            .await
+            .unwrap(),
+    );
+    let trendyol = &view["sync"]["trendyol"]["content"];
+    assert_eq!(trendyol["state"], "refused");
+    assert!(
+        trendyol["reasons"][0].as_str().unwrap().contains("VAT"),
+        "{trendyol}"
+    );
+    assert_eq!(view["sync"]["hepsiburada"]["content"]["state"], "synced");
+}
+
+#[tokio::test]
+async fn a_barcode_already_listed_on_trendyol_is_adopted_and_updated_not_left_refused() {
+    let h = CatalogHarness::start(1, &[]).await;
+    // Listed on Trendyol before (by hand, or a create whose answer we lost).
+    let mut earlier = product_json("ADO-1", 3, 2_000);
+    earlier["title"] = json!("Eski başlık");
+    let sku = "ADO-1";
+    let product = {
+        let mut j = earlier.clone();
+        j.as_object_mut().unwrap().remove("sku");
+        ayaztrade::domain::product::validate_product(sku, serde_json::from_value(j).unwrap())
+            .unwrap()
+    };
+    let item = ayaztrade::providers::trendyol::catalog::wire_item(
+        &product,
+        ayaztrade::domain::catalog_sync::Push::Create,
+        None,
+    )
+    .unwrap();
+    h.trendyol
+        .preload(&[serde_json::from_str(item.get()).unwrap()]);
+
+    h.put_products(&[product_json("ADO-1", 8, 2_500)]).await;
+    for _ in 0..3 {
+        h.cycle().await;
+    }
+    let on_trendyol = h.trendyol.product("BC-ADO-1").unwrap();
+    assert_eq!(on_trendyol.quantity, 8);
+    assert_eq!(on_trendyol.title, "Tişört ADO-1");
+    assert_eq!(on_trendyol.sale_price, 25.0);
+    let (_, view) = response_json(
+        h.catalog
+            .handle(http_request("GET", "/catalog/products/ADO-1", None))
+            .await
+            .unwrap(),
+    );
+    for kind in ["content", "price", "stock"] {
+        assert_eq!(
+            view["sync"]["trendyol"][kind]["state"], "synced",
+            "{kind}: {view}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_result_of_an_older_plan_never_overwrites_a_newer_one() {
+    use ayaztrade::ports::{ResultOutcome, SyncResult};
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("ORD-1", 1, 1_000)]).await;
+    let store = h.catalog_store();
+    let record = |hash: &'static str, planned_ms: i64| {
+        let store = store.clone();
+        async move {
+            let hashes = vec![(SyncKind::Price, hash.to_string())];
+            store
+                .record_result(&SyncResult {
+                    sku: "ORD-1",
+                    marketplace: Marketplace::Trendyol,
+                    hashes: &hashes,
+                    fixed: None,
+                    outcome: ResultOutcome::Acknowledged,
+                    planned_ms,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    record("newer", 2_000).await;
+    record("older", 1_000).await;
+    let stored = store.get_product("ORD-1").await.unwrap().unwrap();
+    assert_eq!(stored.trendyol.price.acked.as_deref(), Some("newer"));
+}

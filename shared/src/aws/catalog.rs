@@ -27,7 +27,8 @@ use crate::domain::category::CategoryRules;
 use crate::domain::product::{Marketplace, Product, SyncKind};
 use crate::error::{Error, Result};
 use crate::ports::{
-    CatalogSyncStore, Plan, PlanItem, PlanLease, ProductStore, ProductWrite, StoredProduct,
+    CatalogSyncStore, Plan, PlanItem, PlanLease, ProductStore, ProductWrite, ResultOutcome,
+    StoredProduct, SyncResult,
 };
 
 pub const PENDING: &str = "CATALOG#PENDING";
@@ -146,6 +147,7 @@ fn decode_product(item: Item) -> Result<StoredProduct> {
         hepsiburada: listing(Marketplace::Hepsiburada),
         failures,
         trendyol_content_id: get_n(&item, "trendyol_content_id").map(|id| id as u64),
+        trendyol_fixed: get_s(&item, "trendyol_fixed").map(str::to_owned),
         version: get_n(&item, "version").unwrap_or(0) as u64,
         updated_at: get_s(&item, "updated_at").unwrap_or_default().to_string(),
         product,
@@ -273,51 +275,67 @@ impl CatalogSyncStore for DynamoStore {
         update_if(request, "settle product").await.map(|_| ())
     }
 
-    async fn record_result(
-        &self,
-        sku: &str,
-        marketplace: Marketplace,
-        hashes: &[(SyncKind, String)],
-        ok: bool,
-        reasons: &[String],
-    ) -> Result<()> {
-        let mut sets = Vec::new();
+    async fn record_result(&self, result: &SyncResult<'_>) -> Result<()> {
+        let m = result.marketplace;
+        let mut sets = vec!["gsi1pk = :pending".to_string(), "gsi1sk = :sku".to_string()];
         let mut removes = Vec::new();
+        // Exists, and no kind holds a result of a later plan.
+        let mut conditions = vec!["attribute_exists(pk)".to_string()];
         let mut request = self
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(product_pk(sku)))
+            .key("pk", s(product_pk(result.sku)))
             .key("sk", s("PRODUCT"))
-            .condition_expression("attribute_exists(pk)");
-        for (i, (kind, hash)) in hashes.iter().enumerate() {
-            let (acked, rejected, failure) = (
-                state_attr("acked", marketplace, *kind),
-                state_attr("rejected", marketplace, *kind),
-                state_attr("failure", marketplace, *kind),
+            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":sku", s(result.sku))
+            .expression_attribute_values(":seq", n(result.planned_ms));
+        for (i, (kind, hash)) in result.hashes.iter().enumerate() {
+            let (acked, rejected, failure, seq) = (
+                state_attr("acked", m, *kind),
+                state_attr("rejected", m, *kind),
+                state_attr("failure", m, *kind),
+                state_attr("seq", m, *kind),
             );
+            conditions.push(format!("(attribute_not_exists({seq}) OR {seq} <= :seq)"));
+            sets.push(format!("{seq} = :seq"));
             request = request.expression_attribute_values(format!(":h{i}"), s(hash));
-            if ok {
-                sets.push(format!("{acked} = :h{i}"));
-                removes.push(rejected);
-                removes.push(failure);
-            } else {
-                sets.push(format!("{rejected} = :h{i}"));
-                sets.push(format!("{failure} = :reasons"));
+            match &result.outcome {
+                ResultOutcome::Acknowledged => {
+                    sets.push(format!("{acked} = :h{i}"));
+                    removes.push(rejected);
+                    removes.push(failure);
+                }
+                ResultOutcome::Refused { lasting, .. } => {
+                    if *lasting {
+                        sets.push(format!("{rejected} = :h{i}"));
+                    }
+                    sets.push(format!("{failure} = :reasons"));
+                }
             }
         }
-        if !ok {
+        if let ResultOutcome::Refused { reasons, .. } = &result.outcome {
             let list = reasons.iter().take(20).map(|r| s(r.clone())).collect();
             request = request.expression_attribute_values(":reasons", AttributeValue::L(list));
+        }
+        if let (Some(fixed), ResultOutcome::Acknowledged) = (result.fixed, &result.outcome) {
+            sets.push("trendyol_fixed = :fixed".into());
+            request = request.expression_attribute_values(":fixed", s(fixed));
         }
         let mut expression = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        // A product that is gone has nothing to record on.
-        update_if(request.update_expression(expression), "record sync result")
-            .await
-            .map(|_| ())
+        // A product that is gone has nothing to record on; a later plan's
+        // result already recorded wins.
+        update_if(
+            request
+                .update_expression(expression)
+                .condition_expression(conditions.join(" AND ")),
+            "record sync result",
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_trendyol_content_id(&self, sku: &str, content_id: u64) -> Result<()> {
@@ -343,11 +361,15 @@ impl CatalogSyncStore for DynamoStore {
             .key_condition_expression("pk = :p")
             .expression_attribute_values(":p", s(PLAN_PK))
             .consistent_read(true);
-        query_all(request, "query plans")
+        Ok(query_all(request, "query plans")
             .await?
             .iter()
-            .map(plan_from_item)
-            .collect()
+            .filter_map(|item| {
+                plan_from_item(item)
+                    .map_err(|e| tracing::warn!(error = %e, "skipping an unreadable plan"))
+                    .ok()
+            })
+            .collect())
     }
 
     async fn put_plans(&self, plans: &[Plan], expires_at: i64) -> Result<()> {
@@ -416,7 +438,13 @@ impl CatalogSyncStore for DynamoStore {
         out.item.as_ref().map(plan_from_item).transpose()
     }
 
-    async fn lease_plan(&self, plan_id: &str, now_ms: i64, until_ms: i64) -> Result<PlanLease> {
+    async fn lease_plan(
+        &self,
+        plan_id: &str,
+        now_ms: i64,
+        until_ms: i64,
+        stale_ms: i64,
+    ) -> Result<PlanLease> {
         let result = self
             .client()
             .update_item()
@@ -425,10 +453,11 @@ impl CatalogSyncStore for DynamoStore {
             .key("sk", s(plan_id))
             .update_expression("SET lease_until = :until")
             .condition_expression(
-                "attribute_exists(pk) AND #status = :planned \
+                "attribute_exists(pk) AND #status = :planned AND created_ms >= :stale \
                  AND (attribute_not_exists(lease_until) OR lease_until < :now)",
             )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":stale", n(stale_ms))
             .expression_attribute_values(":until", n(until_ms))
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":planned", s("planned"))
@@ -448,6 +477,11 @@ impl CatalogSyncStore for DynamoStore {
                         (Some("sent"), Some(batch)) => PlanLease::Sent {
                             batch_id: batch.to_string(),
                         },
+                        // Planned again since: this one must never go out.
+                        _ if get_n(&item, "created_ms").unwrap_or(0) < stale_ms => {
+                            self.delete_plan(plan_id).await?;
+                            PlanLease::Gone
+                        }
                         _ => PlanLease::Held,
                     },
                 })
@@ -482,6 +516,7 @@ impl CatalogSyncStore for DynamoStore {
             .update_expression(
                 "SET #status = :sent, batch_id = :batch, #items = :items REMOVE lease_until",
             )
+            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#items", "items")
             .expression_attribute_values(":sent", s("sent"))

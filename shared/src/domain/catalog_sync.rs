@@ -9,10 +9,12 @@ use crate::domain::product::{Marketplace, Product, SyncKind};
 
 /// Trendyol's and Hepsiburada's limit per batch request (providers.md §3.3, §4.3).
 pub const MAX_BATCH_ITEMS: usize = 1_000;
-/// A plan (one batch) is one DynamoDB item, at most 400 KB: its items stay
-/// well below. (Jobs on the queue name only their plan, so SQS's 256 KiB
-/// message limit never cuts a batch short.)
-pub const MAX_PLAN_BYTES: usize = 300_000;
+/// The most we put in one marketplace request (neither marketplace
+/// publishes a body limit; 1,000 products with long descriptions would make
+/// tens of MB). A plan item is at most ~250 bytes, so a plan of 1,000 stays
+/// far below DynamoDB's 400 KB item limit, and jobs on the queue only name
+/// their plan: SQS's 256 KiB message limit never cuts a batch short.
+pub const MAX_REQUEST_BYTES: usize = 4_000_000;
 
 /// What one marketplace knows of one kind of a product's data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,13 +78,13 @@ impl Push {
 
     /// The kinds a successful push brings in line: a create carries price
     /// and stock too (Trendyol requires them; Hepsiburada's import file has
-    /// `price` and `stock` fields).
-    pub fn kinds(self) -> &'static [SyncKind] {
-        match self {
-            Push::Create => &SyncKind::ALL,
-            Push::Content => &[SyncKind::Content],
-            Push::Price => &[SyncKind::Price],
-            Push::Stock => &[SyncKind::Stock],
+    /// `price` and `stock`), and so does every Hepsiburada import.
+    pub fn kinds(self, marketplace: Marketplace) -> &'static [SyncKind] {
+        match (self, marketplace) {
+            (Push::Create, _) | (Push::Content, Marketplace::Hepsiburada) => &SyncKind::ALL,
+            (Push::Content, Marketplace::Trendyol) => &[SyncKind::Content],
+            (Push::Price, _) => &[SyncKind::Price],
+            (Push::Stock, _) => &[SyncKind::Stock],
         }
     }
 }
@@ -135,6 +137,10 @@ pub fn plan_listing(
             if !state.kind(kind).in_flight && needs(kind) {
                 pushes.push(push);
             }
+        }
+        // A Hepsiburada re-import carries price and stock as well.
+        if marketplace == Marketplace::Hepsiburada && pushes.first() == Some(&Push::Content) {
+            pushes.truncate(1);
         }
     }
     // With nothing in flight, an empty plan means every kind is acknowledged
@@ -274,6 +280,25 @@ mod tests {
         state.content.rejected = p.sync_hash(Marketplace::Trendyol, SyncKind::Content);
         let plan = plan_listing(&p, Marketplace::Trendyol, &state);
         assert!(plan.pushes.is_empty() && plan.settled);
+    }
+
+    #[test]
+    fn a_hepsiburada_reimport_carries_price_and_stock() {
+        let p = sample("A");
+        let state = acked(&p, Marketplace::Hepsiburada);
+        let mut changed = p.clone();
+        changed.title.push('!');
+        changed.stock += 1;
+        let plan = plan_listing(&changed, Marketplace::Hepsiburada, &state);
+        assert_eq!(plan.pushes, vec![Push::Content]);
+        assert_eq!(
+            Push::Content.kinds(Marketplace::Hepsiburada),
+            &SyncKind::ALL
+        );
+        assert_eq!(
+            Push::Content.kinds(Marketplace::Trendyol),
+            &[SyncKind::Content]
+        );
     }
 
     #[test]

@@ -171,34 +171,63 @@ impl Product {
 
     /// The digest of what `marketplace` should show for `kind`, or `None` when
     /// the product is not listed there. Price and stock digests cover only
-    /// price and stock, so changing one never makes the other look stale.
+    /// price and stock, so changing one never makes the other look stale; a
+    /// content digest covers exactly what that marketplace is sent (our own
+    /// `attributes` go nowhere yet, so they change nothing).
     pub fn sync_hash(&self, marketplace: Marketplace, kind: SyncKind) -> Option<String> {
-        if !self.listed_on(marketplace) {
-            return None;
-        }
-        let projection = match kind {
-            SyncKind::Content => {
-                let mapping = match marketplace {
-                    Marketplace::Trendyol => serde_json::to_value(&self.trendyol),
-                    Marketplace::Hepsiburada => serde_json::to_value(&self.hepsiburada),
-                }
-                .expect("mappings serialize");
+        let projection = match (kind, marketplace) {
+            (SyncKind::Content, Marketplace::Trendyol) => {
+                let t = self.trendyol.as_ref()?;
+                // What content-bulk-update carries, plus the fields fixed at
+                // creation (so a change to them is noticed, and refused).
                 serde_json::json!([
-                    marketplace.as_str(),
+                    "trendyol",
+                    self.title,
+                    self.description,
+                    self.images,
+                    t.attributes,
+                    self.trendyol_fixed_digest()?
+                ])
+            }
+            (SyncKind::Content, Marketplace::Hepsiburada) => {
+                let h = self.hepsiburada.as_ref()?;
+                // The import file: base fields, the first five images, the mapping.
+                serde_json::json!([
+                    "hepsiburada",
                     self.barcode,
                     self.title,
                     self.description,
                     self.vat_rate,
                     self.brand,
-                    self.images,
-                    self.attributes,
-                    mapping
+                    self.images.iter().take(5).collect::<Vec<_>>(),
+                    h
                 ])
             }
-            SyncKind::Price => serde_json::json!([self.price, self.list_price]),
-            SyncKind::Stock => serde_json::json!([self.stock]),
+            (SyncKind::Price, m) if self.listed_on(m) => {
+                serde_json::json!([self.price, self.list_price])
+            }
+            (SyncKind::Stock, m) if self.listed_on(m) => serde_json::json!([self.stock]),
+            _ => return None,
         };
         Some(short_digest(projection.to_string().as_bytes()))
+    }
+
+    /// What Trendyol fixes when it creates a product: content-bulk-update
+    /// cannot change barcode, brand, category or product main id, and VAT,
+    /// desi and cargo company go through variant-bulk-update (not used yet).
+    pub fn trendyol_fixed_digest(&self) -> Option<String> {
+        let t = self.trendyol.as_ref()?;
+        let fixed = serde_json::json!([
+            self.barcode,
+            self.sku,
+            t.brand_id,
+            t.category_id,
+            t.product_main_id.as_deref().unwrap_or(&self.sku),
+            self.vat_rate,
+            t.dimensional_weight,
+            t.cargo_company_id
+        ]);
+        Some(short_digest(fixed.to_string().as_bytes()))
     }
 
     /// A digest of the whole product, so an identical PUT writes nothing.
@@ -468,6 +497,25 @@ pub(crate) mod tests {
         }
         let mut retitled = before.clone();
         retitled.title.push('!');
+        let mut own_attributes = before.clone();
+        own_attributes.attributes.insert("yaka".into(), "V".into());
+        for m in Marketplace::ALL {
+            assert_eq!(
+                before.sync_hash(m, SyncKind::Content),
+                own_attributes.sync_hash(m, SyncKind::Content),
+                "our own attributes are sent nowhere"
+            );
+        }
+        let mut new_vat = before.clone();
+        new_vat.vat_rate = 10;
+        assert_ne!(
+            before.trendyol_fixed_digest(),
+            new_vat.trendyol_fixed_digest()
+        );
+        assert_eq!(
+            before.trendyol_fixed_digest(),
+            retitled.trendyol_fixed_digest()
+        );
         assert_ne!(
             before.sync_hash(Marketplace::Trendyol, SyncKind::Content),
             retitled.sync_hash(Marketplace::Trendyol, SyncKind::Content)

@@ -85,10 +85,16 @@ impl MarketplaceClient {
         hex::encode(Sha256::digest(&body))
     }
 
-    pub async fn batch_result(&self, push: Push, batch_id: &str) -> Result<BatchOutcome> {
+    /// `sent`: the result keys of the batch's items, in the order sent.
+    pub async fn batch_result(
+        &self,
+        push: Push,
+        batch_id: &str,
+        sent: &[String],
+    ) -> Result<BatchOutcome> {
         match self {
-            MarketplaceClient::Trendyol(c) => c.batch_result(batch_id).await,
-            MarketplaceClient::Hepsiburada(c) => c.batch_result(push, batch_id).await,
+            MarketplaceClient::Trendyol(c) => c.batch_result(push, batch_id).await,
+            MarketplaceClient::Hepsiburada(c) => c.batch_result(push, batch_id, sent).await,
         }
     }
 

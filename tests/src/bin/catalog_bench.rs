@@ -205,6 +205,7 @@ async fn rate_scenario(m: usize) {
                 sku: p.sku.clone(),
                 key: p.barcode.clone(),
                 hashes,
+                fixed: None,
             }],
             created_ms: now,
             batch_id: None,

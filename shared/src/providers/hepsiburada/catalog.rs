@@ -168,12 +168,14 @@ struct Validation {
     message: Option<String>,
 }
 
-/// Reads an import status page (shape UNCONFIRMED, wire doc H4).
+/// Reads an import status page (shape UNCONFIRMED, wire doc H4): done when
+/// every item is `SUCCESS` or `FAILED`.
 pub fn parse_import_status(body: &[u8]) -> Result<BatchOutcome, String> {
     let envelope: Envelope<Vec<ImportStatus>> =
         serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let items = envelope.data.unwrap_or_default();
-    if items.is_empty() || items.iter().any(|i| i.import_status == "PROCESSING") {
+    let finished = |i: &ImportStatus| i.import_status == "SUCCESS" || i.import_status == "FAILED";
+    if items.is_empty() || !items.iter().all(finished) {
         return Ok(BatchOutcome::Pending);
     }
     let results = items
@@ -192,6 +194,7 @@ pub fn parse_import_status(body: &[u8]) -> Result<BatchOutcome, String> {
                 })
                 .collect(),
             key: item.merchant_sku,
+            lasting: true,
         })
         .collect();
     Ok(BatchOutcome::Done {
@@ -213,6 +216,9 @@ struct UploadResult {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UploadError {
+    /// 1-based position in the uploaded array (UNCONFIRMED base).
+    #[serde(default)]
+    element_no: Option<usize>,
     merchant_sku: Option<String>,
     #[serde(default)]
     errors: Vec<String>,
@@ -221,6 +227,8 @@ struct UploadError {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PriceValidation {
+    #[serde(default)]
+    element_no: Option<usize>,
     merchant_sku: Option<String>,
     #[serde(default)]
     description: Option<String>,
@@ -228,41 +236,55 @@ struct PriceValidation {
     kind: Option<String>,
 }
 
-/// Reads a price or stock upload result: it lists only the refused items,
-/// so the others succeeded once the upload is finished (status values
-/// UNCONFIRMED, wire doc H1).
-pub fn parse_upload_result(body: &[u8]) -> Result<BatchOutcome, String> {
+/// Reads a price or stock upload result. It lists only the refused items, so
+/// the others succeeded once the upload finished. Status values are
+/// UNCONFIRMED (wire doc H1): only `COMPLETED`, `COMPLETED_WITH_ERRORS` and
+/// `FAILED` count as finished, anything else is read again later. A refusal
+/// names its item by merchant SKU or, failing that, by position in `sent`;
+/// one we cannot place makes nothing count as acknowledged.
+pub fn parse_upload_result(body: &[u8], sent: &[String]) -> Result<BatchOutcome, String> {
     let result: UploadResult = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    match result.status.as_str() {
-        "PROCESSING" | "PENDING" | "IN_PROGRESS" => return Ok(BatchOutcome::Pending),
-        _ => {}
-    }
-    let mut results: Vec<ItemResult> = result
-        .errors
-        .into_iter()
-        .filter_map(|e| {
-            Some(ItemResult {
-                key: e.merchant_sku?,
+    let failed = match result.status.as_str() {
+        "COMPLETED" | "COMPLETED_WITH_ERRORS" => false,
+        "FAILED" => true,
+        _ => return Ok(BatchOutcome::Pending),
+    };
+    let place = |sku: Option<String>, element: Option<usize>| {
+        sku.or_else(|| element.and_then(|n| sent.get(n.checked_sub(1)?).cloned()))
+    };
+    let mut unplaced = false;
+    let mut results: Vec<ItemResult> = Vec::new();
+    for e in result.errors {
+        match place(e.merchant_sku, e.element_no) {
+            // Listing problems (not listed yet, …): tried again next sync.
+            Some(key) => results.push(ItemResult {
+                key,
                 ok: false,
                 reasons: e.errors,
-            })
-        })
-        .collect();
-    results.extend(result.price_validations.into_iter().filter_map(|v| {
-        Some(ItemResult {
-            key: v.merchant_sku?,
-            ok: false,
-            reasons: vec![format!(
-                "{}: {}",
-                v.kind.as_deref().unwrap_or("price"),
-                v.description.as_deref().unwrap_or("refused")
-            )],
-        })
-    }));
+                lasting: false,
+            }),
+            None => unplaced = true,
+        }
+    }
+    for v in result.price_validations {
+        match place(v.merchant_sku, v.element_no) {
+            // The price itself is out of Hepsiburada's bounds: wait for a new one.
+            Some(key) => results.push(ItemResult {
+                key,
+                ok: false,
+                reasons: vec![format!(
+                    "{}: {}",
+                    v.kind.as_deref().unwrap_or("price"),
+                    v.description.as_deref().unwrap_or("refused")
+                )],
+                lasting: true,
+            }),
+            None => unplaced = true,
+        }
+    }
     Ok(BatchOutcome::Done {
         results,
-        // A failed upload as a whole acknowledges nothing.
-        others_ok: result.status != "FAILED",
+        others_ok: !failed && !unplaced,
     })
 }
 
@@ -417,37 +439,44 @@ impl HepsiburadaCatalog {
         }
     }
 
-    pub async fn batch_result(&self, push: Push, batch_id: &str) -> Result<BatchOutcome, Error> {
+    /// `sent`: the merchant SKUs in the order they were uploaded.
+    pub async fn batch_result(
+        &self,
+        push: Push,
+        batch_id: &str,
+        sent: &[String],
+    ) -> Result<BatchOutcome, Error> {
         let id = crate::providers::trendyol::catalog::url_segment(batch_id);
-        type Parse = fn(&[u8]) -> Result<BatchOutcome, String>;
-        let (endpoint, operation, url, parse): (_, _, _, Parse) = match push {
-            Push::Create | Push::Content => (
-                &self.import_status,
-                "hepsiburada_import_status",
-                format!(
+        let answer = match push {
+            Push::Create | Push::Content => {
+                let url = format!(
                     "{}/product/api/products/status/{id}?page=0&size=1000",
                     self.catalog_base
-                ),
-                parse_import_status,
-            ),
-            Push::Price | Push::Stock => (
-                &self.upload_status,
-                "hepsiburada_upload_status",
-                format!(
-                    "{}/listings/merchantid/{}/{}-uploads/id/{id}",
-                    self.listing_base,
-                    self.merchant_id,
-                    if push == Push::Price {
-                        "price"
-                    } else {
-                        "stock"
-                    }
-                ),
-                parse_upload_result,
-            ),
+                );
+                let answer = self
+                    .api
+                    .get(&self.import_status, "hepsiburada_import_status", url)
+                    .await?;
+                parse_import_status(&answer.body)
+            }
+            Push::Price | Push::Stock => {
+                let kind = if push == Push::Price {
+                    "price"
+                } else {
+                    "stock"
+                };
+                let url = format!(
+                    "{}/listings/merchantid/{}/{kind}-uploads/id/{id}",
+                    self.listing_base, self.merchant_id
+                );
+                let answer = self
+                    .api
+                    .get(&self.upload_status, "hepsiburada_upload_status", url)
+                    .await?;
+                parse_upload_result(&answer.body, sent)
+            }
         };
-        let answer = self.api.get(endpoint, operation, url).await?;
-        parse(&answer.body).map_err(|e| self.api.unreadable(&e))
+        answer.map_err(|e| self.api.unreadable(&e))
     }
 
     /// The category's attribute rules, or `None` when Hepsiburada does not
@@ -511,22 +540,43 @@ mod tests {
         let body = br#"{"id":"u1","status":"COMPLETED_WITH_ERRORS","errors":[
             {"merchantSku":"A","errors":["Urun bulunamadi"]}],
             "priceValidations":[{"merchantSku":"B","type":"MinPrice","description":"too low"}]}"#;
-        let BatchOutcome::Done { results, others_ok } = parse_upload_result(body).unwrap() else {
+        let sent = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+        let BatchOutcome::Done { results, others_ok } = parse_upload_result(body, &sent).unwrap()
+        else {
             panic!("done")
         };
         assert!(others_ok);
         assert_eq!(results.len(), 2);
         assert_eq!(results[1].reasons, vec!["MinPrice: too low"]);
         assert_eq!(
-            parse_upload_result(br#"{"id":"u1","status":"PROCESSING"}"#).unwrap(),
+            parse_upload_result(br#"{"id":"u1","status":"PROCESSING"}"#, &sent).unwrap(),
             BatchOutcome::Pending
         );
         let BatchOutcome::Done { others_ok, .. } =
-            parse_upload_result(br#"{"id":"u1","status":"FAILED"}"#).unwrap()
+            parse_upload_result(br#"{"id":"u1","status":"FAILED"}"#, &sent).unwrap()
         else {
             panic!("done")
         };
         assert!(!others_ok);
+        // Unknown statuses are not finished; refusals placed by position.
+        assert_eq!(
+            parse_upload_result(br#"{"id":"u1","status":"QUEUED"}"#, &sent).unwrap(),
+            BatchOutcome::Pending
+        );
+        let by_position =
+            br#"{"status":"COMPLETED_WITH_ERRORS","errors":[{"elementNo":3,"errors":["x"]}]}"#;
+        let BatchOutcome::Done { results, others_ok } =
+            parse_upload_result(by_position, &sent).unwrap()
+        else {
+            panic!("done")
+        };
+        assert_eq!((results[0].key.as_str(), others_ok), ("C", true));
+        let unplaced = br#"{"status":"COMPLETED_WITH_ERRORS","errors":[{"errors":["x"]}]}"#;
+        let BatchOutcome::Done { others_ok, .. } = parse_upload_result(unplaced, &sent).unwrap()
+        else {
+            panic!("done")
+        };
+        assert!(!others_ok, "an error we cannot place acknowledges nothing");
     }
 
     #[test]

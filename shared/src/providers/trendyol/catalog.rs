@@ -195,18 +195,18 @@ struct BatchItem {
 /// are keyed by `contentId` (UNCONFIRMED shape: `{"product": item, "contentId": n}`).
 fn result_key(request_item: &serde_json::Value) -> Option<String> {
     let product = request_item.get("product");
-    let barcode = request_item
+    let content_id = request_item
+        .get("contentId")
+        .or_else(|| product.and_then(|p| p.get("contentId")))
+        .and_then(|id| id.as_u64());
+    if let Some(id) = content_id {
+        return Some(format!("content:{id}"));
+    }
+    request_item
         .get("barcode")
         .or_else(|| product.and_then(|p| p.get("barcode")))
         .and_then(|b| b.as_str())
-        .map(str::to_owned);
-    barcode.or_else(|| {
-        request_item
-            .get("contentId")
-            .or_else(|| product.and_then(|p| p.get("contentId")))
-            .and_then(|id| id.as_u64())
-            .map(|id| format!("content:{id}"))
-    })
+        .map(str::to_owned)
 }
 
 /// How a plan item is named in results: content updates by content id.
@@ -232,13 +232,15 @@ fn reason_text(reason: &serde_json::Value) -> String {
 /// price-and-inventory batches have no top-level status, so they count as
 /// done once their items are listed. Items not listed are not acknowledged
 /// (and are planned again).
-pub fn parse_batch_result(body: &[u8]) -> Result<BatchOutcome, String> {
+pub fn parse_batch_result(push: Push, body: &[u8]) -> Result<BatchOutcome, String> {
     let result: BatchResult = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let done = match result.status.as_deref() {
         Some(status) => status == "COMPLETED",
         None => !result.items.is_empty(),
     };
-    if !done {
+    // An item neither SUCCESS nor FAILED is not finished: read it later.
+    let settled = |i: &BatchItem| i.status == "SUCCESS" || i.status == "FAILED";
+    if !done || !result.items.iter().all(settled) {
         return Ok(BatchOutcome::Pending);
     }
     let results = result
@@ -250,6 +252,9 @@ pub fn parse_batch_result(body: &[u8]) -> Result<BatchOutcome, String> {
                 key,
                 ok: item.status == "SUCCESS",
                 reasons: item.failure_reasons.iter().map(reason_text).collect(),
+                // Price and stock are refused until Trendyol approves the
+                // product: try again rather than give up.
+                lasting: matches!(push, Push::Create | Push::Content),
             })
         })
         .collect();
@@ -257,6 +262,13 @@ pub fn parse_batch_result(body: &[u8]) -> Result<BatchOutcome, String> {
         results,
         others_ok: false,
     })
+}
+
+/// Product basic info (wire doc T7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductInfo {
+    pub approved: bool,
+    pub content_id: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -400,7 +412,7 @@ impl TrendyolCatalog {
         Ok(submitted.batch_request_id)
     }
 
-    pub async fn batch_result(&self, batch_id: &str) -> Result<BatchOutcome, Error> {
+    pub async fn batch_result(&self, push: Push, batch_id: &str) -> Result<BatchOutcome, Error> {
         let url = format!(
             "{}/integration/product/sellers/{}/products/batch-requests/{}",
             self.base,
@@ -411,12 +423,13 @@ impl TrendyolCatalog {
             .api
             .get(&self.batch, "trendyol_batch_result", url)
             .await?;
-        parse_batch_result(&answer.body).map_err(|e| self.api.unreadable(&e))
+        parse_batch_result(push, &answer.body).map_err(|e| self.api.unreadable(&e))
     }
 
-    /// The content id of an approved product (content updates are keyed by
-    /// it); `None` while Trendyol has not approved it or does not know it.
-    pub async fn approved_content_id(&self, barcode: &str) -> Result<Option<u64>, Error> {
+    /// What Trendyol knows of a barcode: `None` when it has no such product,
+    /// else whether it is approved and its content id (content updates are
+    /// keyed by it).
+    pub async fn product_info(&self, barcode: &str) -> Result<Option<ProductInfo>, Error> {
         let url = format!(
             "{}/integration/product/sellers/{}/product/{}",
             self.base,
@@ -431,7 +444,20 @@ impl TrendyolCatalog {
             return Ok(None);
         };
         let info: BasicInfo = self.api.decode(&answer)?;
-        Ok(info.content_id.filter(|_| info.approved))
+        Ok(Some(ProductInfo {
+            approved: info.approved,
+            content_id: info.content_id,
+        }))
+    }
+
+    /// The content id of an approved product; `None` while Trendyol has not
+    /// approved it or does not know it.
+    pub async fn approved_content_id(&self, barcode: &str) -> Result<Option<u64>, Error> {
+        Ok(self
+            .product_info(barcode)
+            .await?
+            .filter(|i| i.approved)
+            .and_then(|i| i.content_id))
     }
 
     /// The category's attribute rules, or `None` when Trendyol does not know
@@ -500,7 +526,7 @@ mod tests {
         let BatchOutcome::Done {
             results: items,
             others_ok,
-        } = parse_batch_result(body).unwrap()
+        } = parse_batch_result(Push::Create, body).unwrap()
         else {
             panic!("completed")
         };
@@ -511,16 +537,17 @@ mod tests {
         assert_eq!(items[1].key, "B");
         assert_eq!(items[1].reasons, vec!["Kategori bulunamadi"]);
         assert_eq!(
-            parse_batch_result(br#"{"status":"IN_PROGRESS","items":[]}"#).unwrap(),
+            parse_batch_result(Push::Create, br#"{"status":"IN_PROGRESS","items":[]}"#).unwrap(),
             BatchOutcome::Pending
         );
-        assert!(parse_batch_result(b"<html>").is_err());
+        assert!(parse_batch_result(Push::Create, b"<html>").is_err());
         // Price-and-inventory batches carry no status: done once items show.
         assert_eq!(
-            parse_batch_result(br#"{"batchRequestId":"b2","items":[]}"#).unwrap(),
+            parse_batch_result(Push::Stock, br#"{"batchRequestId":"b2","items":[]}"#).unwrap(),
             BatchOutcome::Pending
         );
         let BatchOutcome::Done { results, .. } = parse_batch_result(
+            Push::Stock,
             br#"{"items":[{"requestItem":{"barcode":"A","quantity":1},"status":"SUCCESS"}]}"#,
         )
         .unwrap() else {

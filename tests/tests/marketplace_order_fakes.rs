@@ -1,0 +1,800 @@
+//! The ORDER endpoints of the Trendyol and Hepsiburada fakes
+//! (docs/marketplace-wire.md § Orders), driven over plain HTTP/1.1 with a raw
+//! TcpStream client so these tests depend on no production client code.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ayaztrade_tests::hepsiburada_fake::{
+    self as hb, HbOrderSpec, HbPageHook, HepsiburadaFake, LIMIT_OFFSET_REQUIRED, ORDER_LIST,
+};
+use ayaztrade_tests::trendyol_fake::{
+    self as ty, DateFilter, Fault, PackageSpec, PageHook, TrendyolFake, DAY_MS, HOUR_MS,
+    SHIPMENT_PACKAGES,
+};
+use base64::Engine;
+use serde_json::Value;
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`).
+async fn send(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Reply {
+    let addr = base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut out = req.into_bytes();
+    out.extend_from_slice(body);
+    let mut written = 0;
+    while written < out.len() {
+        stream.writable().await.unwrap();
+        match stream.try_write(&out[written..]) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    let mut raw = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        stream.readable().await.unwrap();
+        match stream.try_read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("response head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
+                .unwrap();
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+            rest = &rest[eol + 4 + size..];
+        }
+        body = out;
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+fn enc(v: &str) -> String {
+    v.replace(' ', "%20").replace(':', "%3A")
+}
+
+// ---------------------------------------------------------------- Trendyol
+
+fn ty_headers() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "authorization",
+            basic(ty::TEST_API_KEY, ty::TEST_API_SECRET),
+        ),
+        ("user-agent", ty::TEST_USER_AGENT.to_string()),
+    ]
+}
+
+fn ty_path(query: &str) -> String {
+    format!(
+        "/integration/order/sellers/{}/orders?{query}",
+        ty::TEST_SELLER_ID
+    )
+}
+
+async fn ty_orders(fake: &TrendyolFake, query: &str) -> Reply {
+    send(&fake.base_url, "GET", &ty_path(query), &ty_headers(), b"").await
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Five packages modified an hour apart, oldest first; returns their ids.
+fn five_packages(fake: &TrendyolFake) -> (u64, Vec<i64>) {
+    let now = fake.clock_ms();
+    let ids = (0..5u64)
+        .map(|i| {
+            let at = now - (5 - i) * HOUR_MS;
+            fake.add_package(PackageSpec::line(&format!("SKU-{i}"), 1, 100.0).at(at))["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    (now, ids)
+}
+
+#[tokio::test]
+async fn trendyol_pages_in_last_modified_order() {
+    let fake = TrendyolFake::start().await;
+    let (now, created) = five_packages(&fake);
+    let window = format!(
+        "startDate={}&endDate={}&orderByField=PackageLastModifiedDate",
+        now - DAY_MS,
+        now
+    );
+
+    let mut seen = Vec::new();
+    for page in 0..3 {
+        let r = ty_orders(
+            &fake,
+            &format!("{window}&orderByDirection=ASC&page={page}&size=2"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        let body = r.json();
+        assert_eq!(body["page"], page);
+        assert_eq!(body["size"], 2);
+        assert_eq!(body["totalElements"], 5);
+        assert_eq!(body["totalPages"], 3);
+        seen.extend(ids(&body));
+    }
+    assert_eq!(seen, created, "ASC = oldest lastModifiedDate first");
+
+    let desc = ty_orders(&fake, &format!("{window}&orderByDirection=DESC&size=200")).await;
+    let mut reversed = created.clone();
+    reversed.reverse();
+    assert_eq!(ids(&desc.json()), reversed);
+    let default = ty_orders(&fake, &format!("{window}&size=200")).await;
+    assert_eq!(ids(&default.json()), reversed, "default direction is DESC");
+    // Default page size 50.
+    let d = ty_orders(&fake, &window).await.json();
+    assert_eq!(d["size"], 50);
+
+    // The real package shape.
+    let p = &desc.json()["content"][0];
+    for key in [
+        "id",
+        "orderNumber",
+        "orderDate",
+        "lastModifiedDate",
+        "status",
+        "shipmentPackageStatus",
+        "totalPrice",
+        "currencyCode",
+        "cargoTrackingNumber",
+        "cargoProviderName",
+        "customerId",
+        "packageHistories",
+    ] {
+        assert!(!p[key].is_null(), "{key} missing in {p}");
+    }
+    let line = &p["lines"][0];
+    assert_eq!(line["merchantSku"], "SKU-4");
+    assert_eq!(line["quantity"], 1);
+    assert_eq!(line["price"], 100.0);
+    assert!(line["id"].is_i64() && line["barcode"].is_string());
+    assert_eq!(p["status"], "Created");
+
+    let queries = fake.order_list_queries();
+    assert_eq!(queries.len(), 6);
+    assert_eq!(fake.order_list_request_count(), 6);
+    assert_eq!(queries[0].size, Some(2));
+    assert_eq!(queries[0].window_ms(), Some(DAY_MS as i64));
+    assert_eq!(queries[0].returned, created[..2]);
+    assert!(queries.iter().all(|q| q.http_status == 200));
+}
+
+#[tokio::test]
+async fn trendyol_page_size_limit_and_bad_queries() {
+    let fake = TrendyolFake::start().await;
+    five_packages(&fake);
+    let now = fake.clock_ms();
+    let w = format!("startDate={}&endDate={now}", now - DAY_MS);
+    assert_eq!(ty_orders(&fake, &format!("{w}&size=200")).await.status, 200);
+    let r = ty_orders(&fake, &format!("{w}&size=201")).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["exception"], "ClientApiBusinessException");
+    assert_eq!(ty_orders(&fake, &format!("{w}&size=0")).await.status, 400);
+    assert_eq!(ty_orders(&fake, &format!("{w}&page=-1")).await.status, 400);
+    assert_eq!(
+        ty_orders(&fake, &format!("{w}&orderByField=Whatever"))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        ty_orders(&fake, &format!("startDate=2024-01-01&endDate={now}"))
+            .await
+            .status,
+        400,
+        "dates are epoch milliseconds"
+    );
+    let sizes: Vec<Option<i64>> = fake.order_list_queries().iter().map(|q| q.size).collect();
+    assert_eq!(sizes[..3], [Some(200), Some(201), Some(0)]);
+    assert!(fake
+        .order_list_queries()
+        .iter()
+        .filter(|q| q.size.unwrap_or(50) > 200)
+        .all(|q| q.http_status == 400));
+}
+
+#[tokio::test]
+async fn trendyol_lookback_window_and_a_three_day_outage() {
+    let fake = TrendyolFake::start().await;
+    let now = fake.clock_ms();
+    // Too old, too wide.
+    let old = ty_orders(
+        &fake,
+        &format!(
+            "startDate={}&endDate={}",
+            now - 91 * DAY_MS,
+            now - 90 * DAY_MS + HOUR_MS
+        ),
+    )
+    .await;
+    assert_eq!(old.status, 400);
+    let wide = ty_orders(
+        &fake,
+        &format!("startDate={}&endDate={now}", now - 15 * DAY_MS),
+    )
+    .await;
+    assert_eq!(wide.status, 400);
+    let ok = ty_orders(
+        &fake,
+        &format!("startDate={}&endDate={now}", now - 14 * DAY_MS),
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+
+    // Orders arrive during a 3-day outage (the fake's clock runs in the past).
+    let mut expected = HashSet::new();
+    for day in (1..=3u64).rev() {
+        fake.set_clock_offset(-((day * DAY_MS) as i64));
+        for i in 0..3 {
+            let p = fake.add_order(&[(&format!("SKU-{day}-{i}"), 1, 10.0)]);
+            expected.insert(p["id"].as_i64().unwrap());
+        }
+    }
+    fake.set_clock_offset(0);
+    // Catch up window by window (one day each), paging with size 2.
+    let start = now - 4 * DAY_MS;
+    let mut seen = HashSet::new();
+    for w in 0..4 {
+        let (a, b) = (start + w * DAY_MS, start + (w + 1) * DAY_MS - 1);
+        for page in 0.. {
+            let body = ty_orders(
+                &fake,
+                &format!("startDate={a}&endDate={b}&orderByDirection=ASC&page={page}&size=2"),
+            )
+            .await
+            .json();
+            seen.extend(ids(&body));
+            if page + 1 >= body["totalPages"].as_i64().unwrap() {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn trendyol_status_update_bumps_last_modified() {
+    let fake = TrendyolFake::start().await;
+    let now = fake.clock_ms();
+    let p = fake.add_package(PackageSpec::line("SKU-1", 2, 50.0).at(now - 10 * DAY_MS));
+    let id = p["id"].as_i64().unwrap();
+    let recent = format!("startDate={}&endDate={}", now - DAY_MS, now + DAY_MS);
+    assert!(ids(&ty_orders(&fake, &recent).await.json()).is_empty());
+
+    let updated = fake.update_status(id, "Shipped");
+    assert_eq!(updated["status"], "Shipped");
+    assert_eq!(updated["lines"][0]["orderLineItemStatusName"], "Shipped");
+    assert!(updated["lastModifiedDate"].as_u64().unwrap() >= now);
+    assert_eq!(updated["packageHistories"].as_array().unwrap().len(), 2);
+    assert_eq!(ids(&ty_orders(&fake, &recent).await.json()), [id]);
+    let shipped = ty_orders(&fake, &format!("{recent}&status=Created,Cancelled")).await;
+    assert!(ids(&shipped.json()).is_empty(), "status filter");
+
+    // If Trendyol filtered by orderDate, the update would not show up.
+    fake.set_date_filter(DateFilter::OrderDate);
+    assert!(ids(&ty_orders(&fake, &recent).await.json()).is_empty());
+}
+
+#[tokio::test]
+async fn trendyol_webhook_payload_is_the_polled_package() {
+    let fake = TrendyolFake::start().await;
+    let p = fake.add_order(&[("SKU-A", 1, 19.99), ("SKU-B", 3, 5.5)]);
+    let id = p["id"].as_i64().unwrap();
+    let now = fake.clock_ms();
+    let polled = ty_orders(
+        &fake,
+        &format!(
+            "startDate={}&endDate={}&orderNumber={}",
+            now - HOUR_MS,
+            now,
+            p["orderNumber"].as_str().unwrap()
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(polled["content"][0], fake.webhook_payload(id));
+    assert_eq!(polled["content"][0], p);
+    assert_eq!(p["totalPrice"], 36.49);
+    let body: Value = serde_json::from_slice(&fake.webhook_body(id)).unwrap();
+    assert_eq!(body, p);
+}
+
+#[tokio::test]
+async fn trendyol_auth_failures_rate_limit_and_faults() {
+    let fake = TrendyolFake::start().await;
+    let now = fake.clock_ms();
+    let q = format!("startDate={}&endDate={now}", now - HOUR_MS);
+    let wrong = send(
+        &fake.base_url,
+        "GET",
+        &ty_path(&q),
+        &[
+            ("authorization", basic(ty::TEST_API_KEY, "nope")),
+            ("user-agent", ty::TEST_USER_AGENT.into()),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        wrong.json()["exception"],
+        "ClientApiAuthenticationException"
+    );
+    let no_ua = send(
+        &fake.base_url,
+        "GET",
+        &ty_path(&q),
+        &[(
+            "authorization",
+            basic(ty::TEST_API_KEY, ty::TEST_API_SECRET),
+        )],
+        b"",
+    )
+    .await;
+    assert_eq!(no_ua.status, 403);
+    let other_seller = send(
+        &fake.base_url,
+        "GET",
+        &format!("/integration/order/sellers/999/orders?{q}"),
+        &ty_headers(),
+        b"",
+    )
+    .await;
+    assert_eq!(other_seller.status, 403);
+    assert!(fake.order_list_queries().is_empty());
+    assert_eq!(fake.request_count(SHIPMENT_PACKAGES), 3);
+
+    // A fault does not serve the page and does not fire page hooks.
+    fake.insert_on_next_page_request(PackageSpec::line("LATE", 1, 1.0));
+    fake.push_fault(Fault::Status(500));
+    let r = ty_orders(&fake, &format!("{q}&page=1")).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(fake.pending_page_hooks(), 1);
+    assert_eq!(fake.package_count(), 0);
+
+    // The faulted request counts toward the window (it reached the gate).
+    fake.set_endpoint_rate_limit(SHIPMENT_PACKAGES, 3, Duration::from_secs(10));
+    assert_eq!(ty_orders(&fake, &q).await.status, 200);
+    assert_eq!(ty_orders(&fake, &q).await.status, 200);
+    let limited = ty_orders(&fake, &q).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(fake.throttled_count_for(SHIPMENT_PACKAGES), 1);
+}
+
+#[tokio::test]
+async fn trendyol_inserts_and_updates_between_pages() {
+    let fake = TrendyolFake::start().await;
+    let (now, created) = five_packages(&fake);
+    let w = format!(
+        "startDate={}&endDate={}&orderByDirection=ASC&size=2",
+        now - DAY_MS,
+        now + DAY_MS
+    );
+    // A new package arrives while a client pages ASC: it lands on the last
+    // page, nothing shifts, nothing is skipped.
+    fake.insert_on_next_page_request(PackageSpec::line("NEW", 1, 1.0));
+    let mut seen = Vec::new();
+    for page in 0..3 {
+        seen.extend(ids(&ty_orders(&fake, &format!("{w}&page={page}"))
+            .await
+            .json()));
+    }
+    assert_eq!(fake.pending_page_hooks(), 0);
+    assert_eq!(seen.len(), 6);
+    assert_eq!(seen[..5], created[..]);
+
+    // A status change between pages moves a package to the end: the items
+    // after it shift left and naive offset paging skips one.
+    let first = created[0];
+    fake.on_next_page_request(PageHook::UpdateStatus(first, "Picking".into()));
+    let mut seen = Vec::new();
+    for page in 0..3 {
+        seen.extend(ids(&ty_orders(&fake, &format!("{w}&page={page}"))
+            .await
+            .json()));
+    }
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), 5, "one of six packages was skipped: {seen:?}");
+    assert!(!unique.contains(&created[2]));
+    let q = fake.order_list_queries();
+    assert_eq!(q[4].returned[0], created[3], "page 1 after the shift");
+}
+
+// ------------------------------------------------------------- Hepsiburada
+
+fn hb_headers() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "authorization",
+            basic(hb::TEST_MERCHANT_ID, hb::TEST_SERVICE_KEY),
+        ),
+        ("user-agent", hb::TEST_INTEGRATOR_USERNAME.to_string()),
+    ]
+}
+
+async fn hb_orders(fake: &HepsiburadaFake, query: &str) -> Reply {
+    let path = format!("/orders/merchantid/{}?{query}", hb::TEST_MERCHANT_ID);
+    send(&fake.oms_base_url, "GET", &path, &hb_headers(), b"").await
+}
+
+fn hb_window(begin: u64, end: u64) -> String {
+    format!(
+        "begindate={}&enddate={}",
+        enc(&hb::hb_date(begin)),
+        enc(&hb::hb_date(end))
+    )
+}
+
+fn numbers(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["orderNumber"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A minute boundary a few days back.
+fn base_minute(fake: &HepsiburadaFake) -> u64 {
+    let now = fake.clock_ms();
+    now - now % 60_000 - 5 * DAY_MS
+}
+
+#[test]
+fn hepsiburada_dates_are_turkey_time() {
+    assert_eq!(
+        hb::parse_hb_date("2024-05-21 00:00"),
+        Some(1_716_238_800_000)
+    );
+    assert_eq!(hb::hb_date(1_716_238_800_000), "2024-05-21 00:00");
+    assert_eq!(hb::parse_hb_date("2024-05-21"), Some(1_716_238_800_000));
+    for bad in [
+        "2024-02-30 00:00",
+        "2024-5-21 00:00",
+        "21.05.2024 10:00",
+        "2024-05-21T10:00",
+    ] {
+        assert_eq!(hb::parse_hb_date(bad), None, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn hepsiburada_limit_and_offset_are_mandatory() {
+    let fake = HepsiburadaFake::start().await;
+    fake.add_order_lines(&[("SKU-1", 1, 10.0)]);
+    for q in ["", "limit=10", "offset=0", "begindate=2024-05-21%2000%3A00"] {
+        let r = hb_orders(&fake, q).await;
+        assert_eq!(r.status, 400, "{q}");
+        assert_eq!(r.json()["message"], LIMIT_OFFSET_REQUIRED);
+    }
+    let ok = hb_orders(&fake, "offset=0&limit=100").await;
+    assert_eq!(ok.status, 200);
+    let body = ok.json();
+    assert_eq!(body["totalCount"], 1);
+    assert_eq!(body["limit"], 100);
+    assert_eq!(body["offset"], 0);
+    assert_eq!(body["pageCount"], 1);
+    let item = &body["items"][0];
+    for key in [
+        "id",
+        "orderId",
+        "orderNumber",
+        "orderDate",
+        "status",
+        "merchantSKU",
+        "sku",
+        "quantity",
+        "unitPrice",
+        "totalPrice",
+        "customerName",
+        "shippingAddress",
+    ] {
+        assert!(!item[key].is_null(), "{key} missing in {item}");
+    }
+    assert_eq!(item["merchantSKU"], "SKU-1");
+    assert_eq!(item["totalPrice"]["amount"], 10.0);
+    assert_eq!(item["status"], hb::OPEN_STATUS);
+    let q = fake.order_list_queries();
+    assert_eq!(q.len(), 5);
+    assert_eq!((q[4].offset, q[4].limit), (Some(0), Some(100)));
+}
+
+#[tokio::test]
+async fn hepsiburada_silently_truncates_windows_over_24_hours() {
+    let fake = HepsiburadaFake::start().await;
+    let b = base_minute(&fake);
+    let early = fake.add_order(HbOrderSpec::line("A", 1, 1.0).at(b + HOUR_MS));
+    let late_in = fake.add_order(HbOrderSpec::line("B", 1, 1.0).at(b + 23 * HOUR_MS));
+    let after = fake.add_order(HbOrderSpec::line("C", 1, 1.0).at(b + 30 * HOUR_MS));
+    // At exactly begindate + 24 h: outside [begin, end).
+    let edge = fake.add_order(HbOrderSpec::line("D", 1, 1.0).at(b + 24 * HOUR_MS));
+
+    let wide = hb_orders(
+        &fake,
+        &format!("offset=0&limit=100&{}", hb_window(b, b + 48 * HOUR_MS)),
+    )
+    .await;
+    assert_eq!(wide.status, 200, "no error: the cut is silent");
+    assert_eq!(
+        numbers(&wide.json()),
+        [early.order_number.clone(), late_in.order_number.clone()]
+    );
+    let q = fake.order_list_queries().pop().unwrap();
+    assert!(q.truncated);
+    assert_eq!(q.window_ms(), Some(48 * HOUR_MS));
+    assert_eq!(q.effective_end_ms, Some(b + 24 * HOUR_MS));
+
+    let second = hb_orders(
+        &fake,
+        &format!(
+            "offset=0&limit=100&{}",
+            hb_window(b + 24 * HOUR_MS, b + 48 * HOUR_MS)
+        ),
+    )
+    .await;
+    assert_eq!(
+        numbers(&second.json()),
+        [edge.order_number.clone(), after.order_number.clone()]
+    );
+    let q = fake.order_list_queries().pop().unwrap();
+    assert!(!q.truncated);
+    assert!(fake
+        .order_list_queries()
+        .iter()
+        .filter(|q| !q.truncated)
+        .all(|q| q.window_ms().is_none_or(|w| w <= hb::ORDERS_MAX_WINDOW_MS)));
+
+    let bad = hb_orders(&fake, "offset=0&limit=10&begindate=2024-05-21T10:00:00").await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn hepsiburada_pages_by_offset_and_clamps_limit() {
+    let fake = HepsiburadaFake::start().await;
+    let b = base_minute(&fake);
+    let mut expected = Vec::new();
+    for i in 0..250u64 {
+        let o = fake.add_order(HbOrderSpec::line(&format!("SKU-{i}"), 1, 1.0).at(b + i * 60_000));
+        expected.push(o.order_number);
+    }
+    let w = hb_window(b, b + 24 * HOUR_MS);
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let body = hb_orders(&fake, &format!("offset={offset}&limit=100&{w}"))
+            .await
+            .json();
+        assert_eq!(body["totalCount"], 250);
+        assert_eq!(body["pageCount"], 3);
+        seen.extend(numbers(&body));
+        offset += 100;
+        if offset >= 250 {
+            break;
+        }
+    }
+    assert_eq!(seen, expected, "orderDate order, nothing lost");
+
+    // limit > 100 is served as 100 (no error): stepping by the requested
+    // limit would skip 50 lines.
+    let body = hb_orders(&fake, &format!("offset=0&limit=150&{w}"))
+        .await
+        .json();
+    assert_eq!(body["items"].as_array().unwrap().len(), 100);
+    assert_eq!(body["limit"], 100);
+    let q = fake.order_list_queries().pop().unwrap();
+    assert_eq!(q.limit, Some(150), "the query as sent is recorded");
+    assert_eq!(fake.order_list_request_count(), 4);
+}
+
+#[tokio::test]
+async fn hepsiburada_auth_hosts_and_rate_limit() {
+    let fake = HepsiburadaFake::start().await;
+    let path = format!(
+        "/orders/merchantid/{}?offset=0&limit=10",
+        hb::TEST_MERCHANT_ID
+    );
+    let wrong_key = send(
+        &fake.oms_base_url,
+        "GET",
+        &path,
+        &[
+            ("authorization", basic(hb::TEST_MERCHANT_ID, "WrongKey1234")),
+            ("user-agent", hb::TEST_INTEGRATOR_USERNAME.into()),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(wrong_key.status, 401);
+    let wrong_ua = send(
+        &fake.oms_base_url,
+        "GET",
+        &path,
+        &[
+            (
+                "authorization",
+                basic(hb::TEST_MERCHANT_ID, hb::TEST_SERVICE_KEY),
+            ),
+            (
+                "user-agent",
+                format!("{} - AyazTrade", hb::TEST_MERCHANT_ID),
+            ),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(wrong_ua.status, 403);
+    let other_merchant = send(
+        &fake.oms_base_url,
+        "GET",
+        "/orders/merchantid/00000000-0000-0000-0000-000000000000?offset=0&limit=10",
+        &hb_headers(),
+        b"",
+    )
+    .await;
+    assert_eq!(other_merchant.status, 403);
+    // Orders live on the oms host only.
+    let on_listing = send(&fake.listing_base_url, "GET", &path, &hb_headers(), b"").await;
+    assert_eq!(on_listing.status, 404);
+    assert!(fake.order_list_queries().is_empty());
+    // Path casing used by HB's own examples.
+    let cased = format!(
+        "/orders/merchantId/{}?Offset=0&limit=10",
+        hb::TEST_MERCHANT_ID
+    );
+    assert_eq!(
+        send(&fake.oms_base_url, "GET", &cased, &hb_headers(), b"")
+            .await
+            .status,
+        200
+    );
+
+    fake.set_endpoint_rate_limit(ORDER_LIST, 2, Duration::from_secs(1));
+    assert_eq!(hb_orders(&fake, "offset=0&limit=10").await.status, 200);
+    let r = hb_orders(&fake, "offset=0&limit=10").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("x-ratelimit-limit"), Some("2"));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(r.header("x-ratelimit-reset"), Some("1"));
+    assert_eq!(fake.throttled_count_for(ORDER_LIST), 1);
+}
+
+#[tokio::test]
+async fn hepsiburada_changes_between_pages_shift_offsets() {
+    let fake = HepsiburadaFake::start().await;
+    let b = base_minute(&fake);
+    let created: Vec<String> = (0..4u64)
+        .map(|i| {
+            fake.add_order(HbOrderSpec::line(&format!("S{i}"), 1, 1.0).at(b + (i + 1) * HOUR_MS))
+                .order_number
+        })
+        .collect();
+    let w = hb_window(b, b + 24 * HOUR_MS);
+    let page = |offset: u32| {
+        let fake = fake.clone();
+        let w = w.clone();
+        async move {
+            numbers(
+                &hb_orders(&fake, &format!("offset={offset}&limit=2&{w}"))
+                    .await
+                    .json(),
+            )
+        }
+    };
+
+    // A late order dated at the start of the window appears between pages:
+    // page 2 repeats a line and the new order is not seen in this pass.
+    fake.insert_on_next_page_request(HbOrderSpec::line("LATE", 1, 1.0).at(b + 1));
+    let mut seen = page(0).await;
+    seen.extend(page(2).await);
+    assert_eq!(
+        seen,
+        [&created[0], &created[1], &created[1], &created[2]].map(String::clone)
+    );
+    assert_eq!(fake.pending_page_hooks(), 0);
+
+    // An order packed between pages leaves the list: the next page skips one.
+    let first_two = page(0).await;
+    fake.on_next_page_request(HbPageHook::UpdateStatus(
+        first_two[0].clone(),
+        "Packaged".into(),
+    ));
+    let next = page(2).await;
+    assert_eq!(
+        first_two[0],
+        fake.order_items(&first_two[0])[0]["orderNumber"]
+    );
+    assert_eq!(
+        next,
+        [created[2].clone(), created[3].clone()],
+        "{} was skipped",
+        created[1]
+    );
+    assert_eq!(fake.order_items(&first_two[0])[0]["status"], "Packaged");
+}
