@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/common.sh
 PRODUCTS="${PRODUCTS:-10000}"
-RATE_REQUESTS="${RATE_REQUESTS:-150}"
+RATE_REQUESTS="${RATE_REQUESTS:-300}"
 T="${CARGO_TARGET_DIR:-target}"
 
 ensure_venv

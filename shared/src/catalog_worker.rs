@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::stream::{self, StreamExt};
 use serde_json::value::RawValue;
 
@@ -32,6 +32,8 @@ use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
 
 const WRITE_CONCURRENCY: usize = 16;
+/// Messages of one event handled at once (the template's BatchSize is 5).
+const JOBS_IN_PARALLEL: usize = 10;
 /// A send lease outlives any invocation (the function's timeout is 5 min).
 const LEASE: Duration = Duration::from_secs(6 * 60);
 
@@ -103,38 +105,47 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         Ok(self.process(event.payload).await)
     }
 
+    /// The messages of one event run side by side: they are independent
+    /// plans, and each endpoint's rate limiter spaces their requests, so the
+    /// allowed rate is used while others wait on DynamoDB or the network.
     pub async fn process(&self, event: SqsEvent) -> SqsBatchResponse {
+        let failures: Vec<Option<BatchItemFailure>> = stream::iter(event.records)
+            .map(|record| self.process_record(record))
+            .buffer_unordered(JOBS_IN_PARALLEL)
+            .collect()
+            .await;
         let mut response = SqsBatchResponse::default();
-        for record in event.records {
-            let id = record.message_id.clone().unwrap_or_default();
-            let outcome = match record
-                .body
-                .as_deref()
-                .map(serde_json::from_str::<CatalogJob>)
-            {
-                Some(Ok(job)) => self.run(job).await,
-                Some(Err(e)) => Err(Error::Internal(format!("unreadable catalog job: {e}"))),
-                None => Err(Error::Internal("catalog job without a body".into())),
-            };
-            if let Err(e) = outcome {
-                let receives: u32 = record
-                    .attributes
-                    .get("ApproximateReceiveCount")
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(1);
-                let delay = retry_delay(self.settings.retry_delay, receives);
-                tracing::warn!(message_id = %id, receives, delay, error = %e, "catalog job failed; SQS will redeliver it");
-                if let Some(receipt) = &record.receipt_handle {
-                    if let Err(e) = self.queue.retry_later(receipt, delay).await {
-                        tracing::warn!(error = %e, "could not shorten the retry delay; the queue's visibility timeout applies");
-                    }
-                }
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
+        response.batch_item_failures = failures.into_iter().flatten().collect();
+        response
+    }
+
+    async fn process_record(&self, record: SqsMessage) -> Option<BatchItemFailure> {
+        let id = record.message_id.clone().unwrap_or_default();
+        let outcome = match record
+            .body
+            .as_deref()
+            .map(serde_json::from_str::<CatalogJob>)
+        {
+            Some(Ok(job)) => self.run(job).await,
+            Some(Err(e)) => Err(Error::Internal(format!("unreadable catalog job: {e}"))),
+            None => Err(Error::Internal("catalog job without a body".into())),
+        };
+        let e = outcome.err()?;
+        let receives: u32 = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let delay = retry_delay(self.settings.retry_delay, receives);
+        tracing::warn!(message_id = %id, receives, delay, error = %e, "catalog job failed; SQS will redeliver it");
+        if let Some(receipt) = &record.receipt_handle {
+            if let Err(e) = self.queue.retry_later(receipt, delay).await {
+                tracing::warn!(error = %e, "could not shorten the retry delay; the queue's visibility timeout applies");
             }
         }
-        response
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        Some(failure)
     }
 
     pub async fn run(&self, job: CatalogJob) -> Result<()> {

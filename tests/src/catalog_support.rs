@@ -256,16 +256,27 @@ impl CatalogHarness {
             .into_iter()
             .map(|f| f.item_identifier)
             .collect();
-        for m in &messages {
-            if !failed.contains(m.message_id.as_ref().unwrap()) {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.stack.catalog_queue_url)
+        // Lambda's event source deletes the successes in one batch call.
+        let done: Vec<_> = messages
+            .iter()
+            .filter(|m| !failed.contains(m.message_id.as_ref().unwrap()))
+            .enumerate()
+            .map(|(i, m)| {
+                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
                     .receipt_handle(m.receipt_handle.clone().unwrap())
-                    .send()
-                    .await
-                    .expect("delete");
-            }
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        if !done.is_empty() {
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&self.stack.catalog_queue_url)
+                .set_entries(Some(done))
+                .send()
+                .await
+                .expect("delete");
         }
         true
     }
