@@ -121,11 +121,12 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
 
     async fn process_record(&self, record: SqsMessage) -> Option<BatchItemFailure> {
         let id = record.message_id.clone().unwrap_or_default();
-        let outcome = match record
+        let job = record
             .body
             .as_deref()
-            .map(serde_json::from_str::<CatalogJob>)
-        {
+            .map(serde_json::from_str::<CatalogJob>);
+        let readable = matches!(job, Some(Ok(_)));
+        let outcome = match job {
             Some(Ok(job)) => self.run(job).await,
             Some(Err(e)) => Err(Error::Internal(format!("unreadable catalog job: {e}"))),
             None => Err(Error::Internal("catalog job without a body".into())),
@@ -136,7 +137,12 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             .get("ApproximateReceiveCount")
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
-        let delay = retry_delay(self.settings.retry_delay, receives);
+        // An unreadable job never gets better: straight on to the DLQ.
+        let delay = if readable {
+            retry_delay(self.settings.retry_delay, receives)
+        } else {
+            0
+        };
         tracing::warn!(message_id = %id, receives, delay, error = %e, "catalog job failed; SQS will redeliver it");
         if let Some(receipt) = &record.receipt_handle {
             if let Err(e) = self.queue.retry_later(receipt, delay).await {
@@ -199,7 +205,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
     async fn send(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
         let client = self.client(marketplace)?;
         let now = now_ms();
-        match self
+        let plan = match self
             .store
             .lease_plan(
                 plan_id,
@@ -221,10 +227,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     message: format!("plan {plan_id} is being sent by another invocation"),
                 })
             }
-            PlanLease::Acquired => {}
-        }
-        let Some(plan) = self.store.get_plan(plan_id).await? else {
-            return Ok(());
+            PlanLease::Acquired(plan) => plan,
         };
         // Built from the products as they are now: a change made since the
         // plan goes out with it, and the plan records what was really sent.

@@ -248,13 +248,12 @@ pub struct Plan {
 /// The outcome of trying to take a plan for sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanLease {
-    Acquired,
+    /// Ours until the lease ends; the plan as stored.
+    Acquired(Plan),
     /// Another invocation is sending it right now.
     Held,
     /// Already sent: its result check is (or must be) queued.
-    Sent {
-        batch_id: String,
-    },
+    Sent { batch_id: String },
     /// Finished or expired: nothing to do.
     Gone,
 }

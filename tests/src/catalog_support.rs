@@ -195,32 +195,43 @@ impl CatalogHarness {
         let loops = self.workers.iter().map(|worker| async move {
             let mut invocations = 0;
             let mut idle = 0;
+            let mut next = self.receive(visibility).await;
             for _ in 0..max_polls {
                 if done() {
                     break;
                 }
-                if self.poll_once(worker, visibility).await {
-                    invocations += 1;
-                    idle = 0;
+                let current = std::mem::take(&mut next);
+                if current.is_empty() {
+                    if self.queue_is_empty().await {
+                        idle += 1;
+                        if idle >= 2 {
+                            break;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    next = self.receive(visibility).await;
                     continue;
                 }
-                if self.queue_is_empty().await {
-                    idle += 1;
-                    if idle >= 2 {
-                        break;
+                invocations += 1;
+                idle = 0;
+                // Like Lambda's pollers, fetch the next batch while the
+                // function works on this one.
+                let ((), upcoming) = futures::join!(self.invoke(worker, &current), async {
+                    if done() {
+                        Vec::new()
+                    } else {
+                        self.receive(visibility).await
                     }
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                });
+                next = upcoming;
             }
             invocations
         });
         futures::future::join_all(loops).await.into_iter().sum()
     }
 
-    /// One poll of the event source for `worker`; false when nothing came.
-    async fn poll_once(&self, worker: &Worker, visibility: Duration) -> bool {
-        let received = self
-            .sqs
+    async fn receive(&self, visibility: Duration) -> Vec<aws_sdk_sqs::types::Message> {
+        self.sqs
             .receive_message()
             .queue_url(&self.stack.catalog_queue_url)
             .max_number_of_messages(10)
@@ -228,11 +239,14 @@ impl CatalogHarness {
             .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .send()
             .await
-            .expect("receive");
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return false;
-        }
+            .expect("receive")
+            .messages
+            .unwrap_or_default()
+    }
+
+    /// One invocation of `worker` with `messages`, then the event source's
+    /// delete of the ones not reported as failed.
+    async fn invoke(&self, worker: &Worker, messages: &[aws_sdk_sqs::types::Message]) {
         let mut event = SqsEvent::default();
         event.records = messages
             .iter()
@@ -278,7 +292,6 @@ impl CatalogHarness {
                 .await
                 .expect("delete");
         }
-        true
     }
 
     async fn queue_is_empty(&self) -> bool {

@@ -155,7 +155,22 @@ async fn the_demo_products_sync_to_both_marketplace_fakes() {
 
 #[tokio::test]
 async fn a_check_of_a_batch_trendyol_does_not_know_is_reported_as_a_batch_item_failure() {
+    use ayaztrade::domain::catalog_sync::Push;
+    use ayaztrade::ports::{CatalogSyncStore, Plan};
     let h = CatalogHarness::start(1, &[]).await;
+    // The plan the event's check names, as a sync would have left it.
+    let plan = Plan {
+        plan_id: "demo-plan".into(),
+        marketplace: Marketplace::Trendyol,
+        push: Push::Stock,
+        items: vec![],
+        created_ms: 1,
+        batch_id: Some("demo-batch".into()),
+    };
+    h.catalog_store()
+        .put_plans(&[plan], i64::MAX / 2)
+        .await
+        .unwrap();
     let event = worker_event();
     let message_id = event.records[0].message_id.clone().unwrap();
     let response = h.workers[0].process(event).await;
@@ -167,4 +182,12 @@ async fn a_check_of_a_batch_trendyol_does_not_know_is_reported_as_a_batch_item_f
     assert_eq!(failed, vec![message_id.as_str()]);
     // It failed on Trendyol's 404 for the unknown batch, not before asking.
     assert!(h.trendyol.request_count(trendyol_fake::BATCH_RESULT) >= 1);
+}
+
+#[tokio::test]
+async fn a_check_whose_plan_is_gone_was_recorded_already_and_succeeds() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let response = h.workers[0].process(worker_event()).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(h.trendyol.request_count(trendyol_fake::BATCH_RESULT), 0);
 }

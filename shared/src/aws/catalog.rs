@@ -462,10 +462,16 @@ impl CatalogSyncStore for DynamoStore {
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":planned", s("planned"))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(PlanLease::Acquired),
+            Ok(out) => {
+                let item = out
+                    .attributes
+                    .ok_or_else(|| Error::Store("lease returned no plan".into()))?;
+                Ok(PlanLease::Acquired(plan_from_item(&item)?))
+            }
             Err(e) if is_condition_failure(&e) => {
                 let old = match e.as_service_error() {
                     Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item.clone(),
