@@ -9,7 +9,8 @@ source tools/common.sh
 ensure_venv
 start_moto
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-       AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true
+       AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true \
+       AWS_SDK_ATTEMPT_TIMEOUT_MS=60000 AWS_SDK_OPERATION_TIMEOUT_MS=180000
 
 step "cargo test --workspace"
 mkdir -p .local

@@ -72,6 +72,20 @@ impl AwsEnv {
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(tls_context)
             .build_https();
+        // DynamoDB answers in milliseconds: a 5 s attempt is a dead
+        // connection. A local emulator under a 10,000-product test can take
+        // longer, and abandoning its attempts only makes it redo the work:
+        // tests raise these (tools/test.sh).
+        let ms = |name: &str, default: u64| -> Result<Duration> {
+            match env.get(name) {
+                None => Ok(Duration::from_millis(default)),
+                Some(v) => v.parse().map(Duration::from_millis).map_err(|_| {
+                    Error::Config(format!("{name}={v:?} is not a number of milliseconds"))
+                }),
+            }
+        };
+        let attempt_timeout = ms("AWS_SDK_ATTEMPT_TIMEOUT_MS", 5_000)?;
+        let operation_timeout = ms("AWS_SDK_OPERATION_TIMEOUT_MS", 15_000)?;
         let mut sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region))
@@ -81,8 +95,8 @@ impl AwsEnv {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(2))
-                    .operation_attempt_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(15))
+                    .operation_attempt_timeout(attempt_timeout)
+                    .operation_timeout(operation_timeout)
                     .build(),
             );
         if let Some(url) = env.get("AWS_ENDPOINT_URL") {
