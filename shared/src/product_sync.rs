@@ -115,6 +115,7 @@ fn request_bytes(stored: &StoredProduct, push: Push) -> usize {
 /// A push decided for one product.
 struct Decided<'a> {
     stored: &'a StoredProduct,
+    client: &'a MarketplaceClient,
     marketplace: Marketplace,
     push: Push,
 }
@@ -190,6 +191,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                 all_settled &= plan.settled;
                 decided.extend(plan.pushes.into_iter().map(|push| Decided {
                     stored,
+                    client,
                     marketplace: m,
                     push,
                 }));
@@ -226,11 +228,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     return false;
                 }
             }
-            let client = self
-                .marketplaces
-                .get(d.marketplace)
-                .expect("decided for a configured marketplace");
-            let Some(category) = client.category_of(d.stored) else {
+            let Some(category) = d.client.category_of(d.stored) else {
                 return true;
             };
             match rules.get(&(d.marketplace, category)) {
@@ -261,7 +259,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         //    from the products when it sends; here only what it will need.
         let mut groups: BTreeMap<(Marketplace, Push), Vec<(PlanItem, usize)>> = BTreeMap::new();
         for d in &decided {
-            let client = self.marketplaces.get(d.marketplace).expect("configured");
+            let client = d.client;
             let sku = d.stored.product.sku.as_str();
             let content_id = d
                 .stored
@@ -413,16 +411,16 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         now_ms: i64,
     ) -> HashMap<(Marketplace, u64), Option<CategoryRules>> {
         let now = now_ms / 1000;
-        let wanted: HashSet<(Marketplace, u64)> = decided
+        let wanted: HashMap<(Marketplace, u64), &MarketplaceClient> = decided
             .iter()
             .filter(|d| matches!(d.push, Push::Create | Push::Content))
             .filter_map(|d| {
-                let client = self.marketplaces.get(d.marketplace)?;
-                client.category_of(d.stored).map(|c| (d.marketplace, c))
+                let category = d.client.category_of(d.stored)?;
+                Some(((d.marketplace, category), d.client))
             })
             .collect();
         let mut rules = HashMap::new();
-        for (m, category) in wanted {
+        for ((m, category), client) in wanted {
             match self.store.cached_category(m, category, now).await {
                 Ok(Some(cached)) => {
                     rules.insert((m, category), cached);
@@ -431,7 +429,6 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "category cache unreadable"),
             }
-            let client: &MarketplaceClient = self.marketplaces.get(m).expect("configured");
             match client.category_rules(category).await {
                 Ok(fetched) => {
                     let expires = now + self.settings.category_cache_ttl.as_secs() as i64;

@@ -154,15 +154,21 @@ fn decode_product(item: Item) -> Result<StoredProduct> {
     })
 }
 
+impl DynamoStore {
+    /// An UpdateItem on a product's item.
+    fn update_product(&self, sku: &str) -> UpdateItemFluentBuilder {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(product_pk(sku)))
+            .key("sk", s("PRODUCT"))
+    }
+}
+
 impl ProductStore for DynamoStore {
     async fn put_product(&self, product: &Product, now: &str) -> Result<ProductWrite> {
         let hash = product.content_hash();
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(product_pk(&product.sku)))
-            .key("sk", s("PRODUCT"))
+        let result = self.update_product(&product.sku)
             .update_expression(
                 "SET #product = :product, #hash = :hash, #version = if_not_exists(#version, :zero) + :one, \
                  #updated = :now, #entity = :entity, #sku = :sku, gsi1pk = :pending, gsi1sk = :sku",
@@ -263,11 +269,7 @@ impl CatalogSyncStore for DynamoStore {
     /// A product changed since `version` stays on the list for the next sync.
     async fn settle_product(&self, sku: &str, version: u64) -> Result<()> {
         let request = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(product_pk(sku)))
-            .key("sk", s("PRODUCT"))
+            .update_product(sku)
             .update_expression("REMOVE gsi1pk, gsi1sk")
             .condition_expression("#version = :v")
             .expression_attribute_names("#version", "version")
@@ -282,11 +284,7 @@ impl CatalogSyncStore for DynamoStore {
         // Exists, and no kind holds a result of a later plan.
         let mut conditions = vec!["attribute_exists(pk)".to_string()];
         let mut request = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(product_pk(result.sku)))
-            .key("sk", s("PRODUCT"))
+            .update_product(result.sku)
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":sku", s(result.sku))
             .expression_attribute_values(":seq", n(result.planned_ms));
@@ -340,11 +338,7 @@ impl CatalogSyncStore for DynamoStore {
 
     async fn set_trendyol_content_id(&self, sku: &str, content_id: u64) -> Result<()> {
         let request = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(product_pk(sku)))
-            .key("sk", s("PRODUCT"))
+            .update_product(sku)
             .update_expression("SET trendyol_content_id = :id")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":id", n(content_id as i64));
