@@ -250,6 +250,8 @@ pub struct HepsiburadaSettings {
     pub listing_base: String,
     /// `https://mpop.hepsiburada.com` (test: `-sit`).
     pub catalog_base: String,
+    /// `https://oms-external.hepsiburada.com` (test: `-sit`): orders.
+    pub oms_base: String,
     /// A GUID; also the Basic-auth username with a service key.
     pub merchant_id: String,
     pub service_key: Secret,
@@ -287,6 +289,11 @@ impl HepsiburadaSettings {
                 env,
                 "HEPSIBURADA_CATALOG_BASE",
                 "https://mpop-sit.hepsiburada.com",
+            )?,
+            oms_base: base_url(
+                env,
+                "HEPSIBURADA_OMS_BASE",
+                "https://oms-external-sit.hepsiburada.com",
             )?,
             merchant_id,
             service_key: Secret::new(service_key),
@@ -387,5 +394,67 @@ mod tests {
         assert_eq!(s.max_attempts, 3);
         assert!(HttpSettings::from_env(&env(&[("HTTP_MAX_ATTEMPTS", "0")])).is_err());
         assert!(HttpSettings::from_env(&env(&[("HTTP_ATTEMPT_TIMEOUT_MS", "ten")])).is_err());
+    }
+}
+
+/// order-poll's knobs.
+#[derive(Debug, Clone)]
+pub struct OrderPollSettings {
+    /// How far before the cursor each run starts again (clock skew between
+    /// us and the marketplace, late writes).
+    pub overlap: Duration,
+    /// Where a first run starts (no cursor yet).
+    pub first_lookback: Duration,
+    /// Trendyol window per request series (≤ 14 days; a day keeps each
+    /// window well under Trendyol's 10,000-record paging horizon).
+    pub trendyol_window: Duration,
+    /// Hepsiburada window (≤ 24 h: a wider one is silently cut to 24 h).
+    pub hepsiburada_window: Duration,
+    pub trendyol_page_size: u32,
+    pub hepsiburada_page_size: u32,
+    /// order-poll's share of Trendyol's 50 requests per 10 s on the order
+    /// endpoint (it runs alone there: reserved concurrency 1).
+    pub trendyol_requests_per_10s: u32,
+    /// A new window is not started with less time than this left.
+    pub window_margin: Duration,
+    /// A run stops starting windows after this, whatever the Lambda timeout.
+    pub max_run: Duration,
+}
+
+impl OrderPollSettings {
+    pub fn from_env(env: &dyn Source) -> Result<Self> {
+        let secs = |name, default| parsed(env, name, default).map(Duration::from_secs);
+        let settings = OrderPollSettings {
+            overlap: secs("ORDER_POLL_OVERLAP_SECS", 600)?,
+            first_lookback: secs("ORDER_POLL_FIRST_LOOKBACK_SECS", 24 * 3600)?,
+            trendyol_window: secs("TRENDYOL_ORDER_WINDOW_SECS", 24 * 3600)?,
+            hepsiburada_window: secs("HEPSIBURADA_ORDER_WINDOW_SECS", 24 * 3600)?,
+            trendyol_page_size: parsed(env, "TRENDYOL_ORDER_PAGE_SIZE", 200)?,
+            hepsiburada_page_size: parsed(env, "HEPSIBURADA_ORDER_PAGE_SIZE", 100)?,
+            trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 45)?,
+            window_margin: secs("ORDER_POLL_WINDOW_MARGIN_SECS", 60)?,
+            max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
+        };
+        use crate::domain::product::Marketplace;
+        use crate::order_poll::window_is_valid;
+        if !window_is_valid(Marketplace::Trendyol, settings.trendyol_window) {
+            return Err(Error::Config(
+                "TRENDYOL_ORDER_WINDOW_SECS must be between 60 and 1209600 (14 days)".into(),
+            ));
+        }
+        if !window_is_valid(Marketplace::Hepsiburada, settings.hepsiburada_window) {
+            return Err(Error::Config(
+                "HEPSIBURADA_ORDER_WINDOW_SECS must be between 60 and 86400: Hepsiburada cuts wider windows to 24 h without saying so".into(),
+            ));
+        }
+        if !(1..=200).contains(&settings.trendyol_page_size)
+            || !(1..=100).contains(&settings.hepsiburada_page_size)
+            || !(1..=50).contains(&settings.trendyol_requests_per_10s)
+        {
+            return Err(Error::Config(
+                "order page sizes are 1–200 (Trendyol) and 1–100 (Hepsiburada); Trendyol requests per 10 s 1–50".into(),
+            ));
+        }
+        Ok(settings)
     }
 }

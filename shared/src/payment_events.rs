@@ -15,8 +15,10 @@ use crate::domain::{PaymentEventKind, PaymentStatus};
 use crate::error::Result;
 use crate::http_api::now_rfc3339;
 use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
-use crate::ports::{EventPublisher, PaymentApplied, PaymentChange, PaymentEventStore};
-use crate::providers::trendyol::webhook::is_new_order;
+use crate::marketplace_orders::OrderIntake;
+use crate::ports::{
+    EventPublisher, MarketplaceOrderStore, PaymentApplied, PaymentChange, PaymentEventStore,
+};
 
 /// The idempotency claim of a delivery: scoped by provider (webhook and
 /// callback share it), keyed by the provider's event identity, the record
@@ -45,7 +47,7 @@ pub struct DeliveryApplier<'a, S, P> {
 
 impl<'a, S, P> DeliveryApplier<'a, S, P>
 where
-    S: IdempotencyStore + PaymentEventStore,
+    S: IdempotencyStore + PaymentEventStore + MarketplaceOrderStore,
     P: EventPublisher,
 {
     pub fn new(store: &'a S, publisher: &'a P) -> Self {
@@ -71,22 +73,12 @@ where
     async fn apply(&self, delivery: &Delivery) -> Result<&'static str> {
         match &delivery.effect {
             Effect::Ignored => Ok("ignored"),
-            Effect::MarketplaceOrder(detail) => {
-                let detail_type = if is_new_order(&detail.status) {
-                    DetailType::MarketplaceOrderCreated
-                } else {
-                    DetailType::MarketplaceOrderStatusChanged
-                };
-                self.publisher
-                    .publish(&[DomainEvent {
-                        detail_type,
-                        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                        occurred_at: delivery.occurred_at.clone(),
-                        detail: EventDetail::MarketplaceOrder(detail.clone()),
-                    }])
-                    .await?;
-                Ok("published")
-            }
+            // The same path as order-poll's: stored once, forward only,
+            // events exactly when the stored order changes.
+            Effect::MarketplaceOrder(snapshot) => Ok(OrderIntake::new(self.store, self.publisher)
+                .take(snapshot)
+                .await?
+                .as_str()),
             Effect::Payment(notice) => self.apply_payment(delivery, notice).await,
         }
     }

@@ -139,7 +139,12 @@ impl App<DynamoStore> {
 
 impl<S> App<S>
 where
-    S: OrderReader + PaymentAttemptRecorder + IdempotencyStore + PaymentEventStore + RefundRecorder,
+    S: OrderReader
+        + PaymentAttemptRecorder
+        + IdempotencyStore
+        + PaymentEventStore
+        + RefundRecorder
+        + crate::ports::MarketplaceOrderStore,
 {
     pub fn new(store: S, stripe: StripeClient) -> Self {
         App {

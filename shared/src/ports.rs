@@ -375,3 +375,65 @@ pub trait JobQueue: Send + Sync {
         delay_secs: u32,
     ) -> impl Future<Output = Result<()>> + Send;
 }
+
+// ---- Marketplace orders ----------------------------------------------------
+
+use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};
+
+/// How saving an order change ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderSave {
+    /// Written with its stock moves, as one transaction; the new version.
+    Saved { version: u64 },
+    /// The order changed since it was read: read it again and re-decide.
+    Conflict,
+    /// A product refused its move (not enough stock, or no such product);
+    /// nothing was written.
+    Refused { sku: String, refusal: Refusal },
+}
+
+pub trait MarketplaceOrderStore: Send + Sync {
+    /// The stored order and its version, strongly consistent.
+    fn load_marketplace_order(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+    ) -> impl Future<Output = Result<Option<(MarketplaceOrder, u64)>>> + Send;
+
+    /// Writes the order (only if still at `expected_version`; `None` = only
+    /// if new) and moves its products' stock, all or nothing. A product whose
+    /// stock moves goes back on the catalog's work list, so the other
+    /// marketplaces get the new figure on the next sync.
+    fn save_marketplace_order(
+        &self,
+        change: &OrderChange,
+        expected_version: Option<u64>,
+        now: &str,
+    ) -> impl Future<Output = Result<OrderSave>> + Send;
+
+    /// Empties the outbox after its events were published, if the order is
+    /// still at `version` (otherwise whoever changed it publishes them again,
+    /// with the same event ids).
+    fn clear_order_outbox(
+        &self,
+        order: &MarketplaceOrder,
+        version: u64,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Where order polling stands per marketplace: everything modified before
+/// the position (epoch ms) has been taken in.
+pub trait OrderCursorStore: Send + Sync {
+    fn order_cursor(
+        &self,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// Moves the cursor from `from` (`None` = not set) to `to`; false when
+    /// another run moved it first.
+    fn move_order_cursor(
+        &self,
+        marketplace: Marketplace,
+        from: Option<i64>,
+        to: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}

@@ -13,10 +13,10 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sqs::SqsQueue;
-use ayaztrade::config::{CatalogSettings, HttpSettings};
+use ayaztrade::config::{CatalogSettings, HttpSettings, OrderPollSettings};
 use ayaztrade::providers::catalog::Marketplaces;
 use ayaztrade::providers::http::HttpLayer;
-use ayaztrade::{catalog, catalog_worker, product_sync};
+use ayaztrade::{catalog, catalog_worker, order_poll, product_sync, webhooks};
 use serde_json::{json, Value};
 
 use crate::fixtures::fast_http_settings;
@@ -76,6 +76,7 @@ pub fn catalog_env(
             "HEPSIBURADA_CATALOG_BASE",
             hepsiburada.mpop_base_url.as_str(),
         ),
+        ("HEPSIBURADA_OMS_BASE", hepsiburada.oms_base_url.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -330,6 +331,37 @@ impl CatalogHarness {
             }
             bodies.extend(messages.into_iter().filter_map(|m| m.body));
         }
+    }
+
+    /// order-poll on this stack and these fakes (its own HTTP layer, as a
+    /// Lambda instance of its own); `overrides` win over the harness's env.
+    pub fn order_poll(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> order_poll::App<DynamoStore, RecordingPublisher> {
+        let mut env = self.env.clone();
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let source = |name: &str| env.get(name).cloned();
+        let settings = OrderPollSettings::from_env(&source).expect("order-poll settings");
+        let http = HttpLayer::new(fast_http_settings());
+        order_poll::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            order_poll::OrderSource::from_env(&source, &http, &settings).expect("order sources"),
+            settings,
+        )
+    }
+
+    /// The webhook function on this stack, publishing through the harness's
+    /// publisher (credentials: `webhook_support::MARKETPLACE_USER`/`_PASSWORD`).
+    pub fn webhook(&self) -> webhooks::App<DynamoStore, RecordingPublisher> {
+        webhooks::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            crate::webhook_support::webhook_settings(),
+        )
     }
 
     /// One full cycle: sync, then drain the queue.

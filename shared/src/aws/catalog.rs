@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
-//! | product | `PRODUCT#<sku>` | `PRODUCT` | `product` (JSON text), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
+//! | product | `PRODUCT#<sku>` | `PRODUCT` | `product` (JSON text), `stock` (number: the figure marketplace orders move; it overrides the JSON's), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
 //! | plan (a batch until its result is recorded) | `CATALOG#PLAN` | `<plan id>` | `status` planned/sent, `batch_id`, `lease_until`, `items` (JSON), TTL |
 //! | sync lock | `CATALOG#LOCK` | `LOCK` | `until_ms` |
 //! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | `sent_ms`, TTL |
@@ -116,11 +116,15 @@ async fn put_if(request: PutItemFluentBuilder, what: &str) -> Result<bool> {
 /// reads inside it server-side, and a string is cheaper to encode and decode
 /// on both ends (a third of the local emulator's time for a 10,000-product sync).
 fn decode_product(item: Item) -> Result<StoredProduct> {
-    let product: Product = serde_json::from_str(
+    let mut product: Product = serde_json::from_str(
         get_s(&item, "product")
             .ok_or_else(|| Error::Store("product item without product".into()))?,
     )
     .map_err(|e| Error::Store(format!("unreadable product: {e}")))?;
+    // Marketplace orders move the number attribute, not the JSON.
+    if let Some(stock) = get_n(&item, "stock") {
+        product.stock = stock;
+    }
     let listing = |m| {
         let mut state = ListingState::default();
         for k in SyncKind::ALL {
@@ -170,7 +174,7 @@ impl ProductStore for DynamoStore {
         let hash = product.content_hash();
         let result = self.update_product(&product.sku)
             .update_expression(
-                "SET #product = :product, #hash = :hash, #version = if_not_exists(#version, :zero) + :one, \
+                "SET #product = :product, stock = :stock, #hash = :hash, #version = if_not_exists(#version, :zero) + :one, \
                  #updated = :now, #entity = :entity, #sku = :sku, gsi1pk = :pending, gsi1sk = :sku",
             )
             .condition_expression("attribute_not_exists(#hash) OR #hash <> :hash")
@@ -185,6 +189,7 @@ impl ProductStore for DynamoStore {
                 s(serde_json::to_string(product).expect("products serialize")),
             )
             .expression_attribute_values(":hash", s(hash))
+            .expression_attribute_values(":stock", n(product.stock))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(now))

@@ -4,5 +4,6 @@ pub mod catalog;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod idempotency;
+pub mod marketplace_orders;
 pub mod sdk;
 pub mod sqs;

@@ -2,7 +2,7 @@
 //! happened, to which order, and the provider's own identity for it (the
 //! dedupe key). Produced by `providers::<p>::webhook`, consumed by `webhooks`.
 
-use crate::domain::event::MarketplaceOrderDetail;
+use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::payment::PaymentEventKind;
 use crate::money::Money;
 
@@ -22,7 +22,9 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Payment(PaymentNotice),
-    MarketplaceOrder(MarketplaceOrderDetail),
+    /// What a marketplace says about one of its orders (taken in by
+    /// `marketplace_orders::OrderIntake`).
+    MarketplaceOrder(OrderSnapshot),
     /// Authenticated, but nothing we act on: acknowledged and audited.
     Ignored,
 }

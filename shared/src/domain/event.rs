@@ -15,6 +15,7 @@ pub enum DetailType {
     PaymentDisputed,
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
+    MarketplaceStockUpdated,
     CatalogSyncCompleted,
     IntegrationError,
 }
@@ -28,6 +29,7 @@ impl DetailType {
             DetailType::PaymentDisputed => "payment.disputed",
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
+            DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
             DetailType::CatalogSyncCompleted => "catalog.sync.completed",
             DetailType::IntegrationError => "integration.error",
         }
@@ -54,6 +56,7 @@ pub struct DomainEvent {
 pub enum EventDetail {
     Payment(PaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
+    Stock(StockDetail),
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
 }
@@ -126,6 +129,36 @@ pub struct MarketplaceOrderDetail {
     pub status: String,
     /// The marketplace's own status or event name.
     pub marketplace_status: String,
+    /// `status_changed`: the status before (absent for a new package).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    /// `created`: the order's lines as we took them in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLineDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineDetail {
+    pub line_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub quantity: u32,
+    pub status: String,
+    /// `taken`, `not_taken`, `oversold` or `untracked`.
+    pub stock: String,
+}
+
+/// Our stock of a SKU moved because of a marketplace order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockDetail {
+    pub sku: String,
+    /// Negative: units sold; positive: units given back.
+    pub change: i64,
+    pub marketplace: String,
+    pub order_number: String,
+    pub line_ids: Vec<String>,
 }
 
 #[cfg(test)]

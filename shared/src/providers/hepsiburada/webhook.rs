@@ -11,7 +11,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::delivery::{Delivery, Effect, MalformedPayload};
-use crate::domain::event::MarketplaceOrderDetail;
+use crate::domain::marketplace_order::OrderSnapshot;
+use crate::domain::product::Marketplace;
 
 /// Event names (the last path segment) that we turn into order events.
 pub const ORDER_EVENTS: &[&str] = &[
@@ -32,8 +33,6 @@ struct HbEvent {
     event_id: Option<serde_json::Value>,
     #[serde(alias = "OrderNumber")]
     order_number: Option<String>,
-    #[serde(alias = "PackageNumber")]
-    package_number: Option<String>,
 }
 
 /// Normalizes a verified delivery of `event_name`. Without an event id in the
@@ -57,12 +56,16 @@ pub fn normalize_hepsiburada_event(
         }
     };
     let effect = match (ORDER_EVENTS.contains(&event_name), e.order_number) {
-        (true, Some(order_number)) => Effect::MarketplaceOrder(MarketplaceOrderDetail {
-            marketplace: "hepsiburada".into(),
+        // HB's events name the order, not its lines: the status applies to
+        // every line we know of it. HB keeps its status per order here, so
+        // the package number is not a unit of its own.
+        (true, Some(order_number)) => Effect::MarketplaceOrder(OrderSnapshot {
+            marketplace: Marketplace::Hepsiburada,
             order_number,
-            package_id: e.package_number,
-            status: normalized_status(event_name).to_string(),
+            package_id: None,
             marketplace_status: event_name.to_string(),
+            lines: Vec::new(),
+            occurred_ms: crate::idempotency::now_ms(),
         }),
         (true, None) => {
             return Err(MalformedPayload::new(
@@ -81,19 +84,6 @@ pub fn normalize_hepsiburada_event(
     })
 }
 
-fn normalized_status(event_name: &str) -> &'static str {
-    match event_name {
-        "createOrder" => "created",
-        "createPackages" => "packaged",
-        "orderCancel" => "cancelled",
-        "unpack" => "unpacked",
-        "intransit" => "shipped",
-        "deliver" => "delivered",
-        "undeliver" => "undelivered",
-        _ => "unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +97,7 @@ mod tests {
         let Effect::MarketplaceOrder(o) = a.effect else {
             panic!()
         };
-        assert_eq!(o.status, "created");
+        assert_eq!(o.marketplace_status, "createOrder");
         let other = normalize_hepsiburada_event("claimCreated", b"{}").unwrap();
         assert_eq!(other.effect, Effect::Ignored);
         assert!(normalize_hepsiburada_event("deliver", b"{}").is_err());

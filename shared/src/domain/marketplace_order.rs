@@ -1,0 +1,715 @@
+//! Marketplace orders as we keep them, and the one rule for taking in what a
+//! marketplace says about an order (by webhook or by polling): what changes,
+//! which stock moves, which events go out. Pure: the store runs the decision
+//! as one transaction (`ports::MarketplaceOrderStore`).
+//!
+//! - The same snapshot applied twice changes nothing the second time.
+//! - Statuses only move forward, by each marketplace's order of statuses
+//!   (`trendyol_status`, `hepsiburada_status`): a stale snapshot (an older
+//!   poll page, a late webhook) is ignored.
+//! - Stock is per order line: a line takes its quantity once when first seen
+//!   in a live status and gives it back once when it is cancelled, returned or
+//!   unsupplied. Lines are keyed by the marketplace's line id, so a package
+//!   split (Trendyol gives the remaining lines a new package) moves nothing.
+//! - Events are derived from the state change, not from the delivery, so the
+//!   same change seen by webhook and by poll has one identity and is
+//!   published once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::product::Marketplace;
+
+/// A marketplace status in our words, with its place in that marketplace's
+/// lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// Our normalized word (lowercase).
+    pub word: &'static str,
+    /// Later statuses rank higher; a snapshot moves a package or line only
+    /// to a higher rank. Unknown statuses rank 0 (never move anything).
+    pub rank: u8,
+    /// The line's units are no longer sold: stock taken for it goes back.
+    pub releases_stock: bool,
+}
+
+const fn status(word: &'static str, rank: u8, releases_stock: bool) -> Status {
+    Status {
+        word,
+        rank,
+        releases_stock,
+    }
+}
+
+const UNKNOWN: Status = status("unknown", 0, false);
+
+/// Trendyol package (and line) statuses, providers.md §3.4. `Awaiting` is an
+/// order still in the payment check: Trendyol says to use it only to reserve
+/// stock, so it takes stock like `Created` and gives it back if cancelled.
+/// `UnPacked` dissolves a package into new ones (its lines keep their
+/// stock); `Repack` is a package being repacked.
+pub fn trendyol_status(marketplace_status: &str) -> Status {
+    match marketplace_status.to_ascii_lowercase().as_str() {
+        "awaiting" => status("awaiting", 1, false),
+        "created" => status("created", 2, false),
+        "picking" => status("picking", 3, false),
+        "repack" => status("repack", 3, false),
+        "invoiced" => status("invoiced", 4, false),
+        "shipped" => status("shipped", 5, false),
+        "atcollectionpoint" | "at_collection_point" => status("at_collection_point", 6, false),
+        "undelivered" => status("undelivered", 6, false),
+        "delivered" => status("delivered", 7, false),
+        "unpacked" => status("unpacked", 8, false),
+        "returned" => status("returned", 9, true),
+        "cancelled" => status("cancelled", 10, true),
+        "unsupplied" => status("unsupplied", 10, true),
+        _ => UNKNOWN,
+    }
+}
+
+/// Hepsiburada: the open-order list says `Open` (UNCONFIRMED word, see
+/// docs/marketplace-wire.md H6) for lines waiting to be packed; webhooks name
+/// the event (`createOrder`, `orderCancel`, …). Unpack and re-pack share a
+/// rank, so a package unpacked and packed again publishes no new event.
+pub fn hepsiburada_status(marketplace_status: &str) -> Status {
+    match marketplace_status.to_ascii_lowercase().as_str() {
+        "open" | "createorder" => status("created", 2, false),
+        "createpackages" | "packaged" | "unpack" | "unpacked" => status("packaged", 3, false),
+        "intransit" | "shipped" => status("shipped", 5, false),
+        "undeliver" | "undelivered" => status("undelivered", 6, false),
+        "deliver" | "delivered" => status("delivered", 7, false),
+        "ordercancel" | "cancelled" | "canceled" => status("cancelled", 10, true),
+        _ => UNKNOWN,
+    }
+}
+
+pub fn status_of(marketplace: Marketplace, marketplace_status: &str) -> Status {
+    match marketplace {
+        Marketplace::Trendyol => trendyol_status(marketplace_status),
+        Marketplace::Hepsiburada => hepsiburada_status(marketplace_status),
+    }
+}
+
+/// What a marketplace said about an order at one moment: a Trendyol package,
+/// a group of Hepsiburada lines, or a webhook naming only the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSnapshot {
+    pub marketplace: Marketplace,
+    pub order_number: String,
+    /// Trendyol shipment package id; `None` = the order as a whole.
+    pub package_id: Option<String>,
+    /// The marketplace's own status word or event name.
+    pub marketplace_status: String,
+    /// The lines this snapshot lists. Empty = the status applies to every
+    /// line we know of the order (a Hepsiburada webhook names no lines).
+    pub lines: Vec<LineSnapshot>,
+    /// When the marketplace says this happened (epoch ms).
+    pub occurred_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineSnapshot {
+    /// The marketplace's order line id (stable across package splits).
+    pub line_id: String,
+    /// Our SKU: the merchant SKU the marketplace echoes (Trendyol
+    /// `merchantSku` = the product's stockCode, Hepsiburada `merchantSKU`).
+    pub sku: Option<String>,
+    pub quantity: u32,
+    /// The line's own status, when the marketplace gives one; otherwise the
+    /// snapshot's status applies.
+    pub marketplace_status: Option<String>,
+}
+
+/// How a line stands with our stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStock {
+    /// Its quantity was taken from the product's stock.
+    Taken,
+    /// Nothing taken: released, or first seen already cancelled.
+    NotTaken,
+    /// It should have taken stock but there was not enough: recorded and
+    /// published as `integration.error`; nothing to give back later.
+    Oversold,
+    /// Its SKU is not in our catalog (or it has none): stock untouched.
+    Untracked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub quantity: u32,
+    pub status: String,
+    pub marketplace_status: String,
+    pub rank: u8,
+    pub stock: LineStock,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitState {
+    pub status: String,
+    pub marketplace_status: String,
+    pub rank: u8,
+    pub changed_ms: i64,
+}
+
+/// An event waiting to be published: written in the same transaction as the
+/// change it announces, removed once published (an outbox), so a crash
+/// between the two never loses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OrderEvent {
+    Created {
+        event_id: String,
+        occurred_ms: i64,
+        package_id: Option<String>,
+        status: String,
+        marketplace_status: String,
+    },
+    StatusChanged {
+        event_id: String,
+        occurred_ms: i64,
+        package_id: Option<String>,
+        status: String,
+        marketplace_status: String,
+        previous_status: Option<String>,
+    },
+    /// Stock moved for a line: negative when sold, positive when given back.
+    StockChanged {
+        event_id: String,
+        occurred_ms: i64,
+        sku: String,
+        change: i64,
+        line_id: String,
+    },
+    Oversold {
+        event_id: String,
+        occurred_ms: i64,
+        sku: String,
+        quantity: u32,
+        line_id: String,
+    },
+}
+
+impl OrderEvent {
+    pub fn event_id(&self) -> &str {
+        match self {
+            OrderEvent::Created { event_id, .. }
+            | OrderEvent::StatusChanged { event_id, .. }
+            | OrderEvent::StockChanged { event_id, .. }
+            | OrderEvent::Oversold { event_id, .. } => event_id,
+        }
+    }
+}
+
+/// The stored order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketplaceOrder {
+    pub marketplace: Marketplace,
+    pub order_number: String,
+    pub first_seen_ms: i64,
+    /// Trendyol packages by id; `""` = the order as a whole (Hepsiburada).
+    pub units: BTreeMap<String, UnitState>,
+    pub lines: BTreeMap<String, LineState>,
+    /// Events not yet published.
+    #[serde(default)]
+    pub outbox: Vec<OrderEvent>,
+}
+
+impl MarketplaceOrder {
+    /// Lines holding stock, by SKU.
+    pub fn taken_by_sku(&self) -> BTreeMap<&str, u32> {
+        let mut taken = BTreeMap::new();
+        for line in self.lines.values() {
+            if let (LineStock::Taken, Some(sku)) = (line.stock, line.sku.as_deref()) {
+                *taken.entry(sku).or_insert(0) += line.quantity;
+            }
+        }
+        taken
+    }
+}
+
+/// A stock change for one SKU (lines of the same SKU summed: a transaction
+/// may touch an item only once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockMove {
+    pub sku: String,
+    /// Negative: units sold; positive: units given back.
+    pub change: i64,
+    /// The lines this move is for (they become Oversold or Untracked
+    /// together if the product refuses it).
+    pub line_ids: Vec<String>,
+}
+
+/// What applying a snapshot decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderChange {
+    pub order: MarketplaceOrder,
+    pub moves: Vec<StockMove>,
+    /// Anything to write at all (a new order, a status, a line, an event).
+    pub changed: bool,
+}
+
+/// Why a product refused a stock decrement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not enough units.
+    Short,
+    /// No such product in our catalog.
+    Unknown,
+}
+
+fn event_key(order: &MarketplaceOrder) -> String {
+    format!("{}:{}", order.marketplace.as_str(), order.order_number)
+}
+
+/// Applies a snapshot to the stored order (`None` = first seen).
+pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) -> OrderChange {
+    let mut order = current.cloned().unwrap_or_else(|| MarketplaceOrder {
+        marketplace: snap.marketplace,
+        order_number: snap.order_number.clone(),
+        first_seen_ms: snap.occurred_ms,
+        units: BTreeMap::new(),
+        lines: BTreeMap::new(),
+        outbox: Vec::new(),
+    });
+    let is_new = current.is_none();
+    let outbox_before = order.outbox.len();
+    let mut changed = is_new;
+    let snap_status = status_of(snap.marketplace, &snap.marketplace_status);
+    let key = event_key(&order);
+    let unit_id = snap.package_id.clone().unwrap_or_default();
+
+    // The package (or the order as a whole).
+    let previous = order.units.get(&unit_id).cloned();
+    let unit_moves = match &previous {
+        None => true,
+        Some(u) => snap_status.rank > u.rank,
+    };
+    if unit_moves && (snap_status.rank > 0 || previous.is_none()) {
+        let status = snap_status.word.to_string();
+        let event_id = format!("{key}:{unit_id}:{}", snap_status.word);
+        order.outbox.push(if is_new {
+            OrderEvent::Created {
+                event_id: format!("{key}:created"),
+                occurred_ms: snap.occurred_ms,
+                package_id: snap.package_id.clone(),
+                status: status.clone(),
+                marketplace_status: snap.marketplace_status.clone(),
+            }
+        } else {
+            OrderEvent::StatusChanged {
+                event_id,
+                occurred_ms: snap.occurred_ms,
+                package_id: snap.package_id.clone(),
+                status: status.clone(),
+                marketplace_status: snap.marketplace_status.clone(),
+                previous_status: previous.as_ref().map(|u| u.status.clone()),
+            }
+        });
+        order.units.insert(
+            unit_id.clone(),
+            UnitState {
+                status,
+                marketplace_status: snap.marketplace_status.clone(),
+                rank: snap_status.rank,
+                changed_ms: snap.occurred_ms,
+            },
+        );
+        changed = true;
+    }
+
+    // The lines: the ones listed, or (none listed) every line we know.
+    let listed: Vec<LineSnapshot> = if snap.lines.is_empty() {
+        order
+            .lines
+            .iter()
+            .map(|(id, l)| LineSnapshot {
+                line_id: id.clone(),
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                marketplace_status: None,
+            })
+            .collect()
+    } else {
+        snap.lines.clone()
+    };
+    let mut moves: BTreeMap<String, StockMove> = BTreeMap::new();
+    for line in &listed {
+        let (line_status, raw) = match &line.marketplace_status {
+            Some(raw) if status_of(snap.marketplace, raw).rank > 0 => {
+                (status_of(snap.marketplace, raw), raw.clone())
+            }
+            _ => (snap_status, snap.marketplace_status.clone()),
+        };
+        let mut change = 0i64;
+        match order.lines.get_mut(&line.line_id) {
+            None => {
+                let takes = !line_status.releases_stock;
+                let stock = match (&line.sku, takes) {
+                    (None, _) => LineStock::Untracked,
+                    (Some(_), true) => LineStock::Taken,
+                    (Some(_), false) => LineStock::NotTaken,
+                };
+                if stock == LineStock::Taken {
+                    change = -i64::from(line.quantity);
+                }
+                order.lines.insert(
+                    line.line_id.clone(),
+                    LineState {
+                        sku: line.sku.clone(),
+                        quantity: line.quantity,
+                        status: line_status.word.to_string(),
+                        marketplace_status: raw,
+                        rank: line_status.rank,
+                        stock,
+                    },
+                );
+                changed = true;
+            }
+            Some(stored) if line_status.rank > stored.rank => {
+                if line_status.releases_stock && stored.stock == LineStock::Taken {
+                    change = i64::from(stored.quantity);
+                    stored.stock = LineStock::NotTaken;
+                }
+                stored.status = line_status.word.to_string();
+                stored.marketplace_status = raw;
+                stored.rank = line_status.rank;
+                changed = true;
+            }
+            Some(_) => {}
+        }
+        if change != 0 {
+            let sku = order.lines[&line.line_id].sku.clone().unwrap_or_default();
+            let m = moves.entry(sku.clone()).or_insert_with(|| StockMove {
+                sku,
+                change: 0,
+                line_ids: Vec::new(),
+            });
+            m.change += change;
+            m.line_ids.push(line.line_id.clone());
+        }
+    }
+    // A give-back and a take of the same SKU in one snapshot net out; the
+    // lines still carry their own state.
+    let moves: Vec<StockMove> = moves.into_values().filter(|m| m.change != 0).collect();
+    for m in &moves {
+        order.outbox.push(OrderEvent::StockChanged {
+            event_id: format!(
+                "{key}:stock:{}:{}",
+                m.line_ids.join("+"),
+                if m.change < 0 { "taken" } else { "released" }
+            ),
+            occurred_ms: snap.occurred_ms,
+            sku: m.sku.clone(),
+            change: m.change,
+            line_id: m.line_ids.join(","),
+        });
+    }
+    debug_assert!(changed || order.outbox.len() == outbox_before);
+    OrderChange {
+        order,
+        moves,
+        changed,
+    }
+}
+
+/// The product refused `sku`'s move. A decrement: its lines take nothing
+/// (oversold or untracked), and an oversell is put on the outbox. A give-back
+/// to a product that is gone: nothing to give back to. Either way the move
+/// and its stock event are dropped. Returns the change to try again.
+pub fn refuse_move(mut change: OrderChange, sku: &str, refusal: Refusal) -> OrderChange {
+    let Some(pos) = change.moves.iter().position(|m| m.sku == sku) else {
+        return change;
+    };
+    let refused = change.moves.remove(pos);
+    let key = event_key(&change.order);
+    let prefix = format!("{key}:stock:{}:", refused.line_ids.join("+"));
+    change.order.outbox.retain(
+        |e| !matches!(e, OrderEvent::StockChanged { event_id, .. } if event_id.starts_with(&prefix)),
+    );
+    if refused.change > 0 {
+        return change;
+    }
+    for line_id in &refused.line_ids {
+        if let Some(line) = change.order.lines.get_mut(line_id) {
+            if line.stock != LineStock::Taken {
+                continue;
+            }
+            line.stock = match refusal {
+                Refusal::Short => LineStock::Oversold,
+                Refusal::Unknown => LineStock::Untracked,
+            };
+            if refusal == Refusal::Short {
+                change.order.outbox.push(OrderEvent::Oversold {
+                    event_id: format!("{key}:oversold:{line_id}"),
+                    occurred_ms: change
+                        .order
+                        .units
+                        .values()
+                        .map(|u| u.changed_ms)
+                        .max()
+                        .unwrap_or(change.order.first_seen_ms),
+                    sku: sku.to_string(),
+                    quantity: line.quantity,
+                    line_id: line_id.clone(),
+                });
+            }
+        }
+    }
+    change
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, sku: &str, qty: u32) -> LineSnapshot {
+        LineSnapshot {
+            line_id: id.into(),
+            sku: Some(sku.into()),
+            quantity: qty,
+            marketplace_status: None,
+        }
+    }
+
+    fn package(id: &str, status: &str, lines: Vec<LineSnapshot>, at: i64) -> OrderSnapshot {
+        OrderSnapshot {
+            marketplace: Marketplace::Trendyol,
+            order_number: "TY-1".into(),
+            package_id: Some(id.into()),
+            marketplace_status: status.into(),
+            lines,
+            occurred_ms: at,
+        }
+    }
+
+    fn settle(change: OrderChange) -> MarketplaceOrder {
+        let mut o = change.order;
+        o.outbox.clear();
+        o
+    }
+
+    #[test]
+    fn a_new_order_takes_stock_once_and_announces_itself() {
+        let snap = package(
+            "P1",
+            "Created",
+            vec![
+                line("L1", "SKU-A", 2),
+                line("L2", "SKU-A", 1),
+                line("L3", "SKU-B", 1),
+            ],
+            1_000,
+        );
+        let c = apply_snapshot(None, &snap);
+        assert!(c.changed);
+        assert_eq!(
+            c.moves,
+            vec![
+                StockMove {
+                    sku: "SKU-A".into(),
+                    change: -3,
+                    line_ids: vec!["L1".into(), "L2".into()]
+                },
+                StockMove {
+                    sku: "SKU-B".into(),
+                    change: -1,
+                    line_ids: vec!["L3".into()]
+                },
+            ]
+        );
+        assert!(
+            matches!(&c.order.outbox[0], OrderEvent::Created { event_id, .. } if event_id == "trendyol:TY-1:created")
+        );
+        assert_eq!(c.order.outbox.len(), 3);
+
+        let stored = settle(c);
+        let again = apply_snapshot(Some(&stored), &snap);
+        assert!(!again.changed);
+        assert!(again.moves.is_empty() && again.order.outbox.is_empty());
+        assert_eq!(again.order, stored);
+    }
+
+    #[test]
+    fn statuses_only_move_forward() {
+        let created = package("P1", "Created", vec![line("L1", "A", 1)], 1_000);
+        let shipped = package("P1", "Shipped", vec![line("L1", "A", 1)], 3_000);
+        let picking = package("P1", "Picking", vec![line("L1", "A", 1)], 2_000);
+        let stored = settle(apply_snapshot(None, &created));
+        let stored = settle(apply_snapshot(Some(&stored), &shipped));
+        assert_eq!(stored.units["P1"].status, "shipped");
+        let late = apply_snapshot(Some(&stored), &picking);
+        assert!(!late.changed, "an older status is ignored");
+        assert_eq!(late.order.units["P1"].status, "shipped");
+    }
+
+    #[test]
+    fn status_change_event_ids_are_the_same_whoever_reports_them() {
+        let stored = settle(apply_snapshot(
+            None,
+            &package("P1", "Created", vec![line("L1", "A", 1)], 1),
+        ));
+        let by_poll = apply_snapshot(
+            Some(&stored),
+            &package("P1", "Invoiced", vec![line("L1", "A", 1)], 5),
+        );
+        let by_webhook = apply_snapshot(Some(&stored), &package("P1", "Invoiced", vec![], 6));
+        let ids = |c: &OrderChange| {
+            c.order
+                .outbox
+                .iter()
+                .map(|e| e.event_id().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&by_poll), vec!["trendyol:TY-1:P1:invoiced"]);
+        assert_eq!(ids(&by_poll), ids(&by_webhook));
+    }
+
+    #[test]
+    fn cancellation_gives_stock_back_once_and_a_split_moves_nothing() {
+        let stored = settle(apply_snapshot(
+            None,
+            &package(
+                "P1",
+                "Created",
+                vec![line("L1", "A", 2), line("L2", "B", 1)],
+                1,
+            ),
+        ));
+        // L2 cancelled: Trendyol moves L1 to a new package P2.
+        let mut l2 = line("L2", "B", 1);
+        l2.marketplace_status = Some("Cancelled".into());
+        let c = apply_snapshot(Some(&stored), &package("P1", "Cancelled", vec![l2], 2));
+        assert_eq!(
+            c.moves,
+            vec![StockMove {
+                sku: "B".into(),
+                change: 1,
+                line_ids: vec!["L2".into()]
+            }]
+        );
+        let stored = settle(c);
+        let split = apply_snapshot(
+            Some(&stored),
+            &package("P2", "Created", vec![line("L1", "A", 2)], 3),
+        );
+        assert!(split.moves.is_empty(), "L1 already holds its stock");
+        assert!(split.changed, "the new package is recorded");
+        let stored = settle(split);
+        let again = apply_snapshot(
+            Some(&stored),
+            &package("P1", "Cancelled", vec![line("L2", "B", 1)], 4),
+        );
+        assert!(again.moves.is_empty(), "given back once");
+    }
+
+    #[test]
+    fn a_webhook_without_lines_applies_to_every_known_line() {
+        let snap = OrderSnapshot {
+            marketplace: Marketplace::Hepsiburada,
+            order_number: "HB-1".into(),
+            package_id: None,
+            marketplace_status: "Open".into(),
+            lines: vec![line("a", "A", 1), line("b", "B", 3)],
+            occurred_ms: 1,
+        };
+        let stored = settle(apply_snapshot(None, &snap));
+        let cancel = OrderSnapshot {
+            marketplace_status: "orderCancel".into(),
+            lines: vec![],
+            occurred_ms: 2,
+            ..snap.clone()
+        };
+        let c = apply_snapshot(Some(&stored), &cancel);
+        let changes: Vec<_> = c.moves.iter().map(|m| (m.sku.as_str(), m.change)).collect();
+        assert_eq!(changes, vec![("A", 1), ("B", 3)]);
+        assert_eq!(c.order.units[""].status, "cancelled");
+    }
+
+    #[test]
+    fn first_seen_cancelled_takes_nothing_and_unknown_sku_is_untracked() {
+        let mut l = line("L1", "A", 1);
+        l.marketplace_status = Some("Cancelled".into());
+        let c = apply_snapshot(None, &package("P1", "Cancelled", vec![l], 1));
+        assert!(c.moves.is_empty());
+        assert_eq!(c.order.lines["L1"].stock, LineStock::NotTaken);
+        let mut l = line("L1", "A", 1);
+        l.sku = None;
+        let c = apply_snapshot(None, &package("P1", "Created", vec![l], 1));
+        assert!(c.moves.is_empty());
+        assert_eq!(c.order.lines["L1"].stock, LineStock::Untracked);
+    }
+
+    #[test]
+    fn a_refused_decrement_records_an_oversell_instead_of_a_stock_event() {
+        let c = apply_snapshot(
+            None,
+            &package(
+                "P1",
+                "Created",
+                vec![line("L1", "A", 1), line("L2", "B", 1)],
+                7,
+            ),
+        );
+        let c = refuse_move(c, "A", Refusal::Short);
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!(c.order.lines["L1"].stock, LineStock::Oversold);
+        let kinds: Vec<_> = c
+            .order
+            .outbox
+            .iter()
+            .map(|e| e.event_id().to_string())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "trendyol:TY-1:created",
+                "trendyol:TY-1:stock:L2:taken",
+                "trendyol:TY-1:oversold:L1"
+            ]
+        );
+        // Cancelling an oversold line gives nothing back.
+        let stored = settle(c);
+        let cancel = apply_snapshot(Some(&stored), &package("P1", "Cancelled", vec![], 9));
+        let changes: Vec<_> = cancel
+            .moves
+            .iter()
+            .map(|m| (m.sku.as_str(), m.change))
+            .collect();
+        assert_eq!(changes, vec![("B", 1)]);
+        let c = refuse_move(
+            apply_snapshot(None, &package("P1", "Created", vec![line("L1", "Z", 1)], 7)),
+            "Z",
+            Refusal::Unknown,
+        );
+        assert_eq!(c.order.lines["L1"].stock, LineStock::Untracked);
+        assert!(c.moves.is_empty() && c.order.outbox.len() == 1);
+    }
+
+    #[test]
+    fn status_orders() {
+        let order = [
+            "Awaiting",
+            "Created",
+            "Picking",
+            "Invoiced",
+            "Shipped",
+            "Delivered",
+            "Returned",
+        ];
+        for pair in order.windows(2) {
+            assert!(
+                trendyol_status(pair[0]).rank < trendyol_status(pair[1]).rank,
+                "{pair:?}"
+            );
+        }
+        assert!(trendyol_status("UnSupplied").releases_stock);
+        assert!(!trendyol_status("UnPacked").releases_stock);
+        assert_eq!(trendyol_status("bogus").rank, 0);
+        assert!(hepsiburada_status("Open").rank < hepsiburada_status("intransit").rank);
+        assert!(hepsiburada_status("orderCancel").releases_stock);
+    }
+}

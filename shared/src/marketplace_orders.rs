@@ -1,0 +1,242 @@
+//! The one way a marketplace order gets in, whoever reports it (the webhook
+//! function, order-poll): decide (`domain::marketplace_order`), write the
+//! order with its stock moves as one transaction, publish the events it put
+//! on its outbox, empty the outbox.
+//!
+//! A crash between writing and publishing leaves the events on the outbox;
+//! the next report of the same order (the provider's redelivery, or the
+//! poll's next pass over a window it did not finish) publishes them, with
+//! the same event ids.
+
+use crate::domain::delivery::unix_ms_to_rfc3339;
+use crate::domain::event::{
+    DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, MarketplaceOrderDetail,
+    OrderLineDetail, StockDetail,
+};
+use crate::domain::marketplace_order::{
+    apply_snapshot, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
+};
+use crate::error::{Error, Result};
+use crate::http_api::now_rfc3339;
+use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
+
+/// What taking in a snapshot did to our stored order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Created,
+    Changed,
+    Unchanged,
+}
+
+impl Intake {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intake::Created => "created",
+            Intake::Changed => "changed",
+            Intake::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Attempts when the order keeps changing under us (webhook and poll at the
+/// same moment).
+const MAX_ATTEMPTS: usize = 8;
+
+pub struct OrderIntake<'a, S, P> {
+    store: &'a S,
+    publisher: &'a P,
+}
+
+impl<'a, S, P> OrderIntake<'a, S, P>
+where
+    S: MarketplaceOrderStore,
+    P: EventPublisher,
+{
+    pub fn new(store: &'a S, publisher: &'a P) -> Self {
+        OrderIntake { store, publisher }
+    }
+
+    pub async fn take(&self, snap: &OrderSnapshot) -> Result<Intake> {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self
+                .store
+                .load_marketplace_order(snap.marketplace, &snap.order_number)
+                .await?;
+            let (current, version) = match &stored {
+                Some((order, version)) => (Some(order), Some(*version)),
+                None => (None, None),
+            };
+            let mut change = apply_snapshot(current, snap);
+            if !change.changed {
+                // Events a crashed predecessor wrote but did not publish.
+                if let (Some(order), Some(version)) = (current, version) {
+                    if !order.outbox.is_empty() {
+                        self.publish(order, version).await?;
+                    }
+                }
+                return Ok(Intake::Unchanged);
+            }
+            let saved = loop {
+                match self
+                    .store
+                    .save_marketplace_order(&change, version, &now_rfc3339())
+                    .await?
+                {
+                    OrderSave::Saved { version } => break Some(version),
+                    OrderSave::Conflict => break None,
+                    OrderSave::Refused { sku, refusal } => {
+                        tracing::warn!(
+                            marketplace = snap.marketplace.as_str(),
+                            order_number = %snap.order_number,
+                            sku = %sku,
+                            ?refusal,
+                            "a product refused an order's stock move"
+                        );
+                        change = refuse_move(change, &sku, refusal);
+                    }
+                }
+            };
+            let Some(version) = saved else { continue };
+            self.publish(&change.order, version).await?;
+            return Ok(if stored.is_none() {
+                Intake::Created
+            } else {
+                Intake::Changed
+            });
+        }
+        Err(Error::Store(format!(
+            "marketplace order {} kept changing; gave up after {MAX_ATTEMPTS} attempts",
+            snap.order_number
+        )))
+    }
+
+    async fn publish(&self, order: &MarketplaceOrder, version: u64) -> Result<()> {
+        let events: Vec<DomainEvent> = order
+            .outbox
+            .iter()
+            .map(|e| domain_event(order, e))
+            .collect();
+        self.publisher.publish(&events).await?;
+        self.store.clear_order_outbox(order, version).await
+    }
+}
+
+fn stock_word(stock: LineStock) -> &'static str {
+    match stock {
+        LineStock::Taken => "taken",
+        LineStock::NotTaken => "not_taken",
+        LineStock::Oversold => "oversold",
+        LineStock::Untracked => "untracked",
+    }
+}
+
+/// An outbox entry as published.
+pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent {
+    let marketplace = order.marketplace.as_str().to_string();
+    let at = |ms: i64| unix_ms_to_rfc3339(ms).unwrap_or_else(now_rfc3339);
+    let order_detail = |package_id: &Option<String>,
+                        status: &str,
+                        marketplace_status: &str,
+                        previous_status: Option<String>,
+                        lines: Vec<OrderLineDetail>| {
+        EventDetail::MarketplaceOrder(MarketplaceOrderDetail {
+            marketplace: marketplace.clone(),
+            order_number: order.order_number.clone(),
+            package_id: package_id.clone(),
+            status: status.to_string(),
+            marketplace_status: marketplace_status.to_string(),
+            previous_status,
+            lines,
+        })
+    };
+    match event {
+        OrderEvent::Created {
+            event_id,
+            occurred_ms,
+            package_id,
+            status,
+            marketplace_status,
+        } => DomainEvent {
+            detail_type: DetailType::MarketplaceOrderCreated,
+            event_id: event_id.clone(),
+            occurred_at: at(*occurred_ms),
+            detail: order_detail(
+                package_id,
+                status,
+                marketplace_status,
+                None,
+                order
+                    .lines
+                    .iter()
+                    .map(|(id, l)| OrderLineDetail {
+                        line_id: id.clone(),
+                        sku: l.sku.clone(),
+                        quantity: l.quantity,
+                        status: l.status.clone(),
+                        stock: stock_word(l.stock).to_string(),
+                    })
+                    .collect(),
+            ),
+        },
+        OrderEvent::StatusChanged {
+            event_id,
+            occurred_ms,
+            package_id,
+            status,
+            marketplace_status,
+            previous_status,
+        } => DomainEvent {
+            detail_type: DetailType::MarketplaceOrderStatusChanged,
+            event_id: event_id.clone(),
+            occurred_at: at(*occurred_ms),
+            detail: order_detail(
+                package_id,
+                status,
+                marketplace_status,
+                previous_status.clone(),
+                Vec::new(),
+            ),
+        },
+        OrderEvent::StockChanged {
+            event_id,
+            occurred_ms,
+            sku,
+            change,
+            line_id,
+        } => DomainEvent {
+            detail_type: DetailType::MarketplaceStockUpdated,
+            event_id: event_id.clone(),
+            occurred_at: at(*occurred_ms),
+            detail: EventDetail::Stock(StockDetail {
+                sku: sku.clone(),
+                change: *change,
+                marketplace,
+                order_number: order.order_number.clone(),
+                line_ids: line_id.split(',').map(str::to_owned).collect(),
+            }),
+        },
+        OrderEvent::Oversold {
+            event_id,
+            occurred_ms,
+            sku,
+            quantity,
+            line_id,
+        } => DomainEvent {
+            detail_type: DetailType::IntegrationError,
+            event_id: event_id.clone(),
+            occurred_at: at(*occurred_ms),
+            detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+                kind: "oversell".into(),
+                provider: marketplace.clone(),
+                order_id: None,
+                provider_ref: Some(order.order_number.clone()),
+                expected: None,
+                received: None,
+                message: format!(
+                    "{marketplace} sold {quantity} of {sku} (order line {line_id}) but our stock was short; \
+                     the line took no stock"
+                ),
+            }),
+        },
+    }
+}

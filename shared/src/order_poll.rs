@@ -1,0 +1,408 @@
+//! The `order-poll` function (EventBridge schedule, every 5 minutes): the
+//! safety net under the marketplaces' order webhooks. For each marketplace it
+//! reads every order changed since its cursor, window by window, and takes
+//! each one in through the same `OrderIntake` as the webhook.
+//!
+//! - A cursor per marketplace (`OrderCursorStore`) moves only after a window
+//!   was read to its end and every order in it was taken in; the next run
+//!   starts `overlap` before it (clock skew, late writes). After an outage it
+//!   catches up window by window: Trendyol ≤ 14 days per request and 3 months
+//!   back at most, Hepsiburada ≤ 24 hours (a wider window would be cut
+//!   silently, so none is ever sent).
+//! - Paging while orders keep changing: Trendyol pages oldest change first;
+//!   a package that changes moves out of the window and shifts the rest
+//!   left, so when the total shrinks the read goes on from the last package
+//!   of the page before (keyset), not from the next offset; when it grows
+//!   (a late write inside the window) the window is read again. Hepsiburada
+//!   drops lines from its list once packed, so a changed total re-reads the
+//!   window from offset 0. Orders seen twice are harmless: the intake is
+//!   idempotent.
+
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
+use crate::aws::sdk::AwsEnv;
+use crate::config::{
+    self, HepsiburadaSettings, HttpSettings, OrderPollSettings, ProcessEnv, Source,
+    TrendyolSettings,
+};
+use crate::domain::marketplace_order::OrderSnapshot;
+use crate::domain::product::Marketplace;
+use crate::error::{Error, Result};
+use crate::idempotency::now_ms;
+use crate::marketplace_orders::{Intake, OrderIntake};
+use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
+use crate::providers::hepsiburada::orders::{self as hb, HepsiburadaOrders};
+use crate::providers::http::HttpLayer;
+use crate::providers::trendyol::orders::TrendyolOrders;
+
+/// Trendyol lists the last 3 months; a day of margin.
+const TRENDYOL_MAX_LOOKBACK_MS: i64 = 89 * 24 * 3600 * 1000;
+const TRENDYOL_MAX_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Re-reads of one window before its remaining shifts are left to the
+/// overlap of the next run.
+const MAX_REREADS: u32 = 5;
+/// Orders of one page taken in side by side.
+const TAKE_CONCURRENCY: usize = 8;
+const MINUTE_MS: i64 = 60_000;
+
+pub enum OrderSource {
+    Trendyol(TrendyolOrders),
+    Hepsiburada(HepsiburadaOrders),
+}
+
+impl OrderSource {
+    fn marketplace(&self) -> Marketplace {
+        match self {
+            OrderSource::Trendyol(_) => Marketplace::Trendyol,
+            OrderSource::Hepsiburada(_) => Marketplace::Hepsiburada,
+        }
+    }
+
+    pub fn from_env(
+        env: &dyn Source,
+        http: &HttpLayer,
+        settings: &OrderPollSettings,
+    ) -> Result<Vec<Self>> {
+        let mut sources = Vec::new();
+        if let Some(t) = TrendyolSettings::from_env(env)? {
+            sources.push(OrderSource::Trendyol(TrendyolOrders::new(
+                http.clone(),
+                &t,
+                settings.trendyol_requests_per_10s,
+            )?));
+        }
+        if let Some(h) = HepsiburadaSettings::from_env(env)? {
+            sources.push(OrderSource::Hepsiburada(HepsiburadaOrders::new(
+                http.clone(),
+                &h,
+            )?));
+        }
+        Ok(sources)
+    }
+}
+
+/// What one run did for one marketplace.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceReport {
+    pub marketplace: String,
+    pub windows: u32,
+    pub requests: u32,
+    pub rereads: u32,
+    pub snapshots: u32,
+    pub created: u32,
+    pub changed: u32,
+    pub unchanged: u32,
+    /// Entries the marketplace listed that could not be read (logged).
+    pub unreadable: u32,
+    /// Where the cursor stands after the run (epoch ms).
+    pub cursor_ms: Option<i64>,
+    /// The cursor reached the present.
+    pub caught_up: bool,
+    /// Time the cursor was behind Trendyol's 3-month horizon: orders changed
+    /// then cannot be listed any more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PollReport {
+    pub marketplaces: Vec<MarketplaceReport>,
+}
+
+pub struct App<S, P> {
+    store: S,
+    publisher: P,
+    sources: Vec<OrderSource>,
+    settings: OrderPollSettings,
+}
+
+impl App<DynamoStore, EventBridgePublisher> {
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let aws = AwsEnv::from_env()?;
+        let settings = OrderPollSettings::from_env(&env)?;
+        let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let bus = env
+            .get("EVENT_BUS_NAME")
+            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        Ok(App::new(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            EventBridgePublisher::new(aws.eventbridge(), bus),
+            OrderSource::from_env(&env, &http, &settings)?,
+            settings,
+        ))
+    }
+}
+
+impl<S, P> App<S, P>
+where
+    S: MarketplaceOrderStore + OrderCursorStore,
+    P: EventPublisher,
+{
+    pub fn new(
+        store: S,
+        publisher: P,
+        sources: Vec<OrderSource>,
+        settings: OrderPollSettings,
+    ) -> Self {
+        App {
+            store,
+            publisher,
+            sources,
+            settings,
+        }
+    }
+
+    /// The Lambda handler: any event (schedule or on-demand) runs one poll,
+    /// stopping new windows a safety margin before the deadline.
+    pub async fn handle(
+        &self,
+        event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> Result<PollReport, lambda_http::Error> {
+        let deadline_ms = event
+            .context
+            .deadline
+            .try_into()
+            .unwrap_or(i64::MAX)
+            .min(now_ms() + self.settings.max_run.as_millis() as i64);
+        let report = self.run(deadline_ms).await;
+        match report.marketplaces.iter().find_map(|m| m.error.clone()) {
+            // Failing the invocation makes the error count in CloudWatch;
+            // every marketplace was still tried.
+            Some(e) => Err(e.into()),
+            None => Ok(report),
+        }
+    }
+
+    /// Polls every configured marketplace; one failing does not stop the others.
+    pub async fn run(&self, deadline_ms: i64) -> PollReport {
+        let mut report = PollReport::default();
+        for source in &self.sources {
+            let mut r = MarketplaceReport {
+                marketplace: source.marketplace().as_str().into(),
+                ..Default::default()
+            };
+            if let Err(e) = self.poll(source, deadline_ms, &mut r).await {
+                tracing::error!(marketplace = %r.marketplace, error = %e, "order poll failed");
+                r.error = Some(format!("{}: {e}", r.marketplace));
+            }
+            tracing::info!(
+                marketplace = %r.marketplace,
+                windows = r.windows,
+                requests = r.requests,
+                created = r.created,
+                changed = r.changed,
+                caught_up = r.caught_up,
+                "order poll"
+            );
+            report.marketplaces.push(r);
+        }
+        report
+    }
+
+    async fn poll(
+        &self,
+        source: &OrderSource,
+        deadline_ms: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let marketplace = source.marketplace();
+        let mut cursor = self.store.order_cursor(marketplace).await?;
+        r.cursor_ms = cursor;
+        let overlap = self.settings.overlap.as_millis() as i64;
+        let now = now_ms();
+        let mut start = match cursor {
+            Some(c) => c - overlap,
+            None => now - self.settings.first_lookback.as_millis() as i64,
+        };
+        if marketplace == Marketplace::Trendyol && start < now - TRENDYOL_MAX_LOOKBACK_MS {
+            let horizon = now - TRENDYOL_MAX_LOOKBACK_MS;
+            r.gap_ms = Some(horizon - start);
+            tracing::error!(
+                gap_ms = horizon - start,
+                "the order cursor is behind Trendyol's 3-month horizon; orders changed before it cannot be listed"
+            );
+            start = horizon;
+        }
+        let window = match source {
+            OrderSource::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
+            OrderSource::Hepsiburada(_) => self.settings.hepsiburada_window.as_millis() as i64,
+        };
+        loop {
+            let now = now_ms();
+            if now + self.settings.window_margin.as_millis() as i64 > deadline_ms {
+                tracing::warn!(
+                    marketplace = marketplace.as_str(),
+                    "out of time; the next run goes on"
+                );
+                return Ok(());
+            }
+            let end = match source {
+                OrderSource::Trendyol(orders) => {
+                    let end = (start + window).min(now);
+                    self.trendyol_window(orders, start, end, r).await?;
+                    end
+                }
+                OrderSource::Hepsiburada(orders) => {
+                    // Whole minutes: Hepsiburada's dates have no seconds.
+                    start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
+                    let now_up = (now + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
+                    let end = (start + window).min(now_up);
+                    self.hepsiburada_window(orders, start, end, r).await?;
+                    end
+                }
+            };
+            r.windows += 1;
+            // Never move the cursor back (a first run's lookback, a window
+            // shorter than the overlap).
+            let to = end.max(cursor.unwrap_or(i64::MIN));
+            if !self
+                .store
+                .move_order_cursor(marketplace, cursor, to)
+                .await?
+            {
+                tracing::warn!(
+                    marketplace = marketplace.as_str(),
+                    "another run moved the order cursor; stopping"
+                );
+                return Ok(());
+            }
+            cursor = Some(to);
+            r.cursor_ms = cursor;
+            if end >= now {
+                r.caught_up = true;
+                return Ok(());
+            }
+            start = end;
+        }
+    }
+
+    async fn trendyol_window(
+        &self,
+        orders: &TrendyolOrders,
+        start: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let size = self.settings.trendyol_page_size;
+        let (mut from, mut page) = (start, 0u32);
+        let mut first_total: Option<u64> = None;
+        let mut last_of_previous_page = start;
+        let mut rereads = 0;
+        loop {
+            let p = orders.list(from, end, page, size).await?;
+            r.requests += 1;
+            r.unreadable += p.unreadable.len() as u32;
+            for e in &p.unreadable {
+                tracing::error!(error = %e, "unreadable Trendyol package skipped");
+            }
+            let last_ts = p.packages.last().map(|s| s.occurred_ms);
+            let count = p.packages.len();
+            self.take_all(p.packages, r).await?;
+            let shifted = first_total.is_some_and(|t| t != p.total_elements);
+            if shifted && rereads < MAX_REREADS {
+                rereads += 1;
+                r.rereads += 1;
+                if p.total_elements > first_total.unwrap_or(0) {
+                    // Something was written inside the window behind us.
+                    from = start;
+                } else {
+                    // Packages left the window (their status changed): what
+                    // shifted over the page boundary lies after the last
+                    // package of the page before.
+                    from = last_of_previous_page;
+                }
+                page = 0;
+                first_total = None;
+                continue;
+            }
+            if first_total.is_none() {
+                first_total = Some(p.total_elements);
+            }
+            if count < size as usize || u64::from(page) + 1 >= p.total_pages {
+                return Ok(());
+            }
+            last_of_previous_page = last_ts.unwrap_or(from);
+            page += 1;
+        }
+    }
+
+    async fn hepsiburada_window(
+        &self,
+        orders: &HepsiburadaOrders,
+        begin: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let mut offset = 0u64;
+        let mut first_total: Option<u64> = None;
+        let mut rereads = 0;
+        loop {
+            let p = orders.list(begin, end, offset, limit).await?;
+            r.requests += 1;
+            r.unreadable += p.unreadable.len() as u32;
+            for e in &p.unreadable {
+                tracing::error!(error = %e, "unreadable Hepsiburada order line skipped");
+            }
+            self.take_all(hb::snapshots(p.lines, now_ms()), r).await?;
+            if first_total.is_some_and(|t| t != p.total_count) && rereads < MAX_REREADS {
+                // Lines were packed (they leave the list) or added: offsets
+                // moved under us, read the window again.
+                rereads += 1;
+                r.rereads += 1;
+                offset = 0;
+                first_total = None;
+                continue;
+            }
+            first_total.get_or_insert(p.total_count);
+            offset += u64::from(limit);
+            if offset >= p.total_count {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes in a page's orders side by side; any failure fails the window
+    /// (its cursor does not move, so the next run reads it again).
+    async fn take_all(
+        &self,
+        snapshots: Vec<OrderSnapshot>,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        r.snapshots += snapshots.len() as u32;
+        let intake = OrderIntake::new(&self.store, &self.publisher);
+        let intake = &intake;
+        let results: Vec<Result<Intake>> = stream::iter(snapshots.iter())
+            .map(|s| async move { intake.take(s).await })
+            .buffer_unordered(TAKE_CONCURRENCY)
+            .collect()
+            .await;
+        for result in results {
+            match result? {
+                Intake::Created => r.created += 1,
+                Intake::Changed => r.changed += 1,
+                Intake::Unchanged => r.unchanged += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a window fits the marketplace's limits (checked on configuration).
+pub fn window_is_valid(marketplace: Marketplace, window: Duration) -> bool {
+    let ms = window.as_millis() as i64;
+    ms >= MINUTE_MS
+        && match marketplace {
+            Marketplace::Trendyol => ms <= TRENDYOL_MAX_WINDOW_MS,
+            Marketplace::Hepsiburada => ms <= hb::MAX_WINDOW_MS,
+        }
+}
