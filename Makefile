@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test venv build bench bench-catalog template-check events clean
+.PHONY: dev test venv build bench bench-catalog bench-orders template-check events clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -24,6 +24,10 @@ bench: venv
 ## Catalog sync: requests and planning time for 10,000 products, rate vs Trendyol's limit.
 bench-catalog: venv
 	bash bench/catalog.sh
+
+## Marketplace-order import and lost-webhook latency figures (BENCHMARKS.md).
+bench-orders: venv
+	bash bench/orders.sh
 
 template-check: venv
 	.venv/bin/python tools/check_template.py

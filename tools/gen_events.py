@@ -2,8 +2,9 @@
 """Regenerates events/*.json from `sam local generate-event`:
 - HTTP API (payload v2) events (`apigateway http-api-proxy`), adapted to our
   routes (route key, path parameters, JSON content type, IAM authorizer context);
-- product-sync-schedule.json (`cloudwatch scheduled-event`; product-sync
-  ignores the payload, any event runs one sync);
+- product-sync-schedule.json and order-poll-schedule.json (`cloudwatch
+  scheduled-event`; both functions ignore the payload, any event runs one
+  sync / poll);
 - catalog-worker-sqs.json (`sqs receive-message`) carrying one real catalog
   job: a Check of a batch, as catalog-worker queues it after a send.
 Bodies come from events/demo-order.json and events/demo-products.json.
@@ -95,7 +96,9 @@ def main():
             event["isBase64Encoded"] = False
         write(name, event)
 
-    write("product-sync-schedule", sam_event("cloudwatch", "scheduled-event", "--region", REGION))
+    schedule = sam_event("cloudwatch", "scheduled-event", "--region", REGION)
+    write("product-sync-schedule", schedule)
+    write("order-poll-schedule", schedule)
 
     # sam pastes --body into its template unescaped: a JSON body breaks it,
     # so the placeholder body is replaced afterwards.

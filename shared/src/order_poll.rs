@@ -167,12 +167,12 @@ where
         &self,
         event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
     ) -> Result<PollReport, lambda_http::Error> {
-        let deadline_ms = event
-            .context
-            .deadline
-            .try_into()
-            .unwrap_or(i64::MAX)
-            .min(now_ms() + self.settings.max_run.as_millis() as i64);
+        let longest = now_ms() + self.settings.max_run.as_millis() as i64;
+        // 0 = no deadline given (a local invoke without one).
+        let deadline_ms = match i64::try_from(event.context.deadline) {
+            Ok(d) if d > 0 => d.min(longest),
+            _ => longest,
+        };
         let report = self.run(deadline_ms).await;
         match report.marketplaces.iter().find_map(|m| m.error.clone()) {
             // Failing the invocation makes the error count in CloudWatch;

@@ -9,7 +9,7 @@ use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::catalog;
 use ayaztrade::domain::catalog_sync::{CatalogJob, Push};
 use ayaztrade::domain::product::{Marketplace, SyncKind};
-use ayaztrade::ports::ProductStore;
+use ayaztrade::ports::{MarketplaceOrderStore, ProductStore};
 use ayaztrade_tests::catalog_support::CatalogHarness;
 use ayaztrade_tests::fixtures::{lambda_event, response_json};
 use ayaztrade_tests::local_stack::{stack, workspace_root};
@@ -75,13 +75,45 @@ fn the_worker_event_is_an_sqs_event_carrying_a_catalog_job() {
 }
 
 #[test]
-fn the_schedule_event_is_an_eventbridge_scheduled_event() {
-    let text = read_event("product-sync-schedule");
-    let event: EventBridgeEvent = serde_json::from_str(&text).expect("an EventBridge event");
-    assert_eq!(event.detail_type, "Scheduled Event");
-    assert_eq!(event.source, "aws.events");
-    // product-sync takes any JSON (`LambdaEvent<serde_json::Value>`).
-    let _: Value = serde_json::from_str(&text).unwrap();
+fn the_schedule_events_are_eventbridge_scheduled_events() {
+    for name in ["product-sync-schedule", "order-poll-schedule"] {
+        let text = read_event(name);
+        let event: EventBridgeEvent = serde_json::from_str(&text).expect("an EventBridge event");
+        assert_eq!(event.detail_type, "Scheduled Event");
+        assert_eq!(event.source, "aws.events");
+        // product-sync and order-poll take any JSON (`LambdaEvent<serde_json::Value>`).
+        let _: Value = serde_json::from_str(&text).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_order_poll_event_runs_one_poll() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let package = h.trendyol.add_order(&[("EVT-1", 1, 10.0)]);
+    let event: Value = serde_json::from_str(&read_event("order-poll-schedule")).unwrap();
+    let report = h
+        .order_poll(&[])
+        .handle(lambda_http::lambda_runtime::LambdaEvent::new(
+            event,
+            lambda_http::lambda_runtime::Context::default(),
+        ))
+        .await
+        .expect("a poll");
+    let ty = &report.marketplaces[0];
+    assert_eq!(
+        (ty.marketplace.as_str(), ty.created),
+        ("trendyol", 1),
+        "{report:?}"
+    );
+    assert!(h
+        .catalog_store()
+        .load_marketplace_order(
+            Marketplace::Trendyol,
+            package["orderNumber"].as_str().unwrap()
+        )
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
