@@ -8,6 +8,7 @@ pub mod event;
 pub mod order;
 pub mod payment;
 pub mod product;
+pub mod shipping;
 
 pub use order::{Order, OrderContent, OrderSubmission};
 pub use payment::{PaymentAttempt, PaymentEventKind, PaymentStatus};
