@@ -5,8 +5,9 @@
 //! it on its own. With a stable IntegrationCode it can be made safe here: an
 //! ambiguous failure (timeout, dropped connection, 5xx without a SOAP fault,
 //! unreadable 200) is followed by a lookup by IntegrationCode, and the order
-//! is sent again only if Aras does not have it; a "duplicate IntegrationCode"
-//! answer is likewise resolved by the lookup.
+//! is sent again only if Aras does not have it; a refusal (the "duplicate
+//! IntegrationCode" answer among them, whose wording is UNCONFIRMED) is
+//! likewise checked by the lookup: if Aras has the order, it is ours.
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
@@ -146,7 +147,7 @@ impl ArasClient {
         }
     }
 
-    async fn call_set_order(&self, body: &str) -> Result<OrderResultInfoOrDuplicate, Failure> {
+    async fn call_set_order(&self, body: &str) -> Result<SetOrderAnswer, Failure> {
         let response = self
             .exchange(
                 &self.order_endpoint,
@@ -159,40 +160,43 @@ impl ArasClient {
             .await?;
         let info = read_set_order(&response).map_err(|e| unreadable(&e, true))?;
         if wire::set_order_succeeded(&info.result_code) {
-            return Ok(OrderResultInfoOrDuplicate::Created {
+            return Ok(SetOrderAnswer::Created {
                 invoice_key: info.invoice_key,
                 message: info.result_message,
             });
         }
-        if wire::is_duplicate_integration_code(&info.result_code, &info.result_message) {
-            return Ok(OrderResultInfoOrDuplicate::Duplicate {
-                code: info.result_code,
-                message: info.result_message,
+        if wire::credentials_refused(&info.result_code) {
+            return Err(Failure {
+                error: refused(&info.result_code, &info.result_message),
+                ambiguous: false,
             });
         }
-        Err(Failure {
-            error: refused(&info.result_code, &info.result_message),
-            ambiguous: false,
+        Ok(SetOrderAnswer::Refused {
+            code: info.result_code,
+            message: info.result_message,
         })
     }
 
     async fn resolve(
         &self,
         order: &ShipmentOrder,
-        outcome: OrderResultInfoOrDuplicate,
+        outcome: SetOrderAnswer,
     ) -> Result<SetOrderOutcome, Error> {
         match outcome {
-            OrderResultInfoOrDuplicate::Created {
+            SetOrderAnswer::Created {
                 invoice_key,
                 message,
             } => Ok(SetOrderOutcome::Created {
                 invoice_key,
                 message,
             }),
-            OrderResultInfoOrDuplicate::Duplicate { code, message } => {
+            // Any other refusal may be Aras recognising the IntegrationCode
+            // (its duplicate answer is UNCONFIRMED, and it may report a
+            // reused barcode first): if the order exists, it is ours.
+            SetOrderAnswer::Refused { code, message } => {
                 match self.lookup(&order.integration_code).await? {
                     OrderLookup::Found(existing) => Ok(SetOrderOutcome::AlreadyRegistered(existing)),
-                    _ => Err(provider_error(
+                    _ if wire::is_duplicate_integration_code(&code, &message) => Err(provider_error(
                         ProviderFailure::Conflict,
                         Some(code),
                         format!(
@@ -200,6 +204,7 @@ impl ArasClient {
                             order.integration_code
                         ),
                     )),
+                    _ => Err(refused(&code, &message)),
                 }
             }
         }
@@ -403,15 +408,13 @@ impl ArasClient {
     }
 }
 
-enum OrderResultInfoOrDuplicate {
+enum SetOrderAnswer {
     Created {
         invoice_key: Option<String>,
         message: String,
     },
-    Duplicate {
-        code: String,
-        message: String,
-    },
+    /// A non-zero ResultCode other than refused credentials.
+    Refused { code: String, message: String },
 }
 
 fn provider_error(failure: ProviderFailure, code: Option<String>, message: String) -> Error {

@@ -43,8 +43,10 @@ pub fn credentials_refused(result_code: &str) -> bool {
 /// code and text of this answer are not documented anywhere we found. We
 /// read any non-zero answer whose message says the record already exists
 /// ("daha önce", "zaten", "mevcut", "kayıtlı", "already", "duplicate") as a
-/// duplicate; the client then looks the order up by IntegrationCode, so a
-/// false positive costs one read, never a wrong success.
+/// duplicate. The client looks the order up by IntegrationCode after *any*
+/// refusal (except bad credentials), so this only decides how a refusal is
+/// reported when Aras turns out not to have the order: a duplicate is a
+/// conflict (409), anything else a rejection (422).
 pub fn is_duplicate_integration_code(result_code: &str, message: &str) -> bool {
     if set_order_succeeded(result_code) {
         return false;
