@@ -385,27 +385,32 @@ fn read_call(
     headers: &HeaderMap,
     body: &[u8],
     action_for: fn(&str) -> String,
-) -> Result<Node, Response> {
+) -> Result<Node, Box<Response>> {
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
     if !content_type.starts_with("text/xml") || !content_type.contains("charset=utf-8") {
-        return Err((
+        return Err(Box::new((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Cannot process the message because the content type was not 'text/xml; charset=utf-8'.",
         )
-            .into_response());
+            .into_response()));
     }
-    let unreadable = || soap_fault("soap:Client", "Server was unable to read request.");
+    let unreadable = || {
+        Box::new(soap_fault(
+            "soap:Client",
+            "Server was unable to read request.",
+        ))
+    };
     let text = std::str::from_utf8(body).map_err(|_| unreadable())?;
     let root = parse(text).map_err(|_| unreadable())?;
     if root.name != "Envelope" || root.ns != SOAP11 {
-        return Err(soap_fault(
+        return Err(Box::new(soap_fault(
             "soap:VersionMismatch",
             "Possible SOAP version mismatch: Envelope namespace was unexpected.",
-        ));
+        )));
     }
     let call = root
         .child("Body")
@@ -414,10 +419,10 @@ fn read_call(
         .ok_or_else(unreadable)?
         .clone();
     if call.ns != TEMPURI {
-        return Err(soap_fault(
+        return Err(Box::new(soap_fault(
             "soap:Client",
             "Server was unable to read request: unexpected namespace.",
-        ));
+        )));
     }
     let action = headers
         .get("soapaction")
@@ -426,10 +431,10 @@ fn read_call(
         .trim_matches('"')
         .to_string();
     if action != action_for(&call.name) {
-        return Err(soap_fault(
+        return Err(Box::new(soap_fault(
             "soap:Client",
             &format!("Server did not recognize the value of HTTP Header SOAPAction: {action}."),
-        ));
+        )));
     }
     Ok(call)
 }
@@ -456,7 +461,7 @@ async fn order_service(
 ) -> Response {
     let call = match read_call(&headers, &body, |op| format!("{TEMPURI}{op}")) {
         Ok(call) => call,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let fault = arrive(&state, &call.name, &body);
     if let Some(f) = &fault {
@@ -668,7 +673,7 @@ async fn query_service(
 ) -> Response {
     let call = match read_call(&headers, &body, |_| QUERY_ACTION.to_string()) {
         Ok(call) => call,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     if call.name != GET_QUERY_JSON {
         return soap_fault("s:Client", &format!("Unknown operation {}", call.name));
