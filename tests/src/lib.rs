@@ -1,6 +1,7 @@
 //! Test support for AyazTrade Integrations: provider fakes that speak the
 //! real wire formats, the local AWS stack, and fixtures.
 
+pub mod aras_fake;
 pub mod catalog_support;
 pub mod fixtures;
 pub mod hepsiburada_fake;

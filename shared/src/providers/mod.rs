@@ -1,6 +1,7 @@
 //! Provider clients. Each provider's wire model, client and webhook
 //! verification live in its own module; all outbound calls go through `http`.
 
+pub mod aras;
 pub mod catalog;
 pub mod hepsiburada;
 pub mod http;
