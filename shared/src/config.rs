@@ -410,6 +410,9 @@ pub struct OrderPollSettings {
     pub trendyol_window: Duration,
     /// Hepsiburada window (≤ 24 h: a wider one is silently cut to 24 h).
     pub hepsiburada_window: Duration,
+    /// Hepsiburada lists lines by order date and a line can show up late
+    /// (paid after its order date): each run re-reads at least this much.
+    pub hepsiburada_rescan: Duration,
     pub trendyol_page_size: u32,
     pub hepsiburada_page_size: u32,
     /// order-poll's share of Trendyol's 50 requests per 10 s on the order
@@ -429,6 +432,7 @@ impl OrderPollSettings {
             first_lookback: secs("ORDER_POLL_FIRST_LOOKBACK_SECS", 24 * 3600)?,
             trendyol_window: secs("TRENDYOL_ORDER_WINDOW_SECS", 24 * 3600)?,
             hepsiburada_window: secs("HEPSIBURADA_ORDER_WINDOW_SECS", 24 * 3600)?,
+            hepsiburada_rescan: secs("HEPSIBURADA_ORDER_RESCAN_SECS", 24 * 3600)?,
             trendyol_page_size: parsed(env, "TRENDYOL_ORDER_PAGE_SIZE", 200)?,
             hepsiburada_page_size: parsed(env, "HEPSIBURADA_ORDER_PAGE_SIZE", 100)?,
             trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 45)?,
@@ -442,9 +446,17 @@ impl OrderPollSettings {
                 "TRENDYOL_ORDER_WINDOW_SECS must be between 60 and 1209600 (14 days)".into(),
             ));
         }
-        if !window_is_valid(Marketplace::Hepsiburada, settings.hepsiburada_window) {
+        if !window_is_valid(Marketplace::Hepsiburada, settings.hepsiburada_window)
+            || !settings.hepsiburada_window.as_secs().is_multiple_of(60)
+        {
             return Err(Error::Config(
-                "HEPSIBURADA_ORDER_WINDOW_SECS must be between 60 and 86400: Hepsiburada cuts wider windows to 24 h without saying so".into(),
+                "HEPSIBURADA_ORDER_WINDOW_SECS must be whole minutes between 60 and 86400: Hepsiburada cuts wider windows to 24 h without saying so".into(),
+            ));
+        }
+        if settings.overlap < Duration::from_secs(60) {
+            // Hepsiburada windows end on the next whole minute.
+            return Err(Error::Config(
+                "ORDER_POLL_OVERLAP_SECS must be at least 60".into(),
             ));
         }
         if !(1..=200).contains(&settings.trendyol_page_size)

@@ -16,6 +16,7 @@ use crate::domain::event::{
 use crate::domain::marketplace_order::{
     apply_snapshot, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
 };
+use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
 use crate::http_api::now_rfc3339;
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
@@ -96,7 +97,11 @@ where
                     }
                 }
             };
-            let Some(version) = saved else { continue };
+            let Some(version) = saved else {
+                // Someone else wrote the order (or a product) meanwhile.
+                tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(5..50))).await;
+                continue;
+            };
             self.publish(&change.order, version).await?;
             return Ok(if stored.is_none() {
                 Intake::Created
@@ -108,6 +113,22 @@ where
             "marketplace order {} kept changing; gave up after {MAX_ATTEMPTS} attempts",
             snap.order_number
         )))
+    }
+
+    /// Publishes what an order's outbox still holds (a publish that failed
+    /// after its write); true when there was something.
+    pub async fn flush(&self, marketplace: Marketplace, order_number: &str) -> Result<bool> {
+        match self
+            .store
+            .load_marketplace_order(marketplace, order_number)
+            .await?
+        {
+            Some((order, version)) if !order.outbox.is_empty() => {
+                self.publish(&order, version).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn publish(&self, order: &MarketplaceOrder, version: u64) -> Result<()> {

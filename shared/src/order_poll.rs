@@ -30,6 +30,7 @@ use crate::config::{
     self, HepsiburadaSettings, HttpSettings, OrderPollSettings, ProcessEnv, Source,
     TrendyolSettings,
 };
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
@@ -38,14 +39,18 @@ use crate::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
 use crate::providers::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace_http::Unreadable;
 use crate::providers::trendyol::orders::TrendyolOrders;
 
 /// Trendyol lists the last 3 months; a day of margin.
 const TRENDYOL_MAX_LOOKBACK_MS: i64 = 89 * 24 * 3600 * 1000;
 const TRENDYOL_MAX_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
-/// Re-reads of one window before its remaining shifts are left to the
-/// overlap of the next run.
-const MAX_REREADS: u32 = 5;
+/// Re-reads of a window from its start (the list grew inside it) before
+/// the window is given up for this run (its cursor does not move).
+const MAX_REGROWTHS: u32 = 5;
+/// Records Trendyol serves for one query (`page × size`), announced for
+/// 15 Oct 2026 (docs/marketplace-wire.md T8).
+const TRENDYOL_MAX_RECORDS: u64 = 10_000;
 /// Orders of one page taken in side by side.
 const TAKE_CONCURRENCY: usize = 8;
 const MINUTE_MS: i64 = 60_000;
@@ -98,8 +103,11 @@ pub struct MarketplaceReport {
     pub created: u32,
     pub changed: u32,
     pub unchanged: u32,
-    /// Entries the marketplace listed that could not be read (logged).
+    /// Entries the marketplace listed that could not be read (skipped,
+    /// published as `integration.error`).
     pub unreadable: u32,
+    /// Orders that cannot be taken in at all (published as `integration.error`).
+    pub not_taken: u32,
     /// Where the cursor stands after the run (epoch ms).
     pub cursor_ms: Option<i64>,
     /// The cursor reached the present.
@@ -113,7 +121,13 @@ pub struct MarketplaceReport {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PollReport {
+    /// Orders whose events were still waiting to be published (a publish
+    /// that failed after its write), published by this run.
+    pub outboxes_flushed: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_error: Option<String>,
     pub marketplaces: Vec<MarketplaceReport>,
 }
 
@@ -174,7 +188,11 @@ where
             _ => longest,
         };
         let report = self.run(deadline_ms).await;
-        match report.marketplaces.iter().find_map(|m| m.error.clone()) {
+        let failed = report
+            .outbox_error
+            .clone()
+            .or_else(|| report.marketplaces.iter().find_map(|m| m.error.clone()));
+        match failed {
             // Failing the invocation makes the error count in CloudWatch;
             // every marketplace was still tried.
             Some(e) => Err(e.into()),
@@ -185,6 +203,13 @@ where
     /// Polls every configured marketplace; one failing does not stop the others.
     pub async fn run(&self, deadline_ms: i64) -> PollReport {
         let mut report = PollReport::default();
+        match self.flush_outboxes().await {
+            Ok(n) => report.outboxes_flushed = n,
+            Err(e) => {
+                tracing::error!(error = %e, "could not publish waiting order events");
+                report.outbox_error = Some(e.to_string());
+            }
+        }
         for source in &self.sources {
             let mut r = MarketplaceReport {
                 marketplace: source.marketplace().as_str().into(),
@@ -206,6 +231,18 @@ where
             report.marketplaces.push(r);
         }
         report
+    }
+
+    /// Publishes events left on order outboxes (at most a few hundred per run).
+    async fn flush_outboxes(&self) -> Result<u32> {
+        let intake = OrderIntake::new(&self.store, &self.publisher);
+        let mut flushed = 0;
+        for (marketplace, order_number) in self.store.orders_with_outbox(200).await? {
+            if intake.flush(marketplace, &order_number).await? {
+                flushed += 1;
+            }
+        }
+        Ok(flushed)
     }
 
     async fn poll(
@@ -231,6 +268,11 @@ where
                 "the order cursor is behind Trendyol's 3-month horizon; orders changed before it cannot be listed"
             );
             start = horizon;
+        }
+        if marketplace == Marketplace::Hepsiburada {
+            // Hepsiburada lists lines by order date, and a line can appear
+            // late (paid after its order date): re-read the recent past.
+            start = start.min(now - self.settings.hepsiburada_rescan.as_millis() as i64);
         }
         let window = match source {
             OrderSource::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
@@ -296,42 +338,52 @@ where
         let (mut from, mut page) = (start, 0u32);
         let mut first_total: Option<u64> = None;
         let mut last_of_previous_page = start;
-        let mut rereads = 0;
+        let mut regrowths = 0;
         loop {
             let p = orders.list(from, end, page, size).await?;
             r.requests += 1;
-            r.unreadable += p.unreadable.len() as u32;
-            for e in &p.unreadable {
-                tracing::error!(error = %e, "unreadable Trendyol package skipped");
-            }
-            let last_ts = p.packages.last().map(|s| s.occurred_ms);
-            let count = p.packages.len();
+            self.report_unreadable(Marketplace::Trendyol, &p.unreadable, r)
+                .await?;
+            // A package without a last-modified time (UNCONFIRMED: never
+            // seen) must not move the keyset outside the window.
+            let last_ts = p.packages.last().map(|s| s.occurred_ms.clamp(start, end));
             self.take_all(p.packages, r).await?;
-            let shifted = first_total.is_some_and(|t| t != p.total_elements);
-            if shifted && rereads < MAX_REREADS {
-                rereads += 1;
-                r.rereads += 1;
-                if p.total_elements > first_total.unwrap_or(0) {
-                    // Something was written inside the window behind us.
-                    from = start;
-                } else {
+            match first_total {
+                Some(t) if p.total_elements > t => {
+                    // Something was written inside the window behind us:
+                    // read it again from its start.
+                    regrowths += 1;
+                    r.rereads += 1;
+                    if regrowths > MAX_REGROWTHS {
+                        return Err(Error::Store(format!(
+                            "Trendyol's order list kept growing inside [{start}, {end}]; the window is read again next run"
+                        )));
+                    }
+                    (from, page, first_total) = (start, 0, None);
+                    continue;
+                }
+                Some(t) if p.total_elements < t => {
                     // Packages left the window (their status changed): what
                     // shifted over the page boundary lies after the last
-                    // package of the page before.
-                    from = last_of_previous_page;
+                    // package of the page before. Always progress: the
+                    // keyset only moves forward.
+                    r.rereads += 1;
+                    (from, page, first_total) = (last_of_previous_page.max(from), 0, None);
+                    continue;
                 }
-                page = 0;
-                first_total = None;
-                continue;
+                _ => {}
             }
-            if first_total.is_none() {
-                first_total = Some(p.total_elements);
-            }
-            if count < size as usize || u64::from(page) + 1 >= p.total_pages {
+            first_total = Some(p.total_elements);
+            if p.listed < size as usize || u64::from(page) + 1 >= p.total_pages {
                 return Ok(());
             }
             last_of_previous_page = last_ts.unwrap_or(from);
             page += 1;
+            if u64::from(page + 1) * u64::from(size) > TRENDYOL_MAX_RECORDS {
+                // Trendyol serves at most 10,000 records of one query: go on
+                // with a new query from the last package read.
+                (from, page, first_total) = (last_of_previous_page.max(from), 0, None);
+            }
         }
     }
 
@@ -349,16 +401,19 @@ where
         loop {
             let p = orders.list(begin, end, offset, limit).await?;
             r.requests += 1;
-            r.unreadable += p.unreadable.len() as u32;
-            for e in &p.unreadable {
-                tracing::error!(error = %e, "unreadable Hepsiburada order line skipped");
-            }
+            self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
+                .await?;
             self.take_all(hb::snapshots(p.lines, now_ms()), r).await?;
-            if first_total.is_some_and(|t| t != p.total_count) && rereads < MAX_REREADS {
+            if first_total.is_some_and(|t| t != p.total_count) {
                 // Lines were packed (they leave the list) or added: offsets
                 // moved under us, read the window again.
                 rereads += 1;
                 r.rereads += 1;
+                if rereads > MAX_REGROWTHS {
+                    return Err(Error::Store(format!(
+                        "Hepsiburada's order list kept changing inside [{begin}, {end}); the window is read again next run"
+                    )));
+                }
                 offset = 0;
                 first_total = None;
                 continue;
@@ -371,7 +426,9 @@ where
         }
     }
 
-    /// Takes in a page's orders side by side; any failure fails the window
+    /// Takes in a page's orders side by side. An order that cannot be taken
+    /// in at all (more SKUs than one transaction holds) is reported as
+    /// `integration.error` and skipped; any other failure fails the window
     /// (its cursor does not move, so the next run reads it again).
     async fn take_all(
         &self,
@@ -381,19 +438,93 @@ where
         r.snapshots += snapshots.len() as u32;
         let intake = OrderIntake::new(&self.store, &self.publisher);
         let intake = &intake;
-        let results: Vec<Result<Intake>> = stream::iter(snapshots.iter())
-            .map(|s| async move { intake.take(s).await })
+        let results: Vec<(&OrderSnapshot, Result<Intake>)> = stream::iter(snapshots.iter())
+            .map(|s| async move { (s, intake.take(s).await) })
             .buffer_unordered(TAKE_CONCURRENCY)
             .collect()
             .await;
-        for result in results {
-            match result? {
-                Intake::Created => r.created += 1,
-                Intake::Changed => r.changed += 1,
-                Intake::Unchanged => r.unchanged += 1,
+        for (snap, result) in results {
+            match result {
+                Ok(Intake::Created) => r.created += 1,
+                Ok(Intake::Changed) => r.changed += 1,
+                Ok(Intake::Unchanged) => r.unchanged += 1,
+                Err(Error::Validation(problems)) => {
+                    r.not_taken += 1;
+                    let message = problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::error!(order_number = %snap.order_number, %message, "order not taken in");
+                    self.publisher
+                        .publish(&[integration_error(
+                            snap.marketplace,
+                            "order_not_taken",
+                            format!(
+                                "{}:{}:not_taken",
+                                snap.marketplace.as_str(),
+                                snap.order_number
+                            ),
+                            Some(snap.order_number.clone()),
+                            format!("order {} cannot be taken in: {message}", snap.order_number),
+                        )])
+                        .await?;
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    /// Entries the marketplace listed that we cannot read: skipped, logged
+    /// and published as `integration.error` (same entry, same event id).
+    async fn report_unreadable(
+        &self,
+        marketplace: Marketplace,
+        unreadable: &[Unreadable],
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        if unreadable.is_empty() {
+            return Ok(());
+        }
+        r.unreadable += unreadable.len() as u32;
+        let events: Vec<DomainEvent> = unreadable
+            .iter()
+            .map(|u| {
+                tracing::error!(marketplace = marketplace.as_str(), digest = %u.digest, error = %u.error, "unreadable order entry skipped");
+                integration_error(
+                    marketplace,
+                    "unreadable_order",
+                    format!("{}:unreadable:{}", marketplace.as_str(), u.digest),
+                    None,
+                    format!("an order entry could not be read and was skipped: {}", u.error),
+                )
+            })
+            .collect();
+        self.publisher.publish(&events).await
+    }
+}
+
+fn integration_error(
+    marketplace: Marketplace,
+    kind: &str,
+    event_id: String,
+    order_number: Option<String>,
+    message: String,
+) -> DomainEvent {
+    DomainEvent {
+        detail_type: DetailType::IntegrationError,
+        event_id,
+        occurred_at: crate::http_api::now_rfc3339(),
+        detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+            kind: kind.into(),
+            provider: marketplace.as_str().into(),
+            order_id: None,
+            provider_ref: order_number,
+            expected: None,
+            received: None,
+            message,
+        }),
     }
 }
 

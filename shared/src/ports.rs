@@ -411,6 +411,12 @@ pub trait MarketplaceOrderStore: Send + Sync {
         now: &str,
     ) -> impl Future<Output = Result<OrderSave>> + Send;
 
+    /// Orders whose outbox still holds events (at most `limit`).
+    fn orders_with_outbox(
+        &self,
+        limit: i32,
+    ) -> impl Future<Output = Result<Vec<(Marketplace, String)>>> + Send;
+
     /// Empties the outbox after its events were published, if the order is
     /// still at `version` (otherwise whoever changed it publishes them again,
     /// with the same event ids).

@@ -182,6 +182,12 @@ async fn cancellation_and_returns_give_stock_back_once() {
     assert_eq!(first["outcome"], "changed", "{first}");
     let second = deliver(&h, "/webhooks/hepsiburada/orderCancel", "PUT", &body).await;
     assert_eq!(second["duplicate"], true, "{second}");
+    // A redelivery under another event identity reaches the intake, which
+    // finds nothing new (cancelled is as far as it goes).
+    let other =
+        serde_json::to_vec(&json!({"orderNumber": hb.order_number, "eventId": "again"})).unwrap();
+    let third = deliver(&h, "/webhooks/hepsiburada/orderCancel", "PUT", &other).await;
+    assert_eq!(third["outcome"], "unchanged", "{third}");
     assert_eq!(stock(&h, "CAN-1").await, 5);
 
     // Trendyol's return is found by the poll (its webhook was lost).
@@ -326,4 +332,62 @@ async fn an_event_lost_on_the_way_to_the_bus_goes_out_on_the_next_pass() {
         .unwrap()
         .unwrap();
     assert!(order.outbox.is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_whose_event_could_not_be_published_is_swept_by_the_poll() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("SW-1", 2, 1_000)]).await;
+    let package = h.trendyol.add_order(&[("SW-1", 1, 10.0)]);
+    let body = h.trendyol.webhook_body(package["id"].as_i64().unwrap());
+    h.publisher.fail_next.store(1, Ordering::SeqCst);
+    let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
+    let req = function_url_request(
+        "POST",
+        "/webhooks/trendyol",
+        &[("authorization", &auth)],
+        &body,
+        false,
+    );
+    let (status, answer) = response_json(h.webhook().handle(req).await.unwrap());
+    assert!(status >= 500, "{status} {answer}");
+    assert_eq!(stock(&h, "SW-1").await, 1, "stored with its stock move");
+    assert_eq!(count(&h, DetailType::MarketplaceOrderCreated), 0);
+
+    // Trendyol gives up on the webhook; the next poll publishes what the
+    // order's outbox holds, before it even lists orders.
+    let report = h.order_poll(&[]).run(i64::MAX).await;
+    assert_eq!(report.outboxes_flushed, 1, "{report:?}");
+    assert_eq!(report.marketplaces[0].unchanged, 1, "{report:?}");
+    assert_eq!(count(&h, DetailType::MarketplaceOrderCreated), 1);
+    assert_eq!(count(&h, DetailType::MarketplaceStockUpdated), 1);
+    let again = h.order_poll(&[]).run(i64::MAX).await;
+    assert_eq!(again.outboxes_flushed, 0, "{again:?}");
+}
+
+#[tokio::test]
+async fn a_product_stored_before_stock_had_its_own_attribute_still_moves() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("OLD-1", 4, 1_000)]).await;
+    h.stack
+        .dynamo
+        .update_item()
+        .table_name(&h.stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("PRODUCT#OLD-1".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("PRODUCT".into()),
+        )
+        .update_expression("REMOVE stock")
+        .send()
+        .await
+        .unwrap();
+    h.trendyol.add_order(&[("OLD-1", 3, 10.0)]);
+    let report = h.order_poll(&[]).run(i64::MAX).await;
+    assert_eq!(report.marketplaces[0].created, 1, "{report:?}");
+    assert_eq!(stock(&h, "OLD-1").await, 1);
+    assert_eq!(count(&h, DetailType::IntegrationError), 0);
 }

@@ -88,7 +88,7 @@ async fn query_all(request: QueryFluentBuilder, what: &str) -> Result<Vec<Item>>
 }
 
 /// Runs a conditional update; `false` when its condition did not hold.
-async fn update_if(request: UpdateItemFluentBuilder, what: &str) -> Result<bool> {
+pub(crate) async fn update_if(request: UpdateItemFluentBuilder, what: &str) -> Result<bool> {
     match request.send().await {
         Ok(_) => Ok(true),
         Err(e) if is_condition_failure(&e) => Ok(false),
@@ -97,7 +97,7 @@ async fn update_if(request: UpdateItemFluentBuilder, what: &str) -> Result<bool>
 }
 
 /// Runs a conditional put; `false` when its condition did not hold.
-async fn put_if(request: PutItemFluentBuilder, what: &str) -> Result<bool> {
+pub(crate) async fn put_if(request: PutItemFluentBuilder, what: &str) -> Result<bool> {
     match request.send().await {
         Ok(_) => Ok(true),
         Err(e)

@@ -6,6 +6,11 @@
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | `order` (JSON: packages, lines, outbox), `version`, `outbox` (count of unpublished events) |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | `position_ms` |
 //!
+//! While its outbox holds events an order is also on a sparse GSI list
+//! (`gsi1pk = MKTORDER#OUTBOX`), which order-poll sweeps: events whose
+//! publish failed after the write go out even if nobody reports the order
+//! again.
+//!
 //! An order change and its stock moves are one `TransactWriteItems`: the
 //! order item conditional on its version, and one update per SKU on
 //! `PRODUCT#<sku>` (`stock` is a number attribute there, see `aws::catalog`),
@@ -16,7 +21,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use crate::aws::catalog::{product_pk, PENDING};
+use crate::aws::catalog::{product_pk, put_if, update_if, PENDING};
 use crate::aws::dynamo::{store_error, DynamoStore, Item};
 use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};
 use crate::domain::product::Marketplace;
@@ -24,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
 const ORDER_SK: &str = "MKTORDER";
+const OUTBOX_LIST: &str = "MKTORDER#OUTBOX";
 /// DynamoDB allows 100 items per transaction: the order and 99 SKUs.
 pub const MAX_SKUS_PER_ORDER: usize = 99;
 
@@ -71,6 +77,14 @@ fn order_put(
         .item("outbox", n(order.outbox.len() as i64))
         .item("version", n(version as i64))
         .item("updated_at", s(now));
+    let builder = if order.outbox.is_empty() {
+        builder
+    } else {
+        builder.item("gsi1pk", s(OUTBOX_LIST)).item(
+            "gsi1sk",
+            s(marketplace_order_pk(order.marketplace, &order.order_number)),
+        )
+    };
     let builder = match expected_version {
         None => builder.condition_expression("attribute_not_exists(pk)"),
         Some(v) => builder
@@ -192,19 +206,25 @@ impl MarketplaceOrderStore for DynamoStore {
                         return Ok(OrderSave::Conflict);
                     }
                     for (i, m) in change.moves.iter().enumerate() {
-                        if failed(i + 1) {
-                            let has_stock = reasons[i + 1]
-                                .item()
-                                .is_some_and(|item| item.contains_key("stock"));
-                            return Ok(OrderSave::Refused {
-                                sku: m.sku.clone(),
-                                refusal: if has_stock {
-                                    Refusal::Short
-                                } else {
-                                    Refusal::Unknown
-                                },
-                            });
+                        if !failed(i + 1) {
+                            continue;
                         }
+                        let item = reasons[i + 1].item();
+                        let refusal = match item.map(|item| (number(item, "stock"), item)) {
+                            Some((Some(available), _)) => Refusal::Short { available },
+                            // A product stored before stock became its own
+                            // attribute: give it one from its JSON, then
+                            // the caller decides again.
+                            Some((None, item)) if item.contains_key("product") => {
+                                self.init_stock(&m.sku, item).await?;
+                                return Ok(OrderSave::Conflict);
+                            }
+                            _ => Refusal::Unknown,
+                        };
+                        return Ok(OrderSave::Refused {
+                            sku: m.sku.clone(),
+                            refusal,
+                        });
                     }
                     // Cancelled for another reason (a concurrent transaction
                     // on the same items): try again from a fresh read.
@@ -220,10 +240,36 @@ impl MarketplaceOrderStore for DynamoStore {
         }
     }
 
+    async fn orders_with_outbox(&self, limit: i32) -> Result<Vec<(Marketplace, String)>> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :list")
+            .expression_attribute_values(":list", s(OUTBOX_LIST))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| store_error("query order outboxes", e))?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let m = match item.get("marketplace")?.as_s().ok()?.as_str() {
+                    "trendyol" => Marketplace::Trendyol,
+                    "hepsiburada" => Marketplace::Hepsiburada,
+                    _ => return None,
+                };
+                Some((m, item.get("order_number")?.as_s().ok()?.clone()))
+            })
+            .collect())
+    }
+
     async fn clear_order_outbox(&self, order: &MarketplaceOrder, version: u64) -> Result<()> {
         let mut cleared = order.clone();
         cleared.outbox.clear();
-        let result = self
+        let request = self
             .client()
             .update_item()
             .table_name(self.table())
@@ -232,25 +278,40 @@ impl MarketplaceOrderStore for DynamoStore {
                 s(marketplace_order_pk(order.marketplace, &order.order_number)),
             )
             .key("sk", s(ORDER_SK))
-            .update_expression("SET #order = :order, outbox = :zero, version = version + :one")
+            .update_expression(
+                "SET #order = :order, outbox = :zero, version = version + :one REMOVE gsi1pk, gsi1sk",
+            )
             .condition_expression("version = :v")
             .expression_attribute_names("#order", "order")
             .expression_attribute_values(":order", s(order_json(&cleared)))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":v", n(version as i64))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(store_error("clear order outbox", e)),
-        }
+            .expression_attribute_values(":v", n(version as i64));
+        update_if(request, "clear order outbox").await.map(|_| ())
+    }
+}
+
+impl DynamoStore {
+    /// Sets `stock` from the product's JSON where the attribute is missing.
+    async fn init_stock(&self, sku: &str, item: &Item) -> Result<()> {
+        let stock = item
+            .get("product")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+            .and_then(|p| p.get("stock").and_then(serde_json::Value::as_i64))
+            .ok_or_else(|| Error::Store(format!("product {sku} has no readable stock")))?;
+        let request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(product_pk(sku)))
+            .key("sk", s("PRODUCT"))
+            .update_expression("SET stock = :stock")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(stock)")
+            .expression_attribute_values(":stock", n(stock));
+        update_if(request, "initialise product stock")
+            .await
+            .map(|_| ())
     }
 }
 
@@ -293,15 +354,6 @@ impl OrderCursorStore for DynamoStore {
                 .condition_expression("position_ms = :from")
                 .expression_attribute_values(":from", n(from)),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(store_error("move order cursor", e)),
-        }
+        put_if(request, "move order cursor").await
     }
 }

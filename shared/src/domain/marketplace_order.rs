@@ -236,11 +236,42 @@ impl MarketplaceOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockMove {
     pub sku: String,
-    /// Negative: units sold; positive: units given back.
+    /// Negative: units sold; positive: units given back (the lines' sum).
     pub change: i64,
-    /// The lines this move is for (they become Oversold or Untracked
-    /// together if the product refuses it).
-    pub line_ids: Vec<String>,
+    /// Each line's own part, in order.
+    pub lines: Vec<(String, i64)>,
+}
+
+impl StockMove {
+    fn new(sku: String, lines: Vec<(String, i64)>) -> Self {
+        StockMove {
+            sku,
+            change: lines.iter().map(|(_, d)| d).sum(),
+            lines,
+        }
+    }
+
+    fn line_ids(&self) -> Vec<&str> {
+        self.lines.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    fn event_id(&self, key: &str) -> String {
+        format!(
+            "{key}:stock:{}:{}",
+            self.line_ids().join("+"),
+            if self.change < 0 { "taken" } else { "released" }
+        )
+    }
+
+    fn event(&self, key: &str, occurred_ms: i64) -> OrderEvent {
+        OrderEvent::StockChanged {
+            event_id: self.event_id(key),
+            occurred_ms,
+            sku: self.sku.clone(),
+            change: self.change,
+            line_id: self.line_ids().join(","),
+        }
+    }
 }
 
 /// What applying a snapshot decided.
@@ -252,14 +283,19 @@ pub struct OrderChange {
     pub changed: bool,
 }
 
-/// Why a product refused a stock decrement.
+/// Why a product refused a stock move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// Not enough units.
-    Short,
+    /// Not enough units: it has `available`.
+    Short { available: i64 },
     /// No such product in our catalog.
     Unknown,
 }
+
+/// A line-less report (the order as a whole, e.g. Hepsiburada's
+/// `orderCancel`) gives back stock only of lines not yet shipped: units that
+/// left the warehouse come back as returns, line by line.
+const SHIPPED_RANK: u8 = 5;
 
 fn event_key(order: &MarketplaceOrder) -> String {
     format!("{}:{}", order.marketplace.as_str(), order.order_number)
@@ -336,9 +372,17 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     } else {
         snap.lines.clone()
     };
-    let mut moves: BTreeMap<String, StockMove> = BTreeMap::new();
+    let line_less = snap.lines.is_empty();
+    // What we already know of this package (or order): a late report of a
+    // line must not undo it (an order cancelled before its lines were
+    // listed takes no stock when they are).
+    let unit_known = order
+        .units
+        .get(&unit_id)
+        .map(|u| (u.rank, u.status.clone()));
+    let mut moves: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for line in &listed {
-        let (line_status, raw) = match &line.marketplace_status {
+        let (mut line_status, mut raw) = match &line.marketplace_status {
             Some(raw) if status_of(snap.marketplace, raw).rank > 0 => {
                 (status_of(snap.marketplace, raw), raw.clone())
             }
@@ -347,6 +391,13 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
         let mut change = 0i64;
         match order.lines.get_mut(&line.line_id) {
             None => {
+                if let Some((rank, _)) = &unit_known {
+                    let unit = order.units[&unit_id].marketplace_status.clone();
+                    if *rank > line_status.rank {
+                        line_status = status_of(snap.marketplace, &unit);
+                        raw = unit;
+                    }
+                }
                 let takes = !line_status.releases_stock;
                 let stock = match (&line.sku, takes) {
                     (None, _) => LineStock::Untracked,
@@ -370,7 +421,8 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
                 changed = true;
             }
             Some(stored) if line_status.rank > stored.rank => {
-                if line_status.releases_stock && stored.stock == LineStock::Taken {
+                let may_release = !line_less || stored.rank < SHIPPED_RANK;
+                if line_status.releases_stock && stored.stock == LineStock::Taken && may_release {
                     change = i64::from(stored.quantity);
                     stored.stock = LineStock::NotTaken;
                 }
@@ -383,30 +435,21 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
         }
         if change != 0 {
             let sku = order.lines[&line.line_id].sku.clone().unwrap_or_default();
-            let m = moves.entry(sku.clone()).or_insert_with(|| StockMove {
-                sku,
-                change: 0,
-                line_ids: Vec::new(),
-            });
-            m.change += change;
-            m.line_ids.push(line.line_id.clone());
+            moves
+                .entry(sku)
+                .or_default()
+                .push((line.line_id.clone(), change));
         }
     }
     // A give-back and a take of the same SKU in one snapshot net out; the
     // lines still carry their own state.
-    let moves: Vec<StockMove> = moves.into_values().filter(|m| m.change != 0).collect();
+    let moves: Vec<StockMove> = moves
+        .into_iter()
+        .map(|(sku, lines)| StockMove::new(sku, lines))
+        .filter(|m| m.change != 0)
+        .collect();
     for m in &moves {
-        order.outbox.push(OrderEvent::StockChanged {
-            event_id: format!(
-                "{key}:stock:{}:{}",
-                m.line_ids.join("+"),
-                if m.change < 0 { "taken" } else { "released" }
-            ),
-            occurred_ms: snap.occurred_ms,
-            sku: m.sku.clone(),
-            change: m.change,
-            line_id: m.line_ids.join(","),
-        });
+        order.outbox.push(m.event(&key, snap.occurred_ms));
     }
     debug_assert!(changed || order.outbox.len() == outbox_before);
     OrderChange {
@@ -416,48 +459,74 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     }
 }
 
-/// The product refused `sku`'s move. A decrement: its lines take nothing
-/// (oversold or untracked), and an oversell is put on the outbox. A give-back
-/// to a product that is gone: nothing to give back to. Either way the move
-/// and its stock event are dropped. Returns the change to try again.
+/// The product refused `sku`'s move; returns the change to try again.
+///
+/// - Short of units: the lines taking stock are served in order while the
+///   units (plus any given back in the same move) last; each line that does
+///   not fit takes nothing, is `Oversold`, and an oversell goes on the outbox.
+/// - No such product: lines taking stock are `Untracked`, and there is
+///   nothing to give back to.
+///
+/// The move's stock event is replaced by one for what is left of it.
 pub fn refuse_move(mut change: OrderChange, sku: &str, refusal: Refusal) -> OrderChange {
     let Some(pos) = change.moves.iter().position(|m| m.sku == sku) else {
         return change;
     };
     let refused = change.moves.remove(pos);
     let key = event_key(&change.order);
-    let prefix = format!("{key}:stock:{}:", refused.line_ids.join("+"));
-    change.order.outbox.retain(
-        |e| !matches!(e, OrderEvent::StockChanged { event_id, .. } if event_id.starts_with(&prefix)),
-    );
-    if refused.change > 0 {
-        return change;
-    }
-    for line_id in &refused.line_ids {
-        if let Some(line) = change.order.lines.get_mut(line_id) {
-            if line.stock != LineStock::Taken {
-                continue;
-            }
-            line.stock = match refusal {
-                Refusal::Short => LineStock::Oversold,
-                Refusal::Unknown => LineStock::Untracked,
-            };
-            if refusal == Refusal::Short {
+    let old_event = refused.event_id(&key);
+    let occurred_ms = change
+        .order
+        .outbox
+        .iter()
+        .find_map(|e| match e {
+            OrderEvent::StockChanged {
+                event_id,
+                occurred_ms,
+                ..
+            } if *event_id == old_event => Some(*occurred_ms),
+            _ => None,
+        })
+        .unwrap_or(change.order.first_seen_ms);
+    change.order.outbox.retain(|e| e.event_id() != old_event);
+    let (releases, takes): (Vec<_>, Vec<_>) = refused.lines.into_iter().partition(|(_, d)| *d > 0);
+    let mut budget = match refusal {
+        Refusal::Short { available } => {
+            available.max(0) + releases.iter().map(|(_, d)| d).sum::<i64>()
+        }
+        Refusal::Unknown => 0,
+    };
+    let mut kept = match refusal {
+        Refusal::Short { .. } => releases,
+        Refusal::Unknown => Vec::new(),
+    };
+    for (line_id, delta) in takes {
+        if -delta <= budget && refusal != Refusal::Unknown {
+            budget += delta;
+            kept.push((line_id, delta));
+            continue;
+        }
+        let Some(line) = change.order.lines.get_mut(&line_id) else {
+            continue;
+        };
+        match refusal {
+            Refusal::Unknown => line.stock = LineStock::Untracked,
+            Refusal::Short { .. } => {
+                line.stock = LineStock::Oversold;
                 change.order.outbox.push(OrderEvent::Oversold {
                     event_id: format!("{key}:oversold:{line_id}"),
-                    occurred_ms: change
-                        .order
-                        .units
-                        .values()
-                        .map(|u| u.changed_ms)
-                        .max()
-                        .unwrap_or(change.order.first_seen_ms),
+                    occurred_ms,
                     sku: sku.to_string(),
                     quantity: line.quantity,
                     line_id: line_id.clone(),
                 });
             }
         }
+    }
+    let left = StockMove::new(sku.to_string(), kept);
+    if left.change != 0 {
+        change.order.outbox.push(left.event(&key, occurred_ms));
+        change.moves.insert(pos, left);
     }
     change
 }
@@ -480,6 +549,17 @@ mod tests {
             marketplace: Marketplace::Trendyol,
             order_number: "TY-1".into(),
             package_id: Some(id.into()),
+            marketplace_status: status.into(),
+            lines,
+            occurred_ms: at,
+        }
+    }
+
+    fn hb_order(number: &str, status: &str, lines: Vec<LineSnapshot>, at: i64) -> OrderSnapshot {
+        OrderSnapshot {
+            marketplace: Marketplace::Hepsiburada,
+            order_number: number.into(),
+            package_id: None,
             marketplace_status: status.into(),
             lines,
             occurred_ms: at,
@@ -512,12 +592,12 @@ mod tests {
                 StockMove {
                     sku: "SKU-A".into(),
                     change: -3,
-                    line_ids: vec!["L1".into(), "L2".into()]
+                    lines: vec![("L1".into(), -2), ("L2".into(), -1)]
                 },
                 StockMove {
                     sku: "SKU-B".into(),
                     change: -1,
-                    line_ids: vec!["L3".into()]
+                    lines: vec![("L3".into(), -1)]
                 },
             ]
         );
@@ -588,7 +668,7 @@ mod tests {
             vec![StockMove {
                 sku: "B".into(),
                 change: 1,
-                line_ids: vec!["L2".into()]
+                lines: vec![("L2".into(), 1)]
             }]
         );
         let stored = settle(c);
@@ -608,14 +688,12 @@ mod tests {
 
     #[test]
     fn a_webhook_without_lines_applies_to_every_known_line() {
-        let snap = OrderSnapshot {
-            marketplace: Marketplace::Hepsiburada,
-            order_number: "HB-1".into(),
-            package_id: None,
-            marketplace_status: "Open".into(),
-            lines: vec![line("a", "A", 1), line("b", "B", 3)],
-            occurred_ms: 1,
-        };
+        let snap = hb_order(
+            "HB-1",
+            "Open",
+            vec![line("a", "A", 1), line("b", "B", 3)],
+            1,
+        );
         let stored = settle(apply_snapshot(None, &snap));
         let cancel = OrderSnapshot {
             marketplace_status: "orderCancel".into(),
@@ -654,7 +732,7 @@ mod tests {
                 7,
             ),
         );
-        let c = refuse_move(c, "A", Refusal::Short);
+        let c = refuse_move(c, "A", Refusal::Short { available: 0 });
         assert_eq!(c.moves.len(), 1);
         assert_eq!(c.order.lines["L1"].stock, LineStock::Oversold);
         let kinds: Vec<_> = c
@@ -711,5 +789,109 @@ mod tests {
         assert_eq!(trendyol_status("bogus").rank, 0);
         assert!(hepsiburada_status("Open").rank < hepsiburada_status("intransit").rank);
         assert!(hepsiburada_status("orderCancel").releases_stock);
+    }
+
+    #[test]
+    fn a_short_product_serves_the_lines_that_fit_in_order() {
+        let c = apply_snapshot(
+            None,
+            &package(
+                "P1",
+                "Created",
+                vec![line("L1", "A", 2), line("L2", "A", 1), line("L3", "A", 1)],
+                7,
+            ),
+        );
+        let c = refuse_move(c, "A", Refusal::Short { available: 2 });
+        assert_eq!(
+            c.moves,
+            vec![StockMove {
+                sku: "A".into(),
+                change: -2,
+                lines: vec![("L1".into(), -2)]
+            }]
+        );
+        let stock: Vec<_> = c.order.lines.values().map(|l| l.stock).collect();
+        assert_eq!(
+            stock,
+            vec![LineStock::Taken, LineStock::Oversold, LineStock::Oversold]
+        );
+        let ids: Vec<_> = c
+            .order
+            .outbox
+            .iter()
+            .map(|e| e.event_id().to_string())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                "trendyol:TY-1:created",
+                "trendyol:TY-1:oversold:L2",
+                "trendyol:TY-1:oversold:L3",
+                "trendyol:TY-1:stock:L1:taken"
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_reported_after_the_order_was_cancelled_take_nothing() {
+        let cancel = hb_order("HB-9", "orderCancel", vec![], 5);
+        let stored = settle(apply_snapshot(None, &cancel));
+        let late_page = OrderSnapshot {
+            marketplace_status: "Open".into(),
+            lines: vec![line("a", "A", 1)],
+            occurred_ms: 3,
+            ..cancel.clone()
+        };
+        let c = apply_snapshot(Some(&stored), &late_page);
+        assert!(c.moves.is_empty());
+        assert_eq!(c.order.lines["a"].stock, LineStock::NotTaken);
+        assert_eq!(c.order.lines["a"].status, "cancelled");
+    }
+
+    #[test]
+    fn an_order_level_cancel_gives_back_only_what_has_not_shipped() {
+        let snap = hb_order(
+            "HB-2",
+            "Open",
+            vec![line("a", "A", 1), line("b", "B", 1)],
+            1,
+        );
+        let stored = settle(apply_snapshot(None, &snap));
+        let mut shipped_b = line("b", "B", 1);
+        shipped_b.marketplace_status = Some("intransit".into());
+        let stored = settle(apply_snapshot(
+            Some(&stored),
+            &OrderSnapshot {
+                lines: vec![shipped_b],
+                occurred_ms: 2,
+                ..snap.clone()
+            },
+        ));
+        let c = apply_snapshot(
+            Some(&stored),
+            &OrderSnapshot {
+                marketplace_status: "orderCancel".into(),
+                lines: vec![],
+                occurred_ms: 3,
+                ..snap
+            },
+        );
+        let changes: Vec<_> = c.moves.iter().map(|m| (m.sku.as_str(), m.change)).collect();
+        assert_eq!(changes, vec![("A", 1)]);
+    }
+
+    #[test]
+    fn a_give_back_to_a_product_that_is_gone_is_dropped() {
+        let stored = settle(apply_snapshot(
+            None,
+            &package("P1", "Created", vec![line("L1", "A", 1)], 1),
+        ));
+        let c = apply_snapshot(Some(&stored), &package("P1", "Cancelled", vec![], 2));
+        assert_eq!(c.moves.len(), 1);
+        let c = refuse_move(c, "A", Refusal::Unknown);
+        assert!(c.moves.is_empty());
+        assert_eq!(c.order.outbox.len(), 1, "only the status change");
+        assert_eq!(c.order.lines["L1"].stock, LineStock::NotTaken);
     }
 }

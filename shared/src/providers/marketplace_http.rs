@@ -257,3 +257,24 @@ mod tests {
         assert_eq!(error_message(b"<html>bad gateway</html>"), None);
     }
 }
+
+/// A list entry a marketplace sent that we could not read: skipped (one odd
+/// entry must not stop every other order) and reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// SHA-256 of the entry's bytes (hex, 16 characters): the same entry
+    /// seen again has the same digest.
+    pub digest: String,
+    pub error: String,
+}
+
+impl Unreadable {
+    pub fn new(raw: &[u8], error: impl std::fmt::Display) -> Self {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(raw));
+        Unreadable {
+            digest: digest[..16].to_string(),
+            error: error.to_string(),
+        }
+    }
+}

@@ -15,7 +15,7 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::BasicJsonApi;
+use crate::providers::marketplace_http::{BasicJsonApi, Unreadable};
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
@@ -66,7 +66,7 @@ pub struct LinePage {
     /// Lines in the whole window (not orders).
     pub total_count: u64,
     pub lines: Vec<OrderLine>,
-    pub unreadable: Vec<String>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +176,7 @@ impl HepsiburadaOrders {
         for raw in wire.items {
             match parse_line(raw.get().as_bytes()) {
                 Ok(l) => lines.push(l),
-                Err(e) => unreadable.push(e.to_string()),
+                Err(e) => unreadable.push(Unreadable::new(raw.get().as_bytes(), e)),
             }
         }
         Ok(LinePage {

@@ -13,7 +13,7 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::BasicJsonApi;
+use crate::providers::marketplace_http::{BasicJsonApi, Unreadable};
 
 const PROVIDER: &str = "trendyol";
 /// Trendyol's largest page.
@@ -93,16 +93,17 @@ pub fn package_snapshot(raw: &[u8]) -> Result<OrderSnapshot, serde_json::Error> 
 pub struct PackagePage {
     pub total_elements: u64,
     pub total_pages: u64,
+    /// Entries on the page, readable or not.
+    pub listed: usize,
     pub packages: Vec<OrderSnapshot>,
-    pub unreadable: Vec<String>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PageWire {
-    #[serde(default)]
+    // Required: a page without them cannot be paged safely.
     total_elements: u64,
-    #[serde(default)]
     total_pages: u64,
     #[serde(default)]
     content: Vec<Box<serde_json::value::RawValue>>,
@@ -158,17 +159,19 @@ impl TrendyolOrders {
             .get(&self.list, "trendyol_shipment_packages", url)
             .await?;
         let wire: PageWire = self.api.decode(&answer)?;
-        let mut packages = Vec::with_capacity(wire.content.len());
+        let listed = wire.content.len();
+        let mut packages = Vec::with_capacity(listed);
         let mut unreadable = Vec::new();
         for raw in wire.content {
             match package_snapshot(raw.get().as_bytes()) {
                 Ok(p) => packages.push(p),
-                Err(e) => unreadable.push(format!("{e}")),
+                Err(e) => unreadable.push(Unreadable::new(raw.get().as_bytes(), e)),
             }
         }
         Ok(PackagePage {
             total_elements: wire.total_elements,
             total_pages: wire.total_pages,
+            listed,
             packages,
             unreadable,
         })
