@@ -282,7 +282,7 @@ pub struct InTransit {
     pub estimated_arrival_ms: i64,
     /// The carrier's tracking page for this parcel.
     pub tracking_url: String,
-    /// The carrier's customer line (Aras: 444 25 52).
+    /// The carrier's customer phone line, as shown to the buyer.
     pub tracking_phone_number: String,
     /// Desi of the parcel.
     pub deci: f64,
