@@ -21,7 +21,9 @@ pub mod payments;
 pub mod ports;
 pub mod product_sync;
 pub mod providers;
+pub mod shipments;
 pub mod telemetry;
+pub mod tracking_push;
 pub mod webhooks;
 
 pub use error::{Error, Result};

@@ -443,3 +443,32 @@ pub trait OrderCursorStore: Send + Sync {
         to: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
 }
+
+// ---- Shipments --------------------------------------------------------------
+
+use crate::domain::shipment::ShipmentRecord;
+
+pub trait ShipmentStore: Send + Sync {
+    /// The shipment and its version, strongly consistent.
+    fn get_shipment(
+        &self,
+        shipment_id: &str,
+    ) -> impl Future<Output = Result<Option<(ShipmentRecord, u64)>>> + Send;
+
+    /// Writes the shipment if it is new or its last create failed (never
+    /// over one Aras accepted); false when the condition did not hold.
+    fn put_new_shipment(
+        &self,
+        record: &ShipmentRecord,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Replaces the shipment if it is still at `version`; false otherwise.
+    fn update_shipment(
+        &self,
+        record: &ShipmentRecord,
+        version: u64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Shipments still being tracked (created at Aras, not final).
+    fn open_shipments(&self) -> impl Future<Output = Result<Vec<(ShipmentRecord, u64)>>> + Send;
+}

@@ -9,7 +9,10 @@
 //!
 //! Orders live on a third host (oms-external, its own port): the paid-orders
 //! list with mandatory limit/offset, limit silently capped at 100, and a
-//! begindate/enddate window silently cut to 24 h (§ Orders of the doc).
+//! begindate/enddate window silently cut to 24 h (§ Orders of the doc);
+//! packages with the intransit call of the "Mağaza Hesabı" model (H7: the
+//! tracking number of a parcel shipped with the merchant's own carrier) and
+//! the package read.
 //!
 //! Approximations (UNCONFIRMED in the doc): uploads and imports are
 //! processed when submitted (polls only decide visibility), an imported
@@ -493,6 +496,8 @@ enum Route {
     CategoryAttributes(String),
     AttributeValues(String, String),
     Orders,
+    InTransit(String),
+    PackageInfo(String),
 }
 
 impl Route {
@@ -507,6 +512,8 @@ impl Route {
             Route::CategoryAttributes(_) => CATEGORY_ATTRIBUTES,
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::Orders => ORDER_LIST,
+            Route::InTransit(_) => PACKAGE_INTRANSIT,
+            Route::PackageInfo(_) => PACKAGE_INFO,
         }
     }
 
@@ -517,6 +524,7 @@ impl Route {
                 EndpointKind::Status
             }
             Route::Orders => EndpointKind::Orders,
+            Route::InTransit(_) | Route::PackageInfo(_) => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
     }
@@ -566,6 +574,20 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
         ),
         (Host::Oms, ["orders", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
             (Route::Orders, Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid, p, no, "intransit"])
+            if post
+                && m.eq_ignore_ascii_case("merchantid")
+                && p.eq_ignore_ascii_case("packagenumber") =>
+        {
+            (Route::InTransit(no.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid, p, no])
+            if get
+                && m.eq_ignore_ascii_case("merchantid")
+                && p.eq_ignore_ascii_case("packagenumber") =>
+        {
+            (Route::PackageInfo(no.to_string()), Some(mid.to_string()))
         }
         _ => return None,
     };
@@ -661,6 +683,8 @@ async fn serve(
         Route::CategoryAttributes(cid) => category_attributes(&s, &cid),
         Route::AttributeValues(cid, aid) => attribute_values(&s, &cid, &aid),
         Route::Orders => order_list(&mut s, uri),
+        Route::InTransit(no) => intransit(&mut s, &no, &body),
+        Route::PackageInfo(no) => package_info(&s, &no),
     }
 }
 
@@ -1332,6 +1356,10 @@ struct HbOrders {
     clock_offset_ms: i64,
     hooks: Vec<(HbTrigger, HbPageHook)>,
     queries: Vec<HbOrderQuery>,
+    packages: Vec<HbPackage>,
+    next_package_number: u64,
+    /// Accepted intransit calls: (package number, tracking number).
+    tracking_updates: Vec<(String, String)>,
 }
 
 impl HbOrders {
@@ -1343,6 +1371,9 @@ impl HbOrders {
             clock_offset_ms: 0,
             hooks: Vec::new(),
             queries: Vec::new(),
+            packages: Vec::new(),
+            next_package_number: 5_000_031_000,
+            tracking_updates: Vec::new(),
         }
     }
 
@@ -1706,6 +1737,293 @@ fn order_list(s: &mut HbState, uri: &Uri) -> Response {
     response
 }
 
+// ---------------------------------------------------------------------------
+// Packages and intransit (oms-external): docs/marketplace-wire.md § Orders, H7
+
+/// "Teslimat Statusu Iletme (Kargoda)".
+pub const PACKAGE_INTRANSIT: &str =
+    "POST /packages/merchantid/{merchantId}/packagenumber/{packageNumber}/intransit";
+/// "Paket İçin Kargo Bilgilerini Listeleme".
+pub const PACKAGE_INFO: &str =
+    "GET /packages/merchantid/{merchantId}/packagenumber/{packageNumber}";
+/// The cargo company of packages the merchant ships with its own carrier.
+pub const MERCHANT_ACCOUNT_CARRIER: &str = "Mağaza Hesabı";
+/// Status of a fresh package.
+pub const PACKAGED_STATUS: &str = "Packaged";
+pub const INTRANSIT_STATUS: &str = "InTransit";
+/// intransit dates may not be older than this.
+pub const INTRANSIT_MAX_AGE_MS: u64 = 7 * DAY_MS;
+/// The body fields "Body Zorunlu Alanlar" lists.
+pub const INTRANSIT_REQUIRED: &[&str] = &[
+    "shippedDate",
+    "estimatedArrivalDate",
+    "trackingUrl",
+    "trackingNumber",
+    "trackingPhoneNumber",
+    "tax",
+    "cost",
+    "deci",
+];
+
+#[derive(Debug, Clone)]
+struct HbPackage {
+    number: String,
+    order_number: String,
+    barcode: String,
+    status: String,
+    cargo_company: String,
+    packaged_ms: u64,
+    tracking_number: Option<String>,
+    tracking_url: Option<String>,
+    /// The last accepted intransit body.
+    intransit_body: Option<Value>,
+}
+
+fn package_json(p: &HbPackage) -> Value {
+    json!({
+        "packageNumber": p.number,
+        "barcode": p.barcode,
+        "status": p.status,
+        "cargoCompany": p.cargo_company,
+        "trackingInfoCode": p.tracking_number,
+        "trackingInfoUrl": p.tracking_url,
+    })
+}
+
+/// `2020-04-16T10:14:17.707Z` (also without millis, or with `+03:00`) → epoch ms.
+pub fn parse_iso_instant(text: &str) -> Option<u64> {
+    let (date, rest) = text.split_once('T')?;
+    let (clock, offset_min) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, 0i64)
+    } else {
+        let i = rest.rfind(['+', '-'])?;
+        let (c, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (h, m) = off[1..].split_once(':')?;
+        (
+            c,
+            sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?),
+        )
+    };
+    let mut dp = date.split('-');
+    let (y, mo, d) = (
+        dp.next()?.parse::<i64>().ok()?,
+        dp.next()?.parse::<i64>().ok()?,
+        dp.next()?.parse::<i64>().ok()?,
+    );
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, "0"));
+    let mut tp = hms.split(':');
+    let (h, mi, sec) = (
+        tp.next()?.parse::<i64>().ok()?,
+        tp.next()?.parse::<i64>().ok()?,
+        tp.next()?.parse::<i64>().ok()?,
+    );
+    if dp.next().is_some() || tp.next().is_some() || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    if civil_from_days(days) != (y, mo, d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let millis: i64 = format!("{frac:0<3}")[..3].parse().ok()?;
+    let ms = (days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + millis;
+    u64::try_from(ms).ok()
+}
+
+impl HepsiburadaFake {
+    /// Packs every line of `order_number` into a new package shipped with
+    /// the merchant's own carrier ([`MERCHANT_ACCOUNT_CARRIER`]); the lines
+    /// become `Packaged` (and leave the paid-orders list). Returns the
+    /// package number.
+    pub fn add_package(&self, order_number: &str) -> String {
+        self.add_package_with_carrier(order_number, MERCHANT_ACCOUNT_CARRIER)
+    }
+
+    /// Same with another cargo company (e.g. `"Hepsijet"`: Hepsiburada's
+    /// own carrier, for which intransit is refused).
+    pub fn add_package_with_carrier(&self, order_number: &str, carrier: &str) -> String {
+        self.with(|s| {
+            let n = s
+                .orders
+                .update(|l| l.order_number == order_number, PACKAGED_STATUS);
+            assert!(n > 0, "unknown Hepsiburada order {order_number}");
+            let o = &mut s.orders;
+            o.next_package_number += 1;
+            let number = o.next_package_number.to_string();
+            let packaged_ms = o.clock();
+            o.packages.push(HbPackage {
+                barcode: format!("62{number}"),
+                number: number.clone(),
+                order_number: order_number.into(),
+                status: PACKAGED_STATUS.into(),
+                cargo_company: carrier.into(),
+                packaged_ms,
+                tracking_number: None,
+                tracking_url: None,
+                intransit_body: None,
+            });
+            number
+        })
+    }
+
+    /// Moves a package to `status` (e.g. `Delivered`, `Undelivered`,
+    /// `Unpacked`, `Cancelled`). Panics for an unknown package.
+    pub fn set_package_status(&self, package_number: &str, status: &str) {
+        self.with(|s| {
+            let p = s
+                .orders
+                .packages
+                .iter_mut()
+                .find(|p| p.number == package_number)
+                .unwrap_or_else(|| panic!("unknown Hepsiburada package {package_number}"));
+            p.status = status.into();
+        })
+    }
+
+    /// The package as the package read shows it.
+    pub fn package(&self, package_number: &str) -> Option<Value> {
+        self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .find(|p| p.number == package_number)
+                .map(package_json)
+        })
+    }
+
+    /// Package numbers of an order, in creation order.
+    pub fn packages_of(&self, order_number: &str) -> Vec<String> {
+        self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .filter(|p| p.order_number == order_number)
+                .map(|p| p.number.clone())
+                .collect()
+        })
+    }
+
+    /// Accepted intransit calls, in order: (package number, tracking number).
+    pub fn tracking_updates(&self) -> Vec<(String, String)> {
+        self.with(|s| s.orders.tracking_updates.clone())
+    }
+
+    /// The tracking number a package was given through intransit.
+    pub fn tracking_number(&self, package_number: &str) -> Option<String> {
+        self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .find(|p| p.number == package_number)?
+                .tracking_number
+                .clone()
+        })
+    }
+
+    /// The last accepted intransit body of a package.
+    pub fn intransit_body(&self, package_number: &str) -> Option<Value> {
+        self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .find(|p| p.number == package_number)?
+                .intransit_body
+                .clone()
+        })
+    }
+
+    /// intransit requests that arrived (any outcome).
+    pub fn intransit_request_count(&self) -> usize {
+        self.request_count(PACKAGE_INTRANSIT)
+    }
+}
+
+fn package_not_found(no: &str) -> Response {
+    hb_json(
+        404,
+        json!({
+            "statusCode": 404,
+            "code": "1004",
+            "defaultMessage": null,
+            "correlationId": new_uuid(),
+            "message": format!("cannot find package with package number {no}"),
+        }),
+    )
+}
+
+fn package_info(s: &HbState, no: &str) -> Response {
+    match s.orders.packages.iter().find(|p| p.number == no) {
+        Some(p) => hb_json(200, json!([package_json(p)])),
+        None => package_not_found(no),
+    }
+}
+
+fn intransit(s: &mut HbState, no: &str, body: &Bytes) -> Response {
+    let now = s.orders.clock();
+    let o = &mut s.orders;
+    let Some(p) = o.packages.iter_mut().find(|p| p.number == no) else {
+        return package_not_found(no);
+    };
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return oms_error(400, "Request body must be a JSON object");
+    };
+    if let Some(missing) = INTRANSIT_REQUIRED
+        .iter()
+        .find(|k| fields.get(**k).is_none_or(Value::is_null))
+    {
+        return oms_error(400, &format!("{missing} is required"));
+    }
+    let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
+    let tracking = text("trackingNumber").to_string();
+    if tracking.trim().is_empty() || text("trackingUrl").is_empty() {
+        return oms_error(400, "trackingNumber and trackingUrl must not be empty");
+    }
+    for k in ["tax", "cost"] {
+        if fields.get(k).and_then(Value::as_f64) != Some(0.0) {
+            return oms_error(400, &format!("{k} must be 0"));
+        }
+    }
+    if !fields.get("deci").is_some_and(Value::is_number) {
+        return oms_error(400, "deci must be a number");
+    }
+    let (Some(shipped), Some(_)) = (
+        parse_iso_instant(text("shippedDate")),
+        parse_iso_instant(text("estimatedArrivalDate")),
+    ) else {
+        return oms_error(
+            400,
+            "shippedDate and estimatedArrivalDate must be ISO 8601 dates",
+        );
+    };
+    if shipped + INTRANSIT_MAX_AGE_MS < now {
+        return oms_error(400, "Tarih bilgileri son 7 günden eski olamaz");
+    }
+    if shipped < p.packaged_ms {
+        return oms_error(400, "Intransit date cannot be before the packaging date");
+    }
+    if p.cargo_company != MERCHANT_ACCOUNT_CARRIER {
+        return oms_error(
+            400,
+            &format!("Package {no} is not shipped with the merchant account"),
+        );
+    }
+    if p.status != PACKAGED_STATUS {
+        return oms_error(
+            400,
+            &format!(
+                "Package {no} is in status {} and cannot be moved to InTransit",
+                p.status
+            ),
+        );
+    }
+    p.status = INTRANSIT_STATUS.into();
+    p.tracking_number = Some(tracking.clone());
+    p.tracking_url = Some(text("trackingUrl").to_string());
+    p.intransit_body = Some(Value::Object(fields.clone()));
+    o.tracking_updates.push((no.to_string(), tracking));
+    (StatusCode::OK, "").into_response()
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -1716,6 +2034,20 @@ mod unit {
         let file = multipart_file("multipart/form-data; boundary=\"XyZ\"", body).unwrap();
         assert_eq!(file, b"[{\"a\":1}]");
         assert!(multipart_file("application/json", body).is_none());
+    }
+
+    #[test]
+    fn iso_instants() {
+        assert_eq!(
+            parse_iso_instant("2026-11-26T13:33:20.000Z"),
+            Some(1_795_700_000_000)
+        );
+        assert_eq!(
+            parse_iso_instant("2026-11-26T16:33:20.5+03:00"),
+            Some(1_795_700_000_500)
+        );
+        assert_eq!(parse_iso_instant("2026-11-26 13:33"), None);
+        assert_eq!(parse_iso_instant("2026-02-30T00:00:00Z"), None);
     }
 
     #[test]

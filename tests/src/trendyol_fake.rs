@@ -15,7 +15,8 @@
 //! page/size ≤ 200, lastModifiedDate ordering, the 3-month lookback and
 //! 2-week range, a clock that can be shifted into the past, status updates,
 //! webhook payloads identical to polled packages, and hooks that change the
-//! store between two page requests.
+//! store between two page requests; updateTrackingNumber (T9) with the
+//! package-status rules and the "already given a number" refusal.
 //!
 //! The fault, rate-limit and recording machinery at the bottom of this file
 //! is shared with the Hepsiburada fake.
@@ -515,6 +516,7 @@ enum Route {
     AttributeValues(String, String),
     BrandByName,
     Orders,
+    TrackingNumber(String),
 }
 
 impl Route {
@@ -529,6 +531,7 @@ impl Route {
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
+            Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
         }
     }
 
@@ -537,6 +540,7 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders => EndpointKind::Orders,
+            Route::TrackingNumber(_) => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
     }
@@ -552,6 +556,7 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let post = method == Method::POST;
     let get = method == Method::GET;
+    let put = method == Method::PUT;
     let r = match s.as_slice() {
         ["integration", "product", "sellers", sid, "v2", "products"] if post => {
             (Route::Create, Some(sid.to_string()))
@@ -579,6 +584,14 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         ["integration", "product", "brands", "by-name"] if get => (Route::BrandByName, None),
         ["integration", "order", "sellers", sid, "orders"] if get => {
             (Route::Orders, Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "shipment-packages", pid, "update-tracking-number"]
+            if put =>
+        {
+            (
+                Route::TrackingNumber(pid.to_string()),
+                Some(sid.to_string()),
+            )
         }
         _ => return None,
     };
@@ -723,6 +736,7 @@ async fn serve(
             ty_json(200, Value::Array(found))
         }
         Route::Orders => shipment_packages(&mut s, uri),
+        Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
     }
 }
 
@@ -1546,6 +1560,8 @@ struct Package {
     lines: Vec<(i64, LineSpec)>,
     histories: Vec<(u64, String)>,
     customer_id: i64,
+    /// A number given through updateTrackingNumber.
+    seller_tracking: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1567,6 +1583,9 @@ struct TyOrders {
     max_lookback_ms: Option<u64>,
     hooks: Vec<(Trigger, PageHook)>,
     queries: Vec<TyOrderQuery>,
+    tracking_statuses: Vec<String>,
+    /// Accepted updateTrackingNumber calls: (package id, number).
+    tracking_updates: Vec<(i64, String)>,
 }
 
 impl TyOrders {
@@ -1582,6 +1601,8 @@ impl TyOrders {
             max_lookback_ms: Some(ORDERS_MAX_LOOKBACK_MS),
             hooks: Vec::new(),
             queries: Vec::new(),
+            tracking_statuses: TRACKING_STATUSES.iter().map(|s| s.to_string()).collect(),
+            tracking_updates: Vec::new(),
         }
     }
 
@@ -1630,6 +1651,7 @@ impl TyOrders {
             lines,
             histories,
             customer_id: 99_000_000 + id % 1_000_000,
+            seller_tracking: None,
         });
         id
     }
@@ -1764,7 +1786,7 @@ fn package_json(p: &Package) -> Value {
         "invoiceAddress": address(p.id * 2 - 1),
         "cargoTrackingNumber": 7_330_000_000_000i64 + p.id % 1_000_000_000,
         "cargoTrackingLink": format!("https://kargotakip.trendyol.com/?token=fake{}", p.id),
-        "cargoSenderNumber": format!("733{:09}", p.id % 1_000_000_000),
+        "cargoSenderNumber": p.seller_tracking.clone().unwrap_or_else(|| format!("733{:09}", p.id % 1_000_000_000)),
         "cargoProviderName": "Trendyol Express Marketplace",
         "lines": lines,
         "packageHistories": p.histories.iter().map(|(at, s)| json!({"createdDate": at, "status": s})).collect::<Vec<_>>(),
@@ -2078,6 +2100,75 @@ fn list_packages(
     ))
 }
 
+// ---------------------------------------------------------------------------
+// Orders: updateTrackingNumber (docs/marketplace-wire.md § Orders, T9)
+
+/// `PUT …/shipment-packages/{packageId}/update-tracking-number`.
+pub const UPDATE_TRACKING_NUMBER: &str =
+    "PUT /integration/order/sellers/{sellerId}/shipment-packages/{packageId}/update-tracking-number";
+/// The TR refusal for a package that cannot take a number (cancelled,
+/// shipped, delivered, or given a number before).
+pub const NOT_UPDATABLE_MESSAGE: &str = "Shipment Update Edilebilir Bir Durumda Değil.";
+/// Statuses in which the fake takes a first number (v3: "the package status
+/// should be notified as Picking"; Invoiced comes after Picking).
+pub const TRACKING_STATUSES: &[&str] = &["Picking", "Invoiced"];
+
+impl TrendyolFake {
+    /// Statuses in which updateTrackingNumber is accepted (default
+    /// [`TRACKING_STATUSES`]; e.g. add `Created` to model a lenient reading).
+    pub fn set_tracking_statuses(&self, statuses: &[&str]) {
+        let statuses = statuses.iter().map(|s| TyOrders::check_status(s)).collect();
+        self.with(|s| s.orders.tracking_statuses = statuses);
+    }
+
+    /// Accepted updateTrackingNumber calls, in order: (package id, number).
+    pub fn tracking_updates(&self) -> Vec<(i64, String)> {
+        self.with(|s| s.orders.tracking_updates.clone())
+    }
+
+    /// The number a package was given through updateTrackingNumber.
+    pub fn tracking_number(&self, package_id: i64) -> Option<String> {
+        self.with(|s| s.orders.get(package_id)?.seller_tracking.clone())
+    }
+
+    /// updateTrackingNumber requests that arrived (any outcome).
+    pub fn tracking_request_count(&self) -> usize {
+        self.request_count(UPDATE_TRACKING_NUMBER)
+    }
+}
+
+fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
+    let number = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("trackingNumber")?.as_str().map(str::to_owned))
+        .filter(|n| !n.trim().is_empty());
+    let Some(number) = number else {
+        return business_error(
+            400,
+            "tracking.number.required",
+            "trackingNumber alanı zorunludur",
+        );
+    };
+    let o = &mut s.orders;
+    let Some(p) = pid
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| o.packages.iter_mut().find(|p| p.id == id))
+    else {
+        return business_error(
+            404,
+            "shipment.package.not.found",
+            &format!("Shipment package bulunamadı: {pid}"),
+        );
+    };
+    if p.seller_tracking.is_some() || !o.tracking_statuses.contains(&p.status) {
+        return business_error(400, "shipment.not.updatable", NOT_UPDATABLE_MESSAGE);
+    }
+    p.seller_tracking = Some(number.clone());
+    o.tracking_updates.push((p.id, number));
+    (StatusCode::OK, "").into_response()
+}
+
 // ---- calendar helpers (no date crate in this package) ----
 
 /// Days since 1970-01-01 → (year, month, day) (H. Hinnant's algorithm).
@@ -2148,6 +2239,9 @@ pub enum EndpointKind {
     Reference,
     /// Order lists (Trendyol getShipmentPackages, Hepsiburada orders).
     Orders,
+    /// Tracking-number pushes (Trendyol updateTrackingNumber, Hepsiburada
+    /// intransit) and Hepsiburada's package read.
+    Tracking,
 }
 
 /// What a successful batch item changed.
@@ -2275,6 +2369,7 @@ impl Gate {
                 EndpointKind::Status,
                 EndpointKind::Reference,
                 EndpointKind::Orders,
+                EndpointKind::Tracking,
             ]
             .into_iter()
             .collect(),

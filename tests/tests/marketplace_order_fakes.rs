@@ -1,6 +1,9 @@
 //! The ORDER endpoints of the Trendyol and Hepsiburada fakes
 //! (docs/marketplace-wire.md § Orders), driven over plain HTTP/1.1 with a raw
-//! TcpStream client so these tests depend on no production client code.
+//! TcpStream client so these tests depend on no production client code —
+//! except the tracking-number tests at the end (T9 / H7), which drive the
+//! real clients (`TrendyolOrders::update_tracking_number`,
+//! `HepsiburadaOrders::send_tracking_number`) against the fakes.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -677,4 +680,400 @@ async fn hepsiburada_changes_between_pages_shift_offsets() {
         created[1]
     );
     assert_eq!(fake.order_items(&first_two[0])[0]["status"], "Packaged");
+}
+
+// ------------------------------------------------- tracking numbers (T9, H7)
+
+use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings};
+use ayaztrade::error::{Error, ProviderFailure};
+use ayaztrade::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
+use ayaztrade::providers::http::HttpLayer;
+use ayaztrade::providers::marketplace_http::TrackingPush;
+use ayaztrade::providers::trendyol::orders::TrendyolOrders;
+use ayaztrade_tests::fixtures::fast_http_settings;
+use ayaztrade_tests::trendyol_fake::UPDATE_TRACKING_NUMBER;
+
+fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrders {
+    let settings = TrendyolSettings {
+        api_base: fake.base_url.clone(),
+        seller_id: ty::TEST_SELLER_ID.into(),
+        api_key: ty::TEST_API_KEY.into(),
+        api_secret: Secret::new(secret),
+        user_agent: user_agent.into(),
+        requests_per_10s: 50,
+        rate_window: Duration::from_millis(100),
+    };
+    TrendyolOrders::new(HttpLayer::new(fast_http_settings()), &settings, 50).unwrap()
+}
+
+fn ty_tracking_client(fake: &TrendyolFake) -> TrendyolOrders {
+    ty_client(fake, ty::TEST_API_SECRET, ty::TEST_USER_AGENT)
+}
+
+fn package_in(fake: &TrendyolFake, status: &str) -> (i64, String) {
+    let id = fake.add_package(PackageSpec::line("SKU-T", 1, 50.0).status(status))["id"]
+        .as_i64()
+        .unwrap();
+    (id, id.to_string())
+}
+
+fn failure(r: Result<TrackingPush, Error>) -> ProviderFailure {
+    match r {
+        Err(Error::Provider(p)) => p.failure,
+        other => panic!("expected a provider error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn trendyol_tracking_number_is_accepted_then_already_set() {
+    let fake = TrendyolFake::start().await;
+    let client = ty_tracking_client(&fake);
+    let (id, pid) = package_in(&fake, "Picking");
+
+    let r = client.update_tracking_number(&pid, "ARS0012345678").await;
+    assert_eq!(r.unwrap(), TrackingPush::Accepted);
+    assert_eq!(fake.tracking_number(id).as_deref(), Some("ARS0012345678"));
+    let sent: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Some(UPDATE_TRACKING_NUMBER))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, "PUT");
+    assert_eq!(
+        sent[0].path,
+        format!(
+            "/integration/order/sellers/{}/shipment-packages/{id}/update-tracking-number",
+            ty::TEST_SELLER_ID
+        )
+    );
+    assert_eq!(
+        sent[0].json().unwrap(),
+        serde_json::json!({"trackingNumber": "ARS0012345678"})
+    );
+    assert_eq!(sent[0].content_type.as_deref(), Some("application/json"));
+    // The polled package now shows the number.
+    assert_eq!(
+        fake.package(id).unwrap()["cargoSenderNumber"],
+        "ARS0012345678"
+    );
+
+    // The same number again: Trendyol refuses, the read-back says done.
+    let again = client.update_tracking_number(&pid, "ARS0012345678").await;
+    assert_eq!(again.unwrap(), TrackingPush::AlreadySet);
+    assert_eq!(fake.tracking_request_count(), 2);
+    assert_eq!(
+        fake.tracking_updates(),
+        vec![(id, "ARS0012345678".to_string())]
+    );
+
+    // Invoiced packages take a number too.
+    let (id2, pid2) = package_in(&fake, "Invoiced");
+    assert_eq!(
+        client.update_tracking_number(&pid2, "ARS2").await.unwrap(),
+        TrackingPush::Accepted
+    );
+    assert_eq!(fake.tracking_number(id2).as_deref(), Some("ARS2"));
+}
+
+#[tokio::test]
+async fn trendyol_tracking_number_refusals_need_a_person() {
+    let fake = TrendyolFake::start().await;
+    let client = ty_tracking_client(&fake);
+
+    let (delivered, pid) = package_in(&fake, "Delivered");
+    match client.update_tracking_number(&pid, "ARS1").await.unwrap() {
+        TrackingPush::Refused(m) => {
+            assert!(m.contains(ty::NOT_UPDATABLE_MESSAGE), "{m}");
+            assert!(m.contains("Delivered"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.tracking_number(delivered), None);
+
+    // Another number on a package that already has one.
+    let (_, pid) = package_in(&fake, "Picking");
+    assert_eq!(
+        client.update_tracking_number(&pid, "ARS-A").await.unwrap(),
+        TrackingPush::Accepted
+    );
+    assert!(matches!(
+        client.update_tracking_number(&pid, "ARS-B").await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("Picking")
+    ));
+
+    // Created: not yet Picking (the v3 rule the fake applies by default)…
+    let (created, pid) = package_in(&fake, "Created");
+    assert!(matches!(
+        client.update_tracking_number(&pid, "ARS-C").await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("Created")
+    ));
+    // …unless the fake is told to read the TR page leniently.
+    fake.set_tracking_statuses(&["Created", "Picking", "Invoiced"]);
+    assert_eq!(
+        client.update_tracking_number(&pid, "ARS-C").await.unwrap(),
+        TrackingPush::Accepted
+    );
+    assert_eq!(fake.tracking_number(created).as_deref(), Some("ARS-C"));
+
+    // An unknown package.
+    assert!(matches!(
+        client.update_tracking_number("3799999999", "ARS-D").await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("not found")
+    ));
+    // Bad input never leaves the process.
+    let before = fake.tracking_request_count();
+    assert!(matches!(
+        client.update_tracking_number("12/../3", "ARS").await,
+        Err(Error::Validation(_))
+    ));
+    assert!(matches!(
+        client.update_tracking_number(&pid, "AR S").await,
+        Err(Error::Validation(_))
+    ));
+    assert_eq!(fake.tracking_request_count(), before);
+}
+
+#[tokio::test]
+async fn trendyol_tracking_number_retries_5xx_and_reports_lasting_failures() {
+    let fake = TrendyolFake::start().await;
+    let client = ty_tracking_client(&fake);
+    let (id, pid) = package_in(&fake, "Picking");
+
+    // One 500, then success: retried inside the call, applied once.
+    fake.push_fault(Fault::Status(500));
+    assert_eq!(
+        client.update_tracking_number(&pid, "ARS9").await.unwrap(),
+        TrackingPush::Accepted
+    );
+    assert_eq!(fake.tracking_request_count(), 2);
+    assert_eq!(fake.tracking_updates(), vec![(id, "ARS9".to_string())]);
+
+    // Faults on every attempt: an error to retry later, nothing applied.
+    let (id2, pid2) = package_in(&fake, "Picking");
+    for _ in 0..3 {
+        fake.push_fault(Fault::Status(503));
+    }
+    assert_eq!(
+        failure(client.update_tracking_number(&pid2, "ARS10").await),
+        ProviderFailure::Unavailable
+    );
+    assert_eq!(fake.tracking_number(id2), None);
+    for _ in 0..3 {
+        fake.push_fault(Fault::Status(429));
+    }
+    assert_eq!(
+        failure(client.update_tracking_number(&pid2, "ARS10").await),
+        ProviderFailure::RateLimited
+    );
+    // The later call goes through.
+    assert_eq!(
+        client.update_tracking_number(&pid2, "ARS10").await.unwrap(),
+        TrackingPush::Accepted
+    );
+}
+
+#[tokio::test]
+async fn trendyol_tracking_number_auth_failures_are_errors() {
+    let fake = TrendyolFake::start().await;
+    let (id, pid) = package_in(&fake, "Picking");
+    let wrong_secret = ty_client(&fake, "nope", ty::TEST_USER_AGENT);
+    assert_eq!(
+        failure(wrong_secret.update_tracking_number(&pid, "ARS1").await),
+        ProviderFailure::Unauthorized
+    );
+    let wrong_ua = ty_client(&fake, ty::TEST_API_SECRET, "999 - SelfIntegration");
+    assert_eq!(
+        failure(wrong_ua.update_tracking_number(&pid, "ARS1").await),
+        ProviderFailure::Unauthorized
+    );
+    assert_eq!(fake.tracking_number(id), None);
+    assert_eq!(
+        fake.tracking_request_count(),
+        2,
+        "auth failures are not retried"
+    );
+}
+
+fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
+    let settings = HepsiburadaSettings {
+        listing_base: fake.listing_base_url.clone(),
+        catalog_base: fake.mpop_base_url.clone(),
+        oms_base: fake.oms_base_url.clone(),
+        merchant_id: hb::TEST_MERCHANT_ID.into(),
+        service_key: Secret::new(key),
+        user_agent: hb::TEST_INTEGRATOR_USERNAME.into(),
+        requests_per_second: 100,
+    };
+    HepsiburadaOrders::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
+}
+
+fn aras_shipment(fake: &HepsiburadaFake, number: &str) -> InTransit {
+    let now = fake.clock_ms() as i64;
+    InTransit {
+        shipped_ms: now,
+        estimated_arrival_ms: now + 2 * DAY_MS as i64,
+        tracking_url: format!("https://kargotakip.araskargo.com.tr/mainpage.aspx?code={number}"),
+        tracking_phone_number: "4442552".into(),
+        deci: 2.0,
+    }
+}
+
+fn hb_package(fake: &HepsiburadaFake) -> String {
+    let order = fake.add_order_lines(&[("SKU-H", 1, 80.0)]);
+    fake.add_package(&order.order_number)
+}
+
+#[tokio::test]
+async fn hepsiburada_intransit_is_accepted_then_already_set() {
+    let fake = HepsiburadaFake::start().await;
+    let client = hb_client(&fake, hb::TEST_SERVICE_KEY);
+    let package = hb_package(&fake);
+    let shipment = aras_shipment(&fake, "ARS77");
+
+    let r = client
+        .send_tracking_number(&package, "ARS77", &shipment)
+        .await;
+    assert_eq!(r.unwrap(), TrackingPush::Accepted);
+    assert_eq!(fake.tracking_number(&package).as_deref(), Some("ARS77"));
+    assert_eq!(
+        fake.package(&package).unwrap()["status"],
+        hb::INTRANSIT_STATUS
+    );
+    let body = fake.intransit_body(&package).unwrap();
+    for field in hb::INTRANSIT_REQUIRED {
+        assert!(body.get(*field).is_some(), "{field} missing in {body}");
+    }
+    assert_eq!(body["tax"], 0);
+    assert_eq!(body["cost"], 0);
+    assert_eq!(body["trackingUrl"], shipment.tracking_url);
+    let sent = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == Some(hb::PACKAGE_INTRANSIT))
+        .unwrap();
+    assert_eq!(sent.method, "POST");
+    assert_eq!(
+        sent.path,
+        format!(
+            "/packages/merchantid/{}/packagenumber/{package}/intransit",
+            hb::TEST_MERCHANT_ID
+        )
+    );
+    assert_eq!(
+        sent.user_agent.as_deref(),
+        Some(hb::TEST_INTEGRATOR_USERNAME)
+    );
+
+    let again = client
+        .send_tracking_number(&package, "ARS77", &shipment)
+        .await;
+    assert_eq!(again.unwrap(), TrackingPush::AlreadySet);
+    assert_eq!(fake.intransit_request_count(), 2);
+    assert_eq!(
+        fake.tracking_updates(),
+        vec![(package, "ARS77".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn hepsiburada_intransit_refusals_need_a_person() {
+    let fake = HepsiburadaFake::start().await;
+    let client = hb_client(&fake, hb::TEST_SERVICE_KEY);
+
+    let delivered = hb_package(&fake);
+    fake.set_package_status(&delivered, "Delivered");
+    match client
+        .send_tracking_number(&delivered, "ARS1", &aras_shipment(&fake, "ARS1"))
+        .await
+        .unwrap()
+    {
+        TrackingPush::Refused(m) => assert!(m.contains("Delivered"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Another number on a package already in transit.
+    let package = hb_package(&fake);
+    let s = aras_shipment(&fake, "ARS2");
+    assert_eq!(
+        client
+            .send_tracking_number(&package, "ARS2", &s)
+            .await
+            .unwrap(),
+        TrackingPush::Accepted
+    );
+    assert!(matches!(
+        client.send_tracking_number(&package, "ARS3", &s).await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("InTransit")
+    ));
+
+    // A package Hepsiburada's own carrier ships.
+    let order = fake.add_order_lines(&[("SKU-J", 1, 10.0)]);
+    let hx = fake.add_package_with_carrier(&order.order_number, "Hepsijet");
+    let s = aras_shipment(&fake, "ARS4");
+    assert!(matches!(
+        client.send_tracking_number(&hx, "ARS4", &s).await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("merchant account")
+    ));
+
+    // A shipping date older than 7 days.
+    let package = hb_package(&fake);
+    let mut old = aras_shipment(&fake, "ARS5");
+    old.shipped_ms -= 8 * DAY_MS as i64;
+    assert!(matches!(
+        client.send_tracking_number(&package, "ARS5", &old).await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("7 gün")
+    ));
+    assert_eq!(fake.tracking_number(&package), None);
+
+    // A shipping date before the packaging date.
+    let early = aras_shipment(&fake, "ARS7");
+    fake.set_clock_offset(60_000);
+    let package = hb_package(&fake);
+    assert!(matches!(
+        client.send_tracking_number(&package, "ARS7", &early).await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("packaging")
+    ));
+
+    // An unknown package.
+    assert!(matches!(
+        client.send_tracking_number("9999999999", "ARS6", &s).await.unwrap(),
+        TrackingPush::Refused(m) if m.contains("not found")
+    ));
+}
+
+#[tokio::test]
+async fn hepsiburada_intransit_retries_5xx_and_auth_failures_are_errors() {
+    let fake = HepsiburadaFake::start().await;
+    let client = hb_client(&fake, hb::TEST_SERVICE_KEY);
+    let package = hb_package(&fake);
+    let s = aras_shipment(&fake, "ARS8");
+
+    fake.push_fault(Fault::Status(502));
+    assert_eq!(
+        client
+            .send_tracking_number(&package, "ARS8", &s)
+            .await
+            .unwrap(),
+        TrackingPush::Accepted
+    );
+    assert_eq!(fake.intransit_request_count(), 2);
+    assert_eq!(fake.tracking_updates().len(), 1);
+
+    let other = hb_package(&fake);
+    for _ in 0..3 {
+        fake.push_fault(Fault::Status(500));
+    }
+    assert_eq!(
+        failure(client.send_tracking_number(&other, "ARS9", &s).await),
+        ProviderFailure::Unavailable
+    );
+    assert_eq!(fake.tracking_number(&other), None);
+
+    let wrong = hb_client(&fake, "WrongKey1234");
+    assert_eq!(
+        failure(wrong.send_tracking_number(&other, "ARS9", &s).await),
+        ProviderFailure::Unauthorized
+    );
+    assert_eq!(fake.tracking_number(&other), None);
 }

@@ -69,7 +69,7 @@ fn is_condition_failure<R>(err: &SdkError<UpdateItemError, R>) -> bool {
 }
 
 /// Every page of a query.
-async fn query_all(request: QueryFluentBuilder, what: &str) -> Result<Vec<Item>> {
+pub(crate) async fn query_all(request: QueryFluentBuilder, what: &str) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     let mut start: Option<Item> = None;
     loop {

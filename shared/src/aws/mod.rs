@@ -6,4 +6,5 @@ pub mod eventbridge;
 pub mod idempotency;
 pub mod marketplace_orders;
 pub mod sdk;
+pub mod shipments;
 pub mod sqs;

@@ -17,6 +17,8 @@ pub enum DetailType {
     MarketplaceOrderStatusChanged,
     MarketplaceStockUpdated,
     CatalogSyncCompleted,
+    ShipmentCreated,
+    ShipmentStatusChanged,
     IntegrationError,
 }
 
@@ -31,6 +33,8 @@ impl DetailType {
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
             DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
             DetailType::CatalogSyncCompleted => "catalog.sync.completed",
+            DetailType::ShipmentCreated => "shipment.created",
+            DetailType::ShipmentStatusChanged => "shipment.status_changed",
             DetailType::IntegrationError => "integration.error",
         }
     }
@@ -57,6 +61,7 @@ pub enum EventDetail {
     Payment(PaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
     Stock(StockDetail),
+    Shipment(ShipmentDetail),
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
 }
@@ -147,6 +152,31 @@ pub struct OrderLineDetail {
     pub status: String,
     /// `taken`, `not_taken`, `oversold` or `untracked`.
     pub stock: String,
+}
+
+/// A shipment registered with a carrier, or its tracking status moved on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipmentDetail {
+    /// Ours; also Aras's `IntegrationCode`.
+    pub shipment_id: String,
+    pub order_id: String,
+    /// `aras`.
+    pub carrier: String,
+    /// `created`, then the tracking status: `inTransit`, `atDeliveryBranch`,
+    /// `outForDelivery`, `undelivered`, `delivered`, `returned`, `cancelled`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// When it carries a marketplace package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketplace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
 }
 
 /// Our stock of a SKU moved because of a marketplace order.

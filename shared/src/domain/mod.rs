@@ -9,6 +9,7 @@ pub mod marketplace_order;
 pub mod order;
 pub mod payment;
 pub mod product;
+pub mod shipment;
 pub mod shipping;
 
 pub use order::{Order, OrderContent, OrderSubmission};

@@ -199,6 +199,72 @@ impl BasicJsonApi {
     }
 }
 
+/// What a marketplace said to a tracking-number push (Trendyol
+/// updateTrackingNumber, Hepsiburada intransit). Transport failures, 401/403,
+/// 429 and 5xx are not here: they stay `Err` and are retried later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackingPush {
+    /// The marketplace took the number.
+    Accepted,
+    /// The marketplace refused, but the package already carries this very
+    /// number (checked by reading the package back): done.
+    AlreadySet,
+    /// A lasting refusal (package cancelled, delivered, carrying another
+    /// number, unknown…): a person must look. The marketplace's words.
+    Refused(String),
+}
+
+/// A 4xx answer other than 401, 403 and 429: the marketplace read the
+/// request and said no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    /// The human-readable part of the body ([`error_message`]), or
+    /// `HTTP <status>`.
+    pub message: String,
+}
+
+impl BasicJsonApi {
+    /// A JSON write (`PUT`/`POST`) whose refusals the caller classifies:
+    /// `Ok(Ok(answer))` on 2xx, `Ok(Err(refusal))` on a 4xx refusal, `Err`
+    /// for transport failures, 401/403, 429 and 5xx. `repeatable`: repeating
+    /// the request cannot do harm, so ambiguous failures (timeout after
+    /// sending, 5xx) are retried by the HTTP layer.
+    pub async fn write_json(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        body: Bytes,
+        repeatable: bool,
+    ) -> Result<Result<Answer, Refusal>, Error> {
+        match self
+            .send(
+                endpoint,
+                operation,
+                method,
+                url,
+                Some("application/json"),
+                body,
+                repeatable,
+            )
+            .await
+        {
+            Ok(answer) => Ok(Ok(answer)),
+            Err(Error::Provider(p)) if p.failure == ProviderFailure::Rejected => Ok(Err(Refusal {
+                status: p
+                    .provider_code
+                    .as_deref()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(400),
+                message: p.message,
+            })),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// A JSON array of items already encoded, joined without re-encoding them.
 pub fn json_array(items: &[&serde_json::value::RawValue]) -> String {
     let mut body =

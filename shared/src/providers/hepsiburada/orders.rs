@@ -6,7 +6,24 @@
 //! UNCONFIRMED (kept in this file): the dates' time zone (read and written
 //! as Turkey time, UTC+03:00), the item date format (ISO 8601), and the
 //! status word of listed lines (`Open`).
+//!
+//! Tracking numbers (docs/marketplace-wire.md H7): a package we ship with
+//! our own carrier ("Mağaza Hesabı" model) is moved to InTransit with its
+//! tracking data: CONFIRMED `POST /packages/merchantid/{merchantId}/
+//! packagenumber/{packageNumber}/intransit` with the required body fields
+//! `shippedDate`, `estimatedArrivalDate` (`2020-04-16T10:14:17.707Z`),
+//! `trackingUrl`, `trackingNumber`, `trackingPhoneNumber`, `tax` (0), `cost`
+//! (0), `deci`; dates no older than 7 days and not before packaging.
+//! CONFIRMED `GET /packages/merchantid/{merchantId}/packagenumber/{no}` →
+//! `[{packageNumber, barcode, status, cargoCompany, trackingInfoCode,
+//! trackingInfoUrl}]`, 404 `{"message": "cannot find package …"}`.
+//! UNCONFIRMED (kept in this file): the success answer (any 2xx is taken;
+//! a third-party SDK says a bare string), the refusal texts and status for a
+//! package already InTransit, that `deci` is a JSON number, and that the
+//! read-back shows our number in `trackingInfoCode`.
 
+use bytes::Bytes;
+use http::Method;
 use serde::Deserialize;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -15,7 +32,8 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::{BasicJsonApi, Unreadable};
+use crate::providers::marketplace_http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
+use crate::providers::trendyol::orders::check_tracking_number;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
@@ -119,6 +137,8 @@ pub struct HepsiburadaOrders {
     oms_base: String,
     merchant_id: String,
     list: Endpoint,
+    /// intransit and the package read-back (order services: 1,000 req/s).
+    tracking: Endpoint,
 }
 
 impl HepsiburadaOrders {
@@ -136,6 +156,7 @@ impl HepsiburadaOrders {
             // 1,000 requests per second allowed on order services; a poll
             // never comes near it, the limit only guards a runaway loop.
             list: Endpoint::new(PROVIDER, StandardRetryRules).with_rate_limit(100),
+            tracking: Endpoint::new(PROVIDER, StandardRetryRules).with_rate_limit(100),
         })
     }
 
@@ -185,6 +206,189 @@ impl HepsiburadaOrders {
             unreadable,
         })
     }
+
+    /// Moves package `package_number` to InTransit with our carrier's
+    /// tracking data (the "Mağaza Hesabı" model: the package ships with the
+    /// merchant's own contracted carrier).
+    ///
+    /// Retries: repeating the call sets the same state; a repeat that finds
+    /// the package already InTransit with this number is read back as
+    /// [`TrackingPush::AlreadySet`], so ambiguous failures are retried.
+    /// Any refusal is followed by one read of the package: it carries
+    /// `tracking_number` → `AlreadySet`, otherwise `Refused`.
+    pub async fn send_tracking_number(
+        &self,
+        package_number: &str,
+        tracking_number: &str,
+        shipment: &InTransit,
+    ) -> Result<TrackingPush, Error> {
+        check_package_number(package_number)?;
+        check_tracking_number(tracking_number)?;
+        let body = intransit_body(tracking_number, shipment)?;
+        let url = format!(
+            "{}/packages/merchantid/{}/packagenumber/{package_number}/intransit",
+            self.oms_base, self.merchant_id
+        );
+        match self
+            .api
+            .write_json(
+                &self.tracking,
+                "hepsiburada_intransit",
+                Method::POST,
+                url,
+                body,
+                true,
+            )
+            .await?
+        {
+            Ok(_) => Ok(TrackingPush::Accepted),
+            Err(refusal) => {
+                let url = format!(
+                    "{}/packages/merchantid/{}/packagenumber/{package_number}",
+                    self.oms_base, self.merchant_id
+                );
+                let carried = match self
+                    .api
+                    .get_if_known(&self.tracking, "hepsiburada_package_check", url)
+                    .await?
+                {
+                    Some(answer) => {
+                        let rows: Vec<PackageInfo> = match self.api.decode(&answer)? {
+                            OneOrMany::Many(rows) => rows,
+                            OneOrMany::One(row) => vec![row],
+                        };
+                        rows.into_iter().find(|r| {
+                            r.package_number
+                                .as_deref()
+                                .is_none_or(|n| n == package_number)
+                        })
+                    }
+                    None => None,
+                };
+                Ok(classify(refusal, carried, tracking_number))
+            }
+        }
+    }
+}
+
+/// The carrier data Hepsiburada's intransit call requires besides the
+/// tracking number (docs/marketplace-wire.md H7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InTransit {
+    /// When the carrier took the parcel (epoch ms); not older than 7 days
+    /// and not before packaging, or Hepsiburada refuses.
+    pub shipped_ms: i64,
+    /// Expected delivery (epoch ms).
+    pub estimated_arrival_ms: i64,
+    /// The carrier's tracking page for this parcel.
+    pub tracking_url: String,
+    /// The carrier's customer phone line, as shown to the buyer.
+    pub tracking_phone_number: String,
+    /// Desi of the parcel.
+    pub deci: f64,
+}
+
+/// `2020-04-16T10:14:17.707Z`, the documented sample format (UTC).
+pub fn hb_instant(ms: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    ))
+}
+
+fn intransit_body(tracking_number: &str, s: &InTransit) -> Result<Bytes, Error> {
+    let (Some(shipped), Some(arrival)) =
+        (hb_instant(s.shipped_ms), hb_instant(s.estimated_arrival_ms))
+    else {
+        return Err(Error::validation(
+            "shipped_ms",
+            "dates outside representable range",
+        ));
+    };
+    if !s.deci.is_finite() || s.deci < 0.0 {
+        return Err(Error::validation(
+            "deci",
+            "desi must be a non-negative number",
+        ));
+    }
+    if s.tracking_url.is_empty() {
+        return Err(Error::validation(
+            "tracking_url",
+            "Hepsiburada requires a tracking URL",
+        ));
+    }
+    Ok(Bytes::from(
+        serde_json::json!({
+            "shippedDate": shipped,
+            "estimatedArrivalDate": arrival,
+            "trackingUrl": s.tracking_url,
+            "trackingNumber": tracking_number,
+            "trackingPhoneNumber": s.tracking_phone_number,
+            // "0 gönderilmelidir" for both.
+            "tax": 0,
+            "cost": 0,
+            "deci": s.deci,
+        })
+        .to_string(),
+    ))
+}
+
+fn check_package_number(package_number: &str) -> Result<(), Error> {
+    if package_number.is_empty()
+        || package_number.len() > 40
+        || !package_number.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(Error::validation(
+            "package_number",
+            "a Hepsiburada package number is alphanumeric",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<PackageInfo>),
+    One(PackageInfo),
+}
+
+/// The documented package read (`GET …/packagenumber/{no}`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PackageInfo {
+    #[serde(default)]
+    package_number: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    /// UNCONFIRMED that our intransit `trackingNumber` shows here.
+    #[serde(default)]
+    tracking_info_code: Option<String>,
+}
+
+fn classify(refusal: Refusal, carried: Option<PackageInfo>, tracking_number: &str) -> TrackingPush {
+    match carried {
+        Some(p) if p.tracking_info_code.as_deref() == Some(tracking_number) => {
+            TrackingPush::AlreadySet
+        }
+        Some(p) => TrackingPush::Refused(format!(
+            "{} (HTTP {}; package status {})",
+            refusal.message,
+            refusal.status,
+            p.status.as_deref().unwrap_or("unknown")
+        )),
+        None => TrackingPush::Refused(format!(
+            "{} (HTTP {}; package not found)",
+            refusal.message, refusal.status
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -217,5 +421,74 @@ mod tests {
         assert_eq!(s[0].lines[1].sku, None);
         assert_eq!(s[1].occurred_ms, 5);
         assert!(parse_line(br#"{"id": "x", "orderNumber": "1", "quantity": "two"}"#).is_err());
+    }
+
+    fn shipment() -> InTransit {
+        InTransit {
+            shipped_ms: 1_795_700_000_000,
+            estimated_arrival_ms: 1_795_872_800_000,
+            tracking_url: "https://kargotakip.araskargo.com.tr/mainpage.aspx?code=ARS1".into(),
+            tracking_phone_number: "4442552".into(),
+            deci: 2.5,
+        }
+    }
+
+    #[test]
+    fn the_intransit_body_has_every_required_field() {
+        let body: serde_json::Value =
+            serde_json::from_slice(&intransit_body("ARS1", &shipment()).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "shippedDate": "2026-11-26T13:33:20.000Z",
+                "estimatedArrivalDate": "2026-11-28T13:33:20.000Z",
+                "trackingUrl": "https://kargotakip.araskargo.com.tr/mainpage.aspx?code=ARS1",
+                "trackingNumber": "ARS1",
+                "trackingPhoneNumber": "4442552",
+                "tax": 0,
+                "cost": 0,
+                "deci": 2.5,
+            })
+        );
+        let mut bad = shipment();
+        bad.deci = f64::NAN;
+        assert!(intransit_body("ARS1", &bad).is_err());
+        let mut bad = shipment();
+        bad.tracking_url.clear();
+        assert!(intransit_body("ARS1", &bad).is_err());
+        assert!(check_package_number("5000031669").is_ok());
+        assert!(check_package_number("50/00").is_err());
+        assert!(check_package_number("").is_err());
+    }
+
+    #[test]
+    fn a_refusal_is_already_set_only_when_the_package_carries_our_number() {
+        let refusal = || Refusal {
+            status: 400,
+            message: "package is not packaged".into(),
+        };
+        let rows: OneOrMany = serde_json::from_slice(
+            br#"[{"packageNumber": "5000031669", "barcode": "623", "status": "InTransit",
+              "cargoCompany": "Aras Kargo", "trackingInfoCode": "ARS1", "trackingInfoUrl": "u"}]"#,
+        )
+        .unwrap();
+        let OneOrMany::Many(mut rows) = rows else {
+            panic!("an array")
+        };
+        let row = rows.remove(0);
+        assert_eq!(
+            classify(refusal(), Some(row), "ARS1"),
+            TrackingPush::AlreadySet
+        );
+        let other: PackageInfo =
+            serde_json::from_str(r#"{"status": "Delivered", "trackingInfoCode": "X9"}"#).unwrap();
+        assert!(matches!(
+            classify(refusal(), Some(other), "ARS1"),
+            TrackingPush::Refused(m) if m.contains("Delivered") && m.contains("not packaged")
+        ));
+        assert!(matches!(
+            classify(refusal(), None, "ARS1"),
+            TrackingPush::Refused(m) if m.contains("not found")
+        ));
     }
 }

@@ -5,7 +5,23 @@
 //! UNCONFIRMED (kept in this file): that `startDate`/`endDate` select on the
 //! package's last-modified time; that `orderLineItemStatusName` carries a
 //! line's own status in the same words as the package status.
+//!
+//! Tracking numbers (docs/marketplace-wire.md T9): `update_tracking_number`
+//! tells Trendyol the number of a parcel we ship with our own carrier (Aras
+//! Kargo is in the "seller shipping code must be used" column). CONFIRMED:
+//! `PUT …/shipment-packages/{packageId}/update-tracking-number`, answer
+//! `HTTP 200`, refusal "Shipment Update Edilebilir Bir Durumda Değil." for
+//! cancelled/shipped/delivered packages *and* for a package that was given a
+//! number before. UNCONFIRMED (kept in this file): that the Turkish
+//! storefront still takes the v2 body `{"trackingNumber": …}` (the TR page is
+//! marked "Kullanım Dışı" without naming a successor; the v3 Europe/Gulf body
+//! `{cargoSenderNumber, providerCode}` + `storeFrontCode` header is not used
+//! here); which package field shows the number afterwards (we accept
+//! `cargoSenderNumber` — what v3 says — or `cargoTrackingNumber`); that the
+//! refusal is a 4xx with the business envelope.
 
+use bytes::Bytes;
+use http::Method;
 use serde::Deserialize;
 
 use crate::config::TrendyolSettings;
@@ -13,9 +29,12 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::{BasicJsonApi, Unreadable};
+use crate::providers::marketplace_http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
 
 const PROVIDER: &str = "trendyol";
+/// Longest tracking number we send (Aras barcodes are 10–20 characters;
+/// Trendyol publishes no limit).
+pub const MAX_TRACKING_NUMBER_LEN: usize = 64;
 /// Trendyol's largest page.
 pub const MAX_PAGE_SIZE: u32 = 200;
 
@@ -114,6 +133,8 @@ pub struct TrendyolOrders {
     base: String,
     seller_id: String,
     list: Endpoint,
+    /// updateTrackingNumber: its own 50-per-10-s budget at Trendyol.
+    tracking: Endpoint,
 }
 
 impl TrendyolOrders {
@@ -135,6 +156,8 @@ impl TrendyolOrders {
             base: settings.api_base.clone(),
             seller_id: settings.seller_id.clone(),
             list: Endpoint::new(PROVIDER, StandardRetryRules)
+                .with_spaced_limit(requests_per_10s, settings.rate_window),
+            tracking: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
         })
     }
@@ -176,6 +199,156 @@ impl TrendyolOrders {
             unreadable,
         })
     }
+
+    /// Tells Trendyol the carrier's tracking number of package `package_id`
+    /// (Trendyol's shipment package id, digits only).
+    ///
+    /// Retries: the call is a write, but the state it sets is the same
+    /// however often it is sent, and a repeat that reaches a package which
+    /// already carries the number is refused and then read back as
+    /// [`TrackingPush::AlreadySet`]. So timeouts and 5xx are retried by the
+    /// HTTP layer and the caller may repeat the call freely.
+    ///
+    /// A refusal is ambiguous at Trendyol (the same message for "delivered"
+    /// and "already has a number"), so it is followed by one read of the
+    /// package: if it carries `tracking_number`, the answer is `AlreadySet`,
+    /// otherwise `Refused` with Trendyol's message and the package status.
+    pub async fn update_tracking_number(
+        &self,
+        package_id: &str,
+        tracking_number: &str,
+    ) -> Result<TrackingPush, Error> {
+        check_package_id(package_id)?;
+        check_tracking_number(tracking_number)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/shipment-packages/{package_id}/update-tracking-number",
+            self.base, self.seller_id
+        );
+        let body = tracking_body(tracking_number);
+        match self
+            .api
+            .write_json(
+                &self.tracking,
+                "trendyol_update_tracking_number",
+                Method::PUT,
+                url,
+                body,
+                true,
+            )
+            .await?
+        {
+            Ok(_) => Ok(TrackingPush::Accepted),
+            Err(refusal) => {
+                self.classify_refusal(package_id, tracking_number, refusal)
+                    .await
+            }
+        }
+    }
+
+    async fn classify_refusal(
+        &self,
+        package_id: &str,
+        tracking_number: &str,
+        refusal: Refusal,
+    ) -> Result<TrackingPush, Error> {
+        // No dates: Trendyol then looks at the last week, which covers a
+        // package being shipped now.
+        let url = format!(
+            "{}/integration/order/sellers/{}/orders?shipmentPackageIds={package_id}&page=0&size=1",
+            self.base, self.seller_id
+        );
+        let answer = self
+            .api
+            .get_if_known(&self.list, "trendyol_tracking_check", url)
+            .await?;
+        let carried = match answer {
+            Some(answer) => {
+                let wire: PageWire = self.api.decode(&answer)?;
+                wire.content
+                    .iter()
+                    .find_map(|raw| carried_tracking(raw.get().as_bytes(), package_id))
+            }
+            None => None,
+        };
+        Ok(classify(refusal, carried, tracking_number))
+    }
+}
+
+/// What a package read back says about its tracking number: its status and
+/// the numbers it carries, when it is package `package_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Carried {
+    status: Option<String>,
+    numbers: Vec<String>,
+}
+
+fn carried_tracking(raw: &[u8], package_id: &str) -> Option<Carried> {
+    let v: serde_json::Value = serde_json::from_slice(raw).ok()?;
+    let text = |k: &str| match v.get(k)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if text("id")? != package_id {
+        return None;
+    }
+    Some(Carried {
+        status: text("status").or_else(|| text("shipmentPackageStatus")),
+        // UNCONFIRMED which field shows a seller's number on the TR
+        // storefront: v3 says `cargoSenderNumber`; accept either.
+        numbers: ["cargoSenderNumber", "cargoTrackingNumber"]
+            .iter()
+            .filter_map(|k| text(k))
+            .collect(),
+    })
+}
+
+fn classify(refusal: Refusal, carried: Option<Carried>, tracking_number: &str) -> TrackingPush {
+    match carried {
+        Some(c) if c.numbers.iter().any(|n| n == tracking_number) => TrackingPush::AlreadySet,
+        Some(c) => TrackingPush::Refused(format!(
+            "{} (HTTP {}; package status {})",
+            refusal.message,
+            refusal.status,
+            c.status.as_deref().unwrap_or("unknown")
+        )),
+        None => TrackingPush::Refused(format!(
+            "{} (HTTP {}; package not found in the last week)",
+            refusal.message, refusal.status
+        )),
+    }
+}
+
+/// UNCONFIRMED: the Turkish storefront's v2 body.
+fn tracking_body(tracking_number: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "trackingNumber": tracking_number }).to_string())
+}
+
+fn check_package_id(package_id: &str) -> Result<(), Error> {
+    if package_id.is_empty()
+        || package_id.len() > 19
+        || !package_id.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(Error::validation(
+            "package_id",
+            "a Trendyol shipment package id is a number",
+        ));
+    }
+    Ok(())
+}
+
+/// Printable ASCII without spaces, at most [`MAX_TRACKING_NUMBER_LEN`].
+pub(crate) fn check_tracking_number(tracking_number: &str) -> Result<(), Error> {
+    if tracking_number.is_empty()
+        || tracking_number.len() > MAX_TRACKING_NUMBER_LEN
+        || !tracking_number.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(Error::validation(
+            "tracking_number",
+            "a tracking number is 1-64 printable ASCII characters without spaces",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -211,5 +384,62 @@ mod tests {
         )
         .is_err());
         assert!(package_snapshot(b"[]").is_err());
+    }
+
+    fn refusal() -> Refusal {
+        Refusal {
+            status: 400,
+            message: "Shipment Update Edilebilir Bir Durumda Değil.".into(),
+        }
+    }
+
+    #[test]
+    fn the_tracking_body_is_the_tr_v2_shape() {
+        let body: serde_json::Value = serde_json::from_slice(&tracking_body("ARS123\"x")).unwrap();
+        assert_eq!(body, serde_json::json!({"trackingNumber": "ARS123\"x"}));
+    }
+
+    #[test]
+    fn ids_and_numbers_are_checked_before_sending() {
+        assert!(check_package_id("3700000001").is_ok());
+        for bad in ["", "12a", "1/2", "../x", "12345678901234567890"] {
+            assert!(check_package_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_tracking_number("1234567890").is_ok());
+        for bad in ["", "12 34", "12\n", &"9".repeat(65), "ş1"] {
+            assert!(check_tracking_number(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_already_set_only_when_the_package_carries_our_number() {
+        let pkg = br#"{"id": 3700000001, "status": "Picking", "cargoSenderNumber": "ARS1",
+            "cargoTrackingNumber": 7330000001}"#;
+        let c = carried_tracking(pkg, "3700000001");
+        assert_eq!(
+            classify(refusal(), c.clone(), "ARS1"),
+            TrackingPush::AlreadySet
+        );
+        assert_eq!(
+            classify(refusal(), c.clone(), "7330000001"),
+            TrackingPush::AlreadySet
+        );
+        match classify(refusal(), c, "ARS2") {
+            TrackingPush::Refused(m) => {
+                assert!(m.contains("Edilebilir"), "{m}");
+                assert!(m.contains("Picking"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let delivered = br#"{"id": 3700000001, "status": "Delivered"}"#;
+        assert!(matches!(
+            classify(refusal(), carried_tracking(delivered, "3700000001"), "ARS1"),
+            TrackingPush::Refused(m) if m.contains("Delivered")
+        ));
+        assert_eq!(carried_tracking(delivered, "3700000002"), None);
+        assert!(matches!(
+            classify(refusal(), None, "ARS1"),
+            TrackingPush::Refused(m) if m.contains("not found")
+        ));
     }
 }

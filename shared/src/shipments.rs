@@ -1,0 +1,755 @@
+//! The `shipment` function (HTTP API, IAM) and the tracking poll
+//! (`shipment-tracking`, EventBridge schedule): Aras Kargo shipments,
+//! tracking, contract rates, and tracking numbers back to the marketplaces.
+//!
+//! - `POST /shipping/aras/shipments` registers a shipment with Aras
+//!   (`SetOrder`). Its id — Aras's `IntegrationCode` — comes from the order id
+//!   and the caller's `reference`, so a retried create finds the first one:
+//!   with us (answered from the record) or at Aras (a duplicate is resolved by
+//!   a lookup in the client). A record is written only with Aras's answer:
+//!   created with Aras's codes, or failed with the reason.
+//! - `GET /shipping/aras/tracking/{code}`: Aras's query service, normalized.
+//! - `POST /shipping/aras/rates`: the merchant's contract tariff
+//!   (`ARAS_TARIFF_JSON`; Aras has no public rate API).
+//! - `DELETE /shipping/aras/shipments/{id}`: `CancelDispatch`; "already
+//!   dispatched" is a 409.
+//! - The tracking poll reads every open shipment's status, publishes
+//!   `shipment.status_changed` when it moves forward, and tells the
+//!   marketplace the tracking number once Aras has assigned one.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
+use crate::aws::sdk::AwsEnv;
+use crate::config::{self, HttpSettings, ProcessEnv, Source};
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
+use crate::domain::product::Marketplace;
+use crate::domain::shipment::{
+    parse_scaled, shipment_id, tracking_change, MarketplacePackage, ShipmentRecord, ShipmentState,
+    TrackingPushState,
+};
+use crate::domain::shipping::{
+    measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
+};
+use crate::error::{Error, FieldError, ProviderFailure, Result};
+use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
+use crate::idempotency::now_ms;
+use crate::money::{Currency, Money};
+use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
+use crate::providers::aras::{
+    ArasClient, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
+    SetOrderOutcome, ShipmentOrder,
+};
+use crate::providers::http::HttpLayer;
+use crate::tracking_push::TrackingPushers;
+
+const CARRIER: &str = "aras";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateRequest {
+    order_id: String,
+    /// Tells shipments of one order apart (default `"1"`); the same order
+    /// and reference are the same shipment.
+    #[serde(default)]
+    reference: Option<String>,
+    receiver: ReceiverRequest,
+    parcels: Vec<ParcelRequest>,
+    #[serde(default)]
+    cod: Option<CodRequest>,
+    #[serde(default)]
+    marketplace_order: Option<MarketplacePackage>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReceiverRequest {
+    name: String,
+    address: String,
+    city: String,
+    town: String,
+    #[serde(default)]
+    district: Option<String>,
+    phone: String,
+    #[serde(default)]
+    phone2: Option<String>,
+    #[serde(default)]
+    tax_number: Option<String>,
+    #[serde(default)]
+    tax_office: Option<String>,
+}
+
+/// Kilograms and centimetres as the caller writes them (`1.5`, `30`):
+/// read exactly (grams, millimetres), never through a float.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ParcelRequest {
+    weight_kg: Value,
+    width_cm: Value,
+    height_cm: Value,
+    length_cm: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CodRequest {
+    amount: Money,
+    /// `cash` (default) or `card`.
+    #[serde(default)]
+    collection: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RatesRequest {
+    region: String,
+    parcels: Vec<ParcelRequest>,
+}
+
+/// A JSON number (or numeric string) scaled to an integer: `"weightKg"` with
+/// 3 decimals → grams.
+fn scaled(value: &Value, decimals: u32, field: String, errors: &mut Vec<FieldError>) -> i64 {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => String::new(),
+    };
+    parse_scaled(&text, decimals).unwrap_or_else(|| {
+        errors.push(FieldError::new(
+            field,
+            format!("must be a non-negative number with at most {decimals} decimals"),
+        ));
+        0
+    })
+}
+
+fn parcels(requests: &[ParcelRequest]) -> Result<Vec<Parcel>> {
+    let mut errors = Vec::new();
+    let inputs: Vec<ParcelInput> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ParcelInput {
+            weight_grams: scaled(
+                &p.weight_kg,
+                3,
+                format!("parcels[{i}].weightKg"),
+                &mut errors,
+            ),
+            width_mm: scaled(&p.width_cm, 1, format!("parcels[{i}].widthCm"), &mut errors),
+            height_mm: scaled(
+                &p.height_cm,
+                1,
+                format!("parcels[{i}].heightCm"),
+                &mut errors,
+            ),
+            length_mm: scaled(
+                &p.length_cm,
+                1,
+                format!("parcels[{i}].lengthCm"),
+                &mut errors,
+            ),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Parcel::validate_all(&inputs)
+}
+
+fn hundredths(h: u64) -> String {
+    Hundredths(h).to_string()
+}
+
+/// The API's view of a shipment.
+fn view(r: &ShipmentRecord) -> Value {
+    json!({
+        "shipmentId": r.shipment_id,
+        "orderId": r.order_id,
+        "carrier": CARRIER,
+        "state": match &r.state {
+            ShipmentState::Created => "created",
+            ShipmentState::Failed { .. } => "failed",
+            ShipmentState::Cancelled => "cancelled",
+        },
+        "failureReason": match &r.state {
+            ShipmentState::Failed { reason } => Some(reason.as_str()),
+            _ => None,
+        },
+        "aras": {
+            "integrationCode": r.shipment_id,
+            "invoiceKey": r.invoice_key,
+            "trackingNumber": r.tracking_number,
+            "barcodes": r.barcodes,
+        },
+        "tracking": r.tracking.name(),
+        "measure": {
+            "pieces": r.pieces,
+            "desi": hundredths(r.desi),
+            "kg": hundredths(r.kg),
+            "chargeBasis": hundredths(r.charge_basis),
+        },
+        "cashOnDelivery": r.cash_on_delivery,
+        "marketplaceOrder": r.marketplace_package,
+    })
+}
+
+fn shipment_event(
+    detail_type: DetailType,
+    r: &ShipmentRecord,
+    previous: Option<&TrackingStatus>,
+) -> DomainEvent {
+    let status = match (&r.state, detail_type) {
+        (_, DetailType::ShipmentCreated) => "created".to_string(),
+        _ => r.tracking.name().to_string(),
+    };
+    DomainEvent {
+        detail_type,
+        event_id: format!("{CARRIER}:{}:{status}", r.shipment_id),
+        occurred_at: now_rfc3339(),
+        detail: EventDetail::Shipment(ShipmentDetail {
+            shipment_id: r.shipment_id.clone(),
+            order_id: r.order_id.clone(),
+            carrier: CARRIER.into(),
+            status,
+            previous_status: previous.map(|p| p.name().to_string()),
+            tracking_number: r.tracking_number.clone(),
+            marketplace: r
+                .marketplace_package
+                .as_ref()
+                .map(|p| p.marketplace.as_str().to_string()),
+            order_number: r
+                .marketplace_package
+                .as_ref()
+                .map(|p| p.order_number.clone()),
+            package_id: r.marketplace_package.as_ref().map(|p| p.package_id.clone()),
+        }),
+    }
+}
+
+/// What one tracking poll did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackingReport {
+    pub open: u32,
+    pub changed: u32,
+    pub pushed: u32,
+    pub push_refused: u32,
+    pub failed: u32,
+}
+
+pub struct App<S, P> {
+    store: S,
+    publisher: P,
+    aras: Option<ArasClient>,
+    tariff: Option<Tariff>,
+    pushers: TrackingPushers,
+}
+
+impl App<DynamoStore, EventBridgePublisher> {
+    pub async fn from_env() -> Result<Self> {
+        let env = ProcessEnv;
+        let aws = AwsEnv::from_env()?;
+        let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let bus = env
+            .get("EVENT_BUS_NAME")
+            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        Ok(App::new(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            EventBridgePublisher::new(aws.eventbridge(), bus),
+            ArasSettings::from_env(&env)?.map(|s| ArasClient::new(http.clone(), s)),
+            tariff_from_env(&env)?,
+            TrackingPushers::from_env(&env, &http)?,
+        ))
+    }
+}
+
+/// `ARAS_TARIFF_JSON`: the merchant's contract price list (see
+/// `domain::shipping::Tariff`); unset or `-` = no rates.
+pub fn tariff_from_env(env: &dyn Source) -> Result<Option<Tariff>> {
+    match env
+        .get("ARAS_TARIFF_JSON")
+        .filter(|v| v != "-" && !v.trim().is_empty())
+    {
+        None => Ok(None),
+        Some(json) => Tariff::from_json(&json)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("ARAS_TARIFF_JSON: {e}"))),
+    }
+}
+
+impl<S, P> App<S, P>
+where
+    S: ShipmentStore + MarketplaceOrderStore,
+    P: EventPublisher,
+{
+    pub fn new(
+        store: S,
+        publisher: P,
+        aras: Option<ArasClient>,
+        tariff: Option<Tariff>,
+        pushers: TrackingPushers,
+    ) -> Self {
+        App {
+            store,
+            publisher,
+            aras,
+            tariff,
+            pushers,
+        }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let result = match (req.method(), path.as_str()) {
+            (&Method::POST, "/shipping/aras/shipments") => self.create(body_bytes(&req)).await,
+            (&Method::POST, "/shipping/aras/rates") => self.rates(body_bytes(&req)),
+            (&Method::DELETE, p) if p.starts_with("/shipping/aras/shipments/") => {
+                self.cancel(&p["/shipping/aras/shipments/".len()..]).await
+            }
+            (&Method::GET, p) if p.starts_with("/shipping/aras/tracking/") => {
+                self.track(&p["/shipping/aras/tracking/".len()..]).await
+            }
+            (method, _) => Err(Error::NoRoute {
+                method: method.to_string(),
+                path,
+            }),
+        };
+        Ok(result.unwrap_or_else(|e| error_response(&e)))
+    }
+
+    fn aras(&self) -> Result<&ArasClient> {
+        self.aras
+            .as_ref()
+            .ok_or_else(|| Error::Config("Aras Kargo is not configured (ARAS_USERNAME)".into()))
+    }
+
+    async fn create(&self, body: &[u8]) -> Result<Response<Body>> {
+        let req: CreateRequest = parse_json(body)?;
+        let mut errors = Vec::new();
+        let order_id = req.order_id.trim().to_string();
+        if order_id.is_empty() || order_id.len() > 128 {
+            errors.push(FieldError::new("orderId", "1–128 characters"));
+        }
+        let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
+        if reference.is_empty() || reference.len() > 64 {
+            errors.push(FieldError::new("reference", "1–64 characters"));
+        }
+        let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
+            None | Some("cash") => CodCollection::Cash,
+            Some("card") => CodCollection::CreditCard,
+            Some(_) => {
+                errors.push(FieldError::new("cod.collection", "`cash` or `card`"));
+                CodCollection::Cash
+            }
+        };
+        if let Some(cod) = &req.cod {
+            if cod.amount.currency != Currency::TRY || cod.amount.minor <= 0 {
+                errors.push(FieldError::new("cod.amount", "a positive TRY amount"));
+            }
+        }
+        let parcels = match parcels(&req.parcels) {
+            Ok(p) => p,
+            Err(Error::Validation(more)) => {
+                errors.extend(more);
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let id = shipment_id(&order_id, &reference);
+        if let Some(m) = &req.marketplace_order {
+            self.check_marketplace_package(m).await?;
+        }
+        // A retried create: answered from the record.
+        match self.store.get_shipment(&id).await? {
+            Some((record, version)) if record.state == ShipmentState::Created => {
+                self.announce(record.clone(), version).await?;
+                return Ok(json_response(200, &view(&record)));
+            }
+            Some((record, _)) if record.state == ShipmentState::Cancelled => {
+                return Err(Error::Conflict {
+                    code: "shipment_cancelled",
+                    message: format!(
+                        "shipment {id} was cancelled; send another reference for a new shipment"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        let aras = self.aras()?;
+        let m = measure(&parcels);
+        let order = ShipmentOrder {
+            integration_code: id.clone(),
+            trading_waybill_number: None,
+            invoice_number: None,
+            receiver: Receiver {
+                name: req.receiver.name,
+                address: req.receiver.address,
+                city_name: req.receiver.city,
+                town_name: req.receiver.town,
+                district_name: req.receiver.district,
+                phone1: req.receiver.phone,
+                phone2: req.receiver.phone2,
+                tax_number: req.receiver.tax_number,
+                tax_office: req.receiver.tax_office,
+            },
+            pieces: parcels
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Piece {
+                    barcode_number: format!("{id}{:03}", i + 1),
+                    parcel: *p,
+                    product_number: None,
+                    description: None,
+                })
+                .collect(),
+            cash_on_delivery: req.cod.as_ref().map(|c| CashOnDelivery {
+                amount: c.amount,
+                collection,
+            }),
+            payor: Payor::Sender,
+            description: req.description,
+        };
+        order.validate()?;
+        let now = now_rfc3339();
+        let mut record = ShipmentRecord {
+            shipment_id: id.clone(),
+            order_id,
+            marketplace_package: req.marketplace_order,
+            state: ShipmentState::Created,
+            invoice_key: None,
+            barcodes: order
+                .pieces
+                .iter()
+                .map(|p| p.barcode_number.clone())
+                .collect(),
+            tracking_number: None,
+            tracking: TrackingStatus::Created,
+            pieces: m.pieces.len(),
+            desi: m.total_desi.0,
+            kg: m.total_kg.0,
+            charge_basis: m.total_charge_basis.0,
+            cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
+            push: TrackingPushState::NotNeeded,
+            announced: false,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        if record.marketplace_package.is_some() {
+            record.push = TrackingPushState::Pending {
+                claimed_until_ms: 0,
+            };
+        }
+        let answer = aras.set_order(&order).await;
+        match &answer {
+            Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
+                record.invoice_key = invoice_key.clone();
+            }
+            Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
+                let barcodes: Vec<String> =
+                    existing.barcodes().into_iter().map(str::to_owned).collect();
+                if !barcodes.is_empty() {
+                    record.barcodes = barcodes;
+                }
+            }
+            Err(e) => {
+                record.state = ShipmentState::Failed {
+                    reason: e.to_string(),
+                };
+            }
+        }
+        if !self.store.put_new_shipment(&record).await? {
+            // Another request for the same shipment got there first.
+            let (stored, version) = self
+                .store
+                .get_shipment(&id)
+                .await?
+                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
+            self.announce(stored.clone(), version).await?;
+            return Ok(json_response(200, &view(&stored)));
+        }
+        if let Err(e) = answer {
+            tracing::warn!(shipment_id = %id, error = %e, "Aras refused or failed a shipment");
+            return Err(e);
+        }
+        self.announce(record.clone(), 1).await?;
+        Ok(json_response(201, &view(&record)))
+    }
+
+    /// Publishes `shipment.created` once (a retried create publishes it
+    /// again, with the same id, if the first publish failed).
+    async fn announce(&self, mut record: ShipmentRecord, version: u64) -> Result<()> {
+        if record.announced || record.state != ShipmentState::Created {
+            return Ok(());
+        }
+        self.publisher
+            .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
+            .await?;
+        record.announced = true;
+        record.updated_at = now_rfc3339();
+        // Lost to a concurrent update: that one publishes nothing new, and a
+        // repeat of this event has the same id.
+        self.store
+            .update_shipment(&record, version)
+            .await
+            .map(|_| ())
+    }
+
+    async fn check_marketplace_package(&self, m: &MarketplacePackage) -> Result<()> {
+        let known = self
+            .store
+            .load_marketplace_order(m.marketplace, &m.order_number)
+            .await?;
+        let Some((order, _)) = known else {
+            return Err(Error::NotFound {
+                what: "marketplace order",
+                id: format!("{}:{}", m.marketplace.as_str(), m.order_number),
+            });
+        };
+        // Trendyol packages are what we store per order; Hepsiburada's
+        // packages are made by the merchant and not listed to us.
+        if m.marketplace == Marketplace::Trendyol && !order.units.contains_key(&m.package_id) {
+            return Err(Error::NotFound {
+                what: "Trendyol shipment package",
+                id: m.package_id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn rates(&self, body: &[u8]) -> Result<Response<Body>> {
+        let req: RatesRequest = parse_json(body)?;
+        let region = Region::parse(&req.region).ok_or_else(|| {
+            Error::validation(
+                "region",
+                format!("one of {}", Region::ALL.map(|r| r.name()).join(", ")),
+            )
+        })?;
+        let parcels = parcels(&req.parcels)?;
+        let tariff = self.tariff.as_ref().ok_or_else(|| Error::Unprocessable {
+            code: "no_tariff",
+            message: "no Aras contract tariff is configured (ARAS_TARIFF_JSON): Aras publishes no rate API".into(),
+        })?;
+        let price = quote(tariff, region, &parcels)?;
+        let m = measure(&parcels);
+        Ok(json_response(
+            200,
+            &json!({
+                "carrier": CARRIER,
+                "region": region.name(),
+                "price": price,
+                "measure": {
+                    "pieces": m.pieces.len(),
+                    "desi": hundredths(m.total_desi.0),
+                    "kg": hundredths(m.total_kg.0),
+                    "chargeBasis": hundredths(m.total_charge_basis.0),
+                },
+                "source": "contract tariff",
+            }),
+        ))
+    }
+
+    async fn cancel(&self, id: &str) -> Result<Response<Body>> {
+        let (mut record, version) =
+            self.store
+                .get_shipment(id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "shipment",
+                    id: id.to_string(),
+                })?;
+        match &record.state {
+            ShipmentState::Cancelled => return Ok(json_response(200, &view(&record))),
+            ShipmentState::Failed { .. } => {
+                return Err(Error::Conflict {
+                    code: "shipment_not_created",
+                    message: format!("shipment {id} was never created at Aras"),
+                })
+            }
+            ShipmentState::Created => {}
+        }
+        match self.aras()?.cancel_dispatch(id).await? {
+            CancelOutcome::Cancelled | CancelOutcome::Deleted => {}
+            CancelOutcome::AlreadyDispatched => {
+                return Err(Error::Conflict {
+                    code: "already_dispatched",
+                    message: format!(
+                        "Aras has already dispatched shipment {id}; it can no longer be cancelled"
+                    ),
+                })
+            }
+            CancelOutcome::NotFound => {
+                return Err(Error::NotFound {
+                    what: "shipment at Aras",
+                    id: id.to_string(),
+                })
+            }
+        }
+        let previous = record.tracking.clone();
+        record.state = ShipmentState::Cancelled;
+        record.tracking = TrackingStatus::Cancelled;
+        record.updated_at = now_rfc3339();
+        self.publisher
+            .publish(&[shipment_event(
+                DetailType::ShipmentStatusChanged,
+                &record,
+                Some(&previous),
+            )])
+            .await?;
+        if !self.store.update_shipment(&record, version).await? {
+            return Err(Error::Conflict {
+                code: "concurrent_update",
+                message: format!("shipment {id} changed meanwhile; try again"),
+            });
+        }
+        Ok(json_response(200, &view(&record)))
+    }
+
+    async fn track(&self, code: &str) -> Result<Response<Body>> {
+        if code.is_empty() || code.len() > 64 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::validation("code", "letters and digits, at most 64"));
+        }
+        let t = self.aras()?.tracking(code).await?;
+        Ok(json_response(
+            200,
+            &json!({
+                "code": code,
+                "carrier": CARRIER,
+                "status": t.status.name(),
+                "trackingNumber": t.tracking_number,
+                "statusText": t.status_text,
+                "events": t.events.iter().map(|e| json!({
+                    "at": e.at,
+                    "location": e.location,
+                    "description": e.description,
+                    "status": e.status.name(),
+                })).collect::<Vec<_>>(),
+            }),
+        ))
+    }
+
+    /// The tracking poll: every open shipment, one at a time (Aras allows
+    /// few requests per second).
+    pub async fn poll_tracking(&self) -> Result<TrackingReport> {
+        let mut report = TrackingReport::default();
+        let aras = self.aras()?;
+        let open = self.store.open_shipments().await?;
+        report.open = open.len() as u32;
+        for (record, version) in open {
+            if let Err(e) = self.track_one(aras, record, version, &mut report).await {
+                report.failed += 1;
+                tracing::warn!(error = %e, "tracking a shipment failed; the next poll tries again");
+            }
+        }
+        if report.failed > 0 && report.failed == report.open {
+            return Err(Error::Provider(crate::error::ProviderError {
+                provider: "aras",
+                failure: ProviderFailure::Unavailable,
+                provider_code: None,
+                decline_code: None,
+                message: format!("tracking failed for all {} open shipments", report.open),
+                request_id: None,
+            }));
+        }
+        Ok(report)
+    }
+
+    async fn track_one(
+        &self,
+        aras: &ArasClient,
+        mut record: ShipmentRecord,
+        mut version: u64,
+        report: &mut TrackingReport,
+    ) -> Result<()> {
+        let t = aras.tracking(&record.shipment_id).await?;
+        let change = tracking_change(&record, &t.status, t.tracking_number.as_deref());
+        if !change.is_empty() {
+            let previous = record.tracking.clone();
+            if let Some(n) = change.tracking_number {
+                record.tracking_number = Some(n);
+            }
+            if let Some(status) = change.status {
+                record.tracking = status;
+                // Published before the write: a failure after it publishes
+                // again next poll, with the same event id.
+                self.publisher
+                    .publish(&[shipment_event(
+                        DetailType::ShipmentStatusChanged,
+                        &record,
+                        Some(&previous),
+                    )])
+                    .await?;
+                report.changed += 1;
+            }
+            record.updated_at = now_rfc3339();
+            if !self.store.update_shipment(&record, version).await? {
+                return Ok(());
+            }
+            version += 1;
+        }
+        self.push_tracking_number(record, version, report).await
+    }
+
+    /// Tells the marketplace the tracking number once: a lease on the record
+    /// keeps two polls from pushing together; a push that fails leaves it
+    /// pending for the next poll.
+    async fn push_tracking_number(
+        &self,
+        mut record: ShipmentRecord,
+        version: u64,
+        report: &mut TrackingReport,
+    ) -> Result<()> {
+        let now = now_ms();
+        let Some((package, number)) = record.push_due(now) else {
+            return Ok(());
+        };
+        let (package, number) = (package.clone(), number.to_string());
+        record.push = TrackingPushState::Pending {
+            claimed_until_ms: now + 120_000,
+        };
+        if !self.store.update_shipment(&record, version).await? {
+            return Ok(());
+        }
+        let version = version + 1;
+        let outcome = self.pushers.push(&record, &package, &number).await;
+        record.push = match outcome {
+            Ok(crate::tracking_push::Pushed::Done) => {
+                report.pushed += 1;
+                TrackingPushState::Done {
+                    tracking_number: number,
+                }
+            }
+            Ok(crate::tracking_push::Pushed::Refused(reason)) => {
+                report.push_refused += 1;
+                self.publisher
+                    .publish(&[crate::tracking_push::refusal_event(
+                        &record.shipment_id,
+                        &package,
+                        &number,
+                        &reason,
+                    )])
+                    .await?;
+                TrackingPushState::Refused { reason }
+            }
+            Err(e) => {
+                tracing::warn!(shipment_id = %record.shipment_id, error = %e, "tracking number push failed; retried next poll");
+                TrackingPushState::Pending {
+                    claimed_until_ms: 0,
+                }
+            }
+        };
+        record.updated_at = now_rfc3339();
+        self.store
+            .update_shipment(&record, version)
+            .await
+            .map(|_| ())
+    }
+}
