@@ -2,12 +2,13 @@
 """Regenerates events/*.json from `sam local generate-event`:
 - HTTP API (payload v2) events (`apigateway http-api-proxy`), adapted to our
   routes (route key, path parameters, JSON content type, IAM authorizer context);
-- product-sync-schedule.json and order-poll-schedule.json (`cloudwatch
-  scheduled-event`; both functions ignore the payload, any event runs one
-  sync / poll);
+- product-sync-schedule.json, order-poll-schedule.json and
+  shipment-tracking-schedule.json (`cloudwatch scheduled-event`; the functions
+  ignore the payload, any event runs one sync / poll);
 - catalog-worker-sqs.json (`sqs receive-message`) carrying one real catalog
   job: a Check of a batch, as catalog-worker queues it after a send.
-Bodies come from events/demo-order.json and events/demo-products.json.
+Bodies come from events/demo-order.json, events/demo-products.json and
+events/demo-shipment.json.
 Run after changing a route: `.venv/bin/python tools/gen_events.py`."""
 import hashlib
 import json
@@ -22,6 +23,12 @@ REGION = "eu-central-1"
 
 DEMO_ORDER = open(os.path.join(ROOT, "events", "demo-order.json")).read()
 DEMO_PRODUCTS = open(os.path.join(ROOT, "events", "demo-products.json")).read()
+DEMO_SHIPMENT = open(os.path.join(ROOT, "events", "demo-shipment.json")).read()
+_shipment = json.loads(DEMO_SHIPMENT)
+DEMO_RATES = json.dumps({"region": "near", "parcels": _shipment["parcels"]})
+# The shipment id the demo create makes (domain::shipment::shipment_id).
+DEMO_SHIPMENT_ID = "AYZ" + hashlib.sha256(
+    f"{_shipment['orderId']}\n{_shipment['reference']}".encode()).hexdigest().upper()[:21]
 # PUT /catalog/products/{sku} takes one product with the sku in the path.
 _product = dict(json.loads(DEMO_PRODUCTS)["products"][1])
 DEMO_SKU = _product.pop("sku")
@@ -44,6 +51,16 @@ EVENTS = {
     "put-products": ("POST", "/catalog/products", "/catalog/products", None, DEMO_PRODUCTS, True),
     "get-product": ("GET", "/catalog/products/{sku}", f"/catalog/products/{DEMO_SKU}",
                     {"sku": DEMO_SKU}, None, True),
+    "create-shipment": ("POST", "/shipping/aras/shipments", "/shipping/aras/shipments", None,
+                        DEMO_SHIPMENT, True),
+    "get-tracking": ("GET", "/shipping/aras/tracking/{code}",
+                     f"/shipping/aras/tracking/{DEMO_SHIPMENT_ID}", {"code": DEMO_SHIPMENT_ID},
+                     None, True),
+    "shipment-rates": ("POST", "/shipping/aras/rates", "/shipping/aras/rates", None, DEMO_RATES,
+                       True),
+    "cancel-shipment": ("DELETE", "/shipping/aras/shipments/{id}",
+                        f"/shipping/aras/shipments/{DEMO_SHIPMENT_ID}", {"id": DEMO_SHIPMENT_ID},
+                        None, True),
 }
 
 
@@ -99,6 +116,7 @@ def main():
     schedule = sam_event("cloudwatch", "scheduled-event", "--region", REGION)
     write("product-sync-schedule", schedule)
     write("order-poll-schedule", schedule)
+    write("shipment-tracking-schedule", schedule)
 
     # sam pastes --body into its template unescaped: a JSON body breaks it,
     # so the placeholder body is replaced afterwards.

@@ -636,6 +636,25 @@ where
         ))
     }
 
+    /// The `shipment-tracking` handler: any event (schedule or on demand)
+    /// runs one tracking poll.
+    pub async fn handle_schedule(
+        &self,
+        _event: lambda_http::lambda_runtime::LambdaEvent<Value>,
+    ) -> Result<TrackingReport, lambda_http::Error> {
+        let report = self.poll_tracking().await.map_err(|e| {
+            tracing::error!(error = %e, "tracking poll failed");
+            e
+        })?;
+        tracing::info!(
+            open = report.open,
+            changed = report.changed,
+            pushed = report.pushed,
+            "tracking poll"
+        );
+        Ok(report)
+    }
+
     /// The tracking poll: every open shipment, one at a time (Aras allows
     /// few requests per second).
     pub async fn poll_tracking(&self) -> Result<TrackingReport> {

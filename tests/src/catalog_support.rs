@@ -16,7 +16,7 @@ use ayaztrade::aws::sqs::SqsQueue;
 use ayaztrade::config::{CatalogSettings, HttpSettings, OrderPollSettings};
 use ayaztrade::providers::catalog::Marketplaces;
 use ayaztrade::providers::http::HttpLayer;
-use ayaztrade::{catalog, catalog_worker, order_poll, product_sync, webhooks};
+use ayaztrade::{catalog, catalog_worker, order_poll, product_sync, shipments, webhooks};
 use serde_json::{json, Value};
 
 use crate::fixtures::fast_http_settings;
@@ -361,6 +361,41 @@ impl CatalogHarness {
             self.catalog_store(),
             self.publisher.clone(),
             crate::webhook_support::webhook_settings(),
+        )
+    }
+
+    /// The shipment apps (HTTP API and tracking poll share one `App`) on
+    /// this stack, Aras at `aras`, the marketplaces at the harness's fakes;
+    /// `tariff` = `ARAS_TARIFF_JSON`.
+    pub fn shipments(
+        &self,
+        aras: &crate::aras_fake::ArasFake,
+        tariff: Option<&str>,
+    ) -> shipments::App<DynamoStore, RecordingPublisher> {
+        use crate::aras_fake as fake;
+        let mut env = self.env.clone();
+        for (k, v) in [
+            ("ARAS_USERNAME", fake::USERNAME.to_string()),
+            ("ARAS_PASSWORD", fake::PASSWORD.to_string()),
+            ("ARAS_QUERY_USERNAME", fake::QUERY_USERNAME.to_string()),
+            ("ARAS_QUERY_PASSWORD", fake::QUERY_PASSWORD.to_string()),
+            ("ARAS_CUSTOMER_CODE", fake::CUSTOMER_CODE.to_string()),
+            ("ARAS_ORDER_SERVICE_URL", aras.order_service_url()),
+            ("ARAS_QUERY_SERVICE_URL", aras.query_service_url()),
+            ("ARAS_TARIFF_JSON", tariff.unwrap_or("-").to_string()),
+        ] {
+            env.insert(k.to_string(), v);
+        }
+        let source = |name: &str| env.get(name).cloned();
+        let http = HttpLayer::new(fast_http_settings());
+        shipments::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            ayaztrade::providers::aras::ArasSettings::from_env(&source)
+                .expect("Aras settings")
+                .map(|s| ayaztrade::providers::aras::ArasClient::new(http.clone(), s)),
+            shipments::tariff_from_env(&source).expect("tariff"),
+            ayaztrade::tracking_push::TrackingPushers::from_env(&source, &http).expect("pushers"),
         )
     }
 

@@ -14,7 +14,7 @@ use ayaztrade_tests::catalog_support::CatalogHarness;
 use ayaztrade_tests::fixtures::{lambda_event, response_json};
 use ayaztrade_tests::local_stack::{stack, workspace_root};
 use ayaztrade_tests::trendyol_fake;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn read_event(name: &str) -> String {
     std::fs::read_to_string(workspace_root().join(format!("events/{name}.json")))
@@ -76,7 +76,11 @@ fn the_worker_event_is_an_sqs_event_carrying_a_catalog_job() {
 
 #[test]
 fn the_schedule_events_are_eventbridge_scheduled_events() {
-    for name in ["product-sync-schedule", "order-poll-schedule"] {
+    for name in [
+        "product-sync-schedule",
+        "order-poll-schedule",
+        "shipment-tracking-schedule",
+    ] {
         let text = read_event(name);
         let event: EventBridgeEvent = serde_json::from_str(&text).expect("an EventBridge event");
         assert_eq!(event.detail_type, "Scheduled Event");
@@ -222,4 +226,35 @@ async fn a_check_whose_plan_is_gone_was_recorded_already_and_succeeds() {
     let response = h.workers[0].process(worker_event()).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(h.trendyol.request_count(trendyol_fake::BATCH_RESULT), 0);
+}
+
+#[tokio::test]
+async fn the_shipment_events_create_track_quote_and_cancel_the_demo_shipment() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let aras = ayaztrade_tests::aras_fake::ArasFake::start().await;
+    let tariff = r#"{"bands": [{"upToDesi": 10, "prices": {"near": "110.00"}}]}"#;
+    let app = h.shipments(&aras, Some(tariff));
+    let (status, created) =
+        response_json(app.handle(lambda_event("create-shipment")).await.unwrap());
+    assert_eq!(status, 201, "{created}");
+    // The events name the shipment the demo create makes.
+    let tracking: Value = serde_json::from_str(&read_event("get-tracking")).unwrap();
+    assert_eq!(
+        tracking["pathParameters"]["code"], created["shipmentId"],
+        "regenerate events (tools/gen_events.py) after changing the shipment id"
+    );
+    let (status, t) = response_json(app.handle(lambda_event("get-tracking")).await.unwrap());
+    assert_eq!(
+        (status, t["status"].as_str()),
+        (200, Some("created")),
+        "{t}"
+    );
+    let (status, q) = response_json(app.handle(lambda_event("shipment-rates")).await.unwrap());
+    assert_eq!((status, &q["price"]["minor"]), (200, &json!(11_000)), "{q}");
+    let (status, c) = response_json(app.handle(lambda_event("cancel-shipment")).await.unwrap());
+    assert_eq!(
+        (status, c["state"].as_str()),
+        (200, Some("cancelled")),
+        "{c}"
+    );
 }

@@ -138,6 +138,25 @@ impl MarketplaceOrderStore for DynamoStore {
                 ),
             )]));
         }
+        if change.moves.is_empty() {
+            // Nothing to move: one conditional PutItem (a transaction costs
+            // twice the write capacity).
+            let put = order_put(self, &change.order, expected_version, now)?;
+            let request = self
+                .client()
+                .put_item()
+                .table_name(put.table_name())
+                .set_item(Some(put.item().clone()))
+                .set_condition_expression(put.condition_expression().map(str::to_owned))
+                .set_expression_attribute_values(put.expression_attribute_values().cloned());
+            return Ok(if put_if(request, "save marketplace order").await? {
+                OrderSave::Saved {
+                    version: expected_version.unwrap_or(0) + 1,
+                }
+            } else {
+                OrderSave::Conflict
+            });
+        }
         let mut items = vec![TransactWriteItem::builder()
             .put(order_put(self, &change.order, expected_version, now)?)
             .build()];
