@@ -6,6 +6,8 @@
 #
 # Real Stripe test mode instead of the fake (the other fakes still run):
 #   STRIPE_SECRET_KEY=sk_test_... make dev
+# Your own Aras contract tariff for the rates route (JSON, README § Shipping):
+#   ARAS_TARIFF_JSON='{"bands":[...],"extraPerDesi":{...}}' make dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/common.sh
@@ -17,9 +19,14 @@ FAKE_IYZICO_PORT="${FAKE_IYZICO_PORT:-12112}"
 FAKE_TRENDYOL_PORT="${FAKE_TRENDYOL_PORT:-12113}"
 FAKE_HEPSIBURADA_LISTING_PORT="${FAKE_HEPSIBURADA_LISTING_PORT:-12114}"
 FAKE_HEPSIBURADA_MPOP_PORT="${FAKE_HEPSIBURADA_MPOP_PORT:-12115}"
+FAKE_HEPSIBURADA_OMS_PORT="${FAKE_HEPSIBURADA_OMS_PORT:-12116}"
+FAKE_ARAS_PORT="${FAKE_ARAS_PORT:-12117}"
 FAKE_STRIPE_KEY="sk_test_51AyazFakeKey0123456789"
 # Local webhook credentials (tools/send_webhook.py signs with the Stripe one).
 STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_dev_0123456789}"
+# A small demo contract tariff for POST /shipping/aras/rates (TRY, per desi band).
+DEMO_ARAS_TARIFF='{"bands":[{"upToDesi":5,"prices":{"near":"110.00","long":"150.00"}},{"upToDesi":30,"prices":{"near":"160.00","long":"220.00"}}],"extraPerDesi":{"near":"6.00","long":"8.00"}}'
+ARAS_TARIFF_JSON="${ARAS_TARIFF_JSON:-$DEMO_ARAS_TARIFF}"
 
 ensure_venv
 start_moto
@@ -36,10 +43,13 @@ setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-po
     --trendyol-port "$FAKE_TRENDYOL_PORT" \
     --hepsiburada-listing-port "$FAKE_HEPSIBURADA_LISTING_PORT" \
     --hepsiburada-mpop-port "$FAKE_HEPSIBURADA_MPOP_PORT" \
+    --hepsiburada-oms-port "$FAKE_HEPSIBURADA_OMS_PORT" \
+    --aras-port "$FAKE_ARAS_PORT" \
     > .local/fakes.log 2>&1 &
 PIDS+=($!)
 for port in "$FAKE_STRIPE_PORT" "$FAKE_IYZICO_PORT" "$FAKE_TRENDYOL_PORT" \
-    "$FAKE_HEPSIBURADA_LISTING_PORT" "$FAKE_HEPSIBURADA_MPOP_PORT"; do
+    "$FAKE_HEPSIBURADA_LISTING_PORT" "$FAKE_HEPSIBURADA_MPOP_PORT" \
+    "$FAKE_HEPSIBURADA_OMS_PORT" "$FAKE_ARAS_PORT"; do
     wait_for_http "http://127.0.0.1:$port/" "the provider fake on port $port (see .local/fakes.log)"
 done
 cat .local/fakes.log
@@ -54,12 +64,36 @@ else
 fi
 
 # A test credential of a fake, read from its source (tests/src/<fake>.rs), so
-# the two cannot drift: `pub const NAME: &str = "value";`.
+# the two cannot drift: `pub const NAME: &str = "value";`. Of Rust's escapes
+# only \" and \\ are understood (the Aras passwords hold quotes on purpose).
 fake_const() { # module, NAME
     local value
     value="$(sed -n "s/^pub const $2: &str = \"\(.*\)\";\$/\1/p" "tests/src/$1.rs")"
     [ -n "$value" ] || { echo "no $2 in tests/src/$1.rs" >&2; return 1; }
-    printf '%s' "$value"
+    if printf '%s' "$value" | sed 's/\\["\\]//g' | grep -q '\\'; then
+        echo "$2 in tests/src/$1.rs has an escape other than \\\" or \\\\" >&2
+        return 1
+    fi
+    printf '%s' "$value" | sed 's/\\\(["\\]\)/\1/g'
+}
+# A value as .local/dev.env must hold it for cargo lambda (env-file-reader):
+# bare when it has no blank, =, quote or #; else in a quote character it does
+# not contain (no escapes: \n and \<quote> would be rewritten, so no \ at all).
+env_value() { # value
+    local v="$1" bare='^[^[:space:]=#"`'"'"']+$'
+    if [[ "$v" == *\\* || "$v" == *$'\n'* ]]; then
+        echo "cannot write $v to .local/dev.env" >&2
+        return 1
+    elif [[ "$v" =~ $bare ]]; then
+        printf '%s' "$v"
+    elif [[ "$v" != *"'"* ]]; then
+        printf "'%s'" "$v"
+    elif [[ "$v" != *'`'* ]]; then
+        printf '`%s`' "$v"
+    else
+        echo "cannot quote $v for .local/dev.env" >&2
+        return 1
+    fi
 }
 ty_seller="$(fake_const trendyol_fake TEST_SELLER_ID)"
 ty_key="$(fake_const trendyol_fake TEST_API_KEY)"
@@ -67,6 +101,16 @@ ty_secret="$(fake_const trendyol_fake TEST_API_SECRET)"
 hb_merchant="$(fake_const hepsiburada_fake TEST_MERCHANT_ID)"
 hb_key="$(fake_const hepsiburada_fake TEST_SERVICE_KEY)"
 hb_user="$(fake_const hepsiburada_fake TEST_INTEGRATOR_USERNAME)"
+aras_base="http://127.0.0.1:$FAKE_ARAS_PORT"
+aras_order_url="$aras_base$(fake_const aras_fake ORDER_PATH)"
+aras_query_url="$aras_base$(fake_const aras_fake QUERY_PATH)"
+aras_env_const() { local v; v="$(fake_const aras_fake "$1")" && env_value "$v"; }
+aras_user="$(aras_env_const USERNAME)"
+aras_password="$(aras_env_const PASSWORD)"
+aras_query_user="$(aras_env_const QUERY_USERNAME)"
+aras_query_password="$(aras_env_const QUERY_PASSWORD)"
+aras_customer="$(aras_env_const CUSTOMER_CODE)"
+aras_tariff="$(env_value "$ARAS_TARIFF_JSON")"
 
 cat > .local/dev.env <<ENV
 TABLE_NAME=$table
@@ -99,6 +143,15 @@ HEPSIBURADA_CATALOG_BASE=http://127.0.0.1:$FAKE_HEPSIBURADA_MPOP_PORT
 HEPSIBURADA_MERCHANT_ID=$hb_merchant
 HEPSIBURADA_SERVICE_KEY=$hb_key
 HEPSIBURADA_USER_AGENT=$hb_user
+HEPSIBURADA_OMS_BASE=http://127.0.0.1:$FAKE_HEPSIBURADA_OMS_PORT
+ARAS_USERNAME=$aras_user
+ARAS_PASSWORD=$aras_password
+ARAS_QUERY_USERNAME=$aras_query_user
+ARAS_QUERY_PASSWORD=$aras_query_password
+ARAS_CUSTOMER_CODE=$aras_customer
+ARAS_ORDER_SERVICE_URL=$aras_order_url
+ARAS_QUERY_SERVICE_URL=$aras_query_url
+ARAS_TARIFF_JSON=$aras_tariff
 RUST_LOG=info
 ENV
 
@@ -144,6 +197,32 @@ jobs (this plays Lambda's SQS trigger: batches are sent, then their results read
       --data-file events/product-sync-schedule.json
   .venv/bin/python tools/drain_catalog_queue.py --watch-port $WATCH_PORT
   curl -s $base/catalog/catalog/products/DEMO-TSHIRT-M
+
+Shipping with the Aras Kargo fake: register a shipment for the demo order (its id,
+Aras's IntegrationCode, comes from the order id and reference: AYZ440897277558871C0FCA2),
+track it, price a parcel with the demo tariff (ARAS_TARIFF_JSON), cancel it:
+
+  curl -s -X POST $base/shipment/shipping/aras/shipments \\
+       -H 'content-type: application/json' --data-binary @events/demo-shipment.json
+  curl -s $base/shipment/shipping/aras/tracking/AYZ440897277558871C0FCA2
+  curl -s -X POST $base/shipment/shipping/aras/rates \\
+       -H 'content-type: application/json' \\
+       -d '{"region":"near","parcels":[{"weightKg":1.5,"widthCm":30,"heightCm":20,"lengthCm":10}]}'
+  curl -s -X DELETE $base/shipment/shipping/aras/shipments/AYZ440897277558871C0FCA2
+
+The same through cargo lambda invoke (likewise events/get-tracking.json,
+events/shipment-rates.json and events/cancel-shipment.json):
+
+  .venv/bin/cargo-lambda lambda invoke shipment --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/create-shipment.json
+
+The scheduled pollers (what their EventBridge schedules do): marketplace orders
+from the Trendyol and Hepsiburada fakes, and the status of every open shipment:
+
+  .venv/bin/cargo-lambda lambda invoke order-poll --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/order-poll-schedule.json
+  .venv/bin/cargo-lambda lambda invoke shipment-tracking --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/shipment-tracking-schedule.json
 
 Logs: .local/watch.log, .local/moto.log, .local/fakes.log.  Ctrl-C stops everything.
 MSG

@@ -4,7 +4,9 @@
 //!     fake-providers [--stripe-port 12111] [--iyzico-port 12112]
 //!                    [--trendyol-port 12113]
 //!                    [--hepsiburada-listing-port 12114] [--hepsiburada-mpop-port 12115]
+//!                    [--hepsiburada-oms-port 12116] [--aras-port 12117]
 
+use ayaztrade_tests::aras_fake::{self, ArasFake};
 use ayaztrade_tests::hepsiburada_fake::{self, HepsiburadaFake};
 use ayaztrade_tests::iyzico_fake::IyzicoFake;
 use ayaztrade_tests::stripe_fake::{StripeFake, TEST_SECRET_KEY};
@@ -12,7 +14,8 @@ use ayaztrade_tests::trendyol_fake::{self, TrendyolFake};
 
 const USAGE: &str =
     "usage: fake-providers [--stripe-port N] [--iyzico-port N] [--trendyol-port N] \
-                     [--hepsiburada-listing-port N] [--hepsiburada-mpop-port N]";
+                     [--hepsiburada-listing-port N] [--hepsiburada-mpop-port N] \
+                     [--hepsiburada-oms-port N] [--aras-port N]";
 
 #[tokio::main]
 async fn main() {
@@ -22,6 +25,8 @@ async fn main() {
     let mut trendyol_port: u16 = 12113;
     let mut hb_listing_port: u16 = 12114;
     let mut hb_mpop_port: u16 = 12115;
+    let mut hb_oms_port: u16 = 12116;
+    let mut aras_port: u16 = 12117;
     while let Some(arg) = args.next() {
         let port = match arg.as_str() {
             "--stripe-port" => &mut stripe_port,
@@ -29,6 +34,8 @@ async fn main() {
             "--trendyol-port" => &mut trendyol_port,
             "--hepsiburada-listing-port" => &mut hb_listing_port,
             "--hepsiburada-mpop-port" => &mut hb_mpop_port,
+            "--hepsiburada-oms-port" => &mut hb_oms_port,
+            "--aras-port" => &mut aras_port,
             other => {
                 eprintln!("unknown argument {other:?}; {USAGE}");
                 std::process::exit(2);
@@ -56,14 +63,32 @@ async fn main() {
         trendyol_fake::TEST_API_KEY,
         trendyol_fake::TEST_API_SECRET
     );
-    let hepsiburada = HepsiburadaFake::start_on(local(hb_listing_port), local(hb_mpop_port)).await;
+    let hepsiburada = HepsiburadaFake::start_on_hosts(
+        local(hb_listing_port),
+        local(hb_mpop_port),
+        local(hb_oms_port),
+    )
+    .await;
     println!(
-        "hepsiburada fake: listing {}, mpop {} (merchant id {}, service key {}, user agent {})",
+        "hepsiburada fake: listing {}, mpop {}, oms {} (merchant id {}, service key {}, user agent {})",
         hepsiburada.listing_base_url,
         hepsiburada.mpop_base_url,
+        hepsiburada.oms_base_url,
         hepsiburada_fake::TEST_MERCHANT_ID,
         hepsiburada_fake::TEST_SERVICE_KEY,
         hepsiburada_fake::TEST_INTEGRATOR_USERNAME
+    );
+    let aras = ArasFake::start_on(local(aras_port)).await;
+    println!(
+        "aras fake: order service {}, query service {} (username {}, password {}, \
+         query username {}, query password {}, customer code {})",
+        aras.order_service_url(),
+        aras.query_service_url(),
+        aras_fake::USERNAME,
+        aras_fake::PASSWORD,
+        aras_fake::QUERY_USERNAME,
+        aras_fake::QUERY_PASSWORD,
+        aras_fake::CUSTOMER_CODE
     );
     tokio::signal::ctrl_c().await.ok();
 }
