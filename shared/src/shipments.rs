@@ -208,9 +208,13 @@ fn shipment_event(
         (_, DetailType::ShipmentCreated) => "created".to_string(),
         _ => r.tracking.name().to_string(),
     };
+    let event_id = match detail_type {
+        DetailType::ShipmentCreated => format!("{CARRIER}:{}:created", r.shipment_id),
+        _ => format!("{CARRIER}:{}:{}:{status}", r.shipment_id, r.status_changes),
+    };
     DomainEvent {
         detail_type,
-        event_id: format!("{CARRIER}:{}:{status}", r.shipment_id),
+        event_id,
         occurred_at: now_rfc3339(),
         detail: EventDetail::Shipment(ShipmentDetail {
             shipment_id: r.shipment_id.clone(),
@@ -238,9 +242,12 @@ fn shipment_event(
 pub struct TrackingReport {
     pub open: u32,
     pub changed: u32,
+    pub unchanged: u32,
     pub pushed: u32,
     pub push_refused: u32,
     pub failed: u32,
+    /// Not reached before the deadline; the next run goes on.
+    pub left: u32,
 }
 
 pub struct App<S, P> {
@@ -324,9 +331,16 @@ where
     }
 
     fn aras(&self) -> Result<&ArasClient> {
-        self.aras
-            .as_ref()
-            .ok_or_else(|| Error::Config("Aras Kargo is not configured (ARAS_USERNAME)".into()))
+        self.aras.as_ref().ok_or_else(|| {
+            Error::Provider(crate::error::ProviderError {
+                provider: "aras",
+                failure: ProviderFailure::Unavailable,
+                provider_code: None,
+                decline_code: None,
+                message: "Aras Kargo is not configured for this deployment (ARAS_USERNAME)".into(),
+                request_id: None,
+            })
+        })
     }
 
     async fn create(&self, body: &[u8]) -> Result<Response<Body>> {
@@ -339,6 +353,11 @@ where
         let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
         if reference.is_empty() || reference.len() > 64 {
             errors.push(FieldError::new("reference", "1–64 characters"));
+        }
+        for (field, value) in [("orderId", &order_id), ("reference", &reference)] {
+            if value.chars().any(char::is_control) {
+                errors.push(FieldError::new(field, "no control characters"));
+            }
         }
         let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
             None | Some("cash") => CodCollection::Cash,
@@ -384,7 +403,6 @@ where
             }
             _ => {}
         }
-        let aras = self.aras()?;
         let m = measure(&parcels);
         let order = ShipmentOrder {
             integration_code: id.clone(),
@@ -419,6 +437,7 @@ where
             description: req.description,
         };
         order.validate()?;
+        let aras = self.aras()?;
         let now = now_rfc3339();
         let mut record = ShipmentRecord {
             shipment_id: id.clone(),
@@ -440,6 +459,7 @@ where
             cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
             push: TrackingPushState::NotNeeded,
             announced: false,
+            status_changes: 0,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -454,6 +474,9 @@ where
                 record.invoice_key = invoice_key.clone();
             }
             Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
+                // An earlier attempt's order (its answer was lost): Aras's
+                // copy is the truth.
+                record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
                 let barcodes: Vec<String> =
                     existing.barcodes().into_iter().map(str::to_owned).collect();
                 if !barcodes.is_empty() {
@@ -558,16 +581,21 @@ where
     }
 
     async fn cancel(&self, id: &str) -> Result<Response<Body>> {
-        let (mut record, version) =
-            self.store
-                .get_shipment(id)
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    what: "shipment",
-                    id: id.to_string(),
-                })?;
+        let (record, _) = self
+            .store
+            .get_shipment(id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "shipment",
+                id: id.to_string(),
+            })?;
         match &record.state {
-            ShipmentState::Cancelled => return Ok(json_response(200, &view(&record))),
+            // A repeat (perhaps after the first answer's publish failed):
+            // the event again, same id.
+            ShipmentState::Cancelled => {
+                self.publish_cancelled(&record).await?;
+                return Ok(json_response(200, &view(&record)));
+            }
             ShipmentState::Failed { .. } => {
                 return Err(Error::Conflict {
                     code: "shipment_not_created",
@@ -576,7 +604,8 @@ where
             }
             ShipmentState::Created => {}
         }
-        match self.aras()?.cancel_dispatch(id).await? {
+        let aras = self.aras()?;
+        match aras.cancel_dispatch(id).await? {
             CancelOutcome::Cancelled | CancelOutcome::Deleted => {}
             CancelOutcome::AlreadyDispatched => {
                 return Err(Error::Conflict {
@@ -586,31 +615,50 @@ where
                     ),
                 })
             }
+            // Ours says created, Aras has none: cancelled before (our write
+            // was lost), if Aras cannot find it either way.
             CancelOutcome::NotFound => {
-                return Err(Error::NotFound {
-                    what: "shipment at Aras",
-                    id: id.to_string(),
-                })
+                if aras.get_order_with_integration_code(id).await?.is_some() {
+                    return Err(Error::Conflict {
+                        code: "aras_inconsistent",
+                        message: format!("Aras cannot cancel shipment {id} but still lists it"),
+                    });
+                }
             }
         }
-        let previous = record.tracking.clone();
-        record.state = ShipmentState::Cancelled;
-        record.tracking = TrackingStatus::Cancelled;
-        record.updated_at = now_rfc3339();
+        // Aras is done: record it whatever else changed meanwhile.
+        for _ in 0..5 {
+            let (mut current, version) = self
+                .store
+                .get_shipment(id)
+                .await?
+                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
+            if current.state == ShipmentState::Cancelled {
+                self.publish_cancelled(&current).await?;
+                return Ok(json_response(200, &view(&current)));
+            }
+            current.state = ShipmentState::Cancelled;
+            current.tracking = TrackingStatus::Cancelled;
+            current.status_changes += 1;
+            current.updated_at = now_rfc3339();
+            if self.store.update_shipment(&current, version).await? {
+                self.publish_cancelled(&current).await?;
+                return Ok(json_response(200, &view(&current)));
+            }
+        }
+        Err(Error::Store(format!(
+            "shipment {id} is cancelled at Aras but kept changing here; retry the DELETE"
+        )))
+    }
+
+    async fn publish_cancelled(&self, record: &ShipmentRecord) -> Result<()> {
         self.publisher
             .publish(&[shipment_event(
                 DetailType::ShipmentStatusChanged,
-                &record,
-                Some(&previous),
+                record,
+                None,
             )])
-            .await?;
-        if !self.store.update_shipment(&record, version).await? {
-            return Err(Error::Conflict {
-                code: "concurrent_update",
-                message: format!("shipment {id} changed meanwhile; try again"),
-            });
-        }
-        Ok(json_response(200, &view(&record)))
+            .await
     }
 
     async fn track(&self, code: &str) -> Result<Response<Body>> {
@@ -618,6 +666,15 @@ where
             return Err(Error::validation("code", "letters and digits, at most 64"));
         }
         let t = self.aras()?.tracking(code).await?;
+        if t.tracking_number.is_none()
+            && t.events.is_empty()
+            && self.store.get_shipment(code).await?.is_none()
+        {
+            return Err(Error::NotFound {
+                what: "shipment",
+                id: code.to_string(),
+            });
+        }
         Ok(json_response(
             200,
             &json!({
@@ -640,9 +697,14 @@ where
     /// runs one tracking poll.
     pub async fn handle_schedule(
         &self,
-        _event: lambda_http::lambda_runtime::LambdaEvent<Value>,
+        event: lambda_http::lambda_runtime::LambdaEvent<Value>,
     ) -> Result<TrackingReport, lambda_http::Error> {
-        let report = self.poll_tracking().await.map_err(|e| {
+        // Stop a minute before the deadline (0 = none given: local invoke).
+        let deadline = match i64::try_from(event.context.deadline) {
+            Ok(d) if d > 0 => d - 60_000,
+            _ => i64::MAX,
+        };
+        let report = self.poll_tracking_until(deadline).await.map_err(|e| {
             tracing::error!(error = %e, "tracking poll failed");
             e
         })?;
@@ -658,11 +720,22 @@ where
     /// The tracking poll: every open shipment, one at a time (Aras allows
     /// few requests per second).
     pub async fn poll_tracking(&self) -> Result<TrackingReport> {
+        self.poll_tracking_until(i64::MAX).await
+    }
+
+    /// The poll, starting no shipment after `deadline_ms`; the ones left
+    /// wait for the next run (oldest change first, so none is starved).
+    pub async fn poll_tracking_until(&self, deadline_ms: i64) -> Result<TrackingReport> {
         let mut report = TrackingReport::default();
         let aras = self.aras()?;
-        let open = self.store.open_shipments().await?;
+        let mut open = self.store.open_shipments().await?;
+        open.sort_by(|a, b| a.0.updated_at.cmp(&b.0.updated_at));
         report.open = open.len() as u32;
-        for (record, version) in open {
+        for (i, (record, version)) in open.into_iter().enumerate() {
+            if now_ms() > deadline_ms {
+                report.left = report.open - i as u32;
+                break;
+            }
             if let Err(e) = self.track_one(aras, record, version, &mut report).await {
                 report.failed += 1;
                 tracing::warn!(error = %e, "tracking a shipment failed; the next poll tries again");
@@ -688,15 +761,35 @@ where
         mut version: u64,
         report: &mut TrackingReport,
     ) -> Result<()> {
+        if !record.announced {
+            // Its create could not publish: do it now (same event id).
+            self.publisher
+                .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
+                .await?;
+            record.announced = true;
+            record.updated_at = now_rfc3339();
+            if !self.store.update_shipment(&record, version).await? {
+                return Ok(());
+            }
+            version += 1;
+        }
+        if record.tracking.is_final() {
+            // Only its tracking number is still to be told.
+            report.unchanged += 1;
+            return self.push_tracking_number(record, version, report).await;
+        }
         let t = aras.tracking(&record.shipment_id).await?;
         let change = tracking_change(&record, &t.status, t.tracking_number.as_deref());
-        if !change.is_empty() {
+        if change.is_empty() {
+            report.unchanged += 1;
+        } else {
             let previous = record.tracking.clone();
             if let Some(n) = change.tracking_number {
                 record.tracking_number = Some(n);
             }
             if let Some(status) = change.status {
                 record.tracking = status;
+                record.status_changes += 1;
                 // Published before the write: a failure after it publishes
                 // again next poll, with the same event id.
                 self.publisher
@@ -748,6 +841,25 @@ where
             }
             Ok(crate::tracking_push::Pushed::Refused(reason)) => {
                 report.push_refused += 1;
+                self.publisher
+                    .publish(&[crate::tracking_push::refusal_event(
+                        &record.shipment_id,
+                        &package,
+                        &number,
+                        &reason,
+                    )])
+                    .await?;
+                TrackingPushState::Refused { reason }
+            }
+            // A package number or tracking number the marketplace can never
+            // take: a person must look.
+            Err(Error::Validation(problems)) => {
+                report.push_refused += 1;
+                let reason = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 self.publisher
                     .publish(&[crate::tracking_push::refusal_event(
                         &record.shipment_id,

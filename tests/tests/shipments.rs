@@ -217,6 +217,62 @@ async fn cancel_before_dispatch_works_and_after_dispatch_is_a_409() {
     assert_eq!(refused["error"]["code"], "already_dispatched");
     let (status, _) = call(&app, "DELETE", "/shipping/aras/shipments/AYZNOSUCH", None).await;
     assert_eq!(status, 404);
+
+    // A repeated DELETE answers the same and repeats the event id.
+    let (status, again) = call(
+        &app,
+        "DELETE",
+        &format!("/shipping/aras/shipments/{a}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, again["state"].as_str()),
+        (200, Some("cancelled")),
+        "{again}"
+    );
+    let ids: Vec<String> = h
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.detail_type == DetailType::ShipmentStatusChanged)
+        .map(|e| e.event_id.clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(
+        aras.requests("CancelDispatch"),
+        2,
+        "the repeat did not call Aras"
+    );
+}
+
+#[tokio::test]
+async fn cash_on_delivery_reaches_aras_and_unknown_codes_are_404() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let aras = ArasFake::start().await;
+    let app = h.shipments(&aras, None);
+    let mut body = shipment_body("ord-cod-1");
+    body["cod"] = json!({"amount": {"minor": 12_345, "currency": "TRY"}});
+    let (status, s) = call(&app, "POST", "/shipping/aras/shipments", Some(&body)).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(
+        s["cashOnDelivery"],
+        json!({"minor": 12_345, "currency": "TRY"})
+    );
+    let stored = aras.shipment(s["shipmentId"].as_str().unwrap()).unwrap();
+    assert_eq!(stored.fields["IsCod"], "1", "{:?}", stored.fields);
+    assert_eq!(stored.fields["CodAmount"], "123.45", "{:?}", stored.fields);
+
+    body["cod"] = json!({"amount": {"minor": 100, "currency": "EUR"}});
+    body["reference"] = "2".into();
+    let (status, answer) = call(&app, "POST", "/shipping/aras/shipments", Some(&body)).await;
+    assert_eq!(status, 400, "{answer}");
+
+    let (status, _) = call(&app, "GET", "/shipping/aras/tracking/AYZUNKNOWN1", None).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

@@ -14,6 +14,8 @@ use crate::money::Money;
 /// reference always give the same id, so a retried create finds the first
 /// one (at Aras and with us) instead of making a second shipment.
 /// 24 characters, `A-Z0-9` (Aras allows 32; UNCONFIRMED which characters).
+/// Both parts must be free of control characters (the caller checks), so the
+/// separator cannot be forged.
 pub fn shipment_id(order_id: &str, reference: &str) -> String {
     let digest = Sha256::digest(format!("{order_id}\n{reference}").as_bytes());
     format!(
@@ -117,14 +119,23 @@ pub struct ShipmentRecord {
     /// `shipment.created` went out.
     #[serde(default)]
     pub announced: bool,
+    /// Tracking status changes so far: part of each change's event id, so
+    /// statuses that may follow each other again (out for delivery after a
+    /// failed attempt) never repeat an id.
+    #[serde(default)]
+    pub status_changes: u32,
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl ShipmentRecord {
-    /// Still worth polling: created at Aras and not in a final status.
+    /// Still worth polling: created at Aras and not in a final status, or
+    /// its tracking number still to be told to the marketplace.
     pub fn is_open(&self) -> bool {
-        self.state == ShipmentState::Created && !self.tracking.is_final()
+        self.state == ShipmentState::Created
+            && (!self.tracking.is_final()
+                || matches!(self.push, TrackingPushState::Pending { .. })
+                || !self.announced)
     }
 
     /// Whether the marketplace should be told now (a number to tell, no
@@ -219,6 +230,7 @@ mod tests {
                 claimed_until_ms: 0,
             },
             announced: true,
+            status_changes: 0,
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -313,10 +313,10 @@ pub fn read_order_lookup(response: &XmlNode) -> Result<OrderLookup, String> {
             .find("PieceDetails")
             .map(|d| d.children_named("PieceDetail").map(leaf_fields).collect())
             .unwrap_or_default();
-        return Ok(OrderLookup::Found(ArasOrder {
-            fields: leaf_fields(order),
-            pieces,
-        }));
+        // Credentials Aras may echo inside the Order never leave here.
+        let mut fields = leaf_fields(order);
+        fields.retain(|name, _| !matches!(name.as_str(), "UserName" | "Password"));
+        return Ok(OrderLookup::Found(ArasOrder { fields, pieces }));
     }
     match result.find("ResultCode").map(|c| c.text.trim()) {
         Some(code) if !code.is_empty() && !wire::set_order_succeeded(code) => {
