@@ -29,6 +29,7 @@ pub fn shipment_id(order_id: &str, reference: &str) -> String {
 pub fn parse_scaled(text: &str, decimals: u32) -> Option<i64> {
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
+        || (text.contains('.') && frac.is_empty())
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
         || frac.len() > decimals as usize
