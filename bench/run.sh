@@ -10,12 +10,12 @@ T="${CARGO_TARGET_DIR:-target}"
 
 ensure_venv
 step "release builds (x86_64, workspace profile: opt-level 3, fat LTO, 1 codegen unit, strip)"
-cargo build --release --locked -p create-payment-intent -p orders -p webhook -p catalog -p product-sync -p catalog-worker -p hello-lambda
+cargo build --release --locked -p create-payment-intent -p orders -p webhook -p catalog -p product-sync -p catalog-worker -p order-poll -p shipment -p shipment-tracking -p hello-lambda
 cargo build --release --manifest-path bench/naive-sdk-lambda/Cargo.toml --target-dir "$T/naive"
 
 step "arm64 builds for Lambda (cargo lambda build --release --arm64)"
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
-"$VENV/bin/cargo-lambda" lambda build --release --arm64 -p create-payment-intent -p orders -p webhook -p catalog -p product-sync -p catalog-worker
+"$VENV/bin/cargo-lambda" lambda build --release --arm64 -p create-payment-intent -p orders -p webhook -p catalog -p product-sync -p catalog-worker -p order-poll -p shipment -p shipment-tracking
 
 mkdir -p .local
 {

@@ -432,7 +432,7 @@ impl OrderPollSettings {
             first_lookback: secs("ORDER_POLL_FIRST_LOOKBACK_SECS", 24 * 3600)?,
             trendyol_window: secs("TRENDYOL_ORDER_WINDOW_SECS", 24 * 3600)?,
             hepsiburada_window: secs("HEPSIBURADA_ORDER_WINDOW_SECS", 24 * 3600)?,
-            hepsiburada_rescan: secs("HEPSIBURADA_ORDER_RESCAN_SECS", 24 * 3600)?,
+            hepsiburada_rescan: secs("HEPSIBURADA_ORDER_RESCAN_SECS", 3600)?,
             trendyol_page_size: parsed(env, "TRENDYOL_ORDER_PAGE_SIZE", 200)?,
             hepsiburada_page_size: parsed(env, "HEPSIBURADA_ORDER_PAGE_SIZE", 100)?,
             trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 45)?,

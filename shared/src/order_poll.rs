@@ -272,7 +272,9 @@ where
         if marketplace == Marketplace::Hepsiburada {
             // Hepsiburada lists lines by order date, and a line can appear
             // late (paid after its order date): re-read the recent past.
-            start = start.min(now - self.settings.hepsiburada_rescan.as_millis() as i64);
+            // From the next whole minute back, so the re-read is one window.
+            let now_up = (now + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
+            start = start.min(now_up - self.settings.hepsiburada_rescan.as_millis() as i64);
         }
         let window = match source {
             OrderSource::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
