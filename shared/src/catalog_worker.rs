@@ -51,8 +51,7 @@ impl App<DynamoStore, SqsQueue, EventBridgePublisher> {
         let aws = AwsEnv::from_env()?;
         let settings = CatalogSettings::from_env(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
-        let bus = crate::config::Source::get(&env, "EVENT_BUS_NAME")
-            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        let bus = config::event_bus_name(&env)?;
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             SqsQueue::new(aws.sqs(), settings.queue_url.clone()),

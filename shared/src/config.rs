@@ -48,6 +48,11 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
     }
 }
 
+/// The EventBridge bus the function publishes on (set by template.yaml).
+pub fn event_bus_name(env: &dyn Source) -> Result<String> {
+    required(env, "EVENT_BUS_NAME")
+}
+
 fn required(env: &dyn Source, name: &str) -> Result<String> {
     env.get(name)
         .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
@@ -63,7 +68,7 @@ fn parsed<T: std::str::FromStr>(env: &dyn Source, name: &str, default: T) -> Res
 }
 
 /// A provider base URL must be HTTPS, except on loopback (local fakes).
-fn base_url(env: &dyn Source, name: &str, default: &str) -> Result<String> {
+pub(crate) fn base_url(env: &dyn Source, name: &str, default: &str) -> Result<String> {
     let url = env.get(name).unwrap_or_else(|| default.to_string());
     let url = url.trim_end_matches('/').to_string();
     let uri: http::Uri = url

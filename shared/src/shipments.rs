@@ -263,9 +263,7 @@ impl App<DynamoStore, EventBridgePublisher> {
         let env = ProcessEnv;
         let aws = AwsEnv::from_env()?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
-        let bus = env
-            .get("EVENT_BUS_NAME")
-            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        let bus = config::event_bus_name(&env)?;
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), bus),

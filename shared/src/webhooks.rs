@@ -134,9 +134,7 @@ impl App<DynamoStore, EventBridgePublisher> {
     pub async fn from_env() -> Result<Self> {
         let env = ProcessEnv;
         let aws = AwsEnv::from_env()?;
-        let bus = env
-            .get("EVENT_BUS_NAME")
-            .ok_or_else(|| Error::Config("EVENT_BUS_NAME is not set".into()))?;
+        let bus = config::event_bus_name(&env)?;
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), bus),

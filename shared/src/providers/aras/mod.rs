@@ -13,7 +13,7 @@ pub use client::{ArasClient, CancelOutcome, SetOrderOutcome, SoapRetryRules};
 pub use order::{ArasOrder, CashOnDelivery, CodCollection, Payor, Piece, Receiver, ShipmentOrder};
 pub use query::{QueryRecord, Tracking, TrackingEvent};
 
-use crate::config::{Secret, Source};
+use crate::config::{base_url, Secret, Source};
 use crate::error::{Error, Result};
 
 pub const PROVIDER: &str = "aras";
@@ -67,16 +67,8 @@ impl ArasSettings {
             })?,
         };
         Ok(Some(ArasSettings {
-            order_service_url: service_url(
-                get("ARAS_ORDER_SERVICE_URL"),
-                "ARAS_ORDER_SERVICE_URL",
-                TEST_ORDER_SERVICE_URL,
-            )?,
-            query_service_url: service_url(
-                get("ARAS_QUERY_SERVICE_URL"),
-                "ARAS_QUERY_SERVICE_URL",
-                TEST_QUERY_SERVICE_URL,
-            )?,
+            order_service_url: base_url(env, "ARAS_ORDER_SERVICE_URL", TEST_ORDER_SERVICE_URL)?,
+            query_service_url: base_url(env, "ARAS_QUERY_SERVICE_URL", TEST_QUERY_SERVICE_URL)?,
             query_username: get("ARAS_QUERY_USERNAME").unwrap_or_else(|| username.clone()),
             query_password: Secret::new(
                 get("ARAS_QUERY_PASSWORD").unwrap_or_else(|| password.clone()),
@@ -86,25 +78,6 @@ impl ArasSettings {
             customer_code,
             requests_per_second,
         }))
-    }
-}
-
-/// A full service URL: https, or plain http on loopback (local fakes).
-fn service_url(value: Option<String>, name: &str, default: &str) -> Result<String> {
-    let url = value.unwrap_or_else(|| default.to_string());
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Error::Config(format!("{name}={url:?} is not a URL")))?;
-    let loopback = matches!(
-        uri.host().unwrap_or_default(),
-        "localhost" | "127.0.0.1" | "[::1]" | "::1"
-    );
-    match uri.scheme_str() {
-        Some("https") => Ok(url),
-        Some("http") if loopback => Ok(url),
-        _ => Err(Error::Config(format!(
-            "{name}={url:?} must be an https:// URL (plain http only on loopback)"
-        ))),
     }
 }
 
