@@ -21,6 +21,7 @@ pub mod payments;
 pub mod ports;
 pub mod product_sync;
 pub mod providers;
+pub mod refunds;
 pub mod shipments;
 pub mod telemetry;
 pub mod tracking_push;

@@ -247,6 +247,7 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
             event_id: event_id.clone(),
             occurred_at: at(*occurred_ms),
             detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+                action: None,
                 kind: "oversell".into(),
                 provider: marketplace.clone(),
                 order_id: None,

@@ -517,6 +517,7 @@ fn integration_error(
         event_id,
         occurred_at: crate::http_api::now_rfc3339(),
         detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+            action: None,
             kind: kind.into(),
             provider: marketplace.as_str().into(),
             order_id: None,

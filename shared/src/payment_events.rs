@@ -8,17 +8,13 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
-use crate::domain::event::{
-    DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, PaymentDetail,
-};
-use crate::domain::{PaymentEventKind, PaymentStatus};
-use crate::error::Result;
+use crate::domain::payment_ledger::{decide, Notice};
+use crate::domain::PaymentEventKind;
+use crate::error::{Error, Result};
 use crate::http_api::now_rfc3339;
 use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::marketplace_orders::OrderIntake;
-use crate::ports::{
-    EventPublisher, MarketplaceOrderStore, PaymentApplied, PaymentChange, PaymentEventStore,
-};
+use crate::ports::{EventPublisher, MarketplaceOrderStore, PaymentLedgerStore};
 
 /// The idempotency claim of a delivery: scoped by provider (webhook and
 /// callback share it), keyed by the provider's event identity, the record
@@ -47,7 +43,7 @@ pub struct DeliveryApplier<'a, S, P> {
 
 impl<'a, S, P> DeliveryApplier<'a, S, P>
 where
-    S: IdempotencyStore + PaymentEventStore + MarketplaceOrderStore,
+    S: IdempotencyStore + PaymentLedgerStore + MarketplaceOrderStore,
     P: EventPublisher,
 {
     pub fn new(store: &'a S, publisher: &'a P) -> Self {
@@ -88,144 +84,93 @@ where
         delivery: &Delivery,
         notice: &PaymentNotice,
     ) -> Result<&'static str> {
-        let order_id = match &notice.order {
-            OrderRef::Id(id) => id.clone(),
-            OrderRef::ProviderRef(r) => match self
-                .store
-                .order_for_provider_ref(delivery.provider, r)
-                .await?
-            {
-                Some(id) => id,
-                None => return Ok("unknown_order"),
-            },
+        // Which order, and (for a checkout we started) what we asked for.
+        let (order_id, attempt) = match &notice.order {
+            OrderRef::Id(id) => (id.clone(), None),
+            OrderRef::ProviderRef(r) => {
+                match self.store.attempt_for_ref(delivery.provider, r).await? {
+                    Some(attempt) => (attempt.order_id.clone(), Some(attempt)),
+                    None => return Ok("unknown_order"),
+                }
+            }
             OrderRef::Claimed {
                 order_id: claimed,
                 proof_ref,
             } => {
-                let recorded = self
+                let attempt = self
                     .store
-                    .order_for_provider_ref(delivery.provider, proof_ref)
+                    .attempt_for_ref(delivery.provider, proof_ref)
                     .await?;
-                if recorded.as_deref() != Some(claimed.as_str()) {
+                if attempt.as_ref().map(|a| a.order_id.as_str()) != Some(claimed.as_str()) {
                     tracing::warn!(
                         provider = delivery.provider,
                         claimed = %claimed,
                         proof_ref = %proof_ref,
-                        recorded = recorded.as_deref().unwrap_or(""),
                         "payment notice names an order our records do not tie to this payment"
                     );
                     return Ok("unknown_order");
                 }
-                claimed.clone()
+                (claimed.clone(), attempt)
             }
         };
-        let status = match notice.kind.target_status() {
-            Some(to) => {
-                let change = PaymentChange {
-                    order_id: order_id.clone(),
-                    to,
-                    event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                    provider: delivery.provider.to_string(),
-                    provider_ref: notice.provider_ref.clone(),
-                    paid_minor: match notice.kind {
-                        PaymentEventKind::Succeeded => notice.amount.map(|m| m.minor),
-                        _ => None,
-                    },
-                    refunded_minor: match notice.kind {
-                        PaymentEventKind::Refunded { refunded_total, .. } => Some(refunded_total),
-                        _ => None,
-                    },
-                    collected: match notice.kind {
-                        PaymentEventKind::Succeeded => notice.amount,
-                        _ => None,
-                    },
-                    now: now_rfc3339(),
-                };
-                match self.store.apply_payment_change(&change).await? {
-                    PaymentApplied::Changed | PaymentApplied::AlreadyApplied => to,
-                    PaymentApplied::OrderMissing => return Ok("unknown_order"),
-                    PaymentApplied::AmountMismatch { order_total } => {
-                        tracing::error!(order_id, expected = %order_total, received = ?notice.amount, "payment amount differs from the order total");
-                        self.publisher
-                            .publish(&[DomainEvent {
-                                detail_type: DetailType::IntegrationError,
-                                event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-                                occurred_at: delivery.occurred_at.clone(),
-                                detail: EventDetail::IntegrationError(IntegrationErrorDetail {
-                                    kind: "amount_mismatch".into(),
-                                    provider: delivery.provider.to_string(),
-                                    order_id: Some(order_id.clone()),
-                                    provider_ref: Some(notice.provider_ref.clone()),
-                                    expected: Some(order_total),
-                                    received: notice.amount,
-                                    message: "the gateway collected an amount other than the order total; the order was not marked paid".into(),
-                                }),
-                            }])
-                            .await?;
-                        return Ok("amount_mismatch");
-                    }
-                    PaymentApplied::Stale { current } => {
-                        tracing::info!(
-                            order_id,
-                            current = current.as_str(),
-                            wanted = to.as_str(),
-                            "stale payment event"
-                        );
-                        return Ok("stale");
-                    }
-                }
-            }
-            None => match self.store.payment_status(&order_id).await? {
-                None => return Ok("unknown_order"),
-                // A failure reported after the money was collected changes nothing.
-                Some(current)
-                    if matches!(notice.kind, PaymentEventKind::Failed { .. })
-                        && current.is_collected() =>
-                {
-                    return Ok("stale")
-                }
-                Some(current) => current,
-            },
+        // A success is checked against an amount we can trust: the signed
+        // notice's own, else what we initialised for that checkout.
+        let amount = match notice.kind {
+            PaymentEventKind::Succeeded => notice.amount.or(attempt.map(|a| a.amount)),
+            _ => notice.amount,
         };
-        self.publisher
-            .publish(&[payment_event(delivery, notice, order_id, status)])
-            .await?;
-        Ok("applied")
+        let event_id = format!("{}:{}", delivery.provider, delivery.event_id);
+        let notice = Notice {
+            provider: delivery.provider,
+            provider_ref: &notice.provider_ref,
+            kind: &notice.kind,
+            amount,
+            event_id: &event_id,
+            occurred_at: &delivery.occurred_at,
+        };
+        Ok(apply_notice(self.store, self.publisher, &order_id, &notice)
+            .await?
+            .unwrap_or("unknown_order"))
     }
 }
 
-fn payment_event(
-    delivery: &Delivery,
-    notice: &PaymentNotice,
-    order_id: String,
-    status: PaymentStatus,
-) -> DomainEvent {
-    let (detail_type, failure_code, failure_message, dispute_reason) = match &notice.kind {
-        PaymentEventKind::Succeeded => (DetailType::PaymentCompleted, None, None, None),
-        PaymentEventKind::Failed { code, message } => (
-            DetailType::PaymentFailed,
-            code.clone(),
-            message.clone(),
-            None,
-        ),
-        PaymentEventKind::Refunded { .. } => (DetailType::PaymentRefunded, None, None, None),
-        PaymentEventKind::Disputed { reason } => {
-            (DetailType::PaymentDisputed, None, None, reason.clone())
+/// Applies a notice to the order's ledger (read, decide, write if unchanged,
+/// else again) and publishes what it decided. `None`: no such order.
+pub async fn apply_notice<S, P>(
+    store: &S,
+    publisher: &P,
+    order_id: &str,
+    notice: &Notice<'_>,
+) -> Result<Option<&'static str>>
+where
+    S: PaymentLedgerStore,
+    P: EventPublisher,
+{
+    const ATTEMPTS: usize = 8;
+    for _ in 0..ATTEMPTS {
+        let Some((ledger, version)) = store.load_ledger(order_id).await? else {
+            return Ok(None);
+        };
+        let decision = decide(&ledger, notice);
+        if let Some(next) = &decision.write {
+            if !store.save_ledger(next, version, &now_rfc3339()).await? {
+                continue; // changed meanwhile: decide again on what it is now
+            }
         }
-    };
-    DomainEvent {
-        detail_type,
-        event_id: format!("{}:{}", delivery.provider, delivery.event_id),
-        occurred_at: delivery.occurred_at.clone(),
-        detail: EventDetail::Payment(PaymentDetail {
-            order_id,
-            provider: delivery.provider.to_string(),
-            provider_ref: notice.provider_ref.clone(),
-            amount: notice.amount,
-            payment_status: status.as_str().to_string(),
-            failure_code,
-            failure_message,
-            dispute_reason,
-        }),
+        if decision.outcome != "applied" {
+            tracing::warn!(
+                order_id,
+                provider = notice.provider,
+                outcome = decision.outcome,
+                "payment notice not applied as such"
+            );
+        }
+        if !decision.events.is_empty() {
+            publisher.publish(&decision.events).await?;
+        }
+        return Ok(Some(decision.outcome));
     }
+    Err(Error::Store(format!(
+        "order {order_id} kept changing while a payment notice was applied"
+    )))
 }

@@ -15,20 +15,19 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::config::Source;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
-use crate::domain::event::{DetailType, DomainEvent, EventDetail, PaymentDetail};
 use crate::domain::order::validate_order_id;
-use crate::domain::payment::{plan_refund, RefundPlan};
+use crate::domain::refund::{RefundOperation, RefundRecord};
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
 use crate::http_api::{
     body_bytes, deadline_ms, error_response, json_response, now_rfc3339, parse_json,
 };
-use crate::idempotency::{now_ms, AuditInfo, Claim, IdempotencyStore, Once};
-use crate::idempotency::{run_once, Disposition};
+use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::money::Money;
 use crate::payment_events::{delivery_claim, DeliveryApplier};
+use crate::refunds::{Gateway, Refunds};
 use crate::ports::{
-    EventPublisher, OrderReader, PaymentAttemptRecorder, PaymentEventStore, RefundRecorder,
+    OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
@@ -36,8 +35,6 @@ use crate::providers::iyzico::checkout::{
     IyzicoCheckoutRequest,
 };
 use crate::providers::iyzico::client::IyzicoClient;
-use crate::providers::iyzico::price::format_price;
-use crate::providers::iyzico::wire::{CancelRequest, RefundRequest as IyzicoRefundRequest};
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
@@ -83,36 +80,19 @@ pub struct Iyzico {
     pub result_url: Option<String>,
 }
 
+/// The body of a refund or cancel.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefundRequest {
     pub order_id: String,
-    /// Minor units; everything that remains when absent.
+    /// Minor units; everything that remains when absent (refunds only).
     #[serde(default)]
     pub amount: Option<i64>,
-    /// The caller's id for this refund (1–64 of A–Z a–z 0–9 - _). Send it to
-    /// make your own retries safe: the same id is the same refund at Stripe
-    /// and is counted once.
+    /// Required: the caller's id for this refund (1–64 of A–Z a–z 0–9 - _).
+    /// A retry with the same id is the same refund, answered with the first
+    /// answer; the same id with other parameters is refused (422).
     #[serde(default)]
     pub request_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CancelRequestBody {
-    pub order_id: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundMade {
-    pub refund_id: String,
-    pub order_id: String,
-    pub amount: i64,
-    pub refunded_total: i64,
-    pub remaining: i64,
-    pub currency: String,
-    pub payment_status: String,
 }
 
 impl App<DynamoStore> {
@@ -142,8 +122,8 @@ where
     S: OrderReader
         + PaymentAttemptRecorder
         + IdempotencyStore
-        + PaymentEventStore
-        + RefundRecorder
+        + PaymentLedgerStore
+        + RefundRequestStore
         + crate::ports::MarketplaceOrderStore,
 {
     pub fn new(store: S, stripe: StripeClient) -> Self {
@@ -184,33 +164,13 @@ where
                 }
             }
             (&Method::POST, "/payments/stripe/refunds") => {
-                match parse_json::<RefundRequest>(body_bytes(&req)) {
-                    Ok(body) => self
-                        .refund_stripe(&body.order_id, body.amount, body.request_id.as_deref())
-                        .await
-                        .map(|r| json_response(201, &r)),
-                    Err(e) => Err(e),
-                }
+                self.refund(&req, "stripe", RefundOperation::Refund).await
             }
             (&Method::POST, "/payments/iyzico/refunds") => {
-                let ip = source_ip(&req);
-                match parse_json::<RefundRequest>(body_bytes(&req)) {
-                    Ok(body) => self
-                        .refund_iyzico(&req, &body, ip.as_deref())
-                        .await
-                        .map(|(status, r)| json_response(status, &r)),
-                    Err(e) => Err(e),
-                }
+                self.refund(&req, "iyzico", RefundOperation::Refund).await
             }
             (&Method::POST, "/payments/iyzico/cancel") => {
-                let ip = source_ip(&req);
-                match parse_json::<CancelRequestBody>(body_bytes(&req)) {
-                    Ok(body) => self
-                        .cancel_iyzico(&body.order_id, ip.as_deref())
-                        .await
-                        .map(|r| json_response(201, &r)),
-                    Err(e) => Err(e),
-                }
+                self.refund(&req, "iyzico", RefundOperation::Cancel).await
             }
             (&Method::POST, "/payments/iyzico/callback") => {
                 return Ok(self
@@ -373,213 +333,59 @@ where
         })
     }
 
-    /// Refunds (part of) a Stripe-paid order. Never more than what remains
-    /// refundable by our record. The Stripe key is the caller's `requestId`,
-    /// or else derived from the order's refunded total before this refund
-    /// (concurrent duplicates are then one refund; a retry after success is
-    /// a new one, so callers that retry should send a `requestId`). A refund
-    /// id already on the order is never counted twice. The later `charge.refunded`
-    /// webhook carries the same cumulative total and changes nothing.
-    pub async fn refund_stripe(
-        &self,
-        order_id: &str,
-        amount: Option<i64>,
-        request_id: Option<&str>,
-    ) -> Result<RefundMade> {
-        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
-        if let Some(id) = request_id {
-            validate_order_id(id).map_err(|_| {
-                Error::validation(
-                    "requestId",
-                    "must be 1–64 characters of A–Z, a–z, 0–9, '-' or '_'",
-                )
-            })?;
-        }
-        self.publisher()?;
-        let (order, _) = self.load_order(order_id).await?;
-        let plan = plan_refund(&order, STRIPE, amount)?;
-        let currency = order.content.currency;
-        let stripe_amount = to_stripe_amount(Money::new(plan.amount, currency))?;
-        let key = format!(
-            "ayaztrade:refund:{order_id}:{}:{}",
-            plan.before, plan.amount
-        );
-        let refund = self
-            .stripe
-            .create_refund(&plan.provider_ref, stripe_amount, order_id, &key)
-            .await?;
-        if refund.status == "failed" || refund.status == "canceled" {
-            return Err(Error::Unprocessable {
-                code: "refund_failed",
-                message: format!("Stripe refund {} is {}", refund.id, refund.status),
-            });
-        }
-        self.record_refund(&order, &plan, STRIPE, refund.id).await
-    }
-
-    /// Refunds part or all of an iyzico payment (`/v2/payment/refund`).
-    /// iyzico has no idempotency keys, so the refund runs under our own
-    /// idempotency record (keyed by `requestId`, else by the refunded total
-    /// before it and the amount): a repeated request answers from the record
-    /// (200) instead of refunding twice.
-    pub async fn refund_iyzico(
+    /// `POST /payments/{stripe,iyzico}/refunds` and `/payments/iyzico/cancel`:
+    /// validated, then run by the one refund protocol (`refunds`), which
+    /// answers the first answer to every repeat of a `requestId`.
+    async fn refund(
         &self,
         req: &Request,
-        body: &RefundRequest,
-        ip: Option<&str>,
-    ) -> Result<(u16, RefundMade)> {
-        let order_id = body.order_id.as_str();
-        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
-        if let Some(id) = &body.request_id {
-            validate_order_id(id).map_err(|_| {
-                Error::validation(
-                    "requestId",
-                    "must be 1–64 characters of A–Z, a–z, 0–9, '-' or '_'",
-                )
-            })?;
-        }
-        let iyzico = &self.iyzico()?.client;
-        self.publisher()?;
-        let (order, _) = self.load_order(order_id).await?;
-        let plan = plan_refund(&order, "iyzico", body.amount)?;
-        let currency = order.content.currency;
-        let key = match &body.request_id {
-            Some(id) => format!("{order_id}:req:{id}"),
-            None => format!("{order_id}:{}:{}", plan.before, plan.amount),
-        };
-        let now = now_ms();
-        let claim = Claim {
-            scope: "refund:iyzico".into(),
-            key: key.clone(),
-            payload_hash: format!("{}:{}", plan.amount, currency),
-            now_ms: now,
-            in_progress_until_ms: deadline_ms(req, now),
-            expires_at: now / 1000 + crate::aws::idempotency::AUDIT_RETENTION_SECS,
-            audit: AuditInfo {
-                provider: "iyzico".into(),
-                event_type: "refund".into(),
-                event_id: key.clone(),
-                received_at: now_rfc3339(),
-            },
-        };
-        let once = run_once(&self.store, &claim, || async {
-            let request = IyzicoRefundRequest {
-                locale: "tr",
-                conversation_id: order_id.to_string(),
-                payment_id: plan.provider_ref.clone(),
-                price: format_price(Money::new(plan.amount, currency)),
-                currency: currency.code().to_string(),
-                ip: ip.unwrap_or("127.0.0.1").to_string(),
-            };
-            iyzico.refund_payment(&request).await?;
-            let made = self
-                .record_refund(&order, &plan, "iyzico", format!("refund-{key}"))
-                .await?;
-            Ok((made, Disposition::Complete("refunded".into())))
-        })
-        .await?;
-        match once {
-            Once::Ran(made) => Ok((201, made)),
-            Once::Duplicate { .. } => {
-                let (now, _) = self.load_order(order_id).await?;
-                let refunded = now.collected.refunded_minor;
-                Ok((
-                    200,
-                    RefundMade {
-                        refund_id: format!("refund-{key}"),
-                        order_id: order_id.to_string(),
-                        amount: body.amount.unwrap_or(plan.amount),
-                        refunded_total: refunded,
-                        remaining: now.collected.paid_minor.unwrap_or_default() - refunded,
-                        currency: currency.code().to_string(),
-                        payment_status: now.payment_status.as_str().into(),
-                    },
+        provider: &'static str,
+        operation: RefundOperation,
+    ) -> Result<Response<Body>> {
+        let body: RefundRequest = parse_json(body_bytes(req))?;
+        validate_order_id(&body.order_id).map_err(|e| Error::Validation(vec![e]))?;
+        let request_id = body.request_id.as_deref().unwrap_or_default();
+        validate_order_id(request_id).map_err(|_| {
+            Error::validation(
+                "requestId",
+                "is required: 1–64 characters of A–Z, a–z, 0–9, '-' or '_' naming this refund; \
+                 send the same one when you retry",
+            )
+        })?;
+        let amount = match operation {
+            RefundOperation::Cancel if body.amount.is_some() => {
+                return Err(Error::validation(
+                    "amount",
+                    "a cancel is always of the whole payment",
                 ))
             }
-            Once::InProgress => Err(Error::Conflict {
-                code: "in_progress",
-                message: format!("a refund of order {order_id} with this request is in progress"),
-            }),
-        }
-    }
-
-    /// Cancels a same-day iyzico payment as a whole (`/payment/cancel`):
-    /// recorded as a full refund. Refused once part of it was refunded.
-    pub async fn cancel_iyzico(&self, order_id: &str, ip: Option<&str>) -> Result<RefundMade> {
-        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
-        let iyzico = &self.iyzico()?.client;
-        let (order, _) = self.load_order(order_id).await?;
-        let plan = plan_refund(&order, "iyzico", None)?;
-        if plan.before > 0 {
-            return Err(Error::Conflict {
-                code: "partially_refunded",
-                message: format!(
-                    "order {order_id} was partly refunded; refund the rest instead of cancelling"
-                ),
-            });
-        }
-        let request = CancelRequest {
-            locale: "tr",
-            conversation_id: order_id.to_string(),
-            payment_id: plan.provider_ref.clone(),
-            ip: ip.unwrap_or("127.0.0.1").to_string(),
-            reason: "other",
+            _ => body.amount,
         };
-        iyzico.cancel_payment(&request).await?;
-        let id = format!("cancel-{}", plan.provider_ref);
-        self.record_refund(&order, &plan, "iyzico", id).await
-    }
-
-    /// Counts a refund the gateway made (once per refund id) and publishes
-    /// `payment.refunded` with the cumulative refunded amount.
-    async fn record_refund(
-        &self,
-        order: &Order,
-        plan: &RefundPlan,
-        provider: &str,
-        refund_id: String,
-    ) -> Result<RefundMade> {
-        let currency = order.content.currency;
-        let event_id = format!("{provider}:{refund_id}");
-        let (refunded_total, status) = if self
-            .store
-            .record_refund(&order.id, plan, &event_id, &now_rfc3339())
-            .await?
-        {
-            self.publisher()?
-                .publish(&[DomainEvent {
-                    detail_type: DetailType::PaymentRefunded,
-                    event_id,
-                    occurred_at: now_rfc3339(),
-                    detail: EventDetail::Payment(PaymentDetail {
-                        order_id: order.id.clone(),
-                        provider: provider.into(),
-                        provider_ref: plan.provider_ref.clone(),
-                        amount: Some(Money::new(plan.after, currency)),
-                        payment_status: plan.to.as_str().into(),
-                        failure_code: None,
-                        failure_message: None,
-                        dispute_reason: None,
-                    }),
-                }])
-                .await?;
-            (plan.after, plan.to)
-        } else {
-            // A replay of a refund we already counted, or another refund (or
-            // its webhook) moved the total first: report what the order says.
-            tracing::warn!(order_id = %order.id, refund_id, "refund not recorded again; reporting the order's totals");
-            let (now, _) = self.load_order(&order.id).await?;
-            (now.collected.refunded_minor, now.payment_status)
+        if amount.is_some_and(|a| a <= 0) {
+            return Err(Error::validation("amount", "must be positive"));
+        }
+        let gateway = match provider {
+            "stripe" => Gateway::Stripe(&self.stripe),
+            _ => Gateway::Iyzico {
+                client: &self.iyzico()?.client,
+                ip: source_ip(req).unwrap_or_else(|| "127.0.0.1".into()),
+            },
         };
-        Ok(RefundMade {
-            refund_id,
-            order_id: order.id.clone(),
-            amount: plan.amount,
-            refunded_total,
-            remaining: order.collected.paid_minor.unwrap_or_default() - refunded_total,
-            currency: currency.code().to_string(),
-            payment_status: status.as_str().into(),
-        })
+        let refunds = Refunds {
+            store: &self.store,
+            publisher: self.publisher()?,
+            gateway,
+        };
+        let record = RefundRecord::new(request_id, &body.order_id, provider, operation, amount);
+        let now = now_ms();
+        let (status, body) = refunds
+            .run(record, amount, now, deadline_ms(req, now))
+            .await?;
+        Ok(Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::Text(body))
+            .map_err(|e| Error::Internal(e.to_string()))?)
     }
 
     /// The order and its attempts, or 404.
@@ -622,7 +428,21 @@ where
         {
             return Err(Error::validation("token", "not an iyzico checkout token"));
         }
-        let result = iyzico.client.retrieve_checkout_form(&token).await?;
+        // The order comes from our record of the token, never from iyzico's
+        // echo; it is sent as the conversationId iyzico echoes and signs.
+        let order_id = self
+            .store
+            .attempt_for_ref("iyzico", &token)
+            .await?
+            .map(|a| a.order_id)
+            .ok_or_else(|| Error::NotFound {
+                what: "iyzico checkout",
+                id: token.clone(),
+            })?;
+        let result = iyzico
+            .client
+            .retrieve_checkout_form(&token, &order_id)
+            .await?;
         if !verify_checkout_result_signature(&result, &iyzico.client.settings().secret_key) {
             tracing::error!("iyzico checkout result signature does not verify");
             return Err(Error::Provider(crate::error::ProviderError {
@@ -634,7 +454,7 @@ where
                 request_id: None,
             }));
         }
-        let delivery = checkout_result_delivery(&result, &token)
+        let delivery = checkout_result_delivery(&result, &token, &order_id)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let now = now_ms();
         let claim = delivery_claim(&delivery, token.as_bytes(), now, deadline_ms(req, now));
@@ -646,9 +466,12 @@ where
             Once::Duplicate { outcome } => outcome,
             Once::InProgress => "in_progress".to_string(),
         };
-        let order_id = result.conversation_id.clone().unwrap_or_default();
         let shopper_result = match (result.payment_status.as_deref(), outcome.as_str()) {
-            (Some("SUCCESS"), "applied" | "stale" | "in_progress") => "success",
+            // `stale` and `duplicate_payment`: the order is paid (by this payment,
+            // or by another one the merchant is told to refund).
+            (Some("SUCCESS"), "applied" | "stale" | "duplicate_payment" | "in_progress") => {
+                "success"
+            }
             (Some("FAILURE"), _) => "failure",
             _ => "pending",
         };

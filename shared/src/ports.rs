@@ -42,73 +42,120 @@ pub trait PaymentAttemptRecorder: Send + Sync {
     fn record_attempt(&self, attempt: &PaymentAttempt) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// A payment event to apply to an order, atomically and only forward.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentChange {
-    pub order_id: String,
-    pub to: crate::domain::PaymentStatus,
-    /// The provider event applying it: re-applying the same event is allowed
-    /// (a retry after a failure midway), any other stale event is not.
-    pub event_id: String,
-    pub provider: String,
-    pub provider_ref: String,
-    /// Minor units collected (on success).
-    pub paid_minor: Option<i64>,
-    /// Cumulative minor units refunded (on refunds); must grow.
-    pub refunded_minor: Option<i64>,
-    /// On success: what was collected. It must equal the order's total and
-    /// currency, or the order is not marked paid.
-    pub collected: Option<crate::money::Money>,
-    pub now: String,
+// ---- Payment ledger and refunds ---------------------------------------------
+
+use crate::domain::payment_ledger::PaymentLedger;
+use crate::domain::refund::{RefundRecord, RefundState};
+
+/// Where an order's payment ledger stands: a write is made only if neither
+/// its content (a PUT while unpaid) nor its ledger changed since it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerVersion {
+    pub content: u64,
+    pub payment: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentApplied {
-    Changed,
-    /// This very event was applied before (a redelivery after a failure
-    /// midway): nothing changes, but its domain event must still go out.
-    AlreadyApplied,
-    /// The order already is at or beyond this state: nothing changed.
-    Stale {
-        current: crate::domain::PaymentStatus,
-    },
-    /// The gateway collected a different amount than the order's total.
-    AmountMismatch {
-        order_total: crate::money::Money,
-    },
-    OrderMissing,
-}
-
-pub trait PaymentEventStore: Send + Sync {
-    fn apply_payment_change(
+pub trait PaymentLedgerStore: Send + Sync {
+    /// The order's payment ledger and its version; `None` if no such order.
+    fn load_ledger(
         &self,
-        change: &PaymentChange,
-    ) -> impl Future<Output = Result<PaymentApplied>> + Send;
+        order_id: &str,
+    ) -> impl Future<Output = Result<Option<(PaymentLedger, LedgerVersion)>>> + Send;
 
-    /// The order a provider reference (e.g. a PaymentIntent id) belongs to.
-    fn order_for_provider_ref(
+    /// Stores the ledger if the order is still at `version`; false otherwise.
+    fn save_ledger(
+        &self,
+        ledger: &PaymentLedger,
+        version: LedgerVersion,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The payment attempt recorded under a provider reference (a Stripe
+    /// intent id, an iyzico checkout token): which order, and what amount we
+    /// asked the gateway to collect.
+    fn attempt_for_ref(
         &self,
         provider: &str,
         provider_ref: &str,
-    ) -> impl Future<Output = Result<Option<String>>> + Send;
-
-    /// The order's current payment status, if the order exists.
-    fn payment_status(
-        &self,
-        order_id: &str,
-    ) -> impl Future<Output = Result<Option<crate::domain::PaymentStatus>>> + Send;
+    ) -> impl Future<Output = Result<Option<PaymentAttempt>>> + Send;
 }
 
-/// Records a refund we made: the order's refunded total moves from `before`
-/// to `after` (refused if another refund got there first).
-pub trait RefundRecorder: Send + Sync {
-    fn record_refund(
+/// How claiming a refund request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundClaim {
+    /// Ours until the lease ends. `Some` when the request was claimed before
+    /// by an invocation that did not finish: as it stood then.
+    Claimed(Option<RefundRecord>),
+    /// Finished: the first answer, to answer again.
+    Done { status: u16, body: String },
+    /// Another invocation is working on it right now.
+    Busy,
+    /// The request id was used before with other parameters.
+    Mismatch,
+}
+
+/// How taking an order's refund lock ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundLock {
+    Locked,
+    /// Another refund of the order (its request id) is in flight.
+    HeldBy(String),
+    NoOrder,
+}
+
+/// The refund requests (one record per `requestId`) and the per-order lock
+/// that keeps one refund in flight per order (DESIGN.md §3b).
+pub trait RefundRequestStore: Send + Sync {
+    fn claim_refund(
+        &self,
+        request: &RefundRecord,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<RefundClaim>> + Send;
+
+    fn get_refund(
+        &self,
+        request_id: &str,
+    ) -> impl Future<Output = Result<Option<RefundRecord>>> + Send;
+
+    /// Takes the order's refund lock until `lease_until_ms` (a holder whose
+    /// lease ran out before it sent anything loses it).
+    fn lock_order_for_refund(
         &self,
         order_id: &str,
-        plan: &crate::domain::payment::RefundPlan,
-        event_id: &str,
-        now: &str,
+        request_id: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<RefundLock>> + Send;
+
+    /// Releases the order's lock if `request_id` holds it.
+    fn unlock_order_refund(
+        &self,
+        order_id: &str,
+        request_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Records that the provider is about to be called (the record moves to
+    /// `sent` with its plan, and the order's lock is kept until the outcome
+    /// is known), atomically, and only while this invocation still holds
+    /// both its claim lease and the order's lock. False otherwise.
+    fn mark_refund_sent(
+        &self,
+        record: &RefundRecord,
+        lease_until_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Stores the answer; later repeats are answered with it.
+    fn finish_refund(
+        &self,
+        request_id: &str,
+        state: RefundState,
+        status: u16,
+        body: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Forgets a request that was never sent (so a retry starts afresh).
+    fn abandon_refund(&self, request_id: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Publishes domain events; fails if any entry was not accepted.

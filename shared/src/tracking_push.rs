@@ -139,6 +139,7 @@ pub fn refusal_event(
         event_id: format!("aras:{shipment_id}:tracking_push_refused"),
         occurred_at: now_rfc3339(),
         detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+            action: None,
             kind: "tracking_push_refused".into(),
             provider: package.marketplace.as_str().into(),
             order_id: None,

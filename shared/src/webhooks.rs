@@ -31,7 +31,7 @@ use crate::http_api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
 use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::payment_events::{delivery_claim, DeliveryApplier};
 use crate::ports::{
-    AuditRejected, EventPublisher, MarketplaceOrderStore, PaymentEventStore, RejectedDelivery,
+    AuditRejected, EventPublisher, MarketplaceOrderStore, PaymentLedgerStore, RejectedDelivery,
 };
 use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
 use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
@@ -145,7 +145,7 @@ impl App<DynamoStore, EventBridgePublisher> {
 
 impl<S, P> App<S, P>
 where
-    S: IdempotencyStore + PaymentEventStore + AuditRejected + MarketplaceOrderStore,
+    S: IdempotencyStore + PaymentLedgerStore + AuditRejected + MarketplaceOrderStore,
     P: EventPublisher,
 {
     pub fn new(store: S, publisher: P, settings: WebhookSettings) -> Self {

@@ -10,15 +10,12 @@ use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::order::Collected;
+use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::order::{OrderDiscount, OrderLine};
-use crate::domain::payment::RefundPlan;
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
-use crate::ports::{
-    OrderReader, OrderWrite, OrderWriter, PaymentApplied, PaymentAttemptRecorder, PaymentChange,
-    PaymentEventStore, RefundRecorder,
-};
+use crate::ports::{LedgerVersion, OrderReader, OrderWrite, OrderWriter, PaymentAttemptRecorder};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -36,6 +33,11 @@ pub mod keys {
     /// order number, tracking code) that must lead back to our order.
     pub fn provider_ref_gsi_pk(provider: &str, provider_ref: &str) -> String {
         format!("REF#{provider}#{provider_ref}")
+    }
+    pub const REFUND_SK: &str = "REFUND";
+    /// A refund request, by the caller's `requestId`.
+    pub fn refund_pk(request_id: &str) -> String {
+        format!("REFUND#{request_id}")
     }
 }
 
@@ -72,7 +74,7 @@ where
 
 /// The order item as stored.
 #[derive(Serialize, Deserialize)]
-struct OrderItem {
+pub(crate) struct OrderItem {
     pk: String,
     sk: String,
     entity: String,
@@ -99,10 +101,52 @@ struct OrderItem {
     paid_minor: Option<i64>,
     #[serde(default)]
     refunded_minor: Option<i64>,
+    /// Ids of the payment events applied (a string set).
+    #[serde(default)]
+    payment_event_ids: Option<Vec<String>>,
+    /// Refunds reported before their payment's success (JSON text).
+    #[serde(default)]
+    early_refunds: Option<String>,
+    /// Bumped by every payment-ledger write (optimistic concurrency).
+    #[serde(default)]
+    payment_version: Option<u64>,
+    /// The one refund in flight (its request id), and until when a claimant
+    /// that has not sent it yet may hold it (ms; `i64::MAX` once sent).
+    #[serde(default)]
+    refund_lock: Option<String>,
 }
 
 impl OrderItem {
-    fn into_order(self) -> Result<Order> {
+    /// The payment side of the order, and the versions a write must match.
+    pub(crate) fn into_ledger(self) -> Result<(PaymentLedger, LedgerVersion)> {
+        let version = LedgerVersion {
+            content: self.version,
+            payment: self.payment_version.unwrap_or(0),
+        };
+        let applied = self.payment_event_ids.clone().unwrap_or_default();
+        let early_refunds = match &self.early_refunds {
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| Error::Store(format!("unreadable early_refunds: {e}")))?,
+            None => Default::default(),
+        };
+        let order = self.into_order()?;
+        Ok((
+            PaymentLedger {
+                order_id: order.id,
+                total: order.content.total_money(),
+                status: order.payment_status,
+                provider: order.collected.provider,
+                provider_ref: order.collected.provider_ref,
+                paid_minor: order.collected.paid_minor,
+                refunded_minor: order.collected.refunded_minor,
+                applied: applied.into_iter().collect(),
+                early_refunds,
+            },
+            version,
+        ))
+    }
+
+    pub(crate) fn into_order(self) -> Result<Order> {
         let payment_status = PaymentStatus::parse(&self.payment_status).ok_or_else(|| {
             Error::Store(format!(
                 "order {} has unknown payment_status {:?}",
@@ -136,7 +180,7 @@ impl OrderItem {
 /// A payment attempt item: under its order's partition, and in GSI1 by the
 /// provider's reference so webhooks can find the order.
 #[derive(Serialize, Deserialize)]
-struct PaymentAttemptItem {
+pub(crate) struct PaymentAttemptItem {
     pk: String,
     sk: String,
     entity: String,
@@ -152,11 +196,25 @@ struct PaymentAttemptItem {
     gsi1sk: String,
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
+impl PaymentAttemptItem {
+    pub(crate) fn into_attempt(self) -> PaymentAttempt {
+        PaymentAttempt {
+            order_id: self.order_id,
+            provider: self.provider,
+            provider_ref: self.provider_ref,
+            amount: Money::new(self.amount_minor, self.currency),
+            provider_status: self.provider_status,
+            idempotency_key: self.idempotency_key,
+            created_at: self.created_at,
+        }
+    }
+}
+
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(|e| Error::Store(format!("unreadable item: {e}")))
 }
 
-fn encode<T: Serialize>(value: &T) -> AttributeValue {
+pub(crate) fn encode<T: Serialize>(value: &T) -> AttributeValue {
     serde_dynamo::to_attribute_value(value).expect("plain data serializes to DynamoDB")
 }
 
@@ -289,16 +347,7 @@ impl OrderReader for DynamoStore {
             match sk.as_deref() {
                 Some(keys::ORDER_SK) => order = Some(decode::<OrderItem>(item)?.into_order()?),
                 Some(sk) if sk.starts_with("PAYMENT#") => {
-                    let a: PaymentAttemptItem = decode(item)?;
-                    attempts.push(PaymentAttempt {
-                        order_id: a.order_id,
-                        provider: a.provider,
-                        provider_ref: a.provider_ref,
-                        amount: Money::new(a.amount_minor, a.currency),
-                        provider_status: a.provider_status,
-                        idempotency_key: a.idempotency_key,
-                        created_at: a.created_at,
-                    });
+                    attempts.push(decode::<PaymentAttemptItem>(item)?.into_attempt());
                 }
                 _ => {} // other item kinds of the same order (later: shipments)
             }
@@ -336,201 +385,6 @@ impl PaymentAttemptRecorder for DynamoStore {
     }
 }
 
-impl PaymentEventStore for DynamoStore {
-    async fn apply_payment_change(&self, c: &PaymentChange) -> Result<PaymentApplied> {
-        let allowed = PaymentStatus::predecessors(c.to);
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(keys::order_pk(&c.order_id)))
-            .key("sk", AttributeValue::S(keys::ORDER_SK.into()))
-            .expression_attribute_names("#status", "payment_status")
-            .expression_attribute_values(":to", encode(&c.to.as_str()))
-            .expression_attribute_values(":eids", AttributeValue::Ss(vec![c.event_id.clone()]))
-            .expression_attribute_values(":now", encode(&c.now))
-            .expression_attribute_values(":provider", encode(&c.provider))
-            .expression_attribute_values(":ref", encode(&c.provider_ref))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let mut set = vec![
-            "#status = :to",
-            "payment_updated_at = :now",
-            "payment_provider = :provider",
-            "payment_ref = :ref",
-        ];
-        let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
-        for (placeholder, status) in placeholders.iter().zip(&allowed) {
-            request = request.expression_attribute_values(placeholder, encode(&status.as_str()));
-        }
-        let mut forward = format!("#status IN ({})", placeholders.join(", "));
-        if let Some(paid) = c.paid_minor {
-            set.push("paid_minor = :paid");
-            request = request.expression_attribute_values(":paid", encode(&paid));
-        }
-        if let Some(collected) = c.collected {
-            forward.push_str(" AND #total = :collected AND #currency = :currency");
-            request = request
-                .expression_attribute_names("#total", "total")
-                .expression_attribute_names("#currency", "currency")
-                .expression_attribute_values(":collected", encode(&collected.minor))
-                .expression_attribute_values(":currency", encode(&collected.currency));
-        }
-        if let Some(refunded) = c.refunded_minor {
-            set.push("refunded_minor = :refunded");
-            forward.push_str(
-                " AND (attribute_not_exists(refunded_minor) OR refunded_minor < :refunded)",
-            );
-            request = request.expression_attribute_values(":refunded", encode(&refunded));
-        }
-        // The applied event ids are kept as a set, so a redelivery of an
-        // event that was applied (but whose publish failed) is recognised even
-        // after later events moved the order on.
-        let result = request
-            .update_expression(format!(
-                "SET {} ADD payment_event_ids :eids",
-                set.join(", ")
-            ))
-            .condition_expression(format!("attribute_exists(pk) AND ({forward})"))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(PaymentApplied::Changed),
-            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
-                UpdateItemError::ConditionalCheckFailedException(failed) => {
-                    let existing = match failed.item() {
-                        Some(item) => Some(item.clone()),
-                        None => {
-                            self.get_item(&keys::order_pk(&c.order_id), keys::ORDER_SK)
-                                .await?
-                        }
-                    };
-                    match existing {
-                        None => Ok(PaymentApplied::OrderMissing),
-                        Some(item) => why_not_applied(&item, c, &allowed),
-                    }
-                }
-                _ => Err(store_error("UpdateItem", SdkError::ServiceError(ctx))),
-            },
-            Err(e) => Err(store_error("UpdateItem", e)),
-        }
-    }
-
-    async fn order_for_provider_ref(
-        &self,
-        provider: &str,
-        provider_ref: &str,
-    ) -> Result<Option<String>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :ref")
-            .expression_attribute_values(
-                ":ref",
-                AttributeValue::S(keys::provider_ref_gsi_pk(provider, provider_ref)),
-            )
-            .limit(1)
-            .send()
-            .await
-            .map_err(|e| store_error("Query", e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .and_then(|item| item.get("order_id").and_then(|v| v.as_s().ok()).cloned()))
-    }
-
-    async fn payment_status(&self, order_id: &str) -> Result<Option<PaymentStatus>> {
-        match self
-            .get_item(&keys::order_pk(order_id), keys::ORDER_SK)
-            .await?
-        {
-            Some(item) => Ok(Some(status_of(&item)?)),
-            None => Ok(None),
-        }
-    }
-}
-
-impl RefundRecorder for DynamoStore {
-    async fn record_refund(
-        &self,
-        order_id: &str,
-        plan: &RefundPlan,
-        event_id: &str,
-        now: &str,
-    ) -> Result<bool> {
-        // The refunded total must still be what we planned from, and this
-        // refund (a replay by the same request id) must not be counted yet.
-        let total = if plan.before == 0 {
-            "(attribute_not_exists(refunded_minor) OR refunded_minor = :before)"
-        } else {
-            "refunded_minor = :before"
-        };
-        let condition =
-            format!("{total} AND (attribute_not_exists(payment_event_ids) OR NOT contains(payment_event_ids, :eid))");
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(keys::order_pk(order_id)))
-            .key("sk", AttributeValue::S(keys::ORDER_SK.into()))
-            .update_expression(
-                "SET refunded_minor = :after, payment_status = :to, payment_updated_at = :now ADD payment_event_ids :eids",
-            )
-            .condition_expression(condition)
-            .expression_attribute_values(":before", encode(&plan.before))
-            .expression_attribute_values(":after", encode(&plan.after))
-            .expression_attribute_values(":to", encode(&plan.to.as_str()))
-            .expression_attribute_values(":now", encode(&now))
-            .expression_attribute_values(":eids", AttributeValue::Ss(vec![event_id.to_string()]))
-            .expression_attribute_values(":eid", encode(&event_id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(store_error("UpdateItem", e)),
-        }
-    }
-}
-
 /// The GSI that maps provider references to orders.
 pub const GSI1: &str = "gsi1";
 
-/// Reads a refused payment change's reason off the order as it was.
-fn why_not_applied(
-    item: &Item,
-    c: &PaymentChange,
-    allowed: &[PaymentStatus],
-) -> Result<PaymentApplied> {
-    let applied_before = item
-        .get("payment_event_ids")
-        .and_then(|v| v.as_ss().ok())
-        .is_some_and(|ids| ids.contains(&c.event_id));
-    if applied_before {
-        return Ok(PaymentApplied::AlreadyApplied);
-    }
-    let current = status_of(item)?;
-    if let (Some(collected), true) = (c.collected, allowed.contains(&current)) {
-        let order: OrderItem = decode(item.clone())?;
-        let order_total = Money::new(order.total, order.currency);
-        if order_total != collected {
-            return Ok(PaymentApplied::AmountMismatch { order_total });
-        }
-    }
-    Ok(PaymentApplied::Stale { current })
-}
-
-fn status_of(item: &Item) -> Result<PaymentStatus> {
-    item.get("payment_status")
-        .and_then(|v| v.as_s().ok())
-        .and_then(|s| PaymentStatus::parse(s))
-        .ok_or_else(|| Error::Store("order item without a valid payment_status".into()))
-}

@@ -5,6 +5,7 @@ pub mod dynamo;
 pub mod eventbridge;
 pub mod idempotency;
 pub mod marketplace_orders;
+pub mod payments;
 pub mod sdk;
 pub mod shipments;
 pub mod sqs;

@@ -13,6 +13,7 @@ pub enum DetailType {
     PaymentFailed,
     PaymentRefunded,
     PaymentDisputed,
+    PaymentDuplicate,
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
     MarketplaceStockUpdated,
@@ -29,6 +30,7 @@ impl DetailType {
             DetailType::PaymentFailed => "payment.failed",
             DetailType::PaymentRefunded => "payment.refunded",
             DetailType::PaymentDisputed => "payment.disputed",
+            DetailType::PaymentDuplicate => "payment.duplicate",
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
             DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
@@ -59,6 +61,7 @@ pub struct DomainEvent {
 #[serde(untagged)]
 pub enum EventDetail {
     Payment(PaymentDetail),
+    DuplicatePayment(DuplicatePaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
     Stock(StockDetail),
     Shipment(ShipmentDetail),
@@ -100,6 +103,30 @@ pub struct IntegrationErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received: Option<Money>,
     pub message: String,
+    /// What a person must do: `refund_required` (money was collected that
+    /// the order must not keep), `review`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+/// A second payment collected for an order another payment already paid
+/// (two tabs, two gateways): the money must go back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicatePaymentDetail {
+    pub order_id: String,
+    /// The payment that arrived second.
+    pub provider: String,
+    pub provider_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// The payment that paid the order.
+    pub paid_by_provider: String,
+    pub paid_by_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_amount: Option<Money>,
+    /// Always `refund_required`.
+    pub action: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

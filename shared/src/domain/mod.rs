@@ -8,7 +8,9 @@ pub mod event;
 pub mod marketplace_order;
 pub mod order;
 pub mod payment;
+pub mod payment_ledger;
 pub mod product;
+pub mod refund;
 pub mod shipment;
 pub mod shipping;
 

@@ -164,8 +164,8 @@ mod tests {
 }
 
 /// A refund we are about to make: how much, and the order's refunded total
-/// before and after it (the update is conditional on `before`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// before and after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundPlan {
     pub amount: i64,
     pub before: i64,

@@ -226,21 +226,19 @@ pub fn verify_checkout_result_signature(result: &CheckoutFormResult, secret_key:
 }
 
 /// A verified checkout result → the same `Delivery` the iyzico webhook makes
-/// for that payment (identity payment id + status), tied to the order by the
-/// token we recorded at initialization.
+/// for that payment (identity payment id + status), tied to `order_id`, the
+/// order our record of the token names (not iyzico's echo of it).
 pub fn checkout_result_delivery(
     result: &CheckoutFormResult,
     token: &str,
+    order_id: &str,
 ) -> Result<Delivery, MalformedPayload> {
     let malformed = |what: &str| MalformedPayload::new("iyzico", what);
     let status = result
         .payment_status
         .clone()
         .ok_or_else(|| malformed("result without paymentStatus"))?;
-    let order_id = result
-        .conversation_id
-        .clone()
-        .ok_or_else(|| malformed("result without conversationId"))?;
+    let order_id = order_id.to_string();
     let kind = match status.as_str() {
         "SUCCESS" => PaymentEventKind::Succeeded,
         "FAILURE" => PaymentEventKind::Failed {

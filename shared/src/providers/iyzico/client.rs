@@ -15,7 +15,7 @@ use crate::providers::http::{
 use crate::providers::iyzico::auth::{iyzws_v2_authorization, random_key};
 use crate::providers::iyzico::wire::{
     CancelRequest, Cancelled, CheckoutFormInitialize, CheckoutFormInitialized, CheckoutFormResult,
-    CheckoutFormRetrieve, Envelope, RefundRequest, Refunded,
+    CheckoutFormRetrieve, Envelope, PaymentDetailsReport, RefundRequest, Refunded,
 };
 
 const PROVIDER: &str = "iyzico";
@@ -24,6 +24,8 @@ pub const CHECKOUT_FORM_INITIALIZE: &str = "/payment/iyzipos/checkoutform/initia
 pub const CHECKOUT_FORM_RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 pub const CANCEL: &str = "/payment/cancel";
 pub const REFUND_V2: &str = "/v2/payment/refund";
+/// Reporting: one payment with its refunds and cancels (docs/iyzico-wire.md).
+pub const PAYMENT_DETAILS_REPORT: &str = "/v2/reporting/payment/details";
 
 pub struct IyzicoClient {
     http: HttpLayer,
@@ -62,9 +64,17 @@ impl IyzicoClient {
     }
 
     /// The outcome of a hosted checkout, by its token (a read: retried freely).
-    pub async fn retrieve_checkout_form(&self, token: &str) -> Result<CheckoutFormResult, Error> {
+    /// `conversation_id` is our order id: iyzico echoes the *request's*
+    /// conversationId in its answer and in the answer's signature, as its
+    /// official samples show (they set it on the retrieve request too).
+    pub async fn retrieve_checkout_form(
+        &self,
+        token: &str,
+        conversation_id: &str,
+    ) -> Result<CheckoutFormResult, Error> {
         let request = CheckoutFormRetrieve {
             locale: "tr",
+            conversation_id: conversation_id.to_string(),
             token: token.to_string(),
         };
         self.post(
@@ -90,6 +100,27 @@ impl IyzicoClient {
         self.post("refund_payment", REFUND_V2, request, false).await
     }
 
+    /// What iyzico's reporting says was refunded and cancelled of a payment
+    /// (`GET /v2/reporting/payment/details?paymentId=…`): how an unclear
+    /// refund or cancel is resolved before anything is sent again.
+    pub async fn payment_details(&self, payment_id: &str) -> Result<PaymentDetailsReport, Error> {
+        if payment_id.is_empty() || !payment_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Internal(format!(
+                "not an iyzico payment id: {payment_id:?}"
+            )));
+        }
+        let query = format!("?paymentId={payment_id}&locale=tr");
+        self.send(
+            "payment_details_report",
+            Method::GET,
+            PAYMENT_DETAILS_REPORT,
+            &query,
+            Bytes::new(),
+            true,
+        )
+        .await
+    }
+
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -99,6 +130,21 @@ impl IyzicoClient {
     ) -> Result<T, Error> {
         // Serialize once; sign and send these very bytes.
         let bytes = Bytes::from(serde_json::to_vec(body).expect("request bodies serialize"));
+        self.send(operation, Method::POST, path, "", bytes, idempotent)
+            .await
+    }
+
+    /// Signs (IYZWSv2 over the path without its query, and the exact body
+    /// bytes: nothing for a GET, as iyzipay-java does) and sends.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        query: &str,
+        bytes: Bytes,
+        idempotent: bool,
+    ) -> Result<T, Error> {
         let rnd = random_key();
         let auth = iyzws_v2_authorization(
             &self.settings.api_key,
@@ -120,12 +166,14 @@ impl IyzicoClient {
             header_name("x-iyzi-client-version"),
             HeaderValue::from_static(CLIENT_VERSION),
         );
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if method == Method::POST {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let request = OutboundRequest {
             operation,
-            method: Method::POST,
-            url: format!("{}{}", self.settings.api_base, path),
+            method,
+            url: format!("{}{}{}", self.settings.api_base, path, query),
             headers,
             body: bytes,
             idempotent,

@@ -90,6 +90,8 @@ pub struct CheckoutFormInitialized {
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutFormRetrieve {
     pub locale: &'static str,
+    /// Echoed in the answer (and signed there): our order id.
+    pub conversation_id: String,
     pub token: String,
 }
 
@@ -159,4 +161,49 @@ pub struct Refunded {
     )]
     pub payment_id: Option<String>,
     pub price: Option<serde_json::Number>,
+}
+
+/// `GET /v2/reporting/payment/details`: the payments matching the query,
+/// each with its cancels and, per item, its refunds (iyzipay-java
+/// `ReportingPaymentDetail`, `PaymentDetail`, `RefundDetail`, `RefundTxDetail`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDetailsReport {
+    #[serde(default)]
+    pub payments: Vec<ReportedPayment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedPayment {
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub payment_id: Option<String>,
+    /// `NOT_REFUNDED`, `PARTIALLY_REFUNDED`, `TOTALLY_REFUNDED`.
+    pub payment_refund_status: Option<String>,
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub cancels: Vec<ReportedRefund>,
+    #[serde(default)]
+    pub item_transactions: Vec<ReportedItem>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedItem {
+    #[serde(default)]
+    pub refunds: Vec<ReportedRefund>,
+}
+
+/// One refund (`refundConversationId`) or cancel (`cancelConversationId`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedRefund {
+    pub refund_price: Option<serde_json::Number>,
+    #[serde(alias = "cancelConversationId")]
+    pub refund_conversation_id: Option<String>,
+    /// Set when the refund or cancel failed.
+    pub error_code: Option<String>,
 }

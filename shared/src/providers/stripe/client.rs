@@ -121,13 +121,14 @@ impl StripeClient {
     }
 
     /// Refunds `amount` (Stripe units) of a PaymentIntent. The key is derived
-    /// by the caller from the order's refunded total before this refund, so a
-    /// retry is the same refund and a later refund is a new one.
+    /// from the caller's `requestId`, so a retry is the same refund at Stripe
+    /// (replayed, never made twice) and another request is another refund.
     pub async fn create_refund(
         &self,
         payment_intent: &str,
         amount: i64,
         order_id: &str,
+        request_id: &str,
         idempotency_key: &str,
     ) -> Result<Refund, Error> {
         check_id(payment_intent)?;
@@ -136,6 +137,7 @@ impl StripeClient {
             ("amount", amount.to_string()),
             ("reason", "requested_by_customer".into()),
             ("metadata[order_id]", order_id.to_string()),
+            ("metadata[request_id]", request_id.to_string()),
         ]));
         let response = self
             .call(
