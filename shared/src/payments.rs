@@ -25,10 +25,7 @@ use crate::http_api::{
 use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::money::Money;
 use crate::payment_events::{delivery_claim, DeliveryApplier};
-use crate::refunds::{Gateway, Refunds};
-use crate::ports::{
-    OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore,
-};
+use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
     checkout_request, checkout_result_delivery, verify_checkout_result_signature, CheckoutStarted,
@@ -38,6 +35,7 @@ use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
+use crate::refunds::{Gateway, Refunds};
 
 const STRIPE: &str = "stripe";
 
@@ -381,11 +379,11 @@ where
         let (status, body) = refunds
             .run(record, amount, now, deadline_ms(req, now))
             .await?;
-        Ok(Response::builder()
+        Response::builder()
             .status(status)
             .header("content-type", "application/json")
             .body(Body::Text(body))
-            .map_err(|e| Error::Internal(e.to_string()))?)
+            .map_err(|e| Error::Internal(e.to_string()))
     }
 
     /// The order and its attempts, or 404.

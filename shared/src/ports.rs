@@ -154,6 +154,10 @@ pub trait RefundRequestStore: Send + Sync {
         body: &str,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Ends this invocation's lease on a request it could not finish (its
+    /// outcome unclear), so the caller's retry may take it up at once.
+    fn release_refund_lease(&self, request_id: &str) -> impl Future<Output = Result<()>> + Send;
+
     /// Forgets a request that was never sent (so a retry starts afresh).
     fn abandon_refund(&self, request_id: &str) -> impl Future<Output = Result<()>> + Send;
 }

@@ -177,7 +177,8 @@ where
             RefundClaim::Claimed(_) => request,
         };
         if record.state == RefundState::Sent {
-            return self.resume(record).await;
+            let answer = self.resume(record).await;
+            return self.release_on_error(&request_id, answer).await;
         }
         self.lock(&record, now_ms, lease_until_ms).await?;
         let order = match self.load_order(&order_id).await {
@@ -197,7 +198,24 @@ where
         }
         sent.state = RefundState::Sent;
         let outcome = self.send(&sent, &plan, order.content.currency).await;
-        self.settle(&sent, &plan, &order, outcome).await
+        let answer = self.settle(&sent, &plan, &order, outcome).await;
+        self.release_on_error(&request_id, answer).await
+    }
+
+    /// A sent request whose outcome is still unclear stays `sent`, with the
+    /// order locked, but its lease ends with this invocation: the caller's
+    /// retry takes it up at once and asks the gateway.
+    async fn release_on_error(
+        &self,
+        request_id: &str,
+        answer: Result<(u16, String)>,
+    ) -> Result<(u16, String)> {
+        if answer.is_err() {
+            if let Err(e) = self.store.release_refund_lease(request_id).await {
+                tracing::warn!(error = %e, request_id, "could not end a refund lease; it ends at its deadline");
+            }
+        }
+        answer
     }
 
     /// Takes the order's refund lock; a lock left by a finished or forgotten
@@ -234,10 +252,12 @@ where
     /// A request that was sent, taken up again: learn its outcome at the
     /// gateway before anything is sent again.
     async fn resume(&self, record: RefundRecord) -> Result<(u16, String)> {
-        let plan = record
-            .plan
-            .clone()
-            .ok_or_else(|| Error::Store(format!("refund {} was sent without a plan", record.request_id)))?;
+        let plan = record.plan.clone().ok_or_else(|| {
+            Error::Store(format!(
+                "refund {} was sent without a plan",
+                record.request_id
+            ))
+        })?;
         let order = self.load_order(&record.order_id).await?;
         let currency = order.content.currency;
         let outcome = match &self.gateway {
@@ -261,7 +281,12 @@ where
         self.settle(&record, &plan, &order, outcome).await
     }
 
-    fn plan(&self, record: &RefundRecord, order: &Order, amount: Option<i64>) -> Result<RefundPlan> {
+    fn plan(
+        &self,
+        record: &RefundRecord,
+        order: &Order,
+        amount: Option<i64>,
+    ) -> Result<RefundPlan> {
         let plan = plan_refund(order, &record.provider, amount)?;
         if record.operation == RefundOperation::Cancel && plan.before > 0 {
             return Err(Error::Conflict {
@@ -276,7 +301,12 @@ where
     }
 
     /// Calls the gateway; the refund's id on success.
-    async fn send(&self, record: &RefundRecord, plan: &RefundPlan, currency: Currency) -> Result<String> {
+    async fn send(
+        &self,
+        record: &RefundRecord,
+        plan: &RefundPlan,
+        currency: Currency,
+    ) -> Result<String> {
         let money = Money::new(plan.amount, currency);
         match (&self.gateway, record.operation) {
             (Gateway::Stripe(stripe), _) => {
@@ -409,7 +439,12 @@ where
             .await
     }
 
-    async fn finish(&self, record: &RefundRecord, status: u16, body: &str) -> Result<(u16, String)> {
+    async fn finish(
+        &self,
+        record: &RefundRecord,
+        status: u16,
+        body: &str,
+    ) -> Result<(u16, String)> {
         self.store
             .finish_refund(&record.request_id, RefundState::Done, status, body)
             .await?;
@@ -498,7 +533,10 @@ mod tests {
             Resolution::Executed
         );
         // No echo of our id, but the total moved by exactly our refund.
-        let by_total = report(json!([{"refundPrice": 10}, {"refundPrice": 25.5}]), json!([]));
+        let by_total = report(
+            json!([{"refundPrice": 10}, {"refundPrice": 25.5}]),
+            json!([]),
+        );
         assert_eq!(
             resolve_iyzico(&by_total, &r, &plan(1_000, 2_550), Currency::TRY).unwrap(),
             Resolution::Executed

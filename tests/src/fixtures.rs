@@ -188,3 +188,23 @@ pub fn response_json(resp: lambda_http::Response<lambda_http::Body>) -> (u16, se
     };
     (status, body)
 }
+
+/// Records a payment attempt for `order_id` under `provider_ref`, for the
+/// demo order's total (869.20 TRY), as starting a checkout would.
+pub async fn record_attempt_for(stack: &Stack, provider: &str, order_id: &str, provider_ref: &str) {
+    use ayaztrade::domain::PaymentAttempt;
+    use ayaztrade::money::{Currency, Money};
+    use ayaztrade::ports::PaymentAttemptRecorder;
+    store(stack)
+        .record_attempt(&PaymentAttempt {
+            order_id: order_id.into(),
+            provider: provider.into(),
+            provider_ref: provider_ref.into(),
+            amount: Money::new(86920, Currency::TRY),
+            provider_status: "succeeded".into(),
+            idempotency_key: "k".into(),
+            created_at: "2026-11-26T00:00:00Z".into(),
+        })
+        .await
+        .unwrap();
+}

@@ -2,7 +2,10 @@
 //! header recomputed over the exact received bytes (error 1000 "Geçersiz
 //! imza" otherwise), the basket-sum rule (error 5062), and answers in
 //! iyzico's envelope (`status`, `errorCode`, `errorMessage`, HTTP 200 even
-//! for business failures). Only the checkout-form initialize call for now.
+//! for business failures). Hosted checkout (initialize, retrieve), cancel,
+//! refund v2 and the reporting read of a payment's refunds
+//! (`GET /v2/reporting/payment/details`, signed over the path alone).
+//! Answers echo exactly the conversationId of the request they answer.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -24,6 +27,7 @@ const INITIALIZE: &str = "/payment/iyzipos/checkoutform/initialize/auth/ecom";
 const RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 const CANCEL: &str = "/payment/cancel";
 const REFUND: &str = "/v2/payment/refund";
+const PAYMENT_DETAILS: &str = "/v2/reporting/payment/details";
 
 /// One hosted checkout: what was initialized and how the shopper finished.
 #[derive(Clone)]
@@ -32,9 +36,12 @@ struct Session {
     /// SUCCESS / FAILURE once the shopper paid (or failed) on the page.
     status: Option<String>,
     payment_id: String,
-    cancelled: bool,
+    /// The cancel's conversationId, once cancelled.
+    cancelled: Option<String>,
     /// Kuruş refunded so far.
     refunded: i64,
+    /// Each refund: kuruş and the conversationId it was sent with.
+    refunds: Vec<(i64, String)>,
 }
 
 #[derive(Default)]
@@ -42,6 +49,10 @@ struct FakeState {
     requests: Vec<Value>,
     sessions: std::collections::HashMap<String, Session>,
     corrupt_signatures: bool,
+    /// Refunds and cancels still to be executed with their answer lost.
+    lose_answers: usize,
+    /// Every retrieve request as received.
+    retrieves: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -62,6 +73,7 @@ impl IyzicoFake {
             .route(RETRIEVE, post(retrieve))
             .route(CANCEL, post(cancel))
             .route(REFUND, post(refund))
+            .route(PAYMENT_DETAILS, axum::routing::get(payment_details))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -98,6 +110,25 @@ impl IyzicoFake {
             .values()
             .map(|s| s.refunded)
             .sum()
+    }
+
+    /// The next `n` refunds or cancels are executed, but their answer is lost
+    /// on the way back (a 502 from the edge instead of iyzico's JSON).
+    pub fn lose_next_answers(&self, n: usize) {
+        self.state.lock().unwrap().lose_answers = n;
+    }
+
+    /// The checkout-form retrieve requests, as received.
+    pub fn retrieve_requests(&self) -> Vec<Value> {
+        self.state.lock().unwrap().retrieves.clone()
+    }
+
+    /// A refund made in iyzico's merchant panel, not through us.
+    pub fn refund_in_panel(&self, payment_id: &str, kurus: i64) {
+        let mut state = self.state.lock().unwrap();
+        let session = paid_session(&mut state, payment_id).expect("paid payment");
+        session.refunded += kurus;
+        session.refunds.push((kurus, "panel".into()));
     }
 
     /// Makes every result signature wrong (a tampered or foreign answer).
@@ -204,8 +235,9 @@ async fn initialize(
             request: request.clone(),
             status: None,
             payment_id: format!("{}", 20_000_000 + fastrand::u32(..9_999_999)),
-            cancelled: false,
+            cancelled: None,
             refunded: 0,
+            refunds: Vec::new(),
         };
         guard.sessions.insert(token.clone(), session);
     }
@@ -239,7 +271,8 @@ async fn retrieve(
     let request: Value = serde_json::from_slice(&body).unwrap_or_default();
     let token = request["token"].as_str().unwrap_or_default().to_string();
     let (session, corrupt) = {
-        let guard = state.lock().unwrap();
+        let mut guard = state.lock().unwrap();
+        guard.retrieves.push(request.clone());
         (
             guard.sessions.get(&token).cloned(),
             guard.corrupt_signatures,
@@ -268,7 +301,11 @@ async fn retrieve(
         payment_id.clone(),
         r["currency"].as_str().unwrap_or_default().to_string(),
         r["basketId"].as_str().unwrap_or_default().to_string(),
-        r["conversationId"].as_str().unwrap_or_default().to_string(),
+        // Echoed from this request, as iyzico does: not the initialize's.
+        request["conversationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         strip(&number(&r["paidPrice"])),
         strip(&number(&r["price"])),
         token.clone(),
@@ -278,7 +315,7 @@ async fn retrieve(
     mac.update(fields.join(":").as_bytes());
     Json(json!({
         "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
-        "conversationId": r["conversationId"], "token": token,
+        "conversationId": request.get("conversationId"), "token": token,
         "paymentStatus": status, "paymentId": payment_id, "fraudStatus": if paid { 1 } else { 0 },
         "price": number(&r["price"]), "paidPrice": number(&r["paidPrice"]),
         "currency": r["currency"], "basketId": r["basketId"], "installment": 1,
@@ -323,13 +360,23 @@ async fn cancel(
         Err(answer) => return *answer,
     };
     let mut guard = state.lock().unwrap();
+    guard.requests.push(request.clone());
+    let lost = take_lost(&mut guard);
     let Some(session) = paid_session(&mut guard, &payment_id) else {
         return failure("5092", "Ödeme bulunamadı");
     };
-    if session.cancelled {
+    if session.cancelled.is_some() {
         return failure("5093", "Ödeme daha önce iptal edilmiş");
     }
-    session.cancelled = true;
+    session.cancelled = Some(
+        request["conversationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    if lost {
+        return lost_answer();
+    }
     Json(json!({
         "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
         "conversationId": request["conversationId"], "paymentId": payment_id,
@@ -352,7 +399,10 @@ async fn refund(
         return failure("11", "Geçersiz istek");
     };
     let mut guard = state.lock().unwrap();
-    let Some(session) = paid_session(&mut guard, &payment_id).filter(|s| !s.cancelled) else {
+    guard.requests.push(request.clone());
+    let lost = take_lost(&mut guard);
+    let Some(session) = paid_session(&mut guard, &payment_id).filter(|s| s.cancelled.is_none())
+    else {
         return failure("5092", "Ödeme bulunamadı");
     };
     let paid = session.request["price"]
@@ -363,10 +413,89 @@ async fn refund(
         return failure("5098", "İade tutarı ödeme tutarını aşamaz");
     }
     session.refunded += amount;
+    session.refunds.push((
+        amount,
+        request["conversationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ));
+    if lost {
+        return lost_answer();
+    }
     Json(json!({
         "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
         "conversationId": request["conversationId"], "paymentId": payment_id,
         "price": number(&request["price"]), "currency": request["currency"]
+    }))
+    .into_response()
+}
+
+fn take_lost(state: &mut FakeState) -> bool {
+    let lost = state.lose_answers > 0;
+    state.lose_answers = state.lose_answers.saturating_sub(1);
+    lost
+}
+
+/// What reaches the client when the answer is lost after iyzico acted.
+fn lost_answer() -> Response {
+    (
+        axum::http::StatusCode::BAD_GATEWAY,
+        "<html><body>502 Bad Gateway</body></html>",
+    )
+        .into_response()
+}
+
+/// `GET /v2/reporting/payment/details?paymentId=…`: the payment with its
+/// cancels and, on its (one, here) item, its refunds. Signed over the path
+/// alone (no query, no body), as iyzipay-java signs a GET.
+async fn payment_details(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !authorized(&headers, PAYMENT_DETAILS, b"") {
+        return failure("1000", "Geçersiz imza");
+    }
+    let Some(payment_id) = query.get("paymentId") else {
+        return failure("11", "Geçersiz istek");
+    };
+    let mut guard = state.lock().unwrap();
+    let Some(session) = paid_session(&mut guard, payment_id) else {
+        return Json(json!({"status": "success", "locale": "tr", "systemTime": 1795700000000i64, "payments": []}))
+            .into_response();
+    };
+    let price = |k: i64| Value::Number(serde_json::Number::from_f64(k as f64 / 100.0).unwrap());
+    let paid = session.request["price"]
+        .as_str()
+        .and_then(kurus)
+        .unwrap_or_default();
+    let refunds: Vec<Value> = session
+        .refunds
+        .iter()
+        .map(|(k, conversation)| json!({"refundPrice": price(*k), "refundConversationId": conversation, "refundStatus": 2, "currencyCode": "TRY"}))
+        .collect();
+    let cancels: Vec<Value> = session
+        .cancelled
+        .iter()
+        .map(|conversation| json!({"refundPrice": price(paid), "cancelConversationId": conversation, "refundStatus": 2}))
+        .collect();
+    let refund_status = match (session.refunded, &session.cancelled) {
+        (_, Some(_)) => "TOTALLY_REFUNDED",
+        (0, None) => "NOT_REFUNDED",
+        (r, None) if r >= paid => "TOTALLY_REFUNDED",
+        _ => "PARTIALLY_REFUNDED",
+    };
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "payments": [{
+            "paymentId": session.payment_id.parse::<i64>().unwrap_or_default(),
+            "paymentStatus": 1, "paymentRefundStatus": refund_status,
+            "price": price(paid), "currency": session.request["currency"],
+            "paymentConversationId": session.request["conversationId"],
+            "cancels": cancels,
+            "itemTransactions": [{"paymentTransactionId": 1, "refunds": refunds}]
+        }]
     }))
     .into_response()
 }

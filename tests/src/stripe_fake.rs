@@ -579,7 +579,9 @@ async fn cancel_intent(
 }
 
 /// `POST /v1/refunds`: only succeeded intents, never more than remains,
-/// replayed by idempotency key like every POST.
+/// replayed by idempotency key like every POST. Queued faults: `Edge` before
+/// anything runs; `Delay` runs and stores the refund, then answers too late
+/// (the answer is lost to a client that timed out); `Stored` stores a failure.
 async fn create_refund(
     State(state): State<Arc<Mutex<FakeState>>>,
     headers: HeaderMap,
@@ -587,9 +589,44 @@ async fn create_refund(
 ) -> Response {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     record(&state, "POST", "/v1/refunds", &headers, form.clone());
-    if let Door::Unauthorized = front_door(&state, &headers) {
-        return unauthorized();
+    let delay = match front_door(&state, &headers) {
+        Door::Unauthorized => return unauthorized(),
+        Door::Fault(Fault::Edge {
+            status,
+            should_retry,
+        }) => return edge_fault(status, should_retry),
+        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
+        Door::Fault(Fault::Delay(d)) => Some(d),
+        Door::Fault(Fault::Stored { status, body }) => {
+            if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+                let stored = StoredResponse {
+                    params: form,
+                    status,
+                    body: body.clone(),
+                };
+                state
+                    .lock()
+                    .unwrap()
+                    .idempotency
+                    .insert(key.to_string(), stored);
+            }
+            return stripe_json(status, body, &[]);
+        }
+        Door::Open => None,
+    };
+    let answer = refund_now(&state, &headers, form);
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
     }
+    answer
+}
+
+/// Executes (or replays) a refund; the answer as Stripe gives it.
+fn refund_now(
+    state: &Mutex<FakeState>,
+    headers: &HeaderMap,
+    form: Vec<(String, String)>,
+) -> Response {
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let key = headers
         .get("idempotency-key")

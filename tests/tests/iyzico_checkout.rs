@@ -6,7 +6,7 @@ use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::iyzico::client::IyzicoClient;
 use ayaztrade_tests::fixtures::*;
 use ayaztrade_tests::iyzico_fake::{IyzicoFake, API_KEY, SECRET_KEY};
-use ayaztrade_tests::local_stack::{stack, Stack};
+use ayaztrade_tests::local_stack::{stack, unique_id, Stack};
 use ayaztrade_tests::stripe_fake::StripeFake;
 use serde_json::{json, Value};
 
@@ -173,6 +173,14 @@ async fn the_callback_verifies_with_iyzico_marks_paid_redirects_and_the_webhook_
     let payment_id = iyzico.finish_checkout(&token, "SUCCESS");
     let resp = app.handle(callback_request(&token)).await.unwrap();
     assert_eq!(resp.status(), 303);
+    // iyzico echoes the retrieve request's conversationId (its official
+    // samples set it on the retrieve, iyzipay-node samples/IyzipaySamples.js):
+    // we send the order id our record of the token names.
+    let retrieves = iyzico.retrieve_requests();
+    assert!(!retrieves.is_empty());
+    assert!(retrieves
+        .iter()
+        .all(|r| r["conversationId"] == json!(order_id) && r["token"] == json!(token)));
     assert_eq!(
         resp.headers()["location"],
         format!("https://shop.example.com.tr/odeme/sonuc?orderId={order_id}&result=success")
@@ -253,25 +261,38 @@ async fn iyzico_refunds_are_exact_and_a_repeated_request_refunds_once() {
         let app = &app;
         async move { post_payments(app, "/payments/iyzico/refunds", &body).await }
     };
+    let first = unique_id("iy");
     let (status, body) =
-        refund(json!({"orderId": order_id, "amount": 20050, "requestId": "iy-1"})).await;
+        refund(json!({"orderId": order_id, "amount": 20050, "requestId": first})).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["remaining"], 86920 - 20050);
+    // A retry answers the first answer, without calling iyzico again.
+    let (again_status, again) =
+        refund(json!({"orderId": order_id, "amount": 20050, "requestId": first})).await;
+    assert_eq!((again_status, &again), (201, &body));
+    assert_eq!(iyzico.refunded_total(), 20050, "refunded once at iyzico");
+    // The same requestId with another amount moves nothing.
     let (status, body) =
-        refund(json!({"orderId": order_id, "amount": 20050, "requestId": "iy-1"})).await;
+        refund(json!({"orderId": order_id, "amount": 100, "requestId": first})).await;
     assert_eq!(
-        (status, body["refundedTotal"].as_i64()),
-        (200, Some(20050)),
+        (status, body["error"]["code"].as_str()),
+        (422, Some("idempotency_key_reused")),
         "{body}"
     );
-    assert_eq!(iyzico.refunded_total(), 20050, "refunded once at iyzico");
+    // Without a requestId: refused before anything is read.
+    let (status, body) = refund(json!({"orderId": order_id, "amount": 100})).await;
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (400, Some("requestId"))
+    );
 
-    let (status, body) = refund(json!({"orderId": order_id, "amount": 66871})).await;
+    let (status, body) =
+        refund(json!({"orderId": order_id, "amount": 66871, "requestId": unique_id("iy")})).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("refund_exceeds_remaining"))
     );
-    let (status, body) = refund(json!({"orderId": order_id, "requestId": "iy-2"})).await;
+    let (status, body) = refund(json!({"orderId": order_id, "requestId": unique_id("iy")})).await;
     assert_eq!(
         (status, body["paymentStatus"].as_str()),
         (201, Some("refunded")),
@@ -279,6 +300,17 @@ async fn iyzico_refunds_are_exact_and_a_repeated_request_refunds_once() {
     );
     assert_eq!(iyzico.refunded_total(), 86920);
     assert_eq!(order_status(stack, &order_id).await, "refunded");
+    let conversation_ids: Vec<Value> = iyzico
+        .requests()
+        .iter()
+        .filter(|r| r.get("price").is_some() && r.get("paymentId").is_some())
+        .map(|r| r["conversationId"].clone())
+        .collect();
+    assert_eq!(
+        conversation_ids[0],
+        json!(first),
+        "the refund names its request"
+    );
 }
 
 #[tokio::test]
@@ -292,13 +324,15 @@ async fn a_same_day_cancel_is_a_full_refund_made_once() {
         303
     );
 
-    let (status, body) = post_payments(
-        &app,
-        "/payments/iyzico/cancel",
-        &json!({"orderId": order_id}),
-    )
-    .await;
+    let cancel = json!({"orderId": order_id, "requestId": unique_id("cancel")});
+    let (status, body) = post_payments(&app, "/payments/iyzico/cancel", &cancel).await;
     assert_eq!(status, 201, "{body}");
+    let repeat = post_payments(&app, "/payments/iyzico/cancel", &cancel).await;
+    assert_eq!(
+        repeat,
+        (status, body.clone()),
+        "a repeat answers the first answer"
+    );
     assert_eq!(
         (body["refundedTotal"].as_i64(), body["remaining"].as_i64()),
         (Some(86920), Some(0))
@@ -308,7 +342,7 @@ async fn a_same_day_cancel_is_a_full_refund_made_once() {
     let (status, body) = post_payments(
         &app,
         "/payments/iyzico/cancel",
-        &json!({"orderId": order_id}),
+        &json!({"orderId": order_id, "requestId": unique_id("cancel")}),
     )
     .await;
     assert_eq!(
@@ -321,4 +355,123 @@ async fn a_same_day_cancel_is_a_full_refund_made_once() {
         0,
         "a cancel is not a refund at iyzico"
     );
+}
+
+#[tokio::test]
+async fn a_lost_refund_answer_is_read_back_from_iyzico_not_sent_again() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    assert_eq!(
+        app.handle(callback_request(&token)).await.unwrap().status(),
+        303
+    );
+    let body = json!({"orderId": order_id, "amount": 10000, "requestId": unique_id("iy")});
+    // iyzico refunds, but its answer never reaches us.
+    iyzico.lose_next_answers(1);
+    let (status, first) = post_payments(&app, "/payments/iyzico/refunds", &body).await;
+    assert_eq!(status, 502, "{first}");
+    assert_eq!(iyzico.refunded_total(), 10000);
+    assert_eq!(order_status(stack, &order_id).await, "paid");
+    // Another refund of the order waits for this one to be settled.
+    let other = json!({"orderId": order_id, "amount": 100, "requestId": unique_id("iy")});
+    let (status, busy) = post_payments(&app, "/payments/iyzico/refunds", &other).await;
+    assert_eq!(
+        (status, busy["error"]["code"].as_str()),
+        (409, Some("refund_in_progress")),
+        "{busy}"
+    );
+    // The retry asks iyzico's reporting, finds the refund, and records it.
+    let (status, done) = post_payments(&app, "/payments/iyzico/refunds", &body).await;
+    assert_eq!(status, 201, "{done}");
+    assert_eq!(done["refundedTotal"], 10000);
+    assert_eq!(iyzico.refunded_total(), 10000, "refunded once at iyzico");
+    assert_eq!(order_status(stack, &order_id).await, "partially_refunded");
+    // Now the other refund goes through.
+    let (status, _) = post_payments(&app, "/payments/iyzico/refunds", &other).await;
+    assert_eq!(status, 201);
+    assert_eq!(iyzico.refunded_total(), 10100);
+}
+
+#[tokio::test]
+async fn a_lost_cancel_answer_is_read_back_too() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    app.handle(callback_request(&token)).await.unwrap();
+    let cancel = json!({"orderId": order_id, "requestId": unique_id("cancel")});
+    iyzico.lose_next_answers(1);
+    let (status, _) = post_payments(&app, "/payments/iyzico/cancel", &cancel).await;
+    assert_eq!(status, 502);
+    let (status, body) = post_payments(&app, "/payments/iyzico/cancel", &cancel).await;
+    assert_eq!(
+        (status, body["paymentStatus"].as_str()),
+        (201, Some("refunded")),
+        "{body}"
+    );
+    // Only one cancel reached iyzico: a second would have been refused (5093).
+    let cancels = iyzico
+        .requests()
+        .iter()
+        .filter(|r| r.get("reason").is_some())
+        .count();
+    assert_eq!(cancels, 1);
+}
+
+/// The shopper pays an older, cheaper hosted-checkout form after the
+/// platform changed the unpaid order, and closes the tab: iyzico's webhook
+/// (which carries no amount) must not mark the order paid.
+#[tokio::test]
+async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let (_, started) = start(&app, json!({"orderId": order_id, "buyer": buyer()})).await;
+    let old_token = started["token"].as_str().unwrap().to_string();
+    // The platform adds a line: the total grows.
+    let mut bigger = demo_order_json();
+    bigger.as_object_mut().unwrap().remove("total");
+    bigger["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"sku": "EXTRA", "name": "Extra", "quantity": 1, "unitPrice": 150000}));
+    put_order(stack, &order_id, bigger).await;
+    let payment_id = iyzico.finish_checkout(&old_token, "SUCCESS");
+
+    let h = ayaztrade_tests::webhook_support::webhook_harness(stack);
+    let notice = serde_json::to_vec(&json!({
+        "paymentConversationId": order_id, "merchantId": 3398, "token": old_token,
+        "iyziPaymentId": payment_id.parse::<u64>().unwrap(), "status": "SUCCESS",
+        "iyziReferenceCode": unique_id("ref"), "iyziEventType": "CHECKOUT_FORM_AUTH",
+        "iyziEventTime": 1795700000000i64
+    }))
+    .unwrap();
+    let sig = ayaztrade_tests::webhook_support::iyzico_signature(
+        &notice,
+        ayaztrade_tests::webhook_support::IYZICO_SECRET,
+    );
+    let req = ayaztrade_tests::webhook_support::function_url_request(
+        "POST",
+        "/webhooks/iyzico",
+        &[("x-iyz-signature-v3", &sig)],
+        &notice,
+        false,
+    );
+    let (status, resp) = response_json(h.app.handle(req).await.unwrap());
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("amount_mismatch")),
+        "{resp}"
+    );
+    assert_eq!(order_status(stack, &order_id).await, "unpaid");
+    let published = h.publisher.published.lock().unwrap().clone();
+    assert_eq!(published.len(), 1);
+    let error = serde_json::to_value(&published[0]).unwrap();
+    assert_eq!(published[0].detail_type.as_str(), "integration.error");
+    assert_eq!(error["action"], "refund_required");
+    assert_eq!(error["received"]["minor"], 86920);
+    assert_eq!(error["providerRef"], json!(payment_id));
 }

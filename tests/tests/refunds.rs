@@ -1,9 +1,11 @@
 //! `POST /payments/stripe/refunds`: against moto and the Stripe fake, for an
 //! order paid through the real path (intent, then the signed webhook).
 
+use std::time::Duration;
+
 use ayaztrade_tests::fixtures::*;
-use ayaztrade_tests::local_stack::stack;
-use ayaztrade_tests::stripe_fake::StripeFake;
+use ayaztrade_tests::local_stack::{stack, unique_id, Stack};
+use ayaztrade_tests::stripe_fake::{Fault, StripeFake};
 use ayaztrade_tests::webhook_support::*;
 use serde_json::{json, Value};
 
@@ -21,7 +23,11 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
     let app = payments_app(stack, &fake);
     let order_id = given_an_order(stack, demo_order_json()).await;
     // Not paid yet: nothing to refund.
-    let (status, body) = refund(&app, json!({"orderId": order_id})).await;
+    let (status, body) = refund(
+        &app,
+        json!({"orderId": order_id, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("order_not_paid"))
@@ -57,7 +63,11 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
         "applied"
     );
 
-    let (status, body) = refund(&app, json!({"orderId": order_id, "amount": 20000})).await;
+    let (status, body) = refund(
+        &app,
+        json!({"orderId": order_id, "amount": 20000, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
         (body["refundedTotal"].as_i64(), body["remaining"].as_i64()),
@@ -65,14 +75,22 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
     );
     assert_eq!(body["paymentStatus"], "partially_refunded");
 
-    let (status, body) = refund(&app, json!({"orderId": order_id, "amount": 66921})).await;
+    let (status, body) = refund(
+        &app,
+        json!({"orderId": order_id, "amount": 66921, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("refund_exceeds_remaining")),
         "{body}"
     );
 
-    let (status, body) = refund(&app, json!({"orderId": order_id})).await;
+    let (status, body) = refund(
+        &app,
+        json!({"orderId": order_id, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
         (body["amount"].as_i64(), body["paymentStatus"].as_str()),
@@ -97,11 +115,269 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
         "stale"
     );
 
-    let (status, body) = refund(&app, json!({"orderId": order_id})).await;
+    let (status, body) = refund(
+        &app,
+        json!({"orderId": order_id, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("nothing_to_refund"))
     );
-    let (status, _) = refund(&app, json!({"orderId": order_id, "amount": -5})).await;
+    let (status, _) = refund(
+        &app,
+        json!({"orderId": order_id, "amount": -5, "requestId": unique_id("r")}),
+    )
+    .await;
     assert_eq!(status, 400);
+}
+
+/// GIVEN an order paid through Stripe (intent, then its signed webhook).
+async fn given_a_paid_order(
+    stack: &'static Stack,
+    fake: &StripeFake,
+    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+) -> (String, String) {
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let created = response_json(
+        app.handle(http_request(
+            "POST",
+            "/payments/stripe/intents",
+            Some(&json!({"orderId": order_id})),
+        ))
+        .await
+        .unwrap(),
+    )
+    .1;
+    let pi = created["paymentIntentId"].as_str().unwrap().to_string();
+    fake.set_intent_status(&pi, "succeeded");
+    let paid = stripe_succeeded(&evt_id(), &pi, &order_id, 86920);
+    let req = function_url_request(
+        "POST",
+        "/webhooks/stripe",
+        &[(
+            "stripe-signature",
+            &stripe_signature(&paid, STRIPE_SECRET, now_unix()),
+        )],
+        &paid,
+        false,
+    );
+    let (_, resp) = response_json(webhook_harness(stack).app.handle(req).await.unwrap());
+    assert_eq!(resp["outcome"], "applied", "{resp}");
+    (order_id, pi)
+}
+
+#[tokio::test]
+async fn the_same_request_id_is_one_refund_at_stripe_and_answers_the_first_answer() {
+    let stack = stack().await;
+    let fake = StripeFake::start().await;
+    let app = payments_app(stack, &fake);
+    let (order_id, _) = given_a_paid_order(stack, &fake, &app).await;
+    let body = json!({"orderId": order_id, "amount": 5000, "requestId": unique_id("r")});
+
+    let first = refund(&app, body.clone()).await;
+    let second = refund(&app, body.clone()).await;
+
+    assert_eq!(first.0, 201, "{}", first.1);
+    assert_eq!(second, first, "a repeat answers the first answer");
+    assert_eq!(fake.refund_count(), 1, "Stripe executed one refund");
+    let keys: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .map(|r| r.idempotency_key)
+        .collect();
+    assert_eq!(keys.len(), 1, "the repeat never reached Stripe");
+    assert_eq!(
+        keys[0].as_deref(),
+        Some(format!("ayaztrade:refund:{}", body["requestId"].as_str().unwrap()).as_str())
+    );
+    // The same id with another amount is refused and moves nothing.
+    let mut other = body.clone();
+    other["amount"] = json!(6000);
+    let (status, resp) = refund(&app, other).await;
+    assert_eq!(
+        (status, resp["error"]["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+    assert_eq!(fake.refund_count(), 1);
+    // Without a requestId: 400, before anything is read.
+    let (status, _) = refund(&app, json!({"orderId": order_id, "amount": 1})).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_resolved_by_replaying_the_same_key_never_a_second_refund() {
+    let stack = stack().await;
+    let fake = StripeFake::start().await;
+    let app = payments_app(stack, &fake);
+    let (order_id, _) = given_a_paid_order(stack, &fake, &app).await;
+    let body = json!({"orderId": order_id, "amount": 5000, "requestId": unique_id("r")});
+    // Stripe executes each try but answers after our 800 ms attempt timeout,
+    // on every one of the three attempts of this call.
+    for _ in 0..3 {
+        fake.push_fault(Fault::Delay(Duration::from_millis(1_500)));
+    }
+    let (status, lost) = refund(&app, body.clone()).await;
+    assert!(status >= 500, "{lost}");
+    assert_eq!(fake.refund_count(), 1, "executed once, replayed after");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("paid".to_string(), 0),
+        "nothing recorded without Stripe's answer"
+    );
+    // A different refund of the order must wait: the first is unresolved.
+    let (status, busy) = refund(
+        &app,
+        json!({"orderId": order_id, "amount": 100, "requestId": unique_id("r")}),
+    )
+    .await;
+    assert_eq!(
+        (status, busy["error"]["code"].as_str()),
+        (409, Some("refund_in_progress")),
+        "{busy}"
+    );
+
+    // The caller retries: the same key, Stripe replays what it did.
+    let (status, done) = refund(&app, body.clone()).await;
+    assert_eq!(status, 201, "{done}");
+    assert_eq!(fake.refund_count(), 1, "still one refund at Stripe");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("partially_refunded".to_string(), 5000)
+    );
+    assert_eq!(refund(&app, body).await, (201, done));
+}
+
+#[tokio::test]
+async fn two_concurrent_refunds_of_one_order_never_both_pass_the_remaining_check() {
+    let stack = stack().await;
+    let fake = StripeFake::start().await;
+    let app = payments_app(stack, &fake);
+    let (order_id, _) = given_a_paid_order(stack, &fake, &app).await;
+    // The first is slow at Stripe (but within our timeout).
+    fake.push_fault(Fault::Delay(Duration::from_millis(400)));
+    let a = json!({"orderId": order_id, "amount": 80000, "requestId": unique_id("r")});
+    let b = json!({"orderId": order_id, "amount": 60000, "requestId": unique_id("r")});
+    let (ra, rb) = tokio::join!(refund(&app, a), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        refund(&app, b.clone()).await
+    });
+    assert_eq!(ra.0, 201, "{}", ra.1);
+    assert_eq!(
+        (rb.0, rb.1["error"]["code"].as_str()),
+        (409, Some("refund_in_progress")),
+        "{}",
+        rb.1
+    );
+    assert_eq!(fake.refund_count(), 1);
+    // Retried once the first is done, it is judged against what remains.
+    let (status, body) = refund(&app, b).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("refund_exceeds_remaining")),
+        "{body}"
+    );
+    assert_eq!(fake.refund_count(), 1);
+}
+
+/// Stripe's `charge.refunded` for a payment that did not pay the order (a
+/// duplicate being given back) and a refund arriving before its success.
+#[tokio::test]
+async fn refund_notices_bind_to_the_payment_that_paid_the_order() {
+    let stack = stack().await;
+    let fake = StripeFake::start().await;
+    let app = payments_app(stack, &fake);
+    let h = webhook_harness(stack);
+    let deliver = |body: Vec<u8>| {
+        let req = function_url_request(
+            "POST",
+            "/webhooks/stripe",
+            &[(
+                "stripe-signature",
+                &stripe_signature(&body, STRIPE_SECRET, now_unix()),
+            )],
+            &body,
+            false,
+        );
+        let app = &h.app;
+        async move { response_json(app.handle(req).await.unwrap()).1 }
+    };
+    let (order_id, pi) = given_a_paid_order(stack, &fake, &app).await;
+    // A second, duplicate payment of the same order is loud...
+    let dup = stripe_succeeded(&evt_id(), "pi_duplicate0001", &order_id, 86920);
+    assert_eq!(deliver(dup).await["outcome"], "duplicate_payment");
+    let published = h.publisher.published.lock().unwrap().clone();
+    let types: Vec<_> = published.iter().map(|e| e.detail_type.as_str()).collect();
+    assert_eq!(types, ["payment.duplicate", "integration.error"]);
+    // ...and its refund does not touch the order.
+    record_attempt_for(stack, "stripe", &order_id, "pi_duplicate0001").await;
+    let refunded_dup = stripe_refunded(&evt_id(), "pi_duplicate0001", 86920, 86920);
+    assert_eq!(deliver(refunded_dup).await["outcome"], "other_payment");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("paid".to_string(), 0)
+    );
+    // The real payment's refund does.
+    let refunded = stripe_refunded(&evt_id(), &pi, 86920, 1000);
+    assert_eq!(deliver(refunded).await["outcome"], "applied");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("partially_refunded".to_string(), 1000)
+    );
+
+    // A refund delivered before its success: held, then applied after it.
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let early = stripe_refunded(&evt_id(), "pi_early00000001", 86920, 2000);
+    record_attempt_for(stack, "stripe", &order_id, "pi_early00000001").await;
+    assert_eq!(deliver(early).await["outcome"], "held");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("unpaid".to_string(), 0)
+    );
+    h.publisher.published.lock().unwrap().clear();
+    let success = stripe_succeeded(&evt_id(), "pi_early00000001", &order_id, 86920);
+    assert_eq!(deliver(success).await["outcome"], "applied");
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("partially_refunded".to_string(), 2000)
+    );
+    let types: Vec<_> = h
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.detail_type.as_str())
+        .collect();
+    assert_eq!(types, ["payment.completed", "payment.refunded"]);
+}
+
+/// The order's payment status and refunded total, as stored.
+async fn payment_state(stack: &Stack, order_id: &str) -> (String, i64) {
+    let item = stack
+        .dynamo
+        .get_item()
+        .table_name(&stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ORDER#{order_id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ORDER".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let status = item["payment_status"].as_s().unwrap().clone();
+    let refunded = item
+        .get("refunded_minor")
+        .and_then(|v| v.as_n().ok())
+        .map(|n| n.parse().unwrap())
+        .unwrap_or(0);
+    (status, refunded)
 }

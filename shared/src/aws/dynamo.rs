@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::order::Collected;
-use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::order::{OrderDiscount, OrderLine};
+use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
@@ -387,4 +387,3 @@ impl PaymentAttemptRecorder for DynamoStore {
 
 /// The GSI that maps provider references to orders.
 pub const GSI1: &str = "gsi1";
-

@@ -366,14 +366,16 @@ impl RefundRequestStore for DynamoStore {
     }
 
     async fn mark_refund_sent(&self, record: &RefundRecord, lease_until_ms: i64) -> Result<bool> {
-        let plan = serde_json::to_string(&record.plan).map_err(|e| Error::Internal(e.to_string()))?;
+        let plan =
+            serde_json::to_string(&record.plan).map_err(|e| Error::Internal(e.to_string()))?;
         let request = Update::builder()
             .table_name(self.table())
             .key("pk", s(&keys::refund_pk(&record.request_id)))
             .key("sk", s(keys::REFUND_SK))
-            .update_expression("SET #state = :sent, plan = :plan")
+            .update_expression("SET #state = :sent, #plan = :plan")
             .condition_expression("#state = :claimed AND lease_until_ms = :lease")
             .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#plan", "plan")
             .expression_attribute_values(":sent", s("sent"))
             .expression_attribute_values(":claimed", s("claimed"))
             .expression_attribute_values(":plan", s(&plan))
@@ -433,6 +435,26 @@ impl RefundRequestStore for DynamoStore {
             .await
             .map_err(|e| store_error("UpdateItem", e))?;
         Ok(())
+    }
+
+    async fn release_refund_lease(&self, request_id: &str) -> Result<()> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(&keys::refund_pk(request_id)))
+            .key("sk", s(keys::REFUND_SK))
+            .update_expression("SET lease_until_ms = :zero")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Forgotten already (never sent): nothing to release.
+            Err(e) if conditional_failed(&e) => Ok(()),
+            Err(e) => Err(store_error("UpdateItem", e)),
+        }
     }
 
     async fn abandon_refund(&self, request_id: &str) -> Result<()> {

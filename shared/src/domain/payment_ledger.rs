@@ -490,16 +490,17 @@ mod tests {
         );
         assert_eq!(d.outcome, "applied");
         assert_eq!(types(&d), ["payment.completed"]);
-        assert_eq!(
-            (l.status, l.paid_minor),
-            (PaymentStatus::Paid, Some(TOTAL))
-        );
+        assert_eq!((l.status, l.paid_minor), (PaymentStatus::Paid, Some(TOTAL)));
     }
 
     #[test]
     fn another_amount_or_an_unknown_one_leaves_the_order_unpaid_and_asks_for_a_refund() {
         let ok = PaymentEventKind::Succeeded;
-        for amount in [Some(try_(1_000)), Some(Money::new(TOTAL, Currency::USD)), None] {
+        for amount in [
+            Some(try_(1_000)),
+            Some(Money::new(TOTAL, Currency::USD)),
+            None,
+        ] {
             let d = decide(&ledger(), &notice("iyzico", "P1", &ok, amount, "e1"));
             assert!(d.write.is_none());
             assert_eq!(types(&d), ["integration.error"]);
@@ -574,7 +575,13 @@ mod tests {
         };
         let d = decide(
             &paid,
-            &notice("stripe", "pi_dup", &refund, Some(try_(TOTAL)), "stripe:evt_r"),
+            &notice(
+                "stripe",
+                "pi_dup",
+                &refund,
+                Some(try_(TOTAL)),
+                "stripe:evt_r",
+            ),
         );
         assert_eq!((d.outcome, d.write.is_none()), ("other_payment", true));
     }
@@ -595,8 +602,11 @@ mod tests {
             (0..2usize, prop_oneof![Just(TOTAL), 1..20_000i64])
                 .prop_map(|(pay, amount)| Step::Success { pay, amount }),
             (0..2usize).prop_map(|pay| Step::Failure { pay }),
-            (0..2usize, 1..12_000i64, any::<bool>())
-                .prop_map(|(pay, total, full)| Step::Refund { pay, total, full }),
+            (0..2usize, 1..12_000i64, any::<bool>()).prop_map(|(pay, total, full)| Step::Refund {
+                pay,
+                total,
+                full
+            }),
             (0..2usize).prop_map(|pay| Step::Dispute { pay }),
         ]
     }
