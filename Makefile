@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test venv build bench bench-catalog bench-orders template-check events clean
+.PHONY: dev test soak venv build bench bench-catalog bench-orders template-check events clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -8,6 +8,10 @@ dev:
 ## The whole suite: cargo test, clippy, rustfmt, template check (what CI runs).
 test:
 	bash tools/test.sh
+
+## Long runs kept out of CI: the catalog fault test at 10,000 products (~9 min).
+soak:
+	bash tools/soak.sh
 
 ## Install the pinned Python tools into .venv.
 venv:
