@@ -128,6 +128,7 @@ IYZICO_API_KEY=sandbox-fake-api-key
 IYZICO_SECRET_KEY=sandbox-fake-secret-key
 IYZICO_CALLBACK_URL=http://127.0.0.1:$WATCH_PORT/lambda-url/create-payment-intent/payments/iyzico/callback
 IYZICO_RESULT_URL=-
+CHECKOUT_TOKEN_SECRET=local-checkout-secret
 TRENDYOL_WEBHOOK_USERNAME=local-hook
 TRENDYOL_WEBHOOK_PASSWORD=local-hook-password
 HEPSIBURADA_WEBHOOK_USERNAME=local-hook
@@ -171,12 +172,21 @@ for i in $(seq 1 600); do
 done
 cat .local/seed.json; echo
 
+# The platform's checkout token for the demo order (README § Checkout tokens).
+checkout_token=$("$VENV/bin/python" -c '
+import hashlib, hmac, time
+e = int(time.time()) + 23 * 3600
+m = hmac.new(b"local-checkout-secret", f"ayaztrade-checkout:v1:demo-order-1:{e}".encode(), hashlib.sha256)
+print(f"demo-order-1.{e}.{m.hexdigest()}")')
+
 cat <<MSG
 
-Ready. Create a Stripe payment intent for the demo order:
+Ready. Create a Stripe payment intent for the demo order (the storefront sends the
+platform's checkout token for the order):
 
   curl -s -X POST $base/create-payment-intent/payments/stripe/intents \\
-       -H 'content-type: application/json' -d '{"orderId":"demo-order-1"}'
+       -H 'content-type: application/json' -H 'x-checkout-token: $checkout_token' \\
+       -d '{"orderId":"demo-order-1"}'
 
 Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
 
@@ -185,7 +195,7 @@ Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
 Other things to try:
   curl -s $base/orders/orders/demo-order-1
   .venv/bin/cargo-lambda lambda invoke create-payment-intent --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
-      --data-file events/create-payment-intent.json
+      --data-file events/create-payment-intent.json   # 401: the event carries no checkout token
 
 Catalog sync to the Trendyol and Hepsiburada fakes: store the three demo products,
 plan a sync (what the 30-minute schedule does), then run the worker on the queued

@@ -63,6 +63,8 @@ pub enum Error {
     #[error("request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
@@ -88,6 +90,7 @@ impl Error {
             Error::Validation(_) => 400,
             Error::NotFound { .. } | Error::NoRoute { .. } => 404,
             Error::TooLarge { .. } => 413,
+            Error::Unauthorized { .. } => 401,
             Error::Conflict { .. } => 409,
             Error::Unprocessable { .. } => 422,
             Error::Provider(p) => match p.failure {
@@ -110,7 +113,9 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::NoRoute { .. } => "no_route",
             Error::TooLarge { .. } => "payload_too_large",
-            Error::Conflict { code, .. } | Error::Unprocessable { code, .. } => code,
+            Error::Conflict { code, .. }
+            | Error::Unprocessable { code, .. }
+            | Error::Unauthorized { code, .. } => code,
             Error::Provider(p) => match p.failure {
                 ProviderFailure::Declined => "payment_declined",
                 ProviderFailure::Rejected => "provider_rejected",

@@ -13,9 +13,11 @@ use serde_json::json;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
-use crate::config::Source;
+use crate::checkout_token;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
+use crate::config::{Secret, Source};
 use crate::domain::order::validate_order_id;
+use crate::domain::payment::{HostedForm, MAX_ATTEMPTS};
 use crate::domain::refund::{RefundOperation, RefundRecord};
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
@@ -36,6 +38,7 @@ use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
 use crate::refunds::{Gateway, Refunds};
+use sha2::{Digest, Sha256};
 
 const STRIPE: &str = "stripe";
 
@@ -68,6 +71,8 @@ pub struct App<S> {
     publisher: Option<EventBridgePublisher>,
     /// Present when iyzico is configured for this deployment.
     iyzico: Option<Iyzico>,
+    /// `CHECKOUT_TOKEN_SECRET`: verifies the storefront's checkout tokens.
+    checkout_secret: Option<Secret>,
 }
 
 /// What the iyzico routes need: the API client and the storefront page to
@@ -109,9 +114,14 @@ impl App<DynamoStore> {
         let publisher = env
             .get("EVENT_BUS_NAME")
             .map(|bus| EventBridgePublisher::new(aws.eventbridge(), bus));
+        let checkout_secret = env
+            .get("CHECKOUT_TOKEN_SECRET")
+            .filter(|v| v != "-" && !v.is_empty())
+            .map(Secret::new);
         Ok(App::new(store, stripe)
             .with_iyzico(iyzico)
-            .with_publisher(publisher))
+            .with_publisher(publisher)
+            .with_checkout_secret(checkout_secret))
     }
 }
 
@@ -130,7 +140,37 @@ where
             stripe,
             publisher: None,
             iyzico: None,
+            checkout_secret: None,
         }
+    }
+
+    pub fn with_checkout_secret(mut self, secret: Option<Secret>) -> Self {
+        self.checkout_secret = secret;
+        self
+    }
+
+    /// The storefront routes answer only the shopper at this order's
+    /// checkout: a valid `X-Checkout-Token` for the order, checked before
+    /// anything is read (401 otherwise).
+    fn check_checkout_token(&self, req: &Request, order_id: &str) -> Result<()> {
+        validate_order_id(order_id).map_err(|e| Error::Validation(vec![e]))?;
+        let secret = self.checkout_secret.as_ref().ok_or_else(|| {
+            Error::Config(
+                "CHECKOUT_TOKEN_SECRET is not set (template parameter CheckoutSecretName)".into(),
+            )
+        })?;
+        let token = req
+            .headers()
+            .get(checkout_token::HEADER)
+            .and_then(|v| v.to_str().ok());
+        let now = now_ms() / 1000;
+        checkout_token::verify(secret, token, order_id, now).map_err(|why| {
+            tracing::info!(refusal = ?why, "checkout token refused");
+            Error::Unauthorized {
+                code: "checkout_token_invalid",
+                message: "a valid X-Checkout-Token for this order is required".into(),
+            }
+        })
     }
 
     pub fn with_publisher(mut self, publisher: Option<EventBridgePublisher>) -> Self {
@@ -154,10 +194,13 @@ where
         let result = match (req.method(), req.uri().path()) {
             (&Method::POST, "/payments/stripe/intents") => {
                 match parse_json::<CreateIntentRequest>(body_bytes(&req)) {
-                    Ok(body) => self
-                        .create_stripe_intent(&body.order_id)
-                        .await
-                        .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
+                    Ok(body) => match self.check_checkout_token(&req, &body.order_id) {
+                        Ok(()) => self
+                            .create_stripe_intent(&body.order_id)
+                            .await
+                            .map(|c| json_response(if c.created { 201 } else { 200 }, &c)),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 }
             }
@@ -179,10 +222,13 @@ where
             (&Method::POST, "/payments/iyzico/checkout") => {
                 let ip = source_ip(&req);
                 match parse_json::<IyzicoCheckoutRequest>(body_bytes(&req)) {
-                    Ok(body) => self
-                        .start_iyzico_checkout(&body, ip.as_deref())
-                        .await
-                        .map(|c| json_response(201, &c)),
+                    Ok(body) => match self.check_checkout_token(&req, &body.order_id) {
+                        Ok(()) => self
+                            .start_iyzico_checkout(&body, ip.as_deref())
+                            .await
+                            .map(|c| json_response(201, &c)),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 }
             }
@@ -265,6 +311,7 @@ where
             .await?;
             return answer(intent, money, false);
         }
+        ensure_attempts_left(order_id, &attempts)?;
         let closed = attempts
             .iter()
             .filter(|a| a.provider == STRIPE && a.amount == money)
@@ -301,7 +348,7 @@ where
     ) -> Result<CheckoutStarted> {
         let iyzico = &self.iyzico()?.client;
         validate_order_id(&req.order_id).map_err(|e| Error::Validation(vec![e]))?;
-        let (order, _) = self.load_order(&req.order_id).await?;
+        let (order, attempts) = self.load_order(&req.order_id).await?;
         ensure_payable(&order)?;
         let callback_url = iyzico.settings().callback_url.as_deref().ok_or_else(|| {
             Error::Config(
@@ -309,8 +356,37 @@ where
             )
         })?;
         let request = checkout_request(&order, req, shopper_ip, callback_url)?;
-        let started = iyzico.initialize_checkout_form(&request).await?;
+        let request_hash = hex::encode(Sha256::digest(
+            serde_json::to_vec(&request).expect("request bodies serialize"),
+        ));
         let money = order.content.total_money();
+        // The same order and shopper details, and the form still open: the
+        // same form again (no new token, no new attempt).
+        let now = now_ms();
+        if let Some(form) = attempts
+            .iter()
+            .filter(|a| a.provider == "iyzico" && a.provider_status == "checkout_initialized")
+            .filter(|a| a.amount == money)
+            .find_map(|a| {
+                a.hosted_form
+                    .as_ref()
+                    .filter(|f| f.request_hash == request_hash && f.expires_at_ms > now + 60_000)
+                    .map(|f| (a, f))
+            })
+        {
+            let (attempt, form) = form;
+            return Ok(CheckoutStarted {
+                token: attempt.provider_ref.clone(),
+                payment_page_url: form.payment_page_url.clone(),
+                checkout_form_content: form.checkout_form_content.clone(),
+                amount: money.minor,
+                currency: money.currency.code().to_string(),
+            });
+        }
+        ensure_attempts_left(&order.id, &attempts)?;
+        let started = iyzico.initialize_checkout_form(&request).await?;
+        // iyzico's tokenExpireTime is in seconds; 30 minutes when absent.
+        let lifetime_ms = started.token_expire_time.unwrap_or(1_800).clamp(0, 86_400) * 1000;
         self.store
             .record_attempt(&PaymentAttempt {
                 order_id: order.id.clone(),
@@ -320,6 +396,12 @@ where
                 provider_status: "checkout_initialized".into(),
                 idempotency_key: String::new(),
                 created_at: now_rfc3339(),
+                hosted_form: Some(HostedForm {
+                    request_hash,
+                    payment_page_url: started.payment_page_url.clone(),
+                    checkout_form_content: started.checkout_form_content.clone(),
+                    expires_at_ms: now + lifetime_ms,
+                }),
             })
             .await?;
         Ok(CheckoutStarted {
@@ -519,6 +601,7 @@ where
                 provider_status: intent.status.clone(),
                 idempotency_key: key.to_string(),
                 created_at: created_at.to_string(),
+                hosted_form: None,
             })
             .await
     }
@@ -536,6 +619,19 @@ fn source_ip(req: &Request) -> Option<String> {
 fn ensure_payable(order: &Order) -> Result<()> {
     if order.payment_status.is_collected() {
         return Err(already_paid(&order.id));
+    }
+    Ok(())
+}
+
+fn ensure_attempts_left(order_id: &str, attempts: &[PaymentAttempt]) -> Result<()> {
+    if attempts.len() >= MAX_ATTEMPTS {
+        return Err(Error::Conflict {
+            code: "too_many_attempts",
+            message: format!(
+                "order {order_id} has {} payment attempts already; no more are started",
+                attempts.len()
+            ),
+        });
     }
     Ok(())
 }

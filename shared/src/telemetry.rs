@@ -24,7 +24,10 @@ pub fn init() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
         .and_then(|l| l.trim().parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
+        .unwrap_or(tracing::Level::INFO)
+        // Never TRACE: at that level the Lambda runtime logs raw events
+        // (credentials, buyers' names and addresses).
+        .min(tracing::Level::DEBUG);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
@@ -85,6 +88,33 @@ pub fn provider_call_emf(m: &ProviderCallMetrics<'_>, now: SystemTime) -> serde_
     })
 }
 
+/// The EMF document counting one rejected webhook delivery (every rejection
+/// is counted; only a sample is audited in the table).
+pub fn webhook_rejected_emf(provider: &str, reason: &str, now: SystemTime) -> serde_json::Value {
+    let timestamp = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    json!({
+        "_aws": {
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["Provider", "Reason"], ["Provider"]],
+                "Metrics": [{"Name": "WebhookRejected", "Unit": "Count"}]
+            }]
+        },
+        "Provider": provider,
+        "Reason": reason,
+        "WebhookRejected": 1,
+    })
+}
+
+pub fn emit_webhook_rejected(provider: &str, reason: &str) {
+    let line = webhook_rejected_emf(provider, reason, SystemTime::now()).to_string();
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 pub fn emit_provider_call(m: &ProviderCallMetrics<'_>) {
     let line = provider_call_emf(m, SystemTime::now()).to_string();
     // One write per line so concurrent invocations' lines never interleave.
@@ -94,6 +124,17 @@ pub fn emit_provider_call(m: &ProviderCallMetrics<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_webhook_rejection_is_a_counted_metric() {
+        let doc = webhook_rejected_emf("stripe", "rejected:bad_signature", UNIX_EPOCH);
+        assert_eq!(doc["WebhookRejected"], 1);
+        assert_eq!(doc["Reason"], "rejected:bad_signature");
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "WebhookRejected"
+        );
+    }
 
     #[test]
     fn emf_document_declares_its_metrics() {

@@ -351,10 +351,29 @@ where
             source_ip,
             now_unix: now_ms / 1000,
         };
+        // Unauthenticated input must not become a write per request: every
+        // rejection is counted (a metric), but this container audits at most
+        // one a second, so a flood cannot heat the partitions that
+        // legitimate claims write to.
+        // (A malformed payload passed authentication: always audited.)
+        if outcome.starts_with("rejected:") && outcome != "rejected:malformed" {
+            crate::telemetry::emit_webhook_rejected(provider, outcome);
+            if !audit_sample_due(now_ms) {
+                return;
+            }
+        }
         if let Err(e) = self.store.audit_rejected(&entry).await {
             tracing::error!(error = %e, "could not audit a rejected webhook");
         }
     }
+}
+
+/// At most one rejected-delivery audit per second per container.
+fn audit_sample_due(now_ms: i64) -> bool {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST_SECOND: AtomicI64 = AtomicI64::new(i64::MIN);
+    let second = now_ms.div_euclid(1000);
+    LAST_SECOND.swap(second, Ordering::Relaxed) != second
 }
 
 fn source_ip_of(ctx: &lambda_http::request::RequestContext) -> Option<&str> {
@@ -370,4 +389,16 @@ fn error(status: u16, code: &str, message: &str) -> Response<Body> {
         status,
         &json!({"error": {"code": code, "message": message}}),
     )
+}
+
+#[cfg(test)]
+mod sampling_tests {
+    #[test]
+    fn one_rejection_audit_a_second() {
+        let base = 1_795_700_000_000i64;
+        assert!(super::audit_sample_due(base));
+        assert!(!super::audit_sample_due(base + 10));
+        assert!(!super::audit_sample_due(base + 999));
+        assert!(super::audit_sample_due(base + 1_000));
+    }
 }

@@ -61,12 +61,28 @@ pub fn payments_app_for(
     let events = ayaztrade::aws::sdk::AwsEnv::from_env()
         .unwrap()
         .eventbridge();
-    payments::App::new(store(stack), stripe).with_publisher(Some(
-        ayaztrade::aws::eventbridge::EventBridgePublisher::new(
-            events,
-            stack.event_bus_name.clone(),
-        ),
-    ))
+    payments::App::new(store(stack), stripe)
+        .with_publisher(Some(
+            ayaztrade::aws::eventbridge::EventBridgePublisher::new(
+                events,
+                stack.event_bus_name.clone(),
+            ),
+        ))
+        .with_checkout_secret(Some(Secret::new(TEST_CHECKOUT_SECRET)))
+}
+
+/// The secret the test payments app verifies checkout tokens with.
+pub const TEST_CHECKOUT_SECRET: &str = "test-checkout-token-secret";
+
+/// A checkout token for `order_id`, valid for 15 minutes, as the platform
+/// would issue it.
+pub fn checkout_token(order_id: &str) -> String {
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 900;
+    ayaztrade::checkout_token::mint(&Secret::new(TEST_CHECKOUT_SECRET), order_id, expires)
 }
 
 pub fn orders_app(stack: &Stack) -> orders::App<DynamoStore> {
@@ -101,6 +117,11 @@ pub fn http_request(
     event["routeKey"] = format!("{method} {path}").into();
     event["requestContext"]["http"]["method"] = method.into();
     event["requestContext"]["http"]["path"] = path.into();
+    // The storefront routes carry the shopper's checkout token.
+    let storefront = ["/payments/stripe/intents", "/payments/iyzico/checkout"].contains(&path);
+    if let (true, Some(order_id)) = (storefront, body.and_then(|b| b["orderId"].as_str())) {
+        event["headers"][ayaztrade::checkout_token::HEADER] = checkout_token(order_id).into();
+    }
     match body {
         Some(b) => {
             event["body"] = b.to_string().into();
@@ -204,6 +225,7 @@ pub async fn record_attempt_for(stack: &Stack, provider: &str, order_id: &str, p
             provider_status: "succeeded".into(),
             idempotency_key: "k".into(),
             created_at: "2026-11-26T00:00:00Z".into(),
+            hosted_form: None,
         })
         .await
         .unwrap();

@@ -475,3 +475,30 @@ async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid(
     assert_eq!(error["received"]["minor"], 86920);
     assert_eq!(error["providerRef"], json!(payment_id));
 }
+
+#[tokio::test]
+async fn an_unchanged_order_and_shopper_get_the_open_form_again() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let order_id = given_an_order(stack, demo_order_json()).await;
+    let body = json!({"orderId": order_id, "buyer": buyer()});
+    let (status, first) = start(&app, body.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = start(&app, body.clone()).await;
+    assert_eq!((status, &again), (201, &first), "the same open form");
+    let initializations = |f: &IyzicoFake| {
+        f.requests()
+            .iter()
+            .filter(|r| r.get("basketItems").is_some())
+            .count()
+    };
+    assert_eq!(initializations(&iyzico), 1);
+    // Other shopper details: a new form.
+    let mut moved = body.clone();
+    moved["buyer"]["city"] = json!("Ankara");
+    let (status, other) = start(&app, moved).await;
+    assert_eq!(status, 201);
+    assert_ne!(other["token"], first["token"]);
+    assert_eq!(initializations(&iyzico), 2);
+}

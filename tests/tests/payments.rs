@@ -410,10 +410,20 @@ async fn the_lambda_event_fixture_drives_the_function() {
         .unwrap();
     assert!(matches!(response_json(resp).0, 200 | 201));
 
-    let resp = payments_app(stack, &fake)
-        .handle(lambda_event("create-payment-intent"))
-        .await
-        .unwrap();
+    // The generated event carries no checkout token: 401, then with one, 201.
+    let (status, _) = response_json(
+        payments_app(stack, &fake)
+            .handle(lambda_event("create-payment-intent"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 401);
+    let mut event = lambda_event("create-payment-intent");
+    event.headers_mut().insert(
+        "x-checkout-token",
+        checkout_token("demo-order-1").parse().unwrap(),
+    );
+    let resp = payments_app(stack, &fake).handle(event).await.unwrap();
 
     assert_eq!(resp.headers()["content-type"], "application/json");
     let (status, body) = response_json(resp);
@@ -482,4 +492,83 @@ async fn secrets_never_reach_the_logs() {
             "{secret} leaked into the logs:\n{text}"
         );
     }
+}
+
+/// The storefront routes answer only a shopper holding the platform's
+/// checkout token for that order: 401 before anything is read.
+#[tokio::test]
+async fn storefront_routes_need_the_orders_checkout_token() {
+    let (stack, fake, order_id) = given_a_demo_order().await;
+    let app = payments_app(stack, &fake);
+    let other = given_an_order(stack, demo_order_json()).await;
+    let body = json!({"orderId": order_id});
+    let with = |token: Option<String>| {
+        let mut req = http_request("POST", "/payments/stripe/intents", Some(&body));
+        req.headers_mut().remove("x-checkout-token");
+        if let Some(t) = token {
+            req.headers_mut()
+                .insert("x-checkout-token", t.parse().unwrap());
+        }
+        req
+    };
+    let expired = ayaztrade::checkout_token::mint(
+        &ayaztrade::config::Secret::new(TEST_CHECKOUT_SECRET),
+        &order_id,
+        1_000,
+    );
+    let forged = ayaztrade::checkout_token::mint(
+        &ayaztrade::config::Secret::new("not-the-secret"),
+        &order_id,
+        4_000_000_000,
+    );
+    for token in [
+        None,
+        Some(checkout_token(&other)),
+        Some(expired),
+        Some(forged),
+    ] {
+        let (status, resp) = response_json(app.handle(with(token.clone())).await.unwrap());
+        assert_eq!(
+            (status, resp["error"]["code"].as_str()),
+            (401, Some("checkout_token_invalid")),
+            "{token:?}"
+        );
+    }
+    assert!(fake.requests().is_empty(), "nothing reached Stripe");
+    assert!(attempt_items(stack, &order_id).await.is_empty());
+    let (status, _) = response_json(
+        app.handle(with(Some(checkout_token(&order_id))))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn an_order_keeps_a_bounded_number_of_attempts() {
+    let (stack, fake, order_id) = given_a_demo_order().await;
+    let app = payments_app(stack, &fake);
+    // Each canceled intent is replaced by a new one: until the bound.
+    let mut last = 0;
+    for i in 0..ayaztrade::domain::payment::MAX_ATTEMPTS + 1 {
+        let (status, body) = create_intent(&app, &order_id).await;
+        last = status;
+        if status != 201 {
+            assert_eq!(
+                (i, body["error"]["code"].as_str()),
+                (
+                    ayaztrade::domain::payment::MAX_ATTEMPTS,
+                    Some("too_many_attempts")
+                ),
+                "{body}"
+            );
+            break;
+        }
+        fake.set_intent_status(body["paymentIntentId"].as_str().unwrap(), "canceled");
+    }
+    assert_eq!(last, 409);
+    assert_eq!(
+        attempt_items(stack, &order_id).await.len(),
+        ayaztrade::domain::payment::MAX_ATTEMPTS
+    );
 }

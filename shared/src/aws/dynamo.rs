@@ -194,6 +194,9 @@ pub(crate) struct PaymentAttemptItem {
     created_at: String,
     gsi1pk: String,
     gsi1sk: String,
+    /// iyzico's hosted form (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hosted_form: Option<String>,
 }
 
 impl PaymentAttemptItem {
@@ -206,6 +209,10 @@ impl PaymentAttemptItem {
             provider_status: self.provider_status,
             idempotency_key: self.idempotency_key,
             created_at: self.created_at,
+            // An unreadable form is merely not reused.
+            hosted_form: self
+                .hosted_form
+                .and_then(|text| serde_json::from_str(&text).ok()),
         }
     }
 }
@@ -372,6 +379,10 @@ impl PaymentAttemptRecorder for DynamoStore {
             created_at: attempt.created_at.clone(),
             gsi1pk: keys::provider_ref_gsi_pk(&attempt.provider, &attempt.provider_ref),
             gsi1sk: keys::order_pk(&attempt.order_id),
+            hosted_form: attempt
+                .hosted_form
+                .as_ref()
+                .map(|f| serde_json::to_string(f).expect("plain data serializes")),
         };
         let item: Item = serde_dynamo::to_item(item).expect("attempt item serializes");
         self.client

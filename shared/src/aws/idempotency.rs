@@ -3,7 +3,7 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | idempotency record (= audit of an accepted delivery) | `IDEMP#<scope>#<key>` | `IDEMP` |
-//! | audit of a rejected delivery | `WEBHOOK#<provider>` | `<received-at>#<random>` |
+//! | audit of a (sampled) rejected delivery | `WEBHOOK#<provider>#<shard 0–15>` | `<received-at>#<random>` |
 //!
 //! Both carry `gsi1pk = AUDIT#<provider>#<yyyy-mm-dd>`, `gsi1sk = <received-at>#<event id>`,
 //! so a day's deliveries of one provider are one GSI query, and `expires_at`
@@ -46,7 +46,11 @@ impl AuditRejected for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(format!("WEBHOOK#{}", r.provider)))
+            // Spread over 16 partitions: rejections never share one hot key.
+            .item(
+                "pk",
+                s(format!("WEBHOOK#{}#{}", r.provider, fastrand::u8(..16))),
+            )
             .item("sk", s(format!("{}#{id}", r.received_at)))
             .item("entity", s("webhook_audit"))
             .item("provider", s(r.provider))

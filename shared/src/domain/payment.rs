@@ -119,7 +119,26 @@ pub struct PaymentAttempt {
     pub idempotency_key: String,
     /// RFC 3339.
     pub created_at: String,
+    /// iyzico hosted checkout: the form handed out, to hand out again while it
+    /// is open and the order and the shopper's details are unchanged.
+    pub hosted_form: Option<HostedForm>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedForm {
+    /// SHA-256 of the initialize request (order content, buyer, addresses).
+    pub request_hash: String,
+    pub payment_page_url: Option<String>,
+    pub checkout_form_content: Option<String>,
+    /// When iyzico's token expires (epoch ms).
+    pub expires_at_ms: i64,
+}
+
+/// At most this many payment attempts per order: a new one beyond it is
+/// refused (409 `too_many_attempts`), so no caller can grow the list without
+/// bound.
+pub const MAX_ATTEMPTS: usize = 20;
 
 #[cfg(test)]
 mod tests {

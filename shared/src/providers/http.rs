@@ -139,6 +139,13 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or_default())
 }
 
+/// Whether waiting `delay` from now still ends before `deadline`. A provider's
+/// `Retry-After` is input: a huge one must mean "not in this call", never an
+/// `Instant` overflow (a panic).
+pub fn fits_before(deadline: Instant, delay: Duration) -> bool {
+    delay < deadline.saturating_duration_since(Instant::now())
+}
+
 /// Backoff before retry number `retry` (1-based): `initial · 2^(retry−1)`
 /// capped at `max`, jittered to 50–100 %, never below `initial`
 /// (the policy of Stripe's own client libraries).
@@ -287,7 +294,7 @@ impl HttpLayer {
                 fastrand::f64(),
             )
             .max(hinted.unwrap_or_default());
-            if Instant::now() + delay >= deadline {
+            if !fits_before(deadline, delay) {
                 // Waiting would overrun our budget: report what we have.
                 break outcome;
             }
@@ -421,6 +428,20 @@ mod tests {
         assert_eq!(backoff(3, i, m, 0.0), Duration::from_millis(1000));
         assert_eq!(backoff(1, i, m, 0.0), i, "jitter never goes below initial");
         assert_eq!(backoff(60, i, m, 0.5), m.mul_f64(0.75));
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_not_waited_for_and_does_not_panic() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        let hinted = retry_after(&h, SystemTime::now()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        assert!(!fits_before(deadline, hinted));
+        assert!(!fits_before(deadline, Duration::MAX));
+        assert!(fits_before(deadline, Duration::from_millis(10)));
     }
 
     #[test]
