@@ -265,6 +265,11 @@ pub struct HepsiburadaSettings {
     /// Requests this process may make to one endpoint per second (the
     /// listing service's limits are not published).
     pub requests_per_second: u32,
+    /// Requests this process may make to the catalog host (mpop) per second,
+    /// all endpoints together: Hepsiburada allows 100 per second and answers
+    /// 403 above it (docs/marketplace-wire.md H6); with two catalog workers
+    /// each takes 45.
+    pub catalog_requests_per_second: u32,
 }
 
 impl HepsiburadaSettings {
@@ -304,6 +309,11 @@ impl HepsiburadaSettings {
             service_key: Secret::new(service_key),
             user_agent: required(env, "HEPSIBURADA_USER_AGENT")?,
             requests_per_second: parsed(env, "HEPSIBURADA_REQUESTS_PER_SECOND", 10)?,
+            catalog_requests_per_second: parsed(
+                env,
+                "HEPSIBURADA_CATALOG_REQUESTS_PER_SECOND",
+                45,
+            )?,
         }))
     }
 }
