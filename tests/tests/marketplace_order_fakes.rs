@@ -705,7 +705,7 @@ async fn hepsiburada_changes_between_pages_shift_offsets() {
 
 // ------------------------------------------------- tracking numbers (T9, H7)
 
-use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings};
+use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings, TrendyolTier};
 use ayaztrade::error::{Error, ProviderFailure};
 use ayaztrade::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
 use ayaztrade::providers::http::HttpLayer;
@@ -723,6 +723,9 @@ fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrd
         user_agent: user_agent.into(),
         requests_per_10s: 50,
         rate_window: Duration::from_millis(100),
+        listing_tier: TrendyolTier::Unlimited,
+        catalog_workers: 1,
+        group_window: Duration::from_secs(60),
     };
     TrendyolOrders::new(HttpLayer::new(fast_http_settings()), &settings, 50).unwrap()
 }
@@ -1107,6 +1110,7 @@ use ayaztrade::domain::catalog_sync::Push;
 use ayaztrade::domain::product::{validate_product, Product, ProductSubmission};
 use ayaztrade::ports::BatchOutcome;
 use ayaztrade::providers::hepsiburada::catalog::{wire_item as hb_wire_item, HepsiburadaCatalog};
+use ayaztrade::providers::trendyol::catalog::TrendyolCatalog;
 
 fn hb_catalog(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaCatalog {
     let settings = HepsiburadaSettings {
@@ -1262,4 +1266,93 @@ async fn hepsiburada_upload_status_words_in_any_case_unknown_reported() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("\"Queued\""), "{err}");
+}
+
+// ------------------------------------------------------------------
+// Issue 17 item 7: Trendyol's service-group limits and the per-barcode
+// price rule, with the real catalog client against the corrected fake.
+
+fn ty_catalog(
+    fake: &TrendyolFake,
+    tier: TrendyolTier,
+    workers: u32,
+    group_window: Duration,
+) -> TrendyolCatalog {
+    let settings = TrendyolSettings {
+        api_base: fake.base_url.clone(),
+        seller_id: ty::TEST_SELLER_ID.into(),
+        api_key: ty::TEST_API_KEY.into(),
+        api_secret: Secret::new(ty::TEST_API_SECRET),
+        user_agent: ty::TEST_USER_AGENT.into(),
+        requests_per_10s: 50,
+        rate_window: Duration::from_millis(100),
+        listing_tier: tier,
+        catalog_workers: workers,
+        group_window,
+    };
+    TrendyolCatalog::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
+}
+
+use serde_json::value::RawValue;
+
+fn raw_item(json: String) -> Box<RawValue> {
+    RawValue::from_string(json).unwrap()
+}
+
+/// Trendyol, service limits effective 14 September 2026: "Rate limits are
+/// applied commonly across the following service groups, not on a
+/// per-endpoint basis … after 50 Product Transfers + 100 Product Updates + 50
+/// Product Deletions, no new requests for this group can be sent within the
+/// same minute." Creates and content updates share one budget.
+#[tokio::test]
+async fn trendyol_creates_and_updates_share_the_write_group_limit() {
+    let fake = TrendyolFake::start().await;
+    // The fake: 12 writes per second in all (a scaled-down minute). The
+    // client: the lowest tier's 200 per window over 20 workers = 10.
+    fake.set_group_limits(&[(ty::ServiceGroup::Write, 12)], Duration::from_secs(1));
+    let client = ty_catalog(&fake, TrendyolTier::Limit100k, 20, Duration::from_secs(1));
+    let create = raw_item(r#"{"barcode":"GRP-1"}"#.into());
+    let content = raw_item(r#"{"contentId":1}"#.into());
+    let (create, content): (&[&RawValue], &[&RawValue]) = (&[&*create], &[&*content]);
+    let sends = (0..12).flat_map(|_| {
+        [
+            client.submit(Push::Create, create),
+            client.submit(Push::Content, content),
+        ]
+    });
+    let results = futures::future::join_all(sends).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fake.group_throttled(ty::ServiceGroup::Write), 0);
+}
+
+/// Trendyol, same page: "There is a barcode-based limit of 30 req/min for
+/// price update". The 31st price update of a barcode within the minute is
+/// held back by the client (RateLimited, sent later), never sent.
+#[tokio::test]
+async fn trendyol_price_updates_are_held_to_thirty_per_barcode_per_minute() {
+    let fake = TrendyolFake::start().await;
+    let client = ty_catalog(&fake, TrendyolTier::Unlimited, 1, Duration::from_secs(60));
+    for n in 0..30 {
+        let item = raw_item(format!(
+            r#"{{"barcode":"PRC-1","salePrice":{}.5,"listPrice":200}}"#,
+            100 + n
+        ));
+        client.submit(Push::Price, &[&*item]).await.unwrap();
+    }
+    let item = raw_item(r#"{"barcode":"PRC-1","salePrice":199.5,"listPrice":200}"#.into());
+    assert_eq!(
+        failure_of(client.submit(Push::Price, &[&*item]).await),
+        ProviderFailure::RateLimited
+    );
+    // Stock alone is no price update; another barcode is not held back.
+    let stock = raw_item(r#"{"barcode":"PRC-1","quantity":3}"#.into());
+    client.submit(Push::Stock, &[&*stock]).await.unwrap();
+    let other = raw_item(r#"{"barcode":"PRC-2","salePrice":10,"listPrice":10}"#.into());
+    client.submit(Push::Price, &[&*other]).await.unwrap();
+    assert_eq!(fake.price_rule_refusals(), 0, "the fake never saw a 31st");
+    assert_eq!(
+        fake.request_count(ty::PRICE_AND_INVENTORY),
+        32,
+        "30 + stock + other barcode"
+    );
 }
