@@ -208,7 +208,7 @@ pub struct TrendyolSettings {
     /// The window Trendyol counts in (10 s); shorter only in tests and benchmarks.
     pub rate_window: Duration,
     /// `TRENDYOL_LISTING_TIER`: the seller's product listing limit, which
-    /// sets the service-group limits (docs/marketplace-wire.md T11).
+    /// sets the service-group limits (docs/marketplace-wire.md T10).
     pub listing_tier: TrendyolTier,
     /// `TRENDYOL_CATALOG_WORKERS`: processes sharing the group limits (the
     /// catalog worker's maximum concurrency, template.yaml); each takes its
@@ -221,7 +221,7 @@ pub struct TrendyolSettings {
 
 /// Trendyol's product listing tiers ("Ürün Listeleme Limiti"), with the
 /// per-minute limits of each service group since 14 September 2026
-/// (docs/marketplace-wire.md T11).
+/// (docs/marketplace-wire.md T10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrendyolTier {
     Limit100k,
@@ -340,7 +340,7 @@ pub struct HepsiburadaSettings {
     pub requests_per_second: u32,
     /// Requests this process may make to the catalog host (mpop) per second,
     /// all endpoints together: Hepsiburada allows 100 per second and answers
-    /// 403 above it (docs/marketplace-wire.md H6); with two catalog workers
+    /// 403 above it (docs/marketplace-wire.md H8); with two catalog workers
     /// each takes 45.
     pub catalog_requests_per_second: u32,
 }

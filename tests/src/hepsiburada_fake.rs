@@ -6,12 +6,12 @@
 //! tracking id, category attributes in three buckets, a per-endpoint rate
 //! limit answering 429 with `X-RateLimit-*` headers, the catalog host's own
 //! limit (100 requests per second over all its endpoints, answered with 403:
-//! January 2026 changelog, H6), and faults (shared with the Trendyol fake: no
+//! January 2026 changelog, H8), and faults (shared with the Trendyol fake: no
 //! fault ever processes the request). Wrong credentials and a wrong
 //! `User-Agent` get 401; the listing host accepts only `/merchantid/` and
 //! the order list only lower-case `offset`/`limit`/`begindate`/`enddate`
 //! (query names are case-sensitive at Hepsiburada); the import takes
-//! `Image1`…`Image10` and `Video1` (H8).
+//! `Image1`…`Image10` and `Video1` (H9).
 //!
 //! Orders live on a third host (oms-external, its own port): the paid-orders
 //! list with mandatory limit/offset, limit silently capped at 100, and a

@@ -187,7 +187,7 @@ struct TyState {
     price_refused: u64,
 }
 
-/// Trendyol's product service groups (docs/marketplace-wire.md T11).
+/// Trendyol's product service groups (docs/marketplace-wire.md T10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServiceGroup {
     /// "Product Integration Read".

@@ -813,3 +813,25 @@ async fn hepsiburada_fake_catalog_limit_images_and_words() {
     .await;
     assert_eq!(status.json()["status"], "Done");
 }
+
+/// Issue 17 item 11: the CONFIRMED / UNCONFIRMED counts at the top of the
+/// wire docs this change keeps are the document's own marks.
+#[test]
+fn wire_doc_counts_are_current() {
+    for doc in ["aras-wire.md", "marketplace-wire.md"] {
+        let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (header, body): (Vec<&str>, Vec<&str>) =
+            text.lines().partition(|l| l.starts_with("**Counts**"));
+        assert_eq!(header.len(), 1, "{doc}: one counts line");
+        let body = body.join("\n");
+        let unconfirmed = body.matches("UNCONFIRMED").count();
+        let confirmed = body.matches("CONFIRMED").count() - unconfirmed;
+        let expected = format!("{confirmed} CONFIRMED, {unconfirmed} UNCONFIRMED.");
+        assert!(
+            header[0].ends_with(&expected),
+            "{doc}: the counts line should end with {expected:?}: {}",
+            header[0]
+        );
+    }
+}

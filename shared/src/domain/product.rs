@@ -20,7 +20,7 @@ pub const VAT_RATES: [i64; 4] = [0, 1, 10, 20];
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 30_000;
 /// Images a product may carry: Hepsiburada's import takes `Image1`…`Image10`
-/// (docs/marketplace-wire.md H8).
+/// (docs/marketplace-wire.md H9).
 pub const MAX_IMAGES: usize = 10;
 /// Trendyol takes at most 8 (docs/marketplace-wire.md, product fields): a
 /// product listed there may not have more, rather than lose some silently.

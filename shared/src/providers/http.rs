@@ -199,7 +199,7 @@ impl Endpoint {
     }
 
     /// This provider answers 403 when a request goes over its rate limit
-    /// (Hepsiburada's catalog, docs/marketplace-wire.md H6): a 403 is
+    /// (Hepsiburada's catalog, docs/marketplace-wire.md H8): a 403 is
     /// retried like a 429, at least [`FORBIDDEN_THROTTLE_BACKOFF`] apart,
     /// and a lasting one is reported as throttling, not as credentials.
     pub fn with_forbidden_as_rate_limit(mut self) -> Self {

@@ -26,7 +26,7 @@ use crate::providers::marketplace_http::{json_array, BasicJsonApi};
 const PROVIDER: &str = "hepsiburada";
 
 /// "image1 ile image10 arasında tanımlanan alanları kullanarak"
-/// (docs/marketplace-wire.md H8).
+/// (docs/marketplace-wire.md H9).
 pub const MAX_IMPORT_IMAGES: usize = 10;
 
 /// The import file writes prices the Turkish way, as text: `"130,50"`.
@@ -103,7 +103,7 @@ pub fn wire_item(product: &Product, push: Push, merchant_id: &str) -> Option<Box
                 serde_json::Value::from(mapping.warranty_months),
             );
             // `Image1`…`Image10` and `Video1` (June 2025 changelog,
-            // docs/marketplace-wire.md H8); products carry at most 10.
+            // docs/marketplace-wire.md H9); products carry at most 10.
             for (i, url) in product.images.iter().take(MAX_IMPORT_IMAGES).enumerate() {
                 attributes.insert(format!("Image{}", i + 1), S(url.clone()));
             }
@@ -408,7 +408,7 @@ impl HepsiburadaCatalog {
                 .with_spaced_limit(settings.requests_per_second, Duration::from_secs(1))
         };
         // The catalog host: one limit for all its endpoints, and 403 is its
-        // over-the-limit answer (docs/marketplace-wire.md H6).
+        // over-the-limit answer (docs/marketplace-wire.md H8).
         let catalog_group =
             RateGroup::spaced(settings.catalog_requests_per_second, Duration::from_secs(1));
         let catalog = || {

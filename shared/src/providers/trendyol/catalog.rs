@@ -343,7 +343,7 @@ pub fn parse_category_attributes(body: &[u8]) -> Result<CategoryRules, String> {
 }
 
 /// At most 30 price updates per barcode per minute (docs/marketplace-wire.md
-/// T12): this process keeps count and holds a price batch back rather than
+/// T10): this process keeps count and holds a price batch back rather than
 /// send a barcode's 31st update within the window.
 pub const PRICE_UPDATES_PER_BARCODE: usize = 30;
 
@@ -411,7 +411,7 @@ impl TrendyolCatalog {
                 .with_spaced_limit(settings.requests_per_10s, settings.rate_window)
         };
         // Since 14 September 2026 the product services are also limited per
-        // service group, by the seller's listing tier (T11); each catalog
+        // service group, by the seller's listing tier (T10); each catalog
         // worker takes its share of each group.
         let limits = settings.listing_tier.limits();
         let share = |per_minute: u32| {
