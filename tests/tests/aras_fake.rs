@@ -439,22 +439,31 @@ async fn the_fake_checks_transport_and_envelope() {
 
 // ---- issue 17: facts from Aras's integration document --------------------
 
-/// A SetOrder envelope straight to the fake (bypassing the client's checks).
-async fn raw_set_order(fake: &ArasFake, o: &ShipmentOrder, password: &str) -> String {
-    let body = set_order_envelope(o, fake::USERNAME, password);
+/// An order-service call straight to the fake (bypassing the client's
+/// checks); the answer's text.
+async fn raw_order_call(fake: &ArasFake, operation: &str, body: &str) -> String {
     let answer = send(
         &fake.base_url,
         "POST",
         fake::ORDER_PATH,
         &[
             ("content-type", "text/xml; charset=utf-8".to_string()),
-            ("soapaction", "\"http://tempuri.org/SetOrder\"".to_string()),
+            ("soapaction", format!("\"http://tempuri.org/{operation}\"")),
         ],
         body.as_bytes(),
     )
     .await;
     assert_eq!(answer.status, 200);
     String::from_utf8_lossy(&answer.body).into_owned()
+}
+
+async fn raw_set_order(fake: &ArasFake, o: &ShipmentOrder, password: &str) -> String {
+    raw_order_call(
+        fake,
+        "SetOrder",
+        &set_order_envelope(o, fake::USERNAME, password),
+    )
+    .await
 }
 
 fn result_code(answer: &str) -> &str {
@@ -607,21 +616,7 @@ async fn cancel_dispatch_result_is_a_structure() {
         fake::USERNAME,
         fake::PASSWORD,
     );
-    let answer = send(
-        &fake.base_url,
-        "POST",
-        fake::ORDER_PATH,
-        &[
-            ("content-type", "text/xml; charset=utf-8".to_string()),
-            (
-                "soapaction",
-                "\"http://tempuri.org/CancelDispatch\"".to_string(),
-            ),
-        ],
-        body.as_bytes(),
-    )
-    .await;
-    let text = String::from_utf8_lossy(&answer.body);
+    let text = raw_order_call(&fake, "CancelDispatch", &body).await;
     assert!(
         text.contains("<CancelDispatchResult><ResultCode>999</ResultCode><ResultMessage>")
             && text.contains("<CargoKey>"),

@@ -615,26 +615,11 @@ async fn hepsiburada_auth_hosts_and_rate_limit() {
     // Path casing used by HB's own examples is served on the oms host, but
     // query names are case-sensitive: the order list reads `offset`
     // (`Offset` is the `/packages` list's), issue 17 / H10.
-    let cased = format!(
-        "/orders/merchantId/{}?offset=0&limit=10",
-        hb::TEST_MERCHANT_ID
-    );
-    assert_eq!(
-        send(&fake.oms_base_url, "GET", &cased, &hb_headers(), b"")
-            .await
-            .status,
-        200
-    );
-    let capital = format!(
-        "/orders/merchantId/{}?Offset=0&limit=10",
-        hb::TEST_MERCHANT_ID
-    );
-    assert_eq!(
-        send(&fake.oms_base_url, "GET", &capital, &hb_headers(), b"")
-            .await
-            .status,
-        400
-    );
+    for (query, status) in [("offset=0&limit=10", 200), ("Offset=0&limit=10", 400)] {
+        let cased = format!("/orders/merchantId/{}?{query}", hb::TEST_MERCHANT_ID);
+        let reply = send(&fake.oms_base_url, "GET", &cased, &hb_headers(), b"").await;
+        assert_eq!(reply.status, status, "{query}");
+    }
 
     // Let the requests above leave the rate window.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -714,8 +699,8 @@ use ayaztrade::providers::trendyol::orders::TrendyolOrders;
 use ayaztrade_tests::fixtures::fast_http_settings;
 use ayaztrade_tests::trendyol_fake::UPDATE_TRACKING_NUMBER;
 
-fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrders {
-    let settings = TrendyolSettings {
+fn ty_settings(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolSettings {
+    TrendyolSettings {
         api_base: fake.base_url.clone(),
         seller_id: ty::TEST_SELLER_ID.into(),
         api_key: ty::TEST_API_KEY.into(),
@@ -726,7 +711,11 @@ fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrd
         listing_tier: TrendyolTier::Unlimited,
         catalog_workers: 1,
         group_window: Duration::from_secs(60),
-    };
+    }
+}
+
+fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrders {
+    let settings = ty_settings(fake, secret, user_agent);
     TrendyolOrders::new(HttpLayer::new(fast_http_settings()), &settings, 50).unwrap()
 }
 
@@ -741,7 +730,7 @@ fn package_in(fake: &TrendyolFake, status: &str) -> (i64, String) {
     (id, id.to_string())
 }
 
-fn failure(r: Result<TrackingPush, Error>) -> ProviderFailure {
+fn failure<T: std::fmt::Debug>(r: Result<T, Error>) -> ProviderFailure {
     match r {
         Err(Error::Provider(p)) => p.failure,
         other => panic!("expected a provider error, got {other:?}"),
@@ -919,8 +908,8 @@ async fn trendyol_tracking_number_auth_failures_are_errors() {
     );
 }
 
-fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
-    let settings = HepsiburadaSettings {
+fn hb_settings(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaSettings {
+    HepsiburadaSettings {
         listing_base: fake.listing_base_url.clone(),
         catalog_base: fake.mpop_base_url.clone(),
         oms_base: fake.oms_base_url.clone(),
@@ -928,8 +917,12 @@ fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
         service_key: Secret::new(key),
         user_agent: hb::TEST_INTEGRATOR_USERNAME.into(),
         requests_per_second: 100,
-        catalog_requests_per_second: 100,
-    };
+        catalog_requests_per_second: catalog_rps,
+    }
+}
+
+fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
+    let settings = hb_settings(fake, key, 100);
     HepsiburadaOrders::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
 }
 
@@ -1113,24 +1106,8 @@ use ayaztrade::providers::hepsiburada::catalog::{wire_item as hb_wire_item, Heps
 use ayaztrade::providers::trendyol::catalog::TrendyolCatalog;
 
 fn hb_catalog(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaCatalog {
-    let settings = HepsiburadaSettings {
-        listing_base: fake.listing_base_url.clone(),
-        catalog_base: fake.mpop_base_url.clone(),
-        oms_base: fake.oms_base_url.clone(),
-        merchant_id: hb::TEST_MERCHANT_ID.into(),
-        service_key: Secret::new(key),
-        user_agent: hb::TEST_INTEGRATOR_USERNAME.into(),
-        requests_per_second: 100,
-        catalog_requests_per_second: catalog_rps,
-    };
+    let settings = hb_settings(fake, key, catalog_rps);
     HepsiburadaCatalog::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
-}
-
-fn failure_of<T: std::fmt::Debug>(r: Result<T, Error>) -> ProviderFailure {
-    match r {
-        Err(Error::Provider(p)) => p.failure,
-        other => panic!("expected a provider error, got {other:?}"),
-    }
 }
 
 /// Item 6. January 2026 changelog: "1 saniye içerisinde 100 … Limit değerini
@@ -1157,14 +1134,14 @@ async fn hepsiburada_catalog_403_is_throttling_not_credentials() {
     // A 403 that lasts is throttling, not "credentials refused".
     fake.set_catalog_rate_limit(Some((0, Duration::from_secs(1))));
     assert_eq!(
-        failure_of(client.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
+        failure(client.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
         ProviderFailure::RateLimited
     );
     // Wrong credentials are 401: a credential failure.
     fake.set_catalog_rate_limit(None);
     let wrong = hb_catalog(&fake, "WrongKey1234", 0);
     assert_eq!(
-        failure_of(wrong.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
+        failure(wrong.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
         ProviderFailure::Unauthorized
     );
     // Our own limit keeps us under the host's: no 403 at all.
@@ -1279,16 +1256,10 @@ fn ty_catalog(
     group_window: Duration,
 ) -> TrendyolCatalog {
     let settings = TrendyolSettings {
-        api_base: fake.base_url.clone(),
-        seller_id: ty::TEST_SELLER_ID.into(),
-        api_key: ty::TEST_API_KEY.into(),
-        api_secret: Secret::new(ty::TEST_API_SECRET),
-        user_agent: ty::TEST_USER_AGENT.into(),
-        requests_per_10s: 50,
-        rate_window: Duration::from_millis(100),
         listing_tier: tier,
         catalog_workers: workers,
         group_window,
+        ..ty_settings(fake, ty::TEST_API_SECRET, ty::TEST_USER_AGENT)
     };
     TrendyolCatalog::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
 }
@@ -1341,7 +1312,7 @@ async fn trendyol_price_updates_are_held_to_thirty_per_barcode_per_minute() {
     }
     let item = raw_item(r#"{"barcode":"PRC-1","salePrice":199.5,"listPrice":200}"#.into());
     assert_eq!(
-        failure_of(client.submit(Push::Price, &[&*item]).await),
+        failure(client.submit(Push::Price, &[&*item]).await),
         ProviderFailure::RateLimited
     );
     // Stock alone is no price update; another barcode is not held back.
