@@ -207,6 +207,69 @@ pub struct TrendyolSettings {
     pub requests_per_10s: u32,
     /// The window Trendyol counts in (10 s); shorter only in tests and benchmarks.
     pub rate_window: Duration,
+    /// `TRENDYOL_LISTING_TIER`: the seller's product listing limit, which
+    /// sets the service-group limits (docs/marketplace-wire.md T10).
+    pub listing_tier: TrendyolTier,
+    /// `TRENDYOL_CATALOG_WORKERS`: processes sharing the group limits (the
+    /// catalog worker's maximum concurrency, template.yaml); each takes its
+    /// share.
+    pub catalog_workers: u32,
+    /// The window the group limits and the per-barcode price rule count in
+    /// (a minute); shorter only in tests (`TRENDYOL_GROUP_WINDOW_MS`).
+    pub group_window: Duration,
+}
+
+/// Trendyol's product listing tiers ("Ürün Listeleme Limiti"), with the
+/// per-minute limits of each service group since 14 September 2026
+/// (docs/marketplace-wire.md T10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendyolTier {
+    Limit100k,
+    Limit350k,
+    Limit500k,
+    Unlimited,
+}
+
+/// Per-minute limits of one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendyolGroupLimits {
+    /// "Product Integration Read".
+    pub read: u32,
+    /// "Product Integration Write": create, update, delete and other writes.
+    pub write: u32,
+    /// "Inventory & Price Write".
+    pub inventory_price: u32,
+}
+
+impl TrendyolTier {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['.', '_', ','], "")
+            .as_str()
+        {
+            "100000" => Some(TrendyolTier::Limit100k),
+            "350000" => Some(TrendyolTier::Limit350k),
+            "500000" => Some(TrendyolTier::Limit500k),
+            "unlimited" | "limitless" => Some(TrendyolTier::Unlimited),
+            _ => None,
+        }
+    }
+
+    pub fn limits(self) -> TrendyolGroupLimits {
+        let (read, write, inventory_price) = match self {
+            TrendyolTier::Limit100k => (1000, 200, 350),
+            TrendyolTier::Limit350k => (1250, 300, 500),
+            TrendyolTier::Limit500k => (1500, 400, 1000),
+            TrendyolTier::Unlimited => (2000, 500, 1500),
+        };
+        TrendyolGroupLimits {
+            read,
+            write,
+            inventory_price,
+        }
+    }
 }
 
 impl TrendyolSettings {
@@ -244,6 +307,16 @@ impl TrendyolSettings {
             user_agent,
             requests_per_10s: parsed(env, "TRENDYOL_REQUESTS_PER_10S", 24)?,
             rate_window: Duration::from_millis(parsed(env, "TRENDYOL_RATE_WINDOW_MS", 10_000)?),
+            listing_tier: match env.get("TRENDYOL_LISTING_TIER") {
+                None => TrendyolTier::Limit100k,
+                Some(v) => TrendyolTier::parse(&v).ok_or_else(|| {
+                    Error::Config(format!(
+                        "TRENDYOL_LISTING_TIER={v:?}: one of 100000, 350000, 500000, unlimited"
+                    ))
+                })?,
+            },
+            catalog_workers: parsed(env, "TRENDYOL_CATALOG_WORKERS", 2u32)?.max(1),
+            group_window: Duration::from_millis(parsed(env, "TRENDYOL_GROUP_WINDOW_MS", 60_000)?),
         }))
     }
 }
@@ -265,6 +338,11 @@ pub struct HepsiburadaSettings {
     /// Requests this process may make to one endpoint per second (the
     /// listing service's limits are not published).
     pub requests_per_second: u32,
+    /// Requests this process may make to the catalog host (mpop) per second,
+    /// all endpoints together: Hepsiburada allows 100 per second and answers
+    /// 403 above it (docs/marketplace-wire.md H8); with two catalog workers
+    /// each takes 45.
+    pub catalog_requests_per_second: u32,
 }
 
 impl HepsiburadaSettings {
@@ -304,6 +382,11 @@ impl HepsiburadaSettings {
             service_key: Secret::new(service_key),
             user_agent: required(env, "HEPSIBURADA_USER_AGENT")?,
             requests_per_second: parsed(env, "HEPSIBURADA_REQUESTS_PER_SECOND", 10)?,
+            catalog_requests_per_second: parsed(
+                env,
+                "HEPSIBURADA_CATALOG_REQUESTS_PER_SECOND",
+                45,
+            )?,
         }))
     }
 }

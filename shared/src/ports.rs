@@ -506,11 +506,14 @@ pub trait ShipmentStore: Send + Sync {
         shipment_id: &str,
     ) -> impl Future<Output = Result<Option<(ShipmentRecord, u64)>>> + Send;
 
-    /// Writes the shipment if it is new or its last create failed (never
-    /// over one Aras accepted); false when the condition did not hold.
+    /// Writes the shipment (at version 1) if it is new, its last create
+    /// failed, or a `Registering` claim on it expired before `now_ms` (never
+    /// over one Aras accepted, nor over a live claim); false when the
+    /// condition did not hold.
     fn put_new_shipment(
         &self,
         record: &ShipmentRecord,
+        now_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Replaces the shipment if it is still at `version`; false otherwise.

@@ -4,10 +4,14 @@
 //!
 //! - `POST /shipping/aras/shipments` registers a shipment with Aras
 //!   (`SetOrder`). Its id — Aras's `IntegrationCode` — comes from the order id
-//!   and the caller's `reference`, so a retried create finds the first one:
-//!   with us (answered from the record) or at Aras (a duplicate is resolved by
-//!   a lookup in the client). A record is written only with Aras's answer:
-//!   created with Aras's codes, or failed with the reason.
+//!   and the caller's `reference`, so a retried create finds the first one.
+//!   Aras *updates* an order sent again under the same IntegrationCode
+//!   (docs/aras-wire.md O18), so one shipment per IntegrationCode holds by
+//!   our record: a create first claims the shipment (`Registering`, a
+//!   conditional write), and only the claimant sends SetOrder; the client
+//!   itself never sends SetOrder for an order Aras already has. A create for
+//!   a shipment already created is answered from the record when it asks
+//!   for the same content, and refused (409) when it asks for other content.
 //! - `GET /shipping/aras/tracking/{code}`: Aras's query service, normalized.
 //! - `POST /shipping/aras/rates`: the merchant's contract tariff
 //!   (`ARAS_TARIFF_JSON`; Aras has no public rate API).
@@ -29,8 +33,8 @@ use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
 use crate::domain::product::Marketplace;
 use crate::domain::shipment::{
-    parse_scaled, shipment_id, tracking_change, MarketplacePackage, ShipmentRecord, ShipmentState,
-    TrackingPushState,
+    own_waybill_number, parse_scaled, shipment_id, tracking_change, MarketplacePackage,
+    ShipmentRecord, ShipmentState, TrackingPushState,
 };
 use crate::domain::shipping::{
     measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
@@ -40,14 +44,64 @@ use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, pa
 use crate::idempotency::now_ms;
 use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
+use crate::providers::aras::order::set_order_envelope;
 use crate::providers::aras::{
-    ArasClient, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
-    SetOrderOutcome, ShipmentOrder,
+    ArasClient, ArasOrder, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor,
+    Piece, Receiver, SetOrderOutcome, ShipmentOrder,
 };
 use crate::providers::http::HttpLayer;
 use crate::tracking_push::TrackingPushers;
 
 const CARRIER: &str = "aras";
+
+/// How long a create's claim on a shipment lasts: longer than one create
+/// can take (two lookups and two SetOrders within the HTTP layer's budget).
+const REGISTER_CLAIM_MS: i64 = 5 * 60 * 1000;
+
+/// SHA-256 of the SetOrder `Order` as sent, without credentials.
+fn order_digest(order: &ShipmentOrder) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        set_order_envelope(order, "", "").as_bytes(),
+    ))
+}
+
+/// What Aras holds that is not what `order` asks for, among the fields Aras
+/// should echo unchanged (numbers and ids; free text may be normalised).
+fn differences(order: &ShipmentOrder, existing: &ArasOrder) -> Vec<&'static str> {
+    let mut differs = Vec::new();
+    if existing.field("TradingWaybillNumber") != Some(order.trading_waybill_number.trim()) {
+        differs.push("TradingWaybillNumber");
+    }
+    let ours: Vec<&str> = order
+        .pieces
+        .iter()
+        .map(|p| p.barcode_number.trim())
+        .collect();
+    if existing.barcodes() != ours {
+        differs.push("PieceDetails");
+    }
+    differs
+}
+
+fn in_progress(id: &str) -> Error {
+    Error::Conflict {
+        code: "shipment_in_progress",
+        message: format!(
+            "shipment {id} is being registered with Aras by another request; retry shortly"
+        ),
+    }
+}
+
+fn differs_conflict(id: &str) -> Error {
+    Error::Conflict {
+        code: "shipment_differs",
+        message: format!(
+            "shipment {id} was already created with other content; Aras would update it, so \
+             it is not sent again: cancel it, or send another reference for a new shipment"
+        ),
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -65,6 +119,10 @@ struct CreateRequest {
     marketplace_order: Option<MarketplacePackage>,
     #[serde(default)]
     description: Option<String>,
+    /// The merchant's dispatch note (sevk irsaliyesi) number, 1–16
+    /// characters; our own short id when absent (docs/aras-wire.md O20).
+    #[serde(default)]
+    waybill_number: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +231,7 @@ fn view(r: &ShipmentRecord) -> Value {
         "orderId": r.order_id,
         "carrier": CARRIER,
         "state": match &r.state {
+                ShipmentState::Registering { .. } => "registering",
             ShipmentState::Created => "created",
             ShipmentState::Failed { .. } => "failed",
             ShipmentState::Cancelled => "cancelled",
@@ -385,26 +444,15 @@ where
         if let Some(m) = &req.marketplace_order {
             self.check_marketplace_package(m).await?;
         }
-        // A retried create: answered from the record.
-        match self.store.get_shipment(&id).await? {
-            Some((record, version)) if record.state == ShipmentState::Created => {
-                self.announce(record.clone(), version).await?;
-                return Ok(json_response(200, &view(&record)));
-            }
-            Some((record, _)) if record.state == ShipmentState::Cancelled => {
-                return Err(Error::Conflict {
-                    code: "shipment_cancelled",
-                    message: format!(
-                        "shipment {id} was cancelled; send another reference for a new shipment"
-                    ),
-                });
-            }
-            _ => {}
-        }
         let m = measure(&parcels);
         let order = ShipmentOrder {
             integration_code: id.clone(),
-            trading_waybill_number: None,
+            trading_waybill_number: req
+                .waybill_number
+                .as_deref()
+                .map(str::trim)
+                .map(str::to_owned)
+                .unwrap_or_else(|| own_waybill_number(&id)),
             invoice_number: None,
             receiver: Receiver {
                 name: req.receiver.name,
@@ -434,14 +482,35 @@ where
             payor: Payor::Sender,
             description: req.description,
         };
-        order.validate()?;
+        order.validate().map_err(|e| match e {
+            Error::Validation(fields) => Error::Validation(
+                fields
+                    .into_iter()
+                    .map(|f| match f.field.as_str() {
+                        "tradingWaybillNumber" => FieldError::new("waybillNumber", f.message),
+                        _ => f,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        let digest = order_digest(&order);
+        // A retried create: answered from the record.
+        if let Some((record, version)) = self.store.get_shipment(&id).await? {
+            if let Some(answer) = self.existing(record, version, &digest).await? {
+                return Ok(answer);
+            }
+        }
         let aras = self.aras()?;
         let now = now_rfc3339();
+        let claimed_at = now_ms();
         let mut record = ShipmentRecord {
             shipment_id: id.clone(),
             order_id,
             marketplace_package: req.marketplace_order,
-            state: ShipmentState::Created,
+            state: ShipmentState::Registering {
+                until_ms: claimed_at + REGISTER_CLAIM_MS,
+            },
             invoice_key: None,
             barcodes: order
                 .pieces
@@ -460,25 +529,47 @@ where
             status_changes: 0,
             created_at: now.clone(),
             updated_at: now,
+            order_digest: Some(digest.clone()),
         };
         if record.marketplace_package.is_some() {
             record.push = TrackingPushState::Pending {
                 claimed_until_ms: 0,
             };
         }
+        // Claim the IntegrationCode: only the claimant sends SetOrder.
+        if !self.store.put_new_shipment(&record, claimed_at).await? {
+            let (stored, version) = self
+                .store
+                .get_shipment(&id)
+                .await?
+                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
+            return match self.existing(stored, version, &digest).await? {
+                Some(answer) => Ok(answer),
+                None => Err(in_progress(&id)),
+            };
+        }
         let answer = aras.set_order(&order).await;
+        record.state = ShipmentState::Created;
         match &answer {
             Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
                 record.invoice_key = invoice_key.clone();
             }
             Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
                 // An earlier attempt's order (its answer was lost): Aras's
-                // copy is the truth.
+                // copy is the truth, and it was not changed.
                 record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
                 let barcodes: Vec<String> =
                     existing.barcodes().into_iter().map(str::to_owned).collect();
                 if !barcodes.is_empty() {
                     record.barcodes = barcodes;
+                }
+                let differs = differences(&order, existing);
+                if !differs.is_empty() {
+                    // Aras holds another content under this code (an earlier
+                    // create whose answer was lost): tracked as it is, and no
+                    // request's content is claimed for it.
+                    record.order_digest = None;
+                    tracing::warn!(shipment_id = %id, ?differs, "Aras holds other content for this shipment");
                 }
             }
             Err(e) => {
@@ -487,22 +578,52 @@ where
                 };
             }
         }
-        if !self.store.put_new_shipment(&record).await? {
-            // Another request for the same shipment got there first.
-            let (stored, version) = self
-                .store
-                .get_shipment(&id)
-                .await?
-                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
-            self.announce(stored.clone(), version).await?;
-            return Ok(json_response(200, &view(&stored)));
+        record.updated_at = now_rfc3339();
+        if !self.store.update_shipment(&record, 1).await? {
+            return Err(Error::Store(format!(
+                "shipment {id}: the claim was taken over while Aras answered; retry the create"
+            )));
         }
         if let Err(e) = answer {
             tracing::warn!(shipment_id = %id, error = %e, "Aras refused or failed a shipment");
             return Err(e);
         }
-        self.announce(record.clone(), 1).await?;
+        if record.order_digest.as_deref() != Some(digest.as_str()) {
+            self.announce(record.clone(), 2).await?;
+            return Err(differs_conflict(&id));
+        }
+        self.announce(record.clone(), 2).await?;
         Ok(json_response(201, &view(&record)))
+    }
+
+    /// The answer to a create for a shipment we already hold: `None` when
+    /// the create should go on (the last one failed, or its claim expired).
+    async fn existing(
+        &self,
+        record: ShipmentRecord,
+        version: u64,
+        digest: &str,
+    ) -> Result<Option<Response<Body>>> {
+        match &record.state {
+            ShipmentState::Created => {
+                self.announce(record.clone(), version).await?;
+                if record.order_digest.as_deref() != Some(digest) {
+                    return Err(differs_conflict(&record.shipment_id));
+                }
+                Ok(Some(json_response(200, &view(&record))))
+            }
+            ShipmentState::Cancelled => Err(Error::Conflict {
+                code: "shipment_cancelled",
+                message: format!(
+                    "shipment {} was cancelled; send another reference for a new shipment",
+                    record.shipment_id
+                ),
+            }),
+            ShipmentState::Registering { until_ms } if *until_ms >= now_ms() => {
+                Err(in_progress(&record.shipment_id))
+            }
+            ShipmentState::Registering { .. } | ShipmentState::Failed { .. } => Ok(None),
+        }
     }
 
     /// Publishes `shipment.created` once (a retried create publishes it
@@ -594,6 +715,7 @@ where
                 self.publish_cancelled(&record).await?;
                 return Ok(json_response(200, &view(&record)));
             }
+            ShipmentState::Registering { .. } => return Err(in_progress(id)),
             ShipmentState::Failed { .. } => {
                 return Err(Error::Conflict {
                     code: "shipment_not_created",

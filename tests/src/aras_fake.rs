@@ -8,13 +8,22 @@
 //! a `SOAPAction` naming the operation in the body, the SOAP 1.1 envelope and
 //! the `http://tempuri.org/` namespace, the credentials (order account in
 //! the arguments *and* inside the Order; query account + customer code in
-//! LoginInfo), SetOrder's required fields, PieceCount = number of
-//! PieceDetails, and barcodes unique per piece and across shipments.
+//! LoginInfo), SetOrder's required fields (TradingWaybillNumber among them,
+//! at most 16 characters), IntegrationCode 2–32 characters, PieceCount =
+//! number of PieceDetails, and barcodes unique per piece and across
+//! shipments. SetOrder's result codes and words are those of Aras's
+//! integration document (docs/aras-wire.md O16): 1000 bad credentials, 935
+//! IntegrationCode length / more than 20 sends / ReceiverPhone1, 936 missing
+//! receiver fields, 70021/70022/70026/70028/70121 pieces and waybill, 60022
+//! no update after the waybill was cut. A SetOrder with an IntegrationCode
+//! the fake already holds *updates* that order (at most 20 sends in all), as
+//! Aras does. CancelDispatch answers the documented structure (`ResultCode`,
+//! `ResultMessage`, `CargoKey`) with codes 0 / -1 / -2 / 999.
 //!
-//! Approximations (UNCONFIRMED in the doc): the result codes and texts of
-//! refusals (bad credentials -2, invalid order -1, duplicate IntegrationCode
-//! -3 "… daha önce …"), the query service's refusal text, and the shape and
-//! field names of QueryResult records.
+//! Approximations (UNCONFIRMED in the doc): which code a missing
+//! TradingWaybillNumber gets, GetOrderWithIntegrationCode's refusal, the
+//! query service's refusal text, and the shape and field names of
+//! QueryResult records.
 //!
 //! Faults are queued (for any operation or one operation) and never process
 //! the request, except [`Fault::AfterProcessing`], which does and then
@@ -44,7 +53,7 @@ pub const QUERY_USERNAME: &str = "aras-query-user";
 pub const QUERY_PASSWORD: &str = "q\"'&<>pw";
 pub const CUSTOMER_CODE: &str = "1234567890";
 
-/// The test hosts' paths (providers.md §5.1).
+/// The test hosts' paths (docs/aras-wire.md S2, S3).
 pub const ORDER_PATH: &str = "/arascargoservice/arascargoservice.asmx";
 pub const QUERY_PATH: &str = "/ArasCargoIntegrationService.svc";
 
@@ -110,6 +119,9 @@ pub struct StoredShipment {
     pub status: Option<FakeStatus>,
     /// (date, unit, movement).
     pub movements: Vec<(String, String, String)>,
+    /// SetOrders accepted for this IntegrationCode (1 = created, more =
+    /// updated).
+    pub sends: u32,
 }
 
 #[derive(Default)]
@@ -185,7 +197,8 @@ impl ArasFake {
         self.with(|s| s.bodies.get(operation).cloned().unwrap_or_default())
     }
 
-    /// Shipments created by SetOrder (duplicates refused are not counted).
+    /// Shipments created by SetOrder (updates of one already held are not
+    /// counted).
     pub fn created_count(&self) -> u64 {
         self.with(|s| s.created)
     }
@@ -511,6 +524,7 @@ fn is_decimal(text: &str, max_decimals: usize) -> bool {
         && (!text.contains('.') || !fraction.is_empty())
 }
 
+/// Aras's document, "SetOrder Geri Dönüş Kodları" (docs/aras-wire.md O16).
 fn set_order(s: &mut FakeState, call: &Node) -> Response {
     let Some(order) = call.child("orderInfo").and_then(|i| i.child("Order")) else {
         return soap_fault(
@@ -522,30 +536,67 @@ fn set_order(s: &mut FakeState, call: &Node) -> Response {
         || order.text_of("UserName").as_deref() != Some(USERNAME)
         || order.text_of("Password").as_deref() != Some(PASSWORD)
     {
-        return order_result("-2", "Kullanıcı adı veya şifre hatalı.", None);
+        return order_result("1000", "Kullanıcı Adı ve Şifre yanlış.", None);
+    }
+    let code = order.text_of("IntegrationCode").unwrap_or_default();
+    if !(2..=32).contains(&code.chars().count()) {
+        return order_result(
+            "935",
+            "IntegrationCode alanı boş olamaz veya uzunluk hatası (2-32 karakter).",
+            None,
+        );
     }
     for required in [
-        "IntegrationCode",
         "ReceiverName",
         "ReceiverAddress",
         "ReceiverCityName",
         "ReceiverTownName",
-        "ReceiverPhone1",
-        "PieceCount",
-        "IsCod",
-        "PayorTypeCode",
     ] {
         if order.text_of(required).is_none() {
-            return order_result("-1", &format!("{required} alanı zorunludur."), None);
+            return order_result("936", &format!("{required} girilmelidir."), None);
         }
     }
-    let code = order.text_of("IntegrationCode").unwrap_or_default();
-    if s.shipments.contains_key(&code) {
+    if !order
+        .text_of("ReceiverPhone1")
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return order_result(
-            "-3",
-            "Bu entegrasyon kodu ile daha önce kayıt oluşturulmuştur.",
+            "935",
+            "ReceiverPhone1 alanı zorunludur veya sadece sayılardan oluşmalıdır.",
             None,
         );
+    }
+    // "TradingWaybillNumber | String(16) | Sevk İrsaliye No. | Evet": the
+    // code for a missing one is not in the document (UNCONFIRMED).
+    match order.text_of("TradingWaybillNumber") {
+        None => return order_result("936", "TradingWaybillNumber girilmelidir.", None),
+        Some(w) if w.chars().count() > 16 => {
+            return order_result(
+                "70121",
+                "TradingWaybillNumber 16 karakterden fazla olamaz.",
+                None,
+            )
+        }
+        Some(_) => {}
+    }
+    if !matches!(order.text_of("PayorTypeCode").as_deref(), Some("1" | "2")) {
+        return order_result("936", "PayorTypeCode sadece 1 veya 2 olabilir.", None);
+    }
+    if let Some(held) = s.shipments.get(&code) {
+        if held.dispatched {
+            return order_result(
+                "60022",
+                "İrsaliyesi kesildiği için bilgiler güncellenemez.",
+                None,
+            );
+        }
+        if held.sends >= 20 {
+            return order_result(
+                "935",
+                "Bir siparişe ait bilgiler en fazla 20 kez gönderilebilir.",
+                None,
+            );
+        }
     }
     let pieces: Vec<BTreeMap<String, String>> = order
         .child("PieceDetails")
@@ -560,9 +611,9 @@ fn set_order(s: &mut FakeState, call: &Node) -> Response {
     let piece_count = order.text_of("PieceCount").unwrap_or_default();
     if piece_count != pieces.len().to_string() || pieces.is_empty() {
         return order_result(
-            "-1",
+            "70021",
             &format!(
-                "PieceCount ({piece_count}) parça detayı sayısı ({}) ile aynı olmalıdır.",
+                "Koli sayısı 0'dan büyük olmalı / Toplam parça sayısı gönderilmeli ({piece_count} / {}).",
                 pieces.len()
             ),
             None,
@@ -571,47 +622,88 @@ fn set_order(s: &mut FakeState, call: &Node) -> Response {
     let mut barcodes = HashSet::new();
     for piece in &pieces {
         let barcode = piece.get("BarcodeNumber").cloned().unwrap_or_default();
-        let used_elsewhere = s.shipments.values().any(|sh| {
-            sh.pieces
-                .iter()
-                .any(|p| p.get("BarcodeNumber") == Some(&barcode))
+        if barcode.is_empty() {
+            return order_result("70022", "Parça bilgilerinde barcode bilgisi eksik.", None);
+        }
+        if !barcodes.insert(barcode.clone()) {
+            return order_result("70028", "Parçaların barkod numaraları aynı olamaz.", None);
+        }
+        let used_elsewhere = s.shipments.iter().any(|(other, sh)| {
+            *other != code
+                && sh
+                    .pieces
+                    .iter()
+                    .any(|p| p.get("BarcodeNumber") == Some(&barcode))
         });
-        if barcode.is_empty() || !barcodes.insert(barcode.clone()) || used_elsewhere {
+        if used_elsewhere {
             return order_result(
-                "-1",
-                &format!("Barkod numarası benzersiz olmalıdır: {barcode}"),
+                "70026",
+                &format!("Barkod daha önce gönderilmiş: {barcode}"),
                 None,
             );
         }
         for weight in ["VolumetricWeight", "Weight"] {
-            if !piece.get(weight).is_some_and(|w| is_decimal(w, 2)) {
-                return order_result("-1", &format!("Parça {weight} geçersiz."), None);
+            if !piece.get(weight).is_some_and(|w| is_decimal(w, 3)) {
+                return order_result("70026", "Volume değeri decimal olmalı.", None);
             }
         }
     }
     match order.text_of("IsCod").as_deref() {
-        Some("0") => {}
+        None | Some("0") => {}
         Some("1") => {
+            if order.text_of("PayorTypeCode").as_deref() == Some("2") {
+                return order_result(
+                    "936",
+                    "Alıcı Ödemeli Tahsilatlı Kargo Gönderisi Yapılamamaktadır.",
+                    None,
+                );
+            }
             let amount = order.text_of("CodAmount").unwrap_or_default();
-            if !is_decimal(&amount, 2) || amount.trim_start_matches(['0', '.']).is_empty() {
-                return order_result("-1", "Tahsilatlı gönderide CodAmount geçersiz.", None);
+            let kurus = kurus(&amount);
+            if !kurus.is_some_and(|k| (500..=500_000).contains(&k)) {
+                return order_result(
+                    "70026",
+                    "CodAmount değeri 5 ile 5000 TL arasında olmalıdır.",
+                    None,
+                );
             }
         }
-        _ => return order_result("-1", "IsCod 0 veya 1 olmalıdır.", None),
+        _ => return order_result("936", "IsCod sadece 0 veya 1 olabilir.", None),
     }
     let mut fields = order.leaves();
     fields.remove("UserName");
     fields.remove("Password");
-    s.next_tracking += 1;
-    let shipment = StoredShipment {
-        fields,
-        pieces,
-        tracking_number: s.next_tracking.to_string(),
-        ..StoredShipment::default()
-    };
-    s.shipments.insert(code.clone(), shipment);
-    s.created += 1;
+    match s.shipments.get_mut(&code) {
+        // Aras updates the order it holds under this IntegrationCode.
+        Some(held) => {
+            held.fields = fields;
+            held.pieces = pieces;
+            held.sends += 1;
+        }
+        None => {
+            s.next_tracking += 1;
+            let shipment = StoredShipment {
+                fields,
+                pieces,
+                tracking_number: s.next_tracking.to_string(),
+                sends: 1,
+                ..StoredShipment::default()
+            };
+            s.shipments.insert(code.clone(), shipment);
+            s.created += 1;
+        }
+    }
     order_result("0", "Başarılı", Some(&code))
+}
+
+/// "149.90" → 14990 (at most two decimals).
+fn kurus(text: &str) -> Option<i64> {
+    if !is_decimal(text, 2) {
+        return None;
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let fraction = format!("{fraction:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
 }
 
 fn element(name: &str, value: &str) -> String {
@@ -622,7 +714,7 @@ fn get_order(s: &FakeState, call: &Node) -> Response {
     if !credentials_ok(call) {
         return soap_ok(
             GET_ORDER,
-            "<GetOrderWithIntegrationCodeResult><ResultCode>-2</ResultCode><ResultMessage>Kullanıcı adı veya şifre hatalı.</ResultMessage></GetOrderWithIntegrationCodeResult>",
+            "<GetOrderWithIntegrationCodeResult><ResultCode>1000</ResultCode><ResultMessage>Kullanıcı Adı ve Şifre yanlış.</ResultMessage></GetOrderWithIntegrationCodeResult>",
         );
     }
     let code = call.text_of("integrationCode").unwrap_or_default();
@@ -645,23 +737,33 @@ fn get_order(s: &FakeState, call: &Node) -> Response {
     soap_ok(GET_ORDER, &inner)
 }
 
+/// Aras's document: `CancelDispatchResult` is a structure (`ResultCode`,
+/// `ResultMessage`, `CargoKey`); codes 0, 1, 999, 936, -1, -2.
 fn cancel(s: &mut FakeState, call: &Node) -> Response {
-    let result = |code: &str| {
+    let result = |code: &str, message: &str, cargo_key: &str| {
         soap_ok(
             CANCEL_DISPATCH,
-            &format!("<CancelDispatchResult>{code}</CancelDispatchResult>"),
+            &format!(
+                "<CancelDispatchResult><ResultCode>{code}</ResultCode><ResultMessage>{}</ResultMessage><CargoKey>{}</CargoKey></CancelDispatchResult>",
+                escape(message),
+                escape(cargo_key)
+            ),
         )
     };
     if !credentials_ok(call) {
-        return result("-2");
+        return result("-2", "Kullanıcı adı ve Şifreniz hatalıdır.", "");
     }
     let code = call.text_of("integrationCode").unwrap_or_default();
     match s.shipments.get(&code) {
-        None => result("-1"),
-        Some(shipment) if shipment.dispatched => result("999"),
+        None => result("-1", "Kayıt bulunamadı", ""),
+        Some(shipment) if shipment.dispatched => result(
+            "999",
+            "İrsaliyesi Kesilmiş Sipariş İptal Edilemez.",
+            &shipment.tracking_number,
+        ),
         Some(_) => {
             s.shipments.remove(&code);
-            result("0")
+            result("0", "Başarılı", "")
         }
     }
 }

@@ -4,15 +4,22 @@
 //! separate listing and catalog (mpop) hosts (two ports here), async
 //! price/stock uploads polled by id, the multipart product import polled by
 //! tracking id, category attributes in three buckets, a per-endpoint rate
-//! limit answering 429 with `X-RateLimit-*` headers, and faults (shared with
-//! the Trendyol fake: no fault ever processes the request).
+//! limit answering 429 with `X-RateLimit-*` headers, the catalog host's own
+//! limit (100 requests per second over all its endpoints, answered with 403:
+//! January 2026 changelog, H8), and faults (shared with the Trendyol fake: no
+//! fault ever processes the request). Wrong credentials and a wrong
+//! `User-Agent` get 401; the listing host accepts only `/merchantid/` and
+//! the order list only lower-case `offset`/`limit`/`begindate`/`enddate`
+//! (query names are case-sensitive at Hepsiburada); the import takes
+//! `Image1`…`Image10` and `Video1` (H9).
 //!
 //! Orders live on a third host (oms-external, its own port): the paid-orders
 //! list with mandatory limit/offset, limit silently capped at 100, and a
 //! begindate/enddate window silently cut to 24 h (§ Orders of the doc);
 //! packages with the intransit call of the "Mağaza Hesabı" model (H7: the
 //! tracking number of a parcel shipped with the merchant's own carrier) and
-//! the package read.
+//! the package read (one object). A begindate that is not `yyyy-MM-dd HH:mm`
+//! (an ISO date) gets 200 with an empty page, as Hepsiburada answers.
 //!
 //! Approximations (UNCONFIRMED in the doc): uploads and imports are
 //! processed when submitted (polls only decide visibility), an imported
@@ -49,6 +56,10 @@ pub const PARENT_CATEGORY_ID: i64 = 18_021_900;
 /// Enum variant attribute of the default category (values Kırmızı, Mavi, Siyah).
 pub const ATTR_COLOR: &str = "renk_variant_property";
 pub const MAX_ITEMS: usize = 1000;
+/// "image1 ile image10 arasında" (June 2025 changelog).
+pub const MAX_IMAGES: usize = 10;
+/// "1 saniye içerisinde 100" on the catalog services (January 2026 changelog).
+pub const CATALOG_RATE_LIMIT: usize = 100;
 pub const MAX_STOCK: i64 = 20_000;
 
 pub const PRICE_UPLOAD: &str = "POST /listings/merchantid/{merchantId}/price-uploads";
@@ -130,13 +141,14 @@ pub fn default_base_attributes() -> Vec<HbAttribute> {
         HbAttribute::text("stock", "Stok", false),
         HbAttribute::text("Image1", "Görsel 1", true),
     ];
-    for i in 2..=5 {
+    for i in 2..=MAX_IMAGES {
         v.push(HbAttribute::text(
             &format!("Image{i}"),
             &format!("Görsel {i}"),
             false,
         ));
     }
+    v.push(HbAttribute::text("Video1", "Video", false));
     v
 }
 
@@ -186,6 +198,13 @@ struct HbState {
     polls_to_complete: u32,
     next_hb_sku: u64,
     orders: HbOrders,
+    /// The catalog host's limit over all its endpoints, and its arrivals.
+    catalog_limit: Option<(usize, Duration)>,
+    catalog_arrivals: std::collections::VecDeque<Instant>,
+    catalog_throttled: u64,
+    /// Upload status words: processing, completed, completed with errors,
+    /// failed.
+    status_words: [&'static str; 4],
 }
 
 impl HbState {
@@ -202,6 +221,10 @@ impl HbState {
             polls_to_complete: 1,
             next_hb_sku: 0x4_0000,
             orders: HbOrders::new(),
+            catalog_limit: Some((CATALOG_RATE_LIMIT, Duration::from_secs(1))),
+            catalog_arrivals: Default::default(),
+            catalog_throttled: 0,
+            status_words: UPPER_CASE_WORDS,
         };
         s.gate
             .limits
@@ -435,7 +458,30 @@ impl HepsiburadaFake {
     pub fn faults_injected(&self) -> u64 {
         self.with(|s| s.gate.faults_injected)
     }
+
+    /// The catalog host's shared limit (`None`: off).
+    pub fn set_catalog_rate_limit(&self, limit: Option<(usize, Duration)>) {
+        self.with(|s| s.catalog_limit = limit);
+    }
+
+    /// Catalog requests refused with 403 for going over its limit.
+    pub fn catalog_throttled_count(&self) -> u64 {
+        self.with(|s| s.catalog_throttled)
+    }
+
+    /// The words upload results use (see [`UPPER_CASE_WORDS`],
+    /// [`TITLE_CASE_WORDS`]).
+    pub fn set_upload_status_words(&self, words: [&'static str; 4]) {
+        self.with(|s| s.status_words = words);
+    }
 }
+
+/// `PROCESSING` / `COMPLETED` / `COMPLETED_WITH_ERRORS` / `FAILED`, as some
+/// third-party clients read them.
+pub const UPPER_CASE_WORDS: [&str; 4] =
+    ["PROCESSING", "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"];
+/// `Processing` / `Done` / `Failed`, as others read them.
+pub const TITLE_CASE_WORDS: [&str; 4] = ["Processing", "Done", "Done", "Failed"];
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -517,6 +563,17 @@ impl Route {
         }
     }
 
+    /// Served by the catalog host (mpop).
+    fn on_catalog_host(&self) -> bool {
+        matches!(
+            self,
+            Route::Import
+                | Route::ImportStatus(_)
+                | Route::CategoryAttributes(_)
+                | Route::AttributeValues(..)
+        )
+    }
+
     fn kind(&self) -> EndpointKind {
         match self {
             Route::PriceUpload | Route::StockUpload | Route::Import => EndpointKind::Write,
@@ -541,23 +598,19 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
     let post = method == Method::POST;
     let get = method == Method::GET;
     let r = match (host, s.as_slice()) {
-        (Host::Listing, ["listings", m, mid, "price-uploads"])
-            if post && m.eq_ignore_ascii_case("merchantid") =>
-        {
+        (Host::Listing, ["listings", m, mid, "price-uploads"]) if post && *m == "merchantid" => {
             (Route::PriceUpload, Some(mid.to_string()))
         }
         (Host::Listing, ["listings", m, mid, "price-uploads", "id", id])
-            if get && m.eq_ignore_ascii_case("merchantid") =>
+            if get && *m == "merchantid" =>
         {
             (Route::PriceStatus(id.to_string()), Some(mid.to_string()))
         }
-        (Host::Listing, ["listings", m, mid, "stock-uploads"])
-            if post && m.eq_ignore_ascii_case("merchantid") =>
-        {
+        (Host::Listing, ["listings", m, mid, "stock-uploads"]) if post && *m == "merchantid" => {
             (Route::StockUpload, Some(mid.to_string()))
         }
         (Host::Listing, ["listings", m, mid, "stock-uploads", "id", id])
-            if get && m.eq_ignore_ascii_case("merchantid") =>
+            if get && *m == "merchantid" =>
         {
             (Route::StockStatus(id.to_string()), Some(mid.to_string()))
         }
@@ -644,7 +697,28 @@ async fn serve(
         return hb_error(401, "Unauthorized");
     }
     if header(headers, "user-agent").as_deref() != Some(TEST_INTEGRATOR_USERNAME) {
-        return hb_error(403, "Forbidden: User-Agent must be the integrator username");
+        return hb_error(
+            401,
+            "Unauthorized: User-Agent must be the integrator username",
+        );
+    }
+    if route.on_catalog_host() {
+        let mut s = state.lock().unwrap();
+        if let Some((max, window)) = s.catalog_limit {
+            while s
+                .catalog_arrivals
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                s.catalog_arrivals.pop_front();
+            }
+            if s.catalog_arrivals.len() >= max {
+                s.catalog_throttled += 1;
+                // The body of Hepsiburada's over-limit 403 is UNCONFIRMED.
+                return hb_error(403, "Forbidden");
+            }
+            s.catalog_arrivals.push_back(now);
+        }
     }
     if merchant.is_some_and(|m| !m.eq_ignore_ascii_case(TEST_MERCHANT_ID)) {
         return hb_error(403, "Forbidden: merchantId does not match the credentials");
@@ -830,6 +904,7 @@ fn upload(s: &mut HbState, body: &Bytes, price: bool) -> Response {
 }
 
 fn upload_status(s: &mut HbState, id: &str, price: bool) -> Response {
+    let words = s.status_words;
     let uploads = if price {
         &mut s.price_uploads
     } else {
@@ -840,14 +915,15 @@ fn upload_status(s: &mut HbState, id: &str, price: bool) -> Response {
     };
     up.polls += 1;
     let done = up.polls >= up.polls_needed;
+    let [processing, completed, with_errors, failed] = words;
     let status = if !done {
-        "PROCESSING"
+        processing
     } else if up.failed_items == 0 {
-        "COMPLETED"
+        completed
     } else if up.failed_items == up.total {
-        "FAILED"
+        failed
     } else {
-        "COMPLETED_WITH_ERRORS"
+        with_errors
     };
     let mut out = json!({
         "id": id,
@@ -999,6 +1075,14 @@ fn import_item(s: &mut HbState, item: &Value) -> Result<(), Vec<Value>> {
     };
     let get = |k: &str| attrs.get(k).and_then(text);
     let sku = get("merchantSku");
+    for key in attrs.keys() {
+        let image_no = key
+            .strip_prefix("Image")
+            .and_then(|n| n.parse::<usize>().ok());
+        if image_no.is_some_and(|n| n == 0 || n > MAX_IMAGES) {
+            fail(key, format!("{key}: images are Image1..Image{MAX_IMAGES}"));
+        }
+    }
     if let Some(b) = get("Barcode") {
         if !barcode_ok(&b) {
             fail(
@@ -1634,13 +1718,14 @@ fn oms_error(status: u16, message: &str) -> Response {
 
 fn order_list(s: &mut HbState, uri: &Uri) -> Response {
     let text = |k: &str| {
-        // Parameter names are matched case-insensitively (HB's own examples
-        // write both `offset` and `Offset`).
+        // Parameter names are case-sensitive: the order list reads
+        // `offset`/`limit` (the changelog's examples; `/packages` wants
+        // `Offset`), so `Offset=0` here counts as no offset.
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
         pairs
             .into_iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(k))
+            .find(|(name, _)| name == k)
             .map(|(_, v)| v)
             .filter(|v| !v.trim().is_empty())
     };
@@ -1675,15 +1760,18 @@ fn order_list(s: &mut HbState, uri: &Uri) -> Response {
                 "offset must be >= 0 and limit >= 1: offset={offset}, limit={limit}"
             ));
         }
-        for (name, raw, parsed) in [
-            ("begindate", &q.begindate, q.begin_ms),
-            ("enddate", &q.enddate, q.end_ms),
-        ] {
-            if let (Some(raw), None) = (raw, parsed) {
-                return Err(format!("{name} must be yyyy-MM-dd HH:mm: {raw}"));
-            }
-        }
         let limit = limit.min(ORDERS_MAX_LIMIT);
+        // A date not in `yyyy-MM-dd HH:mm` (an ISO date, say) is not
+        // refused: Hepsiburada answers 200 with an empty page.
+        let unreadable_date = [(&q.begindate, q.begin_ms), (&q.enddate, q.end_ms)]
+            .iter()
+            .any(|(raw, parsed)| raw.is_some() && parsed.is_none());
+        if unreadable_date {
+            return Ok((
+                json!({"totalCount": 0, "limit": limit, "offset": offset, "pageCount": 0, "items": []}),
+                vec![],
+            ));
+        }
         s.orders.fire_hooks(offset);
         let (lo, hi) = match (q.begin_ms, q.end_ms) {
             (Some(b), Some(e)) if e.saturating_sub(b) > ORDERS_MAX_WINDOW_MS => {
@@ -1953,7 +2041,8 @@ fn package_not_found(no: &str) -> Response {
 
 fn package_info(s: &HbState, no: &str) -> Response {
     match s.orders.packages.iter().find(|p| p.number == no) {
-        Some(p) => hb_json(200, json!([package_json(p)])),
+        // One object, not an array.
+        Some(p) => hb_json(200, package_json(p)),
         None => package_not_found(no),
     }
 }

@@ -176,7 +176,37 @@ struct TyState {
     categories: HashMap<i64, Category>,
     brands: Vec<(i64, String)>,
     orders: TyOrders,
+    /// Service-group limits since 14 September 2026 (group → max per
+    /// window) and each group's arrivals.
+    group_limits: HashMap<ServiceGroup, usize>,
+    group_window: Duration,
+    group_arrivals: HashMap<ServiceGroup, std::collections::VecDeque<Instant>>,
+    group_throttled: HashMap<ServiceGroup, u64>,
+    /// Price updates per barcode within `group_window` (at most 30).
+    price_updates: HashMap<String, std::collections::VecDeque<Instant>>,
+    price_refused: u64,
 }
+
+/// Trendyol's product service groups (docs/marketplace-wire.md T10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceGroup {
+    /// "Product Integration Read".
+    Read,
+    /// "Product Integration Write": create, update, delete.
+    Write,
+    /// "Inventory & Price Write".
+    InventoryPrice,
+}
+
+/// The lowest listing tier's limits per minute ("Limit 100.000"): read
+/// 1000, write 200, inventory & price 350.
+pub const LOWEST_TIER_LIMITS: [(ServiceGroup, usize); 3] = [
+    (ServiceGroup::Read, 1000),
+    (ServiceGroup::Write, 200),
+    (ServiceGroup::InventoryPrice, 350),
+];
+/// "There is a barcode-based limit of 30 req/min for price update".
+pub const PRICE_UPDATES_PER_BARCODE: usize = 30;
 
 impl TyState {
     fn new() -> Self {
@@ -198,6 +228,12 @@ impl TyState {
                 (1791, "TrendyolMilla".to_string()),
             ],
             orders: TyOrders::new(),
+            group_limits: LOWEST_TIER_LIMITS.into_iter().collect(),
+            group_window: Duration::from_secs(60),
+            group_arrivals: HashMap::new(),
+            group_throttled: HashMap::new(),
+            price_updates: HashMap::new(),
+            price_refused: 0,
         };
         state.categories.insert(
             PARENT_CATEGORY_ID,
@@ -295,6 +331,25 @@ impl TrendyolFake {
     /// (default: all kinds).
     pub fn set_faults_hit(&self, kind: EndpointKind, on: bool) {
         self.with(|s| s.gate.set_faults_hit(kind, on));
+    }
+
+    /// Service-group limits (`max` per `window` for each listed group; a
+    /// group left out has none) and the window of the per-barcode price rule.
+    pub fn set_group_limits(&self, limits: &[(ServiceGroup, usize)], window: Duration) {
+        self.with(|s| {
+            s.group_limits = limits.iter().copied().collect();
+            s.group_window = window;
+        });
+    }
+
+    /// Requests refused with 429 for going over `group`'s limit.
+    pub fn group_throttled(&self, group: ServiceGroup) -> u64 {
+        self.with(|s| s.group_throttled.get(&group).copied().unwrap_or(0))
+    }
+
+    /// Price-and-inventory requests refused for the per-barcode price rule.
+    pub fn price_rule_refusals(&self) -> u64 {
+        self.with(|s| s.price_refused)
     }
 
     /// Rate limit for every endpoint: `max` requests per sliding `window`.
@@ -520,6 +575,20 @@ enum Route {
 }
 
 impl Route {
+    /// The service group whose limit the request counts against.
+    fn group(&self) -> Option<ServiceGroup> {
+        match self {
+            Route::Create | Route::Content => Some(ServiceGroup::Write),
+            Route::Inventory => Some(ServiceGroup::InventoryPrice),
+            Route::Batch(_)
+            | Route::ProductInfo(_)
+            | Route::CategoryAttributes(_)
+            | Route::AttributeValues(..)
+            | Route::BrandByName => Some(ServiceGroup::Read),
+            Route::Orders | Route::TrackingNumber(_) => None,
+        }
+    }
+
     fn endpoint(&self) -> &'static str {
         match self {
             Route::Create => CREATE_PRODUCTS,
@@ -681,6 +750,29 @@ async fn serve(
             "forbidden",
             "Seller id does not match the credentials",
         );
+    }
+    if let Some(group) = route.group() {
+        let mut s = state.lock().unwrap();
+        if let Some(max) = s.group_limits.get(&group).copied() {
+            let window = s.group_window;
+            let arrivals = s.group_arrivals.entry(group).or_default();
+            while arrivals
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                arrivals.pop_front();
+            }
+            if arrivals.len() >= max {
+                *s.group_throttled.entry(group).or_default() += 1;
+                return ty_error(
+                    429,
+                    "TooManyRequestsException",
+                    "too.many.requests",
+                    "too.many.requests",
+                );
+            }
+            arrivals.push_back(now);
+        }
     }
     let fault = {
         let mut s = state.lock().unwrap();
@@ -857,6 +949,35 @@ fn submit(s: &mut TyState, route: &Route, body: &Bytes, now: Instant) -> Respons
         );
     }
     if let Route::Inventory = route {
+        // At most 30 price updates per barcode per minute; what Trendyol
+        // answers above it is UNCONFIRMED (here: 429 for the request).
+        let window = s.group_window;
+        let priced: Vec<String> = items
+            .iter()
+            .filter(|i| i.get("salePrice").is_some() || i.get("listPrice").is_some())
+            .filter_map(|i| i.get("barcode").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        for barcode in &priced {
+            let times = s.price_updates.entry(barcode.clone()).or_default();
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                times.pop_front();
+            }
+            if times.len() >= PRICE_UPDATES_PER_BARCODE {
+                s.price_refused += 1;
+                return ty_error(
+                    429,
+                    "TooManyRequestsException",
+                    "too.many.requests",
+                    &format!("Barkod bazında dakikada en fazla {PRICE_UPDATES_PER_BARCODE} fiyat güncellemesi: {barcode}"),
+                );
+            }
+        }
+        for barcode in priced {
+            s.price_updates.entry(barcode).or_default().push_back(now);
+        }
         let window = s.duplicate_window;
         if let Some(at) = s.recent_bodies.get(body) {
             if now.duration_since(*at) < window {

@@ -1,7 +1,9 @@
 //! The real Aras client (`ayaztrade::providers::aras`) against the Aras
-//! fake: golden paths, each fault as the right typed error, duplicate and
-//! lost-answer SetOrders resolved to the one existing shipment, cancel after
-//! dispatch, tracking, and escaping round trips.
+//! fake: golden paths, each fault as the right typed error, repeated and
+//! lost-answer SetOrders resolved to the one existing shipment (never an
+//! update of it), cancel after dispatch, tracking, escaping round trips, and
+//! the facts of Aras's integration document (docs/aras-wire.md O6, O16–O20,
+//! C3), each test quoting it.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use ayaztrade::config::Secret;
 use ayaztrade::domain::shipping::{Parcel, ParcelInput, TrackingStatus};
 use ayaztrade::error::{Error, ProviderFailure};
 use ayaztrade::money::{Currency, Money};
+use ayaztrade::providers::aras::order::set_order_envelope;
 use ayaztrade::providers::aras::{
     ArasClient, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
     SetOrderOutcome, ShipmentOrder,
@@ -53,7 +56,7 @@ fn parcel(l: i64, w: i64, h: i64, g: i64) -> Parcel {
 fn order(code: &str) -> ShipmentOrder {
     ShipmentOrder {
         integration_code: code.into(),
-        trading_waybill_number: None,
+        trading_waybill_number: format!("W{}", code.replace('-', "")),
         invoice_number: Some("INV-1".into()),
         receiver: Receiver {
             name: "Ayşe Yılmaz".into(),
@@ -170,8 +173,10 @@ async fn a_repeated_set_order_resolves_to_the_existing_shipment() {
     };
     assert_eq!(existing.integration_code(), Some("SHP-2001"));
     assert_eq!(fake.created_count(), 1);
-    assert_eq!(fake.requests(fake::SET_ORDER), 2);
-    assert_eq!(fake.requests(fake::GET_ORDER), 1);
+    // Looked up before each SetOrder; the repeat sends no SetOrder at all.
+    assert_eq!(fake.requests(fake::SET_ORDER), 1);
+    assert_eq!(fake.requests(fake::GET_ORDER), 2);
+    assert_eq!(fake.shipment("SHP-2001").unwrap().sends, 1);
 }
 
 #[tokio::test]
@@ -188,7 +193,11 @@ async fn a_lost_set_order_answer_is_resolved_by_lookup_without_resending() {
     );
     assert_eq!(fake.created_count(), 1);
     assert_eq!(fake.requests(fake::SET_ORDER), 1, "not resent");
-    assert_eq!(fake.requests(fake::GET_ORDER), 1);
+    assert_eq!(
+        fake.requests(fake::GET_ORDER),
+        2,
+        "before, and after the lost answer"
+    );
 }
 
 #[tokio::test]
@@ -202,7 +211,7 @@ async fn a_set_order_that_never_arrived_is_sent_again_once() {
     );
     assert_eq!(fake.created_count(), 1);
     assert_eq!(fake.requests(fake::SET_ORDER), 2);
-    assert_eq!(fake.requests(fake::GET_ORDER), 1);
+    assert_eq!(fake.requests(fake::GET_ORDER), 2);
     // Two ambiguous failures in a row: reported, not looped.
     fake.push_fault_for(fake::SET_ORDER, Fault::Malformed);
     fake.push_fault_for(fake::SET_ORDER, Fault::Malformed);
@@ -227,10 +236,13 @@ async fn soap_faults_are_typed_errors_and_not_repeated() {
         1,
         "a SOAP fault is an answer"
     );
-    fake.push_fault(Fault::SoapFault {
-        code: "soap:Client".into(),
-        message: "Server was unable to read request.".into(),
-    });
+    fake.push_fault_for(
+        fake::SET_ORDER,
+        Fault::SoapFault {
+            code: "soap:Client".into(),
+            message: "Server was unable to read request.".into(),
+        },
+    );
     let (failure, _) = provider_failure(client.set_order(&order("SHP-4001")).await);
     assert_eq!(failure, ProviderFailure::Rejected);
     assert_eq!(fake.created_count(), 0);
@@ -270,7 +282,8 @@ async fn result_code_refusals_carry_aras_message() {
         panic!("{err:?}")
     };
     assert_eq!(p.failure, ProviderFailure::Rejected);
-    assert_eq!(p.provider_code.as_deref(), Some("-1"));
+    // Aras's document: "70026 | … Barkod daha önce gönderilmiş."
+    assert_eq!(p.provider_code.as_deref(), Some("70026"));
     assert!(p.message.contains("Barkod"), "{}", p.message);
     assert_eq!(fake.created_count(), 1);
     // Wrong credentials.
@@ -290,7 +303,8 @@ async fn result_code_refusals_carry_aras_message() {
         client.set_order(&invalid).await,
         Err(Error::Validation(_))
     ));
-    assert_eq!(fake.requests(fake::SET_ORDER), 3);
+    // The bad client's lookup was refused before any SetOrder.
+    assert_eq!(fake.requests(fake::SET_ORDER), 2);
 }
 
 #[tokio::test]
@@ -420,5 +434,200 @@ async fn the_fake_checks_transport_and_envelope() {
     .await;
     // Right shape, no credentials: answered with Aras's refusal, not a fault.
     assert_eq!(right.status, 200);
-    assert!(String::from_utf8_lossy(&right.body).contains("<ResultCode>-2</ResultCode>"));
+    assert!(String::from_utf8_lossy(&right.body).contains("<ResultCode>1000</ResultCode>"));
+}
+
+// ---- issue 17: facts from Aras's integration document --------------------
+
+/// An order-service call straight to the fake (bypassing the client's
+/// checks); the answer's text.
+async fn raw_order_call(fake: &ArasFake, operation: &str, body: &str) -> String {
+    let answer = send(
+        &fake.base_url,
+        "POST",
+        fake::ORDER_PATH,
+        &[
+            ("content-type", "text/xml; charset=utf-8".to_string()),
+            ("soapaction", format!("\"http://tempuri.org/{operation}\"")),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    String::from_utf8_lossy(&answer.body).into_owned()
+}
+
+async fn raw_set_order(fake: &ArasFake, o: &ShipmentOrder, password: &str) -> String {
+    raw_order_call(
+        fake,
+        "SetOrder",
+        &set_order_envelope(o, fake::USERNAME, password),
+    )
+    .await
+}
+
+fn result_code(answer: &str) -> &str {
+    let start = answer.find("<ResultCode>").expect("a ResultCode") + "<ResultCode>".len();
+    let end = answer[start..].find('<').unwrap() + start;
+    &answer[start..end]
+}
+
+#[tokio::test]
+async fn trading_waybill_number_is_sent_and_required() {
+    // Aras's document, SetOrder parameters: "TradingWaybillNumber |
+    // String(16) | Sevk İrsaliye No. | Evet"; return code "70121 |
+    // TradingWaybillNumber 16 karakterden fazla olamaz."
+    let (fake, client) = setup().await;
+    client.set_order(&order("SHP-8001")).await.unwrap();
+    assert_eq!(
+        fake.shipment("SHP-8001").unwrap().fields["TradingWaybillNumber"],
+        "WSHP8001"
+    );
+    let mut long = order("SHP-8002");
+    long.trading_waybill_number = "12345678901234567".into();
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &long, fake::PASSWORD).await),
+        "70121"
+    );
+    assert!(matches!(
+        client.set_order(&long).await,
+        Err(Error::Validation(_))
+    ));
+    let mut empty = order("SHP-8003");
+    empty.trading_waybill_number = " ".into();
+    let answer = raw_set_order(&fake, &empty, fake::PASSWORD).await;
+    assert_ne!(result_code(&answer), "0", "{answer}");
+    assert!(fake.shipment("SHP-8003").is_none());
+}
+
+#[tokio::test]
+async fn bad_credentials_are_1000_and_an_authentication_failure() {
+    // Aras's document, SetOrder return codes: "1000/1002 | Kullanıcı Adı ve
+    // Şifre yanlış / Entegrasyon bilgi hatası." — no negative codes.
+    let (fake, _) = setup().await;
+    let answer = raw_set_order(&fake, &order("SHP-8101"), "wrong").await;
+    assert_eq!(result_code(&answer), "1000");
+    let mut wrong = settings(&fake);
+    wrong.password = Secret::new("wrong");
+    let bad = ArasClient::new(HttpLayer::new(fast_http_settings()), wrong);
+    let err = bad.set_order(&order("SHP-8101")).await.unwrap_err();
+    let Error::Provider(p) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        p.failure,
+        ProviderFailure::Unauthorized,
+        "not a rejected shipment"
+    );
+    assert_eq!(p.provider_code.as_deref(), Some("1000"));
+    assert_eq!(fake.created_count(), 0);
+}
+
+#[tokio::test]
+async fn integration_code_is_two_to_thirty_two_characters() {
+    // Aras's document: "935 | IntegrationCode alanı boş olamaz veya uzunluk
+    // hatası (2-32 karakter)."
+    let (fake, client) = setup().await;
+    let mut one = order("SHP-8201");
+    one.integration_code = "7".into();
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &one, fake::PASSWORD).await),
+        "935"
+    );
+    assert!(matches!(
+        client.set_order(&one).await,
+        Err(Error::Validation(_))
+    ));
+    let mut two = order("SHP-8202");
+    two.integration_code = "78".into();
+    assert!(matches!(
+        client.set_order(&two).await.unwrap(),
+        SetOrderOutcome::Created { .. }
+    ));
+    assert_eq!(fake.created_count(), 1);
+}
+
+#[tokio::test]
+async fn a_repeated_set_order_updates_at_aras_but_never_from_the_client() {
+    // Aras's document: "935 | Bir siparişe ait bilgiler en fazla 20 kez
+    // gönderilebilir." and "60022/70027 | İrsaliyesi kesildiği için
+    // bilgiler güncellenemez." — a resend with the same IntegrationCode
+    // updates the order (up to 20 times); it is not refused as a duplicate.
+    let (fake, client) = setup().await;
+    let first = order("SHP-8301");
+    let mut second = first.clone();
+    second.receiver.name = "Mehmet Kaya".into();
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &first, fake::PASSWORD).await),
+        "0"
+    );
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &second, fake::PASSWORD).await),
+        "0"
+    );
+    let held = fake.shipment("SHP-8301").unwrap();
+    assert_eq!(
+        held.fields["ReceiverName"], "Mehmet Kaya",
+        "updated, not refused"
+    );
+    assert_eq!((held.sends, fake.created_count()), (2, 1));
+    for _ in 2..20 {
+        assert_eq!(
+            result_code(&raw_set_order(&fake, &first, fake::PASSWORD).await),
+            "0"
+        );
+    }
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &first, fake::PASSWORD).await),
+        "935"
+    );
+    // The client never updates an order Aras holds: other content for the
+    // same IntegrationCode comes back as the order Aras has, unchanged.
+    let ours = order("SHP-8302");
+    client.set_order(&ours).await.unwrap();
+    let mut changed = ours.clone();
+    changed.receiver.address = "Başka Sk. No:9".into();
+    let outcome = client.set_order(&changed).await.unwrap();
+    let SetOrderOutcome::AlreadyRegistered(existing) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(existing.field("ReceiverAddress"), Some("Moda Cd. No:1"));
+    let held = fake.shipment("SHP-8302").unwrap();
+    assert_eq!(held.sends, 1, "no second SetOrder reached Aras");
+    assert_eq!(held.fields["ReceiverAddress"], "Moda Cd. No:1");
+    fake.dispatch("SHP-8302");
+    assert_eq!(
+        result_code(&raw_set_order(&fake, &changed, fake::PASSWORD).await),
+        "60022"
+    );
+}
+
+#[tokio::test]
+async fn cancel_dispatch_result_is_a_structure() {
+    // Aras's document, CancelDispatch: "<DispatchResultInfo> <ResultCode>
+    // <ResultMessage> <CargoKey>"; codes "0 Başarılı", "-1 Kayıt
+    // bulunamadı", "999 İrsaliyesi Kesilmiş Sipariş İptal Edilemez."
+    let (fake, client) = setup().await;
+    client.set_order(&order("SHP-8401")).await.unwrap();
+    fake.dispatch("SHP-8401");
+    let body = ayaztrade::providers::aras::order::by_integration_code_envelope(
+        "CancelDispatch",
+        "SHP-8401",
+        fake::USERNAME,
+        fake::PASSWORD,
+    );
+    let text = raw_order_call(&fake, "CancelDispatch", &body).await;
+    assert!(
+        text.contains("<CancelDispatchResult><ResultCode>999</ResultCode><ResultMessage>")
+            && text.contains("<CargoKey>"),
+        "{text}"
+    );
+    assert_eq!(
+        client.cancel_dispatch("SHP-8401").await.unwrap(),
+        CancelOutcome::AlreadyDispatched
+    );
+    assert_eq!(
+        client.cancel_dispatch("SHP-8499").await.unwrap(),
+        CancelOutcome::NotFound
+    );
 }

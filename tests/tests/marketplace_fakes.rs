@@ -502,6 +502,8 @@ async fn hepsiburada_checks_auth_user_agent_and_hosts() {
         "user-agent",
         format!("{} - ayaztrade_dev", hb::TEST_MERCHANT_ID),
     );
+    // A wrong User-Agent is 401, like wrong credentials (issue 17 reads
+    // Hepsiburada's OpenAPI documents so; docs/marketplace-wire.md H10).
     assert_eq!(
         send(
             &fake.mpop_base_url,
@@ -512,7 +514,7 @@ async fn hepsiburada_checks_auth_user_agent_and_hosts() {
         )
         .await
         .status,
-        403
+        401
     );
     let ok = send(&fake.mpop_base_url, "GET", &path, &hb_headers(), b"").await;
     assert_eq!(ok.status, 200);
@@ -690,4 +692,146 @@ async fn hepsiburada_rate_limit_and_faults() {
     );
     assert_eq!(fake.accepted_count("F-1", Kind::Create), 1);
     assert_eq!(fake.request_count(hb::PRODUCT_IMPORT), 2);
+}
+
+/// Issue 17 item 10 (the fake as strict as Hepsiburada): the package read
+/// answers one object; query names are case-sensitive (the changelog's order
+/// list example reads `?offset=0&limit=100`); the listing host serves only
+/// `/merchantid/`; an ISO date on the order list gets 200 with an empty page.
+#[tokio::test]
+async fn hepsiburada_fake_is_as_strict_as_hepsiburada() {
+    let fake = HepsiburadaFake::start().await;
+    let order = fake.add_order_lines(&[("SKU-P", 1, 10.0)]);
+    let package = fake.add_package(&order.order_number);
+    let read = send(
+        &fake.oms_base_url,
+        "GET",
+        &format!(
+            "/packages/merchantid/{}/packagenumber/{package}",
+            hb::TEST_MERCHANT_ID
+        ),
+        &hb_headers(),
+        b"",
+    )
+    .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json()["packageNumber"], package.as_str(), "one object");
+    let list = |query: &str| format!("/orders/merchantid/{}?{query}", hb::TEST_MERCHANT_ID);
+    let capital = send(
+        &fake.oms_base_url,
+        "GET",
+        &list("Offset=0&limit=100"),
+        &hb_headers(),
+        b"",
+    )
+    .await;
+    assert_eq!(capital.status, 400, "Offset is not offset");
+    assert!(String::from_utf8_lossy(&capital.body).contains(hb::LIMIT_OFFSET_REQUIRED));
+    let iso = send(
+        &fake.oms_base_url,
+        "GET",
+        &list("offset=0&limit=100&begindate=2026-11-20T00:00:00Z&enddate=2026-11-20T23:59:00Z"),
+        &hb_headers(),
+        b"",
+    )
+    .await;
+    assert_eq!(iso.status, 200);
+    assert_eq!(iso.json()["items"], json!([]), "an empty page, not a 400");
+    let camel = format!(
+        "/listings/merchantId/{}/stock-uploads",
+        hb::TEST_MERCHANT_ID
+    );
+    assert_eq!(
+        hb_listing(&fake, "POST", &camel, &json!([])).await.status,
+        404
+    );
+}
+
+/// Issue 17 items 6, 8, 9 on the fake itself (quoted where the client tests
+/// are, tests/tests/marketplace_order_fakes.rs): the catalog host's 100 per
+/// second answered with 403, `Image10` and `Video1` accepted and `Image11`
+/// refused, upload status words as configured.
+#[tokio::test]
+async fn hepsiburada_fake_catalog_limit_images_and_words() {
+    let fake = HepsiburadaFake::start().await;
+    fake.set_catalog_rate_limit(Some((2, Duration::from_secs(10))));
+    let path = format!(
+        "/product/api/categories/{}/attributes",
+        hb::DEFAULT_CATEGORY_ID
+    );
+    let mut statuses = vec![];
+    for _ in 0..3 {
+        statuses.push(
+            send(&fake.mpop_base_url, "GET", &path, &hb_headers(), b"")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [200, 200, 403]);
+    assert_eq!(fake.catalog_throttled_count(), 1);
+    fake.set_catalog_rate_limit(None);
+
+    let mut ten = hb_product("SKU-TEN");
+    ten["attributes"]["Image10"] = "https://cdn.example.com/10.jpg".into();
+    ten["attributes"]["Video1"] = "https://cdn.example.com/v.mp4".into();
+    let mut eleven = hb_product("SKU-ELEVEN");
+    eleven["attributes"]["Image11"] = "https://cdn.example.com/11.jpg".into();
+    let reply = hb_import(&fake, &json!([ten, eleven])).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(
+        fake.listing("SKU-TEN").unwrap().attributes["Video1"],
+        "https://cdn.example.com/v.mp4"
+    );
+    assert!(fake.listing("SKU-ELEVEN").is_none(), "Image11 refused");
+
+    fake.set_upload_status_words(hb::TITLE_CASE_WORDS);
+    let upload = hb_listing(
+        &fake,
+        "POST",
+        &format!(
+            "/listings/merchantid/{}/stock-uploads",
+            hb::TEST_MERCHANT_ID
+        ),
+        &json!([{"merchantSku": "SKU-TEN", "availableStock": 3}]),
+    )
+    .await;
+    let id = upload.json()["id"].as_str().unwrap().to_string();
+    let status = hb_listing(
+        &fake,
+        "GET",
+        &format!(
+            "/listings/merchantid/{}/stock-uploads/id/{id}",
+            hb::TEST_MERCHANT_ID
+        ),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(status.json()["status"], "Done");
+}
+
+/// Issue 17 item 11: the CONFIRMED / UNCONFIRMED counts at the top of the
+/// wire docs this change keeps are the document's own marks.
+#[test]
+fn wire_doc_counts_are_current() {
+    for doc in ["aras-wire.md", "marketplace-wire.md"] {
+        let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (header, body): (Vec<&str>, Vec<&str>) =
+            text.lines().partition(|l| l.starts_with("**Counts**"));
+        assert_eq!(header.len(), 1, "{doc}: one counts line");
+        let body = body.join("\n");
+        let unconfirmed = body.matches("UNCONFIRMED").count();
+        let confirmed = body.matches("CONFIRMED").count() - unconfirmed;
+        let expected = format!("{confirmed} CONFIRMED, {unconfirmed} UNCONFIRMED.");
+        assert!(
+            header[0].ends_with(&expected),
+            "{doc}: the counts line should end with {expected:?}: {}",
+            header[0]
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! TcpStream client so these tests depend on no production client code —
 //! except the tracking-number tests at the end (T9 / H7), which drive the
 //! real clients (`TrendyolOrders::update_tracking_number`,
-//! `HepsiburadaOrders::send_tracking_number`) against the fakes.
+//! `HepsiburadaOrders::send_tracking_number`) against the fakes, and the
+//! issue-17 tests of Hepsiburada's catalog client (403 throttling, ten
+//! images and the video, upload status words).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -514,8 +516,11 @@ async fn hepsiburada_silently_truncates_windows_over_24_hours() {
         .filter(|q| !q.truncated)
         .all(|q| q.window_ms().is_none_or(|w| w <= hb::ORDERS_MAX_WINDOW_MS)));
 
-    let bad = hb_orders(&fake, "offset=0&limit=10&begindate=2024-05-21T10:00:00").await;
-    assert_eq!(bad.status, 400);
+    // An ISO date is not refused: 200 with an empty page (issue 17,
+    // docs/marketplace-wire.md H10), so the client must never send one.
+    let iso = hb_orders(&fake, "offset=0&limit=10&begindate=2024-05-21T10:00:00").await;
+    assert_eq!(iso.status, 200);
+    assert_eq!(iso.json()["totalCount"], 0);
 }
 
 #[tokio::test]
@@ -592,7 +597,8 @@ async fn hepsiburada_auth_hosts_and_rate_limit() {
         b"",
     )
     .await;
-    assert_eq!(wrong_ua.status, 403);
+    // 401, not 403 (issue 17; docs/marketplace-wire.md H10).
+    assert_eq!(wrong_ua.status, 401);
     let other_merchant = send(
         &fake.oms_base_url,
         "GET",
@@ -606,19 +612,19 @@ async fn hepsiburada_auth_hosts_and_rate_limit() {
     let on_listing = send(&fake.listing_base_url, "GET", &path, &hb_headers(), b"").await;
     assert_eq!(on_listing.status, 404);
     assert!(fake.order_list_queries().is_empty());
-    // Path casing used by HB's own examples.
-    let cased = format!(
-        "/orders/merchantId/{}?Offset=0&limit=10",
-        hb::TEST_MERCHANT_ID
-    );
-    assert_eq!(
-        send(&fake.oms_base_url, "GET", &cased, &hb_headers(), b"")
-            .await
-            .status,
-        200
-    );
+    // Path casing used by HB's own examples is served on the oms host, but
+    // query names are case-sensitive: the order list reads `offset`
+    // (`Offset` is the `/packages` list's), issue 17 / H10.
+    for (query, status) in [("offset=0&limit=10", 200), ("Offset=0&limit=10", 400)] {
+        let cased = format!("/orders/merchantId/{}?{query}", hb::TEST_MERCHANT_ID);
+        let reply = send(&fake.oms_base_url, "GET", &cased, &hb_headers(), b"").await;
+        assert_eq!(reply.status, status, "{query}");
+    }
 
+    // Let the requests above leave the rate window.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     fake.set_endpoint_rate_limit(ORDER_LIST, 2, Duration::from_secs(1));
+    assert_eq!(hb_orders(&fake, "offset=0&limit=10").await.status, 200);
     assert_eq!(hb_orders(&fake, "offset=0&limit=10").await.status, 200);
     let r = hb_orders(&fake, "offset=0&limit=10").await;
     assert_eq!(r.status, 429);
@@ -684,7 +690,7 @@ async fn hepsiburada_changes_between_pages_shift_offsets() {
 
 // ------------------------------------------------- tracking numbers (T9, H7)
 
-use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings};
+use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings, TrendyolTier};
 use ayaztrade::error::{Error, ProviderFailure};
 use ayaztrade::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
 use ayaztrade::providers::http::HttpLayer;
@@ -693,8 +699,8 @@ use ayaztrade::providers::trendyol::orders::TrendyolOrders;
 use ayaztrade_tests::fixtures::fast_http_settings;
 use ayaztrade_tests::trendyol_fake::UPDATE_TRACKING_NUMBER;
 
-fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrders {
-    let settings = TrendyolSettings {
+fn ty_settings(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolSettings {
+    TrendyolSettings {
         api_base: fake.base_url.clone(),
         seller_id: ty::TEST_SELLER_ID.into(),
         api_key: ty::TEST_API_KEY.into(),
@@ -702,7 +708,14 @@ fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrd
         user_agent: user_agent.into(),
         requests_per_10s: 50,
         rate_window: Duration::from_millis(100),
-    };
+        listing_tier: TrendyolTier::Unlimited,
+        catalog_workers: 1,
+        group_window: Duration::from_secs(60),
+    }
+}
+
+fn ty_client(fake: &TrendyolFake, secret: &str, user_agent: &str) -> TrendyolOrders {
+    let settings = ty_settings(fake, secret, user_agent);
     TrendyolOrders::new(HttpLayer::new(fast_http_settings()), &settings, 50).unwrap()
 }
 
@@ -717,7 +730,7 @@ fn package_in(fake: &TrendyolFake, status: &str) -> (i64, String) {
     (id, id.to_string())
 }
 
-fn failure(r: Result<TrackingPush, Error>) -> ProviderFailure {
+fn failure<T: std::fmt::Debug>(r: Result<T, Error>) -> ProviderFailure {
     match r {
         Err(Error::Provider(p)) => p.failure,
         other => panic!("expected a provider error, got {other:?}"),
@@ -895,8 +908,8 @@ async fn trendyol_tracking_number_auth_failures_are_errors() {
     );
 }
 
-fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
-    let settings = HepsiburadaSettings {
+fn hb_settings(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaSettings {
+    HepsiburadaSettings {
         listing_base: fake.listing_base_url.clone(),
         catalog_base: fake.mpop_base_url.clone(),
         oms_base: fake.oms_base_url.clone(),
@@ -904,7 +917,12 @@ fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
         service_key: Secret::new(key),
         user_agent: hb::TEST_INTEGRATOR_USERNAME.into(),
         requests_per_second: 100,
-    };
+        catalog_requests_per_second: catalog_rps,
+    }
+}
+
+fn hb_client(fake: &HepsiburadaFake, key: &str) -> HepsiburadaOrders {
+    let settings = hb_settings(fake, key, 100);
     HepsiburadaOrders::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
 }
 
@@ -1076,4 +1094,236 @@ async fn hepsiburada_intransit_retries_5xx_and_auth_failures_are_errors() {
         ProviderFailure::Unauthorized
     );
     assert_eq!(fake.tracking_number(&other), None);
+}
+
+// ------------------------------------------------------------------
+// Issue 17: the Hepsiburada catalog client against the corrected fake.
+
+use ayaztrade::domain::catalog_sync::Push;
+use ayaztrade::domain::product::{validate_product, Product, ProductSubmission};
+use ayaztrade::ports::BatchOutcome;
+use ayaztrade::providers::hepsiburada::catalog::{wire_item as hb_wire_item, HepsiburadaCatalog};
+use ayaztrade::providers::trendyol::catalog::TrendyolCatalog;
+
+fn hb_catalog(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaCatalog {
+    let settings = hb_settings(fake, key, catalog_rps);
+    HepsiburadaCatalog::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
+}
+
+/// Item 6. January 2026 changelog: "1 saniye içerisinde 100 … Limit değerini
+/// aşan istekler için 403 hatası alınacaktır." A 403 from the catalog host is
+/// throttling: retried (at least 1 s apart) and, if it lasts, reported as
+/// `RateLimited`; only 401 is a credential failure.
+#[tokio::test]
+async fn hepsiburada_catalog_403_is_throttling_not_credentials() {
+    let fake = HepsiburadaFake::start().await;
+    fake.set_catalog_rate_limit(Some((1, Duration::from_secs(1))));
+    // No limit of our own, so the fake's 403 is what paces us.
+    let client = hb_catalog(&fake, hb::TEST_SERVICE_KEY, 0);
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(
+        client.category_rules(hb::DEFAULT_CATEGORY_ID as u64),
+        client.category_rules(hb::DEFAULT_CATEGORY_ID as u64)
+    );
+    assert!(a.unwrap().is_some() && b.unwrap().is_some());
+    assert!(fake.catalog_throttled_count() >= 1);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retried ≥ 1 s later"
+    );
+    // A 403 that lasts is throttling, not "credentials refused".
+    fake.set_catalog_rate_limit(Some((0, Duration::from_secs(1))));
+    assert_eq!(
+        failure(client.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
+        ProviderFailure::RateLimited
+    );
+    // Wrong credentials are 401: a credential failure.
+    fake.set_catalog_rate_limit(None);
+    let wrong = hb_catalog(&fake, "WrongKey1234", 0);
+    assert_eq!(
+        failure(wrong.category_rules(hb::DEFAULT_CATEGORY_ID as u64).await),
+        ProviderFailure::Unauthorized
+    );
+    // Our own limit keeps us under the host's: no 403 at all.
+    let fake = HepsiburadaFake::start().await;
+    fake.set_catalog_rate_limit(Some((5, Duration::from_secs(1))));
+    let paced = hb_catalog(&fake, hb::TEST_SERVICE_KEY, 4);
+    for _ in 0..6 {
+        paced
+            .category_rules(hb::DEFAULT_CATEGORY_ID as u64)
+            .await
+            .unwrap();
+    }
+    assert_eq!(fake.catalog_throttled_count(), 0);
+}
+
+fn hb_product(sku: &str, images: usize) -> Product {
+    let sub: ProductSubmission = serde_json::from_value(serde_json::json!({
+        "barcode": format!("BC-{sku}"),
+        "title": "Pamuklu tişört",
+        "description": "Yumuşak pamuk",
+        "price": {"minor": 13_050, "currency": "TRY"},
+        "listPrice": {"minor": 15_000, "currency": "TRY"},
+        "stock": 13,
+        "vatRate": 20,
+        "brand": "AyazTrade",
+        "images": (1..=images).map(|i| format!("https://cdn.example.com/{sku}/{i}.jpg")).collect::<Vec<_>>(),
+        "hepsiburada": {"categoryId": hb::DEFAULT_CATEGORY_ID, "merchantSku": sku, "warrantyMonths": 24,
+            "attributes": {"kg": "1", (hb::ATTR_COLOR): "Mavi"},
+            "videoUrl": format!("https://cdn.example.com/{sku}/tanitim.mp4")}
+    }))
+    .unwrap();
+    validate_product(sku, sub).unwrap()
+}
+
+/// Item 8. June 2025 changelog: "ürün başına 10 görsele yükseltilmiştir …
+/// image1 ile image10 arasında tanımlanan alanları kullanarak"; the import
+/// also takes `Video1`.
+#[tokio::test]
+async fn hepsiburada_import_carries_ten_images_and_the_video() {
+    let fake = HepsiburadaFake::start().await;
+    let client = hb_catalog(&fake, hb::TEST_SERVICE_KEY, 45);
+    let product = hb_product("HB-IMG-1", 10);
+    let item = hb_wire_item(&product, Push::Create, hb::TEST_MERCHANT_ID).unwrap();
+    let tracking = client.submit(Push::Create, &[&*item]).await.unwrap();
+    let outcome = client
+        .batch_result(Push::Create, &tracking, &[])
+        .await
+        .unwrap();
+    assert!(matches!(outcome, BatchOutcome::Done { .. }), "{outcome:?}");
+    let listing = fake.listing("HB-IMG-1").expect("imported");
+    for i in 1..=10 {
+        assert_eq!(
+            listing.attributes[format!("Image{i}")],
+            format!("https://cdn.example.com/HB-IMG-1/{i}.jpg")
+        );
+    }
+    assert_eq!(
+        listing.attributes["Video1"],
+        "https://cdn.example.com/HB-IMG-1/tanitim.mp4"
+    );
+}
+
+/// Item 9. Third-party clients disagree on the upload status words' case
+/// (`PROCESSING`/`COMPLETED` vs `Processing`/`Done`/`Failed`): either is
+/// read, and a word neither uses is an error that names it — not
+/// "still processing" for ever.
+#[tokio::test]
+async fn hepsiburada_upload_status_words_in_any_case_unknown_reported() {
+    let fake = HepsiburadaFake::start().await;
+    fake.set_polls_to_complete(2);
+    let client = hb_catalog(&fake, hb::TEST_SERVICE_KEY, 45);
+    let product = hb_product("HB-WORD-1", 1);
+    let create = hb_wire_item(&product, Push::Create, hb::TEST_MERCHANT_ID).unwrap();
+    client.submit(Push::Create, &[&*create]).await.unwrap();
+    let price = hb_wire_item(&product, Push::Price, hb::TEST_MERCHANT_ID).unwrap();
+    let sent = vec!["HB-WORD-1".to_string()];
+    fake.set_upload_status_words(hb::TITLE_CASE_WORDS);
+    let id = client.submit(Push::Price, &[&*price]).await.unwrap();
+    assert_eq!(
+        client.batch_result(Push::Price, &id, &sent).await.unwrap(),
+        BatchOutcome::Pending,
+        "Processing"
+    );
+    assert!(
+        matches!(
+            client.batch_result(Push::Price, &id, &sent).await.unwrap(),
+            BatchOutcome::Done {
+                others_ok: true,
+                ..
+            }
+        ),
+        "Done"
+    );
+    fake.set_upload_status_words(["Queued", "Queued", "Queued", "Queued"]);
+    let id = client.submit(Push::Price, &[&*price]).await.unwrap();
+    let err = client
+        .batch_result(Push::Price, &id, &sent)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"Queued\""), "{err}");
+}
+
+// ------------------------------------------------------------------
+// Issue 17 item 7: Trendyol's service-group limits and the per-barcode
+// price rule, with the real catalog client against the corrected fake.
+
+fn ty_catalog(
+    fake: &TrendyolFake,
+    tier: TrendyolTier,
+    workers: u32,
+    group_window: Duration,
+) -> TrendyolCatalog {
+    let settings = TrendyolSettings {
+        listing_tier: tier,
+        catalog_workers: workers,
+        group_window,
+        ..ty_settings(fake, ty::TEST_API_SECRET, ty::TEST_USER_AGENT)
+    };
+    TrendyolCatalog::new(HttpLayer::new(fast_http_settings()), &settings).unwrap()
+}
+
+use serde_json::value::RawValue;
+
+fn raw_item(json: String) -> Box<RawValue> {
+    RawValue::from_string(json).unwrap()
+}
+
+/// Trendyol, service limits effective 14 September 2026: "Rate limits are
+/// applied commonly across the following service groups, not on a
+/// per-endpoint basis … after 50 Product Transfers + 100 Product Updates + 50
+/// Product Deletions, no new requests for this group can be sent within the
+/// same minute." Creates and content updates share one budget.
+#[tokio::test]
+async fn trendyol_creates_and_updates_share_the_write_group_limit() {
+    let fake = TrendyolFake::start().await;
+    // The fake: 12 writes per second in all (a scaled-down minute). The
+    // client: the lowest tier's 200 per window over 20 workers = 10.
+    fake.set_group_limits(&[(ty::ServiceGroup::Write, 12)], Duration::from_secs(1));
+    let client = ty_catalog(&fake, TrendyolTier::Limit100k, 20, Duration::from_secs(1));
+    let create = raw_item(r#"{"barcode":"GRP-1"}"#.into());
+    let content = raw_item(r#"{"contentId":1}"#.into());
+    let (create, content): (&[&RawValue], &[&RawValue]) = (&[&*create], &[&*content]);
+    let sends = (0..12).flat_map(|_| {
+        [
+            client.submit(Push::Create, create),
+            client.submit(Push::Content, content),
+        ]
+    });
+    let results = futures::future::join_all(sends).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fake.group_throttled(ty::ServiceGroup::Write), 0);
+}
+
+/// Trendyol, same page: "There is a barcode-based limit of 30 req/min for
+/// price update". The 31st price update of a barcode within the minute is
+/// held back by the client (RateLimited, sent later), never sent.
+#[tokio::test]
+async fn trendyol_price_updates_are_held_to_thirty_per_barcode_per_minute() {
+    let fake = TrendyolFake::start().await;
+    let client = ty_catalog(&fake, TrendyolTier::Unlimited, 1, Duration::from_secs(60));
+    for n in 0..30 {
+        let item = raw_item(format!(
+            r#"{{"barcode":"PRC-1","salePrice":{}.5,"listPrice":200}}"#,
+            100 + n
+        ));
+        client.submit(Push::Price, &[&*item]).await.unwrap();
+    }
+    let item = raw_item(r#"{"barcode":"PRC-1","salePrice":199.5,"listPrice":200}"#.into());
+    assert_eq!(
+        failure(client.submit(Push::Price, &[&*item]).await),
+        ProviderFailure::RateLimited
+    );
+    // Stock alone is no price update; another barcode is not held back.
+    let stock = raw_item(r#"{"barcode":"PRC-1","quantity":3}"#.into());
+    client.submit(Push::Stock, &[&*stock]).await.unwrap();
+    let other = raw_item(r#"{"barcode":"PRC-2","salePrice":10,"listPrice":10}"#.into());
+    client.submit(Push::Price, &[&*other]).await.unwrap();
+    assert_eq!(fake.price_rule_refusals(), 0, "the fake never saw a 31st");
+    assert_eq!(
+        fake.request_count(ty::PRICE_AND_INVENTORY),
+        32,
+        "30 + stock + other barcode"
+    );
 }

@@ -413,3 +413,104 @@ async fn a_hepsiburada_package_gets_its_tracking_number_and_unknown_orders_are_r
         "{sent}"
     );
 }
+
+/// Issue 17 item 5. Aras's integration document: "935 | Bir siparişe ait
+/// bilgiler en fazla 20 kez gönderilebilir." — a SetOrder with an
+/// IntegrationCode Aras holds *updates* that order. So one shipment per
+/// IntegrationCode must hold by our own record: a create with other content
+/// for a created shipment is refused (409) and nothing reaches Aras; a
+/// create while another is registering the same shipment is refused too;
+/// an expired claim can be taken over.
+#[tokio::test]
+async fn one_shipment_per_integration_code_holds_by_our_record() {
+    use ayaztrade::domain::shipment::ShipmentState;
+    let h = CatalogHarness::start(1, &[]).await;
+    let aras = ArasFake::start().await;
+    let app = h.shipments(&aras, None);
+    let body = shipment_body("ord-ship-17");
+    let mut other = body.clone();
+    other["receiver"]["address"] = "Başka Sok. No:9".into();
+
+    // Two creates at once: the first claims the shipment (its SetOrder is
+    // slow and its answer lost), the second is told to come back.
+    aras.push_fault_for(
+        "SetOrder",
+        Fault::AfterProcessing(Box::new(Fault::Hang(std::time::Duration::from_secs(2)))),
+    );
+    let (first, second) = tokio::join!(
+        call(&app, "POST", "/shipping/aras/shipments", Some(&body)),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            call(&app, "POST", "/shipping/aras/shipments", Some(&other)).await
+        }
+    );
+    assert_eq!(first.0, 201, "{}", first.1);
+    assert_eq!(second.0, 409, "{}", second.1);
+    assert_eq!(
+        second.1["error"]["code"], "shipment_in_progress",
+        "{}",
+        second.1
+    );
+    let id = first.1["shipmentId"].as_str().unwrap().to_string();
+    assert_eq!(aras.requests("SetOrder"), 1);
+
+    // Other content for the created shipment: refused, Aras untouched.
+    let (status, answer) = call(&app, "POST", "/shipping/aras/shipments", Some(&other)).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["error"]["code"], "shipment_differs", "{answer}");
+    let held = aras.shipment(&id).unwrap();
+    assert_eq!((held.sends, aras.requests("SetOrder")), (1, 1));
+    assert_eq!(held.fields["ReceiverAddress"], "Moda Cad. No:5 D:3");
+    // The same content: answered from the record.
+    let (status, _) = call(&app, "POST", "/shipping/aras/shipments", Some(&body)).await;
+    assert_eq!(status, 200);
+
+    // A claim whose holder died is taken over; Aras already has the order,
+    // so it is recorded from Aras's copy and not sent again.
+    let store = h.catalog_store();
+    let (mut record, version) = store.get_shipment(&id).await.unwrap().unwrap();
+    record.state = ShipmentState::Registering { until_ms: 1 };
+    assert!(store.update_shipment(&record, version).await.unwrap());
+    let (status, answer) = call(&app, "POST", "/shipping/aras/shipments", Some(&body)).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(aras.requests("SetOrder"), 1);
+    assert_eq!(aras.shipment(&id).unwrap().sends, 1);
+}
+
+/// Issue 17 item 2. Aras's document: "TradingWaybillNumber | String(16) |
+/// Sevk İrsaliye No. | Evet". The merchant's dispatch note number when
+/// given, else our 16-character short id.
+#[tokio::test]
+async fn the_waybill_number_is_the_merchants_or_our_short_id() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let aras = ArasFake::start().await;
+    let app = h.shipments(&aras, None);
+    let (status, s) = call(
+        &app,
+        "POST",
+        "/shipping/aras/shipments",
+        Some(&shipment_body("ord-wb-1")),
+    )
+    .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["shipmentId"].as_str().unwrap();
+    assert_eq!(
+        aras.shipment(id).unwrap().fields["TradingWaybillNumber"],
+        id[..16]
+    );
+    let mut given = shipment_body("ord-wb-2");
+    given["waybillNumber"] = "ABC2026000000123".into();
+    let (status, s) = call(&app, "POST", "/shipping/aras/shipments", Some(&given)).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(
+        aras.shipment(s["shipmentId"].as_str().unwrap())
+            .unwrap()
+            .fields["TradingWaybillNumber"],
+        "ABC2026000000123"
+    );
+    given["waybillNumber"] = "ABC20260000001234".into();
+    given["reference"] = "2".into();
+    let (status, s) = call(&app, "POST", "/shipping/aras/shipments", Some(&given)).await;
+    assert_eq!(status, 400, "{s}");
+    assert!(s.to_string().contains("waybillNumber"), "{s}");
+}

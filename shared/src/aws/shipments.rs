@@ -28,6 +28,7 @@ fn shipment_pk(id: &str) -> String {
 
 fn state_word(state: &ShipmentState) -> &'static str {
     match state {
+        ShipmentState::Registering { .. } => "registering",
         ShipmentState::Created => "created",
         ShipmentState::Failed { .. } => "failed",
         ShipmentState::Cancelled => "cancelled",
@@ -68,6 +69,13 @@ impl DynamoStore {
                 s(serde_json::to_string(record).expect("shipments serialize")),
             )
             .item("state", s(state_word(&record.state)))
+            .item(
+                "claim_until",
+                n(match record.state {
+                    ShipmentState::Registering { until_ms } => until_ms,
+                    _ => 0,
+                }),
+            )
             .item("version", n(version as i64))
             .item("updated_at", s(&record.updated_at));
         if record.is_open() {
@@ -94,12 +102,17 @@ impl ShipmentStore for DynamoStore {
         out.item.as_ref().map(decode).transpose()
     }
 
-    async fn put_new_shipment(&self, record: &ShipmentRecord) -> Result<bool> {
+    async fn put_new_shipment(&self, record: &ShipmentRecord, now_ms: i64) -> Result<bool> {
         let request = self
             .shipment_put(record, 1)
-            .condition_expression("attribute_not_exists(pk) OR #state = :failed")
+            .condition_expression(
+                "attribute_not_exists(pk) OR #state = :failed \
+                 OR (#state = :registering AND claim_until < :now)",
+            )
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":failed", s("failed"));
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":registering", s("registering"))
+            .expression_attribute_values(":now", n(now_ms));
         put_if(request, "put shipment").await
     }
 

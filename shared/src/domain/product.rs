@@ -19,7 +19,12 @@ pub const MAX_STOCK: i64 = 20_000;
 pub const VAT_RATES: [i64; 4] = [0, 1, 10, 20];
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 30_000;
-pub const MAX_IMAGES: usize = 8;
+/// Images a product may carry: Hepsiburada's import takes `Image1`…`Image10`
+/// (docs/marketplace-wire.md H9).
+pub const MAX_IMAGES: usize = 10;
+/// Trendyol takes at most 8 (docs/marketplace-wire.md, product fields): a
+/// product listed there may not have more, rather than lose some silently.
+pub const MAX_TRENDYOL_IMAGES: usize = 8;
 
 /// One product of `PUT /catalog/products/{sku}` or of a bulk upsert. Amounts
 /// are [`Money`]: integer minor units with their currency.
@@ -97,6 +102,9 @@ pub struct HepsiburadaMapping {
     /// Category attribute values by Hepsiburada attribute id.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// The product video (`Video1` of the import), an https URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
 }
 
 /// A validated product, as stored.
@@ -191,7 +199,7 @@ impl Product {
             }
             (SyncKind::Content, Marketplace::Hepsiburada) => {
                 let h = self.hepsiburada.as_ref()?;
-                // The import file: base fields, the first five images, the mapping.
+                // The import file: base fields, the images, the mapping.
                 serde_json::json!([
                     "hepsiburada",
                     self.barcode,
@@ -199,7 +207,7 @@ impl Product {
                     self.description,
                     self.vat_rate,
                     self.brand,
-                    self.images.iter().take(5).collect::<Vec<_>>(),
+                    self.images,
                     h
                 ])
             }
@@ -259,6 +267,10 @@ pub fn validate_sku(sku: &str, field: &str) -> Result<(), FieldError> {
             "must be 1–64 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
         ))
     }
+}
+
+fn is_https_url(url: &str) -> bool {
+    url.starts_with("https://") && url.len() <= 2_000 && !url.contains(char::is_whitespace)
 }
 
 fn is_plain_code(value: &str, max: usize) -> bool {
@@ -342,8 +354,14 @@ pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Ve
             format!("at most {MAX_IMAGES} images"),
         ));
     }
+    if sub.trendyol.is_some() && sub.images.len() > MAX_TRENDYOL_IMAGES {
+        errors.push(FieldError::new(
+            "images",
+            format!("at most {MAX_TRENDYOL_IMAGES} images for a product listed on Trendyol"),
+        ));
+    }
     for (i, url) in sub.images.iter().enumerate() {
-        if !url.starts_with("https://") || url.len() > 2_000 || url.contains(char::is_whitespace) {
+        if !is_https_url(url) {
             errors.push(FieldError::new(
                 format!("images[{i}]"),
                 "must be an https:// URL",
@@ -375,6 +393,12 @@ pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Ve
             errors.push(FieldError::new(
                 "hepsiburada.merchantSku",
                 "must be 1–64 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
+            ));
+        }
+        if h.video_url.as_deref().is_some_and(|u| !is_https_url(u)) {
+            errors.push(FieldError::new(
+                "hepsiburada.videoUrl",
+                "must be an https:// URL",
             ));
         }
     }
@@ -425,6 +449,22 @@ pub(crate) mod tests {
     pub fn sample(sku: &str) -> Product {
         let sub: ProductSubmission = serde_json::from_value(sample_json(sku)).unwrap();
         validate_product(sku, sub).unwrap()
+    }
+
+    #[test]
+    fn ten_images_for_hepsiburada_eight_for_trendyol_and_an_https_video() {
+        // Hepsiburada June 2025 changelog: "image1 ile image10 arasında".
+        let mut j = sample_json("SKU-1");
+        j["images"] = json!((1..=10)
+            .map(|i| format!("https://cdn.example.com/{i}.jpg"))
+            .collect::<Vec<_>>());
+        assert_eq!(errors_of(j.clone()), ["images"], "listed on Trendyol too");
+        j.as_object_mut().unwrap().remove("trendyol");
+        j["hepsiburada"]["videoUrl"] = json!("https://cdn.example.com/v.mp4");
+        let sub: ProductSubmission = serde_json::from_value(j.clone()).unwrap();
+        assert!(validate_product("SKU-1", sub).is_ok());
+        j["hepsiburada"]["videoUrl"] = json!("http://cdn.example.com/v.mp4");
+        assert_eq!(errors_of(j), ["hepsiburada.videoUrl"]);
     }
 
     fn errors_of(json: serde_json::Value) -> Vec<String> {

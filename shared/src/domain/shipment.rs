@@ -24,6 +24,14 @@ pub fn shipment_id(order_id: &str, reference: &str) -> String {
     )
 }
 
+/// Our own `TradingWaybillNumber` for a shipment whose merchant gave no
+/// dispatch note number: the shipment id's first 16 characters (`AYZ` and
+/// 13 hex digits of the same digest), so it fits Aras's String(16), is the
+/// same on every retry and names the shipment (docs/aras-wire.md O20).
+pub fn own_waybill_number(shipment_id: &str) -> String {
+    shipment_id.chars().take(16).collect()
+}
+
 /// `"1.5"` with at most `decimals` decimals → `15` (for `decimals = 1`):
 /// kilograms to grams, centimetres to millimetres, with no float.
 pub fn parse_scaled(text: &str, decimals: u32) -> Option<i64> {
@@ -63,6 +71,11 @@ pub struct MarketplacePackage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum ShipmentState {
+    /// Claimed by one create request, which is asking Aras now; nobody else
+    /// sends SetOrder for this IntegrationCode until `until_ms` (epoch ms)
+    /// has passed (the claimant died). A resend to Aras would update the
+    /// order (docs/aras-wire.md O18), so only the claimant may send.
+    Registering { until_ms: i64 },
     /// Aras accepted it.
     Created,
     /// Aras refused it or could not be reached; a retried create tries again.
@@ -127,6 +140,11 @@ pub struct ShipmentRecord {
     pub status_changes: u32,
     pub created_at: String,
     pub updated_at: String,
+    /// SHA-256 (hex) of what was sent to Aras (the SetOrder `Order` without
+    /// credentials): a later create for the same shipment with other content
+    /// is refused instead of silently answered with this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_digest: Option<String>,
 }
 
 impl ShipmentRecord {
@@ -192,6 +210,9 @@ mod tests {
         assert_ne!(a, shipment_id("ord-1", "2"));
         assert_ne!(a, shipment_id("ord-12", ""));
         assert_eq!(a.len(), 24);
+        let w = own_waybill_number(&a);
+        assert_eq!(w.len(), 16);
+        assert!(a.starts_with(&w));
         assert!(a
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
@@ -234,6 +255,7 @@ mod tests {
             status_changes: 0,
             created_at: String::new(),
             updated_at: String::new(),
+            order_digest: None,
         }
     }
 

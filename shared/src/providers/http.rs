@@ -156,6 +156,26 @@ pub fn backoff(retry: u32, initial: Duration, max: Duration, jitter: f64) -> Dur
     jittered.max(initial)
 }
 
+/// A rate limit several endpoints share (a provider's service group:
+/// Trendyol's "Product Integration Write", Hepsiburada's catalog host).
+#[derive(Clone)]
+pub struct RateGroup(Arc<DefaultDirectRateLimiter>);
+
+impl RateGroup {
+    /// `max` requests per `window`, spaced evenly with no burst; `None` when
+    /// `max` is 0 (no limit).
+    pub fn spaced(max: u32, window: Duration) -> Option<Self> {
+        (max > 0)
+            .then(|| Quota::with_period(window / max))
+            .flatten()
+            .map(|quota| RateGroup(Arc::new(RateLimiter::direct(quota))))
+    }
+}
+
+/// Shortest wait before repeating a request a provider refused with 403 for
+/// going over its limit (Hepsiburada blocks the IP after 5 s of excess).
+pub const FORBIDDEN_THROTTLE_BACKOFF: Duration = Duration::from_secs(1);
+
 /// One provider endpoint (or group of endpoints sharing a limit).
 pub struct Endpoint {
     pub provider: &'static str,
@@ -163,6 +183,8 @@ pub struct Endpoint {
     pub request_id_header: Option<&'static str>,
     rules: Box<dyn RetryRules>,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    groups: Vec<RateGroup>,
+    forbidden_is_rate_limit: bool,
 }
 
 impl Endpoint {
@@ -172,7 +194,28 @@ impl Endpoint {
             request_id_header: None,
             rules: Box::new(rules),
             limiter: None,
+            groups: Vec::new(),
+            forbidden_is_rate_limit: false,
         }
+    }
+
+    /// Also waits for `group`'s limit before each attempt.
+    pub fn in_group(mut self, group: Option<&RateGroup>) -> Self {
+        self.groups.extend(group.cloned());
+        self
+    }
+
+    /// This provider answers 403 when a request goes over its rate limit
+    /// (Hepsiburada's catalog, docs/marketplace-wire.md H8): a 403 is
+    /// retried like a 429, at least [`FORBIDDEN_THROTTLE_BACKOFF`] apart,
+    /// and a lasting one is reported as throttling, not as credentials.
+    pub fn with_forbidden_as_rate_limit(mut self) -> Self {
+        self.forbidden_is_rate_limit = true;
+        self
+    }
+
+    pub fn forbidden_is_rate_limit(&self) -> bool {
+        self.forbidden_is_rate_limit
     }
 
     pub fn with_request_id_header(mut self, header: &'static str) -> Self {
@@ -194,10 +237,7 @@ impl Endpoint {
     /// that starts full could put `max` at the end of one window and `max`
     /// more at the start of the next.
     pub fn with_spaced_limit(mut self, max: u32, window: Duration) -> Self {
-        self.limiter = (max > 0)
-            .then(|| Quota::with_period(window / max))
-            .flatten()
-            .map(|quota| Arc::new(RateLimiter::direct(quota)));
+        self.limiter = RateGroup::spaced(max, window).map(|g| g.0);
         self
     }
 }
@@ -258,11 +298,14 @@ impl HttpLayer {
         let mut throttled = Duration::ZERO;
         let mut attempts = 0;
         let result = loop {
+            let wait = Instant::now();
             if let Some(limiter) = &endpoint.limiter {
-                let wait = Instant::now();
                 limiter.until_ready().await;
-                throttled += wait.elapsed();
             }
+            for group in &endpoint.groups {
+                group.0.until_ready().await;
+            }
+            throttled += wait.elapsed();
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let attempt_timeout = self.settings.attempt_timeout.min(remaining);
@@ -278,8 +321,10 @@ impl HttpLayer {
                 },
                 Err(error) => AttemptOutcome::Failed(error),
             };
+            let forbidden_throttle = endpoint.forbidden_is_rate_limit
+                && matches!(&view, AttemptOutcome::Response { status, .. } if status.as_u16() == 403);
             let retry = attempts < self.settings.max_attempts
-                && endpoint.rules.should_retry(&view, request.idempotent);
+                && (forbidden_throttle || endpoint.rules.should_retry(&view, request.idempotent));
             if !retry {
                 break outcome;
             }
@@ -293,7 +338,12 @@ impl HttpLayer {
                 self.settings.max_backoff,
                 fastrand::f64(),
             )
-            .max(hinted.unwrap_or_default());
+            .max(hinted.unwrap_or_default())
+            .max(if forbidden_throttle {
+                FORBIDDEN_THROTTLE_BACKOFF
+            } else {
+                Duration::ZERO
+            });
             if !fits_before(deadline, delay) {
                 // Waiting would overrun our budget: report what we have.
                 break outcome;

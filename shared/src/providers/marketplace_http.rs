@@ -176,6 +176,8 @@ impl BasicJsonApi {
             });
         }
         let failure = match status {
+            // Over Hepsiburada's catalog limit (docs/marketplace-wire.md H8).
+            403 if endpoint.forbidden_is_rate_limit() => ProviderFailure::RateLimited,
             401 | 403 => ProviderFailure::Unauthorized,
             429 => ProviderFailure::RateLimited,
             500..=599 => ProviderFailure::Unavailable,

@@ -1,13 +1,15 @@
 //! The Aras Kargo client: SOAP 1.1 POSTs through the one HTTP layer, every
 //! answer judged by its SOAP fault or its result code, never assumed.
 //!
-//! SetOrder is not idempotent at the HTTP level, so the layer never repeats
-//! it on its own. With a stable IntegrationCode it can be made safe here: an
-//! ambiguous failure (timeout, dropped connection, 5xx without a SOAP fault,
-//! unreadable 200) is followed by a lookup by IntegrationCode, and the order
-//! is sent again only if Aras does not have it; a refusal (the "duplicate
-//! IntegrationCode" answer among them, whose wording is UNCONFIRMED) is
-//! likewise checked by the lookup: if Aras has the order, it is ours.
+//! A SetOrder with an IntegrationCode Aras already has *updates* that order
+//! (up to 20 sends; Aras's document, docs/aras-wire.md O18/O19): it is never
+//! refused as a duplicate. So SetOrder is only ever sent for an order Aras
+//! does not have: the client looks the IntegrationCode up first, and an
+//! order Aras holds is returned as it is, never overwritten. The layer never
+//! repeats SetOrder on its own; after an ambiguous failure (timeout, dropped
+//! connection, 5xx without a SOAP fault, unreadable 200) the client looks
+//! again and sends once more only if Aras still does not have the order (a
+//! repeat of a SetOrder that did land carries the same content).
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
@@ -39,7 +41,8 @@ pub enum SetOrderOutcome {
         message: String,
     },
     /// Aras already had an order with this IntegrationCode (an earlier
-    /// attempt whose answer was lost, or a repeated request): here it is.
+    /// attempt whose answer was lost, or a repeated request): here it is,
+    /// unchanged — no SetOrder was sent that could have updated it.
     AlreadyRegistered(ArasOrder),
 }
 
@@ -117,9 +120,13 @@ impl ArasClient {
 
     /// Registers a shipment (SetOrder), validated first. Safe to call again
     /// with the same order: a repeat resolves to
-    /// [`SetOrderOutcome::AlreadyRegistered`].
+    /// [`SetOrderOutcome::AlreadyRegistered`] without sending SetOrder, so
+    /// an order Aras holds is never updated from here.
     pub async fn set_order(&self, order: &ShipmentOrder) -> Result<SetOrderOutcome, Error> {
         order.validate()?;
+        if let OrderLookup::Found(existing) = self.lookup(&order.integration_code).await? {
+            return Ok(SetOrderOutcome::AlreadyRegistered(existing));
+        }
         let body = set_order_envelope(
             order,
             &self.settings.username,
@@ -128,7 +135,7 @@ impl ArasClient {
         let mut looked_up = false;
         loop {
             let failure = match self.call_set_order(&body).await {
-                Ok(outcome) => return self.resolve(order, outcome).await,
+                Ok(created) => return Ok(created),
                 Err(failure) => failure,
             };
             if !failure.ambiguous || looked_up {
@@ -147,7 +154,7 @@ impl ArasClient {
         }
     }
 
-    async fn call_set_order(&self, body: &str) -> Result<SetOrderAnswer, Failure> {
+    async fn call_set_order(&self, body: &str) -> Result<SetOrderOutcome, Failure> {
         let response = self
             .exchange(
                 &self.order_endpoint,
@@ -160,54 +167,17 @@ impl ArasClient {
             .await?;
         let info = read_set_order(&response).map_err(|e| unreadable(&e, true))?;
         if wire::set_order_succeeded(&info.result_code) {
-            return Ok(SetOrderAnswer::Created {
+            return Ok(SetOrderOutcome::Created {
                 invoice_key: info.invoice_key,
                 message: info.result_message,
             });
         }
-        if wire::credentials_refused(&info.result_code) {
-            return Err(Failure {
-                error: refused(&info.result_code, &info.result_message),
-                ambiguous: false,
-            });
-        }
-        Ok(SetOrderAnswer::Refused {
-            code: info.result_code,
-            message: info.result_message,
+        // A refusal (bad credentials → Unauthorized, anything else →
+        // Rejected with Aras's code and words): nothing was registered.
+        Err(Failure {
+            error: refused(&info.result_code, &info.result_message),
+            ambiguous: false,
         })
-    }
-
-    async fn resolve(
-        &self,
-        order: &ShipmentOrder,
-        outcome: SetOrderAnswer,
-    ) -> Result<SetOrderOutcome, Error> {
-        match outcome {
-            SetOrderAnswer::Created {
-                invoice_key,
-                message,
-            } => Ok(SetOrderOutcome::Created {
-                invoice_key,
-                message,
-            }),
-            // Any other refusal may be Aras recognising the IntegrationCode
-            // (its duplicate answer is UNCONFIRMED, and it may report a
-            // reused barcode first): if the order exists, it is ours.
-            SetOrderAnswer::Refused { code, message } => {
-                match self.lookup(&order.integration_code).await? {
-                    OrderLookup::Found(existing) => Ok(SetOrderOutcome::AlreadyRegistered(existing)),
-                    _ if wire::is_duplicate_integration_code(&code, &message) => Err(provider_error(
-                        ProviderFailure::Conflict,
-                        Some(code),
-                        format!(
-                            "Aras refused IntegrationCode {} as a duplicate but has no order with it: {message}",
-                            order.integration_code
-                        ),
-                    )),
-                    _ => Err(refused(&code, &message)),
-                }
-            }
-        }
     }
 
     /// The order Aras holds under `integration_code`, if any.
@@ -408,15 +378,6 @@ impl ArasClient {
     }
 }
 
-enum SetOrderAnswer {
-    Created {
-        invoice_key: Option<String>,
-        message: String,
-    },
-    /// A non-zero ResultCode other than refused credentials.
-    Refused { code: String, message: String },
-}
-
 fn provider_error(failure: ProviderFailure, code: Option<String>, message: String) -> Error {
     Error::Provider(ProviderError {
         provider: PROVIDER,
@@ -453,5 +414,24 @@ fn unreadable(detail: &str, after_write: bool) -> Failure {
             format!("Aras sent an unreadable answer: {detail}"),
         ),
         ambiguous: after_write,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_codes_are_authentication_failures_other_codes_rejections() {
+        // Aras's document: SetOrder "1000/1002 | Kullanıcı Adı ve Şifre
+        // yanlış / Entegrasyon bilgi hatası."; "935 | IntegrationCode …".
+        let failure = |code: &str| match refused(code, "x") {
+            Error::Provider(p) => p.failure,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(failure("1000"), ProviderFailure::Unauthorized);
+        assert_eq!(failure("1002"), ProviderFailure::Unauthorized);
+        assert_eq!(failure("935"), ProviderFailure::Rejected);
+        assert_eq!(failure("70026"), ProviderFailure::Rejected);
     }
 }

@@ -1,4 +1,4 @@
-//! Aras Kargo (providers.md §5): the order service (ASMX: SetOrder,
+//! Aras Kargo (docs/aras-wire.md): the order service (ASMX: SetOrder,
 //! GetOrderWithIntegrationCode, CancelDispatch) and the query service (WCF:
 //! GetQueryJSON), both SOAP 1.1 with separate credentials. Wire facts and
 //! what is UNCONFIRMED about them: `wire.rs` and docs/aras-wire.md.
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 pub const PROVIDER: &str = "aras";
 
-/// Test hosts (providers.md §5.1); production is one variable away.
+/// Test hosts (docs/aras-wire.md); production is one variable away.
 pub const TEST_ORDER_SERVICE_URL: &str =
     "https://customerservicestest.araskargo.com.tr/arascargoservice/arascargoservice.asmx";
 pub const PROD_ORDER_SERVICE_URL: &str =

@@ -1,4 +1,4 @@
-//! The order service's messages (providers.md §5.2): SetOrder's `Order`,
+//! The order service's messages (docs/aras-wire.md): SetOrder's `Order`,
 //! GetOrderWithIntegrationCode and CancelDispatch, as envelopes to send and
 //! answers to read. No I/O here.
 
@@ -10,9 +10,14 @@ use crate::money::{Currency, Money};
 use crate::providers::aras::soap::{envelope, push_element, XmlNode};
 use crate::providers::aras::wire;
 
-/// Longest IntegrationCode we send. Aras's own limit is UNCONFIRMED; 32 is
-/// what third-party clients cut to.
+/// IntegrationCode is 2–32 characters: SetOrder's code 935 "IntegrationCode
+/// alanı boş olamaz veya uzunluk hatası (2-32 karakter)" (docs/aras-wire.md O6).
+pub const MIN_INTEGRATION_CODE: usize = 2;
 pub const MAX_INTEGRATION_CODE: usize = 32;
+/// `TradingWaybillNumber` is required and at most 16 characters: "String(16)
+/// … Evet", code 70121 "TradingWaybillNumber 16 karakterden fazla olamaz"
+/// (docs/aras-wire.md O20).
+pub const MAX_TRADING_WAYBILL_NUMBER: usize = 16;
 
 /// A shipment to register with Aras.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +25,9 @@ pub struct ShipmentOrder {
     /// Our stable shipment id: Aras's key for lookups, cancels and tracking,
     /// and what makes a repeated SetOrder recognisable.
     pub integration_code: String,
-    /// Sevk irsaliye no (dispatch note).
-    pub trading_waybill_number: Option<String>,
+    /// Sevk irsaliye no (dispatch note number), required by Aras, 1–16
+    /// characters: the merchant's own, or our short id (docs/aras-wire.md O20).
+    pub trading_waybill_number: String,
     pub invoice_number: Option<String>,
     pub receiver: Receiver,
     pub pieces: Vec<Piece>,
@@ -78,7 +84,7 @@ impl ShipmentOrder {
     pub fn validate(&self) -> Result<(), Error> {
         let mut errors = Vec::new();
         let code = &self.integration_code;
-        if code.is_empty()
+        if code.len() < MIN_INTEGRATION_CODE
             || code.len() > MAX_INTEGRATION_CODE
             || !code
                 .bytes()
@@ -86,7 +92,19 @@ impl ShipmentOrder {
         {
             errors.push(FieldError::new(
                 "integrationCode",
-                format!("must be 1–{MAX_INTEGRATION_CODE} letters, digits, '-' or '_'"),
+                format!(
+                    "must be {MIN_INTEGRATION_CODE}–{MAX_INTEGRATION_CODE} letters, digits, '-' or '_'"
+                ),
+            ));
+        }
+        let waybill = self.trading_waybill_number.trim();
+        if waybill.is_empty()
+            || waybill.chars().count() > MAX_TRADING_WAYBILL_NUMBER
+            || waybill.chars().any(char::is_control)
+        {
+            errors.push(FieldError::new(
+                "tradingWaybillNumber",
+                format!("must be 1–{MAX_TRADING_WAYBILL_NUMBER} characters"),
             ));
         }
         let r = &self.receiver;
@@ -142,7 +160,7 @@ fn push_optional(out: &mut String, name: &str, value: Option<&str>) {
 }
 
 /// The SetOrder envelope. Credentials go both in the arguments and inside
-/// the `Order` (providers.md §5.1). Optional fields are left out rather than
+/// the `Order` (docs/aras-wire.md). Optional fields are left out rather than
 /// sent empty. Order-level `VolumetricWeight`/`Weight` are the pieces' sums.
 pub fn set_order_envelope(order: &ShipmentOrder, username: &str, password: &str) -> String {
     let measures = measure(&order.pieces.iter().map(|p| p.parcel).collect::<Vec<_>>());
@@ -151,10 +169,10 @@ pub fn set_order_envelope(order: &ShipmentOrder, username: &str, password: &str)
     o.push_str("<orderInfo><Order>");
     push_element(&mut o, "UserName", username);
     push_element(&mut o, "Password", password);
-    push_optional(
+    push_element(
         &mut o,
         "TradingWaybillNumber",
-        order.trading_waybill_number.as_deref(),
+        order.trading_waybill_number.trim(),
     );
     push_optional(&mut o, "InvoiceNumber", order.invoice_number.as_deref());
     push_element(&mut o, "IntegrationCode", &order.integration_code);
@@ -333,23 +351,22 @@ pub fn read_order_lookup(response: &XmlNode) -> Result<OrderLookup, String> {
     }
 }
 
-/// Reads `CancelDispatchResult`: a bare code, or one in a `ResultCode`
-/// child (both shapes appear in third-party clients), with its message.
+/// Reads `CancelDispatchResult`: a structure with `ResultCode`,
+/// `ResultMessage` and `CargoKey` (Aras's document, docs/aras-wire.md C3).
 pub fn read_cancel(response: &XmlNode) -> Result<(String, String), String> {
     let result = response
         .find("CancelDispatchResult")
         .ok_or("the answer has no CancelDispatchResult")?;
-    let code = match result.find("ResultCode") {
-        Some(c) => c.text.trim(),
-        None => result.text.trim(),
-    };
-    if code.is_empty() {
-        return Err("CancelDispatchResult carries no code".into());
-    }
+    let code = result
+        .child_text("ResultCode")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or("CancelDispatchResult carries no ResultCode")?;
     let message = result
-        .find("ResultMessage")
-        .map(|m| m.text.trim().to_string())
-        .unwrap_or_default();
+        .child_text("ResultMessage")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     Ok((code.to_string(), message))
 }
 
@@ -375,7 +392,7 @@ mod tests {
     pub fn sample_order() -> ShipmentOrder {
         ShipmentOrder {
             integration_code: "SHP-000123".into(),
-            trading_waybill_number: Some("IRS-1".into()),
+            trading_waybill_number: "IRS-1".into(),
             invoice_number: None,
             receiver: Receiver {
                 name: "Ayşe Yılmaz".into(),
@@ -495,6 +512,32 @@ mod tests {
         assert!(sample_order().validate().is_ok());
     }
 
+    #[test]
+    fn integration_code_and_waybill_limits_are_arases() {
+        // Aras's document: 935 "IntegrationCode alanı boş olamaz veya
+        // uzunluk hatası (2-32 karakter)"; "TradingWaybillNumber |
+        // String(16) | Sevk İrsaliye No. | Evet".
+        let names = |order: &ShipmentOrder| match order.validate() {
+            Ok(()) => vec![],
+            Err(Error::Validation(f)) => f.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            Err(e) => panic!("{e}"),
+        };
+        let mut order = sample_order();
+        order.integration_code = "A".into();
+        assert_eq!(names(&order), ["integrationCode"]);
+        order.integration_code = "AB".into();
+        assert!(names(&order).is_empty());
+        order.integration_code = "A".repeat(33);
+        assert_eq!(names(&order), ["integrationCode"]);
+        order.integration_code = "A".repeat(32);
+        order.trading_waybill_number = "1234567890123456".into();
+        assert!(names(&order).is_empty());
+        order.trading_waybill_number = "12345678901234567".into();
+        assert_eq!(names(&order), ["tradingWaybillNumber"]);
+        order.trading_waybill_number = " ".into();
+        assert_eq!(names(&order), ["tradingWaybillNumber"]);
+    }
+
     fn response(xml: &str) -> XmlNode {
         match read_answer(xml.as_bytes()).unwrap() {
             SoapAnswer::Response(r) => r,
@@ -551,12 +594,13 @@ mod tests {
             r#"{ENV}<GetOrderWithIntegrationCodeResponse xmlns="http://tempuri.org/"><GetOrderWithIntegrationCodeResult/></GetOrderWithIntegrationCodeResponse>{END}"#
         ));
         assert_eq!(read_order_lookup(&none).unwrap(), OrderLookup::NotFound);
-        let cancel = response(&format!(
+        // Aras's document: a bare code is not its shape.
+        let bare = response(&format!(
             r#"{ENV}<CancelDispatchResponse xmlns="http://tempuri.org/"><CancelDispatchResult>999</CancelDispatchResult></CancelDispatchResponse>{END}"#
         ));
-        assert_eq!(read_cancel(&cancel).unwrap().0, "999");
+        assert!(read_cancel(&bare).is_err());
         let nested = response(&format!(
-            r#"{ENV}<CancelDispatchResponse xmlns="http://tempuri.org/"><CancelDispatchResult><ResultCode>0</ResultCode><ResultMessage>İptal edildi</ResultMessage></CancelDispatchResult></CancelDispatchResponse>{END}"#
+            r#"{ENV}<CancelDispatchResponse xmlns="http://tempuri.org/"><CancelDispatchResult><ResultCode>0</ResultCode><ResultMessage>İptal edildi</ResultMessage><CargoKey /></CancelDispatchResult></CancelDispatchResponse>{END}"#
         ));
         assert_eq!(
             read_cancel(&nested).unwrap(),

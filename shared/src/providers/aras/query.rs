@@ -1,4 +1,4 @@
-//! The query service's GetQueryJSON (providers.md §5.1, §5.3): `loginInfo`
+//! The query service's GetQueryJSON (docs/aras-wire.md): `loginInfo`
 //! and `queryInfo` are XML *strings*, so their values are escaped once inside
 //! those documents and the documents escaped again as SOAP text.
 //! `GetQueryJSONResult` is a JSON string whose root is `QueryResult`.

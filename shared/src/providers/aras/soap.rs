@@ -9,7 +9,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 pub const SOAP_ENVELOPE_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-/// The order service's and the query service's XML namespace (providers.md §5.1).
+/// The order service's and the query service's XML namespace (docs/aras-wire.md).
 pub const TEMPURI_NS: &str = "http://tempuri.org/";
 
 /// Deepest nesting we read; Aras answers are a handful of levels deep.

@@ -20,10 +20,14 @@ use crate::domain::product::Product;
 use crate::error::Error;
 use crate::money::Money;
 use crate::ports::{BatchOutcome, ItemResult};
-use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
+use crate::providers::http::{Endpoint, HttpLayer, RateGroup, StandardRetryRules};
 use crate::providers::marketplace_http::{json_array, BasicJsonApi};
 
 const PROVIDER: &str = "hepsiburada";
+
+/// "image1 ile image10 arasında tanımlanan alanları kullanarak"
+/// (docs/marketplace-wire.md H9).
+pub const MAX_IMPORT_IMAGES: usize = 10;
 
 /// The import file writes prices the Turkish way, as text: `"130,50"`.
 fn import_price(money: Money) -> String {
@@ -98,8 +102,13 @@ pub fn wire_item(product: &Product, push: Push, merchant_id: &str) -> Option<Box
                 "GarantiSuresi".into(),
                 serde_json::Value::from(mapping.warranty_months),
             );
-            for (i, url) in product.images.iter().take(5).enumerate() {
+            // `Image1`…`Image10` and `Video1` (June 2025 changelog,
+            // docs/marketplace-wire.md H9); products carry at most 10.
+            for (i, url) in product.images.iter().take(MAX_IMPORT_IMAGES).enumerate() {
                 attributes.insert(format!("Image{}", i + 1), S(url.clone()));
+            }
+            if let Some(video) = &mapping.video_url {
+                attributes.insert("Video1".into(), S(video.clone()));
             }
             serde_json::to_string(&ImportProduct {
                 category_id: mapping.category_id,
@@ -236,18 +245,45 @@ struct PriceValidation {
     kind: Option<String>,
 }
 
+/// What an upload's `status` word says. Third-party clients disagree on the
+/// words' case (`PROCESSING`/`COMPLETED` vs `Processing`/`Done`/`Failed`),
+/// so they are compared without regard to case; a word none of them uses is
+/// `None` (docs/marketplace-wire.md H1, UNCONFIRMED vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStatus {
+    InProgress,
+    Finished { failed: bool },
+}
+
+pub fn upload_status(word: &str) -> Option<UploadStatus> {
+    match word.trim().to_ascii_uppercase().as_str() {
+        "PROCESSING" => Some(UploadStatus::InProgress),
+        "COMPLETED" | "COMPLETED_WITH_ERRORS" | "DONE" => {
+            Some(UploadStatus::Finished { failed: false })
+        }
+        "FAILED" => Some(UploadStatus::Finished { failed: true }),
+        _ => None,
+    }
+}
+
 /// Reads a price or stock upload result. It lists only the refused items, so
-/// the others succeeded once the upload finished. Status values are
-/// UNCONFIRMED (wire doc H1): only `COMPLETED`, `COMPLETED_WITH_ERRORS` and
-/// `FAILED` count as finished, anything else is read again later. A refusal
-/// names its item by merchant SKU or, failing that, by position in `sent`;
-/// one we cannot place makes nothing count as acknowledged.
+/// the others succeeded once the upload finished. The status word is read
+/// by [`upload_status`]; an unknown word is an error (reported, and the check
+/// retried until the queue gives it up), never "still processing" forever.
+/// A refusal names its item by merchant SKU or, failing that, by position in
+/// `sent`; one we cannot place makes nothing count as acknowledged.
 pub fn parse_upload_result(body: &[u8], sent: &[String]) -> Result<BatchOutcome, String> {
     let result: UploadResult = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    let failed = match result.status.as_str() {
-        "COMPLETED" | "COMPLETED_WITH_ERRORS" => false,
-        "FAILED" => true,
-        _ => return Ok(BatchOutcome::Pending),
+    let failed = match upload_status(&result.status) {
+        Some(UploadStatus::InProgress) => return Ok(BatchOutcome::Pending),
+        Some(UploadStatus::Finished { failed }) => failed,
+        None => {
+            return Err(format!(
+                "unknown upload status word {:?} (known, in any case: Processing, \
+                 Completed, Completed_With_Errors, Done, Failed)",
+                result.status
+            ))
+        }
     };
     let place = |sku: Option<String>, element: Option<usize>| {
         sku.or_else(|| element.and_then(|n| sent.get(n.checked_sub(1)?).cloned()))
@@ -371,17 +407,26 @@ impl HepsiburadaCatalog {
             Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(settings.requests_per_second, Duration::from_secs(1))
         };
+        // The catalog host: one limit for all its endpoints, and 403 is its
+        // over-the-limit answer (docs/marketplace-wire.md H8).
+        let catalog_group =
+            RateGroup::spaced(settings.catalog_requests_per_second, Duration::from_secs(1));
+        let catalog = || {
+            endpoint()
+                .in_group(catalog_group.as_ref())
+                .with_forbidden_as_rate_limit()
+        };
         Ok(HepsiburadaCatalog {
             api,
             listing_base: settings.listing_base.clone(),
             catalog_base: settings.catalog_base.clone(),
             merchant_id: settings.merchant_id.clone(),
-            import: endpoint(),
-            import_status: endpoint(),
+            import: catalog(),
+            import_status: catalog(),
             price: endpoint(),
             stock: endpoint(),
             upload_status: endpoint(),
-            attributes: endpoint(),
+            attributes: catalog(),
         })
     }
 
@@ -558,11 +603,28 @@ mod tests {
             panic!("done")
         };
         assert!(!others_ok);
-        // Unknown statuses are not finished; refusals placed by position.
+        // Words in any case; an unknown word is an error that names it,
+        // not "pending" forever. Refusals placed by position.
         assert_eq!(
-            parse_upload_result(br#"{"id":"u1","status":"QUEUED"}"#, &sent).unwrap(),
+            parse_upload_result(br#"{"id":"u1","status":"Processing"}"#, &sent).unwrap(),
             BatchOutcome::Pending
         );
+        assert!(matches!(
+            parse_upload_result(br#"{"id":"u1","status":"Done"}"#, &sent).unwrap(),
+            BatchOutcome::Done {
+                others_ok: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse_upload_result(br#"{"id":"u1","status":"Failed"}"#, &sent).unwrap(),
+            BatchOutcome::Done {
+                others_ok: false,
+                ..
+            }
+        ));
+        let unknown = parse_upload_result(br#"{"id":"u1","status":"QUEUED"}"#, &sent);
+        assert!(unknown.unwrap_err().contains("\"QUEUED\""));
         let by_position =
             br#"{"status":"COMPLETED_WITH_ERRORS","errors":[{"elementNo":3,"errors":["x"]}]}"#;
         let BatchOutcome::Done { results, others_ok } =

@@ -15,8 +15,9 @@
 //! `trackingUrl`, `trackingNumber`, `trackingPhoneNumber`, `tax` (0), `cost`
 //! (0), `deci`; dates no older than 7 days and not before packaging.
 //! CONFIRMED `GET /packages/merchantid/{merchantId}/packagenumber/{no}` →
-//! `[{packageNumber, barcode, status, cargoCompany, trackingInfoCode,
-//! trackingInfoUrl}]`, 404 `{"message": "cannot find package …"}`.
+//! one object `{packageNumber, barcode, status, cargoCompany,
+//! trackingInfoCode, trackingInfoUrl}` (an array is read too), 404
+//! `{"message": "cannot find package …"}`.
 //! UNCONFIRMED (kept in this file): the success answer (any 2xx is taken;
 //! a third-party SDK says a bare string), the refusal texts and status for a
 //! package already InTransit, that `deci` is a JSON number, and that the

@@ -7,7 +7,9 @@
 //! Wire details that come from Trendyol's docs but were not seen against a
 //! live account are marked UNCONFIRMED; they are all in this file.
 
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -17,9 +19,9 @@ use crate::config::TrendyolSettings;
 use crate::domain::catalog_sync::Push;
 use crate::domain::category::{CategoryAttribute, CategoryRules};
 use crate::domain::product::Product;
-use crate::error::Error;
+use crate::error::{Error, ProviderError, ProviderFailure};
 use crate::ports::{BatchOutcome, ItemResult};
-use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
+use crate::providers::http::{Endpoint, HttpLayer, RateGroup, StandardRetryRules};
 use crate::providers::marketplace_http::{json_array, BasicJsonApi};
 
 const PROVIDER: &str = "trendyol";
@@ -157,6 +159,11 @@ pub fn wire_item(product: &Product, push: Push, content_id: Option<u64>) -> Opti
     }
     .expect("wire items serialize");
     Some(RawValue::from_string(json).expect("serde_json output is JSON"))
+}
+
+#[derive(Deserialize)]
+struct BarcodeOf {
+    barcode: String,
 }
 
 /// `{"items":[…]}` around items already encoded.
@@ -335,11 +342,51 @@ pub fn parse_category_attributes(body: &[u8]) -> Result<CategoryRules, String> {
     })
 }
 
+/// At most 30 price updates per barcode per minute (docs/marketplace-wire.md
+/// T10): this process keeps count and holds a price batch back rather than
+/// send a barcode's 31st update within the window.
+pub const PRICE_UPDATES_PER_BARCODE: usize = 30;
+
+struct PriceGuard {
+    window: Duration,
+    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl PriceGuard {
+    /// Records one price update for each barcode, or names the first one
+    /// that already had [`PRICE_UPDATES_PER_BARCODE`] within the window (and
+    /// records nothing).
+    fn admit(&self, barcodes: &[String], now: Instant) -> Result<(), String> {
+        let mut sent = self.sent.lock().expect("price guard lock");
+        let window = self.window;
+        sent.retain(|_, times| {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        if let Some(full) = barcodes.iter().find(|b| {
+            sent.get(*b)
+                .is_some_and(|t| t.len() >= PRICE_UPDATES_PER_BARCODE)
+        }) {
+            return Err(full.clone());
+        }
+        for b in barcodes {
+            sent.entry(b.clone()).or_default().push_back(now);
+        }
+        Ok(())
+    }
+}
+
 /// Trendyol's product services for one seller.
 pub struct TrendyolCatalog {
     api: BasicJsonApi,
     base: String,
     seller_id: String,
+    price_guard: PriceGuard,
     create: Endpoint,
     content: Endpoint,
     inventory: Endpoint,
@@ -363,23 +410,68 @@ impl TrendyolCatalog {
             Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(settings.requests_per_10s, settings.rate_window)
         };
+        // Since 14 September 2026 the product services are also limited per
+        // service group, by the seller's listing tier (T10); each catalog
+        // worker takes its share of each group.
+        let limits = settings.listing_tier.limits();
+        let share = |per_minute: u32| {
+            RateGroup::spaced(
+                (per_minute / settings.catalog_workers).max(1),
+                settings.group_window,
+            )
+        };
+        let (read, write, inventory_price) = (
+            share(limits.read),
+            share(limits.write),
+            share(limits.inventory_price),
+        );
         Ok(TrendyolCatalog {
             api,
             base: settings.api_base.clone(),
             seller_id: settings.seller_id.clone(),
-            create: endpoint(),
-            content: endpoint(),
-            inventory: endpoint(),
-            batch: endpoint(),
+            price_guard: PriceGuard {
+                window: settings.group_window,
+                sent: Mutex::new(HashMap::new()),
+            },
+            create: endpoint().in_group(write.as_ref()),
+            content: endpoint().in_group(write.as_ref()),
+            inventory: endpoint().in_group(inventory_price.as_ref()),
+            batch: endpoint().in_group(read.as_ref()),
             // Category attributes: 50 per minute.
             attributes: Endpoint::new(PROVIDER, StandardRetryRules)
-                .with_spaced_limit(50, Duration::from_secs(60)),
-            basic_info: endpoint(),
+                .with_spaced_limit(50, Duration::from_secs(60))
+                .in_group(read.as_ref()),
+            basic_info: endpoint().in_group(read.as_ref()),
         })
     }
 
-    /// Submits one batch; answers Trendyol's `batchRequestId`.
+    /// Submits one batch; answers Trendyol's `batchRequestId`. A price batch
+    /// carrying a barcode that already had 30 price updates within the
+    /// minute is not sent: `RateLimited`, for the queue to send it later.
     pub async fn submit(&self, push: Push, items: &[&RawValue]) -> Result<String, Error> {
+        if push == Push::Price {
+            let barcodes: Vec<String> = items
+                .iter()
+                .filter_map(|i| {
+                    serde_json::from_str::<BarcodeOf>(i.get())
+                        .ok()
+                        .map(|b| b.barcode)
+                })
+                .collect();
+            if let Err(barcode) = self.price_guard.admit(&barcodes, Instant::now()) {
+                return Err(Error::Provider(ProviderError {
+                    provider: PROVIDER,
+                    failure: ProviderFailure::RateLimited,
+                    provider_code: None,
+                    decline_code: None,
+                    message: format!(
+                        "barcode {barcode} had {PRICE_UPDATES_PER_BARCODE} price updates within the \
+                         minute (Trendyol's per-barcode limit); sent later"
+                    ),
+                    request_id: None,
+                }));
+            }
+        }
         let seller = &self.seller_id;
         let (endpoint, operation, path) = match push {
             Push::Create => (
@@ -559,5 +651,47 @@ mod tests {
     #[test]
     fn batch_ids_cannot_reshape_the_url() {
         assert_eq!(url_segment("abc-123/../x?y"), "abc-123..xy");
+    }
+
+    #[test]
+    fn price_guard_allows_thirty_per_barcode_per_window() {
+        // "There is a barcode-based limit of 30 req/min for price update"
+        // (Trendyol, service limits after 14 September 2026).
+        let guard = PriceGuard {
+            window: Duration::from_secs(60),
+            sent: Mutex::new(HashMap::new()),
+        };
+        let t0 = Instant::now();
+        let a = vec!["A".to_string()];
+        for _ in 0..30 {
+            guard.admit(&a, t0).unwrap();
+        }
+        assert_eq!(guard.admit(&a, t0).unwrap_err(), "A");
+        // Another barcode is not held back, and nothing was recorded for it
+        // by the refused batch.
+        let both = vec!["B".to_string(), "A".to_string()];
+        assert!(guard.admit(&both, t0).is_err());
+        guard.admit(&["B".to_string()], t0).unwrap();
+        // A minute later A may be updated again.
+        guard.admit(&a, t0 + Duration::from_secs(60)).unwrap();
+    }
+
+    #[test]
+    fn tiers_set_the_group_limits() {
+        use crate::config::TrendyolTier;
+        // "Product Integration Write … 200 req/min | 300 | 400 | 500",
+        // "Inventory & Price Write … 350 | 500 | 1000 | 1500", "Read … 1000 |
+        // 1250 | 1500 | 2000".
+        let lowest = TrendyolTier::parse("100.000").unwrap().limits();
+        assert_eq!(
+            (lowest.read, lowest.write, lowest.inventory_price),
+            (1000, 200, 350)
+        );
+        let top = TrendyolTier::parse("Unlimited").unwrap().limits();
+        assert_eq!(
+            (top.read, top.write, top.inventory_price),
+            (2000, 500, 1500)
+        );
+        assert!(TrendyolTier::parse("75000").is_none());
     }
 }
