@@ -174,3 +174,137 @@ where
         "order {order_id} kept changing while a payment notice was applied"
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::event::DomainEvent;
+    use crate::domain::payment_ledger::PaymentLedger;
+    use crate::domain::PaymentAttempt;
+    use crate::money::{Currency, Money};
+    use crate::ports::LedgerVersion;
+
+    /// One order's ledger in memory; can lose the next writes' race (as if
+    /// another invocation wrote first) the way the conditional write would.
+    struct MemoryLedger {
+        ledger: Mutex<(PaymentLedger, LedgerVersion)>,
+        lose_next_saves: Mutex<usize>,
+        saves: Mutex<usize>,
+    }
+
+    impl PaymentLedgerStore for MemoryLedger {
+        async fn load_ledger(&self, _: &str) -> Result<Option<(PaymentLedger, LedgerVersion)>> {
+            Ok(Some(self.ledger.lock().unwrap().clone()))
+        }
+        async fn save_ledger(&self, l: &PaymentLedger, v: LedgerVersion, _: &str) -> Result<bool> {
+            let mut lose = self.lose_next_saves.lock().unwrap();
+            let mut stored = self.ledger.lock().unwrap();
+            if *lose > 0 {
+                *lose -= 1;
+                // Someone else moved the version on (changing nothing else).
+                stored.1.payment += 1;
+                return Ok(false);
+            }
+            if stored.1 != v {
+                return Ok(false);
+            }
+            *stored = (
+                l.clone(),
+                LedgerVersion {
+                    payment: v.payment + 1,
+                    ..v
+                },
+            );
+            *self.saves.lock().unwrap() += 1;
+            Ok(true)
+        }
+        async fn attempt_for_ref(&self, _: &str, _: &str) -> Result<Option<PaymentAttempt>> {
+            Ok(None)
+        }
+    }
+
+    #[derive(Default)]
+    struct Publisher {
+        published: Mutex<Vec<DomainEvent>>,
+        fail_next: Mutex<usize>,
+    }
+
+    impl EventPublisher for Publisher {
+        async fn publish(&self, events: &[DomainEvent]) -> Result<()> {
+            let mut fail = self.fail_next.lock().unwrap();
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(Error::Store("injected PutEvents failure".into()));
+            }
+            self.published.lock().unwrap().extend_from_slice(events);
+            Ok(())
+        }
+    }
+
+    fn store() -> MemoryLedger {
+        let ledger = PaymentLedger::unpaid("ord-1", Money::new(10_000, Currency::TRY));
+        MemoryLedger {
+            ledger: Mutex::new((
+                ledger,
+                LedgerVersion {
+                    content: 1,
+                    payment: 0,
+                },
+            )),
+            lose_next_saves: Mutex::new(0),
+            saves: Mutex::new(0),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lost_write_race_is_decided_again_and_applied_once() {
+        let store = store();
+        *store.lose_next_saves.lock().unwrap() = 2;
+        let publisher = Publisher::default();
+        let kind = PaymentEventKind::Succeeded;
+        let notice = Notice {
+            provider: "stripe",
+            provider_ref: "pi_1",
+            kind: &kind,
+            amount: Some(Money::new(10_000, Currency::TRY)),
+            event_id: "stripe:evt_1",
+            occurred_at: "2026-12-02T10:00:00Z",
+        };
+        let outcome = apply_notice(&store, &publisher, "ord-1", &notice)
+            .await
+            .unwrap();
+        assert_eq!(outcome, Some("applied"));
+        assert_eq!(*store.saves.lock().unwrap(), 1);
+        assert_eq!(publisher.published.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_after_the_write_is_published_on_redelivery_with_the_same_id() {
+        let store = store();
+        let publisher = Publisher::default();
+        *publisher.fail_next.lock().unwrap() = 1;
+        let kind = PaymentEventKind::Succeeded;
+        let notice = Notice {
+            provider: "stripe",
+            provider_ref: "pi_1",
+            kind: &kind,
+            amount: Some(Money::new(10_000, Currency::TRY)),
+            event_id: "stripe:evt_1",
+            occurred_at: "2026-12-02T10:00:00Z",
+        };
+        assert!(apply_notice(&store, &publisher, "ord-1", &notice)
+            .await
+            .is_err());
+        assert_eq!(*store.saves.lock().unwrap(), 1, "the ledger was written");
+        let again = apply_notice(&store, &publisher, "ord-1", &notice)
+            .await
+            .unwrap();
+        assert_eq!(again, Some("applied"));
+        assert_eq!(*store.saves.lock().unwrap(), 1, "not written twice");
+        let published = publisher.published.lock().unwrap();
+        assert_eq!(published.len(), 1);
+        assert_eq!(published[0].event_id, "stripe:evt_1");
+    }
+}

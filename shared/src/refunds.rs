@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::payment::{plan_refund, RefundPlan};
 use crate::domain::payment_ledger::Notice;
 use crate::domain::refund::{RefundOperation, RefundRecord, RefundState};
@@ -270,6 +271,10 @@ where
                     Resolution::NotExecuted => self.send(&record, &plan, currency).await,
                     Resolution::Unclear(message) => {
                         tracing::error!(order_id = %record.order_id, request_id = %record.request_id, %message, "refund outcome unclear");
+                        // Loud: the order's refunds wait for a person.
+                        self.publisher
+                            .publish(&[unclear_refund_event(&record, &plan, currency, &message)])
+                            .await?;
                         return Err(Error::Conflict {
                             code: "refund_outcome_unclear",
                             message: format!("{message}; check the iyzico panel before retrying"),
@@ -472,6 +477,33 @@ where
                 what: "order",
                 id: order_id.to_string(),
             })
+    }
+}
+
+/// The alert for a refund whose outcome the gateway's records cannot settle.
+fn unclear_refund_event(
+    record: &RefundRecord,
+    plan: &RefundPlan,
+    currency: Currency,
+    message: &str,
+) -> DomainEvent {
+    DomainEvent {
+        detail_type: DetailType::IntegrationError,
+        event_id: format!("{}:unclear", record.event_id()),
+        occurred_at: now_rfc3339(),
+        detail: EventDetail::IntegrationError(IntegrationErrorDetail {
+            kind: "refund_outcome_unclear".into(),
+            provider: record.provider.clone(),
+            order_id: Some(record.order_id.clone()),
+            provider_ref: Some(plan.provider_ref.clone()),
+            expected: Some(Money::new(plan.after, currency)),
+            received: None,
+            message: format!(
+                "refund request {}: {message}; the order's refunds wait until a person settles it",
+                record.request_id
+            ),
+            action: Some(crate::domain::payment_ledger::REVIEW.into()),
+        }),
     }
 }
 
