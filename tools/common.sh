@@ -3,7 +3,12 @@
 VENV="${VENV:-$PWD/.venv}"
 PIDS=()
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the one before it took, so the slow phase shows.
+STEP_STARTED=$SECONDS
+step() {
+    printf '\n==> %s  (previous step: %ss, total: %ss)\n' "$*" "$((SECONDS - STEP_STARTED))" "$SECONDS"
+    STEP_STARTED=$SECONDS
+}
 
 cleanup() {
     local pid
