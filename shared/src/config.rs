@@ -432,6 +432,20 @@ impl CatalogSettings {
     }
 }
 
+/// `AUTO_REFUND_UNWANTED_PAYMENTS` (`true`/`false`, default false): give back
+/// automatically a payment collected for another amount than the order's,
+/// or a second payment of a paid order. Off, they are only published with
+/// `action: refund_required` for a person.
+pub fn auto_refund_unwanted_payments(env: &dyn Source) -> Result<bool> {
+    match env.get("AUTO_REFUND_UNWANTED_PAYMENTS").as_deref() {
+        None | Some("" | "-" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::Config(format!(
+            "AUTO_REFUND_UNWANTED_PAYMENTS={other:?}: expected true or false"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

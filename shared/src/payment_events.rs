@@ -12,9 +12,15 @@ use crate::domain::payment_ledger::{decide, Notice};
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
 use crate::http_api::now_rfc3339;
+use crate::idempotency::now_ms;
 use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::marketplace_orders::OrderIntake;
-use crate::ports::{EventPublisher, MarketplaceOrderStore, PaymentLedgerStore};
+use crate::ports::{
+    EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore, RefundRequestStore,
+};
+use crate::providers::iyzico::client::IyzicoClient;
+use crate::providers::stripe::StripeClient;
+use crate::refunds::{Gateway, Refunds};
 
 /// The idempotency claim of a delivery: scoped by provider (webhook and
 /// callback share it), keyed by the provider's event identity, the record
@@ -39,22 +45,45 @@ pub fn delivery_claim(delivery: &Delivery, payload: &[u8], now_ms: i64, deadline
 pub struct DeliveryApplier<'a, S, P> {
     store: &'a S,
     publisher: &'a P,
+    auto_refund: Option<AutoRefund<'a>>,
+}
+
+/// The gateways that give back unwanted payments when the merchant turned
+/// `AUTO_REFUND_UNWANTED_PAYMENTS` on (default off: such payments are only
+/// published with `action: refund_required`).
+#[derive(Clone, Copy, Default)]
+pub struct AutoRefund<'a> {
+    pub stripe: Option<&'a StripeClient>,
+    pub iyzico: Option<&'a IyzicoClient>,
 }
 
 impl<'a, S, P> DeliveryApplier<'a, S, P>
 where
-    S: IdempotencyStore + PaymentLedgerStore + MarketplaceOrderStore,
+    S: IdempotencyStore
+        + PaymentLedgerStore
+        + MarketplaceOrderStore
+        + RefundRequestStore
+        + OrderReader,
     P: EventPublisher,
 {
     pub fn new(store: &'a S, publisher: &'a P) -> Self {
-        DeliveryApplier { store, publisher }
+        DeliveryApplier {
+            store,
+            publisher,
+            auto_refund: None,
+        }
+    }
+
+    pub fn with_auto_refund(mut self, auto_refund: Option<AutoRefund<'a>>) -> Self {
+        self.auto_refund = auto_refund;
+        self
     }
 
     /// Claims the delivery's identity and applies it once. An order we do not
     /// know (yet) leaves no record, so a later delivery can still apply it.
     pub async fn process(&self, delivery: &Delivery, claim: &Claim) -> Result<Once<&'static str>> {
         run_once(self.store, claim, || async {
-            let outcome = self.apply(delivery).await?;
+            let outcome = self.apply(delivery, claim.in_progress_until_ms).await?;
             let disposition = if outcome == "unknown_order" {
                 Disposition::Release
             } else {
@@ -66,7 +95,7 @@ where
     }
 
     /// Applies a delivery; returns the outcome word recorded in the audit.
-    async fn apply(&self, delivery: &Delivery) -> Result<&'static str> {
+    async fn apply(&self, delivery: &Delivery, deadline_ms: i64) -> Result<&'static str> {
         match &delivery.effect {
             Effect::Ignored => Ok("ignored"),
             // The same path as order-poll's: stored once, forward only,
@@ -75,7 +104,7 @@ where
                 .take(snapshot)
                 .await?
                 .as_str()),
-            Effect::Payment(notice) => self.apply_payment(delivery, notice).await,
+            Effect::Payment(notice) => self.apply_payment(delivery, notice, deadline_ms).await,
         }
     }
 
@@ -83,6 +112,7 @@ where
         &self,
         delivery: &Delivery,
         notice: &PaymentNotice,
+        deadline_ms: i64,
     ) -> Result<&'static str> {
         // Which order, and (for a checkout we started) what we asked for.
         let (order_id, attempt) = match &notice.order {
@@ -128,9 +158,47 @@ where
             event_id: &event_id,
             occurred_at: &delivery.occurred_at,
         };
-        Ok(apply_notice(self.store, self.publisher, &order_id, &notice)
+        let outcome = apply_notice(self.store, self.publisher, &order_id, &notice)
             .await?
-            .unwrap_or("unknown_order"))
+            .unwrap_or("unknown_order");
+        if let ("amount_mismatch" | "duplicate_payment", Some(amount)) = (outcome, amount) {
+            self.refund_unwanted(&order_id, &notice, amount, deadline_ms)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// With the setting on, gives the unwanted payment back (exactly once; a
+    /// failure fails the delivery, whose redelivery resumes the refund).
+    async fn refund_unwanted(
+        &self,
+        order_id: &str,
+        notice: &Notice<'_>,
+        amount: crate::money::Money,
+        deadline_ms: i64,
+    ) -> Result<()> {
+        let Some(auto) = self.auto_refund else {
+            return Ok(());
+        };
+        let gateway = match notice.provider {
+            "stripe" => auto.stripe.map(Gateway::Stripe),
+            "iyzico" => auto.iyzico.map(|client| Gateway::Iyzico {
+                client,
+                // Our own request, not a shopper's: iyzico requires an ip.
+                ip: "127.0.0.1".into(),
+            }),
+            _ => None,
+        };
+        let Some(gateway) = gateway else {
+            return Ok(());
+        };
+        Refunds {
+            store: self.store,
+            publisher: self.publisher,
+            gateway,
+        }
+        .refund_unwanted(order_id, notice.provider_ref, amount, now_ms(), deadline_ms)
+        .await
     }
 }
 

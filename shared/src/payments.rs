@@ -26,7 +26,7 @@ use crate::http_api::{
 };
 use crate::idempotency::{now_ms, IdempotencyStore, Once};
 use crate::money::Money;
-use crate::payment_events::{delivery_claim, DeliveryApplier};
+use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
@@ -73,6 +73,9 @@ pub struct App<S> {
     iyzico: Option<Iyzico>,
     /// `CHECKOUT_TOKEN_SECRET`: verifies the storefront's checkout tokens.
     checkout_secret: Option<Secret>,
+    /// `AUTO_REFUND_UNWANTED_PAYMENTS`: the callback gives back payments the
+    /// order must not keep (default off).
+    auto_refund: bool,
 }
 
 /// What the iyzico routes need: the API client and the storefront page to
@@ -121,7 +124,8 @@ impl App<DynamoStore> {
         Ok(App::new(store, stripe)
             .with_iyzico(iyzico)
             .with_publisher(publisher)
-            .with_checkout_secret(checkout_secret))
+            .with_checkout_secret(checkout_secret)
+            .with_auto_refund(config::auto_refund_unwanted_payments(&env)?))
     }
 }
 
@@ -141,7 +145,13 @@ where
             publisher: None,
             iyzico: None,
             checkout_secret: None,
+            auto_refund: false,
         }
+    }
+
+    pub fn with_auto_refund(mut self, on: bool) -> Self {
+        self.auto_refund = on;
+        self
     }
 
     pub fn with_checkout_secret(mut self, secret: Option<Secret>) -> Self {
@@ -538,7 +548,12 @@ where
             .map_err(|e| Error::Internal(e.to_string()))?;
         let now = now_ms();
         let claim = delivery_claim(&delivery, token.as_bytes(), now, deadline_ms(req, now));
+        let auto_refund = self.auto_refund.then_some(AutoRefund {
+            stripe: Some(&self.stripe),
+            iyzico: Some(&iyzico.client),
+        });
         let outcome = match DeliveryApplier::new(&self.store, self.publisher()?)
+            .with_auto_refund(auto_refund)
             .process(&delivery, &claim)
             .await?
         {

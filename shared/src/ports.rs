@@ -136,13 +136,15 @@ pub trait RefundRequestStore: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Records that the provider is about to be called (the record moves to
-    /// `sent` with its plan, and the order's lock is kept until the outcome
-    /// is known), atomically, and only while this invocation still holds
-    /// both its claim lease and the order's lock. False otherwise.
+    /// `sent` with its plan), only while this invocation still holds its
+    /// claim lease; with `hold_order_lock`, atomically with keeping the
+    /// order's lock until the outcome is known (and only while it is ours).
+    /// False otherwise.
     fn mark_refund_sent(
         &self,
         record: &RefundRecord,
         lease_until_ms: i64,
+        hold_order_lock: bool,
     ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Stores the answer; later repeats are answered with it.

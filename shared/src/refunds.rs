@@ -194,7 +194,11 @@ where
         };
         let mut sent = record;
         sent.plan = Some(plan.clone());
-        if !self.store.mark_refund_sent(&sent, lease_until_ms).await? {
+        if !self
+            .store
+            .mark_refund_sent(&sent, lease_until_ms, true)
+            .await?
+        {
             return Err(in_progress(&order_id));
         }
         sent.state = RefundState::Sent;
@@ -260,20 +264,34 @@ where
             ))
         })?;
         let order = self.load_order(&record.order_id).await?;
-        let currency = order.content.currency;
-        let outcome = match &self.gateway {
+        let outcome = self
+            .resolve_sent(&record, &plan, order.content.currency)
+            .await?;
+        self.settle(&record, &plan, &order, outcome).await
+    }
+
+    /// Learns what became of a sent request at the gateway, sending it again
+    /// only where that is proven safe. `Err` (outer): nothing could be
+    /// learned, the request stays `sent`.
+    async fn resolve_sent(
+        &self,
+        record: &RefundRecord,
+        plan: &RefundPlan,
+        currency: Currency,
+    ) -> Result<Result<String>> {
+        Ok(match &self.gateway {
             // The same Idempotency-Key: Stripe answers what it did, or does it now.
-            Gateway::Stripe(_) => self.send(&record, &plan, currency).await,
+            Gateway::Stripe(_) => self.send(record, plan, currency).await,
             Gateway::Iyzico { client, .. } => {
                 let report = client.payment_details(&plan.provider_ref).await?;
-                match resolve_iyzico(&report, &record, &plan, currency)? {
-                    Resolution::Executed => Ok(iyzico_refund_id(&record, &plan)),
-                    Resolution::NotExecuted => self.send(&record, &plan, currency).await,
+                match resolve_iyzico(&report, record, plan, currency)? {
+                    Resolution::Executed => Ok(iyzico_refund_id(record, plan)),
+                    Resolution::NotExecuted => self.send(record, plan, currency).await,
                     Resolution::Unclear(message) => {
                         tracing::error!(order_id = %record.order_id, request_id = %record.request_id, %message, "refund outcome unclear");
                         // Loud: the order's refunds wait for a person.
                         self.publisher
-                            .publish(&[unclear_refund_event(&record, &plan, currency, &message)])
+                            .publish(&[unclear_refund_event(record, plan, currency, &message)])
                             .await?;
                         return Err(Error::Conflict {
                             code: "refund_outcome_unclear",
@@ -282,8 +300,115 @@ where
                     }
                 }
             }
+        })
+    }
+
+    /// Gives back a whole payment the order must not keep (collected for
+    /// another amount, or a second payment of a paid order), when the
+    /// merchant turned `AUTO_REFUND_UNWANTED_PAYMENTS` on. Exactly once by
+    /// the same protocol (request id `auto-<provider>-<payment>`), without
+    /// the order's lock or ledger: this payment is not the order's.
+    pub async fn refund_unwanted(
+        &self,
+        order_id: &str,
+        provider_ref: &str,
+        amount: Money,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<()> {
+        let provider = self.gateway.provider();
+        let request_id = format!("auto-{provider}-{provider_ref}");
+        let mut record = RefundRecord::new(
+            &request_id,
+            order_id,
+            provider,
+            RefundOperation::Refund,
+            Some(amount.minor),
+        );
+        let plan = RefundPlan {
+            amount: amount.minor,
+            before: 0,
+            after: amount.minor,
+            to: PaymentStatus::Refunded,
+            provider_ref: provider_ref.to_string(),
         };
-        self.settle(&record, &plan, &order, outcome).await
+        let outcome = match self
+            .store
+            .claim_refund(&record, now_ms, lease_until_ms)
+            .await?
+        {
+            RefundClaim::Done { .. } => return Ok(()),
+            RefundClaim::Busy => return Err(in_progress(order_id)),
+            RefundClaim::Mismatch => {
+                return Err(Error::Internal(format!(
+                    "refund request {request_id} was made before with other parameters"
+                )))
+            }
+            RefundClaim::Claimed(Some(old)) if old.state == RefundState::Sent => {
+                self.resolve_sent(&old, &plan, amount.currency).await
+            }
+            RefundClaim::Claimed(_) => {
+                record.plan = Some(plan.clone());
+                if !self
+                    .store
+                    .mark_refund_sent(&record, lease_until_ms, false)
+                    .await?
+                {
+                    return Err(in_progress(order_id));
+                }
+                Ok(self.send(&record, &plan, amount.currency).await)
+            }
+        };
+        let answer = match outcome {
+            Ok(Ok(refund_id)) => {
+                let status = match self.store.load_ledger(order_id).await? {
+                    Some((ledger, _)) => ledger.status,
+                    None => PaymentStatus::Unpaid,
+                };
+                self.publisher
+                    .publish(&[unwanted_refunded_event(&record, &plan, amount, status)])
+                    .await?;
+                let body = serde_json::json!({"refundId": refund_id, "orderId": order_id,
+                    "requestId": request_id, "amount": amount.minor})
+                .to_string();
+                self.store
+                    .finish_refund(&request_id, RefundState::Done, 201, &body)
+                    .await?;
+                tracing::warn!(
+                    order_id,
+                    provider,
+                    provider_ref,
+                    "unwanted payment refunded automatically"
+                );
+                Ok(())
+            }
+            // The gateway refused: a person must give the money back.
+            Ok(Err(Error::Provider(p)))
+                if matches!(
+                    p.failure,
+                    ProviderFailure::Declined | ProviderFailure::Rejected
+                ) =>
+            {
+                let error = Error::Provider(p);
+                self.store
+                    .finish_refund(
+                        &request_id,
+                        RefundState::Done,
+                        error.http_status(),
+                        &error.to_json().to_string(),
+                    )
+                    .await?;
+                tracing::error!(order_id, provider_ref, error = %error, "automatic refund refused");
+                Ok(())
+            }
+            Ok(Err(e)) | Err(e) => Err(e),
+        };
+        if answer.is_err() {
+            if let Err(e) = self.store.release_refund_lease(&request_id).await {
+                tracing::warn!(error = %e, request_id, "could not end a refund lease; it ends at its deadline");
+            }
+        }
+        answer
     }
 
     fn plan(
@@ -477,6 +602,31 @@ where
                 what: "order",
                 id: order_id.to_string(),
             })
+    }
+}
+
+/// `payment.refunded` for a payment the order did not keep: its
+/// `providerRef` is that payment, `paymentStatus` the order's (unchanged).
+fn unwanted_refunded_event(
+    record: &RefundRecord,
+    plan: &RefundPlan,
+    amount: Money,
+    order_status: PaymentStatus,
+) -> DomainEvent {
+    DomainEvent {
+        detail_type: DetailType::PaymentRefunded,
+        event_id: record.event_id(),
+        occurred_at: now_rfc3339(),
+        detail: EventDetail::Payment(crate::domain::event::PaymentDetail {
+            order_id: record.order_id.clone(),
+            provider: record.provider.clone(),
+            provider_ref: plan.provider_ref.clone(),
+            amount: Some(amount),
+            payment_status: order_status.as_str().into(),
+            failure_code: None,
+            failure_message: None,
+            dispute_reason: None,
+        }),
     }
 }
 

@@ -24,23 +24,29 @@ use serde_json::json;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
-use crate::config::{self, ProcessEnv, Secret, Source};
+use crate::config::{
+    self, HttpSettings, IyzicoSettings, ProcessEnv, Secret, Source, StripeSettings,
+};
 use crate::domain::delivery::{Delivery, MalformedPayload};
 use crate::error::{Error, Result};
 use crate::http_api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
 use crate::idempotency::{now_ms, IdempotencyStore, Once};
-use crate::payment_events::{delivery_claim, DeliveryApplier};
+use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{
-    AuditRejected, EventPublisher, MarketplaceOrderStore, PaymentLedgerStore, RejectedDelivery,
+    AuditRejected, EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore,
+    RefundRequestStore, RejectedDelivery,
 };
 use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
+use crate::providers::http::HttpLayer;
 use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
+use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::iyzico::webhook::{
     normalize_iyzico_notification, verify_iyzico_signature, IyzicoAuthError, SIGNATURE_HEADER,
 };
 use crate::providers::stripe::webhook::{
     normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
 };
+use crate::providers::stripe::StripeClient;
 use crate::providers::trendyol::webhook::{normalize_trendyol_package, API_KEY_HEADER};
 
 /// How a marketplace presents the credentials we registered with it.
@@ -128,6 +134,32 @@ pub struct App<S, P> {
     store: S,
     publisher: P,
     settings: WebhookSettings,
+    /// Present when `AUTO_REFUND_UNWANTED_PAYMENTS=true`: the gateways that
+    /// give back payments an order must not keep.
+    auto_refund: Option<AutoRefundClients>,
+}
+
+/// The gateway clients the webhook function refunds unwanted payments with.
+pub struct AutoRefundClients {
+    pub stripe: Option<StripeClient>,
+    pub iyzico: Option<IyzicoClient>,
+}
+
+impl AutoRefundClients {
+    /// `None` unless `AUTO_REFUND_UNWANTED_PAYMENTS` is `true` (default off).
+    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
+        if !config::auto_refund_unwanted_payments(env)? {
+            return Ok(None);
+        }
+        let http = HttpLayer::new(HttpSettings::from_env(env)?);
+        Ok(Some(AutoRefundClients {
+            stripe: Some(StripeClient::new(
+                http.clone(),
+                StripeSettings::from_env(env)?,
+            )),
+            iyzico: IyzicoSettings::from_env(env)?.map(|s| IyzicoClient::new(http, s)),
+        }))
+    }
 }
 
 impl App<DynamoStore, EventBridgePublisher> {
@@ -139,13 +171,19 @@ impl App<DynamoStore, EventBridgePublisher> {
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), bus),
             WebhookSettings::from_env(&env)?,
-        ))
+        )
+        .with_auto_refund(AutoRefundClients::from_env(&env)?))
     }
 }
 
 impl<S, P> App<S, P>
 where
-    S: IdempotencyStore + PaymentLedgerStore + AuditRejected + MarketplaceOrderStore,
+    S: IdempotencyStore
+        + PaymentLedgerStore
+        + AuditRejected
+        + MarketplaceOrderStore
+        + RefundRequestStore
+        + OrderReader,
     P: EventPublisher,
 {
     pub fn new(store: S, publisher: P, settings: WebhookSettings) -> Self {
@@ -153,7 +191,13 @@ where
             store,
             publisher,
             settings,
+            auto_refund: None,
         }
+    }
+
+    pub fn with_auto_refund(mut self, clients: Option<AutoRefundClients>) -> Self {
+        self.auto_refund = clients;
+        self
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -220,7 +264,12 @@ where
         };
 
         let claim = delivery_claim(&delivery, body, received_ms, deadline_ms);
+        let auto_refund = self.auto_refund.as_ref().map(|c| AutoRefund {
+            stripe: c.stripe.as_ref(),
+            iyzico: c.iyzico.as_ref(),
+        });
         let result = DeliveryApplier::new(&self.store, &self.publisher)
+            .with_auto_refund(auto_refund)
             .process(&delivery, &claim)
             .await;
         if matches!(result, Ok(Once::Ran("unknown_order"))) {

@@ -420,14 +420,14 @@ async fn a_lost_cancel_answer_is_read_back_too() {
     assert_eq!(cancels, 1);
 }
 
-/// The shopper pays an older, cheaper hosted-checkout form after the
-/// platform changed the unpaid order, and closes the tab: iyzico's webhook
-/// (which carries no amount) must not mark the order paid.
-#[tokio::test]
-async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid() {
-    let stack = stack().await;
-    let iyzico = IyzicoFake::start().await;
-    let app = app(stack, &iyzico, SECRET_KEY).await;
+/// GIVEN a shopper who paid an older, cheaper hosted-checkout form after the
+/// platform changed the unpaid order, and closed the tab: iyzico's signed
+/// notice for that payment (which carries no amount).
+async fn an_old_form_paid(
+    stack: &Stack,
+    iyzico: &IyzicoFake,
+) -> (String, String, lambda_http::Request) {
+    let app = app(stack, iyzico, SECRET_KEY).await;
     let order_id = given_an_order(stack, demo_order_json()).await;
     let (_, started) = start(&app, json!({"orderId": order_id, "buyer": buyer()})).await;
     let old_token = started["token"].as_str().unwrap().to_string();
@@ -440,8 +440,6 @@ async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid(
         .push(json!({"sku": "EXTRA", "name": "Extra", "quantity": 1, "unitPrice": 150000}));
     put_order(stack, &order_id, bigger).await;
     let payment_id = iyzico.finish_checkout(&old_token, "SUCCESS");
-
-    let h = ayaztrade_tests::webhook_support::webhook_harness(stack);
     let notice = serde_json::to_vec(&json!({
         "paymentConversationId": order_id, "merchantId": 3398, "token": old_token,
         "iyziPaymentId": payment_id.parse::<u64>().unwrap(), "status": "SUCCESS",
@@ -460,6 +458,16 @@ async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid(
         &notice,
         false,
     );
+    (order_id, payment_id, req)
+}
+
+/// The old, cheaper form's payment must not mark the order paid.
+#[tokio::test]
+async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let (order_id, payment_id, req) = an_old_form_paid(stack, &iyzico).await;
+    let h = ayaztrade_tests::webhook_support::webhook_harness(stack);
     let (status, resp) = response_json(h.app.handle(req).await.unwrap());
     assert_eq!(
         (status, resp["outcome"].as_str()),
@@ -474,6 +482,63 @@ async fn an_old_cheaper_form_paid_after_the_order_changed_does_not_mark_it_paid(
     assert_eq!(error["action"], "refund_required");
     assert_eq!(error["received"]["minor"], 86920);
     assert_eq!(error["providerRef"], json!(payment_id));
+    assert_eq!(iyzico.refunded_total(), 0, "the setting is off by default");
+}
+
+/// With `AUTO_REFUND_UNWANTED_PAYMENTS` on, that payment is given back in
+/// full at iyzico, once, and the order stays unpaid.
+#[tokio::test]
+async fn with_the_setting_on_the_old_forms_payment_is_refunded_automatically() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let (order_id, payment_id, req) = an_old_form_paid(stack, &iyzico).await;
+    let h = ayaztrade_tests::webhook_support::webhook_harness(stack);
+    let client = IyzicoClient::new(
+        HttpLayer::new(fast_http_settings()),
+        IyzicoSettings {
+            api_base: iyzico.base_url.clone(),
+            api_key: API_KEY.into(),
+            secret_key: Secret::new(SECRET_KEY),
+            callback_url: None,
+            rate_limit_per_second: 100,
+        },
+    );
+    let webhooks = h
+        .app
+        .with_auto_refund(Some(ayaztrade::webhooks::AutoRefundClients {
+            stripe: None,
+            iyzico: Some(client),
+        }));
+    let (status, resp) = response_json(webhooks.handle(req).await.unwrap());
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("amount_mismatch")),
+        "{resp}"
+    );
+    assert_eq!(
+        iyzico.refunded_total(),
+        86920,
+        "the whole payment went back"
+    );
+    assert_eq!(order_status(stack, &order_id).await, "unpaid");
+    let refund = iyzico
+        .requests()
+        .into_iter()
+        .find(|r| r.get("paymentId") == Some(&json!(payment_id)))
+        .unwrap();
+    assert_eq!(
+        refund["conversationId"],
+        json!(format!("auto-iyzico-{payment_id}"))
+    );
+    let types: Vec<_> = h
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.detail_type.as_str())
+        .collect();
+    assert_eq!(types, ["integration.error", "payment.refunded"]);
 }
 
 #[tokio::test]

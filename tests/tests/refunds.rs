@@ -381,3 +381,93 @@ async fn payment_state(stack: &Stack, order_id: &str) -> (String, i64) {
         .unwrap_or(0);
     (status, refunded)
 }
+
+/// With `AUTO_REFUND_UNWANTED_PAYMENTS` on, a second payment of a paid order
+/// is given back at Stripe, exactly once, even when Stripe's answer is lost.
+#[tokio::test]
+async fn a_duplicate_payment_is_refunded_automatically_once() {
+    use ayaztrade::providers::http::HttpLayer;
+    use ayaztrade::providers::stripe::StripeClient;
+    use ayaztrade::webhooks::AutoRefundClients;
+    let stack = stack().await;
+    let fake = StripeFake::start().await;
+    let app = payments_app(stack, &fake);
+    let (order_id, _) = given_a_paid_order(stack, &fake, &app).await;
+    // A second intent collected for the same order (another tab).
+    let (_, second_pi) = given_a_paid_order(stack, &fake, &app).await;
+    let h = webhook_harness(stack);
+    let webhooks = h.app.with_auto_refund(Some(AutoRefundClients {
+        stripe: Some(StripeClient::new(
+            HttpLayer::new(fast_http_settings()),
+            stripe_settings(&fake),
+        )),
+        iyzico: None,
+    }));
+    let refunds_before = fake.refund_count();
+    let deliver = |body: Vec<u8>| {
+        let req = function_url_request(
+            "POST",
+            "/webhooks/stripe",
+            &[(
+                "stripe-signature",
+                &stripe_signature(&body, STRIPE_SECRET, now_unix()),
+            )],
+            &body,
+            false,
+        );
+        let app = &webhooks;
+        async move { response_json(app.handle(req).await.unwrap()) }
+    };
+    // Stripe refunds, but each answer comes after our timeout: the delivery
+    // fails, and Stripe redelivers it.
+    for _ in 0..3 {
+        fake.push_fault(Fault::Delay(Duration::from_millis(1_500)));
+    }
+    let duplicate = stripe_succeeded(&evt_id(), &second_pi, &order_id, 86920);
+    let (status, _) = deliver(duplicate.clone()).await;
+    assert!(
+        status >= 500,
+        "the delivery fails while the refund is unclear"
+    );
+    assert_eq!(fake.refund_count(), refunds_before + 1);
+    let (status, resp) = deliver(duplicate.clone()).await;
+    assert_eq!(
+        (status, resp["outcome"].as_str()),
+        (200, Some("duplicate_payment")),
+        "{resp}"
+    );
+    // Another notice of the same payment: the refund is not made again.
+    let again = stripe_succeeded(&evt_id(), &second_pi, &order_id, 86920);
+    assert_eq!(deliver(again).await.1["outcome"], "duplicate_payment");
+    assert_eq!(
+        fake.refund_count(),
+        refunds_before + 1,
+        "one refund at Stripe"
+    );
+    let refunds: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .filter(|r| r.field("payment_intent") == Some(second_pi.as_str()))
+        .map(|r| r.idempotency_key.unwrap())
+        .collect();
+    assert!(refunds
+        .iter()
+        .all(|k| k == &format!("ayaztrade:refund:auto-stripe-{second_pi}")));
+    let published = h.publisher.published.lock().unwrap().clone();
+    let refunded: Vec<_> = published
+        .iter()
+        .filter(|e| e.detail_type.as_str() == "payment.refunded")
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    assert_eq!(refunded.len(), 1);
+    assert_eq!(refunded[0]["providerRef"], json!(second_pi));
+    assert_eq!(
+        refunded[0]["paymentStatus"], "paid",
+        "the order keeps its payment"
+    );
+    assert_eq!(
+        payment_state(stack, &order_id).await,
+        ("paid".to_string(), 0)
+    );
+}

@@ -365,7 +365,12 @@ impl RefundRequestStore for DynamoStore {
         }
     }
 
-    async fn mark_refund_sent(&self, record: &RefundRecord, lease_until_ms: i64) -> Result<bool> {
+    async fn mark_refund_sent(
+        &self,
+        record: &RefundRecord,
+        lease_until_ms: i64,
+        hold_order_lock: bool,
+    ) -> Result<bool> {
         let plan =
             serde_json::to_string(&record.plan).map_err(|e| Error::Internal(e.to_string()))?;
         let request = Update::builder()
@@ -392,13 +397,15 @@ impl RefundRequestStore for DynamoStore {
             .expression_attribute_values(":rid", s(&record.request_id))
             .build()
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let result = self
+        let mut transaction = self
             .client()
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(request).build())
-            .transact_items(TransactWriteItem::builder().update(lock).build())
-            .send()
-            .await;
+            .transact_items(TransactWriteItem::builder().update(request).build());
+        if hold_order_lock {
+            transaction =
+                transaction.transact_items(TransactWriteItem::builder().update(lock).build());
+        }
+        let result = transaction.send().await;
         match result {
             Ok(_) => Ok(true),
             Err(e)
