@@ -22,6 +22,7 @@ use crate::domain::refund::{RefundOperation, RefundRecord, RefundState};
 use crate::domain::{Order, PaymentEventKind, PaymentStatus};
 use crate::error::{Error, ProviderFailure, Result};
 use crate::http_api::now_rfc3339;
+use crate::idempotency::now_ms;
 use crate::money::{Currency, Money};
 use crate::payment_events::apply_notice;
 use crate::ports::{
@@ -80,7 +81,7 @@ pub enum Resolution {
 /// Reads iyzico's report of a payment against the refund we sent: ours if a
 /// refund carries our conversation id (UNCONFIRMED that the report echoes
 /// it), else by the refunded total, which only our one refund in flight can
-/// have moved from `plan.before`.
+/// have moved from exactly `plan.before` to exactly `plan.after`.
 pub fn resolve_iyzico(
     report: &PaymentDetailsReport,
     record: &RefundRecord,
@@ -113,9 +114,11 @@ pub fn resolve_iyzico(
         }
     }
     let cancelled = !payment.cancels.iter().all(|c| c.error_code.is_some());
+    // Exactly our refund's total, nothing else: a panel refund of another
+    // amount must not pass for ours (nor hide that ours never happened).
     Ok(match record.operation {
         RefundOperation::Cancel if cancelled => Resolution::Executed,
-        _ if refunded >= plan.after => Resolution::Executed,
+        _ if refunded == plan.after => Resolution::Executed,
         _ if refunded == plan.before => Resolution::NotExecuted,
         _ => Resolution::Unclear(format!(
             "iyzico reports {refunded} refunded of payment {}; we had {} before this refund and {} after",
@@ -194,6 +197,7 @@ where
         };
         let mut sent = record;
         sent.plan = Some(plan.clone());
+        sent.sent_at_ms = Some(now_ms);
         if !self
             .store
             .mark_refund_sent(&sent, lease_until_ms, true)
@@ -203,7 +207,7 @@ where
         }
         sent.state = RefundState::Sent;
         let outcome = self.send(&sent, &plan, order.content.currency).await;
-        let answer = self.settle(&sent, &plan, &order, outcome).await;
+        let answer = self.settle(&sent, &plan, &order, outcome, false).await;
         self.release_on_error(&request_id, answer).await
     }
 
@@ -241,7 +245,16 @@ where
                     });
                 }
                 RefundLock::HeldBy(holder) => match self.store.get_refund(&holder).await? {
-                    Some(h) if h.state != RefundState::Done => break,
+                    Some(h) if h.state != RefundState::Done => {
+                        self.store.abandon_refund(&record.request_id).await?;
+                        return Err(Error::Conflict {
+                            code: "refund_in_progress",
+                            message: format!(
+                                "refund request {holder} of order {} is in flight; retry later, or retry {holder} to finish it",
+                                record.order_id
+                            ),
+                        });
+                    }
                     _ => {
                         self.store
                             .unlock_order_refund(&record.order_id, &holder)
@@ -267,7 +280,7 @@ where
         let outcome = self
             .resolve_sent(&record, &plan, order.content.currency)
             .await?;
-        self.settle(&record, &plan, &order, outcome).await
+        self.settle(&record, &plan, &order, outcome, true).await
     }
 
     /// Learns what became of a sent request at the gateway, sending it again
@@ -280,13 +293,43 @@ where
         currency: Currency,
     ) -> Result<Result<String>> {
         Ok(match &self.gateway {
-            // The same Idempotency-Key: Stripe answers what it did, or does it now.
-            Gateway::Stripe(_) => self.send(record, plan, currency).await,
+            Gateway::Stripe(stripe) => {
+                // Stripe's list is authoritative and outlives its 24 h
+                // idempotency keys: ours carries metadata[request_id].
+                let refunds = stripe.list_refunds(&plan.provider_ref).await?;
+                match refunds
+                    .into_iter()
+                    .find(|r| r.metadata.get("request_id") == Some(&record.request_id))
+                {
+                    Some(r) if r.status == "failed" || r.status == "canceled" => {
+                        Err(stripe_refund_refused(&r.id, r.status))
+                    }
+                    Some(r) => Ok(r.id),
+                    // Not there: sent again with the same key (a request
+                    // still in flight at Stripe is answered 409, retried).
+                    None => self.send(record, plan, currency).await,
+                }
+            }
             Gateway::Iyzico { client, .. } => {
                 let report = client.payment_details(&plan.provider_ref).await?;
                 match resolve_iyzico(&report, record, plan, currency)? {
                     Resolution::Executed => Ok(iyzico_refund_id(record, plan)),
-                    Resolution::NotExecuted => self.send(record, plan, currency).await,
+                    Resolution::NotExecuted => {
+                        // The report may lag a refund still being processed:
+                        // "not there" counts only once the request is old.
+                        let sent_at = record.sent_at_ms.unwrap_or_default();
+                        let wait_ms = sent_at + IYZICO_REPORT_SETTLE_MS - now_ms();
+                        if wait_ms > 0 {
+                            return Err(Error::Conflict {
+                                code: "refund_outcome_pending",
+                                message: format!(
+                                    "iyzico's report does not show this refund yet; retry with the same requestId in {} s",
+                                    (wait_ms + 999) / 1000
+                                ),
+                            });
+                        }
+                        self.send(record, plan, currency).await
+                    }
                     Resolution::Unclear(message) => {
                         tracing::error!(order_id = %record.order_id, request_id = %record.request_id, %message, "refund outcome unclear");
                         // Loud: the order's refunds wait for a person.
@@ -349,6 +392,7 @@ where
             }
             RefundClaim::Claimed(_) => {
                 record.plan = Some(plan.clone());
+                record.sent_at_ms = Some(now_ms);
                 if !self
                     .store
                     .mark_refund_sent(&record, lease_until_ms, false)
@@ -418,6 +462,24 @@ where
         amount: Option<i64>,
     ) -> Result<RefundPlan> {
         let plan = plan_refund(order, &record.provider, amount)?;
+        // Whatever the gateway call could refuse locally is refused now,
+        // before the request is marked sent.
+        match &self.gateway {
+            Gateway::Stripe(_) => {
+                to_stripe_amount(Money::new(plan.amount, order.content.currency))?;
+            }
+            Gateway::Iyzico { .. } => {
+                if !plan.provider_ref.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Error::Unprocessable {
+                        code: "payment_reference_invalid",
+                        message: format!(
+                            "order {} records iyzico payment {:?}, which is not an iyzico payment id",
+                            order.id, plan.provider_ref
+                        ),
+                    });
+                }
+            }
+        }
         if record.operation == RefundOperation::Cancel && plan.before > 0 {
             return Err(Error::Conflict {
                 code: "partially_refunded",
@@ -450,14 +512,7 @@ where
                     )
                     .await?;
                 if refund.status == "failed" || refund.status == "canceled" {
-                    return Err(Error::Provider(crate::error::ProviderError {
-                        provider: "stripe",
-                        failure: ProviderFailure::Rejected,
-                        provider_code: Some(refund.status),
-                        decline_code: None,
-                        message: format!("Stripe refund {} did not go through", refund.id),
-                        request_id: None,
-                    }));
+                    return Err(stripe_refund_refused(&refund.id, refund.status));
                 }
                 Ok(refund.id)
             }
@@ -496,6 +551,7 @@ where
         plan: &RefundPlan,
         order: &Order,
         outcome: Result<String>,
+        resumed: bool,
     ) -> Result<(u16, String)> {
         match outcome {
             Ok(refund_id) => self.succeed(record, plan, order, refund_id).await,
@@ -505,8 +561,9 @@ where
                     self.answer_error(record, &Error::Provider(p)).await
                 }
                 // Refused before anything ran (our credentials): forget the
-                // attempt, so a retry after the fix starts afresh.
-                ProviderFailure::Unauthorized => {
+                // attempt, so a retry after the fix starts afresh; but not
+                // on a resume, whose first send may have gone through.
+                ProviderFailure::Unauthorized if !resumed => {
                     self.store
                         .finish_refund(&record.request_id, RefundState::Claimed, 502, "")
                         .await?;
@@ -603,6 +660,22 @@ where
                 id: order_id.to_string(),
             })
     }
+}
+
+/// How long iyzico's reporting may lag a refund being processed: before
+/// that, a report without our refund proves nothing (UNCONFIRMED figure,
+/// docs/iyzico-wire.md).
+pub const IYZICO_REPORT_SETTLE_MS: i64 = 120_000;
+
+fn stripe_refund_refused(id: &str, status: String) -> Error {
+    Error::Provider(crate::error::ProviderError {
+        provider: "stripe",
+        failure: ProviderFailure::Rejected,
+        provider_code: Some(status),
+        decline_code: None,
+        message: format!("Stripe refund {id} did not go through"),
+        request_id: None,
+    })
 }
 
 /// `payment.refunded` for a payment the order did not keep: its
@@ -736,6 +809,12 @@ mod tests {
             resolve_iyzico(&failed, &r, &plan(0, 2_500), Currency::TRY).unwrap(),
             Resolution::NotExecuted
         );
+        // A bigger panel refund must not pass for ours.
+        let panel = report(json!([{"refundPrice": 40}]), json!([]));
+        assert!(matches!(
+            resolve_iyzico(&panel, &r, &plan(0, 3_000), Currency::TRY).unwrap(),
+            Resolution::Unclear(_)
+        ));
         let odd = report(json!([{"refundPrice": 5}]), json!([]));
         assert!(matches!(
             resolve_iyzico(&odd, &r, &plan(0, 2_500), Currency::TRY).unwrap(),

@@ -51,6 +51,8 @@ struct FakeState {
     corrupt_signatures: bool,
     /// Refunds and cancels still to be executed with their answer lost.
     lose_answers: usize,
+    /// Refunds and cancels still to fail at the edge before iyzico acts.
+    fail_before: usize,
     /// Every retrieve request as received.
     retrieves: Vec<Value>,
 }
@@ -116,6 +118,12 @@ impl IyzicoFake {
     /// on the way back (a 502 from the edge instead of iyzico's JSON).
     pub fn lose_next_answers(&self, n: usize) {
         self.state.lock().unwrap().lose_answers = n;
+    }
+
+    /// The next `n` refunds or cancels fail at the edge (a 502) before
+    /// iyzico does anything.
+    pub fn fail_next_before_acting(&self, n: usize) {
+        self.state.lock().unwrap().fail_before = n;
     }
 
     /// The checkout-form retrieve requests, as received.
@@ -400,6 +408,10 @@ async fn refund(
     };
     let mut guard = state.lock().unwrap();
     guard.requests.push(request.clone());
+    if guard.fail_before > 0 {
+        guard.fail_before -= 1;
+        return lost_answer();
+    }
     let lost = take_lost(&mut guard);
     let Some(session) = paid_session(&mut guard, &payment_id).filter(|s| s.cancelled.is_none())
     else {

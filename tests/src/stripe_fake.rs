@@ -79,6 +79,8 @@ struct FakeState {
     in_flight: std::collections::HashSet<String>,
     /// Refunds by id: (payment intent, amount).
     refunds: HashMap<String, (String, i64)>,
+    /// Each refund's full object, in creation order (for the list).
+    refund_objects: Vec<Value>,
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -100,7 +102,7 @@ impl StripeFake {
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
-            .route("/v1/refunds", post(create_refund))
+            .route("/v1/refunds", post(create_refund).get(list_refunds))
             .fallback(not_found)
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
@@ -678,8 +680,17 @@ fn refund_now(
     }
     let id = format!("re_fake{:016x}", fastrand::u64(..));
     guard.refunds.insert(id.clone(), (pi.clone(), amount));
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((key.to_string(), Value::String(v.clone())))
+        })
+        .collect();
     let answer = json!({"id": id, "object": "refund", "amount": amount, "currency": intent["currency"],
-                        "payment_intent": pi, "status": "succeeded", "reason": get("reason")});
+                        "payment_intent": pi, "status": "succeeded", "reason": get("reason"),
+                        "metadata": metadata});
+    guard.refund_objects.push(answer.clone());
     if let Some(k) = key {
         let stored = StoredResponse {
             params: form,
@@ -689,6 +700,48 @@ fn refund_now(
         guard.idempotency.insert(k, stored);
     }
     stripe_json(200, answer, &[])
+}
+
+/// `GET /v1/refunds?payment_intent=…&limit=…&starting_after=…`: newest
+/// first, as Stripe lists.
+async fn list_refunds(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    record(&state, "GET", "/v1/refunds", &headers, Vec::new());
+    // Reads take no queued faults: those are for the refunds themselves.
+    if !authorized(&headers) {
+        return unauthorized();
+    }
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    let guard = state.lock().unwrap();
+    let mut all: Vec<&Value> = guard
+        .refund_objects
+        .iter()
+        .rev()
+        .filter(|r| {
+            query
+                .get("payment_intent")
+                .is_none_or(|pi| r["payment_intent"] == json!(pi))
+        })
+        .collect();
+    if let Some(after) = query.get("starting_after") {
+        if let Some(i) = all.iter().position(|r| r["id"] == json!(after)) {
+            all.drain(..=i);
+        }
+    }
+    let has_more = all.len() > limit;
+    all.truncate(limit);
+    stripe_json(
+        200,
+        json!({"object": "list", "url": "/v1/refunds", "has_more": has_more, "data": all}),
+        &[],
+    )
 }
 
 async fn not_found() -> Response {

@@ -567,3 +567,33 @@ async fn an_unchanged_order_and_shopper_get_the_open_form_again() {
     assert_ne!(other["token"], first["token"]);
     assert_eq!(initializations(&iyzico), 2);
 }
+
+/// iyzico failed before acting, and our retry comes at once: its report
+/// shows no refund, but it may lag one still being processed, so nothing
+/// is sent again until the request is old enough (docs/iyzico-wire.md).
+#[tokio::test]
+async fn a_refund_not_shown_yet_is_not_sent_again_at_once() {
+    let stack = stack().await;
+    let iyzico = IyzicoFake::start().await;
+    let app = app(stack, &iyzico, SECRET_KEY).await;
+    let (order_id, token) = given_a_finished_checkout(stack, &iyzico, &app).await;
+    app.handle(callback_request(&token)).await.unwrap();
+    let body = json!({"orderId": order_id, "amount": 5000, "requestId": unique_id("iy")});
+    iyzico.fail_next_before_acting(1);
+    let (status, _) = post_payments(&app, "/payments/iyzico/refunds", &body).await;
+    assert_eq!(status, 502);
+    let (status, pending) = post_payments(&app, "/payments/iyzico/refunds", &body).await;
+    assert_eq!(
+        (status, pending["error"]["code"].as_str()),
+        (409, Some("refund_outcome_pending")),
+        "{pending}"
+    );
+    let refunds = iyzico
+        .requests()
+        .iter()
+        .filter(|r| r.get("price").is_some() && r.get("paymentId").is_some())
+        .count();
+    assert_eq!(refunds, 1, "sent once");
+    assert_eq!(iyzico.refunded_total(), 0);
+    assert_eq!(order_status(stack, &order_id).await, "paid");
+}

@@ -471,3 +471,43 @@ async fn a_duplicate_payment_is_refunded_automatically_once() {
         ("paid".to_string(), 0)
     );
 }
+
+/// The payments function may write every key the refund protocol writes
+/// (IAM `dynamodb:LeadingKeys`), and the webhook function those of the
+/// automatic refunds: a missing prefix is an AccessDenied on the first
+/// real refund, which moto does not check.
+#[test]
+fn the_template_lets_refunds_write_their_keys() {
+    let template = std::fs::read_to_string(
+        ayaztrade_tests::local_stack::workspace_root().join("template.yaml"),
+    )
+    .unwrap();
+    for (function, prefixes) in [
+        (
+            "CreatePaymentIntentFunction:",
+            ["ORDER#*", "IDEMP#*", "REFUND#*"],
+        ),
+        ("WebhookFunction:", ["ORDER#*", "IDEMP#*", "REFUND#*"]),
+    ] {
+        let start = template.find(&format!("\n  {function}")).unwrap();
+        let rest = &template[start + 3..];
+        let end = rest.find("\n  # ----").unwrap_or(rest.len());
+        let end = rest[..end]
+            .find("\n  ")
+            .and_then(|_| {
+                rest.match_indices("\n  ")
+                    .map(|(i, _)| i)
+                    .find(|&i| rest[i + 3..].starts_with(|c: char| c.is_ascii_uppercase()))
+            })
+            .unwrap_or(end);
+        let section = &rest[..end];
+        for prefix in prefixes {
+            assert!(
+                section
+                    .lines()
+                    .any(|l| l.contains("LeadingKeys") && l.contains(&format!("\"{prefix}\""))),
+                "{function} may not write {prefix}"
+            );
+        }
+    }
+}

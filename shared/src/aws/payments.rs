@@ -165,6 +165,8 @@ struct RefundItem {
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
+    sent_at_ms: Option<i64>,
+    #[serde(default)]
     response_status: Option<u16>,
     #[serde(default)]
     response_body: Option<String>,
@@ -187,6 +189,7 @@ impl RefundItem {
             params_hash: self.params_hash,
             state: self.state,
             plan,
+            sent_at_ms: self.sent_at_ms,
         })
     }
 }
@@ -377,13 +380,19 @@ impl RefundRequestStore for DynamoStore {
             .table_name(self.table())
             .key("pk", s(&keys::refund_pk(&record.request_id)))
             .key("sk", s(keys::REFUND_SK))
-            .update_expression("SET #state = :sent, #plan = :plan")
+            .update_expression("SET #state = :sent, #plan = :plan, sent_at_ms = :sent_at")
             .condition_expression("#state = :claimed AND lease_until_ms = :lease")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#plan", "plan")
             .expression_attribute_values(":sent", s("sent"))
             .expression_attribute_values(":claimed", s("claimed"))
             .expression_attribute_values(":plan", s(&plan))
+            .expression_attribute_values(
+                ":sent_at",
+                n(record.sent_at_ms.ok_or_else(|| {
+                    Error::Internal("a refund is marked sent without its time".into())
+                })?),
+            )
             .expression_attribute_values(":lease", n(lease_until_ms))
             .build()
             .map_err(|e| Error::Internal(e.to_string()))?;

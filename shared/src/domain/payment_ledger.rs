@@ -217,14 +217,17 @@ fn succeeded(ledger: &PaymentLedger, notice: &Notice<'_>) -> Decision {
             }
             events.push(early_refund_event(&next, notice, early));
         } else {
-            events.push(integration_error(
+            let mut error = integration_error(
                 &next,
                 notice,
                 "refund_exceeds_paid",
                 Some(collected),
                 REVIEW,
                 "the gateway reported more refunded than this payment collected",
-            ));
+            );
+            // Its own id: it goes out beside this notice's payment.completed.
+            error.event_id = format!("{}:refund_exceeds_paid", notice.event_id);
+            events.push(error);
         }
     }
     Decision {

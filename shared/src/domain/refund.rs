@@ -42,6 +42,9 @@ pub struct RefundRecord {
     /// Set when sent.
     #[serde(default)]
     pub plan: Option<RefundPlan>,
+    /// When it was sent (epoch ms).
+    #[serde(default)]
+    pub sent_at_ms: Option<i64>,
 }
 
 impl RefundRecord {
@@ -62,6 +65,7 @@ impl RefundRecord {
             params_hash: hex::encode(Sha256::digest(params.as_bytes())),
             state: RefundState::Claimed,
             plan: None,
+            sent_at_ms: None,
         }
     }
 

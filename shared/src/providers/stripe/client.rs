@@ -11,7 +11,7 @@ use crate::providers::http::{
     header_name, sensitive_header, AttemptOutcome, CallFailed, Endpoint, HttpLayer,
     OutboundRequest, ProviderResponse, RetryRules, TransportError,
 };
-use crate::providers::stripe::wire::{ErrorBody, PaymentIntent, Refund};
+use crate::providers::stripe::wire::{ErrorBody, PaymentIntent, Refund, RefundList};
 
 const PROVIDER: &str = "stripe";
 const CLIENT_USER_AGENT: &str = concat!("ayaztrade-integrations/", env!("CARGO_PKG_VERSION"));
@@ -149,6 +149,33 @@ impl StripeClient {
             )
             .await?;
         parse(response)
+    }
+
+    /// The refunds of a PaymentIntent (`GET /v1/refunds?payment_intent=…`,
+    /// newest first, 100 a page): how a refund whose answer was lost is
+    /// found again by our `metadata[request_id]`, even after Stripe pruned
+    /// its idempotency key (≥ 24 h).
+    pub async fn list_refunds(&self, payment_intent: &str) -> Result<Vec<Refund>, Error> {
+        check_id(payment_intent)?;
+        let mut refunds = Vec::new();
+        let mut starting_after: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/refunds?payment_intent={payment_intent}&limit=100");
+            if let Some(after) = &starting_after {
+                check_id(after)?;
+                path.push_str(&format!("&starting_after={after}"));
+            }
+            let response = self
+                .call("list_refunds", Method::GET, &path, Bytes::new(), None)
+                .await?;
+            let page: RefundList = parse(response)?;
+            starting_after = page.data.last().map(|r| r.id.clone());
+            let more = page.has_more && starting_after.is_some();
+            refunds.extend(page.data);
+            if !more {
+                return Ok(refunds);
+            }
+        }
     }
 
     /// Cancels an intent the shopper must no longer pay (its order's total

@@ -53,4 +53,15 @@ pub struct Refund {
     pub amount: i64,
     /// pending, requires_action, succeeded, failed, canceled.
     pub status: String,
+    /// Ours: `order_id`, `request_id`.
+    #[serde(default)]
+    pub metadata: std::collections::HashMap<String, String>,
+}
+
+/// A page of `GET /v1/refunds`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundList {
+    pub data: Vec<Refund>,
+    #[serde(default)]
+    pub has_more: bool,
 }
