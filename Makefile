@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test soak venv build bench bench-catalog bench-orders template-check events clean
+.PHONY: dev test soak deploy venv build bench bench-catalog bench-orders template-check events clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -12,6 +12,11 @@ test:
 ## Long runs kept out of CI: the catalog fault test at 10,000 products (~9 min).
 soak:
 	bash tools/soak.sh
+
+## Secrets from deploy/$(ENV).secrets.json into Secrets Manager, then sam build + deploy.
+ENV ?= dev
+deploy: venv
+	PATH="$(CURDIR)/.venv/bin:$$PATH" .venv/bin/python tools/deploy.py --env $(ENV)
 
 ## Install the pinned Python tools into .venv.
 venv:

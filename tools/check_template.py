@@ -89,6 +89,8 @@ def main():
     # origin), leaving those parameters "unused" in its output only.
     failures += run([os.path.join(BIN, "cfn-lint"), "--ignore-checks", "W2001", "--", path],
                     lint=True) != 0
+    # The deploy path provides every secret the template reads, per profile.
+    failures += run([sys.executable, os.path.join(ROOT, "tools", "deploy.py"), "--check"]) != 0
     if failures:
         print(f"template check FAILED ({failures} step(s))")
         return 1
