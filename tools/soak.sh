@@ -12,4 +12,4 @@ export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KE
        AWS_SDK_ATTEMPT_TIMEOUT_MS=60000 AWS_SDK_OPERATION_TIMEOUT_MS=180000
 export CATALOG_FAULT_PRODUCTS="${CATALOG_FAULT_PRODUCTS:-10000}"
 step "catalog fault run at $CATALOG_FAULT_PRODUCTS products"
-cargo test -p ayaztrade-tests --test catalog --locked ten_thousand
+cargo test -p ayaztrade-tests --test e2e --locked catalog::ten_thousand

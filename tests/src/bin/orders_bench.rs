@@ -89,7 +89,7 @@ async fn main() {
         // are one TransactWriteItems each, and moto deep-copies the whole
         // table per transaction, which makes a 10,000-order run quadratic
         // in moto alone; stock moves are covered by
-        // tests/tests/marketplace_orders.rs.
+        // tests/tests/e2e/marketplace_orders.rs.
         let sku = "";
         h.trendyol
             .add_package(PackageSpec::line(sku, 1, 100.0).at(at).last_modified(at));

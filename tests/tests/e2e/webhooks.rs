@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use ayaztrade::domain::event::DetailType;
 use ayaztrade_tests::fixtures::*;
-use ayaztrade_tests::local_stack::{stack, unique_id, Stack};
+use ayaztrade_tests::local_stack::{unique_id, Stack};
 use ayaztrade_tests::webhook_support::*;
 use serde_json::{json, Value};
 
@@ -66,6 +66,15 @@ async fn rejected_audits(stack: &Stack, provider: &str) -> Vec<String> {
         );
     }
     outcomes
+}
+
+/// This module's own stack: it reads the payment-events queue and counts
+/// audit items, which the other modules' payments would crowd.
+async fn stack() -> &'static Stack {
+    static STACK: tokio::sync::OnceCell<Stack> = tokio::sync::OnceCell::const_new();
+    STACK
+        .get_or_init(ayaztrade_tests::local_stack::fresh_stack)
+        .await
 }
 
 /// The `payment.*` events the template's rule delivered to its queue for this order.

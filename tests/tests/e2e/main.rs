@@ -1,0 +1,19 @@
+//! The end-to-end tests, as one test binary (one link instead of one per
+//! file): each module drives the function apps in-process against moto (the
+//! local stack, created once per binary) and the provider fakes.
+//!
+//! Run one area with a filter: `cargo test -p ayaztrade-tests --test e2e refunds::`.
+
+mod aras_fake;
+mod catalog;
+mod iyzico_auth;
+mod iyzico_checkout;
+mod lambda_events;
+mod marketplace_fakes;
+mod marketplace_order_fakes;
+mod marketplace_orders;
+mod orders;
+mod payments;
+mod refunds;
+mod shipments;
+mod webhooks;
