@@ -7,7 +7,7 @@
 Stripe uses Stripe's official Python library (`stripe.WebhookSignature.
 generate_signature_header`, documented for tests). iyzico's official Python
 library has no V3 helper, so this implements iyzico's documented algorithm
-(providers.md §2.5, iyzipay-php samples/webhook_Signature_Validation.php)
+(docs/iyzico-wire.md I33–I34, iyzipay-php samples/webhook_Signature_Validation.php)
 with Python's hmac.
 """
 import argparse

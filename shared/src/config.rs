@@ -191,7 +191,7 @@ impl IyzicoSettings {
     }
 }
 
-/// Trendyol seller API access (providers.md §3.1).
+/// Trendyol seller API access (docs/marketplace-wire.md, "Trendyol — common to all endpoints").
 #[derive(Debug, Clone)]
 pub struct TrendyolSettings {
     /// `https://apigw.trendyol.com` (stage: `https://stageapigw.trendyol.com`).
@@ -321,7 +321,7 @@ impl TrendyolSettings {
     }
 }
 
-/// Hepsiburada merchant API access (providers.md §4.1, §4.2).
+/// Hepsiburada merchant API access (docs/marketplace-wire.md, "Hepsiburada — common").
 #[derive(Debug, Clone)]
 pub struct HepsiburadaSettings {
     /// `https://listing-external.hepsiburada.com` (test: `-sit`).

@@ -5,8 +5,8 @@
 //! Stripe's error envelope. Faults can be queued to hit the next requests.
 //!
 //! Modelled after docs.stripe.com/api and /error-low-level; see
-//! ../shared/providers.md §1. Parts that are approximations: the minimum
-//! amount check (50 minor units for every currency) and the id formats.
+//! docs/stripe-wire.md. Parts that are approximations: the minimum
+//! amount check (50 minor units for every currency, S10) and the id formats (S7).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

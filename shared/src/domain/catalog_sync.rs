@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::product::{Marketplace, Product, SyncKind};
 
-/// Trendyol's and Hepsiburada's limit per batch request (providers.md §3.3, §4.3).
+/// Trendyol's and Hepsiburada's limit per batch request (docs/marketplace-wire.md T1–T3, H1).
 pub const MAX_BATCH_ITEMS: usize = 1_000;
 /// The most we put in one marketplace request (neither marketplace
 /// publishes a body limit; 1,000 products with long descriptions would make

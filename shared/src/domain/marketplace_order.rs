@@ -44,7 +44,7 @@ const fn status(word: &'static str, rank: u8, releases_stock: bool) -> Status {
 
 const UNKNOWN: Status = status("unknown", 0, false);
 
-/// Trendyol package (and line) statuses, providers.md §3.4. `Awaiting` is an
+/// Trendyol package (and line) statuses, docs/marketplace-wire.md T8. `Awaiting` is an
 /// order still in the payment check: Trendyol says to use it only to reserve
 /// stock, so it takes stock like `Created` and gives it back if cancelled.
 /// `UnPacked` dissolves a package into new ones (its lines keep their

@@ -13,7 +13,7 @@ use crate::money::{Currency, Money};
 
 /// Products per bulk upsert call.
 pub const MAX_BULK_PRODUCTS: usize = 1_000;
-/// Trendyol refuses more stock than this per product (providers.md §3.3).
+/// Trendyol refuses more stock than this per product (docs/marketplace-wire.md T3).
 pub const MAX_STOCK: i64 = 20_000;
 /// VAT rates Turkey has used since 10 July 2023; Trendyol refuses others.
 pub const VAT_RATES: [i64; 4] = [0, 1, 10, 20];

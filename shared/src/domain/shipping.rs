@@ -5,7 +5,7 @@
 //! or a kilogram), the resolution a carrier's waybill shows and the one we
 //! send Aras (`"2.50"`). Nothing here is `f64`.
 //!
-//! Desi per piece = length × width × height (cm) / 3000 (providers.md §5.4:
+//! Desi per piece = length × width × height (cm) / 3000 (docs/aras-wire.md D1:
 //! the Turkish carrier standard; for Aras specifically UNCONFIRMED). In
 //! millimetres that is mm³ / 3 000 000 desi, i.e. mm³ / 30 000 hundredths.
 //! We **round up** to the next 0.01 desi, and kilograms likewise to the next
@@ -545,7 +545,7 @@ impl TrackingStatus {
 
 /// Aras Kargo's words for a shipment's state → [`TrackingStatus`].
 ///
-/// **UNCONFIRMED** (providers.md §5.3: the tracking vocabulary is not
+/// **UNCONFIRMED** (docs/aras-wire.md, "Tracking vocabulary": it is not
 /// confirmed). This is the only place that knows Aras's vocabulary; fix it
 /// here once real sandbox answers are captured. Current reading, from a
 /// third-party client's mapping of GetQueryJSON fields:

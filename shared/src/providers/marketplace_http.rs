@@ -1,5 +1,6 @@
 //! What Trendyol and Hepsiburada have in common on the wire: JSON over HTTP
-//! Basic auth with a mandatory User-Agent (providers.md §3.1, §4.2), and the
+//! Basic auth with a mandatory User-Agent (docs/marketplace-wire.md, the
+//! Trendyol and Hepsiburada "common" sections), and the
 //! same reading of their error answers. Each call names the [`Endpoint`] it
 //! uses, so each endpoint keeps its own rate limit.
 

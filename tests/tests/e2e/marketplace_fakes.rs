@@ -818,7 +818,12 @@ async fn hepsiburada_fake_catalog_limit_images_and_words() {
 /// wire docs this change keeps are the document's own marks.
 #[test]
 fn wire_doc_counts_are_current() {
-    for doc in ["aras-wire.md", "marketplace-wire.md", "iyzico-wire.md"] {
+    for doc in [
+        "aras-wire.md",
+        "marketplace-wire.md",
+        "iyzico-wire.md",
+        "stripe-wire.md",
+    ] {
         let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap();
         let (header, body): (Vec<&str>, Vec<&str>) =

@@ -1,5 +1,5 @@
-//! Hepsiburada's catalogue (mpop) and listing services (providers.md §4.3,
-//! §4.4; docs/marketplace-wire.md H1–H5): product import as a JSON file in
+//! Hepsiburada's catalogue (mpop) and listing services (docs/marketplace-wire.md
+//! H1–H5, H8, H9): product import as a JSON file in
 //! a multipart form, its status by tracking id, price and stock uploads with
 //! their results, and category attributes.
 //!

@@ -1,5 +1,5 @@
-//! Hepsiburada's paid-order list on the OMS host (providers.md §4.5,
-//! docs/marketplace-wire.md H6): one item per order *line* waiting to be
+//! Hepsiburada's paid-order list on the OMS host (docs/marketplace-wire.md
+//! H6): one item per order *line* waiting to be
 //! packed, `offset`/`limit` mandatory (≤ 100), `begindate`/`enddate` windows of
 //! at most 24 hours (a wider one is silently cut to 24 h — we never send one).
 //!

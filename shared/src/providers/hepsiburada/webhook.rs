@@ -1,4 +1,4 @@
-//! Hepsiburada order webhooks (providers.md §4.5): HB calls
+//! Hepsiburada order webhooks (docs/marketplace-wire.md H11): HB calls
 //! `<our base>/<eventName>` (createOrder, createPackages, orderCancel, unpack,
 //! intransit, deliver, …) with the Basic-auth credentials we registered.
 //!

@@ -1,4 +1,4 @@
-//! iyzico's `IYZWSv2` request authentication (providers.md §2.2).
+//! iyzico's `IYZWSv2` request authentication (docs/iyzico-wire.md I13, I4).
 //!
 //! signature = hex HMAC-SHA256(secretKey, randomKey + uriPath + body), where
 //! uriPath is the request path without host and query, and body is the exact

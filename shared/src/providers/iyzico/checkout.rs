@@ -18,7 +18,7 @@ use crate::providers::iyzico::webhook::payment_event_identity;
 use crate::providers::iyzico::wire::CheckoutFormResult;
 use crate::providers::iyzico::wire::{Address, BasketItem, Buyer, CheckoutFormInitialize};
 
-/// Currencies iyzico takes (providers.md §2.3).
+/// Currencies iyzico takes (docs/iyzico-wire.md I19).
 pub const CURRENCIES: &[&str] = &["TRY", "EUR", "USD", "GBP", "CHF", "NOK", "RUB", "IRR"];
 
 /// The body of `POST /payments/iyzico/checkout`. No card data ever passes

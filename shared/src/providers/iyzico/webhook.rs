@@ -1,4 +1,4 @@
-//! iyzico merchant notifications (providers.md §2.5).
+//! iyzico merchant notifications (docs/iyzico-wire.md I29–I35).
 //!
 //! `X-IYZ-SIGNATURE-V3` is lowercase hex HMAC-SHA256 keyed with the merchant's
 //! secret key over a concatenation of payload fields, without separators:

@@ -1,4 +1,4 @@
-//! iyzico's JSON shapes (providers.md §2.3–2.4), only what we send and read.
+//! iyzico's JSON shapes (docs/iyzico-wire.md I18–I27), only what we send and read.
 //! Prices are strings in iyzico's format (`price::format_price`).
 
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ pub struct Envelope {
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutFormInitialized {
     pub token: String,
-    /// Names of the two fields below: UNCONFIRMED (providers.md §2.3).
+    /// Names of the two fields below: docs/iyzico-wire.md I21.
     pub checkout_form_content: Option<String>,
     pub payment_page_url: Option<String>,
     pub token_expire_time: Option<i64>,

@@ -1,5 +1,5 @@
 //! Stripe's units for `amount`, which differ from ISO 4217 for a few
-//! currencies (providers.md §1.3). Amounts Stripe cannot express exactly are
+//! currencies (docs/stripe-wire.md S27–S31). Amounts Stripe cannot express exactly are
 //! refused, never rounded: the shopper must pay what the order says.
 
 use crate::error::Error;

@@ -16,7 +16,7 @@ use crate::providers::stripe::wire::{ErrorBody, PaymentIntent, Refund, RefundLis
 const PROVIDER: &str = "stripe";
 const CLIENT_USER_AGENT: &str = concat!("ayaztrade-integrations/", env!("CARGO_PKG_VERSION"));
 
-/// Stripe's retry policy (stripe-node `_shouldRetry`, providers.md §1.5):
+/// Stripe's retry policy (stripe-node `_shouldRetry`, docs/stripe-wire.md S34–S35):
 /// obey `Stripe-Should-Retry` when present; otherwise retry connection
 /// failures, 409 (a concurrent request with the same key) and 5xx. Every
 /// POST carries an idempotency key, so a repeat can never charge twice.

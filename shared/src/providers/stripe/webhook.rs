@@ -1,4 +1,4 @@
-//! Stripe webhook signatures (providers.md §1.6).
+//! Stripe webhook signatures (docs/stripe-wire.md S37–S41).
 //!
 //! `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…][,v0=<hex>]`. The signed
 //! payload is `"{t}.{raw body}"`, the signature lowercase hex of

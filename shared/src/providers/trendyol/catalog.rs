@@ -1,5 +1,5 @@
-//! Trendyol's product services (providers.md §3.3, docs/marketplace-wire.md
-//! T1–T7): v2 create, approved-content update (keyed by `contentId`),
+//! Trendyol's product services (docs/marketplace-wire.md T1–T7): v2 create,
+//! approved-content update (keyed by `contentId`),
 //! price-and-inventory, batch results, category attributes and product basic
 //! info. Every write is asynchronous at Trendyol: it answers a
 //! `batchRequestId`, whose per-item result is read later.

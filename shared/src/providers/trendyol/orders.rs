@@ -1,5 +1,5 @@
-//! Trendyol's shipment packages (providers.md §3.4, docs/marketplace-wire.md
-//! T8): the list order-poll reads, and the package shape Trendyol's webhooks
+//! Trendyol's shipment packages (docs/marketplace-wire.md T8): the list
+//! order-poll reads, and the package shape Trendyol's webhooks
 //! push (the same model). Read into `OrderSnapshot`s here and nowhere else.
 //!
 //! UNCONFIRMED (kept in this file): that `startDate`/`endDate` select on the

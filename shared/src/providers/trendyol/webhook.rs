@@ -1,4 +1,4 @@
-//! Trendyol order webhooks (providers.md §3.5). Trendyol signs nothing: it
+//! Trendyol order webhooks (docs/marketplace-wire.md T11). Trendyol signs nothing: it
 //! presents the credentials we registered with the webhook, either HTTP Basic
 //! or an API key in `x-api-key`. The payload is a whole shipment package, in
 //! the shape of getShipmentPackages.
