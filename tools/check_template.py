@@ -91,6 +91,8 @@ def main():
                     lint=True) != 0
     # The deploy path provides every secret the template reads, per profile.
     failures += run([sys.executable, os.path.join(ROOT, "tools", "deploy.py"), "--check"]) != 0
+    # `sam local invoke --env-vars` covers every variable of every function.
+    failures += run([sys.executable, os.path.join(ROOT, "tools", "sam_local_env.py"), "--check"]) != 0
     if failures:
         print(f"template check FAILED ({failures} step(s))")
         return 1
