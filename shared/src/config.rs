@@ -85,6 +85,14 @@ pub(crate) fn base_url(env: &dyn Source, name: &str, default: &str) -> Result<St
     }
 }
 
+/// An optional setting: `None` when unset, empty or `-`. The template sets
+/// `-` for what a merchant does not use (CloudFormation parameters and
+/// Secrets Manager keys cannot be empty); this is the one place that rule is
+/// written.
+pub fn optional(env: &dyn Source, name: &str) -> Option<String> {
+    env.get(name).filter(|v| v != "-" && !v.trim().is_empty())
+}
+
 /// The DynamoDB single table.
 pub fn table_name(env: &dyn Source) -> Result<String> {
     required(env, "TABLE_NAME")
@@ -185,7 +193,7 @@ impl IyzicoSettings {
             api_base: base_url(env, "IYZICO_API_BASE", "https://sandbox-api.iyzipay.com")?,
             api_key,
             secret_key: Secret::new(secret_key),
-            callback_url: env.get("IYZICO_CALLBACK_URL").filter(|v| v != "-"),
+            callback_url: optional(env, "IYZICO_CALLBACK_URL"),
             rate_limit_per_second: parsed(env, "IYZICO_RATE_LIMIT_PER_SECOND", 25)?,
         }))
     }
@@ -276,9 +284,9 @@ impl TrendyolSettings {
     /// `None` when Trendyol is not configured for this deployment.
     pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
         let (Some(seller_id), Some(api_key), Some(api_secret)) = (
-            env.get("TRENDYOL_SELLER_ID").filter(|v| v != "-"),
-            env.get("TRENDYOL_API_KEY").filter(|v| v != "-"),
-            env.get("TRENDYOL_API_SECRET").filter(|v| v != "-"),
+            optional(env, "TRENDYOL_SELLER_ID"),
+            optional(env, "TRENDYOL_API_KEY"),
+            optional(env, "TRENDYOL_API_SECRET"),
         ) else {
             return Ok(None);
         };
@@ -349,8 +357,8 @@ impl HepsiburadaSettings {
     /// `None` when Hepsiburada is not configured for this deployment.
     pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
         let (Some(merchant_id), Some(service_key)) = (
-            env.get("HEPSIBURADA_MERCHANT_ID").filter(|v| v != "-"),
-            env.get("HEPSIBURADA_SERVICE_KEY").filter(|v| v != "-"),
+            optional(env, "HEPSIBURADA_MERCHANT_ID"),
+            optional(env, "HEPSIBURADA_SERVICE_KEY"),
         ) else {
             return Ok(None);
         };

@@ -112,15 +112,12 @@ impl App<DynamoStore> {
         let store = DynamoStore::new(aws.dynamodb(), table);
         let iyzico = IyzicoSettings::from_env(&env)?.map(|settings| Iyzico {
             client: IyzicoClient::new(http.clone(), settings),
-            result_url: env.get("IYZICO_RESULT_URL").filter(|v| v != "-"),
+            result_url: config::optional(&env, "IYZICO_RESULT_URL"),
         });
         let publisher = env
             .get("EVENT_BUS_NAME")
             .map(|bus| EventBridgePublisher::new(aws.eventbridge(), bus));
-        let checkout_secret = env
-            .get("CHECKOUT_TOKEN_SECRET")
-            .filter(|v| v != "-" && !v.is_empty())
-            .map(Secret::new);
+        let checkout_secret = config::optional(&env, "CHECKOUT_TOKEN_SECRET").map(Secret::new);
         Ok(App::new(store, stripe)
             .with_iyzico(iyzico)
             .with_publisher(publisher)

@@ -336,10 +336,7 @@ impl App<DynamoStore, EventBridgePublisher> {
 /// `ARAS_TARIFF_JSON`: the merchant's contract price list (see
 /// `domain::shipping::Tariff`); unset or `-` = no rates.
 pub fn tariff_from_env(env: &dyn Source) -> Result<Option<Tariff>> {
-    match env
-        .get("ARAS_TARIFF_JSON")
-        .filter(|v| v != "-" && !v.trim().is_empty())
-    {
+    match crate::config::optional(env, "ARAS_TARIFF_JSON") {
         None => Ok(None),
         Some(json) => Tariff::from_json(&json)
             .map(Some)

@@ -68,15 +68,10 @@ pub struct WebhookSettings {
     pub hepsiburada: Option<InboundCredentials>,
 }
 
-/// "-" stands for "not configured" (Secrets Manager keys cannot be empty).
-fn configured(env: &dyn Source, name: &str) -> Option<String> {
-    env.get(name).filter(|v| v != "-")
-}
-
 fn basic(env: &dyn Source, prefix: &str) -> Option<InboundCredentials> {
     match (
-        configured(env, &format!("{prefix}_USERNAME")),
-        configured(env, &format!("{prefix}_PASSWORD")),
+        config::optional(env, &format!("{prefix}_USERNAME")),
+        config::optional(env, &format!("{prefix}_PASSWORD")),
     ) {
         (Some(username), Some(password)) => Some(InboundCredentials::Basic {
             username,
@@ -88,7 +83,7 @@ fn basic(env: &dyn Source, prefix: &str) -> Option<InboundCredentials> {
 
 impl WebhookSettings {
     pub fn from_env(env: &dyn Source) -> Result<Self> {
-        let stripe_secrets = configured(env, "STRIPE_WEBHOOK_SECRETS")
+        let stripe_secrets = config::optional(env, "STRIPE_WEBHOOK_SECRETS")
             .map(|v| {
                 v.split(',')
                     .map(str::trim)
@@ -106,13 +101,13 @@ impl WebhookSettings {
             })?,
         };
         let trendyol = basic(env, "TRENDYOL_WEBHOOK").or_else(|| {
-            configured(env, "TRENDYOL_WEBHOOK_API_KEY")
+            config::optional(env, "TRENDYOL_WEBHOOK_API_KEY")
                 .map(|k| InboundCredentials::ApiKey(Secret::new(k)))
         });
         Ok(WebhookSettings {
             stripe_secrets,
             stripe_tolerance_secs: tolerance,
-            iyzico_secret_key: configured(env, "IYZICO_SECRET_KEY").map(Secret::new),
+            iyzico_secret_key: config::optional(env, "IYZICO_SECRET_KEY").map(Secret::new),
             trendyol,
             hepsiburada: basic(env, "HEPSIBURADA_WEBHOOK"),
         })

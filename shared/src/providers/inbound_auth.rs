@@ -4,7 +4,7 @@
 use base64::Engine;
 
 use crate::config::Secret;
-use crate::providers::stripe::webhook::constant_time_eq;
+use crate::providers::signing::constant_time_eq;
 
 /// `Authorization: Basic base64(username:password)`.
 pub fn verify_basic_auth(header: Option<&str>, username: &str, password: &Secret) -> bool {

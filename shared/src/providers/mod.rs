@@ -8,5 +8,6 @@ pub mod http;
 pub mod inbound_auth;
 pub mod iyzico;
 pub mod marketplace_http;
+pub mod signing;
 pub mod stripe;
 pub mod trendyol;

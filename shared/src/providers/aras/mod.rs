@@ -53,7 +53,7 @@ impl ArasSettings {
     /// `None` when Aras is not configured (`ARAS_USERNAME`/`ARAS_PASSWORD`
     /// unset or `-`).
     pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
-        let get = |name: &str| env.get(name).filter(|v| v != "-");
+        let get = |name: &str| crate::config::optional(env, name);
         let (Some(username), Some(password)) = (get("ARAS_USERNAME"), get("ARAS_PASSWORD")) else {
             return Ok(None);
         };

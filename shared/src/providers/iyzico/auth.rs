@@ -7,9 +7,8 @@
 //! error 1000 "Geçersiz imza");
 //! header = "IYZWSv2 " + base64("apiKey:" + apiKey + "&randomKey:" + randomKey + "&signature:" + signature).
 
+use crate::providers::signing::hmac_sha256_hex;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::config::Secret;
 
@@ -22,12 +21,10 @@ pub fn iyzws_v2_authorization(
     body: &[u8],
 ) -> String {
     let path = uri.split('?').next().unwrap_or(uri);
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.expose().as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(random_key.as_bytes());
-    mac.update(path.as_bytes());
-    mac.update(body);
-    let signature = hex::encode(mac.finalize().into_bytes());
+    let signature = hmac_sha256_hex(
+        secret_key.expose().as_bytes(),
+        &[random_key.as_bytes(), path.as_bytes(), body],
+    );
     let auth = format!("apiKey:{api_key}&randomKey:{random_key}&signature:{signature}");
     format!(
         "IYZWSv2 {}",

@@ -1,10 +1,8 @@
 //! Building iyzico's hosted-checkout request from a stored order and the
 //! shopper details the storefront sends. Pure: no I/O.
 
+use crate::providers::signing::{constant_time_eq, hmac_sha256_hex};
 use serde::{Deserialize, Serialize};
-
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::config::Secret;
 use crate::domain::basket::basket_items;
@@ -213,15 +211,12 @@ pub fn verify_checkout_result_signature(result: &CheckoutFormResult, secret_key:
         number(&result.price),
         text(&result.token),
     ];
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.expose().as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(fields.join(":").as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
+    let expected = hmac_sha256_hex(
+        secret_key.expose().as_bytes(),
+        &[fields.join(":").as_bytes()],
+    );
     result.signature.as_deref().is_some_and(|sig| {
-        crate::providers::stripe::webhook::constant_time_eq(
-            expected.as_bytes(),
-            sig.to_ascii_lowercase().as_bytes(),
-        )
+        constant_time_eq(expected.as_bytes(), sig.to_ascii_lowercase().as_bytes())
     })
 }
 

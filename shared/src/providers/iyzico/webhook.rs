@@ -19,7 +19,6 @@
 //!   acted on only if our own record of that payment id points to it
 //!   (`OrderRef::Claimed`).
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -28,7 +27,7 @@ use crate::domain::delivery::{
     unix_ms_to_rfc3339, Delivery, Effect, MalformedPayload, OrderRef, PaymentNotice,
 };
 use crate::domain::PaymentEventKind;
-use crate::providers::stripe::webhook::constant_time_eq;
+use crate::providers::signing::{constant_time_eq, hmac_sha256_hex};
 use sha2::Digest;
 
 pub const SIGNATURE_HEADER: &str = "x-iyz-signature-v3";
@@ -110,11 +109,13 @@ pub fn verify_iyzico_signature(
     let header = header.ok_or(IyzicoAuthError::Missing)?;
     let notification: Notification =
         serde_json::from_slice(raw_body).map_err(|e| MalformedPayload::new("iyzico", e))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.expose().as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(secret_key.expose().as_bytes());
-    mac.update(notification.signed_fields().as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
+    let expected = hmac_sha256_hex(
+        secret_key.expose().as_bytes(),
+        &[
+            secret_key.expose().as_bytes(),
+            notification.signed_fields().as_bytes(),
+        ],
+    );
     if constant_time_eq(
         expected.as_bytes(),
         header.trim().to_ascii_lowercase().as_bytes(),
