@@ -13,15 +13,14 @@ use serde_json::value::RawValue;
 
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
+use crate::clock::now_rfc3339;
 use crate::config::{self, ProcessEnv};
 use crate::domain::product::{
     validate_product, validate_sku, Marketplace, Product, ProductSubmission, SyncKind,
     MAX_BULK_PRODUCTS,
 };
 use crate::error::{Error, FieldError, Result};
-use crate::http_api::{
-    body_bytes, error_response, json_response, now_rfc3339, parse_json, parse_json_up_to,
-};
+use crate::http_api::{body_bytes, error_response, json_response, parse_json, parse_json_up_to};
 use crate::ports::{ProductStore, ProductWrite, StoredProduct};
 
 /// A bulk call may carry 1,000 products with long descriptions; Lambda's

@@ -19,6 +19,7 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
+use crate::clock::{now_ms, now_rfc3339};
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{CatalogJob, Push};
 use crate::domain::event::{CatalogSyncDetail, DetailType, DomainEvent, EventDetail};
@@ -67,14 +68,6 @@ pub fn retry_delay(base: Duration, receives: u32) -> u32 {
     (base.as_secs() as u32)
         .saturating_mul(1 << receives.saturating_sub(1).min(10))
         .min(MAX_DELAY_SECS)
-}
-
-fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
-}
-
-fn now_rfc3339() -> String {
-    crate::http_api::now_rfc3339()
 }
 
 impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {

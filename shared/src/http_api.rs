@@ -75,13 +75,6 @@ pub fn deadline_ms(req: &Request, now_ms: i64) -> i64 {
         .unwrap_or(now_ms + 30_000)
 }
 
-/// Current time as RFC 3339 (UTC), the format of every timestamp we store.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC timestamps format")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,7 +110,7 @@ where
                 Ok(Once::Ran(value))
             }
             Ok((value, Disposition::Complete(outcome))) => {
-                let latency = now_ms() - claim.now_ms;
+                let latency = crate::clock::now_ms() - claim.now_ms;
                 // The work is done: failing the delivery now would only make
                 // the provider redeliver it. The record then stays in progress
                 // until its deadline and a redelivery after that re-applies,
@@ -129,13 +129,6 @@ where
             }
         },
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

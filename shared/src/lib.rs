@@ -8,6 +8,7 @@ pub mod aws;
 pub mod catalog;
 pub mod catalog_worker;
 pub mod checkout_token;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;

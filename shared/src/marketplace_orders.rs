@@ -8,6 +8,7 @@
 //! poll's next pass over a window it did not finish) publishes them, with
 //! the same event ids.
 
+use crate::clock::now_rfc3339;
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::event::{
     DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, MarketplaceOrderDetail,
@@ -18,7 +19,6 @@ use crate::domain::marketplace_order::{
 };
 use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
-use crate::http_api::now_rfc3339;
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
 
 /// What taking in a snapshot did to our stored order.

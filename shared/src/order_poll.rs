@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
+use crate::clock::now_ms;
 use crate::config::{
     self, HepsiburadaSettings, HttpSettings, OrderPollSettings, ProcessEnv, Source,
     TrendyolSettings,
@@ -34,7 +35,6 @@ use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErro
 use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
-use crate::idempotency::now_ms;
 use crate::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
 use crate::providers::hepsiburada::orders::{self as hb, HepsiburadaOrders};
@@ -515,7 +515,7 @@ fn integration_error(
     DomainEvent {
         detail_type: DetailType::IntegrationError,
         event_id,
-        occurred_at: crate::http_api::now_rfc3339(),
+        occurred_at: crate::clock::now_rfc3339(),
         detail: EventDetail::IntegrationError(IntegrationErrorDetail {
             action: None,
             kind: kind.into(),

@@ -8,11 +8,12 @@ use serde::Serialize;
 
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
+use crate::clock::now_rfc3339;
 use crate::config::{self, ProcessEnv};
 use crate::domain::order::{validate_order_id, validate_submission, OrderDiscount, OrderLine};
 use crate::domain::{Order, OrderSubmission};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
+use crate::http_api::{body_bytes, error_response, json_response, parse_json};
 use crate::ports::{OrderReader, OrderWrite, OrderWriter};
 
 /// An order as we show it to the platform.

@@ -7,12 +7,12 @@
 use sha2::{Digest, Sha256};
 
 use crate::aws::idempotency::AUDIT_RETENTION_SECS;
+use crate::clock::now_ms;
+use crate::clock::now_rfc3339;
 use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
 use crate::domain::payment_ledger::{decide, Notice};
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
-use crate::http_api::now_rfc3339;
-use crate::idempotency::now_ms;
 use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::marketplace_orders::OrderIntake;
 use crate::ports::{

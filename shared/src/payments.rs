@@ -14,6 +14,8 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::checkout_token;
+use crate::clock::now_ms;
+use crate::clock::now_rfc3339;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
 use crate::config::{Secret, Source};
 use crate::domain::order::validate_order_id;
@@ -21,10 +23,8 @@ use crate::domain::payment::{HostedForm, MAX_ATTEMPTS};
 use crate::domain::refund::{RefundOperation, RefundRecord};
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
-use crate::http_api::{
-    body_bytes, deadline_ms, error_response, json_response, now_rfc3339, parse_json,
-};
-use crate::idempotency::{now_ms, IdempotencyStore, Once};
+use crate::http_api::{body_bytes, deadline_ms, error_response, json_response, parse_json};
+use crate::idempotency::{IdempotencyStore, Once};
 use crate::money::Money;
 use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore};

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::SqsQueue;
+use crate::clock::now_ms;
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{
     chunk, plan_listing, CatalogJob, Push, MAX_BATCH_ITEMS, MAX_REQUEST_BYTES,
@@ -91,10 +92,6 @@ impl App<DynamoStore, SqsQueue> {
             settings,
         ))
     }
-}
-
-fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 /// About how many bytes a product adds to a request: its whole encoding for

@@ -15,14 +15,14 @@
 
 use serde::Serialize;
 
+use crate::clock::now_ms;
+use crate::clock::now_rfc3339;
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::payment::{plan_refund, RefundPlan};
 use crate::domain::payment_ledger::Notice;
 use crate::domain::refund::{RefundOperation, RefundRecord, RefundState};
 use crate::domain::{Order, PaymentEventKind, PaymentStatus};
 use crate::error::{Error, ProviderFailure, Result};
-use crate::http_api::now_rfc3339;
-use crate::idempotency::now_ms;
 use crate::money::{Currency, Money};
 use crate::payment_events::apply_notice;
 use crate::ports::{

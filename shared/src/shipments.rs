@@ -29,6 +29,8 @@ use serde_json::{json, Value};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
+use crate::clock::now_ms;
+use crate::clock::now_rfc3339;
 use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
 use crate::domain::product::Marketplace;
@@ -40,8 +42,7 @@ use crate::domain::shipping::{
     measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
 };
 use crate::error::{Error, FieldError, ProviderFailure, Result};
-use crate::http_api::{body_bytes, error_response, json_response, now_rfc3339, parse_json};
-use crate::idempotency::now_ms;
+use crate::http_api::{body_bytes, error_response, json_response, parse_json};
 use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
 use crate::providers::aras::order::set_order_envelope;

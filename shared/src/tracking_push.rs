@@ -2,13 +2,13 @@
 //! own Aras contract: Trendyol `update-tracking-number`, Hepsiburada
 //! `intransit` (docs/marketplace-wire.md T9, H7). Used by the tracking poll.
 
+use crate::clock::now_ms;
+use crate::clock::now_rfc3339;
 use crate::config::{HepsiburadaSettings, OrderPollSettings, Source, TrendyolSettings};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::product::Marketplace;
 use crate::domain::shipment::{MarketplacePackage, ShipmentRecord};
 use crate::error::{Error, Result};
-use crate::http_api::now_rfc3339;
-use crate::idempotency::now_ms;
 use crate::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace_http::TrackingPush;

@@ -24,13 +24,14 @@ use serde_json::json;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
+use crate::clock::now_ms;
 use crate::config::{
     self, HttpSettings, IyzicoSettings, ProcessEnv, Secret, Source, StripeSettings,
 };
 use crate::domain::delivery::{Delivery, MalformedPayload};
 use crate::error::{Error, Result};
 use crate::http_api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
-use crate::idempotency::{now_ms, IdempotencyStore, Once};
+use crate::idempotency::{IdempotencyStore, Once};
 use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{
     AuditRejected, EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore,
@@ -220,7 +221,7 @@ where
             ));
         }
         let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms)
-            .unwrap_or_else(crate::http_api::now_rfc3339);
+            .unwrap_or_else(crate::clock::now_rfc3339);
         let source_ip = req
             .request_context_ref()
             .and_then(source_ip_of)

@@ -65,7 +65,7 @@ pub fn normalize_hepsiburada_event(
             package_id: None,
             marketplace_status: event_name.to_string(),
             lines: Vec::new(),
-            occurred_ms: crate::idempotency::now_ms(),
+            occurred_ms: crate::clock::now_ms(),
         }),
         (true, None) => {
             return Err(MalformedPayload::new(
@@ -79,7 +79,7 @@ pub fn normalize_hepsiburada_event(
         provider: "hepsiburada",
         event_id: format!("{event_name}:{event_id}"),
         event_type: event_name.to_string(),
-        occurred_at: crate::http_api::now_rfc3339(),
+        occurred_at: crate::clock::now_rfc3339(),
         effect,
     })
 }

@@ -245,7 +245,7 @@ pub fn checkout_result_delivery(
                 provider: "iyzico",
                 event_id: format!("checkout:{token}:{other}"),
                 event_type: format!("CHECKOUT_FORM_RESULT:{other}"),
-                occurred_at: crate::http_api::now_rfc3339(),
+                occurred_at: crate::clock::now_rfc3339(),
                 effect: Effect::Ignored,
             })
         }
@@ -270,7 +270,7 @@ pub fn checkout_result_delivery(
         provider: "iyzico",
         event_id: payment_event_identity(&payment_ref, &status),
         event_type: format!("CHECKOUT_FORM_RESULT:{status}"),
-        occurred_at: crate::http_api::now_rfc3339(),
+        occurred_at: crate::clock::now_rfc3339(),
         effect: Effect::Payment(PaymentNotice {
             order: OrderRef::Claimed {
                 order_id,
