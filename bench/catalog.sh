@@ -15,8 +15,8 @@ ensure_venv
 step "building catalog-bench (profile measure: optimized, no LTO)"
 cargo build --locked --profile measure -p ayaztrade-tests --bin catalog-bench
 start_moto
-export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-    AWS_REGION=eu-central-1 AYAZ_PYTHON="$VENV/bin/python" RUST_LOG=warn
+use_local_aws
+export AYAZ_PYTHON="$VENV/bin/python" RUST_LOG=warn
 mkdir -p .local
 step "running: $PRODUCTS products, $RATE_REQUESTS rate-test requests"
 "$T/measure/catalog-bench" --products "$PRODUCTS" --rate-requests "$RATE_REQUESTS" \

@@ -15,9 +15,8 @@ ensure_venv
 step "building orders-bench (profile measure: optimized, no LTO)"
 cargo build --locked --profile measure -p ayaztrade-tests --bin orders-bench
 start_moto
-export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-    AWS_REGION=eu-central-1 AYAZ_PYTHON="$VENV/bin/python" RUST_LOG=warn \
-    AWS_SDK_ATTEMPT_TIMEOUT_MS=60000 AWS_SDK_OPERATION_TIMEOUT_MS=180000
+use_local_aws
+export AYAZ_PYTHON="$VENV/bin/python" RUST_LOG=warn
 mkdir -p .local
 step "running: $ORDERS orders per marketplace, poll every $PERIOD_MS ms for the latency part"
 "$T/measure/orders-bench" --orders "$ORDERS" --period-ms "$PERIOD_MS" \

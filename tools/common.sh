@@ -53,6 +53,15 @@ wait_for_http() { # url, what
     return 1
 }
 
+# The SDK settings that point the tests at the moto started above (dummy
+# credentials; generous SDK timeouts so a busy emulator is not asked to redo
+# abandoned work).
+use_local_aws() {
+    export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+           AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true \
+           AWS_SDK_ATTEMPT_TIMEOUT_MS=60000 AWS_SDK_OPERATION_TIMEOUT_MS=180000
+}
+
 start_moto() {
     local port="${MOTO_PORT:-$(free_port)}"
     MOTO_URL="http://127.0.0.1:$port"

@@ -8,9 +8,7 @@ source tools/common.sh
 
 ensure_venv
 start_moto
-export AWS_ENDPOINT_URL="$MOTO_URL" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-       AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true \
-       AWS_SDK_ATTEMPT_TIMEOUT_MS=60000 AWS_SDK_OPERATION_TIMEOUT_MS=180000
+use_local_aws
 
 # The 10,000-product catalog fault run is the soak (`make soak`); CI and
 # `make test` run the same test at 1,000 products (about 90 s, not 9 min).

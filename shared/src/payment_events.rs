@@ -10,7 +10,7 @@ use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
-use crate::domain::payment_ledger::{decide, Notice};
+use crate::domain::payment_ledger::{decide, Notice, PaymentLedger};
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
 use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
@@ -160,7 +160,7 @@ where
         };
         let outcome = apply_notice(self.store, self.publisher, &order_id, &notice)
             .await?
-            .unwrap_or("unknown_order");
+            .map_or("unknown_order", |(outcome, _)| outcome);
         if let ("amount_mismatch" | "duplicate_payment", Some(amount)) = (outcome, amount) {
             self.refund_unwanted(&order_id, &notice, amount, deadline_ms)
                 .await?;
@@ -203,13 +203,14 @@ where
 }
 
 /// Applies a notice to the order's ledger (read, decide, write if unchanged,
-/// else again) and publishes what it decided. `None`: no such order.
+/// else again) and publishes what it decided: the outcome and the ledger as
+/// it now stands. `None`: no such order.
 pub async fn apply_notice<S, P>(
     store: &S,
     publisher: &P,
     order_id: &str,
     notice: &Notice<'_>,
-) -> Result<Option<&'static str>>
+) -> Result<Option<(&'static str, PaymentLedger)>>
 where
     S: PaymentLedgerStore,
     P: EventPublisher,
@@ -236,7 +237,7 @@ where
         if !decision.events.is_empty() {
             publisher.publish(&decision.events).await?;
         }
-        return Ok(Some(decision.outcome));
+        return Ok(Some((decision.outcome, decision.write.unwrap_or(ledger))));
     }
     Err(Error::Store(format!(
         "order {order_id} kept changing while a payment notice was applied"
@@ -326,24 +327,32 @@ mod tests {
         }
     }
 
+    const SUCCEEDED: PaymentEventKind = PaymentEventKind::Succeeded;
+
+    /// Stripe's success for the whole order total.
+    fn success(kind: &PaymentEventKind) -> Notice<'_> {
+        Notice {
+            provider: "stripe",
+            provider_ref: "pi_1",
+            kind,
+            amount: Some(Money::new(10_000, Currency::TRY)),
+            event_id: "stripe:evt_1",
+            occurred_at: "2026-12-02T10:00:00Z",
+        }
+    }
+
     #[tokio::test]
     async fn a_lost_write_race_is_decided_again_and_applied_once() {
         let store = store();
         *store.lose_next_saves.lock().unwrap() = 2;
         let publisher = Publisher::default();
-        let kind = PaymentEventKind::Succeeded;
-        let notice = Notice {
-            provider: "stripe",
-            provider_ref: "pi_1",
-            kind: &kind,
-            amount: Some(Money::new(10_000, Currency::TRY)),
-            event_id: "stripe:evt_1",
-            occurred_at: "2026-12-02T10:00:00Z",
-        };
-        let outcome = apply_notice(&store, &publisher, "ord-1", &notice)
+        let notice = success(&SUCCEEDED);
+        let (outcome, ledger) = apply_notice(&store, &publisher, "ord-1", &notice)
             .await
+            .unwrap()
             .unwrap();
-        assert_eq!(outcome, Some("applied"));
+        assert_eq!(outcome, "applied");
+        assert_eq!(ledger.paid_minor, Some(10_000));
         assert_eq!(*store.saves.lock().unwrap(), 1);
         assert_eq!(publisher.published.lock().unwrap().len(), 1);
     }
@@ -353,22 +362,15 @@ mod tests {
         let store = store();
         let publisher = Publisher::default();
         *publisher.fail_next.lock().unwrap() = 1;
-        let kind = PaymentEventKind::Succeeded;
-        let notice = Notice {
-            provider: "stripe",
-            provider_ref: "pi_1",
-            kind: &kind,
-            amount: Some(Money::new(10_000, Currency::TRY)),
-            event_id: "stripe:evt_1",
-            occurred_at: "2026-12-02T10:00:00Z",
-        };
+        let notice = success(&SUCCEEDED);
         assert!(apply_notice(&store, &publisher, "ord-1", &notice)
             .await
             .is_err());
         assert_eq!(*store.saves.lock().unwrap(), 1, "the ledger was written");
         let again = apply_notice(&store, &publisher, "ord-1", &notice)
             .await
-            .unwrap();
+            .unwrap()
+            .map(|(outcome, _)| outcome);
         assert_eq!(again, Some("applied"));
         assert_eq!(*store.saves.lock().unwrap(), 1, "not written twice");
         let published = publisher.published.lock().unwrap();

@@ -207,7 +207,7 @@ where
         }
         sent.state = RefundState::Sent;
         let outcome = self.send(&sent, &plan, order.content.currency).await;
-        let answer = self.settle(&sent, &plan, &order, outcome, false).await;
+        let answer = self.settle(&sent, &plan, &order, outcome).await;
         self.release_on_error(&request_id, answer).await
     }
 
@@ -280,7 +280,7 @@ where
         let outcome = self
             .resolve_sent(&record, &plan, order.content.currency)
             .await?;
-        self.settle(&record, &plan, &order, outcome, true).await
+        self.settle(&record, &plan, &order, outcome).await
     }
 
     /// Learns what became of a sent request at the gateway, sending it again
@@ -551,7 +551,6 @@ where
         plan: &RefundPlan,
         order: &Order,
         outcome: Result<String>,
-        resumed: bool,
     ) -> Result<(u16, String)> {
         match outcome {
             Ok(refund_id) => self.succeed(record, plan, order, refund_id).await,
@@ -560,17 +559,9 @@ where
                 ProviderFailure::Declined | ProviderFailure::Rejected => {
                     self.answer_error(record, &Error::Provider(p)).await
                 }
-                // Refused before anything ran (our credentials): forget the
-                // attempt, so a retry after the fix starts afresh; but not
-                // on a resume, whose first send may have gone through.
-                ProviderFailure::Unauthorized if !resumed => {
-                    self.store
-                        .finish_refund(&record.request_id, RefundState::Claimed, 502, "")
-                        .await?;
-                    self.give_up(record, Error::Provider(p)).await
-                }
-                // Unclear: the record stays `sent` and the lock held; the
-                // retry asks the gateway first.
+                // Anything else, our credentials refused included: the record
+                // stays `sent` and the lock held, never forgotten once the
+                // call was tried; the retry asks the gateway first.
                 _ => Err(Error::Provider(p)),
             },
             Err(e) => Err(e),
@@ -600,10 +591,7 @@ where
             occurred_at: &occurred_at,
         };
         // `stale` when the gateway's own webhook recorded it first.
-        apply_notice(self.store, self.publisher, &order.id, &notice).await?;
-        let (ledger, _) = self
-            .store
-            .load_ledger(&order.id)
+        let (_, ledger) = apply_notice(self.store, self.publisher, &order.id, &notice)
             .await?
             .ok_or_else(|| Error::Store(format!("order {} vanished", order.id)))?;
         let made = RefundMade {

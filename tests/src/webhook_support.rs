@@ -285,3 +285,18 @@ pub fn basic_auth(user: &str, password: &str) -> String {
 pub fn evt_id() -> String {
     format!("evt_{:016x}", fastrand::u64(..))
 }
+
+/// A Stripe delivery to the webhook function URL, signed now with the
+/// current endpoint secret.
+pub fn signed_stripe_request(body: &[u8]) -> lambda_http::Request {
+    function_url_request(
+        "POST",
+        "/webhooks/stripe",
+        &[(
+            "stripe-signature",
+            &stripe_signature(body, STRIPE_SECRET, now_unix()),
+        )],
+        body,
+        false,
+    )
+}

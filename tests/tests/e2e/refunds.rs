@@ -34,34 +34,9 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
     );
 
     // Pay: the intent succeeds at Stripe and its webhook arrives.
-    let created = response_json(
-        app.handle(http_request(
-            "POST",
-            "/payments/stripe/intents",
-            Some(&json!({"orderId": order_id})),
-        ))
-        .await
-        .unwrap(),
-    )
-    .1;
-    let pi = created["paymentIntentId"].as_str().unwrap();
-    fake.set_intent_status(pi, "succeeded");
+    let pi = pay(stack, &fake, &app, &order_id).await;
+    let pi = pi.as_str();
     let h = webhook_harness(stack);
-    let paid = stripe_succeeded(&evt_id(), pi, &order_id, 86920);
-    let req = function_url_request(
-        "POST",
-        "/webhooks/stripe",
-        &[(
-            "stripe-signature",
-            &stripe_signature(&paid, STRIPE_SECRET, now_unix()),
-        )],
-        &paid,
-        false,
-    );
-    assert_eq!(
-        response_json(h.app.handle(req).await.unwrap()).1["outcome"],
-        "applied"
-    );
 
     let (status, body) = refund(
         &app,
@@ -100,16 +75,7 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
 
     // Stripe's charge.refunded webhook for the same cumulative total changes nothing.
     let webhook = stripe_refunded(&evt_id(), pi, 86920, 86920);
-    let req = function_url_request(
-        "POST",
-        "/webhooks/stripe",
-        &[(
-            "stripe-signature",
-            &stripe_signature(&webhook, STRIPE_SECRET, now_unix()),
-        )],
-        &webhook,
-        false,
-    );
+    let req = signed_stripe_request(&webhook);
     assert_eq!(
         response_json(h.app.handle(req).await.unwrap()).1["outcome"],
         "stale"
@@ -139,6 +105,17 @@ async fn given_a_paid_order(
     app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
 ) -> (String, String) {
     let order_id = given_an_order(stack, demo_order_json()).await;
+    let pi = pay(stack, fake, app, &order_id).await;
+    (order_id, pi)
+}
+
+/// The order's intent succeeds at Stripe and its webhook is applied; the intent id.
+async fn pay(
+    stack: &'static Stack,
+    fake: &StripeFake,
+    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    order_id: &str,
+) -> String {
     let created = response_json(
         app.handle(http_request(
             "POST",
@@ -151,20 +128,11 @@ async fn given_a_paid_order(
     .1;
     let pi = created["paymentIntentId"].as_str().unwrap().to_string();
     fake.set_intent_status(&pi, "succeeded");
-    let paid = stripe_succeeded(&evt_id(), &pi, &order_id, 86920);
-    let req = function_url_request(
-        "POST",
-        "/webhooks/stripe",
-        &[(
-            "stripe-signature",
-            &stripe_signature(&paid, STRIPE_SECRET, now_unix()),
-        )],
-        &paid,
-        false,
-    );
+    let paid = stripe_succeeded(&evt_id(), &pi, order_id, 86920);
+    let req = signed_stripe_request(&paid);
     let (_, resp) = response_json(webhook_harness(stack).app.handle(req).await.unwrap());
     assert_eq!(resp["outcome"], "applied", "{resp}");
-    (order_id, pi)
+    pi
 }
 
 #[tokio::test]
@@ -290,16 +258,7 @@ async fn refund_notices_bind_to_the_payment_that_paid_the_order() {
     let app = payments_app(stack, &fake);
     let h = webhook_harness(stack);
     let deliver = |body: Vec<u8>| {
-        let req = function_url_request(
-            "POST",
-            "/webhooks/stripe",
-            &[(
-                "stripe-signature",
-                &stripe_signature(&body, STRIPE_SECRET, now_unix()),
-            )],
-            &body,
-            false,
-        );
+        let req = signed_stripe_request(&body);
         let app = &h.app;
         async move { response_json(app.handle(req).await.unwrap()).1 }
     };
@@ -405,16 +364,7 @@ async fn a_duplicate_payment_is_refunded_automatically_once() {
     }));
     let refunds_before = fake.refund_count();
     let deliver = |body: Vec<u8>| {
-        let req = function_url_request(
-            "POST",
-            "/webhooks/stripe",
-            &[(
-                "stripe-signature",
-                &stripe_signature(&body, STRIPE_SECRET, now_unix()),
-            )],
-            &body,
-            false,
-        );
+        let req = signed_stripe_request(&body);
         let app = &webhooks;
         async move { response_json(app.handle(req).await.unwrap()) }
     };

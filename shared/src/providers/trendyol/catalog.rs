@@ -357,7 +357,9 @@ impl PriceGuard {
     /// that already had [`PRICE_UPDATES_PER_BARCODE`] within the window (and
     /// records nothing).
     fn admit(&self, barcodes: &[String], now: Instant) -> Result<(), String> {
-        let mut sent = self.sent.lock().expect("price guard lock");
+        // A panic elsewhere must not stop every later price push: the map
+        // stays usable (at worst it forgets a few recent updates).
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         let window = self.window;
         sent.retain(|_, times| {
             while times
