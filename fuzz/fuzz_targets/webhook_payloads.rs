@@ -2,10 +2,10 @@
 #![no_main]
 
 use ayaztrade::config::Secret;
-use ayaztrade::providers::hepsiburada::webhook::normalize_hepsiburada_event;
+use ayaztrade::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_event;
 use ayaztrade::providers::iyzico::webhook::{normalize_iyzico_notification, verify_iyzico_signature, Notification};
 use ayaztrade::providers::stripe::webhook::normalize_stripe_event;
-use ayaztrade::providers::trendyol::webhook::normalize_trendyol_package;
+use ayaztrade::providers::marketplace::trendyol::webhook::normalize_trendyol_package;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

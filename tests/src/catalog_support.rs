@@ -10,13 +10,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use ayaztrade::apps::catalog;
+use ayaztrade::apps::catalog_worker;
+use ayaztrade::apps::order_poll;
+use ayaztrade::apps::product_sync;
+use ayaztrade::apps::shipment;
+use ayaztrade::apps::webhook;
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sqs::SqsQueue;
 use ayaztrade::config::{CatalogSettings, HttpSettings, OrderPollSettings};
-use ayaztrade::providers::catalog::Marketplaces;
 use ayaztrade::providers::http::HttpLayer;
-use ayaztrade::{catalog, catalog_worker, order_poll, product_sync, shipments, webhooks};
+use ayaztrade::providers::marketplace::catalog::Marketplaces;
 use serde_json::{json, Value};
 
 use crate::fixtures::fast_http_settings;
@@ -356,8 +361,8 @@ impl CatalogHarness {
 
     /// The webhook function on this stack, publishing through the harness's
     /// publisher (credentials: `webhook_support::MARKETPLACE_USER`/`_PASSWORD`).
-    pub fn webhook(&self) -> webhooks::App<DynamoStore, RecordingPublisher> {
-        webhooks::App::new(
+    pub fn webhook(&self) -> webhook::App<DynamoStore, RecordingPublisher> {
+        webhook::App::new(
             self.catalog_store(),
             self.publisher.clone(),
             crate::webhook_support::webhook_settings(),
@@ -371,7 +376,7 @@ impl CatalogHarness {
         &self,
         aras: &crate::aras_fake::ArasFake,
         tariff: Option<&str>,
-    ) -> shipments::App<DynamoStore, RecordingPublisher> {
+    ) -> shipment::App<DynamoStore, RecordingPublisher> {
         use crate::aras_fake as fake;
         let mut env = self.env.clone();
         for (k, v) in [
@@ -388,14 +393,15 @@ impl CatalogHarness {
         }
         let source = |name: &str| env.get(name).cloned();
         let http = HttpLayer::new(fast_http_settings());
-        shipments::App::new(
+        shipment::App::new(
             self.catalog_store(),
             self.publisher.clone(),
             ayaztrade::providers::aras::ArasSettings::from_env(&source)
                 .expect("Aras settings")
                 .map(|s| ayaztrade::providers::aras::ArasClient::new(http.clone(), s)),
-            shipments::tariff_from_env(&source).expect("tariff"),
-            ayaztrade::tracking_push::TrackingPushers::from_env(&source, &http).expect("pushers"),
+            shipment::tariff_from_env(&source).expect("tariff"),
+            ayaztrade::providers::marketplace::tracking::TrackingPushers::from_env(&source, &http)
+                .expect("pushers"),
         )
     }
 

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use ayaztrade::apps::orders;
+use ayaztrade::apps::payments;
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::config::{HttpSettings, Secret, StripeSettings, DEFAULT_STRIPE_API_VERSION};
 use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::stripe::StripeClient;
-use ayaztrade::{orders, payments};
 
 use crate::local_stack::{workspace_root, Stack};
 use crate::stripe_fake::{StripeFake, TEST_SECRET_KEY};
@@ -82,7 +83,7 @@ pub fn checkout_token(order_id: &str) -> String {
         .unwrap()
         .as_secs() as i64
         + 900;
-    ayaztrade::checkout_token::mint(&Secret::new(TEST_CHECKOUT_SECRET), order_id, expires)
+    ayaztrade::api::checkout_token::mint(&Secret::new(TEST_CHECKOUT_SECRET), order_id, expires)
 }
 
 pub fn orders_app(stack: &Stack) -> orders::App<DynamoStore> {
@@ -120,7 +121,7 @@ pub fn http_request(
     // The storefront routes carry the shopper's checkout token.
     let storefront = ["/payments/stripe/intents", "/payments/iyzico/checkout"].contains(&path);
     if let (true, Some(order_id)) = (storefront, body.and_then(|b| b["orderId"].as_str())) {
-        event["headers"][ayaztrade::checkout_token::HEADER] = checkout_token(order_id).into();
+        event["headers"][ayaztrade::api::checkout_token::HEADER] = checkout_token(order_id).into();
     }
     match body {
         Some(b) => {

@@ -13,12 +13,12 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use ayaztrade::apps::webhook::{App, WebhookSettings};
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sdk::AwsEnv;
 use ayaztrade::domain::event::DomainEvent;
 use ayaztrade::ports::EventPublisher;
-use ayaztrade::webhooks::{App, WebhookSettings};
 use base64::Engine;
 use serde_json::{json, Value};
 

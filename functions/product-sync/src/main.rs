@@ -1,10 +1,10 @@
-//! Scheduled (and on-demand) catalog sync planning — see `ayaztrade::product_sync`.
+//! Scheduled (and on-demand) catalog sync planning — see `ayaztrade::apps::product_sync`.
 
 use lambda_http::lambda_runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ayaztrade::telemetry::init();
-    let app = ayaztrade::product_sync::App::from_env().await?;
+    let app = ayaztrade::apps::product_sync::App::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| app.handle(event))).await
 }

@@ -1,12 +1,12 @@
 //! Scheduled tracking of open Aras shipments, and tracking numbers to the
-//! marketplaces — see `ayaztrade::shipments`.
+//! marketplaces — see `ayaztrade::apps::shipment`.
 
 use lambda_http::lambda_runtime;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ayaztrade::telemetry::init();
-    let app = ayaztrade::shipments::App::from_env().await?;
+    let app = ayaztrade::apps::shipment::App::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| {
         app.handle_schedule(event)
     }))

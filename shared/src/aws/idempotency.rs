@@ -13,9 +13,9 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
+use crate::api::idempotency::{Claim, ClaimResult, IdempotencyStore, CLAIM_CONDITION};
 use crate::aws::dynamo::{store_error, DynamoStore};
 use crate::error::Result;
-use crate::idempotency::{Claim, ClaimResult, IdempotencyStore, CLAIM_CONDITION};
 use crate::ports::{AuditRejected, RejectedDelivery};
 
 pub const AUDIT_RETENTION_SECS: i64 = 30 * 24 * 3600;

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use ayaztrade::domain::catalog_sync::{CatalogJob, Push};
 use ayaztrade::domain::product::{validate_product, Marketplace, Product, SyncKind};
 use ayaztrade::ports::{CatalogSyncStore, JobQueue, Plan, PlanItem};
-use ayaztrade::providers::{hepsiburada, trendyol};
+use ayaztrade::providers::marketplace::{hepsiburada, trendyol};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::hepsiburada_fake::{self, PRICE_UPLOAD, STOCK_UPLOAD};
 use ayaztrade_tests::trendyol_fake::{BATCH_RESULT, CREATE_PRODUCTS, PRICE_AND_INVENTORY};

@@ -517,7 +517,7 @@ async fn a_barcode_already_listed_on_trendyol_is_adopted_and_updated_not_left_re
         ayaztrade::domain::product::validate_product(sku, serde_json::from_value(j).unwrap())
             .unwrap()
     };
-    let item = ayaztrade::providers::trendyol::catalog::wire_item(
+    let item = ayaztrade::providers::marketplace::trendyol::catalog::wire_item(
         &product,
         ayaztrade::domain::catalog_sync::Push::Create,
         None,

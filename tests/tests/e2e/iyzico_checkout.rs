@@ -1,7 +1,7 @@
 //! `POST /payments/iyzico/checkout` against moto and the iyzico fake.
 
+use ayaztrade::apps::payments::Iyzico;
 use ayaztrade::config::{IyzicoSettings, Secret};
-use ayaztrade::payments::Iyzico;
 use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::iyzico::client::IyzicoClient;
 use ayaztrade_tests::fixtures::*;
@@ -14,7 +14,7 @@ async fn app(
     stack: &Stack,
     iyzico: &IyzicoFake,
     secret: &str,
-) -> ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore> {
+) -> ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore> {
     let stripe = StripeFake::start().await;
     let client = IyzicoClient::new(
         HttpLayer::new(fast_http_settings()),
@@ -39,7 +39,7 @@ fn buyer() -> Value {
 }
 
 async fn start(
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     body: Value,
 ) -> (u16, Value) {
     post_payments(app, "/payments/iyzico/checkout", &body).await
@@ -220,7 +220,7 @@ async fn the_callback_verifies_with_iyzico_marks_paid_redirects_and_the_webhook_
 async fn given_a_finished_checkout(
     stack: &Stack,
     iyzico: &IyzicoFake,
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
 ) -> (String, String) {
     let order_id = given_an_order(stack, demo_order_json()).await;
     let (_, started) = start(app, json!({"orderId": order_id, "buyer": buyer()})).await;
@@ -505,7 +505,7 @@ async fn with_the_setting_on_the_old_forms_payment_is_refunded_automatically() {
     );
     let webhooks = h
         .app
-        .with_auto_refund(Some(ayaztrade::webhooks::AutoRefundClients {
+        .with_auto_refund(Some(ayaztrade::apps::webhook::AutoRefundClients {
             stripe: None,
             iyzico: Some(client),
         }));

@@ -5,8 +5,8 @@
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
+use ayaztrade::apps::catalog;
 use ayaztrade::aws::dynamo::DynamoStore;
-use ayaztrade::catalog;
 use ayaztrade::domain::catalog_sync::{CatalogJob, Push};
 use ayaztrade::domain::product::{Marketplace, SyncKind};
 use ayaztrade::ports::{MarketplaceOrderStore, ProductStore};

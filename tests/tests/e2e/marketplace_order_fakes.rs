@@ -692,10 +692,10 @@ async fn hepsiburada_changes_between_pages_shift_offsets() {
 
 use ayaztrade::config::{HepsiburadaSettings, Secret, TrendyolSettings, TrendyolTier};
 use ayaztrade::error::{Error, ProviderFailure};
-use ayaztrade::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
 use ayaztrade::providers::http::HttpLayer;
-use ayaztrade::providers::marketplace_http::TrackingPush;
-use ayaztrade::providers::trendyol::orders::TrendyolOrders;
+use ayaztrade::providers::marketplace::hepsiburada::orders::{HepsiburadaOrders, InTransit};
+use ayaztrade::providers::marketplace::http::TrackingPush;
+use ayaztrade::providers::marketplace::trendyol::orders::TrendyolOrders;
 use ayaztrade_tests::fixtures::fast_http_settings;
 use ayaztrade_tests::trendyol_fake::UPDATE_TRACKING_NUMBER;
 
@@ -1102,8 +1102,10 @@ async fn hepsiburada_intransit_retries_5xx_and_auth_failures_are_errors() {
 use ayaztrade::domain::catalog_sync::Push;
 use ayaztrade::domain::product::{validate_product, Product, ProductSubmission};
 use ayaztrade::ports::BatchOutcome;
-use ayaztrade::providers::hepsiburada::catalog::{wire_item as hb_wire_item, HepsiburadaCatalog};
-use ayaztrade::providers::trendyol::catalog::TrendyolCatalog;
+use ayaztrade::providers::marketplace::hepsiburada::catalog::{
+    wire_item as hb_wire_item, HepsiburadaCatalog,
+};
+use ayaztrade::providers::marketplace::trendyol::catalog::TrendyolCatalog;
 
 fn hb_catalog(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> HepsiburadaCatalog {
     let settings = hb_settings(fake, key, catalog_rps);

@@ -11,7 +11,7 @@ use ayaztrade_tests::stripe_fake::{Fault, StripeFake};
 use serde_json::json;
 
 async fn create_intent(
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     order_id: &str,
 ) -> (u16, serde_json::Value) {
     post_payments(
@@ -511,12 +511,12 @@ async fn storefront_routes_need_the_orders_checkout_token() {
         }
         req
     };
-    let expired = ayaztrade::checkout_token::mint(
+    let expired = ayaztrade::api::checkout_token::mint(
         &ayaztrade::config::Secret::new(TEST_CHECKOUT_SECRET),
         &order_id,
         1_000,
     );
-    let forged = ayaztrade::checkout_token::mint(
+    let forged = ayaztrade::api::checkout_token::mint(
         &ayaztrade::config::Secret::new("not-the-secret"),
         &order_id,
         4_000_000_000,

@@ -10,7 +10,7 @@ use ayaztrade_tests::webhook_support::*;
 use serde_json::{json, Value};
 
 async fn refund(
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     body: Value,
 ) -> (u16, Value) {
     post_payments(app, "/payments/stripe/refunds", &body).await
@@ -102,7 +102,7 @@ async fn partial_then_full_refunds_never_exceed_what_was_paid() {
 async fn given_a_paid_order(
     stack: &'static Stack,
     fake: &StripeFake,
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
 ) -> (String, String) {
     let order_id = given_an_order(stack, demo_order_json()).await;
     let pi = pay(stack, fake, app, &order_id).await;
@@ -113,7 +113,7 @@ async fn given_a_paid_order(
 async fn pay(
     stack: &'static Stack,
     fake: &StripeFake,
-    app: &ayaztrade::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
+    app: &ayaztrade::apps::payments::App<ayaztrade::aws::dynamo::DynamoStore>,
     order_id: &str,
 ) -> String {
     let created = response_json(
@@ -345,9 +345,9 @@ async fn payment_state(stack: &Stack, order_id: &str) -> (String, i64) {
 /// is given back at Stripe, exactly once, even when Stripe's answer is lost.
 #[tokio::test]
 async fn a_duplicate_payment_is_refunded_automatically_once() {
+    use ayaztrade::apps::webhook::AutoRefundClients;
     use ayaztrade::providers::http::HttpLayer;
     use ayaztrade::providers::stripe::StripeClient;
-    use ayaztrade::webhooks::AutoRefundClients;
     let stack = stack().await;
     let fake = StripeFake::start().await;
     let app = payments_app(stack, &fake);

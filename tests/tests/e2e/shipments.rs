@@ -43,7 +43,7 @@ fn count(h: &CatalogHarness, t: DetailType) -> usize {
 }
 
 async fn call(
-    app: &ayaztrade::shipments::App<
+    app: &ayaztrade::apps::shipment::App<
         ayaztrade::aws::dynamo::DynamoStore,
         ayaztrade_tests::webhook_support::RecordingPublisher,
     >,

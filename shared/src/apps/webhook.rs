@@ -21,6 +21,8 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
+use crate::api::idempotency::{IdempotencyStore, Once};
+use crate::api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
@@ -30,25 +32,25 @@ use crate::config::{
 };
 use crate::domain::delivery::{Delivery, MalformedPayload};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, deadline_ms, json_response, MAX_BODY_BYTES};
-use crate::idempotency::{IdempotencyStore, Once};
-use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
+use crate::intake::payment_notices::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{
     AuditRejected, EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore,
     RefundRequestStore, RejectedDelivery,
 };
-use crate::providers::hepsiburada::webhook::normalize_hepsiburada_event;
 use crate::providers::http::HttpLayer;
-use crate::providers::inbound_auth::{verify_api_key, verify_basic_auth};
 use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::iyzico::webhook::{
     normalize_iyzico_notification, verify_iyzico_signature, IyzicoAuthError, SIGNATURE_HEADER,
+};
+use crate::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_event;
+use crate::providers::marketplace::inbound_auth::{verify_api_key, verify_basic_auth};
+use crate::providers::marketplace::trendyol::webhook::{
+    normalize_trendyol_package, API_KEY_HEADER,
 };
 use crate::providers::stripe::webhook::{
     normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
 };
 use crate::providers::stripe::StripeClient;
-use crate::providers::trendyol::webhook::{normalize_trendyol_package, API_KEY_HEADER};
 
 /// How a marketplace presents the credentials we registered with it.
 #[derive(Debug, Clone)]
@@ -292,7 +294,7 @@ where
             }
             // The provider retries later; by then the first delivery is done.
             Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
-            Err(e) => crate::http_api::error_response(&e),
+            Err(e) => crate::api::error_response(&e),
         })
     }
 

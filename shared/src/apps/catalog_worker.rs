@@ -29,8 +29,8 @@ use crate::ports::{
     BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, PlanItem, PlanLease,
     ResultOutcome, SyncResult,
 };
-use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::catalog::{MarketplaceClient, Marketplaces};
 
 const WRITE_CONCURRENCY: usize = 16;
 /// Messages of one event handled at once (the template's BatchSize is 5).

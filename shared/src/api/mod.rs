@@ -1,6 +1,9 @@
 //! Request parsing and response building for the API Gateway functions, so
 //! every handler reads JSON and answers errors the same way.
 
+pub mod checkout_token;
+pub mod idempotency;
+
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 use serde::de::DeserializeOwned;

@@ -10,10 +10,12 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::api::checkout_token;
+use crate::api::idempotency::{IdempotencyStore, Once};
+use crate::api::{body_bytes, deadline_ms, error_response, json_response, parse_json};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
-use crate::checkout_token;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, StripeSettings};
@@ -23,10 +25,9 @@ use crate::domain::payment::{HostedForm, MAX_ATTEMPTS};
 use crate::domain::refund::{RefundOperation, RefundRecord};
 use crate::domain::{Order, PaymentAttempt};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, deadline_ms, error_response, json_response, parse_json};
-use crate::idempotency::{IdempotencyStore, Once};
+use crate::intake::payment_notices::{delivery_claim, AutoRefund, DeliveryApplier};
+use crate::intake::refunds::{Gateway, Refunds};
 use crate::money::Money;
-use crate::payment_events::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{OrderReader, PaymentAttemptRecorder, PaymentLedgerStore, RefundRequestStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::checkout::{
@@ -37,7 +38,6 @@ use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::stripe::{
     to_stripe_amount, CreatePaymentIntent, PaymentIntent, StripeClient,
 };
-use crate::refunds::{Gateway, Refunds};
 use sha2::{Digest, Sha256};
 
 const STRIPE: &str = "stripe";

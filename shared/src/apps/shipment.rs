@@ -26,6 +26,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::api::{body_bytes, error_response, json_response, parse_json};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
@@ -42,7 +43,6 @@ use crate::domain::shipping::{
     measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
 };
 use crate::error::{Error, FieldError, ProviderFailure, Result};
-use crate::http_api::{body_bytes, error_response, json_response, parse_json};
 use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
 use crate::providers::aras::order::set_order_envelope;
@@ -51,7 +51,7 @@ use crate::providers::aras::{
     Piece, Receiver, SetOrderOutcome, ShipmentOrder,
 };
 use crate::providers::http::HttpLayer;
-use crate::tracking_push::TrackingPushers;
+use crate::providers::marketplace::tracking::TrackingPushers;
 
 const CARRIER: &str = "aras";
 
@@ -951,16 +951,16 @@ where
         let version = version + 1;
         let outcome = self.pushers.push(&record, &package, &number).await;
         record.push = match outcome {
-            Ok(crate::tracking_push::Pushed::Done) => {
+            Ok(crate::providers::marketplace::tracking::Pushed::Done) => {
                 report.pushed += 1;
                 TrackingPushState::Done {
                     tracking_number: number,
                 }
             }
-            Ok(crate::tracking_push::Pushed::Refused(reason)) => {
+            Ok(crate::providers::marketplace::tracking::Pushed::Refused(reason)) => {
                 report.push_refused += 1;
                 self.publisher
-                    .publish(&[crate::tracking_push::refusal_event(
+                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
                         &record.shipment_id,
                         &package,
                         &number,
@@ -979,7 +979,7 @@ where
                     .collect::<Vec<_>>()
                     .join("; ");
                 self.publisher
-                    .publish(&[crate::tracking_push::refusal_event(
+                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
                         &record.shipment_id,
                         &package,
                         &number,

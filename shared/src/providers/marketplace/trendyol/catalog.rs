@@ -22,7 +22,7 @@ use crate::domain::product::Product;
 use crate::error::{Error, ProviderError, ProviderFailure};
 use crate::ports::{BatchOutcome, ItemResult};
 use crate::providers::http::{Endpoint, HttpLayer, RateGroup, StandardRetryRules};
-use crate::providers::marketplace_http::{json_array, BasicJsonApi};
+use crate::providers::marketplace::http::{json_array, BasicJsonApi};
 
 const PROVIDER: &str = "trendyol";
 

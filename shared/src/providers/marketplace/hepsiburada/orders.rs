@@ -33,8 +33,8 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
-use crate::providers::trendyol::orders::check_tracking_number;
+use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
+use crate::providers::marketplace::trendyol::orders::check_tracking_number;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;

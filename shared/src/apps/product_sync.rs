@@ -26,8 +26,8 @@ use crate::error::Result;
 use crate::ports::{
     CatalogSyncStore, JobQueue, Plan, PlanItem, ResultOutcome, StoredProduct, SyncResult,
 };
-use crate::providers::catalog::{MarketplaceClient, Marketplaces};
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::catalog::{MarketplaceClient, Marketplaces};
 
 /// Why a Trendyol content change is refused before sending.
 pub const TRENDYOL_FIXED_CHANGED: &str =

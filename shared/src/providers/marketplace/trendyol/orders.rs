@@ -29,7 +29,7 @@ use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
-use crate::providers::marketplace_http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
+use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
 
 const PROVIDER: &str = "trendyol";
 /// Longest tracking number we send (Aras barcodes are 10–20 characters;

@@ -6,6 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::api::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
 use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
@@ -13,14 +14,13 @@ use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, Pa
 use crate::domain::payment_ledger::{decide, Notice, PaymentLedger};
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
-use crate::idempotency::{run_once, AuditInfo, Claim, Disposition, IdempotencyStore, Once};
-use crate::marketplace_orders::OrderIntake;
+use crate::intake::marketplace_orders::OrderIntake;
+use crate::intake::refunds::{Gateway, Refunds};
 use crate::ports::{
     EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore, RefundRequestStore,
 };
 use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::stripe::StripeClient;
-use crate::refunds::{Gateway, Refunds};
 
 /// The idempotency claim of a delivery: scoped by provider (webhook and
 /// callback share it), keyed by the provider's event identity, the record

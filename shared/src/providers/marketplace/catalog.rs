@@ -9,9 +9,11 @@ use crate::domain::category::CategoryRules;
 use crate::domain::product::Marketplace;
 use crate::error::Result;
 use crate::ports::{BatchOutcome, StoredProduct};
-use crate::providers::hepsiburada::catalog::{self as hepsiburada, HepsiburadaCatalog};
 use crate::providers::http::HttpLayer;
-use crate::providers::trendyol::catalog::{self as trendyol, TrendyolCatalog};
+use crate::providers::marketplace::hepsiburada::catalog::{
+    self as hepsiburada, HepsiburadaCatalog,
+};
+use crate::providers::marketplace::trendyol::catalog::{self as trendyol, TrendyolCatalog};
 
 pub enum MarketplaceClient {
     Trendyol(TrendyolCatalog),

@@ -23,8 +23,8 @@ use crate::domain::payment_ledger::Notice;
 use crate::domain::refund::{RefundOperation, RefundRecord, RefundState};
 use crate::domain::{Order, PaymentEventKind, PaymentStatus};
 use crate::error::{Error, ProviderFailure, Result};
+use crate::intake::payment_notices::apply_notice;
 use crate::money::{Currency, Money};
-use crate::payment_events::apply_notice;
 use crate::ports::{
     EventPublisher, OrderReader, PaymentLedgerStore, RefundClaim, RefundLock, RefundRequestStore,
 };

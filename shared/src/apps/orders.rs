@@ -6,6 +6,7 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
+use crate::api::{body_bytes, error_response, json_response, parse_json};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_rfc3339;
@@ -13,7 +14,6 @@ use crate::config::{self, ProcessEnv};
 use crate::domain::order::{validate_order_id, validate_submission, OrderDiscount, OrderLine};
 use crate::domain::{Order, OrderSubmission};
 use crate::error::{Error, Result};
-use crate::http_api::{body_bytes, error_response, json_response, parse_json};
 use crate::ports::{OrderReader, OrderWrite, OrderWriter};
 
 /// An order as we show it to the platform.

@@ -35,12 +35,12 @@ use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErro
 use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
-use crate::marketplace_orders::{Intake, OrderIntake};
+use crate::intake::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
-use crate::providers::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace_http::Unreadable;
-use crate::providers::trendyol::orders::TrendyolOrders;
+use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
+use crate::providers::marketplace::http::Unreadable;
+use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
 /// Trendyol lists the last 3 months; a day of margin.
 const TRENDYOL_MAX_LOOKBACK_MS: i64 = 89 * 24 * 3600 * 1000;

@@ -11,6 +11,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::api::{body_bytes, error_response, json_response, parse_json, parse_json_up_to};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_rfc3339;
@@ -20,7 +21,6 @@ use crate::domain::product::{
     MAX_BULK_PRODUCTS,
 };
 use crate::error::{Error, FieldError, Result};
-use crate::http_api::{body_bytes, error_response, json_response, parse_json, parse_json_up_to};
 use crate::ports::{ProductStore, ProductWrite, StoredProduct};
 
 /// A bulk call may carry 1,000 products with long descriptions; Lambda's

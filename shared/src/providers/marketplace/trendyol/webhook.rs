@@ -4,7 +4,7 @@
 //! the shape of getShipmentPackages.
 
 use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, MalformedPayload};
-use crate::providers::trendyol::orders::package_snapshot;
+use crate::providers::marketplace::trendyol::orders::package_snapshot;
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::money::Money;
 use crate::ports::{BatchOutcome, ItemResult};
 use crate::providers::http::{Endpoint, HttpLayer, RateGroup, StandardRetryRules};
-use crate::providers::marketplace_http::{json_array, BasicJsonApi};
+use crate::providers::marketplace::http::{json_array, BasicJsonApi};
 
 const PROVIDER: &str = "hepsiburada";
 
@@ -491,7 +491,7 @@ impl HepsiburadaCatalog {
         batch_id: &str,
         sent: &[String],
     ) -> Result<BatchOutcome, Error> {
-        let id = crate::providers::trendyol::catalog::url_segment(batch_id);
+        let id = crate::providers::marketplace::trendyol::catalog::url_segment(batch_id);
         let answer = match push {
             Push::Create | Push::Content => {
                 let url = format!(

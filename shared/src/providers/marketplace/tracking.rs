@@ -9,10 +9,10 @@ use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErro
 use crate::domain::product::Marketplace;
 use crate::domain::shipment::{MarketplacePackage, ShipmentRecord};
 use crate::error::{Error, Result};
-use crate::providers::hepsiburada::orders::{HepsiburadaOrders, InTransit};
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace_http::TrackingPush;
-use crate::providers::trendyol::orders::TrendyolOrders;
+use crate::providers::marketplace::hepsiburada::orders::{HepsiburadaOrders, InTransit};
+use crate::providers::marketplace::http::TrackingPush;
+use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
 /// Aras's public tracking page; `{trackingNumber}` is replaced.
 /// UNCONFIRMED URL shape (Aras's site, not an API).

@@ -1,0 +1,8 @@
+//! The exactly-once paths that several apps share (DESIGN.md §3b):
+//! payment notices (webhook, callback, refunds), the refund protocol
+//! (payments API, auto-refund from the webhook) and marketplace orders
+//! (webhook, poll).
+
+pub mod marketplace_orders;
+pub mod payment_notices;
+pub mod refunds;

@@ -1,0 +1,10 @@
+//! Trendyol and Hepsiburada: each marketplace's wire model and client in its
+//! own module, and the faces the apps use to treat them alike (catalog,
+//! orders, tracking, inbound auth).
+
+pub mod catalog;
+pub mod hepsiburada;
+pub mod http;
+pub mod inbound_auth;
+pub mod tracking;
+pub mod trendyol;
