@@ -126,7 +126,7 @@ STRIPE_WEBHOOK_SECRETS=$STRIPE_WEBHOOK_SECRET
 IYZICO_API_BASE=http://127.0.0.1:$FAKE_IYZICO_PORT
 IYZICO_API_KEY=sandbox-fake-api-key
 IYZICO_SECRET_KEY=sandbox-fake-secret-key
-IYZICO_CALLBACK_URL=http://127.0.0.1:$WATCH_PORT/lambda-url/create-payment-intent/payments/iyzico/callback
+IYZICO_CALLBACK_URL=http://127.0.0.1:$WATCH_PORT/lambda-url/payments/payments/iyzico/callback
 IYZICO_RESULT_URL=-
 CHECKOUT_TOKEN_SECRET=local-checkout-secret
 TRENDYOL_WEBHOOK_USERNAME=local-hook
@@ -185,7 +185,7 @@ cat <<MSG
 Ready. Create a Stripe payment intent for the demo order (the storefront sends the
 platform's checkout token for the order):
 
-  curl -s -X POST $base/create-payment-intent/payments/stripe/intents \\
+  curl -s -X POST $base/payments/payments/stripe/intents \\
        -H 'content-type: application/json' -H 'x-checkout-token: $checkout_token' \\
        -d '{"orderId":"demo-order-1"}'
 
@@ -195,8 +195,8 @@ Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
 
 Other things to try:
   curl -s $base/orders/orders/demo-order-1
-  .venv/bin/cargo-lambda lambda invoke create-payment-intent --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
-      --data-file events/create-payment-intent.json   # 401: the event carries no checkout token
+  .venv/bin/cargo-lambda lambda invoke payments --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/create-stripe-intent.json   # 401: the event carries no checkout token
 
 Catalog sync to the Trendyol and Hepsiburada fakes: store the three demo products,
 plan a sync (what the 30-minute schedule does), then run the worker on the queued

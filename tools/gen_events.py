@@ -40,8 +40,8 @@ CATALOG_JOB = {"check": {"planId": "demo-plan", "marketplace": "trendyol", "push
 
 EVENTS = {
     # name: (method, route, path, path parameters, body, IAM-authorized)
-    "create-payment-intent": ("POST", "/payments/stripe/intents", "/payments/stripe/intents", None,
-                              '{"orderId":"demo-order-1"}', False),
+    "create-stripe-intent": ("POST", "/payments/stripe/intents", "/payments/stripe/intents", None,
+                             '{"orderId":"demo-order-1"}', False),
     "put-order": ("PUT", "/orders/{orderId}", "/orders/demo-order-1", {"orderId": "demo-order-1"},
                   DEMO_ORDER, True),
     "get-order": ("GET", "/orders/{orderId}", "/orders/demo-order-1", {"orderId": "demo-order-1"},

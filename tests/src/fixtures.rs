@@ -105,13 +105,13 @@ pub fn lambda_event(name: &str) -> lambda_http::Request {
 }
 
 /// An API Gateway HTTP API request with a JSON body, built from the
-/// `create-payment-intent` fixture so it carries a realistic request context.
+/// `create-stripe-intent` fixture so it carries a realistic request context.
 pub fn http_request(
     method: &str,
     path: &str,
     body: Option<&serde_json::Value>,
 ) -> lambda_http::Request {
-    let text = std::fs::read_to_string(workspace_root().join("events/create-payment-intent.json"))
+    let text = std::fs::read_to_string(workspace_root().join("events/create-stripe-intent.json"))
         .unwrap();
     let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
     event["rawPath"] = path.into();

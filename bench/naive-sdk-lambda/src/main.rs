@@ -1,5 +1,5 @@
 //! Baseline: the SDK set up the way its README shows, plus the same first
-//! DynamoDB call our create-payment-intent makes for an unknown order.
+//! DynamoDB call our payments function makes for an unknown order.
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{service_fn, Body, Error, Request, Response};
 

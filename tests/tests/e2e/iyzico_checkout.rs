@@ -131,7 +131,7 @@ async fn bad_credentials_and_bad_buyers_are_clear_errors() {
 /// The shopper's browser posting iyzico's form back to us.
 fn callback_request(token: &str) -> lambda_http::Request {
     let text = std::fs::read_to_string(
-        ayaztrade_tests::local_stack::workspace_root().join("events/create-payment-intent.json"),
+        ayaztrade_tests::local_stack::workspace_root().join("events/create-stripe-intent.json"),
     )
     .unwrap();
     let mut event: Value = serde_json::from_str(&text).unwrap();

@@ -403,7 +403,7 @@ async fn malformed_and_unreachable_stripe_answer_502() {
 async fn the_lambda_event_fixture_drives_the_function() {
     let stack = stack().await;
     let fake = StripeFake::start().await;
-    // events/create-payment-intent.json pays demo-order-1 (base64 body, as sam generates it).
+    // events/create-stripe-intent.json pays demo-order-1 (base64 body, as sam generates it).
     let resp = orders_app(stack)
         .handle(lambda_event("put-order"))
         .await
@@ -413,12 +413,12 @@ async fn the_lambda_event_fixture_drives_the_function() {
     // The generated event carries no checkout token: 401, then with one, 201.
     let (status, _) = response_json(
         payments_app(stack, &fake)
-            .handle(lambda_event("create-payment-intent"))
+            .handle(lambda_event("create-stripe-intent"))
             .await
             .unwrap(),
     );
     assert_eq!(status, 401);
-    let mut event = lambda_event("create-payment-intent");
+    let mut event = lambda_event("create-stripe-intent");
     event.headers_mut().insert(
         "x-checkout-token",
         checkout_token("demo-order-1").parse().unwrap(),

@@ -434,7 +434,7 @@ fn the_template_lets_refunds_write_their_keys() {
     .unwrap();
     for (function, prefixes) in [
         (
-            "CreatePaymentIntentFunction:",
+            "PaymentsFunction:",
             ["ORDER#*", "IDEMP#*", "REFUND#*"],
         ),
         ("WebhookFunction:", ["ORDER#*", "IDEMP#*", "REFUND#*"]),

@@ -1,4 +1,4 @@
-//! The `create-payment-intent` function: starts a payment for a stored order.
+//! The `payments` function: starts a payment for a stored order.
 //!
 //! `POST /payments/stripe/intents` with `{"orderId": "…"}`, and iyzico's
 //! hosted checkout (`POST /payments/iyzico/checkout`, and the shopper's
