@@ -550,7 +550,7 @@ impl OrderPollSettings {
             max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
         };
         use crate::apps::order_poll::window_is_valid;
-        use crate::domain::product::Marketplace;
+        use crate::domain::marketplace::Marketplace;
         if !window_is_valid(Marketplace::Trendyol, settings.trendyol_window) {
             return Err(Error::Config(
                 "TRENDYOL_ORDER_WINDOW_SECS must be between 60 and 1209600 (14 days)".into(),

@@ -196,7 +196,8 @@ pub trait AuditRejected: Send + Sync {
 
 use crate::domain::catalog_sync::{CatalogJob, ListingState, Push};
 use crate::domain::category::CategoryRules;
-use crate::domain::product::{Marketplace, Product, SyncKind};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::{Product, SyncKind};
 
 /// A product as stored, with what each marketplace acknowledged or refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sqs::SqsQueue;
 use ayaztrade::config::{CatalogSettings, HttpSettings, OrderPollSettings};
 use ayaztrade::providers::http::HttpLayer;
-use ayaztrade::providers::marketplace::catalog::Marketplaces;
+use ayaztrade::providers::marketplace::catalog::catalog_clients;
 use serde_json::{json, Value};
 
 use crate::fixtures::fast_http_settings;
@@ -128,7 +128,7 @@ impl CatalogHarness {
                     store.clone(),
                     queue.clone(),
                     publisher.clone(),
-                    Marketplaces::from_env(&source, &http).expect("marketplaces"),
+                    catalog_clients(&source, &http).expect("marketplaces"),
                     settings.clone(),
                 )
             })
@@ -137,7 +137,7 @@ impl CatalogHarness {
         let sync = product_sync::App::new(
             store.clone(),
             queue,
-            Marketplaces::from_env(&source, &sync_http).expect("marketplaces"),
+            catalog_clients(&source, &sync_http).expect("marketplaces"),
             settings,
         );
         CatalogHarness {
@@ -354,7 +354,12 @@ impl CatalogHarness {
         order_poll::App::new(
             self.catalog_store(),
             self.publisher.clone(),
-            order_poll::OrderSource::from_env(&source, &http, &settings).expect("order sources"),
+            ayaztrade::providers::marketplace::orders::order_clients(
+                &source,
+                &http,
+                settings.trendyol_requests_per_10s,
+            )
+            .expect("order clients"),
             settings,
         )
     }

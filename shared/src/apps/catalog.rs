@@ -16,9 +16,9 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_rfc3339;
 use crate::config::{self, ProcessEnv};
+use crate::domain::marketplace::Marketplace;
 use crate::domain::product::{
-    validate_product, validate_sku, Marketplace, Product, ProductSubmission, SyncKind,
-    MAX_BULK_PRODUCTS,
+    validate_product, validate_sku, Product, ProductSubmission, SyncKind, MAX_BULK_PRODUCTS,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::ports::{ProductStore, ProductWrite, StoredProduct};

@@ -23,14 +23,15 @@ use crate::clock::{now_ms, now_rfc3339};
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{CatalogJob, Push};
 use crate::domain::event::{CatalogSyncDetail, DetailType, DomainEvent, EventDetail};
-use crate::domain::product::{Marketplace, SyncKind};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::SyncKind;
 use crate::error::{Error, ProviderFailure, Result};
 use crate::ports::{
     BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, PlanItem, PlanLease,
     ResultOutcome, SyncResult,
 };
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::catalog::{MarketplaceClient, Marketplaces};
+use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
 
 const WRITE_CONCURRENCY: usize = 16;
 /// Messages of one event handled at once (the template's BatchSize is 5).
@@ -42,7 +43,7 @@ pub struct App<S, Q, P> {
     store: S,
     queue: Q,
     publisher: P,
-    marketplaces: Marketplaces,
+    marketplaces: CatalogClients,
     settings: CatalogSettings,
 }
 
@@ -57,7 +58,7 @@ impl App<DynamoStore, SqsQueue, EventBridgePublisher> {
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
             EventBridgePublisher::new(aws.eventbridge(), bus),
-            Marketplaces::from_env(&env, &http)?,
+            catalog::catalog_clients(&env, &http)?,
             settings,
         ))
     }
@@ -75,7 +76,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         store: S,
         queue: Q,
         publisher: P,
-        marketplaces: Marketplaces,
+        marketplaces: CatalogClients,
         settings: CatalogSettings,
     ) -> Self {
         App {
@@ -168,7 +169,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
 
     fn client(&self, marketplace: Marketplace) -> Result<&MarketplaceClient> {
         self.marketplaces
-            .get(marketplace)
+            .configured(marketplace)
             .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))
     }
 
@@ -498,7 +499,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         writes: &mut Vec<(&'p PlanItem, ResultOutcome)>,
     ) -> Result<std::collections::HashSet<String>> {
         let mut adopted = std::collections::HashSet::new();
-        let trendyol = self.marketplaces.trendyol();
+        let trendyol = catalog::trendyol(&self.marketplaces);
         for (n, (item, refusal)) in failed.into_iter().enumerate() {
             let info = match trendyol {
                 Some(t) if n < MAX_ADOPTIONS_PER_CHECK => t.product_info(&item.key).await?,

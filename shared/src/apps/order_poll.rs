@@ -27,19 +27,17 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
-use crate::config::{
-    self, HepsiburadaSettings, HttpSettings, OrderPollSettings, ProcessEnv, Source,
-    TrendyolSettings,
-};
+use crate::config::{self, HttpSettings, OrderPollSettings, ProcessEnv};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::OrderSnapshot;
-use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::marketplace::http::Unreadable;
+use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
 /// Trendyol lists the last 3 months; a day of margin.
@@ -54,42 +52,6 @@ const TRENDYOL_MAX_RECORDS: u64 = 10_000;
 /// Orders of one page taken in side by side.
 const TAKE_CONCURRENCY: usize = 8;
 const MINUTE_MS: i64 = 60_000;
-
-pub enum OrderSource {
-    Trendyol(TrendyolOrders),
-    Hepsiburada(HepsiburadaOrders),
-}
-
-impl OrderSource {
-    fn marketplace(&self) -> Marketplace {
-        match self {
-            OrderSource::Trendyol(_) => Marketplace::Trendyol,
-            OrderSource::Hepsiburada(_) => Marketplace::Hepsiburada,
-        }
-    }
-
-    pub fn from_env(
-        env: &dyn Source,
-        http: &HttpLayer,
-        settings: &OrderPollSettings,
-    ) -> Result<Vec<Self>> {
-        let mut sources = Vec::new();
-        if let Some(t) = TrendyolSettings::from_env(env)? {
-            sources.push(OrderSource::Trendyol(TrendyolOrders::new(
-                http.clone(),
-                &t,
-                settings.trendyol_requests_per_10s,
-            )?));
-        }
-        if let Some(h) = HepsiburadaSettings::from_env(env)? {
-            sources.push(OrderSource::Hepsiburada(HepsiburadaOrders::new(
-                http.clone(),
-                &h,
-            )?));
-        }
-        Ok(sources)
-    }
-}
 
 /// What one run did for one marketplace.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -134,7 +96,7 @@ pub struct PollReport {
 pub struct App<S, P> {
     store: S,
     publisher: P,
-    sources: Vec<OrderSource>,
+    sources: OrderClients,
     settings: OrderPollSettings,
 }
 
@@ -148,7 +110,7 @@ impl App<DynamoStore, EventBridgePublisher> {
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), bus),
-            OrderSource::from_env(&env, &http, &settings)?,
+            order_clients(&env, &http, settings.trendyol_requests_per_10s)?,
             settings,
         ))
     }
@@ -159,12 +121,7 @@ where
     S: MarketplaceOrderStore + OrderCursorStore,
     P: EventPublisher,
 {
-    pub fn new(
-        store: S,
-        publisher: P,
-        sources: Vec<OrderSource>,
-        settings: OrderPollSettings,
-    ) -> Self {
+    pub fn new(store: S, publisher: P, sources: OrderClients, settings: OrderPollSettings) -> Self {
         App {
             store,
             publisher,
@@ -208,12 +165,12 @@ where
                 report.outbox_error = Some(e.to_string());
             }
         }
-        for source in &self.sources {
+        for (marketplace, source) in self.sources.iter_configured() {
             let mut r = MarketplaceReport {
-                marketplace: source.marketplace().as_str().into(),
+                marketplace: marketplace.as_str().into(),
                 ..Default::default()
             };
-            if let Err(e) = self.poll(source, deadline_ms, &mut r).await {
+            if let Err(e) = self.poll(marketplace, source, deadline_ms, &mut r).await {
                 tracing::error!(marketplace = %r.marketplace, error = %e, "order poll failed");
                 r.error = Some(format!("{}: {e}", r.marketplace));
             }
@@ -245,11 +202,11 @@ where
 
     async fn poll(
         &self,
-        source: &OrderSource,
+        marketplace: Marketplace,
+        source: &OrderClient,
         deadline_ms: i64,
         r: &mut MarketplaceReport,
     ) -> Result<()> {
-        let marketplace = source.marketplace();
         let mut cursor = self.store.order_cursor(marketplace).await?;
         r.cursor_ms = cursor;
         let overlap = self.settings.overlap.as_millis() as i64;
@@ -275,8 +232,8 @@ where
             start = start.min(now_up - self.settings.hepsiburada_rescan.as_millis() as i64);
         }
         let window = match source {
-            OrderSource::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
-            OrderSource::Hepsiburada(_) => self.settings.hepsiburada_window.as_millis() as i64,
+            OrderClient::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
+            OrderClient::Hepsiburada(_) => self.settings.hepsiburada_window.as_millis() as i64,
         };
         loop {
             let now = now_ms();
@@ -288,12 +245,12 @@ where
                 return Ok(());
             }
             let end = match source {
-                OrderSource::Trendyol(orders) => {
+                OrderClient::Trendyol(orders) => {
                     let end = (start + window).min(now);
                     self.trendyol_window(orders, start, end, r).await?;
                     end
                 }
-                OrderSource::Hepsiburada(orders) => {
+                OrderClient::Hepsiburada(orders) => {
                     // Whole minutes: Hepsiburada's dates have no seconds.
                     start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
                     let now_up = (now + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;

@@ -21,13 +21,14 @@ use crate::domain::catalog_sync::{
     chunk, plan_listing, CatalogJob, Push, MAX_BATCH_ITEMS, MAX_REQUEST_BYTES,
 };
 use crate::domain::category::{category_problems, CategoryRules};
-use crate::domain::product::{Marketplace, SyncKind};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::SyncKind;
 use crate::error::Result;
 use crate::ports::{
     CatalogSyncStore, JobQueue, Plan, PlanItem, ResultOutcome, StoredProduct, SyncResult,
 };
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::catalog::{MarketplaceClient, Marketplaces};
+use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
 
 /// Why a Trendyol content change is refused before sending.
 pub const TRENDYOL_FIXED_CHANGED: &str =
@@ -75,7 +76,7 @@ pub struct SyncReport {
 pub struct App<S, Q> {
     store: S,
     queue: Q,
-    marketplaces: Marketplaces,
+    marketplaces: CatalogClients,
     settings: CatalogSettings,
 }
 
@@ -88,7 +89,7 @@ impl App<DynamoStore, SqsQueue> {
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
-            Marketplaces::from_env(&env, &http)?,
+            catalog::catalog_clients(&env, &http)?,
             settings,
         ))
     }
@@ -118,7 +119,12 @@ struct Decided<'a> {
 }
 
 impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
-    pub fn new(store: S, queue: Q, marketplaces: Marketplaces, settings: CatalogSettings) -> Self {
+    pub fn new(
+        store: S,
+        queue: Q,
+        marketplaces: CatalogClients,
+        settings: CatalogSettings,
+    ) -> Self {
         App {
             store,
             queue,
@@ -176,8 +182,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let mut settled: Vec<&StoredProduct> = Vec::new();
         for stored in &products {
             let mut all_settled = true;
-            for client in self.marketplaces.iter() {
-                let m = client.marketplace();
+            for (m, client) in self.marketplaces.iter_configured() {
                 let mut state = stored.listing(m).clone();
                 if let Some(kinds) = in_flight.get(&(m, stored.product.sku.clone())) {
                     for k in kinds {
@@ -195,9 +200,9 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             }
             // A marketplace without credentials here: keep the product on
             // the work list, so it is sent once the marketplace is configured.
-            let unconfigured = Marketplace::ALL
-                .iter()
-                .any(|m| stored.product.listed_on(*m) && self.marketplaces.get(*m).is_none());
+            let unconfigured = Marketplace::ALL.iter().any(|m| {
+                stored.product.listed_on(*m) && self.marketplaces.configured(*m).is_none()
+            });
             if unconfigured {
                 report.waiting_for_unconfigured += 1;
             } else if all_settled {
@@ -453,7 +458,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
     /// whose id we do not have yet (looked up once, then stored).
     async fn content_ids(&self, decided: &[Decided<'_>]) -> HashMap<String, u64> {
         let mut found = HashMap::new();
-        let Some(trendyol) = self.marketplaces.trendyol() else {
+        let Some(trendyol) = catalog::trendyol(&self.marketplaces) else {
             return found;
         };
         let missing = decided.iter().filter(|d| {

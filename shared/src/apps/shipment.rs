@@ -34,7 +34,7 @@ use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
-use crate::domain::product::Marketplace;
+use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{
     own_waybill_number, parse_scaled, shipment_id, tracking_change, MarketplacePackage,
     ShipmentRecord, ShipmentState, TrackingPushState,

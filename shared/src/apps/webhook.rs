@@ -31,6 +31,7 @@ use crate::config::{
     self, HttpSettings, IyzicoSettings, ProcessEnv, Secret, Source, StripeSettings,
 };
 use crate::domain::delivery::{Delivery, MalformedPayload};
+use crate::domain::marketplace::{Marketplace, Marketplaces};
 use crate::error::{Error, Result};
 use crate::intake::payment_notices::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{
@@ -43,21 +44,12 @@ use crate::providers::iyzico::webhook::{
     normalize_iyzico_notification, verify_iyzico_signature, IyzicoAuthError, SIGNATURE_HEADER,
 };
 use crate::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_event;
-use crate::providers::marketplace::inbound_auth::{verify_api_key, verify_basic_auth};
-use crate::providers::marketplace::trendyol::webhook::{
-    normalize_trendyol_package, API_KEY_HEADER,
-};
+use crate::providers::marketplace::inbound_auth::{inbound_credentials, InboundCredentials};
+use crate::providers::marketplace::trendyol::webhook::normalize_trendyol_package;
 use crate::providers::stripe::webhook::{
     normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
 };
 use crate::providers::stripe::StripeClient;
-
-/// How a marketplace presents the credentials we registered with it.
-#[derive(Debug, Clone)]
-pub enum InboundCredentials {
-    Basic { username: String, password: Secret },
-    ApiKey(Secret),
-}
 
 /// Which providers are enabled, with their secrets. A provider without
 /// secrets is answered 404, as if it did not exist.
@@ -67,21 +59,7 @@ pub struct WebhookSettings {
     pub stripe_secrets: Vec<Secret>,
     pub stripe_tolerance_secs: i64,
     pub iyzico_secret_key: Option<Secret>,
-    pub trendyol: Option<InboundCredentials>,
-    pub hepsiburada: Option<InboundCredentials>,
-}
-
-fn basic(env: &dyn Source, prefix: &str) -> Option<InboundCredentials> {
-    match (
-        config::optional(env, &format!("{prefix}_USERNAME")),
-        config::optional(env, &format!("{prefix}_PASSWORD")),
-    ) {
-        (Some(username), Some(password)) => Some(InboundCredentials::Basic {
-            username,
-            password: Secret::new(password),
-        }),
-        _ => None,
-    }
+    pub marketplaces: Marketplaces<Option<InboundCredentials>>,
 }
 
 impl WebhookSettings {
@@ -103,16 +81,11 @@ impl WebhookSettings {
                 ))
             })?,
         };
-        let trendyol = basic(env, "TRENDYOL_WEBHOOK").or_else(|| {
-            config::optional(env, "TRENDYOL_WEBHOOK_API_KEY")
-                .map(|k| InboundCredentials::ApiKey(Secret::new(k)))
-        });
         Ok(WebhookSettings {
             stripe_secrets,
             stripe_tolerance_secs: tolerance,
             iyzico_secret_key: config::optional(env, "IYZICO_SECRET_KEY").map(Secret::new),
-            trendyol,
-            hepsiburada: basic(env, "HEPSIBURADA_WEBHOOK"),
+            marketplaces: inbound_credentials(env),
         })
     }
 }
@@ -303,9 +276,9 @@ where
         match name {
             "stripe" if !s.stripe_secrets.is_empty() => Some("stripe"),
             "iyzico" if s.iyzico_secret_key.is_some() => Some("iyzico"),
-            "trendyol" if s.trendyol.is_some() => Some("trendyol"),
-            "hepsiburada" if s.hepsiburada.is_some() => Some("hepsiburada"),
-            _ => None,
+            _ => Marketplace::parse(name)
+                .filter(|m| s.marketplaces.configured(*m).is_some())
+                .map(Marketplace::as_str),
         }
     }
 
@@ -355,31 +328,20 @@ where
                     }
                 }
             }
-            "trendyol" | "hepsiburada" => {
-                let creds = if provider == "trendyol" {
-                    &s.trendyol
-                } else {
-                    &s.hepsiburada
-                };
-                let Some(creds) = creds.as_ref() else {
+            _ => {
+                let Some((marketplace, creds)) = Marketplace::parse(provider)
+                    .and_then(|m| Some((m, s.marketplaces.configured(m)?)))
+                else {
                     return Err(reject(404, "unknown_provider"));
                 };
-                let ok = match creds {
-                    InboundCredentials::Basic { username, password } => {
-                        verify_basic_auth(header("authorization"), username, password)
-                    }
-                    InboundCredentials::ApiKey(key) => verify_api_key(header(API_KEY_HEADER), key),
-                };
-                if !ok {
+                if !creds.verify(header) {
                     return Err(reject(401, "bad_credentials"));
                 }
-                Ok(if provider == "trendyol" {
-                    normalize_trendyol_package(body)
-                } else {
-                    normalize_hepsiburada_event(event_name, body)
+                Ok(match marketplace {
+                    Marketplace::Trendyol => normalize_trendyol_package(body),
+                    Marketplace::Hepsiburada => normalize_hepsiburada_event(event_name, body),
                 })
             }
-            _ => Err(reject(404, "unknown_provider")),
         }
     }
 

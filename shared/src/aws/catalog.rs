@@ -24,7 +24,8 @@ use aws_sdk_dynamodb::types::{
 use crate::aws::dynamo::{store_error, DynamoStore, Item};
 use crate::domain::catalog_sync::{ListingState, Push};
 use crate::domain::category::CategoryRules;
-use crate::domain::product::{Marketplace, Product, SyncKind};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::{Product, SyncKind};
 use crate::error::{Error, Result};
 use crate::ports::{
     CatalogSyncStore, Plan, PlanItem, PlanLease, ProductStore, ProductWrite, ResultOutcome,
@@ -233,11 +234,9 @@ impl ProductStore for DynamoStore {
 
 fn plan_from_item(item: &Item) -> Result<Plan> {
     let bad = |what: &str| Error::Store(format!("plan item lacks {what}"));
-    let marketplace = match get_s(item, "marketplace") {
-        Some("trendyol") => Marketplace::Trendyol,
-        Some("hepsiburada") => Marketplace::Hepsiburada,
-        _ => return Err(bad("marketplace")),
-    };
+    let marketplace = get_s(item, "marketplace")
+        .and_then(Marketplace::parse)
+        .ok_or_else(|| bad("marketplace"))?;
     let push: Push = serde_json::from_value(serde_json::Value::String(
         get_s(item, "push").ok_or_else(|| bad("push"))?.to_string(),
     ))

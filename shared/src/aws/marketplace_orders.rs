@@ -23,8 +23,8 @@ use aws_sdk_dynamodb::types::{
 
 use crate::aws::catalog::{product_pk, put_if, update_if, PENDING};
 use crate::aws::dynamo::{store_error, DynamoStore, Item};
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};
-use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
@@ -275,11 +275,7 @@ impl MarketplaceOrderStore for DynamoStore {
             .items()
             .iter()
             .filter_map(|item| {
-                let m = match item.get("marketplace")?.as_s().ok()?.as_str() {
-                    "trendyol" => Marketplace::Trendyol,
-                    "hepsiburada" => Marketplace::Hepsiburada,
-                    _ => return None,
-                };
+                let m = Marketplace::parse(item.get("marketplace")?.as_s().ok()?)?;
                 Some((m, item.get("order_number")?.as_s().ok()?.clone()))
             })
             .collect())

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::product::{Marketplace, Product, SyncKind};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::{Product, SyncKind};
 
 /// Trendyol's and Hepsiburada's limit per batch request (docs/marketplace-wire.md T1–T3, H1).
 pub const MAX_BATCH_ITEMS: usize = 1_000;

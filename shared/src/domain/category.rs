@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::product::{Marketplace, Product};
+use crate::domain::marketplace::Marketplace;
+use crate::domain::product::Product;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryAttribute {

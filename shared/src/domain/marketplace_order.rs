@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::product::Marketplace;
+use crate::domain::marketplace::Marketplace;
 
 /// A marketplace status in our words, with its place in that marketplace's
 /// lifecycle.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domain::marketplace::Marketplace;
 use crate::error::FieldError;
 use crate::money::{Currency, Money};
 
@@ -126,25 +127,6 @@ pub struct Product {
     pub trendyol: Option<TrendyolMapping>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hepsiburada: Option<HepsiburadaMapping>,
-}
-
-/// The marketplaces products are synced to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Marketplace {
-    Trendyol,
-    Hepsiburada,
-}
-
-impl Marketplace {
-    pub const ALL: [Marketplace; 2] = [Marketplace::Trendyol, Marketplace::Hepsiburada];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Marketplace::Trendyol => "trendyol",
-            Marketplace::Hepsiburada => "hepsiburada",
-        }
-    }
 }
 
 /// What can differ between us and a marketplace, each pushed through its own

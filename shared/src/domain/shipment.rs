@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::product::Marketplace;
+use crate::domain::marketplace::Marketplace;
 use crate::domain::shipping::TrackingStatus;
 use crate::money::Money;
 

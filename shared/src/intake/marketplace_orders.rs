@@ -14,10 +14,10 @@ use crate::domain::event::{
     DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, MarketplaceOrderDetail,
     OrderLineDetail, StockDetail,
 };
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
     apply_snapshot, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
 };
-use crate::domain::product::Marketplace;
 use crate::error::{Error, Result};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
 

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use ayaztrade::domain::catalog_sync::{CatalogJob, Push};
-use ayaztrade::domain::product::{validate_product, Marketplace, Product, SyncKind};
+use ayaztrade::domain::marketplace::Marketplace;
+use ayaztrade::domain::product::{validate_product, Product, SyncKind};
 use ayaztrade::ports::{CatalogSyncStore, JobQueue, Plan, PlanItem};
 use ayaztrade::providers::marketplace::{hepsiburada, trendyol};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use ayaztrade::domain::event::{DetailType, EventDetail};
-use ayaztrade::domain::product::Marketplace;
+use ayaztrade::domain::marketplace::Marketplace;
 use ayaztrade::ports::OrderCursorStore;
 use ayaztrade_tests::catalog_support::CatalogHarness;
 use ayaztrade_tests::hepsiburada_fake::HbOrderSpec;

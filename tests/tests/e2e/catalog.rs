@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use ayaztrade::domain::product::{Marketplace, SyncKind};
+use ayaztrade::domain::marketplace::Marketplace;
+use ayaztrade::domain::product::SyncKind;
 use ayaztrade::ports::{CatalogSyncStore, ProductStore};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use ayaztrade::domain::event::DetailType;
+use ayaztrade::domain::marketplace::Marketplace;
 use ayaztrade::domain::marketplace_order::LineStock;
-use ayaztrade::domain::product::Marketplace;
 use ayaztrade::ports::{MarketplaceOrderStore, OrderCursorStore, ProductStore};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::response_json;

@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use crate::config::{HepsiburadaSettings, Source, TrendyolSettings};
 use crate::domain::catalog_sync::Push;
 use crate::domain::category::CategoryRules;
-use crate::domain::product::Marketplace;
+use crate::domain::marketplace::{Marketplace, Marketplaces};
 use crate::error::Result;
 use crate::ports::{BatchOutcome, StoredProduct};
 use crate::providers::http::HttpLayer;
@@ -21,13 +21,6 @@ pub enum MarketplaceClient {
 }
 
 impl MarketplaceClient {
-    pub fn marketplace(&self) -> Marketplace {
-        match self {
-            MarketplaceClient::Trendyol(_) => Marketplace::Trendyol,
-            MarketplaceClient::Hepsiburada(_) => Marketplace::Hepsiburada,
-        }
-    }
-
     /// The item to send, or `None` when it cannot be built yet (Trendyol
     /// content updates need the approved product's content id).
     pub fn wire_item(&self, stored: &StoredProduct, push: Push) -> Option<Box<RawValue>> {
@@ -119,41 +112,30 @@ impl MarketplaceClient {
     }
 }
 
-/// The marketplaces this deployment has credentials for.
-pub struct Marketplaces {
-    clients: Vec<MarketplaceClient>,
+/// The catalog client of each marketplace this deployment has credentials for.
+pub type CatalogClients = Marketplaces<Option<MarketplaceClient>>;
+
+/// Built once per cold start, from each marketplace's settings.
+pub fn catalog_clients(env: &dyn Source, http: &HttpLayer) -> Result<CatalogClients> {
+    Marketplaces::try_build(|m| {
+        Ok(match m {
+            Marketplace::Trendyol => TrendyolSettings::from_env(env)?
+                .map(|s| TrendyolCatalog::new(http.clone(), &s))
+                .transpose()?
+                .map(MarketplaceClient::Trendyol),
+            Marketplace::Hepsiburada => HepsiburadaSettings::from_env(env)?
+                .map(|s| HepsiburadaCatalog::new(http.clone(), &s))
+                .transpose()?
+                .map(MarketplaceClient::Hepsiburada),
+        })
+    })
 }
 
-impl Marketplaces {
-    pub fn from_env(env: &dyn Source, http: &HttpLayer) -> Result<Self> {
-        let mut clients = Vec::new();
-        if let Some(settings) = TrendyolSettings::from_env(env)? {
-            clients.push(MarketplaceClient::Trendyol(TrendyolCatalog::new(
-                http.clone(),
-                &settings,
-            )?));
-        }
-        if let Some(settings) = HepsiburadaSettings::from_env(env)? {
-            clients.push(MarketplaceClient::Hepsiburada(HepsiburadaCatalog::new(
-                http.clone(),
-                &settings,
-            )?));
-        }
-        Ok(Marketplaces { clients })
-    }
-
-    pub fn get(&self, marketplace: Marketplace) -> Option<&MarketplaceClient> {
-        self.clients.iter().find(|c| c.marketplace() == marketplace)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &MarketplaceClient> {
-        self.clients.iter()
-    }
-
-    pub fn trendyol(&self) -> Option<&TrendyolCatalog> {
-        self.clients.iter().find_map(|c| match c {
-            MarketplaceClient::Trendyol(t) => Some(t),
-            _ => None,
-        })
+/// Trendyol's client, for what only Trendyol has (content ids, product
+/// lookup by barcode).
+pub fn trendyol(clients: &CatalogClients) -> Option<&TrendyolCatalog> {
+    match &clients.trendyol {
+        Some(MarketplaceClient::Trendyol(t)) => Some(t),
+        _ => None,
     }
 }

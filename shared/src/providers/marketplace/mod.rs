@@ -6,5 +6,6 @@ pub mod catalog;
 pub mod hepsiburada;
 pub mod http;
 pub mod inbound_auth;
+pub mod orders;
 pub mod tracking;
 pub mod trendyol;

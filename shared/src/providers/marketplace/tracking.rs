@@ -4,15 +4,15 @@
 
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
-use crate::config::{HepsiburadaSettings, OrderPollSettings, Source, TrendyolSettings};
+use crate::config::{OrderPollSettings, Source};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
-use crate::domain::product::Marketplace;
+use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{MarketplacePackage, ShipmentRecord};
 use crate::error::{Error, Result};
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::hepsiburada::orders::{HepsiburadaOrders, InTransit};
+use crate::providers::marketplace::hepsiburada::orders::InTransit;
 use crate::providers::marketplace::http::TrackingPush;
-use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
+use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 
 /// Aras's public tracking page; `{trackingNumber}` is replaced.
 /// UNCONFIRMED URL shape (Aras's site, not an API).
@@ -31,18 +31,16 @@ pub enum Pushed {
 }
 
 pub struct TrackingPushers {
-    trendyol: Option<TrendyolOrders>,
-    hepsiburada: Option<HepsiburadaOrders>,
+    clients: OrderClients,
     tracking_url: String,
     tracking_phone: String,
     delivery_days: i64,
 }
 
 impl TrackingPushers {
-    pub fn new(trendyol: Option<TrendyolOrders>, hepsiburada: Option<HepsiburadaOrders>) -> Self {
+    pub fn new(clients: OrderClients) -> Self {
         TrackingPushers {
-            trendyol,
-            hepsiburada,
+            clients,
             tracking_url: DEFAULT_TRACKING_URL.into(),
             tracking_phone: DEFAULT_TRACKING_PHONE.into(),
             delivery_days: 3,
@@ -51,13 +49,8 @@ impl TrackingPushers {
 
     pub fn from_env(env: &dyn Source, http: &HttpLayer) -> Result<Self> {
         let polls = OrderPollSettings::from_env(env)?;
-        let trendyol = TrendyolSettings::from_env(env)?
-            .map(|t| TrendyolOrders::new(http.clone(), &t, polls.trendyol_requests_per_10s))
-            .transpose()?;
-        let hepsiburada = HepsiburadaSettings::from_env(env)?
-            .map(|h| HepsiburadaOrders::new(http.clone(), &h))
-            .transpose()?;
-        let mut pushers = TrackingPushers::new(trendyol, hepsiburada);
+        let clients = order_clients(env, http, polls.trendyol_requests_per_10s)?;
+        let mut pushers = TrackingPushers::new(clients);
         if let Some(url) = env.get("ARAS_TRACKING_URL").filter(|v| !v.is_empty()) {
             if !url.contains("{trackingNumber}") {
                 return Err(Error::Config(
@@ -87,15 +80,17 @@ impl TrackingPushers {
         package: &MarketplacePackage,
         tracking_number: &str,
     ) -> Result<Pushed> {
-        let answer = match package.marketplace {
-            Marketplace::Trendyol => {
-                self.trendyol
-                    .as_ref()
-                    .ok_or_else(|| not_configured("Trendyol"))?
+        let client = self
+            .clients
+            .configured(package.marketplace)
+            .ok_or_else(|| not_configured(package.marketplace))?;
+        let answer = match client {
+            OrderClient::Trendyol(trendyol) => {
+                trendyol
                     .update_tracking_number(&package.package_id, tracking_number)
                     .await?
             }
-            Marketplace::Hepsiburada => {
+            OrderClient::Hepsiburada(hepsiburada) => {
                 let now = now_ms();
                 let shipment = InTransit {
                     shipped_ms: now,
@@ -107,9 +102,7 @@ impl TrackingPushers {
                     // Desi is a measure, not money: hundredths to a number.
                     deci: record.desi as f64 / 100.0,
                 };
-                self.hepsiburada
-                    .as_ref()
-                    .ok_or_else(|| not_configured("Hepsiburada"))?
+                hepsiburada
                     .send_tracking_number(&package.package_id, tracking_number, &shipment)
                     .await?
             }
@@ -121,9 +114,10 @@ impl TrackingPushers {
     }
 }
 
-fn not_configured(marketplace: &str) -> Error {
+fn not_configured(marketplace: Marketplace) -> Error {
     Error::Config(format!(
-        "{marketplace} is not configured for this function: the tracking number waits"
+        "{} is not configured for this function: the tracking number waits",
+        marketplace.as_str()
     ))
 }
 

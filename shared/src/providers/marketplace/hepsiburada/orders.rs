@@ -29,8 +29,8 @@ use serde::Deserialize;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::config::HepsiburadaSettings;
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
-use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
 use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};

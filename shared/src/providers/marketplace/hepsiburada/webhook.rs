@@ -11,8 +11,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::delivery::{Delivery, Effect, MalformedPayload};
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::OrderSnapshot;
-use crate::domain::product::Marketplace;
 
 /// Event names (the last path segment) that we turn into order events.
 pub const ORDER_EVENTS: &[&str] = &[

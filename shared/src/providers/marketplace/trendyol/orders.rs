@@ -25,8 +25,8 @@ use http::Method;
 use serde::Deserialize;
 
 use crate::config::TrendyolSettings;
+use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
-use crate::domain::product::Marketplace;
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
 use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
