@@ -401,7 +401,7 @@ impl CatalogHarness {
         shipment::App::new(
             self.catalog_store(),
             self.publisher.clone(),
-            ayaztrade::providers::aras::ArasSettings::from_env(&source)
+            ayaztrade::config::ArasSettings::from_env(&source)
                 .expect("Aras settings")
                 .map(|s| ayaztrade::providers::aras::ArasClient::new(http.clone(), s)),
             shipment::tariff_from_env(&source).expect("tariff"),

@@ -13,10 +13,11 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use ayaztrade::apps::webhook::{App, WebhookSettings};
+use ayaztrade::apps::webhook::App;
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sdk::AwsEnv;
+use ayaztrade::config::WebhookSettings;
 use ayaztrade::domain::event::DomainEvent;
 use ayaztrade::ports::EventPublisher;
 use base64::Engine;

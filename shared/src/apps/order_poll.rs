@@ -18,8 +18,6 @@
 //!   window from offset 0. Orders seen twice are harmless: the intake is
 //!   idempotent.
 
-use std::time::Duration;
-
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -42,7 +40,6 @@ use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
 /// Trendyol lists the last 3 months; a day of margin.
 const TRENDYOL_MAX_LOOKBACK_MS: i64 = 89 * 24 * 3600 * 1000;
-const TRENDYOL_MAX_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
 /// Re-reads of a window from its start (the list grew inside it) before
 /// the window is given up for this run (its cursor does not move).
 const MAX_REGROWTHS: u32 = 5;
@@ -484,14 +481,4 @@ fn integration_error(
             message,
         }),
     }
-}
-
-/// Whether a window fits the marketplace's limits (checked on configuration).
-pub fn window_is_valid(marketplace: Marketplace, window: Duration) -> bool {
-    let ms = window.as_millis() as i64;
-    ms >= MINUTE_MS
-        && match marketplace {
-            Marketplace::Trendyol => ms <= TRENDYOL_MAX_WINDOW_MS,
-            Marketplace::Hepsiburada => ms <= hb::MAX_WINDOW_MS,
-        }
 }

@@ -32,7 +32,7 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
-use crate::config::{self, HttpSettings, ProcessEnv, Source};
+use crate::config::{self, ArasSettings, HttpSettings, ProcessEnv, Source};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{
@@ -47,8 +47,8 @@ use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
 use crate::providers::aras::order::set_order_envelope;
 use crate::providers::aras::{
-    ArasClient, ArasOrder, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor,
-    Piece, Receiver, SetOrderOutcome, ShipmentOrder,
+    ArasClient, ArasOrder, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
+    SetOrderOutcome, ShipmentOrder,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::tracking::TrackingPushers;

@@ -27,12 +27,11 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
-use crate::config::{
-    self, HttpSettings, IyzicoSettings, ProcessEnv, Secret, Source, StripeSettings,
-};
+use crate::config::WebhookSettings;
+use crate::config::{self, HttpSettings, IyzicoSettings, ProcessEnv, Source, StripeSettings};
 use crate::domain::delivery::{Delivery, MalformedPayload};
-use crate::domain::marketplace::{Marketplace, Marketplaces};
-use crate::error::{Error, Result};
+use crate::domain::marketplace::Marketplace;
+use crate::error::Result;
 use crate::intake::payment_notices::{delivery_claim, AutoRefund, DeliveryApplier};
 use crate::ports::{
     AuditRejected, EventPublisher, MarketplaceOrderStore, OrderReader, PaymentLedgerStore,
@@ -44,51 +43,9 @@ use crate::providers::iyzico::webhook::{
     normalize_iyzico_notification, verify_iyzico_signature, IyzicoAuthError, SIGNATURE_HEADER,
 };
 use crate::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_event;
-use crate::providers::marketplace::inbound_auth::{inbound_credentials, InboundCredentials};
 use crate::providers::marketplace::trendyol::webhook::normalize_trendyol_package;
-use crate::providers::stripe::webhook::{
-    normalize_stripe_event, verify_stripe_signature, DEFAULT_TOLERANCE_SECS,
-};
+use crate::providers::stripe::webhook::{normalize_stripe_event, verify_stripe_signature};
 use crate::providers::stripe::StripeClient;
-
-/// Which providers are enabled, with their secrets. A provider without
-/// secrets is answered 404, as if it did not exist.
-#[derive(Debug, Clone, Default)]
-pub struct WebhookSettings {
-    /// Every active endpoint secret (`whsec_…`); two during a rotation.
-    pub stripe_secrets: Vec<Secret>,
-    pub stripe_tolerance_secs: i64,
-    pub iyzico_secret_key: Option<Secret>,
-    pub marketplaces: Marketplaces<Option<InboundCredentials>>,
-}
-
-impl WebhookSettings {
-    pub fn from_env(env: &dyn Source) -> Result<Self> {
-        let stripe_secrets = config::optional(env, "STRIPE_WEBHOOK_SECRETS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(Secret::new)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let tolerance = match env.get("STRIPE_WEBHOOK_TOLERANCE_SECS") {
-            None => DEFAULT_TOLERANCE_SECS,
-            Some(v) => v.parse().map_err(|_| {
-                Error::Config(format!(
-                    "STRIPE_WEBHOOK_TOLERANCE_SECS={v:?} is not a number"
-                ))
-            })?,
-        };
-        Ok(WebhookSettings {
-            stripe_secrets,
-            stripe_tolerance_secs: tolerance,
-            iyzico_secret_key: config::optional(env, "IYZICO_SECRET_KEY").map(Secret::new),
-            marketplaces: inbound_credentials(env),
-        })
-    }
-}
 
 /// A refused delivery: status, our reason code, and what to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]

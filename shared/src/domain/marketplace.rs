@@ -28,6 +28,17 @@ impl Marketplace {
         }
     }
 
+    /// The widest window an order list serves whole (docs/marketplace-wire.md):
+    /// Trendyol 14 days per request; Hepsiburada 24 hours, and a wider one is
+    /// cut to 24 hours without a word, so none is ever sent.
+    pub fn max_order_window_ms(self) -> i64 {
+        const DAY_MS: i64 = 24 * 3600 * 1000;
+        match self {
+            Marketplace::Trendyol => 14 * DAY_MS,
+            Marketplace::Hepsiburada => DAY_MS,
+        }
+    }
+
     /// The marketplace `as_str` names, if any.
     pub fn parse(name: &str) -> Option<Marketplace> {
         Marketplace::ALL.into_iter().find(|m| m.as_str() == name)

@@ -7,13 +7,14 @@
 
 use std::time::Duration;
 
+use ayaztrade::config::ArasSettings;
 use ayaztrade::config::Secret;
 use ayaztrade::domain::shipping::{Parcel, ParcelInput, TrackingStatus};
 use ayaztrade::error::{Error, ProviderFailure};
 use ayaztrade::money::{Currency, Money};
 use ayaztrade::providers::aras::order::set_order_envelope;
 use ayaztrade::providers::aras::{
-    ArasClient, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
+    ArasClient, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
     SetOrderOutcome, ShipmentOrder,
 };
 use ayaztrade::providers::http::HttpLayer;

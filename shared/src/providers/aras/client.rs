@@ -15,6 +15,7 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method};
 
+use crate::config::ArasSettings;
 use crate::error::{Error, ProviderError, ProviderFailure};
 use crate::providers::aras::order::{
     by_integration_code_envelope, read_cancel, read_order_lookup, read_set_order,
@@ -25,7 +26,7 @@ use crate::providers::aras::query::{
     QueryRecord, Tracking,
 };
 use crate::providers::aras::soap::{read_answer, SoapAnswer, XmlNode};
-use crate::providers::aras::{wire, ArasSettings, PROVIDER};
+use crate::providers::aras::{wire, PROVIDER};
 use crate::providers::http::{
     header_name, AttemptOutcome, Endpoint, HttpLayer, OutboundRequest, RetryRules,
     StandardRetryRules,

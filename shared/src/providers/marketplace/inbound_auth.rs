@@ -3,8 +3,7 @@
 
 use base64::Engine;
 
-use crate::config::{self, Secret, Source};
-use crate::domain::marketplace::{Marketplace, Marketplaces};
+use crate::config::{InboundCredentials, Secret};
 use crate::providers::marketplace::trendyol::webhook::API_KEY_HEADER;
 use crate::providers::signing::constant_time_eq;
 
@@ -29,13 +28,6 @@ pub fn verify_api_key(header: Option<&str>, key: &Secret) -> bool {
     header.is_some_and(|value| constant_time_eq(value.as_bytes(), key.expose().as_bytes()))
 }
 
-/// How a marketplace presents the credentials we registered with it.
-#[derive(Debug, Clone)]
-pub enum InboundCredentials {
-    Basic { username: String, password: Secret },
-    ApiKey(Secret),
-}
-
 impl InboundCredentials {
     /// Checks the request's headers, in constant time.
     pub fn verify<'h>(&self, header: &dyn Fn(&str) -> Option<&'h str>) -> bool {
@@ -46,29 +38,6 @@ impl InboundCredentials {
             InboundCredentials::ApiKey(key) => verify_api_key(header(API_KEY_HEADER), key),
         }
     }
-}
-
-/// The credentials each marketplace's webhooks must carry; `None` where this
-/// deployment takes no webhooks from it (answered 404).
-pub fn inbound_credentials(env: &dyn Source) -> Marketplaces<Option<InboundCredentials>> {
-    let basic = |prefix: &str| match (
-        config::optional(env, &format!("{prefix}_USERNAME")),
-        config::optional(env, &format!("{prefix}_PASSWORD")),
-    ) {
-        (Some(username), Some(password)) => Some(InboundCredentials::Basic {
-            username,
-            password: Secret::new(password),
-        }),
-        _ => None,
-    };
-    Marketplaces::build(|m| match m {
-        // Trendyol's webhook model offers basic auth or an API key.
-        Marketplace::Trendyol => basic("TRENDYOL_WEBHOOK").or_else(|| {
-            config::optional(env, "TRENDYOL_WEBHOOK_API_KEY")
-                .map(|k| InboundCredentials::ApiKey(Secret::new(k)))
-        }),
-        Marketplace::Hepsiburada => basic("HEPSIBURADA_WEBHOOK"),
-    })
 }
 
 #[cfg(test)]

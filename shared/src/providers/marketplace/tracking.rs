@@ -4,7 +4,7 @@
 
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
-use crate::config::{OrderPollSettings, Source};
+use crate::config::{OrderPollSettings, Source, TrackingPushSettings};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{MarketplacePackage, ShipmentRecord};
@@ -13,13 +13,6 @@ use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::hepsiburada::orders::InTransit;
 use crate::providers::marketplace::http::TrackingPush;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
-
-/// Aras's public tracking page; `{trackingNumber}` is replaced.
-/// UNCONFIRMED URL shape (Aras's site, not an API).
-const DEFAULT_TRACKING_URL: &str =
-    "https://kargotakip.araskargo.com.tr/mainpage.aspx?code={trackingNumber}";
-/// Aras's customer line (444 25 52), shown to Hepsiburada buyers.
-const DEFAULT_TRACKING_PHONE: &str = "4442552";
 
 /// How a push ended, when the marketplace answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,44 +25,24 @@ pub enum Pushed {
 
 pub struct TrackingPushers {
     clients: OrderClients,
-    tracking_url: String,
-    tracking_phone: String,
-    delivery_days: i64,
+    settings: TrackingPushSettings,
 }
 
 impl TrackingPushers {
     pub fn new(clients: OrderClients) -> Self {
         TrackingPushers {
             clients,
-            tracking_url: DEFAULT_TRACKING_URL.into(),
-            tracking_phone: DEFAULT_TRACKING_PHONE.into(),
-            delivery_days: 3,
+            settings: TrackingPushSettings::default(),
         }
     }
 
     pub fn from_env(env: &dyn Source, http: &HttpLayer) -> Result<Self> {
         let polls = OrderPollSettings::from_env(env)?;
         let clients = order_clients(env, http, polls.trendyol_requests_per_10s)?;
-        let mut pushers = TrackingPushers::new(clients);
-        if let Some(url) = env.get("ARAS_TRACKING_URL").filter(|v| !v.is_empty()) {
-            if !url.contains("{trackingNumber}") {
-                return Err(Error::Config(
-                    "ARAS_TRACKING_URL must contain {trackingNumber}".into(),
-                ));
-            }
-            pushers.tracking_url = url;
-        }
-        if let Some(phone) = env.get("ARAS_TRACKING_PHONE").filter(|v| !v.is_empty()) {
-            pushers.tracking_phone = phone;
-        }
-        if let Some(days) = env.get("HEPSIBURADA_ESTIMATED_DELIVERY_DAYS") {
-            pushers.delivery_days = days.parse().map_err(|_| {
-                Error::Config(format!(
-                    "HEPSIBURADA_ESTIMATED_DELIVERY_DAYS={days:?} is not a number"
-                ))
-            })?;
-        }
-        Ok(pushers)
+        Ok(TrackingPushers {
+            clients,
+            settings: TrackingPushSettings::from_env(env)?,
+        })
     }
 
     /// Tells `package`'s marketplace the tracking number. `Err` = try again
@@ -94,11 +67,12 @@ impl TrackingPushers {
                 let now = now_ms();
                 let shipment = InTransit {
                     shipped_ms: now,
-                    estimated_arrival_ms: now + self.delivery_days * 24 * 3_600_000,
+                    estimated_arrival_ms: now + self.settings.delivery_days * 24 * 3_600_000,
                     tracking_url: self
+                        .settings
                         .tracking_url
                         .replace("{trackingNumber}", tracking_number),
-                    tracking_phone_number: self.tracking_phone.clone(),
+                    tracking_phone_number: self.settings.tracking_phone.clone(),
                     // Desi is a measure, not money: hundredths to a number.
                     deci: record.desi as f64 / 100.0,
                 };

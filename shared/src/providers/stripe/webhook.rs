@@ -18,9 +18,6 @@ use crate::domain::delivery::{
 use crate::domain::PaymentEventKind;
 use crate::providers::stripe::amount::from_stripe_amount;
 
-/// Stripe's default tolerance for the signed timestamp.
-pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("missing Stripe-Signature header")]

@@ -38,8 +38,6 @@ use crate::providers::marketplace::trendyol::orders::check_tracking_number;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
-/// The widest window Hepsiburada honours.
-pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// `yyyy-MM-dd HH:mm` in Turkey time; minutes, so callers align windows to
 /// whole minutes.
@@ -169,7 +167,7 @@ impl HepsiburadaOrders {
         offset: u64,
         limit: u32,
     ) -> Result<LinePage, Error> {
-        if end_ms - begin_ms > MAX_WINDOW_MS {
+        if end_ms - begin_ms > Marketplace::Hepsiburada.max_order_window_ms() {
             return Err(Error::Config(format!(
                 "a Hepsiburada order window of {} ms is wider than 24 h (it would be cut silently)",
                 end_ms - begin_ms

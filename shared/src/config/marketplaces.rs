@@ -1,203 +1,11 @@
-//! Typed settings, read once at init from the environment. The variable names
-//! are set in template.yaml and listed in README.md; nothing else reads `std::env`
-//! (the AWS SDK's own AWS_* variables excepted).
+//! Trendyol and Hepsiburada access, and the knobs of the catalog sync and
+//! the order poll.
 
-use std::fmt;
 use std::time::Duration;
 
+use crate::config::{base_url, optional, parsed, required, Secret, Source};
+use crate::domain::marketplace::Marketplace;
 use crate::error::{Error, Result};
-
-/// A secret value: its `Debug`/`Display` never print it, so it cannot leak
-/// through a `{:?}` in a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The only way to read the value; grep for `expose` to audit its uses.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Where settings come from: the process environment in Lambda, a map in tests.
-pub trait Source {
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Source for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl<F: Fn(&str) -> Option<String>> Source for F {
-    fn get(&self, name: &str) -> Option<String> {
-        self(name)
-    }
-}
-
-/// The EventBridge bus the function publishes on (set by template.yaml).
-pub fn event_bus_name(env: &dyn Source) -> Result<String> {
-    required(env, "EVENT_BUS_NAME")
-}
-
-fn required(env: &dyn Source, name: &str) -> Result<String> {
-    env.get(name)
-        .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
-}
-
-fn parsed<T: std::str::FromStr>(env: &dyn Source, name: &str, default: T) -> Result<T> {
-    match env.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| Error::Config(format!("{name}={v:?} is not a valid value"))),
-    }
-}
-
-/// A provider base URL must be HTTPS, except on loopback (local fakes).
-pub(crate) fn base_url(env: &dyn Source, name: &str, default: &str) -> Result<String> {
-    let url = env.get(name).unwrap_or_else(|| default.to_string());
-    let url = url.trim_end_matches('/').to_string();
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Error::Config(format!("{name}={url:?} is not a URL")))?;
-    let host = uri.host().unwrap_or_default();
-    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1");
-    match uri.scheme_str() {
-        Some("https") => Ok(url),
-        Some("http") if loopback => Ok(url),
-        _ => Err(Error::Config(format!(
-            "{name}={url:?} must be an https:// URL (plain http only on loopback)"
-        ))),
-    }
-}
-
-/// An optional setting: `None` when unset, empty or `-`. The template sets
-/// `-` for what a merchant does not use (CloudFormation parameters and
-/// Secrets Manager keys cannot be empty); this is the one place that rule is
-/// written.
-pub fn optional(env: &dyn Source, name: &str) -> Option<String> {
-    env.get(name).filter(|v| v != "-" && !v.trim().is_empty())
-}
-
-/// The DynamoDB single table.
-pub fn table_name(env: &dyn Source) -> Result<String> {
-    required(env, "TABLE_NAME")
-}
-
-/// Timeouts and retries of the outbound provider HTTP layer.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub connect_timeout: Duration,
-    /// One attempt, from sending to the last body byte.
-    pub attempt_timeout: Duration,
-    /// All attempts and backoff sleeps together; keep it below the function timeout.
-    pub total_timeout: Duration,
-    pub max_attempts: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl HttpSettings {
-    pub fn from_env(env: &dyn Source) -> Result<Self> {
-        let ms = |name, default| parsed(env, name, default).map(Duration::from_millis);
-        let settings = HttpSettings {
-            connect_timeout: ms("HTTP_CONNECT_TIMEOUT_MS", 3_000)?,
-            attempt_timeout: ms("HTTP_ATTEMPT_TIMEOUT_MS", 10_000)?,
-            total_timeout: ms("HTTP_TOTAL_TIMEOUT_MS", 20_000)?,
-            max_attempts: parsed(env, "HTTP_MAX_ATTEMPTS", 3)?,
-            initial_backoff: ms("HTTP_INITIAL_BACKOFF_MS", 500)?,
-            max_backoff: ms("HTTP_MAX_BACKOFF_MS", 5_000)?,
-        };
-        if settings.max_attempts == 0 {
-            return Err(Error::Config("HTTP_MAX_ATTEMPTS must be at least 1".into()));
-        }
-        Ok(settings)
-    }
-}
-
-/// Stripe API access.
-#[derive(Debug, Clone)]
-pub struct StripeSettings {
-    /// `https://api.stripe.com` in production; the local fake in `make dev`.
-    pub api_base: String,
-    pub secret_key: Secret,
-    /// Pinned `Stripe-Version`; create the webhook endpoint with the same version.
-    pub api_version: String,
-    /// Requests per second allowed to Stripe from one function instance.
-    pub rate_limit_per_second: u32,
-}
-
-/// The Stripe API version this code was written and tested against.
-pub const DEFAULT_STRIPE_API_VERSION: &str = "2025-04-30.basil";
-
-impl StripeSettings {
-    pub fn from_env(env: &dyn Source) -> Result<Self> {
-        let secret_key = required(env, "STRIPE_SECRET_KEY")?;
-        if !(secret_key.starts_with("sk_") || secret_key.starts_with("rk_")) {
-            // Say what is wrong without echoing the value.
-            return Err(Error::Config(
-                "STRIPE_SECRET_KEY must be a Stripe secret (sk_…) or restricted (rk_…) key".into(),
-            ));
-        }
-        Ok(StripeSettings {
-            api_base: base_url(env, "STRIPE_API_BASE", "https://api.stripe.com")?,
-            secret_key: Secret::new(secret_key),
-            api_version: env
-                .get("STRIPE_API_VERSION")
-                .unwrap_or_else(|| DEFAULT_STRIPE_API_VERSION.to_string()),
-            rate_limit_per_second: parsed(env, "STRIPE_RATE_LIMIT_PER_SECOND", 25)?,
-        })
-    }
-}
-
-/// iyzico API access.
-#[derive(Debug, Clone)]
-pub struct IyzicoSettings {
-    /// `https://sandbox-api.iyzipay.com` unless set; production is
-    /// `https://api.iyzipay.com`.
-    pub api_base: String,
-    pub api_key: String,
-    pub secret_key: Secret,
-    /// Where iyzico's hosted checkout posts the shopper back (our callback);
-    /// `None` until configured, and checkouts are refused meanwhile.
-    pub callback_url: Option<String>,
-    pub rate_limit_per_second: u32,
-}
-
-impl IyzicoSettings {
-    /// `None` when iyzico is not configured for this deployment.
-    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
-        let (Some(api_key), Some(secret_key)) =
-            (env.get("IYZICO_API_KEY"), env.get("IYZICO_SECRET_KEY"))
-        else {
-            return Ok(None);
-        };
-        if api_key == "-" || secret_key == "-" {
-            return Ok(None);
-        }
-        Ok(Some(IyzicoSettings {
-            api_base: base_url(env, "IYZICO_API_BASE", "https://sandbox-api.iyzipay.com")?,
-            api_key,
-            secret_key: Secret::new(secret_key),
-            callback_url: optional(env, "IYZICO_CALLBACK_URL"),
-            rate_limit_per_second: parsed(env, "IYZICO_RATE_LIMIT_PER_SECOND", 25)?,
-        }))
-    }
-}
 
 /// Trendyol seller API access (docs/marketplace-wire.md, "Trendyol — common to all endpoints").
 #[derive(Debug, Clone)]
@@ -440,73 +248,6 @@ impl CatalogSettings {
     }
 }
 
-/// `AUTO_REFUND_UNWANTED_PAYMENTS` (`true`/`false`, default false): give back
-/// automatically a payment collected for another amount than the order's,
-/// or a second payment of a paid order. Off, they are only published with
-/// `action: refund_required` for a person.
-pub fn auto_refund_unwanted_payments(env: &dyn Source) -> Result<bool> {
-    match env.get("AUTO_REFUND_UNWANTED_PAYMENTS").as_deref() {
-        None | Some("" | "-" | "false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(Error::Config(format!(
-            "AUTO_REFUND_UNWANTED_PAYMENTS={other:?}: expected true or false"
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name: &str| map.get(name).cloned()
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let s = Secret::new("sk_live_abc");
-        assert_eq!(format!("{s:?}"), "Secret(***)");
-        let settings =
-            StripeSettings::from_env(&env(&[("STRIPE_SECRET_KEY", "sk_live_abc")])).unwrap();
-        assert!(!format!("{settings:?}").contains("sk_live_abc"));
-        assert_eq!(settings.api_base, "https://api.stripe.com");
-        assert_eq!(settings.api_version, DEFAULT_STRIPE_API_VERSION);
-    }
-
-    #[test]
-    fn rejects_plain_http_except_loopback_and_bad_keys() {
-        let with_base = |base| {
-            StripeSettings::from_env(&env(&[
-                ("STRIPE_SECRET_KEY", "sk_test_x"),
-                ("STRIPE_API_BASE", base),
-            ]))
-        };
-        assert!(with_base("http://127.0.0.1:8111/").is_ok());
-        assert_eq!(
-            with_base("http://127.0.0.1:8111/").unwrap().api_base,
-            "http://127.0.0.1:8111"
-        );
-        assert!(with_base("http://stripe.example.com").is_err());
-        let err = StripeSettings::from_env(&env(&[("STRIPE_SECRET_KEY", "pk_live_oops")]))
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("pk_live_oops"), "{err}");
-    }
-
-    #[test]
-    fn http_settings_have_defaults_and_validate() {
-        let s = HttpSettings::from_env(&env(&[])).unwrap();
-        assert_eq!(s.max_attempts, 3);
-        assert!(HttpSettings::from_env(&env(&[("HTTP_MAX_ATTEMPTS", "0")])).is_err());
-        assert!(HttpSettings::from_env(&env(&[("HTTP_ATTEMPT_TIMEOUT_MS", "ten")])).is_err());
-    }
-}
-
 /// order-poll's knobs.
 #[derive(Debug, Clone)]
 pub struct OrderPollSettings {
@@ -549,8 +290,6 @@ impl OrderPollSettings {
             window_margin: secs("ORDER_POLL_WINDOW_MARGIN_SECS", 60)?,
             max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
         };
-        use crate::apps::order_poll::window_is_valid;
-        use crate::domain::marketplace::Marketplace;
         if !window_is_valid(Marketplace::Trendyol, settings.trendyol_window) {
             return Err(Error::Config(
                 "TRENDYOL_ORDER_WINDOW_SECS must be between 60 and 1209600 (14 days)".into(),
@@ -579,4 +318,10 @@ impl OrderPollSettings {
         }
         Ok(settings)
     }
+}
+
+/// Whether an order-list window fits the marketplace's limits.
+fn window_is_valid(marketplace: Marketplace, window: Duration) -> bool {
+    let ms = window.as_millis() as i64;
+    ms >= 60_000 && ms <= marketplace.max_order_window_ms()
 }
