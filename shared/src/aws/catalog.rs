@@ -1,12 +1,14 @@
 //! Products, sync plans and catalog caches in the single table.
 //!
-//! | item | pk | sk | notes |
-//! |---|---|---|---|
-//! | product | `PRODUCT#<sku>` | `PRODUCT` | `product` (JSON text), `stock` (number: the figure marketplace orders move; it overrides the JSON's), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
-//! | plan (a batch until its result is recorded) | `CATALOG#PLAN` | `<plan id>` | `status` planned/sent, `batch_id`, `lease_until`, `items` (JSON), TTL |
-//! | sync lock | `CATALOG#LOCK` | `LOCK` | `until_ms` |
-//! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | `sent_ms`, TTL |
-//! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | `rules` (JSON) or `known = false`, TTL |
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | product | `product` (JSON text), `stock` (number: the figure marketplace orders move; it overrides the JSON's), `product_hash`, `version`; per marketplace and kind `acked_<m>_<k>`, `rejected_<m>_<k>`, `failure_<m>_<k>`; on the work list: `gsi1pk = CATALOG#PENDING`, `gsi1sk = <sku>` |
+//! | plan (a batch until its result is recorded) | `status` planned/sent, `batch_id`, `lease_until`, `items` (JSON), TTL |
+//! | sync lock | `until_ms` |
+//! | sent body (Trendyol's 15-minute rule) | `sent_ms`, TTL |
+//! | category rules | `rules` (JSON) or `known = false`, TTL |
 
 use std::collections::HashMap;
 
@@ -21,7 +23,11 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 
-use crate::aws::dynamo::{store_error, DynamoStore, Item};
+use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::keys::{
+    self, category_cache_pk, product_pk, sent_body_pk, CATALOG_LOCK_PK, CATALOG_PENDING_LIST,
+    CATALOG_PLAN_PK,
+};
 use crate::domain::catalog_sync::{ListingState, Push};
 use crate::domain::category::CategoryRules;
 use crate::domain::marketplace::Marketplace;
@@ -31,21 +37,6 @@ use crate::ports::{
     CatalogSyncStore, Plan, PlanItem, PlanLease, ProductStore, ProductWrite, ResultOutcome,
     StoredProduct, SyncResult,
 };
-
-pub const PENDING: &str = "CATALOG#PENDING";
-const PLAN_PK: &str = "CATALOG#PLAN";
-const LOCK_PK: &str = "CATALOG#LOCK";
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-pub fn product_pk(sku: &str) -> String {
-    format!("PRODUCT#{sku}")
-}
 
 fn state_attr(prefix: &str, m: Marketplace, k: SyncKind) -> String {
     format!("{prefix}_{}_{}", m.as_str(), k.as_str())
@@ -166,7 +157,7 @@ impl DynamoStore {
             .update_item()
             .table_name(self.table())
             .key("pk", s(product_pk(sku)))
-            .key("sk", s("PRODUCT"))
+            .key("sk", s(keys::PRODUCT_SK))
     }
 }
 
@@ -196,7 +187,7 @@ impl ProductStore for DynamoStore {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":entity", s("product"))
             .expression_attribute_values(":sku", s(&product.sku))
-            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
@@ -223,7 +214,7 @@ impl ProductStore for DynamoStore {
             .get_item()
             .table_name(self.table())
             .key("pk", s(product_pk(sku)))
-            .key("sk", s("PRODUCT"))
+            .key("sk", s(keys::PRODUCT_SK))
             .consistent_read(true)
             .send()
             .await
@@ -262,7 +253,7 @@ impl CatalogSyncStore for DynamoStore {
             .table_name(self.table())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(PENDING));
+            .expression_attribute_values(":p", s(CATALOG_PENDING_LIST));
         query_all(request, "query pending products")
             .await?
             .into_iter()
@@ -289,7 +280,7 @@ impl CatalogSyncStore for DynamoStore {
         let mut conditions = vec!["attribute_exists(pk)".to_string()];
         let mut request = self
             .update_product(result.sku)
-            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
             .expression_attribute_values(":sku", s(result.sku))
             .expression_attribute_values(":seq", n(result.planned_ms));
         for (i, (kind, hash)) in result.hashes.iter().enumerate() {
@@ -357,7 +348,7 @@ impl CatalogSyncStore for DynamoStore {
             .query()
             .table_name(self.table())
             .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s(PLAN_PK))
+            .expression_attribute_values(":p", s(CATALOG_PLAN_PK))
             .consistent_read(true);
         Ok(query_all(request, "query plans")
             .await?
@@ -375,7 +366,7 @@ impl CatalogSyncStore for DynamoStore {
             .iter()
             .map(|plan| {
                 let mut item: Item = HashMap::new();
-                item.insert("pk".into(), s(PLAN_PK));
+                item.insert("pk".into(), s(CATALOG_PLAN_PK));
                 item.insert("sk".into(), s(&plan.plan_id));
                 item.insert("entity".into(), s("catalog_plan"));
                 item.insert("marketplace".into(), s(plan.marketplace.as_str()));
@@ -427,7 +418,7 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key("pk", s(PLAN_PK))
+            .key("pk", s(CATALOG_PLAN_PK))
             .key("sk", s(plan_id))
             .consistent_read(true)
             .send()
@@ -447,7 +438,7 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(PLAN_PK))
+            .key("pk", s(CATALOG_PLAN_PK))
             .key("sk", s(plan_id))
             .update_expression("SET lease_until = :until")
             .condition_expression(
@@ -499,7 +490,7 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(PLAN_PK))
+            .key("pk", s(CATALOG_PLAN_PK))
             .key("sk", s(plan_id))
             .update_expression("REMOVE lease_until")
             .condition_expression("attribute_exists(pk)");
@@ -515,7 +506,7 @@ impl CatalogSyncStore for DynamoStore {
         self.client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(PLAN_PK))
+            .key("pk", s(CATALOG_PLAN_PK))
             .key("sk", s(plan_id))
             .update_expression(
                 "SET #status = :sent, batch_id = :batch, #items = :items REMOVE lease_until",
@@ -544,7 +535,7 @@ impl CatalogSyncStore for DynamoStore {
                 .map(|sku| {
                     HashMap::from([
                         ("pk".to_string(), s(product_pk(sku))),
-                        ("sk".to_string(), s("PRODUCT")),
+                        ("sk".to_string(), s(keys::PRODUCT_SK)),
                     ])
                 })
                 .collect();
@@ -589,7 +580,7 @@ impl CatalogSyncStore for DynamoStore {
         self.client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", s(PLAN_PK))
+            .key("pk", s(CATALOG_PLAN_PK))
             .key("sk", s(plan_id))
             .send()
             .await
@@ -602,8 +593,8 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(LOCK_PK))
-            .item("sk", s("LOCK"))
+            .item("pk", s(CATALOG_LOCK_PK))
+            .item("sk", s(keys::LOCK_SK))
             .item("until_ms", n(until_ms))
             .condition_expression("attribute_not_exists(pk) OR until_ms < :now")
             .expression_attribute_values(":now", n(now_ms));
@@ -614,8 +605,8 @@ impl CatalogSyncStore for DynamoStore {
         self.client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", s(LOCK_PK))
-            .key("sk", s("LOCK"))
+            .key("pk", s(CATALOG_LOCK_PK))
+            .key("sk", s(keys::LOCK_SK))
             .send()
             .await
             .map_err(|e| store_error("unlock sync", e))?;
@@ -633,8 +624,8 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(format!("BODY#{scope}#{digest}")))
-            .item("sk", s("BODY"))
+            .item("pk", s(sent_body_pk(scope, digest)))
+            .item("sk", s(keys::BODY_SK))
             .item("sent_ms", n(now_ms))
             .item("expires_at", n((now_ms + window_ms) / 1000 + 60))
             .condition_expression("attribute_not_exists(pk) OR sent_ms < :cutoff")
@@ -646,8 +637,8 @@ impl CatalogSyncStore for DynamoStore {
         self.client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", s(format!("BODY#{scope}#{digest}")))
-            .key("sk", s("BODY"))
+            .key("pk", s(sent_body_pk(scope, digest)))
+            .key("sk", s(keys::BODY_SK))
             .send()
             .await
             .map_err(|e| store_error("forget body", e))?;
@@ -664,14 +655,8 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key(
-                "pk",
-                s(format!(
-                    "CACHE#{}#category#{category_id}",
-                    marketplace.as_str()
-                )),
-            )
-            .key("sk", s("CACHE"))
+            .key("pk", s(category_cache_pk(marketplace, category_id)))
+            .key("sk", s(keys::CACHE_SK))
             .send()
             .await
             .map_err(|e| store_error("get cached category", e))?;
@@ -701,14 +686,8 @@ impl CatalogSyncStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item(
-                "pk",
-                s(format!(
-                    "CACHE#{}#category#{category_id}",
-                    marketplace.as_str()
-                )),
-            )
-            .item("sk", s("CACHE"))
+            .item("pk", s(category_cache_pk(marketplace, category_id)))
+            .item("sk", s(keys::CACHE_SK))
             .item("expires_at", n(expires_at));
         if let Some(rules) = rules {
             request = request.item(

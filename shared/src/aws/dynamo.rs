@@ -1,5 +1,12 @@
-//! The single DynamoDB table: key layout (README.md § DynamoDB layout) and the
-//! store ports implemented over it with serde_dynamo.
+//! The single DynamoDB table: orders and payment attempts (the store ports
+//! implemented over it with serde_dynamo), and what every adapter shares.
+//!
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | order | `currency`, `customer_ref`, `lines`, `discounts`, `shipping`, `subtotal`, `discount_total`, `total` (minor units), `payment_status` (`unpaid`/`paid`/`partially_refunded`/`refunded`), `version`, `content_hash`, `created_at`, `updated_at`; the payment side: `aws::payments` |
+//! | payment attempt | `amount_minor`, `currency`, `provider_status`, `idempotency_key`, `created_at`, `hosted_form` (iyzico) |
 
 use std::collections::HashMap;
 
@@ -9,6 +16,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use crate::aws::keys;
 use crate::domain::order::Collected;
 use crate::domain::order::{OrderDiscount, OrderLine};
 use crate::domain::payment_ledger::PaymentLedger;
@@ -19,26 +27,14 @@ use crate::ports::{LedgerVersion, OrderReader, OrderWrite, OrderWriter, PaymentA
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// Key builders: the one place the key layout is spelled out.
-pub mod keys {
-    pub const ORDER_SK: &str = "ORDER";
+/// A string attribute.
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
 
-    pub fn order_pk(order_id: &str) -> String {
-        format!("ORDER#{order_id}")
-    }
-    pub fn payment_sk(provider: &str, provider_ref: &str) -> String {
-        format!("PAYMENT#{provider}#{provider_ref}")
-    }
-    /// GSI1 partition key: a provider reference (payment intent id, marketplace
-    /// order number, tracking code) that must lead back to our order.
-    pub fn provider_ref_gsi_pk(provider: &str, provider_ref: &str) -> String {
-        format!("REF#{provider}#{provider_ref}")
-    }
-    pub const REFUND_SK: &str = "REFUND";
-    /// A refund request, by the caller's `requestId`.
-    pub fn refund_pk(request_id: &str) -> String {
-        format!("REFUND#{request_id}")
-    }
+/// A number attribute.
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
 }
 
 #[derive(Clone)]
@@ -353,7 +349,7 @@ impl OrderReader for DynamoStore {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
             match sk.as_deref() {
                 Some(keys::ORDER_SK) => order = Some(decode::<OrderItem>(item)?.into_order()?),
-                Some(sk) if sk.starts_with("PAYMENT#") => {
+                Some(sk) if sk.starts_with(keys::PAYMENT_SK_PREFIX) => {
                     attempts.push(decode::<PaymentAttemptItem>(item)?.into_attempt());
                 }
                 _ => {} // other item kinds of the same order (later: shipments)

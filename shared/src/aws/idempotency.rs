@@ -1,9 +1,11 @@
 //! Idempotency records and the webhook audit trail in the single table.
 //!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | idempotency record (= audit of an accepted delivery) | `IDEMP#<scope>#<key>` | `IDEMP` |
-//! | audit of a (sampled) rejected delivery | `WEBHOOK#<provider>#<shard 0–15>` | `<received-at>#<random>` |
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | idempotency record (= audit of an accepted delivery) | `status` (`INPROGRESS`/`COMPLETED`), `in_progress_expiry` (ms, the Lambda deadline), `payload_hash`, `provider`, `event_type`, `event_id`, `received_at`, `outcome`, `latency_ms`, `duplicates` |
+//! | audit of a (sampled) rejected delivery | `outcome` (`rejected:<reason>` or `unknown_order`), `provider`, `received_at`, `source_ip` |
 //!
 //! Both carry `gsi1pk = AUDIT#<provider>#<yyyy-mm-dd>`, `gsi1sk = <received-at>#<event id>`,
 //! so a day's deliveries of one provider are one GSI query, and `expires_at`
@@ -11,10 +13,11 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use crate::api::idempotency::{Claim, ClaimResult, IdempotencyStore, CLAIM_CONDITION};
-use crate::aws::dynamo::{store_error, DynamoStore};
+use crate::aws::dynamo::{n, s, store_error, DynamoStore};
+use crate::aws::keys::{self, audit_gsi_pk, idempotency_pk, rejected_webhook_pk};
 use crate::error::Result;
 use crate::ports::{AuditRejected, RejectedDelivery};
 
@@ -22,22 +25,6 @@ pub const AUDIT_RETENTION_SECS: i64 = 30 * 24 * 3600;
 
 const IN_PROGRESS: &str = "INPROGRESS";
 const COMPLETED: &str = "COMPLETED";
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-pub fn record_pk(scope: &str, key: &str) -> String {
-    format!("IDEMP#{scope}#{key}")
-}
-
-pub fn audit_gsi_pk(provider: &str, received_at: &str) -> String {
-    let day = received_at.get(..10).unwrap_or(received_at);
-    format!("AUDIT#{provider}#{day}")
-}
 
 impl AuditRejected for DynamoStore {
     async fn audit_rejected(&self, r: &RejectedDelivery<'_>) -> Result<()> {
@@ -47,10 +34,7 @@ impl AuditRejected for DynamoStore {
             .put_item()
             .table_name(self.table())
             // Spread over 16 partitions: rejections never share one hot key.
-            .item(
-                "pk",
-                s(format!("WEBHOOK#{}#{}", r.provider, fastrand::u8(..16))),
-            )
+            .item("pk", s(rejected_webhook_pk(r.provider, fastrand::u8(..16))))
             .item("sk", s(format!("{}#{id}", r.received_at)))
             .item("entity", s("webhook_audit"))
             .item("provider", s(r.provider))
@@ -76,8 +60,8 @@ impl IdempotencyStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(record_pk(&c.scope, &c.key)))
-            .item("sk", s("IDEMP"))
+            .item("pk", s(idempotency_pk(&c.scope, &c.key)))
+            .item("sk", s(keys::IDEMPOTENCY_SK))
             .item("entity", s("idempotency"))
             .item("status", s(IN_PROGRESS))
             .item("in_progress_expiry", n(c.in_progress_until_ms))
@@ -110,7 +94,7 @@ impl IdempotencyStore for DynamoStore {
                     let item = match failed.item() {
                         Some(item) => item.clone(),
                         None => self
-                            .get_item(&record_pk(&c.scope, &c.key), "IDEMP")
+                            .get_item(&idempotency_pk(&c.scope, &c.key), "IDEMP")
                             .await?
                             .unwrap_or_default(),
                     };
@@ -135,8 +119,8 @@ impl IdempotencyStore for DynamoStore {
         self.client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(record_pk(&c.scope, &c.key)))
-            .key("sk", s("IDEMP"))
+            .key("pk", s(idempotency_pk(&c.scope, &c.key)))
+            .key("sk", s(keys::IDEMPOTENCY_SK))
             .update_expression(
                 "SET #status = :completed, outcome = :outcome, latency_ms = :latency",
             )
@@ -155,8 +139,8 @@ impl IdempotencyStore for DynamoStore {
             .client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", s(record_pk(&c.scope, &c.key)))
-            .key("sk", s("IDEMP"))
+            .key("pk", s(idempotency_pk(&c.scope, &c.key)))
+            .key("sk", s(keys::IDEMPOTENCY_SK))
             // Never delete a record another invocation completed meanwhile.
             .condition_expression("#status = :in_progress")
             .expression_attribute_names("#status", "status")
@@ -179,8 +163,8 @@ impl IdempotencyStore for DynamoStore {
         self.client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(record_pk(&c.scope, &c.key)))
-            .key("sk", s("IDEMP"))
+            .key("pk", s(idempotency_pk(&c.scope, &c.key)))
+            .key("sk", s(keys::IDEMPOTENCY_SK))
             .update_expression("ADD duplicates :one SET last_duplicate_at = :at")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":at", s(&c.audit.received_at))

@@ -1,10 +1,12 @@
 //! Marketplace orders, their stock moves and the order-poll cursors in the
 //! single table.
 //!
-//! | item | pk | sk | notes |
-//! |---|---|---|---|
-//! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | `order` (JSON: packages, lines, outbox), `version`, `outbox` (count of unpublished events) |
-//! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | `position_ms` |
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | marketplace order | `order` (JSON: packages, lines, outbox), `version`, `outbox` (count of unpublished events) |
+//! | order-poll cursor | `position_ms` |
 //!
 //! While its outbox holds events an order is also on a sparse GSI list
 //! (`gsi1pk = MKTORDER#OUTBOX`), which order-poll sweeps: events whose
@@ -18,35 +20,22 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use crate::aws::catalog::{product_pk, put_if, update_if, PENDING};
-use crate::aws::dynamo::{store_error, DynamoStore, Item};
+use crate::aws::catalog::{put_if, update_if};
+use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::keys::{
+    self, marketplace_order_pk, order_cursor_pk, product_pk, CATALOG_PENDING_LIST,
+    MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_SK,
+};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};
 use crate::error::{Error, Result};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
-const ORDER_SK: &str = "MKTORDER";
-const OUTBOX_LIST: &str = "MKTORDER#OUTBOX";
 /// DynamoDB allows 100 items per transaction: the order and 99 SKUs.
 pub const MAX_SKUS_PER_ORDER: usize = 99;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-pub fn marketplace_order_pk(marketplace: Marketplace, order_number: &str) -> String {
-    format!("MKTORDER#{}#{order_number}", marketplace.as_str())
-}
-
-fn cursor_pk(marketplace: Marketplace) -> String {
-    format!("CURSOR#{}#orders", marketplace.as_str())
-}
 
 fn number(item: &Item, name: &str) -> Option<i64> {
     item.get(name)?.as_n().ok()?.parse().ok()
@@ -69,7 +58,7 @@ fn order_put(
             "pk",
             s(marketplace_order_pk(order.marketplace, &order.order_number)),
         )
-        .item("sk", s(ORDER_SK))
+        .item("sk", s(MARKETPLACE_ORDER_SK))
         .item("entity", s("marketplace_order"))
         .item("marketplace", s(order.marketplace.as_str()))
         .item("order_number", s(&order.order_number))
@@ -80,10 +69,12 @@ fn order_put(
     let builder = if order.outbox.is_empty() {
         builder
     } else {
-        builder.item("gsi1pk", s(OUTBOX_LIST)).item(
-            "gsi1sk",
-            s(marketplace_order_pk(order.marketplace, &order.order_number)),
-        )
+        builder
+            .item("gsi1pk", s(MARKETPLACE_ORDER_OUTBOX_LIST))
+            .item(
+                "gsi1sk",
+                s(marketplace_order_pk(order.marketplace, &order.order_number)),
+            )
     };
     let builder = match expected_version {
         None => builder.condition_expression("attribute_not_exists(pk)"),
@@ -107,7 +98,7 @@ impl MarketplaceOrderStore for DynamoStore {
             .get_item()
             .table_name(self.table())
             .key("pk", s(marketplace_order_pk(marketplace, order_number)))
-            .key("sk", s(ORDER_SK))
+            .key("sk", s(MARKETPLACE_ORDER_SK))
             .consistent_read(true)
             .send()
             .await
@@ -164,7 +155,7 @@ impl MarketplaceOrderStore for DynamoStore {
             let update = Update::builder()
                 .table_name(self.table())
                 .key("pk", s(product_pk(&m.sku)))
-                .key("sk", s("PRODUCT"))
+                .key("sk", s(keys::PRODUCT_SK))
                 // The version bump keeps a running sync from settling the
                 // product on its old stock; the GSI key puts it back on the
                 // catalog's work list.
@@ -179,7 +170,7 @@ impl MarketplaceOrderStore for DynamoStore {
                 })
                 .expression_attribute_values(":change", n(m.change))
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":pending", s(PENDING))
+                .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
                 .expression_attribute_values(":sku", s(&m.sku))
                 .expression_attribute_values(":now", s(now))
                 .return_values_on_condition_check_failure(
@@ -266,7 +257,7 @@ impl MarketplaceOrderStore for DynamoStore {
             .table_name(self.table())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :list")
-            .expression_attribute_values(":list", s(OUTBOX_LIST))
+            .expression_attribute_values(":list", s(MARKETPLACE_ORDER_OUTBOX_LIST))
             .limit(limit)
             .send()
             .await
@@ -292,7 +283,7 @@ impl MarketplaceOrderStore for DynamoStore {
                 "pk",
                 s(marketplace_order_pk(order.marketplace, &order.order_number)),
             )
-            .key("sk", s(ORDER_SK))
+            .key("sk", s(MARKETPLACE_ORDER_SK))
             .update_expression(
                 "SET #order = :order, outbox = :zero, version = version + :one REMOVE gsi1pk, gsi1sk",
             )
@@ -320,7 +311,7 @@ impl DynamoStore {
             .update_item()
             .table_name(self.table())
             .key("pk", s(product_pk(sku)))
-            .key("sk", s("PRODUCT"))
+            .key("sk", s(keys::PRODUCT_SK))
             .update_expression("SET stock = :stock")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(stock)")
             .expression_attribute_values(":stock", n(stock));
@@ -336,8 +327,8 @@ impl OrderCursorStore for DynamoStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key("pk", s(cursor_pk(marketplace)))
-            .key("sk", s("CURSOR"))
+            .key("pk", s(order_cursor_pk(marketplace)))
+            .key("sk", s(keys::CURSOR_SK))
             .consistent_read(true)
             .send()
             .await
@@ -355,8 +346,8 @@ impl OrderCursorStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(cursor_pk(marketplace)))
-            .item("sk", s("CURSOR"))
+            .item("pk", s(order_cursor_pk(marketplace)))
+            .item("sk", s(keys::CURSOR_SK))
             .item("entity", s("order_cursor"))
             .item("position_ms", n(to))
             .item(

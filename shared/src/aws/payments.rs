@@ -1,10 +1,12 @@
 //! The payment ledger on the order item, and the refund requests with the
 //! order's refund lock (ports `PaymentLedgerStore`, `RefundRequestStore`).
 //!
-//! | item | pk | sk | attributes |
-//! |---|---|---|---|
-//! | order (payment side) | `ORDER#<id>` | `ORDER` | `payment_status`, `payment_provider`, `payment_ref`, `paid_minor`, `refunded_minor`, `payment_event_ids` (string set), `early_refunds` (JSON text), `payment_version`; `refund_lock` (request id), `refund_lock_until` (ms) |
-//! | refund request | `REFUND#<requestId>` | `REFUND` | `order_id`, `provider`, `operation`, `params_hash`, `state` (`claimed`/`sent`/`done`), `lease_until_ms`, `plan` (JSON text), `response_status`, `response_body`; TTL `expires_at` |
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | order (payment side) | `payment_status`, `payment_provider`, `payment_ref`, `paid_minor`, `refunded_minor`, `payment_event_ids` (string set), `early_refunds` (JSON text), `payment_version`; `refund_lock` (request id), `refund_lock_until` (ms) |
+//! | refund request | `order_id`, `provider`, `operation`, `params_hash`, `state` (`claimed`/`sent`/`done`), `lease_until_ms`, `plan` (JSON text), `response_status`, `response_body`; TTL `expires_at` |
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -14,8 +16,9 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use crate::aws::dynamo::{
-    decode, keys, store_error, DynamoStore, Item, OrderItem, PaymentAttemptItem, GSI1,
+    decode, n, s, store_error, DynamoStore, Item, OrderItem, PaymentAttemptItem, GSI1,
 };
+use crate::aws::keys;
 use crate::domain::payment::RefundPlan;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::refund::{RefundOperation, RefundRecord, RefundState};
@@ -30,14 +33,6 @@ pub const REFUND_RETENTION_SECS: i64 = 90 * 24 * 3600;
 
 /// The lock of a refund that was sent: held until its outcome is known.
 const SENT: i64 = i64::MAX;
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
 
 fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
@@ -75,7 +70,7 @@ impl PaymentLedgerStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::order_pk(&ledger.order_id)))
+            .key("pk", s(keys::order_pk(&ledger.order_id)))
             .key("sk", s(keys::ORDER_SK))
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":status", s(ledger.status.as_str()))
@@ -140,7 +135,7 @@ impl PaymentLedgerStore for DynamoStore {
             .key_condition_expression("gsi1pk = :ref")
             .expression_attribute_values(
                 ":ref",
-                s(&keys::provider_ref_gsi_pk(provider, provider_ref)),
+                s(keys::provider_ref_gsi_pk(provider, provider_ref)),
             )
             .limit(1)
             .send()
@@ -233,7 +228,7 @@ impl RefundRequestStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::refund_pk(&request.request_id)))
+            .key("pk", s(keys::refund_pk(&request.request_id)))
             .key("sk", s(keys::REFUND_SK))
             .update_expression(
                 "SET entity = :entity, request_id = :rid, order_id = if_not_exists(order_id, :order), \
@@ -308,7 +303,7 @@ impl RefundRequestStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::order_pk(order_id)))
+            .key("pk", s(keys::order_pk(order_id)))
             .key("sk", s(keys::ORDER_SK))
             .update_expression("SET refund_lock = :rid, refund_lock_until = :until")
             .condition_expression(
@@ -353,7 +348,7 @@ impl RefundRequestStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::order_pk(order_id)))
+            .key("pk", s(keys::order_pk(order_id)))
             .key("sk", s(keys::ORDER_SK))
             .update_expression("REMOVE refund_lock, refund_lock_until")
             .condition_expression("refund_lock = :rid")
@@ -378,7 +373,7 @@ impl RefundRequestStore for DynamoStore {
             serde_json::to_string(&record.plan).map_err(|e| Error::Internal(e.to_string()))?;
         let request = Update::builder()
             .table_name(self.table())
-            .key("pk", s(&keys::refund_pk(&record.request_id)))
+            .key("pk", s(keys::refund_pk(&record.request_id)))
             .key("sk", s(keys::REFUND_SK))
             .update_expression("SET #state = :sent, #plan = :plan, sent_at_ms = :sent_at")
             .condition_expression("#state = :claimed AND lease_until_ms = :lease")
@@ -398,7 +393,7 @@ impl RefundRequestStore for DynamoStore {
             .map_err(|e| Error::Internal(e.to_string()))?;
         let lock = Update::builder()
             .table_name(self.table())
-            .key("pk", s(&keys::order_pk(&record.order_id)))
+            .key("pk", s(keys::order_pk(&record.order_id)))
             .key("sk", s(keys::ORDER_SK))
             .update_expression("SET refund_lock_until = :sent")
             .condition_expression("refund_lock = :rid")
@@ -437,7 +432,7 @@ impl RefundRequestStore for DynamoStore {
         self.client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::refund_pk(request_id)))
+            .key("pk", s(keys::refund_pk(request_id)))
             .key("sk", s(keys::REFUND_SK))
             .update_expression(
                 "SET #state = :state, response_status = :status, response_body = :body",
@@ -458,7 +453,7 @@ impl RefundRequestStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .key("pk", s(&keys::refund_pk(request_id)))
+            .key("pk", s(keys::refund_pk(request_id)))
             .key("sk", s(keys::REFUND_SK))
             .update_expression("SET lease_until_ms = :zero")
             .condition_expression("attribute_exists(pk)")
@@ -478,7 +473,7 @@ impl RefundRequestStore for DynamoStore {
             .client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", s(&keys::refund_pk(request_id)))
+            .key("pk", s(keys::refund_pk(request_id)))
             .key("sk", s(keys::REFUND_SK))
             // Never forget a request that reached the gateway.
             .condition_expression("#state = :claimed")

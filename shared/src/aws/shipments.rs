@@ -1,30 +1,17 @@
 //! Shipments in the single table.
 //!
-//! | item | pk | sk | notes |
-//! |---|---|---|---|
-//! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | `shipment` (JSON), `state`, `version`; while tracked `gsi1pk = SHIPMENT#OPEN`, `gsi1sk = <shipment id>` |
-
-use aws_sdk_dynamodb::types::AttributeValue;
+//! Keys: `aws::keys` (the one key layout). Attributes:
+//!
+//! | item | attributes |
+//! |---|---|
+//! | shipment | `shipment` (JSON), `state`, `version`; while tracked `gsi1pk = SHIPMENT#OPEN`, `gsi1sk = <shipment id>` |
 
 use crate::aws::catalog::{put_if, query_all};
-use crate::aws::dynamo::{store_error, DynamoStore, Item};
+use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::keys::{shipment_pk, SHIPMENT_OPEN_LIST, SHIPMENT_SK};
 use crate::domain::shipment::{ShipmentRecord, ShipmentState};
 use crate::error::{Error, Result};
 use crate::ports::ShipmentStore;
-
-const SK: &str = "SHIPMENT";
-const OPEN_LIST: &str = "SHIPMENT#OPEN";
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn shipment_pk(id: &str) -> String {
-    format!("SHIPMENT#{id}")
-}
 
 fn state_word(state: &ShipmentState) -> &'static str {
     match state {
@@ -62,7 +49,7 @@ impl DynamoStore {
             .put_item()
             .table_name(self.table())
             .item("pk", s(shipment_pk(&record.shipment_id)))
-            .item("sk", s(SK))
+            .item("sk", s(SHIPMENT_SK))
             .item("entity", s("shipment"))
             .item(
                 "shipment",
@@ -79,7 +66,7 @@ impl DynamoStore {
             .item("version", n(version as i64))
             .item("updated_at", s(&record.updated_at));
         if record.is_open() {
-            put.item("gsi1pk", s(OPEN_LIST))
+            put.item("gsi1pk", s(SHIPMENT_OPEN_LIST))
                 .item("gsi1sk", s(&record.shipment_id))
         } else {
             put
@@ -94,7 +81,7 @@ impl ShipmentStore for DynamoStore {
             .get_item()
             .table_name(self.table())
             .key("pk", s(shipment_pk(shipment_id)))
-            .key("sk", s(SK))
+            .key("sk", s(SHIPMENT_SK))
             .consistent_read(true)
             .send()
             .await
@@ -131,7 +118,7 @@ impl ShipmentStore for DynamoStore {
             .table_name(self.table())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :open")
-            .expression_attribute_values(":open", s(OPEN_LIST));
+            .expression_attribute_values(":open", s(SHIPMENT_OPEN_LIST));
         query_all(request, "query open shipments")
             .await?
             .iter()

@@ -1,0 +1,147 @@
+//! THE key layout of the one DynamoDB table: every `pk`, `sk` and `gsi1`
+//! key the adapters write or read is built here, and nowhere else.
+//!
+//! | item | pk | sk | gsi1pk / gsi1sk | written by |
+//! |---|---|---|---|---|
+//! | order | `ORDER#<id>` | `ORDER` | | `aws::dynamo` (content), `aws::payments` (payment ledger, refund lock) |
+//! | payment attempt | `ORDER#<id>` | `PAYMENT#<provider>#<ref>` | `REF#<provider>#<ref>` / `ORDER#<id>` | `aws::dynamo` |
+//! | refund request | `REFUND#<requestId>` | `REFUND` | | `aws::payments` |
+//! | idempotency record (= audit of an accepted webhook) | `IDEMP#<scope>#<key>` | `IDEMP` | `AUDIT#<provider>#<yyyy-mm-dd>` / `<received-at>#<event id>` | `aws::idempotency` |
+//! | audit of a rejected webhook (sampled) | `WEBHOOK#<provider>#<shard 0–15>` | `<received-at>#<random>` | `AUDIT#<provider>#<yyyy-mm-dd>` / `<received-at>#unapplied-<random>` | `aws::idempotency` |
+//! | product | `PRODUCT#<sku>` | `PRODUCT` | while on the work list `CATALOG#PENDING` / `<sku>` | `aws::catalog`, stock also `aws::marketplace_orders` |
+//! | catalog plan | `CATALOG#PLAN` | `<plan id>` | | `aws::catalog` |
+//! | sync lock | `CATALOG#LOCK` | `LOCK` | | `aws::catalog` |
+//! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | | `aws::catalog` |
+//! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | | `aws::catalog` |
+//! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
+//! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
+//! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
+//!
+//! Each adapter's module documentation lists the attributes of its items;
+//! `expires_at` is the table's TTL attribute.
+
+use crate::domain::marketplace::Marketplace;
+
+pub const ORDER_SK: &str = "ORDER";
+pub const REFUND_SK: &str = "REFUND";
+pub const IDEMPOTENCY_SK: &str = "IDEMP";
+pub const PRODUCT_SK: &str = "PRODUCT";
+pub const LOCK_SK: &str = "LOCK";
+pub const BODY_SK: &str = "BODY";
+pub const CACHE_SK: &str = "CACHE";
+pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
+pub const CURSOR_SK: &str = "CURSOR";
+pub const SHIPMENT_SK: &str = "SHIPMENT";
+
+/// The partition of catalog plans (sort key: the plan id).
+pub const CATALOG_PLAN_PK: &str = "CATALOG#PLAN";
+pub const CATALOG_LOCK_PK: &str = "CATALOG#LOCK";
+
+/// Sparse GSI lists: an item is on one while it has work waiting.
+pub const CATALOG_PENDING_LIST: &str = "CATALOG#PENDING";
+pub const MARKETPLACE_ORDER_OUTBOX_LIST: &str = "MKTORDER#OUTBOX";
+pub const SHIPMENT_OPEN_LIST: &str = "SHIPMENT#OPEN";
+
+pub fn order_pk(order_id: &str) -> String {
+    format!("ORDER#{order_id}")
+}
+
+pub fn payment_sk(provider: &str, provider_ref: &str) -> String {
+    format!("PAYMENT#{provider}#{provider_ref}")
+}
+
+/// The sort-key prefix of an order's payment attempts.
+pub const PAYMENT_SK_PREFIX: &str = "PAYMENT#";
+
+/// GSI1 partition key: a provider reference (payment intent id, checkout
+/// token) that must lead back to our order.
+pub fn provider_ref_gsi_pk(provider: &str, provider_ref: &str) -> String {
+    format!("REF#{provider}#{provider_ref}")
+}
+
+/// A refund request, by the caller's `requestId`.
+pub fn refund_pk(request_id: &str) -> String {
+    format!("REFUND#{request_id}")
+}
+
+pub fn idempotency_pk(scope: &str, key: &str) -> String {
+    format!("IDEMP#{scope}#{key}")
+}
+
+/// A day's webhook deliveries of one provider, accepted or not.
+pub fn audit_gsi_pk(provider: &str, received_at: &str) -> String {
+    let day = received_at.get(..10).unwrap_or(received_at);
+    format!("AUDIT#{provider}#{day}")
+}
+
+/// Rejected deliveries spread over 16 partitions, so a flood of them never
+/// heats one key.
+pub fn rejected_webhook_pk(provider: &str, shard: u8) -> String {
+    format!("WEBHOOK#{provider}#{}", shard % 16)
+}
+
+pub fn product_pk(sku: &str) -> String {
+    format!("PRODUCT#{sku}")
+}
+
+/// A body sent to a marketplace, remembered for its duplicate window.
+pub fn sent_body_pk(scope: &str, digest: &str) -> String {
+    format!("BODY#{scope}#{digest}")
+}
+
+pub fn category_cache_pk(marketplace: Marketplace, category_id: u64) -> String {
+    format!("CACHE#{}#category#{category_id}", marketplace.as_str())
+}
+
+pub fn marketplace_order_pk(marketplace: Marketplace, order_number: &str) -> String {
+    format!("MKTORDER#{}#{order_number}", marketplace.as_str())
+}
+
+pub fn order_cursor_pk(marketplace: Marketplace) -> String {
+    format!("CURSOR#{}#orders", marketplace.as_str())
+}
+
+pub fn shipment_pk(id: &str) -> String {
+    format!("SHIPMENT#{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_spelled_as_the_table_says() {
+        assert_eq!(order_pk("o-1"), "ORDER#o-1");
+        assert_eq!(payment_sk("stripe", "pi_1"), "PAYMENT#stripe#pi_1");
+        assert!(payment_sk("stripe", "pi_1").starts_with(PAYMENT_SK_PREFIX));
+        assert_eq!(provider_ref_gsi_pk("iyzico", "tok"), "REF#iyzico#tok");
+        assert_eq!(refund_pk("r-1"), "REFUND#r-1");
+        assert_eq!(
+            idempotency_pk("webhook:stripe", "evt_1"),
+            "IDEMP#webhook:stripe#evt_1"
+        );
+        assert_eq!(
+            audit_gsi_pk("stripe", "2026-12-02T10:00:00Z"),
+            "AUDIT#stripe#2026-12-02"
+        );
+        assert_eq!(rejected_webhook_pk("iyzico", 17), "WEBHOOK#iyzico#1");
+        assert_eq!(product_pk("SKU-1"), "PRODUCT#SKU-1");
+        assert_eq!(
+            sent_body_pk("trendyol:stock", "ab"),
+            "BODY#trendyol:stock#ab"
+        );
+        assert_eq!(
+            category_cache_pk(Marketplace::Hepsiburada, 7),
+            "CACHE#hepsiburada#category#7"
+        );
+        assert_eq!(
+            marketplace_order_pk(Marketplace::Trendyol, "123"),
+            "MKTORDER#trendyol#123"
+        );
+        assert_eq!(
+            order_cursor_pk(Marketplace::Trendyol),
+            "CURSOR#trendyol#orders"
+        );
+        assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
+    }
+}
