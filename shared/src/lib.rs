@@ -1,8 +1,47 @@
 //! AyazTrade Integrations: the library every function binary uses.
 //!
-//! Dependency direction (DESIGN.md §2): function binaries → an `App` module
-//! (`payments`, `orders`, `webhooks`) → `domain` + `ports`; adapters (`aws`, `providers`)
-//! implement ports; `domain` and `money` depend on nothing.
+//! # Layout
+//!
+//! Read this first. Each folder is one kind of thing; the dependency
+//! direction is one way: `functions/*` → `apps` → `intake` / `domain` +
+//! `ports`; the adapters (`aws`, `providers`) implement the ports; `domain`
+//! and `money` depend on nothing.
+//!
+//! ```text
+//! apps/        one module per function binary, named after it (functions/<name> runs
+//!              apps::<name>::App): catalog, catalog_worker, order_poll, orders,
+//!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
+//!              shipment_tracking, webhook. An App is built once by from_env and
+//!              answers events with handle; tests build it with local adapters.
+//! intake/      the exactly-once paths several apps share: payment_notices (webhook,
+//!              iyzico callback, refunds → the payment ledger), refunds (the one
+//!              refund protocol), marketplace_orders (webhook and poll → stored
+//!              order, stock moves, events)
+//! api/         what the HTTP apps share: JSON requests and error answers,
+//!              Idempotency-Key replay (idempotency), storefront checkout tokens
+//! domain/      pure types and rules, no I/O: orders, payments and the payment
+//!              ledger, refunds, products and catalog sync, marketplaces and the
+//!              Marketplaces set, marketplace orders, shipments and shipping, events
+//! ports.rs     the small traits the apps need, one per capability
+//! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
+//!              idempotency, catalog, marketplace_orders, shipments, eventbridge, sqs
+//! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
+//!              constant-time compare), stripe/, iyzico/, aras/, and marketplace/:
+//!              trendyol/ and hepsiburada/ (wire model and clients each) behind the
+//!              faces the apps use: catalog, orders, tracking, inbound_auth
+//! config/      the one reader of the environment: typed settings (payments,
+//!              marketplaces, shipping, webhooks) and `config::optional`
+//! clock.rs  error.rs  money.rs  telemetry.rs
+//! ```
+//!
+//! Where things are, for example:
+//! - the Trendyol stock push: planned by `apps::product_sync`, sent by
+//!   `apps::catalog_worker` through `providers::marketplace::catalog`, whose
+//!   wire body is `providers::marketplace::trendyol::catalog::wire_item`;
+//! - the Stripe signature check: `providers::stripe::webhook::verify_stripe_signature`,
+//!   called by `apps::webhook` before anything is parsed or stored;
+//! - the key layout: `aws::keys`;
+//! - adding a marketplace: `domain::marketplace` and README § Adding a marketplace.
 
 pub mod api;
 pub mod apps;
