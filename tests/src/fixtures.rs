@@ -111,8 +111,8 @@ pub fn http_request(
     path: &str,
     body: Option<&serde_json::Value>,
 ) -> lambda_http::Request {
-    let text = std::fs::read_to_string(workspace_root().join("events/create-stripe-intent.json"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/create-stripe-intent.json")).unwrap();
     let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
     event["rawPath"] = path.into();
     event["routeKey"] = format!("{method} {path}").into();

@@ -433,10 +433,7 @@ fn the_template_lets_refunds_write_their_keys() {
     )
     .unwrap();
     for (function, prefixes) in [
-        (
-            "PaymentsFunction:",
-            ["ORDER#*", "IDEMP#*", "REFUND#*"],
-        ),
+        ("PaymentsFunction:", ["ORDER#*", "IDEMP#*", "REFUND#*"]),
         ("WebhookFunction:", ["ORDER#*", "IDEMP#*", "REFUND#*"]),
     ] {
         let start = template.find(&format!("\n  {function}")).unwrap();
