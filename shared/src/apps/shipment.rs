@@ -1,6 +1,7 @@
-//! The `shipment` function (HTTP API, IAM) and the tracking poll
-//! (`shipment-tracking`, EventBridge schedule): Aras Kargo shipments,
-//! tracking, contract rates, and tracking numbers back to the marketplaces.
+//! The `shipment` function (HTTP API, IAM): Aras Kargo shipments, tracking
+//! and contract rates. The tracking poll, which also tells the marketplaces
+//! the tracking numbers, is the `shipment-tracking` function
+//! (`apps::shipment_tracking`).
 //!
 //! - `POST /shipping/aras/shipments` registers a shipment with Aras
 //!   (`SetOrder`). Its id — Aras's `IntegrationCode` — comes from the order id
@@ -17,13 +18,10 @@
 //!   (`ARAS_TARIFF_JSON`; Aras has no public rate API).
 //! - `DELETE /shipping/aras/shipments/{id}`: `CancelDispatch`; "already
 //!   dispatched" is a 409.
-//! - The tracking poll reads every open shipment's status, publishes
-//!   `shipment.status_changed` when it moves forward, and tells the
-//!   marketplace the tracking number once Aras has assigned one.
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::{body_bytes, error_response, json_response, parse_json};
@@ -33,27 +31,24 @@ use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::config::{self, HttpSettings, ProcessEnv, Source};
-use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
+use crate::domain::event::DetailType;
 use crate::domain::product::Marketplace;
 use crate::domain::shipment::{
-    own_waybill_number, parse_scaled, shipment_id, tracking_change, MarketplacePackage,
-    ShipmentRecord, ShipmentState, TrackingPushState,
+    own_waybill_number, parse_scaled, shipment_event, shipment_id, MarketplacePackage,
+    ShipmentRecord, ShipmentState, TrackingPushState, CARRIER,
 };
 use crate::domain::shipping::{
     measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
 };
-use crate::error::{Error, FieldError, ProviderFailure, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
 use crate::providers::aras::order::set_order_envelope;
 use crate::providers::aras::{
-    ArasClient, ArasOrder, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor,
+    self, ArasClient, ArasOrder, ArasSettings, CancelOutcome, CashOnDelivery, CodCollection, Payor,
     Piece, Receiver, SetOrderOutcome, ShipmentOrder,
 };
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::tracking::TrackingPushers;
-
-const CARRIER: &str = "aras";
 
 /// How long a create's claim on a shipment lasts: longer than one create
 /// can take (two lookups and two SetOrders within the HTTP layer's budget).
@@ -259,63 +254,11 @@ fn view(r: &ShipmentRecord) -> Value {
     })
 }
 
-fn shipment_event(
-    detail_type: DetailType,
-    r: &ShipmentRecord,
-    previous: Option<&TrackingStatus>,
-) -> DomainEvent {
-    let status = match (&r.state, detail_type) {
-        (_, DetailType::ShipmentCreated) => "created".to_string(),
-        _ => r.tracking.name().to_string(),
-    };
-    let event_id = match detail_type {
-        DetailType::ShipmentCreated => format!("{CARRIER}:{}:created", r.shipment_id),
-        _ => format!("{CARRIER}:{}:{}:{status}", r.shipment_id, r.status_changes),
-    };
-    DomainEvent {
-        detail_type,
-        event_id,
-        occurred_at: now_rfc3339(),
-        detail: EventDetail::Shipment(ShipmentDetail {
-            shipment_id: r.shipment_id.clone(),
-            order_id: r.order_id.clone(),
-            carrier: CARRIER.into(),
-            status,
-            previous_status: previous.map(|p| p.name().to_string()),
-            tracking_number: r.tracking_number.clone(),
-            marketplace: r
-                .marketplace_package
-                .as_ref()
-                .map(|p| p.marketplace.as_str().to_string()),
-            order_number: r
-                .marketplace_package
-                .as_ref()
-                .map(|p| p.order_number.clone()),
-            package_id: r.marketplace_package.as_ref().map(|p| p.package_id.clone()),
-        }),
-    }
-}
-
-/// What one tracking poll did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrackingReport {
-    pub open: u32,
-    pub changed: u32,
-    pub unchanged: u32,
-    pub pushed: u32,
-    pub push_refused: u32,
-    pub failed: u32,
-    /// Not reached before the deadline; the next run goes on.
-    pub left: u32,
-}
-
 pub struct App<S, P> {
     store: S,
     publisher: P,
     aras: Option<ArasClient>,
     tariff: Option<Tariff>,
-    pushers: TrackingPushers,
 }
 
 impl App<DynamoStore, EventBridgePublisher> {
@@ -329,7 +272,6 @@ impl App<DynamoStore, EventBridgePublisher> {
             EventBridgePublisher::new(aws.eventbridge(), bus),
             ArasSettings::from_env(&env)?.map(|s| ArasClient::new(http.clone(), s)),
             tariff_from_env(&env)?,
-            TrackingPushers::from_env(&env, &http)?,
         ))
     }
 }
@@ -350,19 +292,12 @@ where
     S: ShipmentStore + MarketplaceOrderStore,
     P: EventPublisher,
 {
-    pub fn new(
-        store: S,
-        publisher: P,
-        aras: Option<ArasClient>,
-        tariff: Option<Tariff>,
-        pushers: TrackingPushers,
-    ) -> Self {
+    pub fn new(store: S, publisher: P, aras: Option<ArasClient>, tariff: Option<Tariff>) -> Self {
         App {
             store,
             publisher,
             aras,
             tariff,
-            pushers,
         }
     }
 
@@ -386,16 +321,7 @@ where
     }
 
     fn aras(&self) -> Result<&ArasClient> {
-        self.aras.as_ref().ok_or_else(|| {
-            Error::Provider(crate::error::ProviderError {
-                provider: "aras",
-                failure: ProviderFailure::Unavailable,
-                provider_code: None,
-                decline_code: None,
-                message: "Aras Kargo is not configured for this deployment (ARAS_USERNAME)".into(),
-                request_id: None,
-            })
-        })
+        aras::configured(self.aras.as_ref())
     }
 
     async fn create(&self, body: &[u8]) -> Result<Response<Body>> {
@@ -631,7 +557,12 @@ where
             return Ok(());
         }
         self.publisher
-            .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
+            .publish(&[shipment_event(
+                DetailType::ShipmentCreated,
+                &record,
+                None,
+                now_rfc3339(),
+            )])
             .await?;
         record.announced = true;
         record.updated_at = now_rfc3339();
@@ -775,6 +706,7 @@ where
                 DetailType::ShipmentStatusChanged,
                 record,
                 None,
+                now_rfc3339(),
             )])
             .await
     }
@@ -809,196 +741,5 @@ where
                 })).collect::<Vec<_>>(),
             }),
         ))
-    }
-
-    /// The `shipment-tracking` handler: any event (schedule or on demand)
-    /// runs one tracking poll.
-    pub async fn handle_schedule(
-        &self,
-        event: lambda_http::lambda_runtime::LambdaEvent<Value>,
-    ) -> Result<TrackingReport, lambda_http::Error> {
-        // Stop a minute before the deadline (0 = none given: local invoke).
-        let deadline = match i64::try_from(event.context.deadline) {
-            Ok(d) if d > 0 => d - 60_000,
-            _ => i64::MAX,
-        };
-        let report = self.poll_tracking_until(deadline).await.map_err(|e| {
-            tracing::error!(error = %e, "tracking poll failed");
-            e
-        })?;
-        tracing::info!(
-            open = report.open,
-            changed = report.changed,
-            pushed = report.pushed,
-            "tracking poll"
-        );
-        Ok(report)
-    }
-
-    /// The tracking poll: every open shipment, one at a time (Aras allows
-    /// few requests per second).
-    pub async fn poll_tracking(&self) -> Result<TrackingReport> {
-        self.poll_tracking_until(i64::MAX).await
-    }
-
-    /// The poll, starting no shipment after `deadline_ms`; the ones left
-    /// wait for the next run (oldest change first, so none is starved).
-    pub async fn poll_tracking_until(&self, deadline_ms: i64) -> Result<TrackingReport> {
-        let mut report = TrackingReport::default();
-        let aras = self.aras()?;
-        let mut open = self.store.open_shipments().await?;
-        open.sort_by(|a, b| a.0.updated_at.cmp(&b.0.updated_at));
-        report.open = open.len() as u32;
-        for (i, (record, version)) in open.into_iter().enumerate() {
-            if now_ms() > deadline_ms {
-                report.left = report.open - i as u32;
-                break;
-            }
-            if let Err(e) = self.track_one(aras, record, version, &mut report).await {
-                report.failed += 1;
-                tracing::warn!(error = %e, "tracking a shipment failed; the next poll tries again");
-            }
-        }
-        if report.failed > 0 && report.failed == report.open {
-            return Err(Error::Provider(crate::error::ProviderError {
-                provider: "aras",
-                failure: ProviderFailure::Unavailable,
-                provider_code: None,
-                decline_code: None,
-                message: format!("tracking failed for all {} open shipments", report.open),
-                request_id: None,
-            }));
-        }
-        Ok(report)
-    }
-
-    async fn track_one(
-        &self,
-        aras: &ArasClient,
-        mut record: ShipmentRecord,
-        mut version: u64,
-        report: &mut TrackingReport,
-    ) -> Result<()> {
-        if !record.announced {
-            // Its create could not publish: do it now (same event id).
-            self.publisher
-                .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
-                .await?;
-            record.announced = true;
-            record.updated_at = now_rfc3339();
-            if !self.store.update_shipment(&record, version).await? {
-                return Ok(());
-            }
-            version += 1;
-        }
-        if record.tracking.is_final() {
-            // Only its tracking number is still to be told.
-            report.unchanged += 1;
-            return self.push_tracking_number(record, version, report).await;
-        }
-        let t = aras.tracking(&record.shipment_id).await?;
-        let change = tracking_change(&record, &t.status, t.tracking_number.as_deref());
-        if change.is_empty() {
-            report.unchanged += 1;
-        } else {
-            let previous = record.tracking.clone();
-            if let Some(n) = change.tracking_number {
-                record.tracking_number = Some(n);
-            }
-            if let Some(status) = change.status {
-                record.tracking = status;
-                record.status_changes += 1;
-                // Published before the write: a failure after it publishes
-                // again next poll, with the same event id.
-                self.publisher
-                    .publish(&[shipment_event(
-                        DetailType::ShipmentStatusChanged,
-                        &record,
-                        Some(&previous),
-                    )])
-                    .await?;
-                report.changed += 1;
-            }
-            record.updated_at = now_rfc3339();
-            if !self.store.update_shipment(&record, version).await? {
-                return Ok(());
-            }
-            version += 1;
-        }
-        self.push_tracking_number(record, version, report).await
-    }
-
-    /// Tells the marketplace the tracking number once: a lease on the record
-    /// keeps two polls from pushing together; a push that fails leaves it
-    /// pending for the next poll.
-    async fn push_tracking_number(
-        &self,
-        mut record: ShipmentRecord,
-        version: u64,
-        report: &mut TrackingReport,
-    ) -> Result<()> {
-        let now = now_ms();
-        let Some((package, number)) = record.push_due(now) else {
-            return Ok(());
-        };
-        let (package, number) = (package.clone(), number.to_string());
-        record.push = TrackingPushState::Pending {
-            claimed_until_ms: now + 120_000,
-        };
-        if !self.store.update_shipment(&record, version).await? {
-            return Ok(());
-        }
-        let version = version + 1;
-        let outcome = self.pushers.push(&record, &package, &number).await;
-        record.push = match outcome {
-            Ok(crate::providers::marketplace::tracking::Pushed::Done) => {
-                report.pushed += 1;
-                TrackingPushState::Done {
-                    tracking_number: number,
-                }
-            }
-            Ok(crate::providers::marketplace::tracking::Pushed::Refused(reason)) => {
-                report.push_refused += 1;
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
-            // A package number or tracking number the marketplace can never
-            // take: a person must look.
-            Err(Error::Validation(problems)) => {
-                report.push_refused += 1;
-                let reason = problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
-            Err(e) => {
-                tracing::warn!(shipment_id = %record.shipment_id, error = %e, "tracking number push failed; retried next poll");
-                TrackingPushState::Pending {
-                    claimed_until_ms: 0,
-                }
-            }
-        };
-        record.updated_at = now_rfc3339();
-        self.store
-            .update_shipment(&record, version)
-            .await
-            .map(|_| ())
     }
 }
