@@ -38,7 +38,8 @@ use crate::domain::shipment::{
     ShipmentRecord, ShipmentState, TrackingPushState, CARRIER,
 };
 use crate::domain::shipping::{
-    measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
+    measure, quote, Hundredths, Parcel, ParcelInput, Region, ShipmentMeasure, Tariff,
+    TrackingStatus,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::money::{Currency, Money};
@@ -220,6 +221,203 @@ fn hundredths(h: u64) -> String {
     Hundredths(h).to_string()
 }
 
+/// A create request that passed its checks.
+struct ValidCreate {
+    order_id: String,
+    reference: String,
+    parcels: Vec<Parcel>,
+    collection: CodCollection,
+}
+
+/// Checks a create request; every problem is reported at once.
+fn validate_create(req: &CreateRequest) -> Result<ValidCreate> {
+    let mut errors = Vec::new();
+    let order_id = req.order_id.trim().to_string();
+    if order_id.is_empty() || order_id.len() > 128 {
+        errors.push(FieldError::new("orderId", "1–128 characters"));
+    }
+    let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
+    if reference.is_empty() || reference.len() > 64 {
+        errors.push(FieldError::new("reference", "1–64 characters"));
+    }
+    for (field, value) in [("orderId", &order_id), ("reference", &reference)] {
+        if value.chars().any(char::is_control) {
+            errors.push(FieldError::new(field, "no control characters"));
+        }
+    }
+    let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
+        None | Some("cash") => CodCollection::Cash,
+        Some("card") => CodCollection::CreditCard,
+        Some(_) => {
+            errors.push(FieldError::new("cod.collection", "`cash` or `card`"));
+            CodCollection::Cash
+        }
+    };
+    if let Some(cod) = &req.cod {
+        if cod.amount.currency != Currency::TRY || cod.amount.minor <= 0 {
+            errors.push(FieldError::new("cod.amount", "a positive TRY amount"));
+        }
+    }
+    let parcels = match parcels(&req.parcels) {
+        Ok(p) => p,
+        Err(Error::Validation(more)) => {
+            errors.extend(more);
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(ValidCreate {
+        order_id,
+        reference,
+        parcels,
+        collection,
+    })
+}
+
+/// The SetOrder `Order` for shipment `id`, checked against Aras's limits
+/// (its waybill problems named by our field, `waybillNumber`).
+fn shipment_order(id: &str, req: CreateRequest, valid: &ValidCreate) -> Result<ShipmentOrder> {
+    let order = ShipmentOrder {
+        integration_code: id.to_string(),
+        trading_waybill_number: req
+            .waybill_number
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_owned)
+            .unwrap_or_else(|| own_waybill_number(id)),
+        invoice_number: None,
+        receiver: Receiver {
+            name: req.receiver.name,
+            address: req.receiver.address,
+            city_name: req.receiver.city,
+            town_name: req.receiver.town,
+            district_name: req.receiver.district,
+            phone1: req.receiver.phone,
+            phone2: req.receiver.phone2,
+            tax_number: req.receiver.tax_number,
+            tax_office: req.receiver.tax_office,
+        },
+        pieces: valid
+            .parcels
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Piece {
+                barcode_number: format!("{id}{:03}", i + 1),
+                parcel: *p,
+                product_number: None,
+                description: None,
+            })
+            .collect(),
+        cash_on_delivery: req.cod.as_ref().map(|c| CashOnDelivery {
+            amount: c.amount,
+            collection: valid.collection,
+        }),
+        payor: Payor::Sender,
+        description: req.description,
+    };
+    order.validate().map_err(|e| match e {
+        Error::Validation(fields) => Error::Validation(
+            fields
+                .into_iter()
+                .map(|f| match f.field.as_str() {
+                    "tradingWaybillNumber" => FieldError::new("waybillNumber", f.message),
+                    _ => f,
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
+    Ok(order)
+}
+
+/// The record a create claims the shipment with (`Registering` until
+/// `claimed_at` + the claim's length), before it asks Aras.
+fn registering_record(
+    id: &str,
+    order_id: String,
+    marketplace_package: Option<MarketplacePackage>,
+    order: &ShipmentOrder,
+    m: &ShipmentMeasure,
+    digest: &str,
+    claimed_at: i64,
+) -> ShipmentRecord {
+    let now = now_rfc3339();
+    let push = match marketplace_package {
+        Some(_) => TrackingPushState::Pending {
+            claimed_until_ms: 0,
+        },
+        None => TrackingPushState::NotNeeded,
+    };
+    ShipmentRecord {
+        shipment_id: id.to_string(),
+        order_id,
+        marketplace_package,
+        state: ShipmentState::Registering {
+            until_ms: claimed_at + REGISTER_CLAIM_MS,
+        },
+        invoice_key: None,
+        barcodes: order
+            .pieces
+            .iter()
+            .map(|p| p.barcode_number.clone())
+            .collect(),
+        tracking_number: None,
+        tracking: TrackingStatus::Created,
+        pieces: m.pieces.len(),
+        desi: m.total_desi.0,
+        kg: m.total_kg.0,
+        charge_basis: m.total_charge_basis.0,
+        cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
+        push,
+        announced: false,
+        status_changes: 0,
+        created_at: now.clone(),
+        updated_at: now,
+        order_digest: Some(digest.to_string()),
+    }
+}
+
+/// Writes Aras's answer to SetOrder into the claimed record: created (with
+/// Aras's keys), or failed.
+fn take_answer(
+    record: &mut ShipmentRecord,
+    order: &ShipmentOrder,
+    answer: &Result<SetOrderOutcome>,
+) {
+    record.state = ShipmentState::Created;
+    match answer {
+        Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
+            record.invoice_key = invoice_key.clone();
+        }
+        Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
+            // An earlier attempt's order (its answer was lost): Aras's
+            // copy is the truth, and it was not changed.
+            record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
+            let barcodes: Vec<String> =
+                existing.barcodes().into_iter().map(str::to_owned).collect();
+            if !barcodes.is_empty() {
+                record.barcodes = barcodes;
+            }
+            let differs = differences(order, existing);
+            if !differs.is_empty() {
+                // Aras holds another content under this code (an earlier
+                // create whose answer was lost): tracked as it is, and no
+                // request's content is claimed for it.
+                record.order_digest = None;
+                tracing::warn!(shipment_id = %record.shipment_id, ?differs, "Aras holds other content for this shipment");
+            }
+        }
+        Err(e) => {
+            record.state = ShipmentState::Failed {
+                reason: e.to_string(),
+            };
+        }
+    }
+}
+
 /// The API's view of a shipment.
 fn view(r: &ShipmentRecord) -> Value {
     json!({
@@ -325,99 +523,15 @@ where
     }
 
     async fn create(&self, body: &[u8]) -> Result<Response<Body>> {
-        let req: CreateRequest = parse_json(body)?;
-        let mut errors = Vec::new();
-        let order_id = req.order_id.trim().to_string();
-        if order_id.is_empty() || order_id.len() > 128 {
-            errors.push(FieldError::new("orderId", "1–128 characters"));
-        }
-        let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
-        if reference.is_empty() || reference.len() > 64 {
-            errors.push(FieldError::new("reference", "1–64 characters"));
-        }
-        for (field, value) in [("orderId", &order_id), ("reference", &reference)] {
-            if value.chars().any(char::is_control) {
-                errors.push(FieldError::new(field, "no control characters"));
-            }
-        }
-        let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
-            None | Some("cash") => CodCollection::Cash,
-            Some("card") => CodCollection::CreditCard,
-            Some(_) => {
-                errors.push(FieldError::new("cod.collection", "`cash` or `card`"));
-                CodCollection::Cash
-            }
-        };
-        if let Some(cod) = &req.cod {
-            if cod.amount.currency != Currency::TRY || cod.amount.minor <= 0 {
-                errors.push(FieldError::new("cod.amount", "a positive TRY amount"));
-            }
-        }
-        let parcels = match parcels(&req.parcels) {
-            Ok(p) => p,
-            Err(Error::Validation(more)) => {
-                errors.extend(more);
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        };
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        let id = shipment_id(&order_id, &reference);
+        let mut req: CreateRequest = parse_json(body)?;
+        let valid = validate_create(&req)?;
+        let id = shipment_id(&valid.order_id, &valid.reference);
         if let Some(m) = &req.marketplace_order {
             self.check_marketplace_package(m).await?;
         }
-        let m = measure(&parcels);
-        let order = ShipmentOrder {
-            integration_code: id.clone(),
-            trading_waybill_number: req
-                .waybill_number
-                .as_deref()
-                .map(str::trim)
-                .map(str::to_owned)
-                .unwrap_or_else(|| own_waybill_number(&id)),
-            invoice_number: None,
-            receiver: Receiver {
-                name: req.receiver.name,
-                address: req.receiver.address,
-                city_name: req.receiver.city,
-                town_name: req.receiver.town,
-                district_name: req.receiver.district,
-                phone1: req.receiver.phone,
-                phone2: req.receiver.phone2,
-                tax_number: req.receiver.tax_number,
-                tax_office: req.receiver.tax_office,
-            },
-            pieces: parcels
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Piece {
-                    barcode_number: format!("{id}{:03}", i + 1),
-                    parcel: *p,
-                    product_number: None,
-                    description: None,
-                })
-                .collect(),
-            cash_on_delivery: req.cod.as_ref().map(|c| CashOnDelivery {
-                amount: c.amount,
-                collection,
-            }),
-            payor: Payor::Sender,
-            description: req.description,
-        };
-        order.validate().map_err(|e| match e {
-            Error::Validation(fields) => Error::Validation(
-                fields
-                    .into_iter()
-                    .map(|f| match f.field.as_str() {
-                        "tradingWaybillNumber" => FieldError::new("waybillNumber", f.message),
-                        _ => f,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        })?;
+        let m = measure(&valid.parcels);
+        let marketplace_package = req.marketplace_order.take();
+        let order = shipment_order(&id, req, &valid)?;
         let digest = order_digest(&order);
         // A retried create: answered from the record.
         if let Some((record, version)) = self.store.get_shipment(&id).await? {
@@ -426,82 +540,22 @@ where
             }
         }
         let aras = self.aras()?;
-        let now = now_rfc3339();
         let claimed_at = now_ms();
-        let mut record = ShipmentRecord {
-            shipment_id: id.clone(),
-            order_id,
-            marketplace_package: req.marketplace_order,
-            state: ShipmentState::Registering {
-                until_ms: claimed_at + REGISTER_CLAIM_MS,
-            },
-            invoice_key: None,
-            barcodes: order
-                .pieces
-                .iter()
-                .map(|p| p.barcode_number.clone())
-                .collect(),
-            tracking_number: None,
-            tracking: TrackingStatus::Created,
-            pieces: m.pieces.len(),
-            desi: m.total_desi.0,
-            kg: m.total_kg.0,
-            charge_basis: m.total_charge_basis.0,
-            cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
-            push: TrackingPushState::NotNeeded,
-            announced: false,
-            status_changes: 0,
-            created_at: now.clone(),
-            updated_at: now,
-            order_digest: Some(digest.clone()),
-        };
-        if record.marketplace_package.is_some() {
-            record.push = TrackingPushState::Pending {
-                claimed_until_ms: 0,
-            };
-        }
+        let mut record = registering_record(
+            &id,
+            valid.order_id,
+            marketplace_package,
+            &order,
+            &m,
+            &digest,
+            claimed_at,
+        );
         // Claim the IntegrationCode: only the claimant sends SetOrder.
         if !self.store.put_new_shipment(&record, claimed_at).await? {
-            let (stored, version) = self
-                .store
-                .get_shipment(&id)
-                .await?
-                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
-            return match self.existing(stored, version, &digest).await? {
-                Some(answer) => Ok(answer),
-                None => Err(in_progress(&id)),
-            };
+            return self.claimed_by_another(&id, &digest).await;
         }
         let answer = aras.set_order(&order).await;
-        record.state = ShipmentState::Created;
-        match &answer {
-            Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
-                record.invoice_key = invoice_key.clone();
-            }
-            Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
-                // An earlier attempt's order (its answer was lost): Aras's
-                // copy is the truth, and it was not changed.
-                record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
-                let barcodes: Vec<String> =
-                    existing.barcodes().into_iter().map(str::to_owned).collect();
-                if !barcodes.is_empty() {
-                    record.barcodes = barcodes;
-                }
-                let differs = differences(&order, existing);
-                if !differs.is_empty() {
-                    // Aras holds another content under this code (an earlier
-                    // create whose answer was lost): tracked as it is, and no
-                    // request's content is claimed for it.
-                    record.order_digest = None;
-                    tracing::warn!(shipment_id = %id, ?differs, "Aras holds other content for this shipment");
-                }
-            }
-            Err(e) => {
-                record.state = ShipmentState::Failed {
-                    reason: e.to_string(),
-                };
-            }
-        }
+        take_answer(&mut record, &order, &answer);
         record.updated_at = now_rfc3339();
         if !self.store.update_shipment(&record, 1).await? {
             return Err(Error::Store(format!(
@@ -518,6 +572,20 @@ where
         }
         self.announce(record.clone(), 2).await?;
         Ok(json_response(201, &view(&record)))
+    }
+
+    /// A create that found the shipment claimed: answered from the record
+    /// as it is now, or told that another request is registering it.
+    async fn claimed_by_another(&self, id: &str, digest: &str) -> Result<Response<Body>> {
+        let (stored, version) = self
+            .store
+            .get_shipment(id)
+            .await?
+            .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
+        match self.existing(stored, version, digest).await? {
+            Some(answer) => Ok(answer),
+            None => Err(in_progress(id)),
+        }
     }
 
     /// The answer to a create for a shipment we already hold: `None` when
