@@ -19,7 +19,7 @@ use crate::error::{Error, ProviderFailure, Result};
 use crate::ports::{EventPublisher, ShipmentStore};
 use crate::providers::aras::{self, ArasClient, ArasSettings};
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::tracking::TrackingPushers;
+use crate::providers::marketplace::tracking::{refusal_event, Pushed, TrackingPushers};
 
 /// What one tracking poll did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -216,51 +216,44 @@ where
         }
         let version = version + 1;
         let outcome = self.pushers.push(&record, &package, &number).await;
-        record.push = match outcome {
-            Ok(crate::providers::marketplace::tracking::Pushed::Done) => {
+        let refused = match outcome {
+            Ok(Pushed::Done) => {
                 report.pushed += 1;
-                TrackingPushState::Done {
-                    tracking_number: number,
-                }
+                record.push = TrackingPushState::Done {
+                    tracking_number: number.clone(),
+                };
+                None
             }
-            Ok(crate::providers::marketplace::tracking::Pushed::Refused(reason)) => {
-                report.push_refused += 1;
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
+            Ok(Pushed::Refused(reason)) => Some(reason),
             // A package number or tracking number the marketplace can never
             // take: a person must look.
-            Err(Error::Validation(problems)) => {
-                report.push_refused += 1;
-                let reason = problems
+            Err(Error::Validation(problems)) => Some(
+                problems
                     .iter()
                     .map(|p| format!("{}: {}", p.field, p.message))
                     .collect::<Vec<_>>()
-                    .join("; ");
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
+                    .join("; "),
+            ),
             Err(e) => {
                 tracing::warn!(shipment_id = %record.shipment_id, error = %e, "tracking number push failed; retried next poll");
-                TrackingPushState::Pending {
+                record.push = TrackingPushState::Pending {
                     claimed_until_ms: 0,
-                }
+                };
+                None
             }
         };
+        if let Some(reason) = refused {
+            report.push_refused += 1;
+            self.publisher
+                .publish(&[refusal_event(
+                    &record.shipment_id,
+                    &package,
+                    &number,
+                    &reason,
+                )])
+                .await?;
+            record.push = TrackingPushState::Refused { reason };
+        }
         record.updated_at = now_rfc3339();
         self.store
             .update_shipment(&record, version)
