@@ -15,6 +15,7 @@ use ayaztrade::apps::catalog_worker;
 use ayaztrade::apps::order_poll;
 use ayaztrade::apps::product_sync;
 use ayaztrade::apps::shipment;
+use ayaztrade::apps::shipment_tracking;
 use ayaztrade::apps::webhook;
 use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
@@ -374,14 +375,48 @@ impl CatalogHarness {
         )
     }
 
-    /// The shipment apps (HTTP API and tracking poll share one `App`) on
-    /// this stack, Aras at `aras`, the marketplaces at the harness's fakes;
-    /// `tariff` = `ARAS_TARIFF_JSON`.
+    /// The shipment HTTP app on this stack, Aras at `aras`; `tariff` =
+    /// `ARAS_TARIFF_JSON`.
     pub fn shipments(
         &self,
         aras: &crate::aras_fake::ArasFake,
         tariff: Option<&str>,
     ) -> shipment::App<DynamoStore, RecordingPublisher> {
+        let env = self.aras_env(aras, tariff);
+        let source = |name: &str| env.get(name).cloned();
+        let http = HttpLayer::new(fast_http_settings());
+        shipment::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            aras_client(&source, &http),
+            shipment::tariff_from_env(&source).expect("tariff"),
+        )
+    }
+
+    /// The tracking poll (shipment-tracking) on this stack, Aras at `aras`,
+    /// the marketplaces at the harness's fakes.
+    pub fn shipment_tracking(
+        &self,
+        aras: &crate::aras_fake::ArasFake,
+    ) -> shipment_tracking::App<DynamoStore, RecordingPublisher> {
+        let env = self.aras_env(aras, None);
+        let source = |name: &str| env.get(name).cloned();
+        let http = HttpLayer::new(fast_http_settings());
+        shipment_tracking::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            aras_client(&source, &http),
+            ayaztrade::providers::marketplace::tracking::TrackingPushers::from_env(&source, &http)
+                .expect("pushers"),
+        )
+    }
+
+    /// The harness's env with Aras's at `aras` (`tariff` = `ARAS_TARIFF_JSON`).
+    fn aras_env(
+        &self,
+        aras: &crate::aras_fake::ArasFake,
+        tariff: Option<&str>,
+    ) -> HashMap<String, String> {
         use crate::aras_fake as fake;
         let mut env = self.env.clone();
         for (k, v) in [
@@ -396,18 +431,7 @@ impl CatalogHarness {
         ] {
             env.insert(k.to_string(), v);
         }
-        let source = |name: &str| env.get(name).cloned();
-        let http = HttpLayer::new(fast_http_settings());
-        shipment::App::new(
-            self.catalog_store(),
-            self.publisher.clone(),
-            ayaztrade::config::ArasSettings::from_env(&source)
-                .expect("Aras settings")
-                .map(|s| ayaztrade::providers::aras::ArasClient::new(http.clone(), s)),
-            shipment::tariff_from_env(&source).expect("tariff"),
-            ayaztrade::providers::marketplace::tracking::TrackingPushers::from_env(&source, &http)
-                .expect("pushers"),
-        )
+        env
     }
 
     /// One full cycle: sync, then drain the queue.
@@ -416,6 +440,16 @@ impl CatalogHarness {
         self.drain(Duration::from_secs(1), 400).await;
         report
     }
+}
+
+/// The Aras client the env at `source` configures.
+fn aras_client(
+    source: &dyn ayaztrade::config::Source,
+    http: &HttpLayer,
+) -> Option<ayaztrade::providers::aras::ArasClient> {
+    ayaztrade::config::ArasSettings::from_env(source)
+        .expect("Aras settings")
+        .map(|s| ayaztrade::providers::aras::ArasClient::new(http.clone(), s))
 }
 
 /// A product every default category of both fakes accepts.

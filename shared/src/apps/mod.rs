@@ -10,4 +10,5 @@ pub mod orders;
 pub mod payments;
 pub mod product_sync;
 pub mod shipment;
+pub mod shipment_tracking;
 pub mod webhook;

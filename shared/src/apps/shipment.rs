@@ -1,6 +1,7 @@
-//! The `shipment` function (HTTP API, IAM) and the tracking poll
-//! (`shipment-tracking`, EventBridge schedule): Aras Kargo shipments,
-//! tracking, contract rates, and tracking numbers back to the marketplaces.
+//! The `shipment` function (HTTP API, IAM): Aras Kargo shipments, tracking
+//! and contract rates. The tracking poll, which also tells the marketplaces
+//! the tracking numbers, is the `shipment-tracking` function
+//! (`apps::shipment_tracking`).
 //!
 //! - `POST /shipping/aras/shipments` registers a shipment with Aras
 //!   (`SetOrder`). Its id — Aras's `IntegrationCode` — comes from the order id
@@ -17,13 +18,10 @@
 //!   (`ARAS_TARIFF_JSON`; Aras has no public rate API).
 //! - `DELETE /shipping/aras/shipments/{id}`: `CancelDispatch`; "already
 //!   dispatched" is a 409.
-//! - The tracking poll reads every open shipment's status, publishes
-//!   `shipment.status_changed` when it moves forward, and tells the
-//!   marketplace the tracking number once Aras has assigned one.
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::{body_bytes, error_response, json_response, parse_json};
@@ -33,27 +31,25 @@ use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::config::{self, ArasSettings, HttpSettings, ProcessEnv, Source};
-use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
+use crate::domain::event::DetailType;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{
-    own_waybill_number, parse_scaled, shipment_id, tracking_change, MarketplacePackage,
-    ShipmentRecord, ShipmentState, TrackingPushState,
+    own_waybill_number, parse_scaled, shipment_event, shipment_id, MarketplacePackage,
+    ShipmentRecord, ShipmentState, TrackingPushState, CARRIER,
 };
 use crate::domain::shipping::{
-    measure, quote, Hundredths, Parcel, ParcelInput, Region, Tariff, TrackingStatus,
+    measure, quote, Hundredths, Parcel, ParcelInput, Region, ShipmentMeasure, Tariff,
+    TrackingStatus,
 };
-use crate::error::{Error, FieldError, ProviderFailure, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::money::{Currency, Money};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
 use crate::providers::aras::order::set_order_envelope;
 use crate::providers::aras::{
-    ArasClient, ArasOrder, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece, Receiver,
-    SetOrderOutcome, ShipmentOrder,
+    self, ArasClient, ArasOrder, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece,
+    Receiver, SetOrderOutcome, ShipmentOrder,
 };
 use crate::providers::http::HttpLayer;
-use crate::providers::marketplace::tracking::TrackingPushers;
-
-const CARRIER: &str = "aras";
 
 /// How long a create's claim on a shipment lasts: longer than one create
 /// can take (two lookups and two SetOrders within the HTTP layer's budget).
@@ -225,6 +221,203 @@ fn hundredths(h: u64) -> String {
     Hundredths(h).to_string()
 }
 
+/// A create request that passed its checks.
+struct ValidCreate {
+    order_id: String,
+    reference: String,
+    parcels: Vec<Parcel>,
+    collection: CodCollection,
+}
+
+/// Checks a create request; every problem is reported at once.
+fn validate_create(req: &CreateRequest) -> Result<ValidCreate> {
+    let mut errors = Vec::new();
+    let order_id = req.order_id.trim().to_string();
+    if order_id.is_empty() || order_id.len() > 128 {
+        errors.push(FieldError::new("orderId", "1–128 characters"));
+    }
+    let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
+    if reference.is_empty() || reference.len() > 64 {
+        errors.push(FieldError::new("reference", "1–64 characters"));
+    }
+    for (field, value) in [("orderId", &order_id), ("reference", &reference)] {
+        if value.chars().any(char::is_control) {
+            errors.push(FieldError::new(field, "no control characters"));
+        }
+    }
+    let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
+        None | Some("cash") => CodCollection::Cash,
+        Some("card") => CodCollection::CreditCard,
+        Some(_) => {
+            errors.push(FieldError::new("cod.collection", "`cash` or `card`"));
+            CodCollection::Cash
+        }
+    };
+    if let Some(cod) = &req.cod {
+        if cod.amount.currency != Currency::TRY || cod.amount.minor <= 0 {
+            errors.push(FieldError::new("cod.amount", "a positive TRY amount"));
+        }
+    }
+    let parcels = match parcels(&req.parcels) {
+        Ok(p) => p,
+        Err(Error::Validation(more)) => {
+            errors.extend(more);
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(ValidCreate {
+        order_id,
+        reference,
+        parcels,
+        collection,
+    })
+}
+
+/// The SetOrder `Order` for shipment `id`, checked against Aras's limits
+/// (its waybill problems named by our field, `waybillNumber`).
+fn shipment_order(id: &str, req: CreateRequest, valid: &ValidCreate) -> Result<ShipmentOrder> {
+    let order = ShipmentOrder {
+        integration_code: id.to_string(),
+        trading_waybill_number: req
+            .waybill_number
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_owned)
+            .unwrap_or_else(|| own_waybill_number(id)),
+        invoice_number: None,
+        receiver: Receiver {
+            name: req.receiver.name,
+            address: req.receiver.address,
+            city_name: req.receiver.city,
+            town_name: req.receiver.town,
+            district_name: req.receiver.district,
+            phone1: req.receiver.phone,
+            phone2: req.receiver.phone2,
+            tax_number: req.receiver.tax_number,
+            tax_office: req.receiver.tax_office,
+        },
+        pieces: valid
+            .parcels
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Piece {
+                barcode_number: format!("{id}{:03}", i + 1),
+                parcel: *p,
+                product_number: None,
+                description: None,
+            })
+            .collect(),
+        cash_on_delivery: req.cod.as_ref().map(|c| CashOnDelivery {
+            amount: c.amount,
+            collection: valid.collection,
+        }),
+        payor: Payor::Sender,
+        description: req.description,
+    };
+    order.validate().map_err(|e| match e {
+        Error::Validation(fields) => Error::Validation(
+            fields
+                .into_iter()
+                .map(|f| match f.field.as_str() {
+                    "tradingWaybillNumber" => FieldError::new("waybillNumber", f.message),
+                    _ => f,
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
+    Ok(order)
+}
+
+/// The record a create claims the shipment with (`Registering` until
+/// `claimed_at` + the claim's length), before it asks Aras.
+fn registering_record(
+    id: &str,
+    order_id: String,
+    marketplace_package: Option<MarketplacePackage>,
+    order: &ShipmentOrder,
+    m: &ShipmentMeasure,
+    digest: &str,
+    claimed_at: i64,
+) -> ShipmentRecord {
+    let now = now_rfc3339();
+    let push = match marketplace_package {
+        Some(_) => TrackingPushState::Pending {
+            claimed_until_ms: 0,
+        },
+        None => TrackingPushState::NotNeeded,
+    };
+    ShipmentRecord {
+        shipment_id: id.to_string(),
+        order_id,
+        marketplace_package,
+        state: ShipmentState::Registering {
+            until_ms: claimed_at + REGISTER_CLAIM_MS,
+        },
+        invoice_key: None,
+        barcodes: order
+            .pieces
+            .iter()
+            .map(|p| p.barcode_number.clone())
+            .collect(),
+        tracking_number: None,
+        tracking: TrackingStatus::Created,
+        pieces: m.pieces.len(),
+        desi: m.total_desi.0,
+        kg: m.total_kg.0,
+        charge_basis: m.total_charge_basis.0,
+        cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
+        push,
+        announced: false,
+        status_changes: 0,
+        created_at: now.clone(),
+        updated_at: now,
+        order_digest: Some(digest.to_string()),
+    }
+}
+
+/// Writes Aras's answer to SetOrder into the claimed record: created (with
+/// Aras's keys), or failed.
+fn take_answer(
+    record: &mut ShipmentRecord,
+    order: &ShipmentOrder,
+    answer: &Result<SetOrderOutcome>,
+) {
+    record.state = ShipmentState::Created;
+    match answer {
+        Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
+            record.invoice_key = invoice_key.clone();
+        }
+        Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
+            // An earlier attempt's order (its answer was lost): Aras's
+            // copy is the truth, and it was not changed.
+            record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
+            let barcodes: Vec<String> =
+                existing.barcodes().into_iter().map(str::to_owned).collect();
+            if !barcodes.is_empty() {
+                record.barcodes = barcodes;
+            }
+            let differs = differences(order, existing);
+            if !differs.is_empty() {
+                // Aras holds another content under this code (an earlier
+                // create whose answer was lost): tracked as it is, and no
+                // request's content is claimed for it.
+                record.order_digest = None;
+                tracing::warn!(shipment_id = %record.shipment_id, ?differs, "Aras holds other content for this shipment");
+            }
+        }
+        Err(e) => {
+            record.state = ShipmentState::Failed {
+                reason: e.to_string(),
+            };
+        }
+    }
+}
+
 /// The API's view of a shipment.
 fn view(r: &ShipmentRecord) -> Value {
     json!({
@@ -259,63 +452,11 @@ fn view(r: &ShipmentRecord) -> Value {
     })
 }
 
-fn shipment_event(
-    detail_type: DetailType,
-    r: &ShipmentRecord,
-    previous: Option<&TrackingStatus>,
-) -> DomainEvent {
-    let status = match (&r.state, detail_type) {
-        (_, DetailType::ShipmentCreated) => "created".to_string(),
-        _ => r.tracking.name().to_string(),
-    };
-    let event_id = match detail_type {
-        DetailType::ShipmentCreated => format!("{CARRIER}:{}:created", r.shipment_id),
-        _ => format!("{CARRIER}:{}:{}:{status}", r.shipment_id, r.status_changes),
-    };
-    DomainEvent {
-        detail_type,
-        event_id,
-        occurred_at: now_rfc3339(),
-        detail: EventDetail::Shipment(ShipmentDetail {
-            shipment_id: r.shipment_id.clone(),
-            order_id: r.order_id.clone(),
-            carrier: CARRIER.into(),
-            status,
-            previous_status: previous.map(|p| p.name().to_string()),
-            tracking_number: r.tracking_number.clone(),
-            marketplace: r
-                .marketplace_package
-                .as_ref()
-                .map(|p| p.marketplace.as_str().to_string()),
-            order_number: r
-                .marketplace_package
-                .as_ref()
-                .map(|p| p.order_number.clone()),
-            package_id: r.marketplace_package.as_ref().map(|p| p.package_id.clone()),
-        }),
-    }
-}
-
-/// What one tracking poll did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrackingReport {
-    pub open: u32,
-    pub changed: u32,
-    pub unchanged: u32,
-    pub pushed: u32,
-    pub push_refused: u32,
-    pub failed: u32,
-    /// Not reached before the deadline; the next run goes on.
-    pub left: u32,
-}
-
 pub struct App<S, P> {
     store: S,
     publisher: P,
     aras: Option<ArasClient>,
     tariff: Option<Tariff>,
-    pushers: TrackingPushers,
 }
 
 impl App<DynamoStore, EventBridgePublisher> {
@@ -329,7 +470,6 @@ impl App<DynamoStore, EventBridgePublisher> {
             EventBridgePublisher::new(aws.eventbridge(), bus),
             ArasSettings::from_env(&env)?.map(|s| ArasClient::new(http.clone(), s)),
             tariff_from_env(&env)?,
-            TrackingPushers::from_env(&env, &http)?,
         ))
     }
 }
@@ -350,19 +490,12 @@ where
     S: ShipmentStore + MarketplaceOrderStore,
     P: EventPublisher,
 {
-    pub fn new(
-        store: S,
-        publisher: P,
-        aras: Option<ArasClient>,
-        tariff: Option<Tariff>,
-        pushers: TrackingPushers,
-    ) -> Self {
+    pub fn new(store: S, publisher: P, aras: Option<ArasClient>, tariff: Option<Tariff>) -> Self {
         App {
             store,
             publisher,
             aras,
             tariff,
-            pushers,
         }
     }
 
@@ -386,112 +519,19 @@ where
     }
 
     fn aras(&self) -> Result<&ArasClient> {
-        self.aras.as_ref().ok_or_else(|| {
-            Error::Provider(crate::error::ProviderError {
-                provider: "aras",
-                failure: ProviderFailure::Unavailable,
-                provider_code: None,
-                decline_code: None,
-                message: "Aras Kargo is not configured for this deployment (ARAS_USERNAME)".into(),
-                request_id: None,
-            })
-        })
+        aras::configured(self.aras.as_ref())
     }
 
     async fn create(&self, body: &[u8]) -> Result<Response<Body>> {
-        let req: CreateRequest = parse_json(body)?;
-        let mut errors = Vec::new();
-        let order_id = req.order_id.trim().to_string();
-        if order_id.is_empty() || order_id.len() > 128 {
-            errors.push(FieldError::new("orderId", "1–128 characters"));
-        }
-        let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
-        if reference.is_empty() || reference.len() > 64 {
-            errors.push(FieldError::new("reference", "1–64 characters"));
-        }
-        for (field, value) in [("orderId", &order_id), ("reference", &reference)] {
-            if value.chars().any(char::is_control) {
-                errors.push(FieldError::new(field, "no control characters"));
-            }
-        }
-        let collection = match req.cod.as_ref().and_then(|c| c.collection.as_deref()) {
-            None | Some("cash") => CodCollection::Cash,
-            Some("card") => CodCollection::CreditCard,
-            Some(_) => {
-                errors.push(FieldError::new("cod.collection", "`cash` or `card`"));
-                CodCollection::Cash
-            }
-        };
-        if let Some(cod) = &req.cod {
-            if cod.amount.currency != Currency::TRY || cod.amount.minor <= 0 {
-                errors.push(FieldError::new("cod.amount", "a positive TRY amount"));
-            }
-        }
-        let parcels = match parcels(&req.parcels) {
-            Ok(p) => p,
-            Err(Error::Validation(more)) => {
-                errors.extend(more);
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        };
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        let id = shipment_id(&order_id, &reference);
+        let mut req: CreateRequest = parse_json(body)?;
+        let valid = validate_create(&req)?;
+        let id = shipment_id(&valid.order_id, &valid.reference);
         if let Some(m) = &req.marketplace_order {
             self.check_marketplace_package(m).await?;
         }
-        let m = measure(&parcels);
-        let order = ShipmentOrder {
-            integration_code: id.clone(),
-            trading_waybill_number: req
-                .waybill_number
-                .as_deref()
-                .map(str::trim)
-                .map(str::to_owned)
-                .unwrap_or_else(|| own_waybill_number(&id)),
-            invoice_number: None,
-            receiver: Receiver {
-                name: req.receiver.name,
-                address: req.receiver.address,
-                city_name: req.receiver.city,
-                town_name: req.receiver.town,
-                district_name: req.receiver.district,
-                phone1: req.receiver.phone,
-                phone2: req.receiver.phone2,
-                tax_number: req.receiver.tax_number,
-                tax_office: req.receiver.tax_office,
-            },
-            pieces: parcels
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Piece {
-                    barcode_number: format!("{id}{:03}", i + 1),
-                    parcel: *p,
-                    product_number: None,
-                    description: None,
-                })
-                .collect(),
-            cash_on_delivery: req.cod.as_ref().map(|c| CashOnDelivery {
-                amount: c.amount,
-                collection,
-            }),
-            payor: Payor::Sender,
-            description: req.description,
-        };
-        order.validate().map_err(|e| match e {
-            Error::Validation(fields) => Error::Validation(
-                fields
-                    .into_iter()
-                    .map(|f| match f.field.as_str() {
-                        "tradingWaybillNumber" => FieldError::new("waybillNumber", f.message),
-                        _ => f,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        })?;
+        let m = measure(&valid.parcels);
+        let marketplace_package = req.marketplace_order.take();
+        let order = shipment_order(&id, req, &valid)?;
         let digest = order_digest(&order);
         // A retried create: answered from the record.
         if let Some((record, version)) = self.store.get_shipment(&id).await? {
@@ -500,82 +540,22 @@ where
             }
         }
         let aras = self.aras()?;
-        let now = now_rfc3339();
         let claimed_at = now_ms();
-        let mut record = ShipmentRecord {
-            shipment_id: id.clone(),
-            order_id,
-            marketplace_package: req.marketplace_order,
-            state: ShipmentState::Registering {
-                until_ms: claimed_at + REGISTER_CLAIM_MS,
-            },
-            invoice_key: None,
-            barcodes: order
-                .pieces
-                .iter()
-                .map(|p| p.barcode_number.clone())
-                .collect(),
-            tracking_number: None,
-            tracking: TrackingStatus::Created,
-            pieces: m.pieces.len(),
-            desi: m.total_desi.0,
-            kg: m.total_kg.0,
-            charge_basis: m.total_charge_basis.0,
-            cash_on_delivery: order.cash_on_delivery.map(|c| c.amount),
-            push: TrackingPushState::NotNeeded,
-            announced: false,
-            status_changes: 0,
-            created_at: now.clone(),
-            updated_at: now,
-            order_digest: Some(digest.clone()),
-        };
-        if record.marketplace_package.is_some() {
-            record.push = TrackingPushState::Pending {
-                claimed_until_ms: 0,
-            };
-        }
+        let mut record = registering_record(
+            &id,
+            valid.order_id,
+            marketplace_package,
+            &order,
+            &m,
+            &digest,
+            claimed_at,
+        );
         // Claim the IntegrationCode: only the claimant sends SetOrder.
         if !self.store.put_new_shipment(&record, claimed_at).await? {
-            let (stored, version) = self
-                .store
-                .get_shipment(&id)
-                .await?
-                .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
-            return match self.existing(stored, version, &digest).await? {
-                Some(answer) => Ok(answer),
-                None => Err(in_progress(&id)),
-            };
+            return self.claimed_by_another(&id, &digest).await;
         }
         let answer = aras.set_order(&order).await;
-        record.state = ShipmentState::Created;
-        match &answer {
-            Ok(SetOrderOutcome::Created { invoice_key, .. }) => {
-                record.invoice_key = invoice_key.clone();
-            }
-            Ok(SetOrderOutcome::AlreadyRegistered(existing)) => {
-                // An earlier attempt's order (its answer was lost): Aras's
-                // copy is the truth, and it was not changed.
-                record.invoice_key = existing.field("InvoiceKey").map(str::to_owned);
-                let barcodes: Vec<String> =
-                    existing.barcodes().into_iter().map(str::to_owned).collect();
-                if !barcodes.is_empty() {
-                    record.barcodes = barcodes;
-                }
-                let differs = differences(&order, existing);
-                if !differs.is_empty() {
-                    // Aras holds another content under this code (an earlier
-                    // create whose answer was lost): tracked as it is, and no
-                    // request's content is claimed for it.
-                    record.order_digest = None;
-                    tracing::warn!(shipment_id = %id, ?differs, "Aras holds other content for this shipment");
-                }
-            }
-            Err(e) => {
-                record.state = ShipmentState::Failed {
-                    reason: e.to_string(),
-                };
-            }
-        }
+        take_answer(&mut record, &order, &answer);
         record.updated_at = now_rfc3339();
         if !self.store.update_shipment(&record, 1).await? {
             return Err(Error::Store(format!(
@@ -592,6 +572,20 @@ where
         }
         self.announce(record.clone(), 2).await?;
         Ok(json_response(201, &view(&record)))
+    }
+
+    /// A create that found the shipment claimed: answered from the record
+    /// as it is now, or told that another request is registering it.
+    async fn claimed_by_another(&self, id: &str, digest: &str) -> Result<Response<Body>> {
+        let (stored, version) = self
+            .store
+            .get_shipment(id)
+            .await?
+            .ok_or_else(|| Error::Store(format!("shipment {id} vanished")))?;
+        match self.existing(stored, version, digest).await? {
+            Some(answer) => Ok(answer),
+            None => Err(in_progress(id)),
+        }
     }
 
     /// The answer to a create for a shipment we already hold: `None` when
@@ -631,7 +625,12 @@ where
             return Ok(());
         }
         self.publisher
-            .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
+            .publish(&[shipment_event(
+                DetailType::ShipmentCreated,
+                &record,
+                None,
+                now_rfc3339(),
+            )])
             .await?;
         record.announced = true;
         record.updated_at = now_rfc3339();
@@ -775,6 +774,7 @@ where
                 DetailType::ShipmentStatusChanged,
                 record,
                 None,
+                now_rfc3339(),
             )])
             .await
     }
@@ -809,196 +809,5 @@ where
                 })).collect::<Vec<_>>(),
             }),
         ))
-    }
-
-    /// The `shipment-tracking` handler: any event (schedule or on demand)
-    /// runs one tracking poll.
-    pub async fn handle_schedule(
-        &self,
-        event: lambda_http::lambda_runtime::LambdaEvent<Value>,
-    ) -> Result<TrackingReport, lambda_http::Error> {
-        // Stop a minute before the deadline (0 = none given: local invoke).
-        let deadline = match i64::try_from(event.context.deadline) {
-            Ok(d) if d > 0 => d - 60_000,
-            _ => i64::MAX,
-        };
-        let report = self.poll_tracking_until(deadline).await.map_err(|e| {
-            tracing::error!(error = %e, "tracking poll failed");
-            e
-        })?;
-        tracing::info!(
-            open = report.open,
-            changed = report.changed,
-            pushed = report.pushed,
-            "tracking poll"
-        );
-        Ok(report)
-    }
-
-    /// The tracking poll: every open shipment, one at a time (Aras allows
-    /// few requests per second).
-    pub async fn poll_tracking(&self) -> Result<TrackingReport> {
-        self.poll_tracking_until(i64::MAX).await
-    }
-
-    /// The poll, starting no shipment after `deadline_ms`; the ones left
-    /// wait for the next run (oldest change first, so none is starved).
-    pub async fn poll_tracking_until(&self, deadline_ms: i64) -> Result<TrackingReport> {
-        let mut report = TrackingReport::default();
-        let aras = self.aras()?;
-        let mut open = self.store.open_shipments().await?;
-        open.sort_by(|a, b| a.0.updated_at.cmp(&b.0.updated_at));
-        report.open = open.len() as u32;
-        for (i, (record, version)) in open.into_iter().enumerate() {
-            if now_ms() > deadline_ms {
-                report.left = report.open - i as u32;
-                break;
-            }
-            if let Err(e) = self.track_one(aras, record, version, &mut report).await {
-                report.failed += 1;
-                tracing::warn!(error = %e, "tracking a shipment failed; the next poll tries again");
-            }
-        }
-        if report.failed > 0 && report.failed == report.open {
-            return Err(Error::Provider(crate::error::ProviderError {
-                provider: "aras",
-                failure: ProviderFailure::Unavailable,
-                provider_code: None,
-                decline_code: None,
-                message: format!("tracking failed for all {} open shipments", report.open),
-                request_id: None,
-            }));
-        }
-        Ok(report)
-    }
-
-    async fn track_one(
-        &self,
-        aras: &ArasClient,
-        mut record: ShipmentRecord,
-        mut version: u64,
-        report: &mut TrackingReport,
-    ) -> Result<()> {
-        if !record.announced {
-            // Its create could not publish: do it now (same event id).
-            self.publisher
-                .publish(&[shipment_event(DetailType::ShipmentCreated, &record, None)])
-                .await?;
-            record.announced = true;
-            record.updated_at = now_rfc3339();
-            if !self.store.update_shipment(&record, version).await? {
-                return Ok(());
-            }
-            version += 1;
-        }
-        if record.tracking.is_final() {
-            // Only its tracking number is still to be told.
-            report.unchanged += 1;
-            return self.push_tracking_number(record, version, report).await;
-        }
-        let t = aras.tracking(&record.shipment_id).await?;
-        let change = tracking_change(&record, &t.status, t.tracking_number.as_deref());
-        if change.is_empty() {
-            report.unchanged += 1;
-        } else {
-            let previous = record.tracking.clone();
-            if let Some(n) = change.tracking_number {
-                record.tracking_number = Some(n);
-            }
-            if let Some(status) = change.status {
-                record.tracking = status;
-                record.status_changes += 1;
-                // Published before the write: a failure after it publishes
-                // again next poll, with the same event id.
-                self.publisher
-                    .publish(&[shipment_event(
-                        DetailType::ShipmentStatusChanged,
-                        &record,
-                        Some(&previous),
-                    )])
-                    .await?;
-                report.changed += 1;
-            }
-            record.updated_at = now_rfc3339();
-            if !self.store.update_shipment(&record, version).await? {
-                return Ok(());
-            }
-            version += 1;
-        }
-        self.push_tracking_number(record, version, report).await
-    }
-
-    /// Tells the marketplace the tracking number once: a lease on the record
-    /// keeps two polls from pushing together; a push that fails leaves it
-    /// pending for the next poll.
-    async fn push_tracking_number(
-        &self,
-        mut record: ShipmentRecord,
-        version: u64,
-        report: &mut TrackingReport,
-    ) -> Result<()> {
-        let now = now_ms();
-        let Some((package, number)) = record.push_due(now) else {
-            return Ok(());
-        };
-        let (package, number) = (package.clone(), number.to_string());
-        record.push = TrackingPushState::Pending {
-            claimed_until_ms: now + 120_000,
-        };
-        if !self.store.update_shipment(&record, version).await? {
-            return Ok(());
-        }
-        let version = version + 1;
-        let outcome = self.pushers.push(&record, &package, &number).await;
-        record.push = match outcome {
-            Ok(crate::providers::marketplace::tracking::Pushed::Done) => {
-                report.pushed += 1;
-                TrackingPushState::Done {
-                    tracking_number: number,
-                }
-            }
-            Ok(crate::providers::marketplace::tracking::Pushed::Refused(reason)) => {
-                report.push_refused += 1;
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
-            // A package number or tracking number the marketplace can never
-            // take: a person must look.
-            Err(Error::Validation(problems)) => {
-                report.push_refused += 1;
-                let reason = problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                self.publisher
-                    .publish(&[crate::providers::marketplace::tracking::refusal_event(
-                        &record.shipment_id,
-                        &package,
-                        &number,
-                        &reason,
-                    )])
-                    .await?;
-                TrackingPushState::Refused { reason }
-            }
-            Err(e) => {
-                tracing::warn!(shipment_id = %record.shipment_id, error = %e, "tracking number push failed; retried next poll");
-                TrackingPushState::Pending {
-                    claimed_until_ms: 0,
-                }
-            }
-        };
-        record.updated_at = now_rfc3339();
-        self.store
-            .update_shipment(&record, version)
-            .await
-            .map(|_| ())
     }
 }

@@ -313,51 +313,81 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     });
     let is_new = current.is_none();
     let outbox_before = order.outbox.len();
-    let mut changed = is_new;
     let snap_status = status_of(snap.marketplace, &snap.marketplace_status);
     let key = event_key(&order);
     let unit_id = snap.package_id.clone().unwrap_or_default();
+    let unit_changed = apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
+    let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
+    let changed = is_new || unit_changed || lines_changed;
+    for m in &moves {
+        order.outbox.push(m.event(&key, snap.occurred_ms));
+    }
+    debug_assert!(changed || order.outbox.len() == outbox_before);
+    OrderChange {
+        order,
+        moves,
+        changed,
+    }
+}
 
-    // The package (or the order as a whole).
-    let previous = order.units.get(&unit_id).cloned();
+/// The package (or the order as a whole): moves it forward to the
+/// snapshot's status, with its event on the outbox; whether it moved.
+fn apply_unit(
+    order: &mut MarketplaceOrder,
+    snap: &OrderSnapshot,
+    snap_status: Status,
+    key: &str,
+    unit_id: &str,
+    is_new: bool,
+) -> bool {
+    let previous = order.units.get(unit_id).cloned();
     let unit_moves = match &previous {
         None => true,
         Some(u) => snap_status.rank > u.rank,
     };
-    if unit_moves && (snap_status.rank > 0 || previous.is_none()) {
-        let status = snap_status.word.to_string();
-        let event_id = format!("{key}:{unit_id}:{}", snap_status.word);
-        order.outbox.push(if is_new {
-            OrderEvent::Created {
-                event_id: format!("{key}:created"),
-                occurred_ms: snap.occurred_ms,
-                package_id: snap.package_id.clone(),
-                status: status.clone(),
-                marketplace_status: snap.marketplace_status.clone(),
-            }
-        } else {
-            OrderEvent::StatusChanged {
-                event_id,
-                occurred_ms: snap.occurred_ms,
-                package_id: snap.package_id.clone(),
-                status: status.clone(),
-                marketplace_status: snap.marketplace_status.clone(),
-                previous_status: previous.as_ref().map(|u| u.status.clone()),
-            }
-        });
-        order.units.insert(
-            unit_id.clone(),
-            UnitState {
-                status,
-                marketplace_status: snap.marketplace_status.clone(),
-                rank: snap_status.rank,
-                changed_ms: snap.occurred_ms,
-            },
-        );
-        changed = true;
+    if !(unit_moves && (snap_status.rank > 0 || previous.is_none())) {
+        return false;
     }
+    let status = snap_status.word.to_string();
+    let event_id = format!("{key}:{unit_id}:{}", snap_status.word);
+    order.outbox.push(if is_new {
+        OrderEvent::Created {
+            event_id: format!("{key}:created"),
+            occurred_ms: snap.occurred_ms,
+            package_id: snap.package_id.clone(),
+            status: status.clone(),
+            marketplace_status: snap.marketplace_status.clone(),
+        }
+    } else {
+        OrderEvent::StatusChanged {
+            event_id,
+            occurred_ms: snap.occurred_ms,
+            package_id: snap.package_id.clone(),
+            status: status.clone(),
+            marketplace_status: snap.marketplace_status.clone(),
+            previous_status: previous.as_ref().map(|u| u.status.clone()),
+        }
+    });
+    order.units.insert(
+        unit_id.to_string(),
+        UnitState {
+            status,
+            marketplace_status: snap.marketplace_status.clone(),
+            rank: snap_status.rank,
+            changed_ms: snap.occurred_ms,
+        },
+    );
+    true
+}
 
-    // The lines: the ones listed, or (none listed) every line we know.
+/// The lines: the ones listed, or (none listed) every line we know. Returns
+/// whether any line changed, and the stock moves they make, one per SKU.
+fn apply_lines(
+    order: &mut MarketplaceOrder,
+    snap: &OrderSnapshot,
+    snap_status: Status,
+    unit_id: &str,
+) -> (bool, Vec<StockMove>) {
     let listed: Vec<LineSnapshot> = if snap.lines.is_empty() {
         order
             .lines
@@ -376,63 +406,21 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     // What we already know of this package (or order): a late report of a
     // line must not undo it (an order cancelled before its lines were
     // listed takes no stock when they are).
-    let unit_known = order
-        .units
-        .get(&unit_id)
-        .map(|u| (u.rank, u.status.clone()));
+    let unit_known = order.units.get(unit_id).map(|u| u.rank);
+    let mut changed = false;
     let mut moves: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for line in &listed {
-        let (mut line_status, mut raw) = match &line.marketplace_status {
+        let reported = match &line.marketplace_status {
             Some(raw) if status_of(snap.marketplace, raw).rank > 0 => {
                 (status_of(snap.marketplace, raw), raw.clone())
             }
             _ => (snap_status, snap.marketplace_status.clone()),
         };
-        let mut change = 0i64;
-        match order.lines.get_mut(&line.line_id) {
-            None => {
-                if let Some((rank, _)) = &unit_known {
-                    let unit = order.units[&unit_id].marketplace_status.clone();
-                    if *rank > line_status.rank {
-                        line_status = status_of(snap.marketplace, &unit);
-                        raw = unit;
-                    }
-                }
-                let takes = !line_status.releases_stock;
-                let stock = match (&line.sku, takes) {
-                    (None, _) => LineStock::Untracked,
-                    (Some(_), true) => LineStock::Taken,
-                    (Some(_), false) => LineStock::NotTaken,
-                };
-                if stock == LineStock::Taken {
-                    change = -i64::from(line.quantity);
-                }
-                order.lines.insert(
-                    line.line_id.clone(),
-                    LineState {
-                        sku: line.sku.clone(),
-                        quantity: line.quantity,
-                        status: line_status.word.to_string(),
-                        marketplace_status: raw,
-                        rank: line_status.rank,
-                        stock,
-                    },
-                );
-                changed = true;
-            }
-            Some(stored) if line_status.rank > stored.rank => {
-                let may_release = !line_less || stored.rank < SHIPPED_RANK;
-                if line_status.releases_stock && stored.stock == LineStock::Taken && may_release {
-                    change = i64::from(stored.quantity);
-                    stored.stock = LineStock::NotTaken;
-                }
-                stored.status = line_status.word.to_string();
-                stored.marketplace_status = raw;
-                stored.rank = line_status.rank;
-                changed = true;
-            }
-            Some(_) => {}
-        }
+        let Some(change) = apply_line(order, snap, line, reported, unit_known, unit_id, line_less)
+        else {
+            continue;
+        };
+        changed = true;
         if change != 0 {
             let sku = order.lines[&line.line_id].sku.clone().unwrap_or_default();
             moves
@@ -443,20 +431,73 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     }
     // A give-back and a take of the same SKU in one snapshot net out; the
     // lines still carry their own state.
-    let moves: Vec<StockMove> = moves
+    let moves = moves
         .into_iter()
         .map(|(sku, lines)| StockMove::new(sku, lines))
         .filter(|m| m.change != 0)
         .collect();
-    for m in &moves {
-        order.outbox.push(m.event(&key, snap.occurred_ms));
+    (changed, moves)
+}
+
+/// One reported line, at the status it was `reported` with (and its raw
+/// marketplace word): a new line takes stock unless its status gives stock
+/// back; a known line moves forward, giving back the stock it took when its
+/// new status says so. `None` when nothing changed, else the line's stock
+/// change (negative: taken).
+fn apply_line(
+    order: &mut MarketplaceOrder,
+    snap: &OrderSnapshot,
+    line: &LineSnapshot,
+    reported: (Status, String),
+    unit_rank: Option<u8>,
+    unit_id: &str,
+    line_less: bool,
+) -> Option<i64> {
+    let (mut line_status, mut raw) = reported;
+    let mut change = 0i64;
+    match order.lines.get_mut(&line.line_id) {
+        None => {
+            if let Some(rank) = unit_rank {
+                let unit = order.units[unit_id].marketplace_status.clone();
+                if rank > line_status.rank {
+                    line_status = status_of(snap.marketplace, &unit);
+                    raw = unit;
+                }
+            }
+            let takes = !line_status.releases_stock;
+            let stock = match (&line.sku, takes) {
+                (None, _) => LineStock::Untracked,
+                (Some(_), true) => LineStock::Taken,
+                (Some(_), false) => LineStock::NotTaken,
+            };
+            if stock == LineStock::Taken {
+                change = -i64::from(line.quantity);
+            }
+            order.lines.insert(
+                line.line_id.clone(),
+                LineState {
+                    sku: line.sku.clone(),
+                    quantity: line.quantity,
+                    status: line_status.word.to_string(),
+                    marketplace_status: raw,
+                    rank: line_status.rank,
+                    stock,
+                },
+            );
+        }
+        Some(stored) if line_status.rank > stored.rank => {
+            let may_release = !line_less || stored.rank < SHIPPED_RANK;
+            if line_status.releases_stock && stored.stock == LineStock::Taken && may_release {
+                change = i64::from(stored.quantity);
+                stored.stock = LineStock::NotTaken;
+            }
+            stored.status = line_status.word.to_string();
+            stored.marketplace_status = raw;
+            stored.rank = line_status.rank;
+        }
+        Some(_) => return None,
     }
-    debug_assert!(changed || order.outbox.len() == outbox_before);
-    OrderChange {
-        order,
-        moves,
-        changed,
-    }
+    Some(change)
 }
 
 /// The product refused `sku`'s move; returns the change to try again.

@@ -170,69 +170,8 @@ pub fn validate_submission(sub: &OrderSubmission) -> Result<OrderContent, Vec<Fi
             format!("at most {MAX_LINES} lines"),
         ));
     }
-
-    let overflow = |field: &str| FieldError::new(field, "amount is too large");
-    let mut lines = Vec::with_capacity(sub.lines.len());
-    let mut subtotal: i64 = 0;
-    for (i, line) in sub.lines.iter().enumerate() {
-        let at = |name: &str| format!("lines[{i}].{name}");
-        check_text(&mut errors, at("sku"), &line.sku, 64);
-        check_text(&mut errors, at("name"), &line.name, 255);
-        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-            errors.push(FieldError::new(
-                at("quantity"),
-                format!("must be between 1 and {MAX_QUANTITY}"),
-            ));
-        }
-        if line.unit_price < 0 {
-            errors.push(FieldError::new(at("unitPrice"), "must not be negative"));
-        }
-        if line.discount < 0 {
-            errors.push(FieldError::new(at("discount"), "must not be negative"));
-        }
-        let Some(gross) = line.quantity.checked_mul(line.unit_price) else {
-            errors.push(overflow(&at("unitPrice")));
-            continue;
-        };
-        if line.discount > gross.max(0) {
-            errors.push(FieldError::new(
-                at("discount"),
-                "must not exceed quantity × unitPrice",
-            ));
-        }
-        let total = gross - line.discount.max(0);
-        match subtotal.checked_add(total) {
-            Some(s) => subtotal = s,
-            None => errors.push(overflow(&at("unitPrice"))),
-        }
-        lines.push(OrderLine {
-            sku: line.sku.trim().to_string(),
-            name: line.name.trim().to_string(),
-            quantity: line.quantity,
-            unit_price: line.unit_price,
-            discount: line.discount,
-            total,
-        });
-    }
-
-    let mut discount_total: i64 = 0;
-    let mut discounts = Vec::with_capacity(sub.discounts.len());
-    for (i, d) in sub.discounts.iter().enumerate() {
-        if d.amount <= 0 {
-            errors.push(FieldError::new(
-                format!("discounts[{i}].amount"),
-                "must be positive",
-            ));
-        }
-        match discount_total.checked_add(d.amount.max(0)) {
-            Some(t) => discount_total = t,
-            None => errors.push(overflow(&format!("discounts[{i}].amount"))),
-        }
-        discounts.push(OrderDiscount {
-            code: d.code.clone(),
-            amount: d.amount,
-        });
-    }
+    let (lines, subtotal) = validate_lines(&sub.lines, &mut errors);
+    let (discounts, discount_total) = validate_discounts(&sub.discounts, &mut errors);
     if discount_total > subtotal {
         errors.push(FieldError::new(
             "discounts",
@@ -270,6 +209,87 @@ pub fn validate_submission(sub: &OrderSubmission) -> Result<OrderContent, Vec<Fi
         }),
         _ => Err(errors),
     }
+}
+
+fn overflow(field: &str) -> FieldError {
+    FieldError::new(field, "amount is too large")
+}
+
+/// The submitted lines with their totals, and their subtotal; each problem
+/// goes to `errors` (a line whose gross overflows is left out).
+fn validate_lines(
+    submitted: &[LineSubmission],
+    errors: &mut Vec<FieldError>,
+) -> (Vec<OrderLine>, i64) {
+    let mut lines = Vec::with_capacity(submitted.len());
+    let mut subtotal: i64 = 0;
+    for (i, line) in submitted.iter().enumerate() {
+        let at = |name: &str| format!("lines[{i}].{name}");
+        check_text(errors, at("sku"), &line.sku, 64);
+        check_text(errors, at("name"), &line.name, 255);
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            errors.push(FieldError::new(
+                at("quantity"),
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            ));
+        }
+        if line.unit_price < 0 {
+            errors.push(FieldError::new(at("unitPrice"), "must not be negative"));
+        }
+        if line.discount < 0 {
+            errors.push(FieldError::new(at("discount"), "must not be negative"));
+        }
+        let Some(gross) = line.quantity.checked_mul(line.unit_price) else {
+            errors.push(overflow(&at("unitPrice")));
+            continue;
+        };
+        if line.discount > gross.max(0) {
+            errors.push(FieldError::new(
+                at("discount"),
+                "must not exceed quantity × unitPrice",
+            ));
+        }
+        let total = gross - line.discount.max(0);
+        match subtotal.checked_add(total) {
+            Some(s) => subtotal = s,
+            None => errors.push(overflow(&at("unitPrice"))),
+        }
+        lines.push(OrderLine {
+            sku: line.sku.trim().to_string(),
+            name: line.name.trim().to_string(),
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            discount: line.discount,
+            total,
+        });
+    }
+    (lines, subtotal)
+}
+
+/// The order-level discounts and their total; each problem goes to `errors`.
+fn validate_discounts(
+    submitted: &[DiscountSubmission],
+    errors: &mut Vec<FieldError>,
+) -> (Vec<OrderDiscount>, i64) {
+    let mut discount_total: i64 = 0;
+    let mut discounts = Vec::with_capacity(submitted.len());
+    for (i, d) in submitted.iter().enumerate() {
+        if d.amount <= 0 {
+            errors.push(FieldError::new(
+                format!("discounts[{i}].amount"),
+                "must be positive",
+            ));
+        }
+        match discount_total.checked_add(d.amount.max(0)) {
+            Some(t) => discount_total = t,
+            None => errors.push(overflow(&format!("discounts[{i}].amount"))),
+        }
+        discounts.push(OrderDiscount {
+            code: d.code.clone(),
+            amount: d.amount,
+        });
+    }
+    (discounts, discount_total)
 }
 
 #[cfg(test)]

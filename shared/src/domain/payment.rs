@@ -140,48 +140,6 @@ pub struct HostedForm {
 /// bound.
 pub const MAX_ATTEMPTS: usize = 20;
 
-#[cfg(test)]
-mod tests {
-    use super::PaymentStatus::*;
-
-    #[test]
-    fn status_only_moves_forward() {
-        assert_eq!(Unpaid.advance(Paid), Some(Paid));
-        assert_eq!(Paid.advance(Unpaid), None);
-        assert_eq!(Paid.advance(Paid), None);
-        assert_eq!(Refunded.advance(PartiallyRefunded), None);
-        assert_eq!(
-            PartiallyRefunded.advance(PartiallyRefunded),
-            Some(PartiallyRefunded)
-        );
-        assert_eq!(PartiallyRefunded.advance(Refunded), Some(Refunded));
-    }
-
-    #[test]
-    fn predecessors_follow_advance() {
-        use super::PaymentStatus;
-        assert_eq!(PaymentStatus::predecessors(Paid), vec![Unpaid]);
-        assert_eq!(
-            PaymentStatus::predecessors(PartiallyRefunded),
-            vec![Unpaid, Paid, PartiallyRefunded]
-        );
-        assert_eq!(
-            PaymentStatus::predecessors(Refunded),
-            vec![Unpaid, Paid, PartiallyRefunded]
-        );
-        assert!(PaymentStatus::predecessors(Unpaid).is_empty());
-    }
-
-    #[test]
-    fn collected_orders_are_frozen() {
-        assert!(!Unpaid.is_collected());
-        for s in [Paid, PartiallyRefunded, Refunded] {
-            assert!(s.is_collected());
-            assert_eq!(super::PaymentStatus::parse(s.as_str()), Some(s));
-        }
-    }
-}
-
 /// A refund we are about to make: how much, and the order's refunded total
 /// before and after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +217,48 @@ pub fn plan_refund(
         },
         provider_ref,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PaymentStatus::*;
+
+    #[test]
+    fn status_only_moves_forward() {
+        assert_eq!(Unpaid.advance(Paid), Some(Paid));
+        assert_eq!(Paid.advance(Unpaid), None);
+        assert_eq!(Paid.advance(Paid), None);
+        assert_eq!(Refunded.advance(PartiallyRefunded), None);
+        assert_eq!(
+            PartiallyRefunded.advance(PartiallyRefunded),
+            Some(PartiallyRefunded)
+        );
+        assert_eq!(PartiallyRefunded.advance(Refunded), Some(Refunded));
+    }
+
+    #[test]
+    fn predecessors_follow_advance() {
+        use super::PaymentStatus;
+        assert_eq!(PaymentStatus::predecessors(Paid), vec![Unpaid]);
+        assert_eq!(
+            PaymentStatus::predecessors(PartiallyRefunded),
+            vec![Unpaid, Paid, PartiallyRefunded]
+        );
+        assert_eq!(
+            PaymentStatus::predecessors(Refunded),
+            vec![Unpaid, Paid, PartiallyRefunded]
+        );
+        assert!(PaymentStatus::predecessors(Unpaid).is_empty());
+    }
+
+    #[test]
+    fn collected_orders_are_frozen() {
+        assert!(!Unpaid.is_collected());
+        for s in [Paid, PartiallyRefunded, Refunded] {
+            assert!(s.is_collected());
+            assert_eq!(super::PaymentStatus::parse(s.as_str()), Some(s));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -277,6 +277,47 @@ fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize
 /// documented limits; returns all problems at once.
 pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Vec<FieldError>> {
     let mut errors = Vec::new();
+    check_codes(&mut errors, sku, &sub);
+    check_texts(&mut errors, &sub);
+    check_prices(&mut errors, &sub);
+    if !(0..=MAX_STOCK).contains(&sub.stock) {
+        errors.push(FieldError::new(
+            "stock",
+            format!("must be between 0 and {MAX_STOCK}"),
+        ));
+    }
+    if !VAT_RATES.contains(&sub.vat_rate) {
+        errors.push(FieldError::new("vatRate", "must be one of 0, 1, 10, 20"));
+    }
+    check_images(&mut errors, &sub);
+    if let Some(t) = &sub.trendyol {
+        check_trendyol(&mut errors, t);
+    }
+    if let Some(h) = &sub.hepsiburada {
+        check_hepsiburada(&mut errors, h);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Product {
+        sku: sku.to_string(),
+        barcode: sub.barcode,
+        title: sub.title.trim().to_string(),
+        description: sub.description,
+        price: sub.price,
+        list_price: sub.list_price,
+        stock: sub.stock,
+        vat_rate: sub.vat_rate,
+        brand: sub.brand.trim().to_string(),
+        images: sub.images,
+        attributes: sub.attributes,
+        trendyol: sub.trendyol,
+        hepsiburada: sub.hepsiburada,
+    })
+}
+
+/// The SKU (the path's; the body's, if given, must equal it) and the barcode.
+fn check_codes(errors: &mut Vec<FieldError>, sku: &str, sub: &ProductSubmission) {
     if let Err(e) = validate_sku(sku, "sku") {
         errors.push(e);
     }
@@ -292,14 +333,23 @@ pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Ve
             "must be 1–40 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
         ));
     }
-    check_text(&mut errors, "title", &sub.title, MAX_TITLE_CHARS);
+}
+
+/// Title, description and brand.
+fn check_texts(errors: &mut Vec<FieldError>, sub: &ProductSubmission) {
+    check_text(errors, "title", &sub.title, MAX_TITLE_CHARS);
     if sub.description.chars().count() > MAX_DESCRIPTION_CHARS {
         errors.push(FieldError::new(
             "description",
             format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
-    check_text(&mut errors, "brand", &sub.brand, 100);
+    check_text(errors, "brand", &sub.brand, 100);
+}
+
+/// Price and list price: positive Turkish lira, the list price not below
+/// the price.
+fn check_prices(errors: &mut Vec<FieldError>, sub: &ProductSubmission) {
     let try_currency = Currency::parse("TRY").expect("TRY is ISO 4217");
     for (field, money) in [("price", sub.price), ("listPrice", sub.list_price)] {
         if money.currency != try_currency {
@@ -321,15 +371,10 @@ pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Ve
             "must not be below price (Trendyol refuses listPrice < salePrice)",
         ));
     }
-    if !(0..=MAX_STOCK).contains(&sub.stock) {
-        errors.push(FieldError::new(
-            "stock",
-            format!("must be between 0 and {MAX_STOCK}"),
-        ));
-    }
-    if !VAT_RATES.contains(&sub.vat_rate) {
-        errors.push(FieldError::new("vatRate", "must be one of 0, 1, 10, 20"));
-    }
+}
+
+/// How many images (fewer for Trendyol), each an https:// URL.
+fn check_images(errors: &mut Vec<FieldError>, sub: &ProductSubmission) {
     if sub.images.len() > MAX_IMAGES {
         errors.push(FieldError::new(
             "images",
@@ -350,58 +395,44 @@ pub fn validate_product(sku: &str, sub: ProductSubmission) -> Result<Product, Ve
             ));
         }
     }
-    if let Some(t) = &sub.trendyol {
-        if let Some(main) = &t.product_main_id {
-            if !is_plain_code(main, 40) {
-                errors.push(FieldError::new(
-                    "trendyol.productMainId",
-                    "must be 1–40 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
-                ));
-            }
-        }
-        for (i, a) in t.attributes.iter().enumerate() {
-            match (&a.attribute_value_id, &a.custom_attribute_value) {
-                (Some(_), None) => {}
-                (None, Some(v)) if !v.trim().is_empty() => {}
-                _ => errors.push(FieldError::new(
-                    format!("trendyol.attributes[{i}]"),
-                    "needs exactly one of attributeValueId or customAttributeValue",
-                )),
-            }
-        }
-    }
-    if let Some(h) = &sub.hepsiburada {
-        if !is_plain_code(&h.merchant_sku, 64) {
+}
+
+/// The Trendyol mapping: its product main id and attributes.
+fn check_trendyol(errors: &mut Vec<FieldError>, t: &TrendyolMapping) {
+    if let Some(main) = &t.product_main_id {
+        if !is_plain_code(main, 40) {
             errors.push(FieldError::new(
-                "hepsiburada.merchantSku",
-                "must be 1–64 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
-            ));
-        }
-        if h.video_url.as_deref().is_some_and(|u| !is_https_url(u)) {
-            errors.push(FieldError::new(
-                "hepsiburada.videoUrl",
-                "must be an https:// URL",
+                "trendyol.productMainId",
+                "must be 1–40 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    for (i, a) in t.attributes.iter().enumerate() {
+        match (&a.attribute_value_id, &a.custom_attribute_value) {
+            (Some(_), None) => {}
+            (None, Some(v)) if !v.trim().is_empty() => {}
+            _ => errors.push(FieldError::new(
+                format!("trendyol.attributes[{i}]"),
+                "needs exactly one of attributeValueId or customAttributeValue",
+            )),
+        }
     }
-    Ok(Product {
-        sku: sku.to_string(),
-        barcode: sub.barcode,
-        title: sub.title.trim().to_string(),
-        description: sub.description,
-        price: sub.price,
-        list_price: sub.list_price,
-        stock: sub.stock,
-        vat_rate: sub.vat_rate,
-        brand: sub.brand.trim().to_string(),
-        images: sub.images,
-        attributes: sub.attributes,
-        trendyol: sub.trendyol,
-        hepsiburada: sub.hepsiburada,
-    })
+}
+
+/// The Hepsiburada mapping: its merchant SKU and video URL.
+fn check_hepsiburada(errors: &mut Vec<FieldError>, h: &HepsiburadaMapping) {
+    if !is_plain_code(&h.merchant_sku, 64) {
+        errors.push(FieldError::new(
+            "hepsiburada.merchantSku",
+            "must be 1–64 characters of A–Z, a–z, 0–9, '.', '-' or '_'",
+        ));
+    }
+    if h.video_url.as_deref().is_some_and(|u| !is_https_url(u)) {
+        errors.push(FieldError::new(
+            "hepsiburada.videoUrl",
+            "must be an https:// URL",
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,13 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domain::event::{DetailType, DomainEvent, EventDetail, ShipmentDetail};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::shipping::TrackingStatus;
 use crate::money::Money;
+
+/// The carrier every shipment goes with, as events and the API name it.
+pub const CARRIER: &str = "aras";
 
 /// Our shipment id, also Aras's `IntegrationCode`: the same order and
 /// reference always give the same id, so a retried create finds the first
@@ -196,6 +200,48 @@ pub fn tracking_change(
             (Some(n), None) if !n.trim().is_empty() => Some(n.trim().to_string()),
             _ => None,
         },
+    }
+}
+
+/// `shipment.created` (id `aras:<shipment>:created`) or
+/// `shipment.status_changed` (id `aras:<shipment>:<changes>:<status>`, so a
+/// repeat has the same id) for `r` as it stands; `previous` is the status it
+/// moved from.
+pub fn shipment_event(
+    detail_type: DetailType,
+    r: &ShipmentRecord,
+    previous: Option<&TrackingStatus>,
+    occurred_at: String,
+) -> DomainEvent {
+    let status = match (&r.state, detail_type) {
+        (_, DetailType::ShipmentCreated) => "created".to_string(),
+        _ => r.tracking.name().to_string(),
+    };
+    let event_id = match detail_type {
+        DetailType::ShipmentCreated => format!("{CARRIER}:{}:created", r.shipment_id),
+        _ => format!("{CARRIER}:{}:{}:{status}", r.shipment_id, r.status_changes),
+    };
+    DomainEvent {
+        detail_type,
+        event_id,
+        occurred_at,
+        detail: EventDetail::Shipment(ShipmentDetail {
+            shipment_id: r.shipment_id.clone(),
+            order_id: r.order_id.clone(),
+            carrier: CARRIER.into(),
+            status,
+            previous_status: previous.map(|p| p.name().to_string()),
+            tracking_number: r.tracking_number.clone(),
+            marketplace: r
+                .marketplace_package
+                .as_ref()
+                .map(|p| p.marketplace.as_str().to_string()),
+            order_number: r
+                .marketplace_package
+                .as_ref()
+                .map(|p| p.order_number.clone()),
+            package_id: r.marketplace_package.as_ref().map(|p| p.package_id.clone()),
+        }),
     }
 }
 

@@ -153,52 +153,26 @@ fn stock_word(stock: LineStock) -> &'static str {
 
 /// An outbox entry as published.
 pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent {
-    let marketplace = order.marketplace.as_str().to_string();
-    let at = |ms: i64| unix_ms_to_rfc3339(ms).unwrap_or_else(now_rfc3339);
-    let order_detail = |package_id: &Option<String>,
-                        status: &str,
-                        marketplace_status: &str,
-                        previous_status: Option<String>,
-                        lines: Vec<OrderLineDetail>| {
-        EventDetail::MarketplaceOrder(MarketplaceOrderDetail {
-            marketplace: marketplace.clone(),
-            order_number: order.order_number.clone(),
-            package_id: package_id.clone(),
-            status: status.to_string(),
-            marketplace_status: marketplace_status.to_string(),
-            previous_status,
-            lines,
-        })
-    };
-    match event {
+    let (detail_type, event_id, occurred_ms, detail) = match event {
         OrderEvent::Created {
             event_id,
             occurred_ms,
             package_id,
             status,
             marketplace_status,
-        } => DomainEvent {
-            detail_type: DetailType::MarketplaceOrderCreated,
-            event_id: event_id.clone(),
-            occurred_at: at(*occurred_ms),
-            detail: order_detail(
+        } => (
+            DetailType::MarketplaceOrderCreated,
+            event_id,
+            occurred_ms,
+            order_detail(
+                order,
                 package_id,
                 status,
                 marketplace_status,
                 None,
-                order
-                    .lines
-                    .iter()
-                    .map(|(id, l)| OrderLineDetail {
-                        line_id: id.clone(),
-                        sku: l.sku.clone(),
-                        quantity: l.quantity,
-                        status: l.status.clone(),
-                        stock: stock_word(l.stock).to_string(),
-                    })
-                    .collect(),
+                line_details(order),
             ),
-        },
+        ),
         OrderEvent::StatusChanged {
             event_id,
             occurred_ms,
@@ -206,59 +180,118 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
             status,
             marketplace_status,
             previous_status,
-        } => DomainEvent {
-            detail_type: DetailType::MarketplaceOrderStatusChanged,
-            event_id: event_id.clone(),
-            occurred_at: at(*occurred_ms),
-            detail: order_detail(
+        } => (
+            DetailType::MarketplaceOrderStatusChanged,
+            event_id,
+            occurred_ms,
+            order_detail(
+                order,
                 package_id,
                 status,
                 marketplace_status,
                 previous_status.clone(),
                 Vec::new(),
             ),
-        },
+        ),
         OrderEvent::StockChanged {
             event_id,
             occurred_ms,
             sku,
             change,
             line_id,
-        } => DomainEvent {
-            detail_type: DetailType::MarketplaceStockUpdated,
-            event_id: event_id.clone(),
-            occurred_at: at(*occurred_ms),
-            detail: EventDetail::Stock(StockDetail {
-                sku: sku.clone(),
-                change: *change,
-                marketplace,
-                order_number: order.order_number.clone(),
-                line_ids: line_id.split(',').map(str::to_owned).collect(),
-            }),
-        },
+        } => (
+            DetailType::MarketplaceStockUpdated,
+            event_id,
+            occurred_ms,
+            stock_detail(order, sku, *change, line_id),
+        ),
         OrderEvent::Oversold {
             event_id,
             occurred_ms,
             sku,
             quantity,
             line_id,
-        } => DomainEvent {
-            detail_type: DetailType::IntegrationError,
-            event_id: event_id.clone(),
-            occurred_at: at(*occurred_ms),
-            detail: EventDetail::IntegrationError(IntegrationErrorDetail {
-                action: None,
-                kind: "oversell".into(),
-                provider: marketplace.clone(),
-                order_id: None,
-                provider_ref: Some(order.order_number.clone()),
-                expected: None,
-                received: None,
-                message: format!(
-                    "{marketplace} sold {quantity} of {sku} (order line {line_id}) but our stock was short; \
-                     the line took no stock"
-                ),
-            }),
-        },
+        } => (
+            DetailType::IntegrationError,
+            event_id,
+            occurred_ms,
+            oversell_detail(order, sku, *quantity, line_id),
+        ),
+    };
+    DomainEvent {
+        detail_type,
+        event_id: event_id.clone(),
+        occurred_at: unix_ms_to_rfc3339(*occurred_ms).unwrap_or_else(now_rfc3339),
+        detail,
     }
+}
+
+/// The detail of `marketplace.order.created` / `.status_changed`.
+fn order_detail(
+    order: &MarketplaceOrder,
+    package_id: &Option<String>,
+    status: &str,
+    marketplace_status: &str,
+    previous_status: Option<String>,
+    lines: Vec<OrderLineDetail>,
+) -> EventDetail {
+    EventDetail::MarketplaceOrder(MarketplaceOrderDetail {
+        marketplace: order.marketplace.as_str().to_string(),
+        order_number: order.order_number.clone(),
+        package_id: package_id.clone(),
+        status: status.to_string(),
+        marketplace_status: marketplace_status.to_string(),
+        previous_status,
+        lines,
+    })
+}
+
+/// Every line of the order as a created order's event lists it.
+fn line_details(order: &MarketplaceOrder) -> Vec<OrderLineDetail> {
+    order
+        .lines
+        .iter()
+        .map(|(id, l)| OrderLineDetail {
+            line_id: id.clone(),
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+            status: l.status.clone(),
+            stock: stock_word(l.stock).to_string(),
+        })
+        .collect()
+}
+
+/// The detail of `marketplace.stock.updated`: `line_id` lists the lines
+/// that moved, comma-separated.
+fn stock_detail(order: &MarketplaceOrder, sku: &str, change: i64, line_id: &str) -> EventDetail {
+    EventDetail::Stock(StockDetail {
+        sku: sku.to_string(),
+        change,
+        marketplace: order.marketplace.as_str().to_string(),
+        order_number: order.order_number.clone(),
+        line_ids: line_id.split(',').map(str::to_owned).collect(),
+    })
+}
+
+/// The `integration.error` for a line sold while our stock was short.
+fn oversell_detail(
+    order: &MarketplaceOrder,
+    sku: &str,
+    quantity: u32,
+    line_id: &str,
+) -> EventDetail {
+    let marketplace = order.marketplace.as_str();
+    EventDetail::IntegrationError(IntegrationErrorDetail {
+        action: None,
+        kind: "oversell".into(),
+        provider: marketplace.to_string(),
+        order_id: None,
+        provider_ref: Some(order.order_number.clone()),
+        expected: None,
+        received: None,
+        message: format!(
+            "{marketplace} sold {quantity} of {sku} (order line {line_id}) but our stock was short; \
+             the line took no stock"
+        ),
+    })
 }

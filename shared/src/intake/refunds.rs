@@ -403,20 +403,45 @@ where
                 Ok(self.send(&record, &plan, amount.currency).await)
             }
         };
-        let answer = match outcome {
+        let answer = self
+            .finish_unwanted(&record, &plan, amount, provider_ref, outcome)
+            .await;
+        if answer.is_err() {
+            if let Err(e) = self.store.release_refund_lease(&request_id).await {
+                tracing::warn!(error = %e, request_id, "could not end a refund lease; it ends at its deadline");
+            }
+        }
+        answer
+    }
+
+    /// Records how an automatic refund ended: given back (published, the
+    /// refund done), or refused by the gateway (done: a person must give the
+    /// money back); any other failure is returned.
+    async fn finish_unwanted(
+        &self,
+        record: &RefundRecord,
+        plan: &RefundPlan,
+        amount: Money,
+        provider_ref: &str,
+        outcome: Result<Result<String>>,
+    ) -> Result<()> {
+        let order_id = record.order_id.as_str();
+        let request_id = record.request_id.as_str();
+        let provider = self.gateway.provider();
+        match outcome {
             Ok(Ok(refund_id)) => {
                 let status = match self.store.load_ledger(order_id).await? {
                     Some((ledger, _)) => ledger.status,
                     None => PaymentStatus::Unpaid,
                 };
                 self.publisher
-                    .publish(&[unwanted_refunded_event(&record, &plan, amount, status)])
+                    .publish(&[unwanted_refunded_event(record, plan, amount, status)])
                     .await?;
                 let body = serde_json::json!({"refundId": refund_id, "orderId": order_id,
                     "requestId": request_id, "amount": amount.minor})
                 .to_string();
                 self.store
-                    .finish_refund(&request_id, RefundState::Done, 201, &body)
+                    .finish_refund(request_id, RefundState::Done, 201, &body)
                     .await?;
                 tracing::warn!(
                     order_id,
@@ -436,7 +461,7 @@ where
                 let error = Error::Provider(p);
                 self.store
                     .finish_refund(
-                        &request_id,
+                        request_id,
                         RefundState::Done,
                         error.http_status(),
                         &error.to_json().to_string(),
@@ -446,13 +471,7 @@ where
                 Ok(())
             }
             Ok(Err(e)) | Err(e) => Err(e),
-        };
-        if answer.is_err() {
-            if let Err(e) = self.store.release_refund_lease(&request_id).await {
-                tracing::warn!(error = %e, request_id, "could not end a refund lease; it ends at its deadline");
-            }
         }
-        answer
     }
 
     fn plan(

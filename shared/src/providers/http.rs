@@ -298,22 +298,9 @@ impl HttpLayer {
         let mut throttled = Duration::ZERO;
         let mut attempts = 0;
         let result = loop {
-            let wait = Instant::now();
-            if let Some(limiter) = &endpoint.limiter {
-                limiter.until_ready().await;
-            }
-            for group in &endpoint.groups {
-                group.0.until_ready().await;
-            }
-            throttled += wait.elapsed();
+            throttled += wait_for_turn(endpoint).await;
             attempts += 1;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let attempt_timeout = self.settings.attempt_timeout.min(remaining);
-            let outcome = match tokio::time::timeout(attempt_timeout, self.attempt(&request)).await
-            {
-                Ok(result) => result,
-                Err(_) => Err(TransportError::Timeout),
-            };
+            let outcome = self.attempt_before(&request, deadline).await;
             let view = match &outcome {
                 Ok(response) => AttemptOutcome::Response {
                     status: response.status,
@@ -328,22 +315,7 @@ impl HttpLayer {
             if !retry {
                 break outcome;
             }
-            let hinted = match &outcome {
-                Ok(response) => retry_after(&response.headers, SystemTime::now()),
-                Err(_) => None,
-            };
-            let delay = backoff(
-                attempts,
-                self.settings.initial_backoff,
-                self.settings.max_backoff,
-                fastrand::f64(),
-            )
-            .max(hinted.unwrap_or_default())
-            .max(if forbidden_throttle {
-                FORBIDDEN_THROTTLE_BACKOFF
-            } else {
-                Duration::ZERO
-            });
+            let delay = self.retry_delay(attempts, &outcome, forbidden_throttle);
             if !fits_before(deadline, delay) {
                 // Waiting would overrun our budget: report what we have.
                 break outcome;
@@ -358,32 +330,7 @@ impl HttpLayer {
             );
             tokio::time::sleep(delay).await;
         };
-
-        let status = result.as_ref().map(|r| r.status.as_u16()).unwrap_or(0);
-        let request_id = result.as_ref().ok().and_then(|r| {
-            endpoint
-                .request_id_header
-                .and_then(|h| r.headers.get(h))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-        telemetry::emit_provider_call(&ProviderCallMetrics {
-            provider: endpoint.provider,
-            operation: request.operation,
-            status,
-            attempts,
-            latency: started.elapsed(),
-            throttled,
-        });
-        tracing::info!(
-            provider = endpoint.provider,
-            operation = request.operation,
-            status,
-            attempts,
-            latency_ms = started.elapsed().as_millis() as u64,
-            provider_request_id = request_id.as_deref().unwrap_or(""),
-            "provider call"
-        );
+        report_call(endpoint, &request, &result, attempts, started, throttled);
         match result {
             Ok(mut response) => {
                 response.attempts = attempts;
@@ -391,6 +338,47 @@ impl HttpLayer {
             }
             Err(error) => Err(CallFailed { error, attempts }),
         }
+    }
+
+    /// One attempt, given the attempt timeout or what is left before
+    /// `deadline`, whichever is shorter.
+    async fn attempt_before(
+        &self,
+        request: &OutboundRequest,
+        deadline: Instant,
+    ) -> Result<ProviderResponse, TransportError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let attempt_timeout = self.settings.attempt_timeout.min(remaining);
+        match tokio::time::timeout(attempt_timeout, self.attempt(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError::Timeout),
+        }
+    }
+
+    /// How long to wait before attempt `attempts + 1`: the backoff, or
+    /// longer when the provider asked (`Retry-After`) or throttled with a 403.
+    fn retry_delay(
+        &self,
+        attempts: u32,
+        outcome: &Result<ProviderResponse, TransportError>,
+        forbidden_throttle: bool,
+    ) -> Duration {
+        let hinted = match outcome {
+            Ok(response) => retry_after(&response.headers, SystemTime::now()),
+            Err(_) => None,
+        };
+        backoff(
+            attempts,
+            self.settings.initial_backoff,
+            self.settings.max_backoff,
+            fastrand::f64(),
+        )
+        .max(hinted.unwrap_or_default())
+        .max(if forbidden_throttle {
+            FORBIDDEN_THROTTLE_BACKOFF
+        } else {
+            Duration::ZERO
+        })
     }
 
     async fn attempt(&self, request: &OutboundRequest) -> Result<ProviderResponse, TransportError> {
@@ -431,6 +419,55 @@ impl HttpLayer {
             attempts: 1,
         })
     }
+}
+
+/// Waits for the endpoint's own rate limit and every group it is in;
+/// returns how long that took.
+async fn wait_for_turn(endpoint: &Endpoint) -> Duration {
+    let wait = Instant::now();
+    if let Some(limiter) = &endpoint.limiter {
+        limiter.until_ready().await;
+    }
+    for group in &endpoint.groups {
+        group.0.until_ready().await;
+    }
+    wait.elapsed()
+}
+
+/// One provider call's metrics and log line, whatever its result.
+fn report_call(
+    endpoint: &Endpoint,
+    request: &OutboundRequest,
+    result: &Result<ProviderResponse, TransportError>,
+    attempts: u32,
+    started: Instant,
+    throttled: Duration,
+) {
+    let status = result.as_ref().map(|r| r.status.as_u16()).unwrap_or(0);
+    let request_id = result.as_ref().ok().and_then(|r| {
+        endpoint
+            .request_id_header
+            .and_then(|h| r.headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    telemetry::emit_provider_call(&ProviderCallMetrics {
+        provider: endpoint.provider,
+        operation: request.operation,
+        status,
+        attempts,
+        latency: started.elapsed(),
+        throttled,
+    });
+    tracing::info!(
+        provider = endpoint.provider,
+        operation = request.operation,
+        status,
+        attempts,
+        latency_ms = started.elapsed().as_millis() as u64,
+        provider_request_id = request_id.as_deref().unwrap_or(""),
+        "provider call"
+    );
 }
 
 fn describe(outcome: &AttemptOutcome<'_>) -> String {

@@ -326,6 +326,7 @@ async fn the_tracking_poll_publishes_changes_and_tells_trendyol_the_number_once(
     let h = CatalogHarness::start(1, &[]).await;
     let aras = ArasFake::start().await;
     let app = h.shipments(&aras, None);
+    let tracking = h.shipment_tracking(&aras);
     let package = h.trendyol.add_order(&[("TRK-1", 1, 10.0)]);
     let package_id = package["id"].as_i64().unwrap();
     let order_number = package["orderNumber"].as_str().unwrap().to_string();
@@ -341,17 +342,17 @@ async fn the_tracking_poll_publishes_changes_and_tells_trendyol_the_number_once(
     let id = s["shipmentId"].as_str().unwrap().to_string();
 
     // Not handed over yet: nothing to tell.
-    let report = app.poll_tracking().await.unwrap();
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!((report.open, report.pushed), (1, 0), "{report:?}");
     assert_eq!(h.trendyol.tracking_request_count(), 0);
 
     aras.advance(&id, FakeStatus::OnTheWay);
-    let report = app.poll_tracking().await.unwrap();
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!((report.changed, report.pushed), (1, 1), "{report:?}");
     let number = aras.shipment(&id).unwrap().tracking_number;
     assert_eq!(h.trendyol.tracking_number(package_id), Some(number));
 
-    let report = app.poll_tracking().await.unwrap();
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!((report.changed, report.pushed), (0, 0), "{report:?}");
     assert_eq!(h.trendyol.tracking_request_count(), 1, "pushed once");
 
@@ -359,10 +360,10 @@ async fn the_tracking_poll_publishes_changes_and_tells_trendyol_the_number_once(
     aras.advance(&id, FakeStatus::Delivered);
     h.publisher.fail_next.store(1, Ordering::SeqCst);
     // Every open shipment failed: the invocation fails (counted in CloudWatch).
-    assert!(app.poll_tracking().await.is_err());
-    let report = app.poll_tracking().await.unwrap();
+    assert!(tracking.poll_tracking().await.is_err());
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!(report.changed, 1, "{report:?}");
-    let report = app.poll_tracking().await.unwrap();
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!(report.open, 0, "delivered is final: {report:?}");
     let statuses: Vec<String> = h
         .publisher
@@ -386,6 +387,7 @@ async fn a_hepsiburada_package_gets_its_tracking_number_and_unknown_orders_are_r
     let h = CatalogHarness::start(1, &[]).await;
     let aras = ArasFake::start().await;
     let app = h.shipments(&aras, None);
+    let tracking = h.shipment_tracking(&aras);
     let order = h.hepsiburada.add_order_lines(&[("TRK-2", 1, 10.0)]);
     h.order_poll(&[]).run(i64::MAX).await;
     let package = h.hepsiburada.add_package(&order.order_number);
@@ -403,7 +405,7 @@ async fn a_hepsiburada_package_gets_its_tracking_number_and_unknown_orders_are_r
     assert_eq!(status, 201, "{s}");
     let id = s["shipmentId"].as_str().unwrap();
     aras.advance(id, FakeStatus::AtOriginBranch);
-    let report = app.poll_tracking().await.unwrap();
+    let report = tracking.poll_tracking().await.unwrap();
     assert_eq!(report.pushed, 1, "{report:?}");
     let number = aras.shipment(id).unwrap().tracking_number;
     assert_eq!(h.hepsiburada.tracking_number(&package), Some(number));

@@ -13,4 +13,21 @@ pub use client::{ArasClient, CancelOutcome, SetOrderOutcome, SoapRetryRules};
 pub use order::{ArasOrder, CashOnDelivery, CodCollection, Payor, Piece, Receiver, ShipmentOrder};
 pub use query::{QueryRecord, Tracking, TrackingEvent};
 
+use crate::error::{Error, Result};
+
 pub const PROVIDER: &str = "aras";
+
+/// The client, or the error a deployment without Aras (`ARAS_USERNAME`
+/// unset) answers every Aras request with.
+pub fn configured(client: Option<&ArasClient>) -> Result<&ArasClient> {
+    client.ok_or_else(|| {
+        Error::Provider(crate::error::ProviderError {
+            provider: PROVIDER,
+            failure: crate::error::ProviderFailure::Unavailable,
+            provider_code: None,
+            decline_code: None,
+            message: "Aras Kargo is not configured for this deployment (ARAS_USERNAME)".into(),
+            request_id: None,
+        })
+    })
+}

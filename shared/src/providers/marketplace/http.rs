@@ -309,24 +309,6 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     Some(text.chars().take(500).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_messages_are_read_from_either_marketplace_shape() {
-        assert_eq!(
-            error_message(br#"{"errors":[{"key":"x","message":"15 dakika boyunca"}]}"#).as_deref(),
-            Some("15 dakika boyunca")
-        );
-        assert_eq!(
-            error_message(br#"{"exception":"ClientApiAuthenticationException"}"#).as_deref(),
-            Some("ClientApiAuthenticationException")
-        );
-        assert_eq!(error_message(b"<html>bad gateway</html>"), None);
-    }
-}
-
 /// A list entry a marketplace sent that we could not read: skipped (one odd
 /// entry must not stop every other order) and reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -345,5 +327,23 @@ impl Unreadable {
             digest: digest[..16].to_string(),
             error: error.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_read_from_either_marketplace_shape() {
+        assert_eq!(
+            error_message(br#"{"errors":[{"key":"x","message":"15 dakika boyunca"}]}"#).as_deref(),
+            Some("15 dakika boyunca")
+        );
+        assert_eq!(
+            error_message(br#"{"exception":"ClientApiAuthenticationException"}"#).as_deref(),
+            Some("ClientApiAuthenticationException")
+        );
+        assert_eq!(error_message(b"<html>bad gateway</html>"), None);
     }
 }
