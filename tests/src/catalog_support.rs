@@ -389,7 +389,7 @@ impl CatalogHarness {
             self.catalog_store(),
             self.publisher.clone(),
             aras_client(&source, &http),
-            shipment::tariff_from_env(&source).expect("tariff"),
+            ayaztrade::config::aras_tariff(&source).expect("tariff"),
         )
     }
 

@@ -30,7 +30,7 @@ use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
-use crate::config::{self, ArasSettings, HttpSettings, ProcessEnv, Source};
+use crate::config::{self, ArasSettings, HttpSettings, ProcessEnv};
 use crate::domain::event::DetailType;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::shipment::{
@@ -469,19 +469,8 @@ impl App<DynamoStore, EventBridgePublisher> {
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), bus),
             ArasSettings::from_env(&env)?.map(|s| ArasClient::new(http.clone(), s)),
-            tariff_from_env(&env)?,
+            config::aras_tariff(&env)?,
         ))
-    }
-}
-
-/// `ARAS_TARIFF_JSON`: the merchant's contract price list (see
-/// `domain::shipping::Tariff`); unset or `-` = no rates.
-pub fn tariff_from_env(env: &dyn Source) -> Result<Option<Tariff>> {
-    match crate::config::optional(env, "ARAS_TARIFF_JSON") {
-        None => Ok(None),
-        Some(json) => Tariff::from_json(&json)
-            .map(Some)
-            .map_err(|e| Error::Config(format!("ARAS_TARIFF_JSON: {e}"))),
     }
 }
 

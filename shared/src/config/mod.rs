@@ -19,7 +19,7 @@ pub use marketplaces::{
 pub use payments::{
     auto_refund_unwanted_payments, IyzicoSettings, StripeSettings, DEFAULT_STRIPE_API_VERSION,
 };
-pub use shipping::{ArasSettings, TrackingPushSettings};
+pub use shipping::{aras_tariff, ArasSettings, TrackingPushSettings};
 pub use webhooks::{InboundCredentials, WebhookSettings};
 
 /// A secret value: its `Debug`/`Display` never print it, so it cannot leak

@@ -1,6 +1,7 @@
 //! Aras Kargo access, and what the tracking poll tells the marketplaces.
 
 use crate::config::{base_url, optional, Secret, Source};
+use crate::domain::shipping::Tariff;
 use crate::error::{Error, Result};
 
 /// Test hosts (docs/aras-wire.md); production is one variable away:
@@ -114,6 +115,17 @@ impl TrackingPushSettings {
             })?;
         }
         Ok(settings)
+    }
+}
+
+/// `ARAS_TARIFF_JSON`: the merchant's contract price list (see
+/// `domain::shipping::Tariff`); unset or `-` = no rates.
+pub fn aras_tariff(env: &dyn Source) -> Result<Option<Tariff>> {
+    match optional(env, "ARAS_TARIFF_JSON") {
+        None => Ok(None),
+        Some(json) => Tariff::from_json(&json)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("ARAS_TARIFF_JSON: {e}"))),
     }
 }
 
