@@ -104,7 +104,7 @@ pub enum RefundLock {
 }
 
 /// The refund requests (one record per `requestId`) and the per-order lock
-/// that keeps one refund in flight per order (DESIGN.md §3b).
+/// that keeps one refund in flight per order (docs/exactly-once.md).
 pub trait RefundRequestStore: Send + Sync {
     fn claim_refund(
         &self,

@@ -1,5 +1,5 @@
 //! What the payment notices have established about an order's money, and the
-//! one rule that decides what a notice does to it (DESIGN.md §3b, rule 6:
+//! one rule that decides what a notice does to it (docs/exactly-once.md rule 6:
 //! facts bind to what they are about).
 //!
 //! Pure: the store loads the ledger, [`decide`] says what to write and what to

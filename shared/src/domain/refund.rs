@@ -1,6 +1,6 @@
 //! A refund (or cancel) request, as we remember it from its first arrival to
 //! its answer, so that the money moves at the gateway exactly once however
-//! often the caller retries (DESIGN.md §3b).
+//! often the caller retries (docs/exactly-once.md).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -1,4 +1,4 @@
-//! The exactly-once paths that several apps share (DESIGN.md §3b):
+//! The exactly-once paths that several apps share (docs/exactly-once.md):
 //! payment notices (webhook, callback, refunds), the refund protocol
 //! (payments API, auto-refund from the webhook) and marketplace orders
 //! (webhook, poll).

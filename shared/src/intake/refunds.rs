@@ -1,6 +1,6 @@
 //! One refund protocol for both gateways: the money moves at the gateway
 //! exactly once per `requestId`, however often the caller retries and
-//! wherever an invocation dies (DESIGN.md §3b):
+//! wherever an invocation dies (docs/exactly-once.md):
 //!
 //! 1. **Claim first**, by `requestId`, with a hash of the parameters: a
 //!    finished request answers its first answer; other parameters → 422.
