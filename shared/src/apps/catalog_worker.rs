@@ -27,8 +27,8 @@ use crate::domain::marketplace::Marketplace;
 use crate::domain::product::SyncKind;
 use crate::error::{Error, ProviderFailure, Result};
 use crate::ports::{
-    BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, PlanItem, PlanLease,
-    ResultOutcome, SyncResult,
+    BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, Plan, PlanItem,
+    PlanLease, ResultOutcome, StoredProduct, SyncResult,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
@@ -198,98 +198,21 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
     async fn send(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
         let client = self.client(marketplace)?;
         let now = now_ms();
-        let plan = match self
-            .store
-            .lease_plan(
-                plan_id,
-                now,
-                now + LEASE.as_millis() as i64,
-                now - self.settings.plan_stale_after.as_millis() as i64,
-            )
-            .await?
-        {
-            PlanLease::Gone => return Ok(()),
-            PlanLease::Sent { batch_id } => {
-                return self
-                    .queue_check(plan_id, marketplace, push, &batch_id, 1)
-                    .await
-            }
-            PlanLease::Held => {
-                return Err(Error::Conflict {
-                    code: "plan_in_progress",
-                    message: format!("plan {plan_id} is being sent by another invocation"),
-                })
-            }
-            PlanLease::Acquired(plan) => plan,
+        let Some(plan) = self.lease(plan_id, marketplace, push, now).await? else {
+            return Ok(());
         };
         // Built from the products as they are now: a change made since the
         // plan goes out with it, and the plan records what was really sent.
         let skus: Vec<String> = plan.items.iter().map(|i| i.sku.clone()).collect();
         let products = self.store.get_products(&skus).await?;
-        let mut items: Vec<PlanItem> = Vec::with_capacity(products.len());
-        let mut bodies: Vec<Box<RawValue>> = Vec::with_capacity(products.len());
-        let mut duplicates = Vec::new();
-        for stored in &products {
-            let content_id = stored.trendyol_content_id;
-            let (Some(body), Some(key)) = (
-                client.wire_item(stored, push),
-                client.result_key(stored, push, content_id),
-            ) else {
-                continue;
-            };
-            // Results are matched by barcode / merchant SKU: two products
-            // sharing one cannot both be told apart, so the later waits.
-            if let Some(first) = items.iter().find(|i| i.key == key) {
-                duplicates.push((
-                    stored,
-                    format!(
-                        "{key} is also used by SKU {}; each product needs its own on {}",
-                        first.sku,
-                        marketplace.as_str()
-                    ),
-                ));
-                continue;
-            }
-            let hashes = push
-                .kinds(marketplace)
-                .iter()
-                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
-                .collect();
-            items.push(PlanItem {
-                sku: stored.product.sku.clone(),
-                key,
-                hashes,
-                fixed: (marketplace == Marketplace::Trendyol && push == Push::Create)
-                    .then(|| stored.product.trendyol_fixed_digest())
-                    .flatten(),
-            });
-            bodies.push(body);
-        }
-        for (stored, reason) in duplicates {
-            let hashes: Vec<_> = push
-                .kinds(marketplace)
-                .iter()
-                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
-                .collect();
-            self.store
-                .record_result(&SyncResult {
-                    sku: &stored.product.sku,
-                    marketplace,
-                    hashes: &hashes,
-                    fixed: None,
-                    outcome: ResultOutcome::Refused {
-                        reasons: vec![reason],
-                        lasting: true,
-                    },
-                    planned_ms: plan.created_ms,
-                })
-                .await?;
-        }
-        if items.is_empty() {
+        let batch = wire_batch(client, &products, marketplace, push);
+        self.refuse_duplicates(batch.duplicates, marketplace, push, plan.created_ms)
+            .await?;
+        if batch.items.is_empty() {
             // Its products are gone or no longer listed there.
             return self.store.delete_plan(plan_id).await;
         }
-        let bodies: Vec<&RawValue> = bodies.iter().map(AsRef::as_ref).collect();
+        let bodies: Vec<&RawValue> = batch.bodies.iter().map(AsRef::as_ref).collect();
         let guard = client.refuses_repeated_bodies(push).then(|| {
             (
                 format!("{}:{}", marketplace.as_str(), push.as_str()),
@@ -304,15 +227,9 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 // The very same body went out less than 15 minutes ago:
                 // Trendyol would refuse it. Send it again once the window passed.
                 self.store.release_plan(plan_id).await?;
-                let job = CatalogJob::Send {
-                    plan_id: plan_id.to_string(),
-                    marketplace,
-                    push,
-                };
-                let delay =
-                    (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
+                let delay = self.after_body_window();
                 tracing::info!(%plan_id, delay, "identical body sent recently; sending later");
-                return self.queue.send_jobs(&[job], delay).await;
+                return self.send_later(plan_id, marketplace, push).await;
             }
         }
         match client.submit(push, &bodies).await {
@@ -321,43 +238,128 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     %plan_id,
                     marketplace = marketplace.as_str(),
                     push = push.as_str(),
-                    items = items.len(),
+                    items = batch.items.len(),
                     %batch_id,
                     "batch submitted"
                 );
                 self.store
-                    .mark_plan_sent(plan_id, &batch_id, &items)
+                    .mark_plan_sent(plan_id, &batch_id, &batch.items)
                     .await?;
                 self.queue_check(plan_id, marketplace, push, &batch_id, 1)
                     .await
             }
             Err(e) => {
-                if let Err(release) = self.store.release_plan(plan_id).await {
-                    tracing::warn!(error = %release, "could not release a plan lease; it expires");
-                }
-                if is_repeated_body_refusal(&e) {
-                    // Trendyol saw this body within 15 minutes after all (an
-                    // earlier answer was lost): send again after the window.
-                    let job = CatalogJob::Send {
-                        plan_id: plan_id.to_string(),
-                        marketplace,
-                        push,
-                    };
-                    let delay =
-                        (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
-                    return self.queue.send_jobs(&[job], delay).await;
-                }
-                // The body counts as sent when the marketplace may have taken
-                // it: a timeout, a dropped connection or a 5xx after the
-                // request went out. A refusal (4xx, 429) took nothing.
-                let ambiguous =
-                    matches!(&e, Error::Provider(p) if p.failure == ProviderFailure::Unavailable);
-                if let (Some((scope, digest)), false) = (&guard, ambiguous) {
-                    self.store.forget_body(scope, digest).await?;
-                }
-                Err(e)
+                self.submit_failed(plan_id, marketplace, push, guard.as_ref(), e)
+                    .await
             }
         }
+    }
+
+    /// The plan, leased for this send; `None` when there is nothing to send:
+    /// the plan is gone (finished), or was sent (its check is queued again).
+    async fn lease(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        now: i64,
+    ) -> Result<Option<Plan>> {
+        match self
+            .store
+            .lease_plan(
+                plan_id,
+                now,
+                now + LEASE.as_millis() as i64,
+                now - self.settings.plan_stale_after.as_millis() as i64,
+            )
+            .await?
+        {
+            PlanLease::Gone => Ok(None),
+            PlanLease::Sent { batch_id } => {
+                self.queue_check(plan_id, marketplace, push, &batch_id, 1)
+                    .await?;
+                Ok(None)
+            }
+            PlanLease::Held => Err(Error::Conflict {
+                code: "plan_in_progress",
+                message: format!("plan {plan_id} is being sent by another invocation"),
+            }),
+            PlanLease::Acquired(plan) => Ok(Some(plan)),
+        }
+    }
+
+    /// Records each product that shares its result key with an earlier one
+    /// of the batch as refused (lasting, at its current digests).
+    async fn refuse_duplicates(
+        &self,
+        duplicates: Vec<(&StoredProduct, String)>,
+        marketplace: Marketplace,
+        push: Push,
+        planned_ms: i64,
+    ) -> Result<()> {
+        for (stored, reason) in duplicates {
+            let hashes = push.hashes(&stored.product, marketplace);
+            self.store
+                .record_result(&SyncResult {
+                    sku: &stored.product.sku,
+                    marketplace,
+                    hashes: &hashes,
+                    fixed: None,
+                    outcome: ResultOutcome::Refused {
+                        reasons: vec![reason],
+                        lasting: true,
+                    },
+                    planned_ms,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A submit that failed: the lease is released; a body Trendyol saw
+    /// within its window goes again after it; otherwise the error (the job
+    /// is retried), and a body the marketplace cannot have taken is
+    /// forgotten, so the retry may send it.
+    async fn submit_failed(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        guard: Option<&(String, String)>,
+        e: Error,
+    ) -> Result<()> {
+        if let Err(release) = self.store.release_plan(plan_id).await {
+            tracing::warn!(error = %release, "could not release a plan lease; it expires");
+        }
+        if is_repeated_body_refusal(&e) {
+            // Trendyol saw this body within 15 minutes after all (an
+            // earlier answer was lost): send again after the window.
+            return self.send_later(plan_id, marketplace, push).await;
+        }
+        // The body counts as sent when the marketplace may have taken
+        // it: a timeout, a dropped connection or a 5xx after the
+        // request went out. A refusal (4xx, 429) took nothing.
+        let ambiguous =
+            matches!(&e, Error::Provider(p) if p.failure == ProviderFailure::Unavailable);
+        if let (Some((scope, digest)), false) = (guard, ambiguous) {
+            self.store.forget_body(scope, digest).await?;
+        }
+        Err(e)
+    }
+
+    /// Seconds until a body sent now may be sent again (within SQS's delay).
+    fn after_body_window(&self) -> u32 {
+        (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS)
+    }
+
+    /// Queues the plan's send again, for after the repeated-body window.
+    async fn send_later(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
+        let job = CatalogJob::Send {
+            plan_id: plan_id.to_string(),
+            marketplace,
+            push,
+        };
+        self.queue.send_jobs(&[job], self.after_body_window()).await
     }
 
     async fn check(
@@ -518,6 +520,62 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         }
         Ok(adopted)
     }
+}
+
+/// A plan's products as the marketplace will get them: one wire body and
+/// plan item each, in the same order; products whose result key an earlier
+/// one has already taken are set aside with the reason.
+struct WireBatch<'p> {
+    items: Vec<PlanItem>,
+    bodies: Vec<Box<RawValue>>,
+    duplicates: Vec<(&'p StoredProduct, String)>,
+}
+
+/// Builds the batch; products gone from the marketplace (no wire body or
+/// no result key) are left out.
+fn wire_batch<'p>(
+    client: &MarketplaceClient,
+    products: &'p [StoredProduct],
+    marketplace: Marketplace,
+    push: Push,
+) -> WireBatch<'p> {
+    let mut batch = WireBatch {
+        items: Vec::with_capacity(products.len()),
+        bodies: Vec::with_capacity(products.len()),
+        duplicates: Vec::new(),
+    };
+    for stored in products {
+        let content_id = stored.trendyol_content_id;
+        let (Some(body), Some(key)) = (
+            client.wire_item(stored, push),
+            client.result_key(stored, push, content_id),
+        ) else {
+            continue;
+        };
+        // Results are matched by barcode / merchant SKU: two products
+        // sharing one cannot both be told apart, so the later waits.
+        if let Some(first) = batch.items.iter().find(|i| i.key == key) {
+            batch.duplicates.push((
+                stored,
+                format!(
+                    "{key} is also used by SKU {}; each product needs its own on {}",
+                    first.sku,
+                    marketplace.as_str()
+                ),
+            ));
+            continue;
+        }
+        batch.items.push(PlanItem {
+            sku: stored.product.sku.clone(),
+            key,
+            hashes: push.hashes(&stored.product, marketplace),
+            fixed: (marketplace == Marketplace::Trendyol && push == Push::Create)
+                .then(|| stored.product.trendyol_fixed_digest())
+                .flatten(),
+        });
+        batch.bodies.push(body);
+    }
+    batch
 }
 
 /// What we record as acknowledged content of a listing we did not create:
