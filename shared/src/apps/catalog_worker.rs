@@ -9,6 +9,7 @@
 //! answer itself was lost. Trendyol's 15-minute rule on identical price and
 //! stock bodies is kept with a remembered body digest.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -393,66 +394,45 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             }
             BatchOutcome::Done { results, others_ok } => (results, others_ok),
         };
-        let by_key: std::collections::HashMap<&str, &ItemResult> =
-            results.iter().map(|r| (r.key.as_str(), r)).collect();
-        let mut detail = CatalogSyncDetail {
-            marketplace: marketplace.as_str().into(),
-            push: push.as_str().into(),
-            batch_id: batch_id.into(),
-            acknowledged: 0,
-            refused: 0,
-            unknown: 0,
-            refusals: vec![],
-        };
-        let mut writes: Vec<(&PlanItem, ResultOutcome)> = Vec::new();
-        let mut failed_creates = Vec::new();
-        for item in &plan.items {
-            match by_key.get(item.key.as_str()) {
-                Some(r) if r.ok => {
-                    detail.acknowledged += 1;
-                    writes.push((item, ResultOutcome::Acknowledged));
-                }
-                Some(r) => {
-                    detail.refused += 1;
-                    if detail.refusals.len() < 50 {
-                        detail.refusals.push((
-                            item.sku.clone(),
-                            r.reasons.first().cloned().unwrap_or_default(),
-                        ));
-                    }
-                    let reasons = if r.reasons.is_empty() {
-                        vec![format!(
-                            "refused by {} without a reason",
-                            marketplace.as_str()
-                        )]
-                    } else {
-                        r.reasons.clone()
-                    };
-                    let outcome = ResultOutcome::Refused {
-                        reasons,
-                        lasting: r.lasting,
-                    };
-                    if marketplace == Marketplace::Trendyol && push == Push::Create {
-                        failed_creates.push((item, outcome));
-                    } else {
-                        writes.push((item, outcome));
-                    }
-                }
-                None if others_ok => {
-                    detail.acknowledged += 1;
-                    writes.push((item, ResultOutcome::Acknowledged));
-                }
-                None => detail.unknown += 1,
-            }
-        }
+        let mut outcomes = item_outcomes(
+            &plan.items,
+            &results,
+            others_ok,
+            marketplace,
+            push,
+            batch_id,
+        );
         let adopted = self
-            .adopt_existing_listings(failed_creates, &mut writes)
+            .adopt_existing_listings(outcomes.failed_creates, &mut outcomes.writes)
             .await?;
+        // Any failed write: keep the plan so the redelivered check records
+        // again (the writes are idempotent).
+        self.record_outcomes(outcomes.writes, &adopted, marketplace, plan.created_ms)
+            .await?;
+        let event = DomainEvent {
+            detail_type: DetailType::CatalogSyncCompleted,
+            event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
+            occurred_at: now_rfc3339(),
+            detail: EventDetail::CatalogSync(outcomes.detail),
+        };
+        self.publisher.publish(&[event]).await?;
+        self.store.delete_plan(plan_id).await?;
+        Ok(())
+    }
+
+    /// Records each item's outcome; an adopted listing's content is
+    /// unknown, and so are the fields Trendyol fixed when someone else
+    /// created it. The first failed write is the error.
+    async fn record_outcomes(
+        &self,
+        writes: Vec<(&PlanItem, ResultOutcome)>,
+        adopted: &HashSet<String>,
+        marketplace: Marketplace,
+        planned_ms: i64,
+    ) -> Result<()> {
         let unknown_content = [(SyncKind::Content, UNKNOWN_CONTENT.to_string())];
         let outcomes: Vec<Result<()>> = stream::iter(writes)
             .map(|(item, outcome)| {
-                // An adopted listing: its content is unknown, and so are the
-                // fields Trendyol fixed when someone else created it.
                 let (hashes, fixed): (&[(SyncKind, String)], _) = if adopted.contains(&item.sku) {
                     (&unknown_content, None)
                 } else {
@@ -466,7 +446,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                             hashes,
                             fixed,
                             outcome,
-                            planned_ms: plan.created_ms,
+                            planned_ms,
                         })
                         .await
                 }
@@ -474,17 +454,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect()
             .await;
-        // Any failed write: keep the plan so the redelivered check records
-        // again (the writes are idempotent).
         outcomes.into_iter().collect::<Result<Vec<()>>>()?;
-        let event = DomainEvent {
-            detail_type: DetailType::CatalogSyncCompleted,
-            event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
-            occurred_at: now_rfc3339(),
-            detail: EventDetail::CatalogSync(detail),
-        };
-        self.publisher.publish(&[event]).await?;
-        self.store.delete_plan(plan_id).await?;
         Ok(())
     }
 
@@ -499,8 +469,8 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         &self,
         failed: Vec<(&'p PlanItem, ResultOutcome)>,
         writes: &mut Vec<(&'p PlanItem, ResultOutcome)>,
-    ) -> Result<std::collections::HashSet<String>> {
-        let mut adopted = std::collections::HashSet::new();
+    ) -> Result<HashSet<String>> {
+        let mut adopted = HashSet::new();
         let trendyol = catalog::trendyol(&self.marketplaces);
         for (n, (item, refusal)) in failed.into_iter().enumerate() {
             let info = match trendyol {
@@ -576,6 +546,86 @@ fn wire_batch<'p>(
         batch.bodies.push(body);
     }
     batch
+}
+
+/// What a finished batch said of each planned item.
+struct Outcomes<'p> {
+    /// Counts and the first refusals, for the completion event.
+    detail: CatalogSyncDetail,
+    /// What to record per item.
+    writes: Vec<(&'p PlanItem, ResultOutcome)>,
+    /// Refused Trendyol creates: listings that may exist already.
+    failed_creates: Vec<(&'p PlanItem, ResultOutcome)>,
+}
+
+/// Matches the batch's results to the planned items by key: ok is
+/// acknowledged; a refusal keeps its reasons (a stand-in when the
+/// marketplace gave none); an item the answer does not name is
+/// acknowledged when unnamed items succeeded (`others_ok`), else unknown
+/// and not recorded (it is planned again).
+fn item_outcomes<'p>(
+    items: &'p [PlanItem],
+    results: &[ItemResult],
+    others_ok: bool,
+    marketplace: Marketplace,
+    push: Push,
+    batch_id: &str,
+) -> Outcomes<'p> {
+    let by_key: HashMap<&str, &ItemResult> = results.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut outcomes = Outcomes {
+        detail: CatalogSyncDetail {
+            marketplace: marketplace.as_str().into(),
+            push: push.as_str().into(),
+            batch_id: batch_id.into(),
+            acknowledged: 0,
+            refused: 0,
+            unknown: 0,
+            refusals: vec![],
+        },
+        writes: Vec::new(),
+        failed_creates: Vec::new(),
+    };
+    let detail = &mut outcomes.detail;
+    for item in items {
+        match by_key.get(item.key.as_str()) {
+            Some(r) if r.ok => {
+                detail.acknowledged += 1;
+                outcomes.writes.push((item, ResultOutcome::Acknowledged));
+            }
+            Some(r) => {
+                detail.refused += 1;
+                if detail.refusals.len() < 50 {
+                    detail.refusals.push((
+                        item.sku.clone(),
+                        r.reasons.first().cloned().unwrap_or_default(),
+                    ));
+                }
+                let reasons = if r.reasons.is_empty() {
+                    vec![format!(
+                        "refused by {} without a reason",
+                        marketplace.as_str()
+                    )]
+                } else {
+                    r.reasons.clone()
+                };
+                let outcome = ResultOutcome::Refused {
+                    reasons,
+                    lasting: r.lasting,
+                };
+                if marketplace == Marketplace::Trendyol && push == Push::Create {
+                    outcomes.failed_creates.push((item, outcome));
+                } else {
+                    outcomes.writes.push((item, outcome));
+                }
+            }
+            None if others_ok => {
+                detail.acknowledged += 1;
+                outcomes.writes.push((item, ResultOutcome::Acknowledged));
+            }
+            None => detail.unknown += 1,
+        }
+    }
+    outcomes
 }
 
 /// What we record as acknowledged content of a listing we did not create:
