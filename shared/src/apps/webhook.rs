@@ -133,7 +133,7 @@ where
         let deadline_ms = deadline_ms(&req, received_ms);
         let (provider, event_name) = match self.route(&req) {
             Ok(route) => route,
-            Err(refused) => return Ok(refused),
+            Err(refused) => return Ok(*refused),
         };
         let body = body_bytes(&req);
         if body.len() > MAX_BODY_BYTES {
@@ -175,18 +175,26 @@ where
 
     /// The provider and event name of `/webhooks/{provider}[/{event}]`, or
     /// the answer to a path, provider or method we do not serve.
-    fn route<'r>(&self, req: &'r Request) -> Result<(&'static str, &'r str), Response<Body>> {
+    fn route<'r>(&self, req: &'r Request) -> Result<(&'static str, &'r str), Box<Response<Body>>> {
         let Some(route) = req.uri().path().strip_prefix("/webhooks/") else {
-            return Err(error(404, "no_route", "unknown path"));
+            return Err(Box::new(error(404, "no_route", "unknown path")));
         };
         let (provider, event_name) = route.split_once('/').unwrap_or((route, ""));
         let method_ok = req.method() == Method::POST
             || (provider == "hepsiburada" && req.method() == Method::PUT);
         let Some(provider) = self.enabled_provider(provider) else {
-            return Err(error(404, "unknown_provider", "no such webhook provider"));
+            return Err(Box::new(error(
+                404,
+                "unknown_provider",
+                "no such webhook provider",
+            )));
         };
         if !method_ok {
-            return Err(error(405, "method_not_allowed", "webhooks are POSTed"));
+            return Err(Box::new(error(
+                405,
+                "method_not_allowed",
+                "webhooks are POSTed",
+            )));
         }
         Ok((provider, event_name))
     }
