@@ -9,6 +9,7 @@
 //! answer itself was lost. Trendyol's 15-minute rule on identical price and
 //! stock bodies is kept with a remembered body digest.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -27,8 +28,8 @@ use crate::domain::marketplace::Marketplace;
 use crate::domain::product::SyncKind;
 use crate::error::{Error, ProviderFailure, Result};
 use crate::ports::{
-    BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, PlanItem, PlanLease,
-    ResultOutcome, SyncResult,
+    BatchOutcome, CatalogSyncStore, EventPublisher, ItemResult, JobQueue, Plan, PlanItem,
+    PlanLease, ResultOutcome, StoredProduct, SyncResult,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
@@ -198,98 +199,21 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
     async fn send(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
         let client = self.client(marketplace)?;
         let now = now_ms();
-        let plan = match self
-            .store
-            .lease_plan(
-                plan_id,
-                now,
-                now + LEASE.as_millis() as i64,
-                now - self.settings.plan_stale_after.as_millis() as i64,
-            )
-            .await?
-        {
-            PlanLease::Gone => return Ok(()),
-            PlanLease::Sent { batch_id } => {
-                return self
-                    .queue_check(plan_id, marketplace, push, &batch_id, 1)
-                    .await
-            }
-            PlanLease::Held => {
-                return Err(Error::Conflict {
-                    code: "plan_in_progress",
-                    message: format!("plan {plan_id} is being sent by another invocation"),
-                })
-            }
-            PlanLease::Acquired(plan) => plan,
+        let Some(plan) = self.lease(plan_id, marketplace, push, now).await? else {
+            return Ok(());
         };
         // Built from the products as they are now: a change made since the
         // plan goes out with it, and the plan records what was really sent.
         let skus: Vec<String> = plan.items.iter().map(|i| i.sku.clone()).collect();
         let products = self.store.get_products(&skus).await?;
-        let mut items: Vec<PlanItem> = Vec::with_capacity(products.len());
-        let mut bodies: Vec<Box<RawValue>> = Vec::with_capacity(products.len());
-        let mut duplicates = Vec::new();
-        for stored in &products {
-            let content_id = stored.trendyol_content_id;
-            let (Some(body), Some(key)) = (
-                client.wire_item(stored, push),
-                client.result_key(stored, push, content_id),
-            ) else {
-                continue;
-            };
-            // Results are matched by barcode / merchant SKU: two products
-            // sharing one cannot both be told apart, so the later waits.
-            if let Some(first) = items.iter().find(|i| i.key == key) {
-                duplicates.push((
-                    stored,
-                    format!(
-                        "{key} is also used by SKU {}; each product needs its own on {}",
-                        first.sku,
-                        marketplace.as_str()
-                    ),
-                ));
-                continue;
-            }
-            let hashes = push
-                .kinds(marketplace)
-                .iter()
-                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
-                .collect();
-            items.push(PlanItem {
-                sku: stored.product.sku.clone(),
-                key,
-                hashes,
-                fixed: (marketplace == Marketplace::Trendyol && push == Push::Create)
-                    .then(|| stored.product.trendyol_fixed_digest())
-                    .flatten(),
-            });
-            bodies.push(body);
-        }
-        for (stored, reason) in duplicates {
-            let hashes: Vec<_> = push
-                .kinds(marketplace)
-                .iter()
-                .filter_map(|k| stored.product.sync_hash(marketplace, *k).map(|h| (*k, h)))
-                .collect();
-            self.store
-                .record_result(&SyncResult {
-                    sku: &stored.product.sku,
-                    marketplace,
-                    hashes: &hashes,
-                    fixed: None,
-                    outcome: ResultOutcome::Refused {
-                        reasons: vec![reason],
-                        lasting: true,
-                    },
-                    planned_ms: plan.created_ms,
-                })
-                .await?;
-        }
-        if items.is_empty() {
+        let batch = wire_batch(client, &products, marketplace, push);
+        self.refuse_duplicates(batch.duplicates, marketplace, push, plan.created_ms)
+            .await?;
+        if batch.items.is_empty() {
             // Its products are gone or no longer listed there.
             return self.store.delete_plan(plan_id).await;
         }
-        let bodies: Vec<&RawValue> = bodies.iter().map(AsRef::as_ref).collect();
+        let bodies: Vec<&RawValue> = batch.bodies.iter().map(AsRef::as_ref).collect();
         let guard = client.refuses_repeated_bodies(push).then(|| {
             (
                 format!("{}:{}", marketplace.as_str(), push.as_str()),
@@ -304,15 +228,9 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                 // The very same body went out less than 15 minutes ago:
                 // Trendyol would refuse it. Send it again once the window passed.
                 self.store.release_plan(plan_id).await?;
-                let job = CatalogJob::Send {
-                    plan_id: plan_id.to_string(),
-                    marketplace,
-                    push,
-                };
-                let delay =
-                    (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
+                let delay = self.after_body_window();
                 tracing::info!(%plan_id, delay, "identical body sent recently; sending later");
-                return self.queue.send_jobs(&[job], delay).await;
+                return self.send_later(plan_id, marketplace, push).await;
             }
         }
         match client.submit(push, &bodies).await {
@@ -321,43 +239,128 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                     %plan_id,
                     marketplace = marketplace.as_str(),
                     push = push.as_str(),
-                    items = items.len(),
+                    items = batch.items.len(),
                     %batch_id,
                     "batch submitted"
                 );
                 self.store
-                    .mark_plan_sent(plan_id, &batch_id, &items)
+                    .mark_plan_sent(plan_id, &batch_id, &batch.items)
                     .await?;
                 self.queue_check(plan_id, marketplace, push, &batch_id, 1)
                     .await
             }
             Err(e) => {
-                if let Err(release) = self.store.release_plan(plan_id).await {
-                    tracing::warn!(error = %release, "could not release a plan lease; it expires");
-                }
-                if is_repeated_body_refusal(&e) {
-                    // Trendyol saw this body within 15 minutes after all (an
-                    // earlier answer was lost): send again after the window.
-                    let job = CatalogJob::Send {
-                        plan_id: plan_id.to_string(),
-                        marketplace,
-                        push,
-                    };
-                    let delay =
-                        (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS);
-                    return self.queue.send_jobs(&[job], delay).await;
-                }
-                // The body counts as sent when the marketplace may have taken
-                // it: a timeout, a dropped connection or a 5xx after the
-                // request went out. A refusal (4xx, 429) took nothing.
-                let ambiguous =
-                    matches!(&e, Error::Provider(p) if p.failure == ProviderFailure::Unavailable);
-                if let (Some((scope, digest)), false) = (&guard, ambiguous) {
-                    self.store.forget_body(scope, digest).await?;
-                }
-                Err(e)
+                self.submit_failed(plan_id, marketplace, push, guard.as_ref(), e)
+                    .await
             }
         }
+    }
+
+    /// The plan, leased for this send; `None` when there is nothing to send:
+    /// the plan is gone (finished), or was sent (its check is queued again).
+    async fn lease(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        now: i64,
+    ) -> Result<Option<Plan>> {
+        match self
+            .store
+            .lease_plan(
+                plan_id,
+                now,
+                now + LEASE.as_millis() as i64,
+                now - self.settings.plan_stale_after.as_millis() as i64,
+            )
+            .await?
+        {
+            PlanLease::Gone => Ok(None),
+            PlanLease::Sent { batch_id } => {
+                self.queue_check(plan_id, marketplace, push, &batch_id, 1)
+                    .await?;
+                Ok(None)
+            }
+            PlanLease::Held => Err(Error::Conflict {
+                code: "plan_in_progress",
+                message: format!("plan {plan_id} is being sent by another invocation"),
+            }),
+            PlanLease::Acquired(plan) => Ok(Some(plan)),
+        }
+    }
+
+    /// Records each product that shares its result key with an earlier one
+    /// of the batch as refused (lasting, at its current digests).
+    async fn refuse_duplicates(
+        &self,
+        duplicates: Vec<(&StoredProduct, String)>,
+        marketplace: Marketplace,
+        push: Push,
+        planned_ms: i64,
+    ) -> Result<()> {
+        for (stored, reason) in duplicates {
+            let hashes = push.hashes(&stored.product, marketplace);
+            self.store
+                .record_result(&SyncResult {
+                    sku: &stored.product.sku,
+                    marketplace,
+                    hashes: &hashes,
+                    fixed: None,
+                    outcome: ResultOutcome::Refused {
+                        reasons: vec![reason],
+                        lasting: true,
+                    },
+                    planned_ms,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A submit that failed: the lease is released; a body Trendyol saw
+    /// within its window goes again after it; otherwise the error (the job
+    /// is retried), and a body the marketplace cannot have taken is
+    /// forgotten, so the retry may send it.
+    async fn submit_failed(
+        &self,
+        plan_id: &str,
+        marketplace: Marketplace,
+        push: Push,
+        guard: Option<&(String, String)>,
+        e: Error,
+    ) -> Result<()> {
+        if let Err(release) = self.store.release_plan(plan_id).await {
+            tracing::warn!(error = %release, "could not release a plan lease; it expires");
+        }
+        if is_repeated_body_refusal(&e) {
+            // Trendyol saw this body within 15 minutes after all (an
+            // earlier answer was lost): send again after the window.
+            return self.send_later(plan_id, marketplace, push).await;
+        }
+        // The body counts as sent when the marketplace may have taken
+        // it: a timeout, a dropped connection or a 5xx after the
+        // request went out. A refusal (4xx, 429) took nothing.
+        let ambiguous =
+            matches!(&e, Error::Provider(p) if p.failure == ProviderFailure::Unavailable);
+        if let (Some((scope, digest)), false) = (guard, ambiguous) {
+            self.store.forget_body(scope, digest).await?;
+        }
+        Err(e)
+    }
+
+    /// Seconds until a body sent now may be sent again (within SQS's delay).
+    fn after_body_window(&self) -> u32 {
+        (self.settings.duplicate_body_window.as_secs() as u32).min(MAX_DELAY_SECS)
+    }
+
+    /// Queues the plan's send again, for after the repeated-body window.
+    async fn send_later(&self, plan_id: &str, marketplace: Marketplace, push: Push) -> Result<()> {
+        let job = CatalogJob::Send {
+            plan_id: plan_id.to_string(),
+            marketplace,
+            push,
+        };
+        self.queue.send_jobs(&[job], self.after_body_window()).await
     }
 
     async fn check(
@@ -391,66 +394,45 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             }
             BatchOutcome::Done { results, others_ok } => (results, others_ok),
         };
-        let by_key: std::collections::HashMap<&str, &ItemResult> =
-            results.iter().map(|r| (r.key.as_str(), r)).collect();
-        let mut detail = CatalogSyncDetail {
-            marketplace: marketplace.as_str().into(),
-            push: push.as_str().into(),
-            batch_id: batch_id.into(),
-            acknowledged: 0,
-            refused: 0,
-            unknown: 0,
-            refusals: vec![],
-        };
-        let mut writes: Vec<(&PlanItem, ResultOutcome)> = Vec::new();
-        let mut failed_creates = Vec::new();
-        for item in &plan.items {
-            match by_key.get(item.key.as_str()) {
-                Some(r) if r.ok => {
-                    detail.acknowledged += 1;
-                    writes.push((item, ResultOutcome::Acknowledged));
-                }
-                Some(r) => {
-                    detail.refused += 1;
-                    if detail.refusals.len() < 50 {
-                        detail.refusals.push((
-                            item.sku.clone(),
-                            r.reasons.first().cloned().unwrap_or_default(),
-                        ));
-                    }
-                    let reasons = if r.reasons.is_empty() {
-                        vec![format!(
-                            "refused by {} without a reason",
-                            marketplace.as_str()
-                        )]
-                    } else {
-                        r.reasons.clone()
-                    };
-                    let outcome = ResultOutcome::Refused {
-                        reasons,
-                        lasting: r.lasting,
-                    };
-                    if marketplace == Marketplace::Trendyol && push == Push::Create {
-                        failed_creates.push((item, outcome));
-                    } else {
-                        writes.push((item, outcome));
-                    }
-                }
-                None if others_ok => {
-                    detail.acknowledged += 1;
-                    writes.push((item, ResultOutcome::Acknowledged));
-                }
-                None => detail.unknown += 1,
-            }
-        }
+        let mut outcomes = item_outcomes(
+            &plan.items,
+            &results,
+            others_ok,
+            marketplace,
+            push,
+            batch_id,
+        );
         let adopted = self
-            .adopt_existing_listings(failed_creates, &mut writes)
+            .adopt_existing_listings(outcomes.failed_creates, &mut outcomes.writes)
             .await?;
+        // Any failed write: keep the plan so the redelivered check records
+        // again (the writes are idempotent).
+        self.record_outcomes(outcomes.writes, &adopted, marketplace, plan.created_ms)
+            .await?;
+        let event = DomainEvent {
+            detail_type: DetailType::CatalogSyncCompleted,
+            event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
+            occurred_at: now_rfc3339(),
+            detail: EventDetail::CatalogSync(outcomes.detail),
+        };
+        self.publisher.publish(&[event]).await?;
+        self.store.delete_plan(plan_id).await?;
+        Ok(())
+    }
+
+    /// Records each item's outcome; an adopted listing's content is
+    /// unknown, and so are the fields Trendyol fixed when someone else
+    /// created it. The first failed write is the error.
+    async fn record_outcomes(
+        &self,
+        writes: Vec<(&PlanItem, ResultOutcome)>,
+        adopted: &HashSet<String>,
+        marketplace: Marketplace,
+        planned_ms: i64,
+    ) -> Result<()> {
         let unknown_content = [(SyncKind::Content, UNKNOWN_CONTENT.to_string())];
         let outcomes: Vec<Result<()>> = stream::iter(writes)
             .map(|(item, outcome)| {
-                // An adopted listing: its content is unknown, and so are the
-                // fields Trendyol fixed when someone else created it.
                 let (hashes, fixed): (&[(SyncKind, String)], _) = if adopted.contains(&item.sku) {
                     (&unknown_content, None)
                 } else {
@@ -464,7 +446,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
                             hashes,
                             fixed,
                             outcome,
-                            planned_ms: plan.created_ms,
+                            planned_ms,
                         })
                         .await
                 }
@@ -472,17 +454,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect()
             .await;
-        // Any failed write: keep the plan so the redelivered check records
-        // again (the writes are idempotent).
         outcomes.into_iter().collect::<Result<Vec<()>>>()?;
-        let event = DomainEvent {
-            detail_type: DetailType::CatalogSyncCompleted,
-            event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
-            occurred_at: now_rfc3339(),
-            detail: EventDetail::CatalogSync(detail),
-        };
-        self.publisher.publish(&[event]).await?;
-        self.store.delete_plan(plan_id).await?;
         Ok(())
     }
 
@@ -497,8 +469,8 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         &self,
         failed: Vec<(&'p PlanItem, ResultOutcome)>,
         writes: &mut Vec<(&'p PlanItem, ResultOutcome)>,
-    ) -> Result<std::collections::HashSet<String>> {
-        let mut adopted = std::collections::HashSet::new();
+    ) -> Result<HashSet<String>> {
+        let mut adopted = HashSet::new();
         let trendyol = catalog::trendyol(&self.marketplaces);
         for (n, (item, refusal)) in failed.into_iter().enumerate() {
             let info = match trendyol {
@@ -518,6 +490,142 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         }
         Ok(adopted)
     }
+}
+
+/// A plan's products as the marketplace will get them: one wire body and
+/// plan item each, in the same order; products whose result key an earlier
+/// one has already taken are set aside with the reason.
+struct WireBatch<'p> {
+    items: Vec<PlanItem>,
+    bodies: Vec<Box<RawValue>>,
+    duplicates: Vec<(&'p StoredProduct, String)>,
+}
+
+/// Builds the batch; products gone from the marketplace (no wire body or
+/// no result key) are left out.
+fn wire_batch<'p>(
+    client: &MarketplaceClient,
+    products: &'p [StoredProduct],
+    marketplace: Marketplace,
+    push: Push,
+) -> WireBatch<'p> {
+    let mut batch = WireBatch {
+        items: Vec::with_capacity(products.len()),
+        bodies: Vec::with_capacity(products.len()),
+        duplicates: Vec::new(),
+    };
+    for stored in products {
+        let content_id = stored.trendyol_content_id;
+        let (Some(body), Some(key)) = (
+            client.wire_item(stored, push),
+            client.result_key(stored, push, content_id),
+        ) else {
+            continue;
+        };
+        // Results are matched by barcode / merchant SKU: two products
+        // sharing one cannot both be told apart, so the later waits.
+        if let Some(first) = batch.items.iter().find(|i| i.key == key) {
+            batch.duplicates.push((
+                stored,
+                format!(
+                    "{key} is also used by SKU {}; each product needs its own on {}",
+                    first.sku,
+                    marketplace.as_str()
+                ),
+            ));
+            continue;
+        }
+        batch.items.push(PlanItem {
+            sku: stored.product.sku.clone(),
+            key,
+            hashes: push.hashes(&stored.product, marketplace),
+            fixed: (marketplace == Marketplace::Trendyol && push == Push::Create)
+                .then(|| stored.product.trendyol_fixed_digest())
+                .flatten(),
+        });
+        batch.bodies.push(body);
+    }
+    batch
+}
+
+/// What a finished batch said of each planned item.
+struct Outcomes<'p> {
+    /// Counts and the first refusals, for the completion event.
+    detail: CatalogSyncDetail,
+    /// What to record per item.
+    writes: Vec<(&'p PlanItem, ResultOutcome)>,
+    /// Refused Trendyol creates: listings that may exist already.
+    failed_creates: Vec<(&'p PlanItem, ResultOutcome)>,
+}
+
+/// Matches the batch's results to the planned items by key: ok is
+/// acknowledged; a refusal keeps its reasons (a stand-in when the
+/// marketplace gave none); an item the answer does not name is
+/// acknowledged when unnamed items succeeded (`others_ok`), else unknown
+/// and not recorded (it is planned again).
+fn item_outcomes<'p>(
+    items: &'p [PlanItem],
+    results: &[ItemResult],
+    others_ok: bool,
+    marketplace: Marketplace,
+    push: Push,
+    batch_id: &str,
+) -> Outcomes<'p> {
+    let by_key: HashMap<&str, &ItemResult> = results.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut outcomes = Outcomes {
+        detail: CatalogSyncDetail {
+            marketplace: marketplace.as_str().into(),
+            push: push.as_str().into(),
+            batch_id: batch_id.into(),
+            acknowledged: 0,
+            refused: 0,
+            unknown: 0,
+            refusals: vec![],
+        },
+        writes: Vec::new(),
+        failed_creates: Vec::new(),
+    };
+    let detail = &mut outcomes.detail;
+    for item in items {
+        match by_key.get(item.key.as_str()) {
+            Some(r) if r.ok => {
+                detail.acknowledged += 1;
+                outcomes.writes.push((item, ResultOutcome::Acknowledged));
+            }
+            Some(r) => {
+                detail.refused += 1;
+                if detail.refusals.len() < 50 {
+                    detail.refusals.push((
+                        item.sku.clone(),
+                        r.reasons.first().cloned().unwrap_or_default(),
+                    ));
+                }
+                let reasons = if r.reasons.is_empty() {
+                    vec![format!(
+                        "refused by {} without a reason",
+                        marketplace.as_str()
+                    )]
+                } else {
+                    r.reasons.clone()
+                };
+                let outcome = ResultOutcome::Refused {
+                    reasons,
+                    lasting: r.lasting,
+                };
+                if marketplace == Marketplace::Trendyol && push == Push::Create {
+                    outcomes.failed_creates.push((item, outcome));
+                } else {
+                    outcomes.writes.push((item, outcome));
+                }
+            }
+            None if others_ok => {
+                detail.acknowledged += 1;
+                outcomes.writes.push((item, ResultOutcome::Acknowledged));
+            }
+            None => detail.unknown += 1,
+        }
+    }
+    outcomes
 }
 
 /// What we record as acknowledged content of a listing we did not create:

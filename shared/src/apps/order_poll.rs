@@ -50,6 +50,11 @@ const TRENDYOL_MAX_RECORDS: u64 = 10_000;
 const TAKE_CONCURRENCY: usize = 8;
 const MINUTE_MS: i64 = 60_000;
 
+/// `ms` rounded up to a whole minute.
+fn minute_up(ms: i64) -> i64 {
+    (ms + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS
+}
+
 /// What one run did for one marketplace.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -206,32 +211,7 @@ where
     ) -> Result<()> {
         let mut cursor = self.store.order_cursor(marketplace).await?;
         r.cursor_ms = cursor;
-        let overlap = self.settings.overlap.as_millis() as i64;
-        let now = now_ms();
-        let mut start = match cursor {
-            Some(c) => c - overlap,
-            None => now - self.settings.first_lookback.as_millis() as i64,
-        };
-        if marketplace == Marketplace::Trendyol && start < now - TRENDYOL_MAX_LOOKBACK_MS {
-            let horizon = now - TRENDYOL_MAX_LOOKBACK_MS;
-            r.gap_ms = Some(horizon - start);
-            tracing::error!(
-                gap_ms = horizon - start,
-                "the order cursor is behind Trendyol's 3-month horizon; orders changed before it cannot be listed"
-            );
-            start = horizon;
-        }
-        if marketplace == Marketplace::Hepsiburada {
-            // Hepsiburada lists lines by order date, and a line can appear
-            // late (paid after its order date): re-read the recent past.
-            // From the next whole minute back, so the re-read is one window.
-            let now_up = (now + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
-            start = start.min(now_up - self.settings.hepsiburada_rescan.as_millis() as i64);
-        }
-        let window = match source {
-            OrderClient::Trendyol(_) => self.settings.trendyol_window.as_millis() as i64,
-            OrderClient::Hepsiburada(_) => self.settings.hepsiburada_window.as_millis() as i64,
-        };
+        let mut start = self.first_start(marketplace, cursor, now_ms(), r);
         loop {
             let now = now_ms();
             if now + self.settings.window_margin.as_millis() as i64 > deadline_ms {
@@ -241,21 +221,7 @@ where
                 );
                 return Ok(());
             }
-            let end = match source {
-                OrderClient::Trendyol(orders) => {
-                    let end = (start + window).min(now);
-                    self.trendyol_window(orders, start, end, r).await?;
-                    end
-                }
-                OrderClient::Hepsiburada(orders) => {
-                    // Whole minutes: Hepsiburada's dates have no seconds.
-                    start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
-                    let now_up = (now + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
-                    let end = (start + window).min(now_up);
-                    self.hepsiburada_window(orders, start, end, r).await?;
-                    end
-                }
-            };
+            let end = self.read_window(source, start, now, r).await?;
             r.windows += 1;
             // Never move the cursor back (a first run's lookback, a window
             // shorter than the overlap).
@@ -279,6 +245,67 @@ where
             }
             start = end;
         }
+    }
+
+    /// Where this run's first window starts: `overlap` before the cursor
+    /// (a first run: `first_lookback` back), no further back than Trendyol
+    /// lists (the gap reported), and for Hepsiburada at least the rescan
+    /// back from now.
+    fn first_start(
+        &self,
+        marketplace: Marketplace,
+        cursor: Option<i64>,
+        now: i64,
+        r: &mut MarketplaceReport,
+    ) -> i64 {
+        let overlap = self.settings.overlap.as_millis() as i64;
+        let mut start = match cursor {
+            Some(c) => c - overlap,
+            None => now - self.settings.first_lookback.as_millis() as i64,
+        };
+        if marketplace == Marketplace::Trendyol && start < now - TRENDYOL_MAX_LOOKBACK_MS {
+            let horizon = now - TRENDYOL_MAX_LOOKBACK_MS;
+            r.gap_ms = Some(horizon - start);
+            tracing::error!(
+                gap_ms = horizon - start,
+                "the order cursor is behind Trendyol's 3-month horizon; orders changed before it cannot be listed"
+            );
+            start = horizon;
+        }
+        if marketplace == Marketplace::Hepsiburada {
+            // Hepsiburada lists lines by order date, and a line can appear
+            // late (paid after its order date): re-read the recent past.
+            // From the next whole minute back, so the re-read is one window.
+            start = start.min(minute_up(now) - self.settings.hepsiburada_rescan.as_millis() as i64);
+        }
+        start
+    }
+
+    /// Reads one window from `start` (at most the marketplace's window
+    /// size, not past now) and takes its orders in; where it ended.
+    async fn read_window(
+        &self,
+        source: &OrderClient,
+        start: i64,
+        now: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<i64> {
+        Ok(match source {
+            OrderClient::Trendyol(orders) => {
+                let window = self.settings.trendyol_window.as_millis() as i64;
+                let end = (start + window).min(now);
+                self.trendyol_window(orders, start, end, r).await?;
+                end
+            }
+            OrderClient::Hepsiburada(orders) => {
+                let window = self.settings.hepsiburada_window.as_millis() as i64;
+                // Whole minutes: Hepsiburada's dates have no seconds.
+                let start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
+                let end = (start + window).min(minute_up(now));
+                self.hepsiburada_window(orders, start, end, r).await?;
+                end
+            }
+        })
     }
 
     async fn trendyol_window(

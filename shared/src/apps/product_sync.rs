@@ -118,6 +118,97 @@ struct Decided<'a> {
     push: Push,
 }
 
+/// (marketplace, sku) → the kinds a plan has in flight.
+type InFlight = HashMap<(Marketplace, String), HashSet<SyncKind>>;
+
+/// A product refused on a marketplace before sending, and why.
+type Refusal<'a> = (&'a StoredProduct, Marketplace, Vec<String>);
+
+/// (marketplace, push) → plan items with about how many request bytes each adds.
+type Groups = BTreeMap<(Marketplace, Push), Vec<(PlanItem, usize)>>;
+
+/// Takes out of `decided` the creates and content updates that cannot go:
+/// a Trendyol content update changing what Trendyol fixed at creation, or a
+/// product breaking its category's rules (refused; returned), and one whose
+/// category rules could not be looked up this time (counted in `deferred`,
+/// tried again next run).
+fn refuse<'a>(
+    decided: &mut Vec<Decided<'a>>,
+    rules: &HashMap<(Marketplace, u64), Option<CategoryRules>>,
+    deferred: &mut usize,
+) -> Vec<Refusal<'a>> {
+    let mut refusals = Vec::new();
+    decided.retain(|d| {
+        if !matches!(d.push, Push::Create | Push::Content) {
+            return true;
+        }
+        if d.marketplace == Marketplace::Trendyol && d.push == Push::Content {
+            let now_fixed = d.stored.product.trendyol_fixed_digest();
+            if d.stored.trendyol_fixed.is_some() && d.stored.trendyol_fixed != now_fixed {
+                refusals.push((
+                    d.stored,
+                    d.marketplace,
+                    vec![TRENDYOL_FIXED_CHANGED.to_string()],
+                ));
+                return false;
+            }
+        }
+        let Some(category) = d.client.category_of(d.stored) else {
+            return true;
+        };
+        match rules.get(&(d.marketplace, category)) {
+            // Lookup failed this time: try again next run.
+            None => {
+                *deferred += 1;
+                false
+            }
+            Some(rules) => {
+                let problems = category_problems(&d.stored.product, d.marketplace, rules.as_ref());
+                if problems.is_empty() {
+                    true
+                } else {
+                    refusals.push((d.stored, d.marketplace, problems));
+                    false
+                }
+            }
+        }
+    });
+    refusals
+}
+
+/// The plan items of the decided pushes, grouped by marketplace and push.
+/// The worker builds the wire items from the products when it sends; here
+/// only what it will need. A push without its result key (a Trendyol content
+/// update whose content id is unknown yet) is counted in `deferred`.
+fn group(
+    decided: &[Decided<'_>],
+    content_ids: &HashMap<String, u64>,
+    deferred: &mut usize,
+) -> Groups {
+    let mut groups = Groups::new();
+    for d in decided {
+        let sku = d.stored.product.sku.as_str();
+        let content_id = d
+            .stored
+            .trendyol_content_id
+            .or_else(|| content_ids.get(sku).copied());
+        let Some(key) = d.client.result_key(d.stored, d.push, content_id) else {
+            *deferred += 1;
+            continue;
+        };
+        groups.entry((d.marketplace, d.push)).or_default().push((
+            PlanItem {
+                sku: sku.to_string(),
+                key,
+                hashes: d.push.hashes(&d.stored.product, d.marketplace),
+                fixed: None,
+            },
+            request_bytes(d.stored, d.push),
+        ));
+    }
+    groups
+}
+
 impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
     pub fn new(
         store: S,
@@ -178,9 +269,54 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let mut cpu = Instant::now();
 
         // 1. Decide, per product and marketplace.
-        let mut decided: Vec<Decided<'_>> = Vec::new();
+        let (mut decided, settled) =
+            self.decide(&products, &in_flight, &mut report.waiting_for_unconfigured);
+
+        // 2. Refuse what breaks its category's rules, before sending.
+        let mut decide_time = cpu.elapsed();
+        let lookups = Instant::now();
+        let rules = self.category_rules(&decided, now).await;
+        let refusals = refuse(&mut decided, &rules, &mut report.deferred);
+
+        // 3. Trendyol content updates are keyed by the approved product's content id.
+        let content_ids = self.content_ids(&decided).await;
+        report.lookup_ms = lookups.elapsed().as_millis() as u64;
+        cpu = Instant::now();
+
+        // 4. Group by marketplace and push.
+        let groups = group(&decided, &content_ids, &mut report.deferred);
+
+        // 5. Record refusals (they settle the product until it changes).
+        decide_time += cpu.elapsed();
+        let writes = Instant::now();
+        report.refused = refusals.len();
+        self.record_refusals(&refusals, now).await?;
+
+        // 6. Plans first, then their jobs: a job never exists without its plan.
+        self.queue_batches(groups, now, &mut report).await?;
+
+        // 7. Products with nothing left to do leave the work list.
+        report.settled = self.settle(&settled).await;
+        report.write_ms = writes.elapsed().as_millis() as u64;
+        report.decide_ms = decide_time.as_millis() as u64;
+        report.planning_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// The pushes each product needs on each configured marketplace (its
+    /// kinds in flight count as such), and the products settled everywhere.
+    /// A product listed on a marketplace without credentials here is neither:
+    /// it stays on the work list (counted in `waiting`), so it is sent once
+    /// the marketplace is configured.
+    fn decide<'a>(
+        &'a self,
+        products: &'a [StoredProduct],
+        in_flight: &InFlight,
+        waiting: &mut usize,
+    ) -> (Vec<Decided<'a>>, Vec<&'a StoredProduct>) {
+        let mut decided: Vec<Decided<'a>> = Vec::new();
         let mut settled: Vec<&StoredProduct> = Vec::new();
-        for stored in &products {
+        for stored in products {
             let mut all_settled = true;
             for (m, client) in self.marketplaces.iter_configured() {
                 let mut state = stored.listing(m).clone();
@@ -198,105 +334,20 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                     push,
                 }));
             }
-            // A marketplace without credentials here: keep the product on
-            // the work list, so it is sent once the marketplace is configured.
             let unconfigured = Marketplace::ALL.iter().any(|m| {
                 stored.product.listed_on(*m) && self.marketplaces.configured(*m).is_none()
             });
             if unconfigured {
-                report.waiting_for_unconfigured += 1;
+                *waiting += 1;
             } else if all_settled {
                 settled.push(stored);
             }
         }
+        (decided, settled)
+    }
 
-        // 2. Refuse what breaks its category's rules, before sending.
-        let mut decide_time = cpu.elapsed();
-        let lookups = Instant::now();
-        let rules = self.category_rules(&decided, now).await;
-        let mut refusals = Vec::new();
-        decided.retain(|d| {
-            if !matches!(d.push, Push::Create | Push::Content) {
-                return true;
-            }
-            if d.marketplace == Marketplace::Trendyol && d.push == Push::Content {
-                let now_fixed = d.stored.product.trendyol_fixed_digest();
-                if d.stored.trendyol_fixed.is_some() && d.stored.trendyol_fixed != now_fixed {
-                    refusals.push((
-                        d.stored,
-                        d.marketplace,
-                        vec![TRENDYOL_FIXED_CHANGED.to_string()],
-                    ));
-                    return false;
-                }
-            }
-            let Some(category) = d.client.category_of(d.stored) else {
-                return true;
-            };
-            match rules.get(&(d.marketplace, category)) {
-                // Lookup failed this time: try again next run.
-                None => {
-                    report.deferred += 1;
-                    false
-                }
-                Some(rules) => {
-                    let problems =
-                        category_problems(&d.stored.product, d.marketplace, rules.as_ref());
-                    if problems.is_empty() {
-                        true
-                    } else {
-                        refusals.push((d.stored, d.marketplace, problems));
-                        false
-                    }
-                }
-            }
-        });
-
-        // 3. Trendyol content updates are keyed by the approved product's content id.
-        let content_ids = self.content_ids(&decided).await;
-        report.lookup_ms = lookups.elapsed().as_millis() as u64;
-        cpu = Instant::now();
-
-        // 4. Group by marketplace and push. The worker builds the wire items
-        //    from the products when it sends; here only what it will need.
-        let mut groups: BTreeMap<(Marketplace, Push), Vec<(PlanItem, usize)>> = BTreeMap::new();
-        for d in &decided {
-            let client = d.client;
-            let sku = d.stored.product.sku.as_str();
-            let content_id = d
-                .stored
-                .trendyol_content_id
-                .or_else(|| content_ids.get(sku).copied());
-            let Some(key) = client.result_key(d.stored, d.push, content_id) else {
-                report.deferred += 1;
-                continue;
-            };
-            let hashes = d
-                .push
-                .kinds(d.marketplace)
-                .iter()
-                .filter_map(|k| {
-                    d.stored
-                        .product
-                        .sync_hash(d.marketplace, *k)
-                        .map(|h| (*k, h))
-                })
-                .collect();
-            groups.entry((d.marketplace, d.push)).or_default().push((
-                PlanItem {
-                    sku: sku.to_string(),
-                    key,
-                    hashes,
-                    fixed: None,
-                },
-                request_bytes(d.stored, d.push),
-            ));
-        }
-
-        // 5. Record refusals (they settle the product until it changes).
-        decide_time += cpu.elapsed();
-        let writes = Instant::now();
-        report.refused = refusals.len();
+    /// Writes the refusals as lasting results at the product's content digest.
+    async fn record_refusals(&self, refusals: &[Refusal<'_>], now: i64) -> Result<()> {
         let refused_writes: Vec<Result<()>> = stream::iter(refusals.iter())
             .map(|(stored, m, problems)| {
                 let hash = stored.product.sync_hash(*m, SyncKind::Content);
@@ -322,8 +373,12 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             .collect()
             .await;
         refused_writes.into_iter().collect::<Result<Vec<()>>>()?;
+        Ok(())
+    }
 
-        // 6. Plans first, then their jobs: a job never exists without its plan.
+    /// Cuts each group into batches, writes their plans, then queues one
+    /// send job a plan; counts batches and items in the report.
+    async fn queue_batches(&self, groups: Groups, now: i64, report: &mut SyncReport) -> Result<()> {
         let mut plans = Vec::new();
         let mut jobs = Vec::new();
         let run = format!("{now}-{:08x}", fastrand::u32(..));
@@ -358,34 +413,31 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             .put_plans(&plans, now / 1000 + PLAN_RETENTION_SECS)
             .await?;
         // If queueing fails the plans go stale and their products are planned again.
-        self.queue.send_jobs(&jobs, 0).await?;
+        self.queue.send_jobs(&jobs, 0).await
+    }
 
-        // 7. Products with nothing left to do leave the work list.
+    /// Takes the settled products off the work list; how many left it. One
+    /// that could not be taken off is read again next run.
+    async fn settle(&self, settled: &[&StoredProduct]) -> usize {
         let settles: Vec<Result<()>> = stream::iter(settled.iter())
             .map(|s| self.store.settle_product(&s.product.sku, s.version))
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect()
             .await;
-        report.settled = settles.iter().filter(|r| r.is_ok()).count();
+        let count = settles.iter().filter(|r| r.is_ok()).count();
         if let Some(Err(e)) = settles.into_iter().find(Result::is_err) {
             tracing::warn!(error = %e, "could not settle every product; they are read again next run");
         }
-        report.write_ms = writes.elapsed().as_millis() as u64;
-        report.decide_ms = decide_time.as_millis() as u64;
-        report.planning_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
+        count
     }
 
     /// (marketplace, sku) → kinds in flight, from plans that are not stale.
-    async fn in_flight(
-        &self,
-        now: i64,
-    ) -> Result<HashMap<(Marketplace, String), HashSet<SyncKind>>> {
+    async fn in_flight(&self, now: i64) -> Result<InFlight> {
         // An unsent plan older than this is never sent (the worker refuses
         // it); a sent one waits for its result checks much longer.
         let unsent_cutoff = now - self.settings.plan_stale_after.as_millis() as i64;
         let sent_cutoff = now - self.settings.sent_plan_stale_after.as_millis() as i64;
-        let mut map: HashMap<(Marketplace, String), HashSet<SyncKind>> = HashMap::new();
+        let mut map: InFlight = HashMap::new();
         for plan in self.store.open_plans().await? {
             let cutoff = if plan.batch_id.is_some() {
                 sent_cutoff

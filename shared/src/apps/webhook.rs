@@ -131,19 +131,10 @@ where
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         let received_ms = now_ms();
         let deadline_ms = deadline_ms(&req, received_ms);
-        let path = req.uri().path().to_string();
-        let Some(route) = path.strip_prefix("/webhooks/") else {
-            return Ok(error(404, "no_route", "unknown path"));
+        let (provider, event_name) = match self.route(&req) {
+            Ok(route) => route,
+            Err(refused) => return Ok(*refused),
         };
-        let (provider, event_name) = route.split_once('/').unwrap_or((route, ""));
-        let method_ok = req.method() == Method::POST
-            || (provider == "hepsiburada" && req.method() == Method::PUT);
-        let Some(provider) = self.enabled_provider(provider) else {
-            return Ok(error(404, "unknown_provider", "no such webhook provider"));
-        };
-        if !method_ok {
-            return Ok(error(405, "method_not_allowed", "webhooks are POSTed"));
-        }
         let body = body_bytes(&req);
         if body.len() > MAX_BODY_BYTES {
             return Ok(error(
@@ -152,43 +143,19 @@ where
                 "webhook bodies are limited to 1 MiB",
             ));
         }
-        let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms)
-            .unwrap_or_else(crate::clock::now_rfc3339);
-        let source_ip = req
-            .request_context_ref()
-            .and_then(source_ip_of)
-            .map(str::to_owned);
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-
-        let delivery = match self.authenticate(provider, event_name, &header, body, received_ms) {
-            Ok(Ok(delivery)) => delivery,
-            Ok(Err(malformed)) => {
-                self.audit(
-                    provider,
-                    &received_at,
-                    "rejected:malformed",
-                    source_ip.as_deref(),
-                    received_ms,
-                )
-                .await;
-                return Ok(error(400, "malformed_payload", &malformed.to_string()));
-            }
-            Err(rejection) => {
-                self.audit(
-                    provider,
-                    &received_at,
-                    &format!("rejected:{}", rejection.reason),
-                    source_ip.as_deref(),
-                    received_ms,
-                )
-                .await;
-                let message = if rejection.status == 400 {
-                    "malformed authentication header"
-                } else {
-                    "authentication failed"
-                };
-                return Ok(error(rejection.status, rejection.reason, message));
-            }
+        let received = Received {
+            provider,
+            received_at: crate::domain::delivery::unix_ms_to_rfc3339(received_ms)
+                .unwrap_or_else(crate::clock::now_rfc3339),
+            source_ip: req
+                .request_context_ref()
+                .and_then(source_ip_of)
+                .map(str::to_owned),
+            received_ms,
+        };
+        let delivery = match self.authenticated(&received, event_name, &req, body).await {
+            Ok(delivery) => delivery,
+            Err(refused) => return Ok(refused),
         };
 
         let claim = delivery_claim(&delivery, body, received_ms, deadline_ms);
@@ -201,31 +168,70 @@ where
             .process(&delivery, &claim)
             .await;
         if matches!(result, Ok(Once::Ran("unknown_order"))) {
-            self.audit(
-                provider,
-                &received_at,
-                "unknown_order",
-                source_ip.as_deref(),
-                received_ms,
-            )
-            .await;
+            self.audit(&received, "unknown_order").await;
         }
-        Ok(match result {
-            Ok(Once::Ran(outcome)) => {
-                tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
-                json_response(200, &json!({"received": true, "outcome": outcome}))
+        Ok(answer(provider, &delivery, result))
+    }
+
+    /// The provider and event name of `/webhooks/{provider}[/{event}]`, or
+    /// the answer to a path, provider or method we do not serve.
+    fn route<'r>(&self, req: &'r Request) -> Result<(&'static str, &'r str), Box<Response<Body>>> {
+        let Some(route) = req.uri().path().strip_prefix("/webhooks/") else {
+            return Err(Box::new(error(404, "no_route", "unknown path")));
+        };
+        let (provider, event_name) = route.split_once('/').unwrap_or((route, ""));
+        let method_ok = req.method() == Method::POST
+            || (provider == "hepsiburada" && req.method() == Method::PUT);
+        let Some(provider) = self.enabled_provider(provider) else {
+            return Err(Box::new(error(
+                404,
+                "unknown_provider",
+                "no such webhook provider",
+            )));
+        };
+        if !method_ok {
+            return Err(Box::new(error(
+                405,
+                "method_not_allowed",
+                "webhooks are POSTed",
+            )));
+        }
+        Ok((provider, event_name))
+    }
+
+    /// The delivery, authenticated and normalized; else the (audited)
+    /// answer to a rejected or malformed one.
+    async fn authenticated(
+        &self,
+        received: &Received<'_>,
+        event_name: &str,
+        req: &Request,
+        body: &[u8],
+    ) -> Result<Delivery, Response<Body>> {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        match self.authenticate(
+            received.provider,
+            event_name,
+            &header,
+            body,
+            received.received_ms,
+        ) {
+            Ok(Ok(delivery)) => Ok(delivery),
+            Ok(Err(malformed)) => {
+                self.audit(received, "rejected:malformed").await;
+                Err(error(400, "malformed_payload", &malformed.to_string()))
             }
-            Ok(Once::Duplicate { outcome }) => {
-                tracing::info!(provider, event_id = %delivery.event_id, outcome = %outcome, "duplicate webhook");
-                json_response(
-                    200,
-                    &json!({"received": true, "duplicate": true, "outcome": outcome}),
-                )
+            Err(rejection) => {
+                self.audit(received, &format!("rejected:{}", rejection.reason))
+                    .await;
+                let message = if rejection.status == 400 {
+                    "malformed authentication header"
+                } else {
+                    "authentication failed"
+                };
+                Err(error(rejection.status, rejection.reason, message))
             }
-            // The provider retries later; by then the first delivery is done.
-            Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
-            Err(e) => crate::api::error_response(&e),
-        })
+        }
     }
 
     fn enabled_provider(&self, name: &str) -> Option<&'static str> {
@@ -302,19 +308,13 @@ where
         }
     }
 
-    async fn audit(
-        &self,
-        provider: &str,
-        received_at: &str,
-        outcome: &str,
-        source_ip: Option<&str>,
-        now_ms: i64,
-    ) {
+    async fn audit(&self, received: &Received<'_>, outcome: &str) {
+        let (provider, now_ms) = (received.provider, received.received_ms);
         let entry = RejectedDelivery {
             provider,
-            received_at,
+            received_at: &received.received_at,
             outcome,
-            source_ip,
+            source_ip: received.source_ip.as_deref(),
             now_unix: now_ms / 1000,
         };
         // Unauthenticated input must not become a write per request: every
@@ -331,6 +331,36 @@ where
         if let Err(e) = self.store.audit_rejected(&entry).await {
             tracing::error!(error = %e, "could not audit a rejected webhook");
         }
+    }
+}
+
+/// A delivery as it arrived: what an audit entry records of it.
+struct Received<'a> {
+    provider: &'a str,
+    received_at: String,
+    source_ip: Option<String>,
+    received_ms: i64,
+}
+
+/// The answer to a delivery claimed and applied: 200 with its outcome (a
+/// duplicate's from its record), 409 while another delivery of the event
+/// is being processed, or the error's status.
+fn answer(provider: &str, delivery: &Delivery, result: Result<Once<&str>>) -> Response<Body> {
+    match result {
+        Ok(Once::Ran(outcome)) => {
+            tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
+            json_response(200, &json!({"received": true, "outcome": outcome}))
+        }
+        Ok(Once::Duplicate { outcome }) => {
+            tracing::info!(provider, event_id = %delivery.event_id, outcome = %outcome, "duplicate webhook");
+            json_response(
+                200,
+                &json!({"received": true, "duplicate": true, "outcome": outcome}),
+            )
+        }
+        // The provider retries later; by then the first delivery is done.
+        Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
+        Err(e) => crate::api::error_response(&e),
     }
 }
 

@@ -20,7 +20,7 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use crate::aws::catalog::{put_if, update_if};
@@ -30,7 +30,7 @@ use crate::aws::keys::{
     MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_SK,
 };
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};
+use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal, StockMove};
 use crate::error::{Error, Result};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
@@ -87,6 +87,46 @@ fn order_put(
         .map_err(|e| Error::Store(format!("order put: {e}")))
 }
 
+/// One stock move in the order's transaction: the product's `stock`
+/// changed, a decrement only while enough is there (the old item returned
+/// when it is not, to tell how much was).
+fn stock_update(store: &DynamoStore, m: &StockMove, now: &str) -> Result<TransactWriteItem> {
+    let update = Update::builder()
+        .table_name(store.table())
+        .key("pk", s(product_pk(&m.sku)))
+        .key("sk", s(keys::PRODUCT_SK))
+        // The version bump keeps a running sync from settling the
+        // product on its old stock; the GSI key puts it back on the
+        // catalog's work list.
+        .update_expression(
+            "SET stock = stock + :change, version = version + :one, \
+             gsi1pk = :pending, gsi1sk = :sku, updated_at = :now",
+        )
+        .condition_expression(if m.change < 0 {
+            "stock >= :need"
+        } else {
+            "attribute_exists(stock)"
+        })
+        .expression_attribute_values(":change", n(m.change))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
+        .expression_attribute_values(":sku", s(&m.sku))
+        .expression_attribute_values(":now", s(now))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    let update = if m.change < 0 {
+        update.expression_attribute_values(":need", n(-m.change))
+    } else {
+        update
+    };
+    Ok(TransactWriteItem::builder()
+        .update(
+            update
+                .build()
+                .map_err(|e| Error::Store(format!("stock update: {e}")))?,
+        )
+        .build())
+}
+
 impl MarketplaceOrderStore for DynamoStore {
     async fn load_marketplace_order(
         &self,
@@ -130,66 +170,15 @@ impl MarketplaceOrderStore for DynamoStore {
             )]));
         }
         if change.moves.is_empty() {
-            // Nothing to move: one conditional PutItem (a transaction costs
-            // twice the write capacity).
-            let put = order_put(self, &change.order, expected_version, now)?;
-            let request = self
-                .client()
-                .put_item()
-                .table_name(put.table_name())
-                .set_item(Some(put.item().clone()))
-                .set_condition_expression(put.condition_expression().map(str::to_owned))
-                .set_expression_attribute_values(put.expression_attribute_values().cloned());
-            return Ok(if put_if(request, "save marketplace order").await? {
-                OrderSave::Saved {
-                    version: expected_version.unwrap_or(0) + 1,
-                }
-            } else {
-                OrderSave::Conflict
-            });
+            return self
+                .save_order_alone(&change.order, expected_version, now)
+                .await;
         }
         let mut items = vec![TransactWriteItem::builder()
             .put(order_put(self, &change.order, expected_version, now)?)
             .build()];
         for m in &change.moves {
-            let update = Update::builder()
-                .table_name(self.table())
-                .key("pk", s(product_pk(&m.sku)))
-                .key("sk", s(keys::PRODUCT_SK))
-                // The version bump keeps a running sync from settling the
-                // product on its old stock; the GSI key puts it back on the
-                // catalog's work list.
-                .update_expression(
-                    "SET stock = stock + :change, version = version + :one, \
-                     gsi1pk = :pending, gsi1sk = :sku, updated_at = :now",
-                )
-                .condition_expression(if m.change < 0 {
-                    "stock >= :need"
-                } else {
-                    "attribute_exists(stock)"
-                })
-                .expression_attribute_values(":change", n(m.change))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
-                .expression_attribute_values(":sku", s(&m.sku))
-                .expression_attribute_values(":now", s(now))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-            let update = if m.change < 0 {
-                update.expression_attribute_values(":need", n(-m.change))
-            } else {
-                update
-            };
-            items.push(
-                TransactWriteItem::builder()
-                    .update(
-                        update
-                            .build()
-                            .map_err(|e| Error::Store(format!("stock update: {e}")))?,
-                    )
-                    .build(),
-            );
+            items.push(stock_update(self, m, now)?);
         }
         match self
             .client()
@@ -205,44 +194,11 @@ impl MarketplaceOrderStore for DynamoStore {
                 if let Some(TransactWriteItemsError::TransactionCanceledException(c)) =
                     e.as_service_error()
                 {
-                    let reasons = c.cancellation_reasons();
-                    let failed = |i: usize| {
-                        reasons
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|code| code == "ConditionalCheckFailed")
-                    };
-                    if failed(0) {
-                        return Ok(OrderSave::Conflict);
-                    }
-                    for (i, m) in change.moves.iter().enumerate() {
-                        if !failed(i + 1) {
-                            continue;
-                        }
-                        let item = reasons[i + 1].item();
-                        let refusal = match item.map(|item| (number(item, "stock"), item)) {
-                            Some((Some(available), _)) => Refusal::Short { available },
-                            // A product stored before stock became its own
-                            // attribute: give it one from its JSON, then
-                            // the caller decides again.
-                            Some((None, item)) if item.contains_key("product") => {
-                                self.init_stock(&m.sku, item).await?;
-                                return Ok(OrderSave::Conflict);
-                            }
-                            _ => Refusal::Unknown,
-                        };
-                        return Ok(OrderSave::Refused {
-                            sku: m.sku.clone(),
-                            refusal,
-                        });
-                    }
-                    // Cancelled for another reason (a concurrent transaction
-                    // on the same items): try again from a fresh read.
-                    if reasons
-                        .iter()
-                        .any(|r| r.code() == Some("TransactionConflict"))
+                    if let Some(save) = self
+                        .cancelled_save(change, c.cancellation_reasons())
+                        .await?
                     {
-                        return Ok(OrderSave::Conflict);
+                        return Ok(save);
                     }
                 }
                 Err(store_error("save marketplace order", e))
@@ -298,6 +254,81 @@ impl MarketplaceOrderStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// Nothing to move: one conditional PutItem (a transaction costs twice
+    /// the write capacity).
+    async fn save_order_alone(
+        &self,
+        order: &MarketplaceOrder,
+        expected_version: Option<u64>,
+        now: &str,
+    ) -> Result<OrderSave> {
+        let put = order_put(self, order, expected_version, now)?;
+        let request = self
+            .client()
+            .put_item()
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_owned))
+            .set_expression_attribute_values(put.expression_attribute_values().cloned());
+        Ok(if put_if(request, "save marketplace order").await? {
+            OrderSave::Saved {
+                version: expected_version.unwrap_or(0) + 1,
+            }
+        } else {
+            OrderSave::Conflict
+        })
+    }
+
+    /// What a cancelled order transaction means, read from its reasons (the
+    /// order item first, then one per stock move): the order changed
+    /// (conflict), a product refused its move, or a concurrent transaction
+    /// (conflict). `None`: none of these; the caller returns the error.
+    async fn cancelled_save(
+        &self,
+        change: &OrderChange,
+        reasons: &[CancellationReason],
+    ) -> Result<Option<OrderSave>> {
+        let failed = |i: usize| {
+            reasons
+                .get(i)
+                .and_then(|r| r.code())
+                .is_some_and(|code| code == "ConditionalCheckFailed")
+        };
+        if failed(0) {
+            return Ok(Some(OrderSave::Conflict));
+        }
+        for (i, m) in change.moves.iter().enumerate() {
+            if !failed(i + 1) {
+                continue;
+            }
+            let item = reasons[i + 1].item();
+            let refusal = match item.map(|item| (number(item, "stock"), item)) {
+                Some((Some(available), _)) => Refusal::Short { available },
+                // A product stored before stock became its own
+                // attribute: give it one from its JSON, then
+                // the caller decides again.
+                Some((None, item)) if item.contains_key("product") => {
+                    self.init_stock(&m.sku, item).await?;
+                    return Ok(Some(OrderSave::Conflict));
+                }
+                _ => Refusal::Unknown,
+            };
+            return Ok(Some(OrderSave::Refused {
+                sku: m.sku.clone(),
+                refusal,
+            }));
+        }
+        // Cancelled for another reason (a concurrent transaction
+        // on the same items): try again from a fresh read.
+        if reasons
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict"))
+        {
+            return Ok(Some(OrderSave::Conflict));
+        }
+        Ok(None)
+    }
+
     /// Sets `stock` from the product's JSON where the attribute is missing.
     async fn init_stock(&self, sku: &str, item: &Item) -> Result<()> {
         let stock = item

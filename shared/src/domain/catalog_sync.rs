@@ -88,6 +88,15 @@ impl Push {
             (Push::Stock, _) => &[SyncKind::Stock],
         }
     }
+
+    /// The product's digests of the kinds this push brings in line (what a
+    /// plan item records; kinds without a digest left out).
+    pub fn hashes(self, product: &Product, marketplace: Marketplace) -> Vec<(SyncKind, String)> {
+        self.kinds(marketplace)
+            .iter()
+            .filter_map(|k| product.sync_hash(marketplace, *k).map(|h| (*k, h)))
+            .collect()
+    }
 }
 
 /// What to do for one product on one marketplace.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{ensure_attempts_left, ensure_payable, App, PaymentsStore};
+use super::{ensure_attempts_left, ensure_payable, App, Iyzico, PaymentsStore};
 use crate::api::idempotency::Once;
 use crate::api::{body_bytes, deadline_ms, json_response};
 use crate::clock::{now_ms, now_rfc3339};
@@ -19,6 +19,7 @@ use crate::providers::iyzico::checkout::{
     checkout_request, checkout_result_delivery, verify_checkout_result_signature, CheckoutStarted,
     IyzicoCheckoutRequest,
 };
+use crate::providers::iyzico::wire::CheckoutFormResult;
 
 impl<S: PaymentsStore> App<S> {
     /// Starts iyzico's hosted checkout for a stored order. The basket is built
@@ -104,21 +105,7 @@ impl<S: PaymentsStore> App<S> {
     /// whichever of the two arrives first applies it. Then we redirect.
     pub(super) async fn iyzico_callback(&self, req: &Request) -> Result<Response<Body>> {
         let iyzico = self.iyzico()?;
-        #[derive(Deserialize)]
-        struct Callback {
-            token: String,
-        }
-        let form: Callback = serde_urlencoded::from_bytes(body_bytes(req))
-            .map_err(|_| Error::validation("token", "a form field `token` is required"))?;
-        let token = form.token;
-        if token.is_empty()
-            || token.len() > 64
-            || !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(Error::validation("token", "not an iyzico checkout token"));
-        }
+        let token = callback_token(req)?;
         // The order comes from our record of the token, never from iyzico's
         // echo; it is sent as the conversationId iyzico echoes and signs.
         let order_id = self
@@ -130,22 +117,32 @@ impl<S: PaymentsStore> App<S> {
                 what: "iyzico checkout",
                 id: token.clone(),
             })?;
-        let result = iyzico
-            .client
-            .retrieve_checkout_form(&token, &order_id)
+        let result = verified_result(iyzico, &token, &order_id).await?;
+        let outcome = self
+            .apply_checkout_result(iyzico, req, &result, &token, &order_id)
             .await?;
-        if !verify_checkout_result_signature(&result, &iyzico.client.settings().secret_key) {
-            tracing::error!("iyzico checkout result signature does not verify");
-            return Err(Error::Provider(crate::error::ProviderError {
-                provider: "iyzico",
-                failure: crate::error::ProviderFailure::Unavailable,
-                provider_code: None,
-                decline_code: None,
-                message: "iyzico's answer could not be verified".into(),
-                request_id: None,
-            }));
-        }
-        let delivery = checkout_result_delivery(&result, &token, &order_id)
+        let shopper_result = shopper_result(result.payment_status.as_deref(), &outcome);
+        tracing::info!(
+            order_id,
+            outcome,
+            shopper_result,
+            "iyzico checkout callback"
+        );
+        shopper_answer(iyzico, &order_id, shopper_result, &outcome)
+    }
+
+    /// Applies the checkout result through the exactly-once path the
+    /// webhook uses; the outcome (a duplicate's from its record,
+    /// `in_progress` while the webhook applies it).
+    async fn apply_checkout_result(
+        &self,
+        iyzico: &Iyzico,
+        req: &Request,
+        result: &CheckoutFormResult,
+        token: &str,
+        order_id: &str,
+    ) -> Result<String> {
+        let delivery = checkout_result_delivery(result, token, order_id)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let now = now_ms();
         let claim = delivery_claim(&delivery, token.as_bytes(), now, deadline_ms(req, now));
@@ -153,50 +150,100 @@ impl<S: PaymentsStore> App<S> {
             stripe: Some(&self.stripe),
             iyzico: Some(&iyzico.client),
         });
-        let outcome = match DeliveryApplier::new(&self.store, self.publisher()?)
-            .with_auto_refund(auto_refund)
-            .process(&delivery, &claim)
-            .await?
-        {
-            Once::Ran(outcome) => outcome.to_string(),
-            Once::Duplicate { outcome } => outcome,
-            Once::InProgress => "in_progress".to_string(),
-        };
-        let shopper_result = match (result.payment_status.as_deref(), outcome.as_str()) {
-            // `stale` and `duplicate_payment`: the order is paid (by this payment,
-            // or by another one the merchant is told to refund).
-            (Some("SUCCESS"), "applied" | "stale" | "duplicate_payment" | "in_progress") => {
-                "success"
-            }
-            (Some("FAILURE"), _) => "failure",
-            _ => "pending",
-        };
-        tracing::info!(
-            order_id,
-            outcome,
-            shopper_result,
-            "iyzico checkout callback"
-        );
-        Ok(match &iyzico.result_url {
-            Some(url) => {
-                let query = serde_urlencoded::to_string([
-                    ("orderId", order_id.as_str()),
-                    ("result", shopper_result),
-                ])
-                .map_err(|e| Error::Internal(e.to_string()))?;
-                let separator = if url.contains('?') { '&' } else { '?' };
-                Response::builder()
-                    .status(303)
-                    .header("location", format!("{url}{separator}{query}"))
-                    .body(Body::Empty)
-                    .map_err(|_| {
-                        Error::Config(format!("IYZICO_RESULT_URL={url:?} is not a valid URL"))
-                    })?
-            }
-            None => json_response(
-                200,
-                &json!({"orderId": order_id, "result": shopper_result, "outcome": outcome}),
-            ),
-        })
+        Ok(
+            match DeliveryApplier::new(&self.store, self.publisher()?)
+                .with_auto_refund(auto_refund)
+                .process(&delivery, &claim)
+                .await?
+            {
+                Once::Ran(outcome) => outcome.to_string(),
+                Once::Duplicate { outcome } => outcome,
+                Once::InProgress => "in_progress".to_string(),
+            },
+        )
     }
+}
+
+/// The checkout token the shopper's browser posts back (form field `token`).
+fn callback_token(req: &Request) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Callback {
+        token: String,
+    }
+    let form: Callback = serde_urlencoded::from_bytes(body_bytes(req))
+        .map_err(|_| Error::validation("token", "a form field `token` is required"))?;
+    let token = form.token;
+    if token.is_empty()
+        || token.len() > 64
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(Error::validation("token", "not an iyzico checkout token"));
+    }
+    Ok(token)
+}
+
+/// iyzico's result for the token, asked of iyzico and its signature verified.
+async fn verified_result(
+    iyzico: &Iyzico,
+    token: &str,
+    order_id: &str,
+) -> Result<CheckoutFormResult> {
+    let result = iyzico
+        .client
+        .retrieve_checkout_form(token, order_id)
+        .await?;
+    if !verify_checkout_result_signature(&result, &iyzico.client.settings().secret_key) {
+        tracing::error!("iyzico checkout result signature does not verify");
+        return Err(Error::Provider(crate::error::ProviderError {
+            provider: "iyzico",
+            failure: crate::error::ProviderFailure::Unavailable,
+            provider_code: None,
+            decline_code: None,
+            message: "iyzico's answer could not be verified".into(),
+            request_id: None,
+        }));
+    }
+    Ok(result)
+}
+
+/// What the shopper is told: success, failure, or pending.
+fn shopper_result(payment_status: Option<&str>, outcome: &str) -> &'static str {
+    match (payment_status, outcome) {
+        // `stale` and `duplicate_payment`: the order is paid (by this payment,
+        // or by another one the merchant is told to refund).
+        (Some("SUCCESS"), "applied" | "stale" | "duplicate_payment" | "in_progress") => "success",
+        (Some("FAILURE"), _) => "failure",
+        _ => "pending",
+    }
+}
+
+/// A redirect to `IYZICO_RESULT_URL` with the order and its result; JSON
+/// without one.
+fn shopper_answer(
+    iyzico: &Iyzico,
+    order_id: &str,
+    shopper_result: &str,
+    outcome: &str,
+) -> Result<Response<Body>> {
+    Ok(match &iyzico.result_url {
+        Some(url) => {
+            let query =
+                serde_urlencoded::to_string([("orderId", order_id), ("result", shopper_result)])
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+            let separator = if url.contains('?') { '&' } else { '?' };
+            Response::builder()
+                .status(303)
+                .header("location", format!("{url}{separator}{query}"))
+                .body(Body::Empty)
+                .map_err(|_| {
+                    Error::Config(format!("IYZICO_RESULT_URL={url:?} is not a valid URL"))
+                })?
+        }
+        None => json_response(
+            200,
+            &json!({"orderId": order_id, "result": shopper_result, "outcome": outcome}),
+        ),
+    })
 }
