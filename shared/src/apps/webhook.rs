@@ -14,6 +14,10 @@
 //!    the domain event; a failure releases the claim and answers 5xx so the
 //!    provider redelivers.
 //!
+//! Every delivery to a configured provider's path is counted, with its
+//! latency, by outcome (`WebhookDeliveries`: accepted, duplicate, stale,
+//! rejected, failed); rejections also by reason (`WebhookRejected`).
+//!
 //! AWS calls for an accepted payment event: 3 DynamoDB writes (claim, order,
 //! complete) and 1 PutEvents.
 
@@ -46,6 +50,7 @@ use crate::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_e
 use crate::providers::marketplace::trendyol::webhook::normalize_trendyol_package;
 use crate::providers::stripe::webhook::{normalize_stripe_event, verify_stripe_signature};
 use crate::providers::stripe::StripeClient;
+use crate::telemetry::WebhookOutcome;
 
 /// A refused delivery: status, our reason code, and what to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +134,7 @@ where
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let started = std::time::Instant::now();
         let received_ms = now_ms();
         let deadline_ms = deadline_ms(&req, received_ms);
         let path = req.uri().path().to_string();
@@ -141,16 +147,48 @@ where
         let Some(provider) = self.enabled_provider(provider) else {
             return Ok(error(404, "unknown_provider", "no such webhook provider"));
         };
+        let (outcome, response) = self
+            .receive(
+                &req,
+                provider,
+                event_name,
+                method_ok,
+                received_ms,
+                deadline_ms,
+            )
+            .await;
+        crate::telemetry::emit_webhook_delivery(provider, outcome, started.elapsed());
+        Ok(response)
+    }
+
+    /// One delivery from a known provider, and what became of it (the
+    /// `WebhookDeliveries` metric's `Outcome`).
+    async fn receive(
+        &self,
+        req: &Request,
+        provider: &'static str,
+        event_name: &str,
+        method_ok: bool,
+        received_ms: i64,
+        deadline_ms: i64,
+    ) -> (WebhookOutcome, Response<Body>) {
+        use WebhookOutcome::{Accepted, Duplicate, Failed, Rejected, Stale};
         if !method_ok {
-            return Ok(error(405, "method_not_allowed", "webhooks are POSTed"));
+            return (
+                Rejected,
+                error(405, "method_not_allowed", "webhooks are POSTed"),
+            );
         }
-        let body = body_bytes(&req);
+        let body = body_bytes(req);
         if body.len() > MAX_BODY_BYTES {
-            return Ok(error(
-                413,
-                "payload_too_large",
-                "webhook bodies are limited to 1 MiB",
-            ));
+            return (
+                Rejected,
+                error(
+                    413,
+                    "payload_too_large",
+                    "webhook bodies are limited to 1 MiB",
+                ),
+            );
         }
         let received_at = crate::domain::delivery::unix_ms_to_rfc3339(received_ms)
             .unwrap_or_else(crate::clock::now_rfc3339);
@@ -171,7 +209,10 @@ where
                     received_ms,
                 )
                 .await;
-                return Ok(error(400, "malformed_payload", &malformed.to_string()));
+                return (
+                    Rejected,
+                    error(400, "malformed_payload", &malformed.to_string()),
+                );
             }
             Err(rejection) => {
                 self.audit(
@@ -187,7 +228,7 @@ where
                 } else {
                     "authentication failed"
                 };
-                return Ok(error(rejection.status, rejection.reason, message));
+                return (Rejected, error(rejection.status, rejection.reason, message));
             }
         };
 
@@ -210,22 +251,33 @@ where
             )
             .await;
         }
-        Ok(match result {
+        match result {
             Ok(Once::Ran(outcome)) => {
                 tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
-                json_response(200, &json!({"received": true, "outcome": outcome}))
+                (
+                    if outcome == "stale" { Stale } else { Accepted },
+                    json_response(200, &json!({"received": true, "outcome": outcome})),
+                )
             }
             Ok(Once::Duplicate { outcome }) => {
                 tracing::info!(provider, event_id = %delivery.event_id, outcome = %outcome, "duplicate webhook");
-                json_response(
-                    200,
-                    &json!({"received": true, "duplicate": true, "outcome": outcome}),
+                (
+                    Duplicate,
+                    json_response(
+                        200,
+                        &json!({"received": true, "duplicate": true, "outcome": outcome}),
+                    ),
                 )
             }
             // The provider retries later; by then the first delivery is done.
-            Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
-            Err(e) => crate::api::error_response(&e),
-        })
+            Ok(Once::InProgress) => (
+                Duplicate,
+                error(409, "in_progress", "this event is being processed"),
+            ),
+            // 5xx: ours to fix, the provider redelivers; 4xx: refused.
+            Err(e) if e.http_status() >= 500 => (Failed, crate::api::error_response(&e)),
+            Err(e) => (Rejected, crate::api::error_response(&e)),
+        }
     }
 
     fn enabled_provider(&self, name: &str) -> Option<&'static str> {
