@@ -446,6 +446,7 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         let adopted = self
             .adopt_existing_listings(failed_creates, &mut writes)
             .await?;
+
         let unknown_content = [(SyncKind::Content, UNKNOWN_CONTENT.to_string())];
         let outcomes: Vec<Result<()>> = stream::iter(writes)
             .map(|(item, outcome)| {
@@ -475,6 +476,15 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         // Any failed write: keep the plan so the redelivered check records
         // again (the writes are idempotent).
         outcomes.into_iter().collect::<Result<Vec<()>>>()?;
+        // Once the results are recorded (a check redelivered after a failed
+        // publish counts again: the refusal alarm may see a batch twice,
+        // never miss one). Adopted listings count as acknowledged.
+        crate::telemetry::emit_catalog_batch(
+            marketplace.as_str(),
+            push.as_str(),
+            detail.acknowledged + adopted.len(),
+            detail.refused.saturating_sub(adopted.len()),
+        );
         let event = DomainEvent {
             detail_type: DetailType::CatalogSyncCompleted,
             event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),
