@@ -123,6 +123,14 @@ def create_bus(events, r, logical, props):
     return name
 
 
+def create_topic(sns, r, logical, props):
+    """An SNS topic (the alert topic): the alert rules target it. Its
+    subscriptions, policy and the alarms are not created locally."""
+    arn = sns.create_topic(Name=r(props["TopicName"]))["TopicArn"]
+    r.refs[logical], r.arns[logical] = arn, arn
+    return arn
+
+
 def create_rule(events, r, logical, props):
     bus = r(props["EventBusName"])
     name = f"{bus}-{logical}"
@@ -141,7 +149,7 @@ def up(endpoint, stage):
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
                                     region_name=REGION)
     clients = {name: session.client(name, endpoint_url=endpoint)
-               for name in ("sqs", "dynamodb", "events")}
+               for name in ("sqs", "dynamodb", "events", "sns")}
     resources = template["Resources"]
     out = {"Region": REGION, "Queues": {}}
     # DLQs first: a queue's RedrivePolicy names its DLQ's ARN.
@@ -153,6 +161,9 @@ def up(endpoint, stage):
         out["TableName"] = create_table(clients["dynamodb"], r, logical, res["Properties"])
     for logical, res in ordered(resources, ["AWS::Events::EventBus"]):
         out["EventBusName"] = create_bus(clients["events"], r, logical, res["Properties"])
+    for logical, res in ordered(resources, ["AWS::SNS::Topic"]):
+        out.setdefault("Topics", {})[logical] = create_topic(clients["sns"], r, logical,
+                                                             res["Properties"])
     for logical, res in ordered(resources, ["AWS::Events::Rule"]):
         create_rule(clients["events"], r, logical, res["Properties"])
     return out
