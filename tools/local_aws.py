@@ -123,12 +123,24 @@ def create_bus(events, r, logical, props):
     return name
 
 
+def target_type(template, arn):
+    """The resource type a target's !Ref / !GetAtt names (None otherwise)."""
+    if not isinstance(arn, dict):
+        return None
+    logical = arn.get("Ref") or (arn.get("Fn::GetAtt") or [None])[0]
+    return template["Resources"].get(logical, {}).get("Type")
+
+
 def create_rule(events, r, logical, props):
     bus = r(props["EventBusName"])
     name = f"{bus}-{logical}"
     arn = events.put_rule(Name=name, EventBusName=bus,
                           EventPattern=json.dumps(r(props["EventPattern"])))["RuleArn"]
-    targets = [{"Id": t["Id"], "Arn": r(t["Arn"])} for t in props.get("Targets", [])]
+    # Only queue targets: moto's EventBridge cannot deliver to SNS (the alert
+    # topic's rules are created here with no target; tests read the events
+    # from queues).
+    targets = [{"Id": t["Id"], "Arn": r(t["Arn"])} for t in props.get("Targets", [])
+               if target_type(r.template, t["Arn"]) == "AWS::SQS::Queue"]
     if targets:
         events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
     r.refs[logical], r.arns[logical] = name, arn

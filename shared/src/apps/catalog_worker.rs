@@ -409,6 +409,15 @@ impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
         // again (the writes are idempotent).
         self.record_outcomes(outcomes.writes, &adopted, marketplace, plan.created_ms)
             .await?;
+        // Once the results are recorded (a check redelivered after a failed
+        // publish counts again: the refusal alarm may see a batch twice,
+        // never miss one). Adopted listings count as acknowledged.
+        crate::telemetry::emit_catalog_batch(
+            marketplace.as_str(),
+            push.as_str(),
+            outcomes.detail.acknowledged + adopted.len(),
+            outcomes.detail.refused.saturating_sub(adopted.len()),
+        );
         let event = DomainEvent {
             detail_type: DetailType::CatalogSyncCompleted,
             event_id: format!("catalog:{}:{batch_id}", marketplace.as_str()),

@@ -153,7 +153,10 @@ where
             // Failing the invocation makes the error count in CloudWatch;
             // every marketplace was still tried.
             Some(e) => Err(e.into()),
-            None => Ok(report),
+            None => {
+                crate::telemetry::emit_heartbeat("order-poll");
+                Ok(report)
+            }
         }
     }
 

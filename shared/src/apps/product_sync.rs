@@ -234,6 +234,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             e
         })?;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "product sync done");
+        crate::telemetry::emit_heartbeat("product-sync");
         Ok(report)
     }
 

@@ -93,6 +93,7 @@ where
             pushed = report.pushed,
             "tracking poll"
         );
+        crate::telemetry::emit_heartbeat("shipment-tracking");
         Ok(report)
     }
 

@@ -16,6 +16,10 @@
 //!
 //! AWS calls for an accepted payment event: 3 DynamoDB writes (claim, order,
 //! complete) and 1 PutEvents.
+//!
+//! Every delivery to a configured provider's path is counted, with its
+//! latency, by outcome (`WebhookDeliveries`: accepted, duplicate, stale,
+//! rejected, failed); rejections also by reason (`WebhookRejected`).
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -46,6 +50,7 @@ use crate::providers::marketplace::hepsiburada::webhook::normalize_hepsiburada_e
 use crate::providers::marketplace::trendyol::webhook::normalize_trendyol_package;
 use crate::providers::stripe::webhook::{normalize_stripe_event, verify_stripe_signature};
 use crate::providers::stripe::StripeClient;
+use crate::telemetry::WebhookOutcome;
 
 /// A refused delivery: status, our reason code, and what to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,19 +134,41 @@ where
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        let received_ms = now_ms();
-        let deadline_ms = deadline_ms(&req, received_ms);
+        let started = std::time::Instant::now();
         let (provider, event_name) = match self.route(&req) {
             Ok(route) => route,
+            // Not counted: odd paths must not create metrics.
             Err(refused) => return Ok(*refused),
         };
-        let body = body_bytes(&req);
+        let (outcome, response) = self.receive(&req, provider, event_name).await;
+        crate::telemetry::emit_webhook_delivery(provider, outcome, started.elapsed());
+        Ok(response)
+    }
+
+    /// One delivery to a configured provider, and what became of it (the
+    /// `WebhookDeliveries` metric's `Outcome`).
+    async fn receive(
+        &self,
+        req: &Request,
+        provider: &'static str,
+        event_name: &str,
+    ) -> (WebhookOutcome, Response<Body>) {
+        let received_ms = now_ms();
+        let deadline_ms = deadline_ms(req, received_ms);
+        let method_ok = req.method() == Method::POST
+            || (provider == "hepsiburada" && req.method() == Method::PUT);
+        if !method_ok {
+            let refused = error(405, "method_not_allowed", "webhooks are POSTed");
+            return (WebhookOutcome::Rejected, refused);
+        }
+        let body = body_bytes(req);
         if body.len() > MAX_BODY_BYTES {
-            return Ok(error(
+            let refused = error(
                 413,
                 "payload_too_large",
                 "webhook bodies are limited to 1 MiB",
-            ));
+            );
+            return (WebhookOutcome::Rejected, refused);
         }
         let received = Received {
             provider,
@@ -153,9 +180,9 @@ where
                 .map(str::to_owned),
             received_ms,
         };
-        let delivery = match self.authenticated(&received, event_name, &req, body).await {
+        let delivery = match self.authenticated(&received, event_name, req, body).await {
             Ok(delivery) => delivery,
-            Err(refused) => return Ok(refused),
+            Err(refused) => return (WebhookOutcome::Rejected, refused),
         };
 
         let claim = delivery_claim(&delivery, body, received_ms, deadline_ms);
@@ -170,18 +197,16 @@ where
         if matches!(result, Ok(Once::Ran("unknown_order"))) {
             self.audit(&received, "unknown_order").await;
         }
-        Ok(answer(provider, &delivery, result))
+        answer(provider, &delivery, result)
     }
 
     /// The provider and event name of `/webhooks/{provider}[/{event}]`, or
-    /// the answer to a path, provider or method we do not serve.
+    /// the answer to a path or provider we do not serve.
     fn route<'r>(&self, req: &'r Request) -> Result<(&'static str, &'r str), Box<Response<Body>>> {
         let Some(route) = req.uri().path().strip_prefix("/webhooks/") else {
             return Err(Box::new(error(404, "no_route", "unknown path")));
         };
         let (provider, event_name) = route.split_once('/').unwrap_or((route, ""));
-        let method_ok = req.method() == Method::POST
-            || (provider == "hepsiburada" && req.method() == Method::PUT);
         let Some(provider) = self.enabled_provider(provider) else {
             return Err(Box::new(error(
                 404,
@@ -189,13 +214,6 @@ where
                 "no such webhook provider",
             )));
         };
-        if !method_ok {
-            return Err(Box::new(error(
-                405,
-                "method_not_allowed",
-                "webhooks are POSTed",
-            )));
-        }
         Ok((provider, event_name))
     }
 
@@ -345,22 +363,38 @@ struct Received<'a> {
 /// The answer to a delivery claimed and applied: 200 with its outcome (a
 /// duplicate's from its record), 409 while another delivery of the event
 /// is being processed, or the error's status.
-fn answer(provider: &str, delivery: &Delivery, result: Result<Once<&str>>) -> Response<Body> {
+fn answer(
+    provider: &str,
+    delivery: &Delivery,
+    result: Result<Once<&str>>,
+) -> (WebhookOutcome, Response<Body>) {
+    use WebhookOutcome::{Accepted, Duplicate, Failed, Rejected, Stale};
     match result {
         Ok(Once::Ran(outcome)) => {
             tracing::info!(provider, event_id = %delivery.event_id, event_type = %delivery.event_type, outcome, "webhook processed");
-            json_response(200, &json!({"received": true, "outcome": outcome}))
+            (
+                if outcome == "stale" { Stale } else { Accepted },
+                json_response(200, &json!({"received": true, "outcome": outcome})),
+            )
         }
         Ok(Once::Duplicate { outcome }) => {
             tracing::info!(provider, event_id = %delivery.event_id, outcome = %outcome, "duplicate webhook");
-            json_response(
-                200,
-                &json!({"received": true, "duplicate": true, "outcome": outcome}),
+            (
+                Duplicate,
+                json_response(
+                    200,
+                    &json!({"received": true, "duplicate": true, "outcome": outcome}),
+                ),
             )
         }
         // The provider retries later; by then the first delivery is done.
-        Ok(Once::InProgress) => error(409, "in_progress", "this event is being processed"),
-        Err(e) => crate::api::error_response(&e),
+        Ok(Once::InProgress) => (
+            Duplicate,
+            error(409, "in_progress", "this event is being processed"),
+        ),
+        // 5xx: ours to fix, the provider redelivers; 4xx: refused.
+        Err(e) if e.http_status() >= 500 => (Failed, crate::api::error_response(&e)),
+        Err(e) => (Rejected, crate::api::error_response(&e)),
     }
 }
 

@@ -8,7 +8,10 @@
 //!   provider's own [`RetryRules`] (Stripe-Should-Retry, Retry-After, …);
 //! - a token-bucket rate limit per provider endpoint;
 //! - one EMF metric line and one log line per call, which never contain
-//!   headers, bodies or URLs' query strings, so no secret reaches the logs.
+//!   headers, bodies or URLs' query strings, so no secret reaches the logs;
+//!   the metrics count each call by status class, and a 401/403 (unless the
+//!   provider's 403 means throttling) as a failure and an auth failure
+//!   (`telemetry::ProviderCallMetrics`). Metrics only: retries are unchanged.
 //!
 //! TLS is rustls with ring and Mozilla's roots compiled in (no OpenSSL, no
 //! read of the OS store at cold start). HTTP/1.1 only: providers' APIs are
@@ -455,6 +458,8 @@ fn report_call(
         provider: endpoint.provider,
         operation: request.operation,
         status,
+        timed_out: matches!(result, Err(TransportError::Timeout)),
+        forbidden_is_rate_limit: endpoint.forbidden_is_rate_limit,
         attempts,
         latency: started.elapsed(),
         throttled,
