@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test soak deploy venv build bench bench-catalog bench-orders template-check events clean
+.PHONY: dev test soak deploy venv build bench bench-catalog bench-orders template-check events redrive clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -37,6 +37,11 @@ bench-catalog: venv
 ## Marketplace-order import and lost-webhook latency figures (BENCHMARKS.md).
 bench-orders: venv
 	bash bench/orders.sh
+
+## Move a queue's DLQ messages back (SQS StartMessageMoveTask): make redrive QUEUE=catalog [ENV=prod].
+redrive: venv
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<catalog|payment-events|full queue name> [ENV=dev]"; exit 2; }
+	.venv/bin/python tools/redrive.py --queue "$(QUEUE)" --env "$(ENV)"
 
 template-check: venv
 	.venv/bin/python tools/check_template.py

@@ -137,8 +137,9 @@ def create_rule(events, r, logical, props):
     arn = events.put_rule(Name=name, EventBusName=bus,
                           EventPattern=json.dumps(r(props["EventPattern"])))["RuleArn"]
     # Only queue targets: moto's EventBridge cannot deliver to SNS (the alert
-    # topic's rules are created here with no target; tests read the events
-    # from queues).
+    # topic's rules are created here with no target), and locally the
+    # functions run under cargo lambda or in the tests, which hand them the
+    # event themselves. Tests read the events from queues.
     targets = [{"Id": t["Id"], "Arn": r(t["Arn"])} for t in props.get("Targets", [])
                if target_type(r.template, t["Arn"]) == "AWS::SQS::Queue"]
     if targets:

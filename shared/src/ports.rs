@@ -529,3 +529,72 @@ pub trait ShipmentStore: Send + Sync {
     /// Shipments still being tracked (created at Aras, not final).
     fn open_shipments(&self) -> impl Future<Output = Result<Vec<(ShipmentRecord, u64)>>> + Send;
 }
+
+// ---- Operations ----------------------------------------------------------
+
+use crate::domain::operations::{HealthCheck, Provider};
+
+/// Health checks shared by every instance of the operations function, so
+/// the route never asks a provider more often than the cache allows.
+pub trait HealthCache: Send + Sync {
+    /// The last check stored for `provider`, fresh or not (`None`: none).
+    fn cached_health(
+        &self,
+        provider: Provider,
+    ) -> impl Future<Output = Result<Option<HealthCheck>>> + Send;
+    /// Stores a check; the table deletes it after `expires_at` (unix s).
+    fn cache_health(
+        &self,
+        check: &HealthCheck,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// One webhook delivery as the audit shows it: when, what, how it ended.
+/// Never the payload, never the sender's address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub received_at: String,
+    /// `accepted` (an idempotency record) or `rejected` (a sampled refusal).
+    pub kind: &'static str,
+    /// `applied`, `duplicate`, `stale`, `rejected:<reason>`, `unknown_order`…;
+    /// absent while the delivery is still being processed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<i64>,
+    /// Redeliveries answered from the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<i64>,
+}
+
+/// A page of a day's audit; `next` = the cursor of the following page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next: Option<String>,
+}
+
+pub trait WebhookAuditReader: Send + Sync {
+    /// Deliveries of `provider` on `day` (YYYY-MM-DD) in arrival order,
+    /// at most `limit`, after `cursor` (from a previous page).
+    fn audit_page(
+        &self,
+        provider: &str,
+        day: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<AuditPage>> + Send;
+}
+
+/// Puts products back on the catalog work list, so the next plan decides
+/// for them again (what is already acknowledged is not sent again).
+pub trait CatalogWorkList: Send + Sync {
+    /// False when there is no such product.
+    fn mark_pending(&self, sku: &str) -> impl Future<Output = Result<bool>> + Send;
+}

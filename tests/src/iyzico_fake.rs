@@ -46,6 +46,8 @@ struct Session {
 
 #[derive(Default)]
 struct FakeState {
+    /// Reporting reads that arrived (authorized or not).
+    report_reads: usize,
     requests: Vec<Value>,
     sessions: std::collections::HashMap<String, Session>,
     corrupt_signatures: bool,
@@ -87,6 +89,11 @@ impl IyzicoFake {
                 .expect("iyzico fake serves");
         });
         IyzicoFake { base_url, state }
+    }
+
+    /// `GET /v2/reporting/payment/details` requests that arrived, refused or not.
+    pub fn report_reads(&self) -> usize {
+        self.state.lock().unwrap().report_reads
     }
 
     /// The accepted request bodies.
@@ -466,6 +473,7 @@ async fn payment_details(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
+    state.lock().unwrap().report_reads += 1;
     if !authorized(&headers, PAYMENT_DETAILS, b"") {
         return failure("1000", "Geçersiz imza");
     }

@@ -99,7 +99,7 @@ impl StripeFake {
     pub async fn start_on(addr: SocketAddr) -> StripeFake {
         let state = Arc::new(Mutex::new(FakeState::default()));
         let app = Router::new()
-            .route("/v1/payment_intents", post(create_intent))
+            .route("/v1/payment_intents", post(create_intent).get(list_intents))
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund).get(list_refunds))
@@ -492,6 +492,48 @@ fn new_intent(form: &[(String, String)]) -> Result<Value, Box<Response>> {
         "livemode": false,
         "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
     }))
+}
+
+/// `GET /v1/payment_intents?limit=n` (1–100, default 10): the list
+/// envelope, newest first (docs/stripe-wire.md S50; the health check's read).
+async fn list_intents(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, "GET", "/v1/payment_intents", &headers, vec![]);
+    match front_door(&state, &headers) {
+        Door::Unauthorized => return unauthorized(),
+        Door::Fault(Fault::Edge {
+            status,
+            should_retry,
+        }) => return edge_fault(status, should_retry),
+        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
+        Door::Fault(Fault::Stored { status, body }) => return stripe_json(status, body, &[]),
+        Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Door::Open => {}
+    }
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return error(
+                400,
+                "invalid_request_error",
+                Some("parameter_invalid_integer"),
+                "limit must be an integer between 1 and 100",
+                Some("limit"),
+            )
+        }
+    };
+    let intents: Vec<Value> = state.lock().unwrap().intents.values().cloned().collect();
+    let has_more = intents.len() > limit;
+    let data: Vec<Value> = intents.into_iter().take(limit).collect();
+    stripe_json(
+        200,
+        json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
+        &[],
+    )
 }
 
 async fn retrieve_intent(

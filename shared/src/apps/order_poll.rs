@@ -29,6 +29,7 @@ use crate::config::{self, HttpSettings, OrderPollSettings, ProcessEnv};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::OrderSnapshot;
+use crate::domain::operations::sync_requested;
 use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
@@ -144,7 +145,15 @@ where
             Ok(d) if d > 0 => d.min(longest),
             _ => longest,
         };
-        let report = self.run(deadline_ms).await;
+        // A `sync.requested` from the operations function polls its
+        // marketplace only; anything else (the schedule) polls them all.
+        let report = match sync_requested(&event.payload) {
+            Some(r) => {
+                tracing::info!(request_id = %r.request_id, marketplace = r.marketplace.as_str(), "poll requested");
+                self.run_only(Some(r.marketplace), deadline_ms).await
+            }
+            None => self.run(deadline_ms).await,
+        };
         let failed = report
             .outbox_error
             .clone()
@@ -162,6 +171,11 @@ where
 
     /// Polls every configured marketplace; one failing does not stop the others.
     pub async fn run(&self, deadline_ms: i64) -> PollReport {
+        self.run_only(None, deadline_ms).await
+    }
+
+    /// [`Self::run`] for one marketplace (`Some`), or all of them.
+    pub async fn run_only(&self, only: Option<Marketplace>, deadline_ms: i64) -> PollReport {
         let mut report = PollReport::default();
         match self.flush_outboxes().await {
             Ok(n) => report.outboxes_flushed = n,
@@ -171,6 +185,9 @@ where
             }
         }
         for (marketplace, source) in self.sources.iter_configured() {
+            if only.is_some_and(|m| m != marketplace) {
+                continue;
+            }
             let mut r = MarketplaceReport {
                 marketplace: marketplace.as_str().into(),
                 ..Default::default()

@@ -22,6 +22,7 @@ use crate::domain::catalog_sync::{
 };
 use crate::domain::category::{category_problems, CategoryRules};
 use crate::domain::marketplace::Marketplace;
+use crate::domain::operations::sync_requested;
 use crate::domain::product::SyncKind;
 use crate::error::Result;
 use crate::ports::{
@@ -71,6 +72,9 @@ pub struct SyncReport {
     pub lookup_ms: u64,
     /// and writing plans, jobs, refusals and settlements.
     pub write_ms: u64,
+    /// The `sync.requested` event that started this run, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
 }
 
 pub struct App<S, Q> {
@@ -224,15 +228,22 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         }
     }
 
-    /// The Lambda handler: any event (schedule or on-demand) runs one sync.
+    /// The Lambda handler: any event (schedule, on-demand, or a
+    /// `sync.requested` from the operations function, whose SKUs it put on
+    /// the work list already) runs one sync over the whole work list.
     pub async fn handle(
         &self,
-        _event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+        event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
     ) -> Result<SyncReport, lambda_http::Error> {
-        let report = self.run().await.map_err(|e| {
+        let requested = sync_requested(&event.payload);
+        if let Some(r) = &requested {
+            tracing::info!(request_id = %r.request_id, skus = r.skus.len(), "sync requested");
+        }
+        let mut report = self.run().await.map_err(|e| {
             tracing::error!(error = %e, "product sync failed");
             e
         })?;
+        report.requested_by = requested.map(|r| r.request_id);
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "product sync done");
         crate::telemetry::emit_heartbeat("product-sync");
         Ok(report)

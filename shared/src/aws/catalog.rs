@@ -161,6 +161,19 @@ impl DynamoStore {
     }
 }
 
+impl crate::ports::CatalogWorkList for DynamoStore {
+    /// Only an existing product: a sync request never creates one.
+    async fn mark_pending(&self, sku: &str) -> Result<bool> {
+        let request = self
+            .update_product(sku)
+            .update_expression("SET gsi1pk = :pending, gsi1sk = :sku")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":pending", s(CATALOG_PENDING_LIST))
+            .expression_attribute_values(":sku", s(sku));
+        update_if(request, "mark product pending").await
+    }
+}
+
 impl ProductStore for DynamoStore {
     async fn put_product(&self, product: &Product, now: &str) -> Result<ProductWrite> {
         let hash = product.content_hash();

@@ -13,6 +13,7 @@
 //! | sync lock | `CATALOG#LOCK` | `LOCK` | | `aws::catalog` |
 //! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | | `aws::catalog` |
 //! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | | `aws::catalog` |
+//! | provider health check (cached ≥ 60 s) | `CACHE#health#<provider>` | `CACHE` | | `aws::operations` |
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
@@ -93,6 +94,11 @@ pub fn category_cache_pk(marketplace: Marketplace, category_id: u64) -> String {
     format!("CACHE#{}#category#{category_id}", marketplace.as_str())
 }
 
+/// The last health check of a provider (`stripe`, `trendyol`, …).
+pub fn health_cache_pk(provider: &str) -> String {
+    format!("CACHE#health#{provider}")
+}
+
 pub fn marketplace_order_pk(marketplace: Marketplace, order_number: &str) -> String {
     format!("MKTORDER#{}#{order_number}", marketplace.as_str())
 }
@@ -134,6 +140,7 @@ mod tests {
             category_cache_pk(Marketplace::Hepsiburada, 7),
             "CACHE#hepsiburada#category#7"
         );
+        assert_eq!(health_cache_pk("aras"), "CACHE#health#aras");
         assert_eq!(
             marketplace_order_pk(Marketplace::Trendyol, "123"),
             "MKTORDER#trendyol#123"

@@ -6,6 +6,7 @@ pub mod eventbridge;
 pub mod idempotency;
 pub mod keys;
 pub mod marketplace_orders;
+pub mod operations;
 pub mod payments;
 pub mod sdk;
 pub mod shipments;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 mod marketplaces;
+mod operations;
 mod payments;
 mod shipping;
 mod webhooks;
@@ -16,6 +17,7 @@ pub use marketplaces::{
     CatalogSettings, HepsiburadaSettings, OrderPollSettings, TrendyolGroupLimits, TrendyolSettings,
     TrendyolTier,
 };
+pub use operations::OperationsSettings;
 pub use payments::{
     auto_refund_unwanted_payments, IyzicoSettings, StripeSettings, DEFAULT_STRIPE_API_VERSION,
 };

@@ -21,6 +21,7 @@ pub enum DetailType {
     ShipmentCreated,
     ShipmentStatusChanged,
     IntegrationError,
+    SyncRequested,
 }
 
 impl DetailType {
@@ -38,6 +39,7 @@ impl DetailType {
             DetailType::ShipmentCreated => "shipment.created",
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
             DetailType::IntegrationError => "integration.error",
+            DetailType::SyncRequested => "sync.requested",
         }
     }
 }
@@ -67,6 +69,7 @@ pub enum EventDetail {
     Shipment(ShipmentDetail),
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
+    SyncRequested(crate::domain::operations::SyncRequestedDetail),
 }
 
 /// One marketplace batch whose result we recorded.

@@ -2,6 +2,7 @@
 //! verification live in its own module; all outbound calls go through `http`.
 
 pub mod aras;
+pub mod health;
 pub mod http;
 pub mod iyzico;
 pub mod marketplace;

@@ -212,6 +212,28 @@ impl StripeClient {
         parse(response)
     }
 
+    /// The cheapest authenticated read a payments key is sure to be allowed:
+    /// one PaymentIntent of the list (`GET /v1/payment_intents?limit=1`,
+    /// docs/stripe-wire.md S50). A restricted key made for this integration
+    /// may lack Balance read, so `/v1/balance` could fail where payments work.
+    pub async fn probe(&self) -> Result<(), Error> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            #[allow(dead_code)]
+            object: String,
+        }
+        let response = self
+            .call(
+                "list_payment_intents",
+                Method::GET,
+                "/v1/payment_intents?limit=1",
+                Bytes::new(),
+                None,
+            )
+            .await?;
+        parse::<List>(response).map(|_| ())
+    }
+
     async fn call(
         &self,
         operation: &'static str,
