@@ -1,9 +1,13 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev test soak deploy venv build bench bench-catalog bench-orders template-check events redrive clean
+.PHONY: dev demo-test test soak deploy venv build bench bench-catalog bench-orders template-check events redrive clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
 	bash tools/dev.sh
+
+## Every demo command `make dev` prints, run against the local stack and its answer checked.
+demo-test: venv
+	.venv/bin/python tools/demo_test.py
 
 ## The whole suite: cargo test, clippy, rustfmt, template check (what CI runs).
 test:

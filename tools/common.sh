@@ -66,9 +66,10 @@ start_moto() {
     local port="${MOTO_PORT:-$(free_port)}"
     MOTO_URL="http://127.0.0.1:$port"
     step "starting moto on $MOTO_URL"
-    mkdir -p .local
+    local dir="${DEV_LOCAL_DIR:-.local}"
+    mkdir -p "$dir"
     # Serialized: see tools/moto_serial.py for why not plain `moto_server`.
-    setsid "$VENV/bin/python" tools/moto_serial.py --host 127.0.0.1 --port "$port" > .local/moto.log 2>&1 &
+    setsid "$VENV/bin/python" tools/moto_serial.py --host 127.0.0.1 --port "$port" > "$dir/moto.log" 2>&1 &
     PIDS+=($!)
     wait_for_http "$MOTO_URL/moto-api/" "moto"
 }

@@ -12,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/common.sh
 
+# Where the env file, logs and seed answer go (tools/demo_test.py uses its own).
+LOCAL="${DEV_LOCAL_DIR:-.local}"
+export DEV_LOCAL_DIR="$LOCAL"
 MOTO_PORT="${MOTO_PORT:-5050}"
 WATCH_PORT="${WATCH_PORT:-9000}"
 FAKE_STRIPE_PORT="${FAKE_STRIPE_PORT:-12111}"
@@ -37,7 +40,7 @@ table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"]
 bus="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["EventBusName"])' "$names")"
 catalog_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["CatalogQueue"])' "$names")"
 
-step "building and starting the provider fakes"
+step "building and starting the provider fakes (with demo marketplace orders for events/demo-products.json)"
 cargo build --quiet -p ayaztrade-tests --bin fake-providers
 setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-port "$FAKE_IYZICO_PORT" \
     --trendyol-port "$FAKE_TRENDYOL_PORT" \
@@ -45,14 +48,15 @@ setsid target/debug/fake-providers --stripe-port "$FAKE_STRIPE_PORT" --iyzico-po
     --hepsiburada-mpop-port "$FAKE_HEPSIBURADA_MPOP_PORT" \
     --hepsiburada-oms-port "$FAKE_HEPSIBURADA_OMS_PORT" \
     --aras-port "$FAKE_ARAS_PORT" \
-    > .local/fakes.log 2>&1 &
+    --demo-orders events/demo-products.json \
+    > "$LOCAL/fakes.log" 2>&1 &
 PIDS+=($!)
 for port in "$FAKE_STRIPE_PORT" "$FAKE_IYZICO_PORT" "$FAKE_TRENDYOL_PORT" \
     "$FAKE_HEPSIBURADA_LISTING_PORT" "$FAKE_HEPSIBURADA_MPOP_PORT" \
     "$FAKE_HEPSIBURADA_OMS_PORT" "$FAKE_ARAS_PORT"; do
-    wait_for_http "http://127.0.0.1:$port/" "the provider fake on port $port (see .local/fakes.log)"
+    wait_for_http "http://127.0.0.1:$port/" "the provider fake on port $port (see $LOCAL/fakes.log)"
 done
-cat .local/fakes.log
+cat "$LOCAL/fakes.log"
 
 if [ -n "${STRIPE_SECRET_KEY:-}" ]; then
     stripe_key="$STRIPE_SECRET_KEY"
@@ -112,7 +116,7 @@ aras_query_password="$(aras_env_const QUERY_PASSWORD)"
 aras_customer="$(aras_env_const CUSTOMER_CODE)"
 aras_tariff="$(env_value "$ARAS_TARIFF_JSON")"
 
-cat > .local/dev.env <<ENV
+cat > "$LOCAL/dev.env" <<ENV
 TABLE_NAME=$table
 AWS_ENDPOINT_URL=$MOTO_URL
 AWS_ACCESS_KEY_ID=local
@@ -156,22 +160,24 @@ ARAS_QUERY_SERVICE_URL=$aras_query_url
 ARAS_TARIFF_JSON=$aras_tariff
 RUST_LOG=info
 ENV
+# Where the functions' events can be seen locally (tools/dev_peek.py events).
+"$VENV/bin/python" tools/dev_peek.py tap
 
 step "starting cargo lambda watch on 127.0.0.1:$WATCH_PORT (first build takes a few minutes)"
 setsid "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" \
-    --env-file .local/dev.env > .local/watch.log 2>&1 &
+    --env-file "$LOCAL/dev.env" > "$LOCAL/watch.log" 2>&1 &
 PIDS+=($!)
 base="http://127.0.0.1:$WATCH_PORT/lambda-url"
 wait_for_http "http://127.0.0.1:$WATCH_PORT/" "cargo lambda watch"
 
 step "seeding the demo order demo-order-1 through the orders function"
 for i in $(seq 1 600); do
-    code="$(curl -s -o .local/seed.json -w '%{http_code}' -X PUT "$base/orders/orders/demo-order-1" \
+    code="$(curl -s -o "$LOCAL/seed.json" -w '%{http_code}' -X PUT "$base/orders/orders/demo-order-1" \
         -H 'content-type: application/json' --data-binary @events/demo-order.json || true)"
     case "$code" in 200|201) break ;; esac
     sleep 1
 done
-cat .local/seed.json; echo
+cat "$LOCAL/seed.json"; echo
 
 # The platform's checkout token for the demo order (README § Checkout tokens).
 checkout_token=$("$VENV/bin/python" -c '
@@ -191,7 +197,7 @@ platform's checkout token for the order):
 
 Then tell us Stripe collected it (a signed payment_intent.succeeded webhook):
 
-  .venv/bin/python tools/send_webhook.py demo-order-1
+  .venv/bin/python tools/send_webhook.py demo-order-1 --watch-port $WATCH_PORT
 
 Other things to try:
   curl -s $base/orders/orders/demo-order-1
@@ -209,9 +215,28 @@ jobs (this plays Lambda's SQS trigger: batches are sent, then their results read
   .venv/bin/python tools/drain_catalog_queue.py --watch-port $WATCH_PORT
   curl -s $base/catalog/catalog/products/DEMO-TSHIRT-M
 
+Marketplace orders: the fakes hold a Trendyol and a Hepsiburada order for the demo
+products ($LOCAL/fakes.log). After the catalog sync above, run order-poll (what its
+5-minute schedule does): it takes both in and moves their stock. Then see the orders,
+the stock left, and the events they put on the local bus:
+
+  .venv/bin/cargo-lambda lambda invoke order-poll --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/order-poll-schedule.json
+  .venv/bin/python tools/dev_peek.py orders
+  curl -s $base/catalog/catalog/products/DEMO-TSHIRT-S
+  .venv/bin/python tools/dev_peek.py events
+
+A sale on one marketplace is stock gone on the other: the next catalog sync pushes the
+new figures to both fakes (catalog.sync.completed, push "stock", on the bus):
+
+  .venv/bin/cargo-lambda lambda invoke product-sync --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-file events/product-sync-schedule.json
+  .venv/bin/python tools/drain_catalog_queue.py --watch-port $WATCH_PORT
+  .venv/bin/python tools/dev_peek.py events
+
 Shipping with the Aras Kargo fake: register a shipment for the demo order (its id,
 Aras's IntegrationCode, comes from the order id and reference: AYZ440897277558871C0FCA2),
-track it, price a parcel with the demo tariff (ARAS_TARIFF_JSON), cancel it:
+track it, price a parcel with the demo tariff (ARAS_TARIFF_JSON):
 
   curl -s -X POST $base/shipment/shipping/aras/shipments \\
        -H 'content-type: application/json' --data-binary @events/demo-shipment.json
@@ -219,22 +244,21 @@ track it, price a parcel with the demo tariff (ARAS_TARIFF_JSON), cancel it:
   curl -s -X POST $base/shipment/shipping/aras/rates \\
        -H 'content-type: application/json' \\
        -d '{"region":"near","parcels":[{"weightKg":1.5,"widthCm":30,"heightCm":20,"lengthCm":10}]}'
-  curl -s -X DELETE $base/shipment/shipping/aras/shipments/AYZ440897277558871C0FCA2
 
-The same through cargo lambda invoke (likewise events/get-tracking.json,
-events/shipment-rates.json and events/cancel-shipment.json):
+The same through cargo lambda invoke (a create repeated with the same reference answers
+the same shipment; likewise events/get-tracking.json, events/shipment-rates.json and
+events/cancel-shipment.json):
 
   .venv/bin/cargo-lambda lambda invoke shipment --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
       --data-file events/create-shipment.json
 
-The scheduled pollers (what their EventBridge schedules do): marketplace orders
-from the Trendyol and Hepsiburada fakes, and the status of every open shipment:
+The tracking poll (what its EventBridge schedule does) asks Aras about every open
+shipment; then cancel the demo shipment:
 
-  .venv/bin/cargo-lambda lambda invoke order-poll --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
-      --data-file events/order-poll-schedule.json
   .venv/bin/cargo-lambda lambda invoke shipment-tracking --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
       --data-file events/shipment-tracking-schedule.json
+  curl -s -X DELETE $base/shipment/shipping/aras/shipments/AYZ440897277558871C0FCA2
 
-Logs: .local/watch.log, .local/moto.log, .local/fakes.log.  Ctrl-C stops everything.
+Logs: $LOCAL/watch.log, $LOCAL/moto.log, $LOCAL/fakes.log.  Ctrl-C stops everything.
 MSG
 wait

@@ -73,7 +73,8 @@ def report_dlq(sqs, queue_url):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env-file", default=os.path.join(ROOT, ".local", "dev.env"))
+    p.add_argument("--env-file", default=os.path.join(
+        ROOT, os.environ.get("DEV_LOCAL_DIR", ".local"), "dev.env"))
     p.add_argument("--watch-port", type=int, default=9000)
     p.add_argument("--function", default="catalog-worker")
     p.add_argument("--visibility", type=int, default=10,

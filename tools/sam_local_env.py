@@ -40,7 +40,7 @@ AWS_LOCAL = ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 def dev_env_keys():
     """The variables tools/dev.sh writes into .local/dev.env."""
     text = open(DEV_SH).read()
-    block = re.search(r"cat > \.local/dev\.env <<ENV\n(.*?)\nENV\n", text, re.S)
+    block = re.search(r"cat > \"\$LOCAL/dev\.env\" <<ENV\n(.*?)\nENV\n", text, re.S)
     return {line.split("=", 1)[0] for line in block.group(1).splitlines() if "=" in line}
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: `make test` runs this, and so does CI (.ci/run).
 # Starts moto on a free loopback port, runs the Rust tests against it, then
-# clippy, rustfmt and the template check; stops moto on exit, by pid.
+# every demo command of `make dev` (tools/demo_test.py, its own stack on free
+# ports), clippy, rustfmt and the template check; stops moto on exit, by pid.
 set -euo pipefail  # pipefail: a failing `cargo test | tee` fails the script
 cd "$(dirname "$0")/.."
 source tools/common.sh
@@ -16,6 +17,9 @@ export CATALOG_FAULT_PRODUCTS="${CATALOG_FAULT_PRODUCTS:-1000}"
 step "cargo test --workspace (catalog fault run at $CATALOG_FAULT_PRODUCTS products)"
 mkdir -p .local
 cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log
+# After cargo test: the functions' debug builds reuse its compiled workspace.
+step "every demo command make dev prints, against the local stack (tools/demo_test.py)"
+"$VENV/bin/python" tools/demo_test.py
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo fmt --check"

@@ -139,10 +139,12 @@ where
         &self,
         event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
     ) -> Result<PollReport, lambda_http::Error> {
-        let longest = now_ms() + self.settings.max_run.as_millis() as i64;
-        // 0 = no deadline given (a local invoke without one).
+        let now = now_ms();
+        let longest = now + self.settings.max_run.as_millis() as i64;
+        // A deadline not in the future is none: a local invoke gives 0, or
+        // (cargo lambda watch) the constant 600000, i.e. 1970-01-01T00:10Z.
         let deadline_ms = match i64::try_from(event.context.deadline) {
-            Ok(d) if d > 0 => d.min(longest),
+            Ok(d) if d > now => d.min(longest),
             _ => longest,
         };
         // A `sync.requested` from the operations function polls its

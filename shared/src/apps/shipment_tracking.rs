@@ -78,9 +78,10 @@ where
         &self,
         event: lambda_http::lambda_runtime::LambdaEvent<Value>,
     ) -> Result<TrackingReport, lambda_http::Error> {
-        // Stop a minute before the deadline (0 = none given: local invoke).
+        // Stop a minute before the deadline. One not in the future is none:
+        // a local invoke gives 0, or (cargo lambda watch) the constant 600000.
         let deadline = match i64::try_from(event.context.deadline) {
-            Ok(d) if d > 0 => d - 60_000,
+            Ok(d) if d > now_ms() => d - 60_000,
             _ => i64::MAX,
         };
         let report = self.poll_tracking_until(deadline).await.map_err(|e| {

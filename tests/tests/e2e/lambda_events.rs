@@ -121,6 +121,70 @@ async fn the_order_poll_event_runs_one_poll() {
         .is_some());
 }
 
+/// The context `cargo lambda watch` (1.9) hands every function: its
+/// `Lambda-Runtime-Deadline-Ms` is the constant 600000, an epoch time in
+/// 1970, not a deadline.
+fn cargo_lambda_context() -> lambda_http::lambda_runtime::Context {
+    let mut context = lambda_http::lambda_runtime::Context::default();
+    context.deadline = 600_000;
+    context
+}
+
+#[tokio::test]
+async fn the_order_poll_event_polls_under_cargo_lambda_watch() {
+    let h = CatalogHarness::start(1, &[]).await;
+    h.trendyol.add_order(&[("EVT-CL-1", 1, 10.0)]);
+    let event: Value = serde_json::from_str(&read_event("order-poll-schedule")).unwrap();
+    let report = h
+        .order_poll(&[])
+        .handle(lambda_http::lambda_runtime::LambdaEvent::new(
+            event,
+            cargo_lambda_context(),
+        ))
+        .await
+        .expect("a poll");
+    let ty = &report.marketplaces[0];
+    assert_eq!(
+        (ty.windows, ty.created, ty.caught_up),
+        (1, 1, true),
+        "not \"out of time\": {report:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_tracking_event_tracks_under_cargo_lambda_watch() {
+    let h = CatalogHarness::start(1, &[]).await;
+    let aras = ayaztrade_tests::aras_fake::ArasFake::start().await;
+    let app = h.shipments(&aras, None);
+    let tracking = h.shipment_tracking(&aras);
+    let body = json!({
+        "orderId": "ord-cl-track-1",
+        "receiver": {"name": "Ayşe Yılmaz", "address": "Moda Cad. No:5", "city": "İstanbul",
+                     "town": "Kadıköy", "phone": "05321234567"},
+        "parcels": [{"weightKg": 1.5, "widthCm": 30, "heightCm": 20, "lengthCm": 10}]
+    });
+    let (status, s) = response_json(
+        app.handle(ayaztrade_tests::fixtures::http_request(
+            "POST",
+            "/shipping/aras/shipments",
+            Some(&body),
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 201, "{s}");
+    let event: Value = serde_json::from_str(&read_event("shipment-tracking-schedule")).unwrap();
+    let report = tracking
+        .handle(lambda_http::lambda_runtime::LambdaEvent::new(
+            event,
+            cargo_lambda_context(),
+        ))
+        .await
+        .expect("a tracking poll");
+    // Other tests' shipments may be open in the shared table too.
+    assert!(report.open >= 1 && report.left == 0, "{report:?}");
+}
+
 #[tokio::test]
 async fn the_catalog_events_store_the_demo_products_and_read_one_back() {
     let stack = stack().await;
