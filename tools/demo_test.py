@@ -209,6 +209,21 @@ def check_tracking_poll(out):
 
 # (what the printed command looks like, what its answer must be), in the
 # order dev.sh prints them.
+def check_health(out):
+    r = as_json(out)
+    statuses = {p["provider"]: p["status"] for p in r.get("providers", [])}
+    expect(statuses == {p: "healthy" for p in
+                        ("stripe", "iyzico", "trendyol", "hepsiburada", "aras")}
+           and r.get("status") == "healthy", f"every provider healthy: {r}")
+
+
+def check_sync_requested(out):
+    r = as_json(out)
+    expect(r.get("event") == "sync.requested" and r.get("marketplace") == "trendyol"
+           and r.get("kind") == "catalog" and r.get("skus") == ["DEMO-TSHIRT-S"],
+           f"a catalog sync of DEMO-TSHIRT-S queued: {r}")
+
+
 CHECKS = [
     (r"^curl .* -X POST \S+/payments/payments/stripe/intents ", check_intent),
     (r"^\.venv/bin/python tools/send_webhook\.py demo-order-1 ", check_webhook),
@@ -231,6 +246,8 @@ CHECKS = [
     (r"^\.venv/bin/cargo-lambda lambda invoke shipment .*create-shipment\.json", check_invoked_shipment),
     (r"^\.venv/bin/cargo-lambda lambda invoke shipment-tracking ", check_tracking_poll),
     (rf"^curl -s -X DELETE \S+/shipment/shipping/aras/shipments/{SHIPMENT_ID}$", check_shipment("cancelled")),
+    (r"^curl -s \S+/operations/integrations/health$", check_health),
+    (r"^curl .* -X POST \S+/operations/integrations/trendyol/sync ", check_sync_requested),
 ]
 
 

@@ -259,6 +259,15 @@ shipment; then cancel the demo shipment:
       --data-file events/shipment-tracking-schedule.json
   curl -s -X DELETE $base/shipment/shipping/aras/shipments/AYZ440897277558871C0FCA2
 
+Operations (IAM routes when deployed): every provider's health, each checked by a cheap
+authenticated read of its API and cached 60 s; and a catalog sync on demand for one SKU (it
+is put back on the work list and sync.requested published: deployed, a rule runs
+product-sync with it; here, invoke product-sync as above):
+
+  curl -s $base/operations/integrations/health
+  curl -s -X POST $base/operations/integrations/trendyol/sync \\
+       -H 'content-type: application/json' -d '{"kind":"catalog","skus":["DEMO-TSHIRT-S"]}'
+
 Logs: $LOCAL/watch.log, $LOCAL/moto.log, $LOCAL/fakes.log.  Ctrl-C stops everything.
 MSG
 wait
