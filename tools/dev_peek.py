@@ -21,19 +21,10 @@ import sys
 
 import boto3
 
+from devenv import dev_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVENT_SOURCE = "ayaztrade.integrations"
-
-
-def dev_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                env[key] = value
-    return env
 
 
 def client(env, name):

@@ -24,18 +24,9 @@ import urllib.request
 
 import boto3
 
+from devenv import dev_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def dev_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                env[key] = value
-    return env
 
 
 def invoke(url, event):

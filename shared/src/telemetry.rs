@@ -103,6 +103,33 @@ fn unix_ms(now: SystemTime) -> u64 {
         .as_millis() as u64
 }
 
+/// A metric directive: its dimension sets, and its metrics as (name, unit).
+type Directive<'a> = (serde_json::Value, &'a [(&'a str, &'a str)]);
+
+/// One EMF document: the directives, all in our namespace, and the values
+/// of their dimensions and metrics.
+fn emf(
+    now: SystemTime,
+    directives: &[Directive<'_>],
+    values: serde_json::Value,
+) -> serde_json::Value {
+    let directives: Vec<serde_json::Value> = directives
+        .iter()
+        .map(|(dimensions, metrics)| {
+            let metrics: Vec<serde_json::Value> = metrics
+                .iter()
+                .map(|(name, unit)| json!({"Name": name, "Unit": unit}))
+                .collect();
+            json!({"Namespace": METRICS_NAMESPACE, "Dimensions": dimensions, "Metrics": metrics})
+        })
+        .collect();
+    let mut doc = json!({"_aws": {"Timestamp": unix_ms(now), "CloudWatchMetrics": directives}});
+    if let (Some(doc), serde_json::Value::Object(values)) = (doc.as_object_mut(), values) {
+        doc.extend(values);
+    }
+    doc
+}
+
 /// The EMF document for a provider call (separate from printing, for tests).
 ///
 /// Two metric directives share the one line: latency, attempts, failures,
@@ -110,54 +137,57 @@ fn unix_ms(now: SystemTime) -> u64 {
 /// count by provider, operation and status class (`ProviderCalls`, the
 /// guide's `integration_requests_total`).
 pub fn provider_call_emf(m: &ProviderCallMetrics<'_>, now: SystemTime) -> serde_json::Value {
-    json!({
-        "_aws": {
-            "Timestamp": unix_ms(now),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Provider", "Operation"], ["Provider"]],
-                "Metrics": [
-                    {"Name": "ProviderCallLatency", "Unit": "Milliseconds"},
-                    {"Name": "ProviderCallAttempts", "Unit": "Count"},
-                    {"Name": "ProviderCallFailures", "Unit": "Count"},
-                    {"Name": "ProviderAuthFailures", "Unit": "Count"},
-                    {"Name": "ProviderThrottleWait", "Unit": "Milliseconds"}
-                ]
-            }, {
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Provider", "Operation", "StatusClass"], ["Provider", "StatusClass"]],
-                "Metrics": [{"Name": "ProviderCalls", "Unit": "Count"}]
-            }]
-        },
-        "Provider": m.provider,
-        "Operation": m.operation,
-        "StatusClass": m.status_class(),
-        "StatusCode": m.status,
-        "ProviderCalls": 1,
-        "ProviderCallLatency": m.latency.as_secs_f64() * 1000.0,
-        "ProviderCallAttempts": m.attempts,
-        "ProviderCallFailures": u32::from(m.failed()),
-        "ProviderAuthFailures": u32::from(m.auth_failed()),
-        "ProviderThrottleWait": m.throttled.as_secs_f64() * 1000.0,
-    })
+    emf(
+        now,
+        &[
+            (
+                json!([["Provider", "Operation"], ["Provider"]]),
+                &[
+                    ("ProviderCallLatency", "Milliseconds"),
+                    ("ProviderCallAttempts", "Count"),
+                    ("ProviderCallFailures", "Count"),
+                    ("ProviderAuthFailures", "Count"),
+                    ("ProviderThrottleWait", "Milliseconds"),
+                ],
+            ),
+            (
+                json!([
+                    ["Provider", "Operation", "StatusClass"],
+                    ["Provider", "StatusClass"]
+                ]),
+                &[("ProviderCalls", "Count")],
+            ),
+        ],
+        json!({
+            "Provider": m.provider,
+            "Operation": m.operation,
+            "StatusClass": m.status_class(),
+            "StatusCode": m.status,
+            "ProviderCalls": 1,
+            "ProviderCallLatency": m.latency.as_secs_f64() * 1000.0,
+            "ProviderCallAttempts": m.attempts,
+            "ProviderCallFailures": u32::from(m.failed()),
+            "ProviderAuthFailures": u32::from(m.auth_failed()),
+            "ProviderThrottleWait": m.throttled.as_secs_f64() * 1000.0,
+        }),
+    )
 }
 
 /// The EMF document counting one rejected webhook delivery (every rejection
 /// is counted; only a sample is audited in the table).
 pub fn webhook_rejected_emf(provider: &str, reason: &str, now: SystemTime) -> serde_json::Value {
-    json!({
-        "_aws": {
-            "Timestamp": unix_ms(now),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Provider", "Reason"], ["Provider"]],
-                "Metrics": [{"Name": "WebhookRejected", "Unit": "Count"}]
-            }]
-        },
-        "Provider": provider,
-        "Reason": reason,
-        "WebhookRejected": 1,
-    })
+    emf(
+        now,
+        &[(
+            json!([["Provider", "Reason"], ["Provider"]]),
+            &[("WebhookRejected", "Count")],
+        )],
+        json!({
+            "Provider": provider,
+            "Reason": reason,
+            "WebhookRejected": 1,
+        }),
+    )
 }
 
 /// What became of one webhook delivery, the `Outcome` dimension. A closed
@@ -196,41 +226,36 @@ pub fn webhook_delivery_emf(
     latency: Duration,
     now: SystemTime,
 ) -> serde_json::Value {
-    json!({
-        "_aws": {
-            "Timestamp": unix_ms(now),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Provider", "Outcome"], ["Provider"]],
-                "Metrics": [
-                    {"Name": "WebhookDeliveries", "Unit": "Count"},
-                    {"Name": "WebhookLatency", "Unit": "Milliseconds"}
-                ]
-            }]
-        },
-        "Provider": provider,
-        "Outcome": outcome.as_str(),
-        "WebhookDeliveries": 1,
-        "WebhookLatency": latency.as_secs_f64() * 1000.0,
-    })
+    emf(
+        now,
+        &[(
+            json!([["Provider", "Outcome"], ["Provider"]]),
+            &[
+                ("WebhookDeliveries", "Count"),
+                ("WebhookLatency", "Milliseconds"),
+            ],
+        )],
+        json!({
+            "Provider": provider,
+            "Outcome": outcome.as_str(),
+            "WebhookDeliveries": 1,
+            "WebhookLatency": latency.as_secs_f64() * 1000.0,
+        }),
+    )
 }
 
 /// The EMF document saying a scheduled function finished a run
 /// (`Heartbeat`, dimension `Function`): its alarm fires when none is seen
 /// for twice the schedule's period.
 pub fn heartbeat_emf(function: &str, now: SystemTime) -> serde_json::Value {
-    json!({
-        "_aws": {
-            "Timestamp": unix_ms(now),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Function"]],
-                "Metrics": [{"Name": "Heartbeat", "Unit": "Count"}]
-            }]
-        },
-        "Function": function,
-        "Heartbeat": 1,
-    })
+    emf(
+        now,
+        &[(json!([["Function"]]), &[("Heartbeat", "Count")])],
+        json!({
+            "Function": function,
+            "Heartbeat": 1,
+        }),
+    )
 }
 
 /// The EMF document for one marketplace batch result the catalog worker
@@ -242,23 +267,22 @@ pub fn catalog_batch_emf(
     refused: usize,
     now: SystemTime,
 ) -> serde_json::Value {
-    json!({
-        "_aws": {
-            "Timestamp": unix_ms(now),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Marketplace", "Push"], ["Marketplace"]],
-                "Metrics": [
-                    {"Name": "CatalogItemsAcknowledged", "Unit": "Count"},
-                    {"Name": "CatalogItemsRefused", "Unit": "Count"}
-                ]
-            }]
-        },
-        "Marketplace": marketplace,
-        "Push": push,
-        "CatalogItemsAcknowledged": acknowledged,
-        "CatalogItemsRefused": refused,
-    })
+    emf(
+        now,
+        &[(
+            json!([["Marketplace", "Push"], ["Marketplace"]]),
+            &[
+                ("CatalogItemsAcknowledged", "Count"),
+                ("CatalogItemsRefused", "Count"),
+            ],
+        )],
+        json!({
+            "Marketplace": marketplace,
+            "Push": push,
+            "CatalogItemsAcknowledged": acknowledged,
+            "CatalogItemsRefused": refused,
+        }),
+    )
 }
 
 /// One EMF line on stdout; one write per line so concurrent invocations'

@@ -132,15 +132,8 @@ pub fn aras_tariff(env: &dyn Source) -> Result<Option<Tariff>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::config::tests::env;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name: &str| map.get(name).cloned()
-    }
 
     #[test]
     fn settings_default_to_test_hosts_and_never_print_passwords() {
