@@ -430,6 +430,30 @@ pub trait JobQueue: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// The stock-sync queue: asks product-sync to plan now rather than at its
+/// next scheduled run (README § Catalog sync, "Stock in seconds"). A message
+/// is only a nudge: the work list in the table is what gets planned, so a
+/// lost one costs time (the schedule still plans it), never a push.
+pub trait SyncTrigger: Send + Sync {
+    /// One message naming why and, for the logs, which SKUs (at most 100).
+    fn request_sync(
+        &self,
+        source: &str,
+        skus: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// No stock-sync queue in this deployment (or test): changes wait for the
+/// scheduled plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrigger;
+
+impl SyncTrigger for NoTrigger {
+    async fn request_sync(&self, _source: &str, _skus: &[String]) -> Result<()> {
+        Ok(())
+    }
+}
+
 // ---- Marketplace orders ----------------------------------------------------
 
 use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};

@@ -1,5 +1,6 @@
-//! The `product-sync` function (EventBridge schedule every 30 minutes, or
-//! invoked on demand): reads the products that changed since they last
+//! The `product-sync` function (EventBridge schedule every 30 minutes, a
+//! `sync.requested` event, or a batch of stock-sync queue messages — a
+//! marketplace stock move or a catalog change, planned at once): reads the products that changed since they last
 //! settled, decides per marketplace what to push (`domain::catalog_sync`),
 //! refuses products whose category rules they break before anything is
 //! sent, and fans the rest out to the catalog queue in batches sized to each
@@ -9,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -80,8 +82,25 @@ pub struct SyncReport {
 pub struct App<S, Q> {
     store: S,
     queue: Q,
+    /// The stock-sync queue this function consumes (`STOCK_SYNC_QUEUE_URL`):
+    /// a message that could not be planned now comes back sooner through it.
+    stock_queue: Option<Q>,
     marketplaces: CatalogClients,
     settings: CatalogSettings,
+}
+
+/// A stock-sync message that could not be planned now (the lock was held,
+/// or the plan failed) comes back after `base · 2^(receives − 1)`, at most
+/// 15 minutes: 10 receives (the queue's maxReceiveCount) outlast the sync
+/// lock's 16 minutes.
+const STOCK_RETRY_BASE: Duration = Duration::from_secs(5);
+
+/// Whether a product-sync input is an SQS batch (the stock-sync queue).
+pub fn is_sqs_batch(payload: &serde_json::Value) -> bool {
+    payload["Records"]
+        .as_array()
+        .and_then(|r| r.first())
+        .is_some_and(|r| r["eventSource"] == "aws:sqs")
 }
 
 impl App<DynamoStore, SqsQueue> {
@@ -90,12 +109,15 @@ impl App<DynamoStore, SqsQueue> {
         let aws = AwsEnv::from_env()?;
         let settings = CatalogSettings::from_env(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let stock_queue =
+            config::optional(&env, "STOCK_SYNC_QUEUE_URL").map(|url| SqsQueue::new(aws.sqs(), url));
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
             catalog::catalog_clients(&env, &http)?,
             settings,
-        ))
+        )
+        .with_stock_queue(stock_queue))
     }
 }
 
@@ -223,9 +245,67 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         App {
             store,
             queue,
+            stock_queue: None,
             marketplaces,
             settings,
         }
+    }
+
+    /// The stock-sync queue this function consumes, if any.
+    pub fn with_stock_queue(mut self, stock_queue: Option<Q>) -> Self {
+        self.stock_queue = stock_queue;
+        self
+    }
+
+    /// The function's one entry point: an SQS batch (the stock-sync queue)
+    /// answers with its failed messages; anything else is [`handle`](Self::handle).
+    pub async fn handle_any(
+        &self,
+        event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> Result<serde_json::Value, lambda_http::Error> {
+        if is_sqs_batch(&event.payload) {
+            let batch: SqsEvent = serde_json::from_value(event.payload)?;
+            return Ok(serde_json::to_value(self.handle_changes(batch).await)?);
+        }
+        Ok(serde_json::to_value(self.handle(event).await?)?)
+    }
+
+    /// A batch of stock-sync messages (a marketplace stock move, a catalog
+    /// change): one plan over the whole work list, however many messages —
+    /// they are nudges, the work list is what is planned. When the plan
+    /// could not run (another sync holds the lock, or it failed) every
+    /// message fails and comes back after a short delay, so a change made
+    /// while another plan ran is planned right after it.
+    pub async fn handle_changes(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let messages = batch.records.len();
+        let outcome = self.run().await;
+        let why = match &outcome {
+            Ok(report) if !report.skipped => {
+                tracing::info!(messages, report = %serde_json::to_string(report).unwrap_or_default(), "stock sync done");
+                return SqsBatchResponse::default();
+            }
+            Ok(_) => "another product sync holds the lock".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let mut response = SqsBatchResponse::default();
+        for record in batch.records {
+            let receives: u32 = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let delay = crate::apps::catalog_worker::retry_delay(STOCK_RETRY_BASE, receives);
+            if let (Some(queue), Some(receipt)) = (&self.stock_queue, &record.receipt_handle) {
+                if let Err(e) = queue.retry_later(receipt, delay).await {
+                    tracing::warn!(error = %e, "could not shorten a stock-sync retry; the queue's visibility timeout applies");
+                }
+            }
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+        tracing::info!(messages, %why, "stock sync not planned now; its messages come back");
+        response
     }
 
     /// The Lambda handler: any event (schedule, on-demand, or a
