@@ -435,11 +435,15 @@ pub trait JobQueue: Send + Sync {
 /// is only a nudge: the work list in the table is what gets planned, so a
 /// lost one costs time (the schedule still plans it), never a push.
 pub trait SyncTrigger: Send + Sync {
-    /// One message naming why and, for the logs, which SKUs (at most 100).
+    /// One message naming why and, for the logs, which SKUs (at most 100);
+    /// `attempt` counts follow-ups of a change held by an in-flight push;
+    /// delivered after `delay_secs` (at most 900).
     fn request_sync(
         &self,
         source: &str,
         skus: &[String],
+        attempt: u32,
+        delay_secs: u32,
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
@@ -449,7 +453,7 @@ pub trait SyncTrigger: Send + Sync {
 pub struct NoTrigger;
 
 impl SyncTrigger for NoTrigger {
-    async fn request_sync(&self, _source: &str, _skus: &[String]) -> Result<()> {
+    async fn request_sync(&self, _: &str, _: &[String], _: u32, _: u32) -> Result<()> {
         Ok(())
     }
 }

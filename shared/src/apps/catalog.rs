@@ -238,7 +238,7 @@ impl<S: ProductStore, T: SyncTrigger> App<S, T> {
         let (Some(trigger), false) = (&self.trigger, changed.is_empty()) else {
             return;
         };
-        if let Err(e) = trigger.request_sync("catalog", changed).await {
+        if let Err(e) = trigger.request_sync("catalog", changed, 0, 0).await {
             tracing::warn!(error = %e, products = changed.len(), "could not ask for a sync now; the next scheduled one sends them");
         }
     }

@@ -7,7 +7,7 @@
 //! endpoint's item limit and SQS's message limit. Each batch is recorded as
 //! a plan first, so its products count as in flight until its result is in.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -29,6 +29,7 @@ use crate::domain::product::SyncKind;
 use crate::error::Result;
 use crate::ports::{
     CatalogSyncStore, JobQueue, Plan, PlanItem, ResultOutcome, StoredProduct, SyncResult,
+    SyncTrigger,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
@@ -60,6 +61,12 @@ pub struct SyncReport {
     /// Products mapped to a marketplace this deployment has no credentials
     /// for: they stay on the work list.
     pub waiting_for_unconfigured: usize,
+    /// Products changed again while an earlier push of that kind is in
+    /// flight (one batch per kind at a time): planned once its result is in.
+    pub held_by_in_flight: usize,
+    /// Their SKUs (for the follow-up nudge).
+    #[serde(skip)]
+    pub held_skus: Vec<String>,
     /// `<marketplace>:<push>` → batches (one provider request each).
     pub batches: BTreeMap<String, usize>,
     /// `<marketplace>:<push>` → items.
@@ -144,8 +151,9 @@ struct Decided<'a> {
     push: Push,
 }
 
-/// (marketplace, sku) → the kinds a plan has in flight.
-type InFlight = HashMap<(Marketplace, String), HashSet<SyncKind>>;
+/// (marketplace, sku) → the kinds a plan has in flight, each with the
+/// digest that plan carries (what was sent, once it is sent).
+type InFlight = HashMap<(Marketplace, String), HashMap<SyncKind, Option<String>>>;
 
 /// A product refused on a marketplace before sending, and why.
 type Refusal<'a> = (&'a StoredProduct, Marketplace, Vec<String>);
@@ -235,7 +243,7 @@ fn group(
     groups
 }
 
-impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
+impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
     pub fn new(
         store: S,
         queue: Q,
@@ -282,6 +290,15 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let why = match &outcome {
             Ok(report) if !report.skipped => {
                 tracing::info!(messages, report = %serde_json::to_string(report).unwrap_or_default(), "stock sync done");
+                let attempt = batch
+                    .records
+                    .iter()
+                    .filter_map(|r| r.body.as_deref())
+                    .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                    .filter_map(|b| b["attempt"].as_u64())
+                    .max()
+                    .unwrap_or(0) as u32;
+                self.follow_up(report, attempt + 1).await;
                 return SqsBatchResponse::default();
             }
             Ok(_) => "another product sync holds the lock".to_string(),
@@ -324,9 +341,39 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             e
         })?;
         report.requested_by = requested.map(|r| r.request_id);
+        self.follow_up(&report, 1).await;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "product sync done");
         crate::telemetry::emit_heartbeat("product-sync");
         Ok(report)
+    }
+
+    /// Products changed again while their earlier push is in flight wait
+    /// for its result (one batch per kind at a time keeps results in
+    /// order). Rather than leave them to the next scheduled run, a nudge is
+    /// queued for after the result check should be in: `check_delay · 2^(attempt − 1)`
+    /// (at least 5 s, at most 15 min), until nothing is held. A failure
+    /// to queue costs only time (the schedule plans them).
+    async fn follow_up(&self, report: &SyncReport, attempt: u32) {
+        let Some(queue) = (report.held_by_in_flight > 0)
+            .then_some(self.stock_queue.as_ref())
+            .flatten()
+        else {
+            return;
+        };
+        let base = self.settings.check_delay.max(STOCK_RETRY_BASE);
+        let delay = crate::apps::catalog_worker::retry_delay(base, attempt);
+        tracing::info!(
+            held = report.held_by_in_flight,
+            attempt,
+            delay,
+            "changed while in flight: planning again after its result"
+        );
+        if let Err(e) = queue
+            .request_sync("in-flight", &report.held_skus, attempt, delay)
+            .await
+        {
+            tracing::warn!(error = %e, "could not queue the follow-up; the scheduled sync plans them");
+        }
     }
 
     pub async fn run(&self) -> Result<SyncReport> {
@@ -361,8 +408,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let mut cpu = Instant::now();
 
         // 1. Decide, per product and marketplace.
-        let (mut decided, settled) =
-            self.decide(&products, &in_flight, &mut report.waiting_for_unconfigured);
+        let (mut decided, settled) = self.decide(&products, &in_flight, &mut report);
 
         // 2. Refuse what breaks its category's rules, before sending.
         let mut decide_time = cpu.elapsed();
@@ -404,17 +450,21 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         &'a self,
         products: &'a [StoredProduct],
         in_flight: &InFlight,
-        waiting: &mut usize,
+        report: &mut SyncReport,
     ) -> (Vec<Decided<'a>>, Vec<&'a StoredProduct>) {
         let mut decided: Vec<Decided<'a>> = Vec::new();
         let mut settled: Vec<&StoredProduct> = Vec::new();
         for stored in products {
             let mut all_settled = true;
+            let mut held = false;
             for (m, client) in self.marketplaces.iter_configured() {
                 let mut state = stored.listing(m).clone();
                 if let Some(kinds) = in_flight.get(&(m, stored.product.sku.clone())) {
-                    for k in kinds {
-                        state.kind_mut(*k).in_flight = true;
+                    for (k, carried) in kinds {
+                        let desired = stored.product.sync_hash(m, *k);
+                        let kind = state.kind_mut(*k);
+                        kind.in_flight = true;
+                        held |= desired != *carried;
                     }
                 }
                 let plan = plan_listing(&stored.product, m, &state);
@@ -429,8 +479,12 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             let unconfigured = Marketplace::ALL.iter().any(|m| {
                 stored.product.listed_on(*m) && self.marketplaces.configured(*m).is_none()
             });
+            if held {
+                report.held_by_in_flight += 1;
+                report.held_skus.push(stored.product.sku.clone());
+            }
             if unconfigured {
-                *waiting += 1;
+                report.waiting_for_unconfigured += 1;
             } else if all_settled {
                 settled.push(stored);
             }
@@ -540,9 +594,11 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                 continue;
             }
             for item in plan.items {
-                map.entry((plan.marketplace, item.sku))
-                    .or_default()
-                    .extend(plan.push.kinds(plan.marketplace).iter().copied());
+                let kinds = map.entry((plan.marketplace, item.sku)).or_default();
+                for k in plan.push.kinds(plan.marketplace) {
+                    let carried = item.hashes.iter().find(|(h, _)| h == k);
+                    kinds.insert(*k, carried.map(|(_, digest)| digest.clone()));
+                }
             }
         }
         Ok(map)

@@ -123,17 +123,24 @@ pub const MAX_TRIGGER_SKUS: usize = 100;
 
 /// The body of a stock-sync message sent by our own code (the rule's
 /// messages are `marketplace.stock.updated` events as EventBridge delivers them).
-pub fn trigger_body(source: &str, skus: &[String]) -> String {
+pub fn trigger_body(source: &str, skus: &[String], attempt: u32) -> String {
     let skus = &skus[..skus.len().min(MAX_TRIGGER_SKUS)];
-    serde_json::json!({ "source": source, "skus": skus }).to_string()
+    serde_json::json!({ "source": source, "skus": skus, "attempt": attempt }).to_string()
 }
 
 impl SyncTrigger for SqsQueue {
-    async fn request_sync(&self, source: &str, skus: &[String]) -> Result<()> {
+    async fn request_sync(
+        &self,
+        source: &str,
+        skus: &[String],
+        attempt: u32,
+        delay_secs: u32,
+    ) -> Result<()> {
         self.client
             .send_message()
             .queue_url(&self.url)
-            .message_body(trigger_body(source, skus))
+            .message_body(trigger_body(source, skus, attempt))
+            .delay_seconds(delay_secs.min(MAX_DELAY_SECS) as i32)
             .send()
             .await
             .map_err(|e| store_error("ask for a stock sync", e))?;
@@ -157,7 +164,7 @@ mod tests {
     fn a_trigger_names_at_most_a_hundred_skus() {
         let skus: Vec<String> = (0..150).map(|i| format!("S{i}")).collect();
         let body: serde_json::Value =
-            serde_json::from_str(&trigger_body("catalog", &skus)).unwrap();
+            serde_json::from_str(&trigger_body("catalog", &skus, 0)).unwrap();
         assert_eq!(body["source"], "catalog");
         assert_eq!(body["skus"].as_array().unwrap().len(), MAX_TRIGGER_SKUS);
     }
