@@ -687,3 +687,24 @@ impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
         found
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_sqs_batch_is_read_as_stock_changes() {
+        let sqs = json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs", "body": "{}"}]});
+        assert!(is_sqs_batch(&sqs));
+        // The schedule, a sync.requested event, an empty batch, another source.
+        assert!(!is_sqs_batch(&json!({})));
+        assert!(!is_sqs_batch(
+            &json!({"detail-type": "sync.requested", "detail": {"kind": "catalog"}})
+        ));
+        assert!(!is_sqs_batch(&json!({"Records": []})));
+        assert!(!is_sqs_batch(
+            &json!({"Records": [{"eventSource": "aws:sns"}]})
+        ));
+    }
+}
