@@ -39,6 +39,7 @@ echo "$names"
 table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"])' "$names")"
 bus="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["EventBusName"])' "$names")"
 catalog_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["CatalogQueue"])' "$names")"
+stock_sync_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["StockSyncQueue"])' "$names")"
 
 step "building and starting the provider fakes (with demo marketplace orders for events/demo-products.json)"
 cargo build --quiet -p ayaztrade-tests --bin fake-providers
@@ -139,6 +140,7 @@ TRENDYOL_WEBHOOK_API_KEY=-
 HEPSIBURADA_WEBHOOK_USERNAME=local-hook
 HEPSIBURADA_WEBHOOK_PASSWORD=local-hook-password
 CATALOG_QUEUE_URL=$catalog_queue
+STOCK_SYNC_QUEUE_URL=$stock_sync_queue
 CATALOG_CHECK_DELAY_SECS=2
 TRENDYOL_API_BASE=http://127.0.0.1:$FAKE_TRENDYOL_PORT
 TRENDYOL_SELLER_ID=$ty_seller

@@ -430,6 +430,34 @@ pub trait JobQueue: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// The stock-sync queue: asks product-sync to plan now rather than at its
+/// next scheduled run (README § Catalog sync, "Stock in seconds"). A message
+/// is only a nudge: the work list in the table is what gets planned, so a
+/// lost one costs time (the schedule still plans it), never a push.
+pub trait SyncTrigger: Send + Sync {
+    /// One message naming why and, for the logs, which SKUs (at most 100);
+    /// `attempt` counts follow-ups of a change held by an in-flight push;
+    /// delivered after `delay_secs` (at most 900).
+    fn request_sync(
+        &self,
+        source: &str,
+        skus: &[String],
+        attempt: u32,
+        delay_secs: u32,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// No stock-sync queue in this deployment (or test): changes wait for the
+/// scheduled plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrigger;
+
+impl SyncTrigger for NoTrigger {
+    async fn request_sync(&self, _: &str, _: &[String], _: u32, _: u32) -> Result<()> {
+        Ok(())
+    }
+}
+
 // ---- Marketplace orders ----------------------------------------------------
 
 use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal};

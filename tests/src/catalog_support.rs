@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use ayaztrade::apps::catalog;
 use ayaztrade::apps::catalog_worker;
 use ayaztrade::apps::order_poll;
@@ -37,7 +37,8 @@ pub struct CatalogHarness {
     pub stack: Stack,
     pub trendyol: TrendyolFake,
     pub hepsiburada: HepsiburadaFake,
-    pub catalog: catalog::App<DynamoStore>,
+    /// Nudges the stock-sync queue on a change, as deployed.
+    pub catalog: catalog::App<DynamoStore, SqsQueue>,
     pub sync: product_sync::App<DynamoStore, SqsQueue>,
     pub workers: Vec<Worker>,
     pub publisher: RecordingPublisher,
@@ -135,14 +136,16 @@ impl CatalogHarness {
             })
             .collect();
         let sync_http = HttpLayer::new(http.clone());
+        let stock_queue = SqsQueue::new(aws.sqs(), stack.stock_sync_queue_url.clone());
         let sync = product_sync::App::new(
             store.clone(),
             queue,
             catalog_clients(&source, &sync_http).expect("marketplaces"),
             settings,
-        );
+        )
+        .with_stock_queue(Some(stock_queue.clone()));
         CatalogHarness {
-            catalog: catalog::App::new(store),
+            catalog: catalog::App::new(store).with_trigger(stock_queue),
             sync,
             workers,
             publisher,
@@ -254,24 +257,68 @@ impl CatalogHarness {
     /// One invocation of `worker` with `messages`, then the event source's
     /// delete of the ones not reported as failed.
     async fn invoke(&self, worker: &Worker, messages: &[aws_sdk_sqs::types::Message]) {
-        let mut event = SqsEvent::default();
-        event.records = messages
-            .iter()
-            .map(|m| {
-                let mut r = SqsMessage::default();
-                r.message_id = m.message_id.clone();
-                r.receipt_handle = m.receipt_handle.clone();
-                r.body = m.body.clone();
-                r.attributes = m
-                    .attributes
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
-                    .collect();
-                r
-            })
-            .collect();
-        let response = worker.process(event).await;
+        let response = worker.process(sqs_event(messages)).await;
+        self.delete_succeeded(&self.stack.catalog_queue_url, messages, response)
+            .await;
+    }
+
+    /// Plays product-sync's SQS event source on the stock-sync queue once:
+    /// waits up to `wait` for messages, hands all it got (up to 10 a
+    /// receive, as many receives as return some) to product-sync as one
+    /// batch, through the function's own entry point, and deletes what
+    /// succeeded. Returns the messages handed over and the answer.
+    pub async fn stock_sync(&self, wait: Duration) -> (usize, SqsBatchResponse) {
+        let mut messages = Vec::new();
+        let mut wait_secs = wait.as_secs().max(1) as i32;
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.stack.stock_sync_queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(wait_secs)
+                .visibility_timeout(30)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive stock-sync")
+                .messages
+                .unwrap_or_default();
+            if got.is_empty() {
+                break;
+            }
+            messages.extend(got);
+            wait_secs = 0;
+        }
+        if messages.is_empty() {
+            return (0, SqsBatchResponse::default());
+        }
+        let event = serde_json::to_value(sqs_event(&messages)).expect("SQS event");
+        let answer = self
+            .sync
+            .handle_any(lambda_http::lambda_runtime::LambdaEvent::new(
+                event,
+                lambda_http::lambda_runtime::Context::default(),
+            ))
+            .await
+            .expect("product-sync");
+        let response: SqsBatchResponse = serde_json::from_value(answer).expect("a batch response");
+        self.delete_succeeded(
+            &self.stack.stock_sync_queue_url,
+            &messages,
+            response.clone(),
+        )
+        .await;
+        (messages.len(), response)
+    }
+
+    /// The event source's delete of the messages not reported as failed.
+    async fn delete_succeeded(
+        &self,
+        queue_url: &str,
+        messages: &[aws_sdk_sqs::types::Message],
+        response: SqsBatchResponse,
+    ) {
         let failed: Vec<String> = response
             .batch_item_failures
             .into_iter()
@@ -290,11 +337,11 @@ impl CatalogHarness {
                     .unwrap()
             })
             .collect();
-        if !done.is_empty() {
+        for done in done.chunks(10).filter(|d| !d.is_empty()) {
             self.sqs
                 .delete_message_batch()
-                .queue_url(&self.stack.catalog_queue_url)
-                .set_entries(Some(done))
+                .queue_url(queue_url)
+                .set_entries(Some(done.to_vec()))
                 .send()
                 .await
                 .expect("delete");
@@ -440,6 +487,29 @@ impl CatalogHarness {
         self.drain(Duration::from_secs(1), 400).await;
         report
     }
+}
+
+/// Received messages as Lambda's SQS event source hands them over.
+fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = messages
+        .iter()
+        .map(|m| {
+            let mut r = SqsMessage::default();
+            r.message_id = m.message_id.clone();
+            r.receipt_handle = m.receipt_handle.clone();
+            r.body = m.body.clone();
+            r.event_source = Some("aws:sqs".into());
+            r.attributes = m
+                .attributes
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                .collect();
+            r
+        })
+        .collect();
+    event
 }
 
 /// The Aras client the env at `source` configures.

@@ -19,6 +19,9 @@ pub struct Stack {
     pub payment_events_queue_url: String,
     pub catalog_queue_url: String,
     pub catalog_dlq_url: String,
+    /// The stock-sync queue product-sync consumes (the template's rule
+    /// fills it with `marketplace.stock.updated`; the catalog API nudges it).
+    pub stock_sync_queue_url: String,
     pub dynamo: aws_sdk_dynamodb::Client,
 }
 
@@ -80,6 +83,10 @@ async fn create() -> Stack {
             .unwrap()
             .to_string(),
         catalog_dlq_url: names["Queues"]["CatalogDLQ"].as_str().unwrap().to_string(),
+        stock_sync_queue_url: names["Queues"]["StockSyncQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
         dynamo: aws.dynamodb(),
     }
 }

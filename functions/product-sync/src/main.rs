@@ -1,4 +1,4 @@
-//! Scheduled (and on-demand) catalog sync planning — see `ayaztrade::apps::product_sync`.
+//! Catalog sync planning: scheduled, on demand, and on stock changes — see `ayaztrade::apps::product_sync`.
 
 use lambda_http::lambda_runtime;
 
@@ -6,5 +6,5 @@ use lambda_http::lambda_runtime;
 async fn main() -> Result<(), lambda_runtime::Error> {
     ayaztrade::telemetry::init();
     let app = ayaztrade::apps::product_sync::App::from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(|event| app.handle(event))).await
+    lambda_runtime::run(lambda_runtime::service_fn(|event| app.handle_any(event))).await
 }

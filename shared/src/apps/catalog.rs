@@ -2,8 +2,10 @@
 //! table (`PUT /catalog/products/{sku}`, or up to 1,000 at once with
 //! `POST /catalog/products`; IAM-authenticated at API Gateway) and reads
 //! them back with their marketplace sync status (`GET /catalog/products/{sku}`).
-//! Storing a changed product puts it on product-sync's work list; an
-//! identical one writes nothing.
+//! Storing a changed product puts it on product-sync's work list and, where
+//! the stock-sync queue is configured (`STOCK_SYNC_QUEUE_URL`), asks
+//! product-sync to plan it now (one message a call); an identical one
+//! writes nothing.
 
 use futures_util::stream::{self, StreamExt};
 use lambda_http::http::Method;
@@ -14,6 +16,7 @@ use serde_json::value::RawValue;
 use crate::api::{body_bytes, error_response, json_response, parse_json, parse_json_up_to};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
+use crate::aws::sqs::SqsQueue;
 use crate::clock::now_rfc3339;
 use crate::config::{self, ProcessEnv};
 use crate::domain::marketplace::Marketplace;
@@ -21,7 +24,7 @@ use crate::domain::product::{
     validate_product, validate_sku, Product, ProductSubmission, SyncKind, MAX_BULK_PRODUCTS,
 };
 use crate::error::{Error, FieldError, Result};
-use crate::ports::{ProductStore, ProductWrite, StoredProduct};
+use crate::ports::{NoTrigger, ProductStore, ProductWrite, StoredProduct, SyncTrigger};
 
 /// A bulk call may carry 1,000 products with long descriptions; Lambda's
 /// synchronous payload limit is 6 MB.
@@ -133,17 +136,25 @@ impl From<&StoredProduct> for ProductView {
     }
 }
 
-pub struct App<S> {
+pub struct App<S, T = NoTrigger> {
     store: S,
+    trigger: Option<T>,
 }
 
-impl App<DynamoStore> {
+impl App<DynamoStore, SqsQueue> {
     pub async fn from_env() -> Result<Self> {
         let table = config::table_name(&ProcessEnv)?;
-        Ok(App::new(DynamoStore::new(
-            AwsEnv::from_env()?.dynamodb(),
-            table,
-        )))
+        let aws = AwsEnv::from_env()?;
+        let app = App::new(DynamoStore::new(aws.dynamodb(), table));
+        Ok(
+            match config::optional(&ProcessEnv, "STOCK_SYNC_QUEUE_URL") {
+                Some(url) => app.with_trigger(SqsQueue::new(aws.sqs(), url)),
+                None => App {
+                    store: app.store,
+                    trigger: None,
+                },
+            },
+        )
     }
 }
 
@@ -205,7 +216,31 @@ fn parse_bulk_item(
 
 impl<S: ProductStore> App<S> {
     pub fn new(store: S) -> Self {
-        App { store }
+        App {
+            store,
+            trigger: None,
+        }
+    }
+}
+
+impl<S: ProductStore, T: SyncTrigger> App<S, T> {
+    /// Changed products are planned at once through `trigger`.
+    pub fn with_trigger<U: SyncTrigger>(self, trigger: U) -> App<S, U> {
+        App {
+            store: self.store,
+            trigger: Some(trigger),
+        }
+    }
+
+    /// Asks product-sync to plan the changed products now. A failure costs
+    /// only time: they are on the work list, and the scheduled plan sends them.
+    async fn request_sync(&self, changed: &[String]) {
+        let (Some(trigger), false) = (&self.trigger, changed.is_empty()) else {
+            return;
+        };
+        if let Err(e) = trigger.request_sync("catalog", changed, 0, 0).await {
+            tracing::warn!(error = %e, products = changed.len(), "could not ask for a sync now; the next scheduled one sends them");
+        }
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -233,6 +268,9 @@ impl<S: ProductStore> App<S> {
         let sub: ProductSubmission = parse_json(body)?;
         let product = validate_product(sku, sub).map_err(Error::Validation)?;
         let write = self.store.put_product(&product, &now_rfc3339()).await?;
+        if !matches!(write, ProductWrite::Unchanged) {
+            self.request_sync(std::slice::from_ref(&product.sku)).await;
+        }
         let (status, version) = status_of(&write);
         let code = if status == "created" { 201 } else { 200 };
         Ok(json_response(
@@ -328,6 +366,12 @@ impl<S: ProductStore> App<S> {
             .buffered(WRITE_CONCURRENCY)
             .collect()
             .await;
+        let changed: Vec<String> = results
+            .iter()
+            .filter(|r| matches!(r.status, "created" | "updated"))
+            .filter_map(|r| r.sku.clone())
+            .collect();
+        self.request_sync(&changed).await;
         let count = |s: &str| results.iter().filter(|r| r.status == s).count();
         Ok(BulkOutcome {
             created: count("created"),

@@ -1,14 +1,16 @@
-//! The `product-sync` function (EventBridge schedule every 30 minutes, or
-//! invoked on demand): reads the products that changed since they last
+//! The `product-sync` function (EventBridge schedule every 30 minutes, a
+//! `sync.requested` event, or a batch of stock-sync queue messages — a
+//! marketplace stock move or a catalog change, planned at once): reads the products that changed since they last
 //! settled, decides per marketplace what to push (`domain::catalog_sync`),
 //! refuses products whose category rules they break before anything is
 //! sent, and fans the rest out to the catalog queue in batches sized to each
 //! endpoint's item limit and SQS's message limit. Each batch is recorded as
 //! a plan first, so its products count as in flight until its result is in.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -27,6 +29,7 @@ use crate::domain::product::SyncKind;
 use crate::error::Result;
 use crate::ports::{
     CatalogSyncStore, JobQueue, Plan, PlanItem, ResultOutcome, StoredProduct, SyncResult,
+    SyncTrigger,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::catalog::{self, CatalogClients, MarketplaceClient};
@@ -58,6 +61,12 @@ pub struct SyncReport {
     /// Products mapped to a marketplace this deployment has no credentials
     /// for: they stay on the work list.
     pub waiting_for_unconfigured: usize,
+    /// Products changed again while an earlier push of that kind is in
+    /// flight (one batch per kind at a time): planned once its result is in.
+    pub held_by_in_flight: usize,
+    /// Their SKUs (for the follow-up nudge).
+    #[serde(skip)]
+    pub held_skus: Vec<String>,
     /// `<marketplace>:<push>` → batches (one provider request each).
     pub batches: BTreeMap<String, usize>,
     /// `<marketplace>:<push>` → items.
@@ -80,8 +89,25 @@ pub struct SyncReport {
 pub struct App<S, Q> {
     store: S,
     queue: Q,
+    /// The stock-sync queue this function consumes (`STOCK_SYNC_QUEUE_URL`):
+    /// a message that could not be planned now comes back sooner through it.
+    stock_queue: Option<Q>,
     marketplaces: CatalogClients,
     settings: CatalogSettings,
+}
+
+/// A stock-sync message that could not be planned now (the lock was held,
+/// or the plan failed) comes back after `base · 2^(receives − 1)`, at most
+/// 15 minutes: 10 receives (the queue's maxReceiveCount) outlast the sync
+/// lock's 16 minutes.
+const STOCK_RETRY_BASE: Duration = Duration::from_secs(5);
+
+/// Whether a product-sync input is an SQS batch (the stock-sync queue).
+pub fn is_sqs_batch(payload: &serde_json::Value) -> bool {
+    payload["Records"]
+        .as_array()
+        .and_then(|r| r.first())
+        .is_some_and(|r| r["eventSource"] == "aws:sqs")
 }
 
 impl App<DynamoStore, SqsQueue> {
@@ -90,12 +116,15 @@ impl App<DynamoStore, SqsQueue> {
         let aws = AwsEnv::from_env()?;
         let settings = CatalogSettings::from_env(&env)?;
         let http = HttpLayer::new(HttpSettings::from_env(&env)?);
+        let stock_queue =
+            config::optional(&env, "STOCK_SYNC_QUEUE_URL").map(|url| SqsQueue::new(aws.sqs(), url));
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             SqsQueue::new(aws.sqs(), settings.queue_url.clone()),
             catalog::catalog_clients(&env, &http)?,
             settings,
-        ))
+        )
+        .with_stock_queue(stock_queue))
     }
 }
 
@@ -122,8 +151,9 @@ struct Decided<'a> {
     push: Push,
 }
 
-/// (marketplace, sku) → the kinds a plan has in flight.
-type InFlight = HashMap<(Marketplace, String), HashSet<SyncKind>>;
+/// (marketplace, sku) → the kinds a plan has in flight, each with the
+/// digest that plan carries (what was sent, once it is sent).
+type InFlight = HashMap<(Marketplace, String), HashMap<SyncKind, Option<String>>>;
 
 /// A product refused on a marketplace before sending, and why.
 type Refusal<'a> = (&'a StoredProduct, Marketplace, Vec<String>);
@@ -213,7 +243,7 @@ fn group(
     groups
 }
 
-impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
+impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
     pub fn new(
         store: S,
         queue: Q,
@@ -223,9 +253,76 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         App {
             store,
             queue,
+            stock_queue: None,
             marketplaces,
             settings,
         }
+    }
+
+    /// The stock-sync queue this function consumes, if any.
+    pub fn with_stock_queue(mut self, stock_queue: Option<Q>) -> Self {
+        self.stock_queue = stock_queue;
+        self
+    }
+
+    /// The function's one entry point: an SQS batch (the stock-sync queue)
+    /// answers with its failed messages; anything else is [`handle`](Self::handle).
+    pub async fn handle_any(
+        &self,
+        event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> Result<serde_json::Value, lambda_http::Error> {
+        if is_sqs_batch(&event.payload) {
+            let batch: SqsEvent = serde_json::from_value(event.payload)?;
+            return Ok(serde_json::to_value(self.handle_changes(batch).await)?);
+        }
+        Ok(serde_json::to_value(self.handle(event).await?)?)
+    }
+
+    /// A batch of stock-sync messages (a marketplace stock move, a catalog
+    /// change): one plan over the whole work list, however many messages —
+    /// they are nudges, the work list is what is planned. When the plan
+    /// could not run (another sync holds the lock, or it failed) every
+    /// message fails and comes back after a short delay, so a change made
+    /// while another plan ran is planned right after it.
+    pub async fn handle_changes(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let messages = batch.records.len();
+        let outcome = self.run().await;
+        let why = match &outcome {
+            Ok(report) if !report.skipped => {
+                tracing::info!(messages, report = %serde_json::to_string(report).unwrap_or_default(), "stock sync done");
+                let attempt = batch
+                    .records
+                    .iter()
+                    .filter_map(|r| r.body.as_deref())
+                    .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                    .filter_map(|b| b["attempt"].as_u64())
+                    .max()
+                    .unwrap_or(0) as u32;
+                self.follow_up(report, attempt + 1).await;
+                return SqsBatchResponse::default();
+            }
+            Ok(_) => "another product sync holds the lock".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let mut response = SqsBatchResponse::default();
+        for record in batch.records {
+            let receives: u32 = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let delay = crate::apps::catalog_worker::retry_delay(STOCK_RETRY_BASE, receives);
+            if let (Some(queue), Some(receipt)) = (&self.stock_queue, &record.receipt_handle) {
+                if let Err(e) = queue.retry_later(receipt, delay).await {
+                    tracing::warn!(error = %e, "could not shorten a stock-sync retry; the queue's visibility timeout applies");
+                }
+            }
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+        tracing::info!(messages, %why, "stock sync not planned now; its messages come back");
+        response
     }
 
     /// The Lambda handler: any event (schedule, on-demand, or a
@@ -244,9 +341,39 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             e
         })?;
         report.requested_by = requested.map(|r| r.request_id);
+        self.follow_up(&report, 1).await;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "product sync done");
         crate::telemetry::emit_heartbeat("product-sync");
         Ok(report)
+    }
+
+    /// Products changed again while their earlier push is in flight wait
+    /// for its result (one batch per kind at a time keeps results in
+    /// order). Rather than leave them to the next scheduled run, a nudge is
+    /// queued for after the result check should be in: `check_delay · 2^(attempt − 1)`
+    /// (at least 5 s, at most 15 min), until nothing is held. A failure
+    /// to queue costs only time (the schedule plans them).
+    async fn follow_up(&self, report: &SyncReport, attempt: u32) {
+        let Some(queue) = (report.held_by_in_flight > 0)
+            .then_some(self.stock_queue.as_ref())
+            .flatten()
+        else {
+            return;
+        };
+        let base = self.settings.check_delay.max(STOCK_RETRY_BASE);
+        let delay = crate::apps::catalog_worker::retry_delay(base, attempt);
+        tracing::info!(
+            held = report.held_by_in_flight,
+            attempt,
+            delay,
+            "changed while in flight: planning again after its result"
+        );
+        if let Err(e) = queue
+            .request_sync("in-flight", &report.held_skus, attempt, delay)
+            .await
+        {
+            tracing::warn!(error = %e, "could not queue the follow-up; the scheduled sync plans them");
+        }
     }
 
     pub async fn run(&self) -> Result<SyncReport> {
@@ -281,8 +408,7 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         let mut cpu = Instant::now();
 
         // 1. Decide, per product and marketplace.
-        let (mut decided, settled) =
-            self.decide(&products, &in_flight, &mut report.waiting_for_unconfigured);
+        let (mut decided, settled) = self.decide(&products, &in_flight, &mut report);
 
         // 2. Refuse what breaks its category's rules, before sending.
         let mut decide_time = cpu.elapsed();
@@ -324,17 +450,21 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
         &'a self,
         products: &'a [StoredProduct],
         in_flight: &InFlight,
-        waiting: &mut usize,
+        report: &mut SyncReport,
     ) -> (Vec<Decided<'a>>, Vec<&'a StoredProduct>) {
         let mut decided: Vec<Decided<'a>> = Vec::new();
         let mut settled: Vec<&StoredProduct> = Vec::new();
         for stored in products {
             let mut all_settled = true;
+            let mut held = false;
             for (m, client) in self.marketplaces.iter_configured() {
                 let mut state = stored.listing(m).clone();
                 if let Some(kinds) = in_flight.get(&(m, stored.product.sku.clone())) {
-                    for k in kinds {
-                        state.kind_mut(*k).in_flight = true;
+                    for (k, carried) in kinds {
+                        let desired = stored.product.sync_hash(m, *k);
+                        let kind = state.kind_mut(*k);
+                        kind.in_flight = true;
+                        held |= desired != *carried;
                     }
                 }
                 let plan = plan_listing(&stored.product, m, &state);
@@ -349,8 +479,12 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             let unconfigured = Marketplace::ALL.iter().any(|m| {
                 stored.product.listed_on(*m) && self.marketplaces.configured(*m).is_none()
             });
+            if held {
+                report.held_by_in_flight += 1;
+                report.held_skus.push(stored.product.sku.clone());
+            }
             if unconfigured {
-                *waiting += 1;
+                report.waiting_for_unconfigured += 1;
             } else if all_settled {
                 settled.push(stored);
             }
@@ -460,9 +594,11 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
                 continue;
             }
             for item in plan.items {
-                map.entry((plan.marketplace, item.sku))
-                    .or_default()
-                    .extend(plan.push.kinds(plan.marketplace).iter().copied());
+                let kinds = map.entry((plan.marketplace, item.sku)).or_default();
+                for k in plan.push.kinds(plan.marketplace) {
+                    let carried = item.hashes.iter().find(|(h, _)| h == k);
+                    kinds.insert(*k, carried.map(|(_, digest)| digest.clone()));
+                }
             }
         }
         Ok(map)
@@ -549,5 +685,26 @@ impl<S: CatalogSyncStore, Q: JobQueue> App<S, Q> {
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_sqs_batch_is_read_as_stock_changes() {
+        let sqs = json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs", "body": "{}"}]});
+        assert!(is_sqs_batch(&sqs));
+        // The schedule, a sync.requested event, an empty batch, another source.
+        assert!(!is_sqs_batch(&json!({})));
+        assert!(!is_sqs_batch(
+            &json!({"detail-type": "sync.requested", "detail": {"kind": "catalog"}})
+        ));
+        assert!(!is_sqs_batch(&json!({"Records": []})));
+        assert!(!is_sqs_batch(
+            &json!({"Records": [{"eventSource": "aws:sns"}]})
+        ));
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_sqs::Client;
 use crate::aws::dynamo::store_error;
 use crate::domain::catalog_sync::CatalogJob;
 use crate::error::{Error, Result};
-use crate::ports::JobQueue;
+use crate::ports::{JobQueue, SyncTrigger};
 
 /// SQS's limit for one message and for one SendMessageBatch call.
 pub const MAX_SQS_BYTES: usize = 256 * 1024;
@@ -118,6 +118,36 @@ impl JobQueue for SqsQueue {
     }
 }
 
+/// The most SKUs a stock-sync message names (they are only for the logs).
+pub const MAX_TRIGGER_SKUS: usize = 100;
+
+/// The body of a stock-sync message sent by our own code (the rule's
+/// messages are `marketplace.stock.updated` events as EventBridge delivers them).
+pub fn trigger_body(source: &str, skus: &[String], attempt: u32) -> String {
+    let skus = &skus[..skus.len().min(MAX_TRIGGER_SKUS)];
+    serde_json::json!({ "source": source, "skus": skus, "attempt": attempt }).to_string()
+}
+
+impl SyncTrigger for SqsQueue {
+    async fn request_sync(
+        &self,
+        source: &str,
+        skus: &[String],
+        attempt: u32,
+        delay_secs: u32,
+    ) -> Result<()> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(trigger_body(source, skus, attempt))
+            .delay_seconds(delay_secs.min(MAX_DELAY_SECS) as i32)
+            .send()
+            .await
+            .map_err(|e| store_error("ask for a stock sync", e))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +158,14 @@ mod tests {
         let big = 100 * 1024;
         assert_eq!(group_for_batches(&[big, big, big, 1]), vec![0..2, 2..4]);
         assert!(group_for_batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_trigger_names_at_most_a_hundred_skus() {
+        let skus: Vec<String> = (0..150).map(|i| format!("S{i}")).collect();
+        let body: serde_json::Value =
+            serde_json::from_str(&trigger_body("catalog", &skus, 0)).unwrap();
+        assert_eq!(body["source"], "catalog");
+        assert_eq!(body["skus"].as_array().unwrap().len(), MAX_TRIGGER_SKUS);
     }
 }

@@ -134,7 +134,6 @@ mod tests {
     use super::*;
     use crate::config::tests::env;
 
-
     #[test]
     fn settings_default_to_test_hosts_and_never_print_passwords() {
         let s = ArasSettings::from_env(&env(&[

@@ -577,3 +577,102 @@ async fn a_result_of_an_older_plan_never_overwrites_a_newer_one() {
     let stored = store.get_product("ORD-1").await.unwrap().unwrap();
     assert_eq!(stored.trendyol.price.acked.as_deref(), Some("newer"));
 }
+
+/// Stock in seconds (issue 14 item 5), a change arriving while the previous
+/// stock push is still awaiting its result: one batch per kind at a time
+/// keeps results in order, so the plan holds it — and queues a follow-up
+/// nudge for after the result check, instead of leaving it to the next
+/// scheduled run. Each figure goes out once; nothing is refused.
+#[tokio::test]
+async fn a_stock_change_while_the_last_push_awaits_its_result_follows_it_within_seconds() {
+    let h = CatalogHarness::start(1, &[("CATALOG_CHECK_DELAY_SECS", "2")]).await;
+    h.put_products(&[product_json("FOL-1", 2, 1_000)]).await;
+    h.cycle().await;
+    h.cycle().await;
+    h.stock_sync(Duration::from_secs(1)).await;
+    let hb_before = h.hepsiburada.accepted_count("FOL-1", Kind::Stock);
+    let ty_before = h.trendyol.accepted_count("BC-FOL-1", Kind::Stock);
+
+    // First change: planned from its nudge, sent; its check is 2 s away.
+    h.put_products(&[product_json("FOL-1", 1, 1_000)]).await;
+    let (n, answer) = h.stock_sync(Duration::from_secs(5)).await;
+    assert_eq!((n, answer.batch_item_failures.len()), (1, 0));
+    let sent_one = || {
+        h.hepsiburada.listing("FOL-1").unwrap().stock == Some(1)
+            && h.trendyol.product("BC-FOL-1").unwrap().quantity == 1
+    };
+    h.drain_until(Duration::from_secs(1), 50, sent_one).await;
+    assert!(sent_one());
+
+    // Second change while both pushes are in flight: held, followed up.
+    let changed = std::time::Instant::now();
+    h.put_products(&[product_json("FOL-1", 0, 1_000)]).await;
+    let (n, _) = h.stock_sync(Duration::from_secs(5)).await;
+    assert_eq!(n, 1);
+    // The checks come in; then the follow-up (5 s) plans the new figure.
+    h.drain(Duration::from_secs(1), 50).await;
+    let (follow_ups, answer) = h.stock_sync(Duration::from_secs(15)).await;
+    assert_eq!(follow_ups, 1, "the held change was followed up");
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    h.drain(Duration::from_secs(1), 50).await;
+    assert_eq!(h.hepsiburada.listing("FOL-1").unwrap().stock, Some(0));
+    assert_eq!(h.trendyol.product("BC-FOL-1").unwrap().quantity, 0);
+    println!(
+        "BENCH stock: a change held by an in-flight push went out {} ms after it was made",
+        changed.elapsed().as_millis()
+    );
+    assert_eq!(
+        h.hepsiburada.accepted_count("FOL-1", Kind::Stock),
+        hb_before + 2
+    );
+    assert_eq!(
+        h.trendyol.accepted_count("BC-FOL-1", Kind::Stock),
+        ty_before + 2
+    );
+    let refused: Vec<_> = h
+        .trendyol
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 400)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    let report = h.cycle().await;
+    assert!(report.batches.is_empty(), "{report:?}");
+}
+
+/// Stock in seconds and Trendyol's 15-minute rule: a sale and its
+/// cancellation inside the window bring the stock back to a figure Trendyol
+/// was sent moments ago. The fast path plans it at once; Hepsiburada gets it
+/// at once; the Trendyol body waits out the window in the worker's
+/// repeated-body guard instead of being sent and refused.
+#[tokio::test]
+async fn a_stock_change_back_within_trendyols_window_waits_for_it_and_is_never_refused() {
+    let h = CatalogHarness::start(1, &[("TRENDYOL_DUPLICATE_WINDOW_SECS", "4")]).await;
+    h.trendyol.set_duplicate_window(Duration::from_secs(4));
+    h.put_products(&[product_json("BACK-1", 5, 1_000)]).await;
+    h.cycle().await;
+    h.cycle().await;
+    h.stock_sync(Duration::from_secs(1)).await;
+    // 5 → 4 → 5 → 4 through the fast path, each planned at once.
+    for stock in [4, 5, 4] {
+        h.put_products(&[product_json("BACK-1", stock, 1_000)])
+            .await;
+        let (n, answer) = h.stock_sync(Duration::from_secs(5)).await;
+        assert_eq!((n, answer.batch_item_failures.len()), (1, 0));
+        let planned = std::time::Instant::now();
+        let on_hb = || h.hepsiburada.listing("BACK-1").unwrap().stock == Some(stock);
+        h.drain_until(Duration::from_secs(1), 30, on_hb).await;
+        assert!(on_hb(), "Hepsiburada has {stock} at once");
+        assert!(planned.elapsed() < Duration::from_secs(3));
+        // Results in, and (the last time) Trendyol's repeat sent after its window.
+        h.drain(Duration::from_secs(1), 200).await;
+    }
+    assert_eq!(h.trendyol.product("BC-BACK-1").unwrap().quantity, 4);
+    let refused: Vec<_> = h
+        .trendyol
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 400)
+        .collect();
+    assert!(refused.is_empty(), "Trendyol refused: {refused:?}");
+}

@@ -391,3 +391,107 @@ async fn a_product_stored_before_stock_had_its_own_attribute_still_moves() {
     assert_eq!(stock(&h, "OLD-1").await, 1);
     assert_eq!(count(&h, DetailType::IntegrationError), 0);
 }
+
+/// Issue 14 item 5, the proof: a Trendyol sale of the last unit reaches
+/// Hepsiburada within seconds through the real path — the webhook's intake
+/// publishes `marketplace.stock.updated`, the template's rule puts it on the
+/// stock-sync queue, product-sync plans it from that SQS batch, one
+/// catalog-worker pass sends it — with nothing refused for duplication and
+/// nothing sent twice. The sale → push time is printed (BENCHMARKS.md).
+#[tokio::test]
+async fn a_trendyol_sale_of_the_last_unit_zeroes_hepsiburada_within_seconds() {
+    use ayaztrade_tests::trendyol_fake::Kind;
+    use std::time::{Duration, Instant};
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("FAST-1", 1, 9_990)]).await;
+    h.cycle().await;
+    h.cycle().await;
+    assert_eq!(h.hepsiburada.listing("FAST-1").unwrap().stock, Some(1));
+    // The catalog API's own nudge for the setup: its plan finds nothing left.
+    let (nudges, answer) = h.stock_sync(Duration::from_secs(1)).await;
+    assert_eq!(nudges, 1, "the catalog call asked for a sync");
+    assert!(answer.batch_item_failures.is_empty());
+    let hb_stock_before = h.hepsiburada.accepted_count("FAST-1", Kind::Stock);
+    let ty_stock_before = h.trendyol.accepted_count("BC-FAST-1", Kind::Stock);
+    let ty_requests_before = h.trendyol.requests().len();
+
+    let package = h.trendyol.add_order(&[("FAST-1", 1, 99.90)]);
+    let body = h.trendyol.webhook_body(package["id"].as_i64().unwrap());
+    let sold = Instant::now();
+    let answer = deliver(&h, "/webhooks/trendyol", "POST", &body).await;
+    assert_eq!(answer["outcome"], "created", "{answer}");
+    let (messages, response) = h.stock_sync(Duration::from_secs(5)).await;
+    assert_eq!(messages, 1, "the rule delivered marketplace.stock.updated");
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let zero = || {
+        h.hepsiburada
+            .listing("FAST-1")
+            .is_some_and(|l| l.stock == Some(0))
+    };
+    let invocations = h.drain_until(Duration::from_secs(1), 50, zero).await;
+    let latency = sold.elapsed();
+    assert!(zero(), "Hepsiburada still shows stock");
+    println!(
+        "BENCH stock: Trendyol sale → Hepsiburada stock 0 in {} ms ({invocations} worker invocation(s))",
+        latency.as_millis()
+    );
+    assert!(latency < Duration::from_secs(10), "{latency:?}");
+
+    // The result checks, then a scheduled plan: nothing more goes out.
+    h.drain(Duration::from_secs(1), 50).await;
+    let report = h.cycle().await;
+    assert!(report.batches.is_empty(), "{report:?}");
+    assert_eq!(
+        h.hepsiburada.accepted_count("FAST-1", Kind::Stock),
+        hb_stock_before + 1,
+        "Hepsiburada got the stock once"
+    );
+    assert_eq!(
+        h.trendyol.accepted_count("BC-FAST-1", Kind::Stock),
+        ty_stock_before + 1,
+        "Trendyol got our figure once"
+    );
+    assert_eq!(h.trendyol.product("BC-FAST-1").unwrap().quantity, 0);
+    let refused: Vec<_> = h.trendyol.requests()[ty_requests_before..]
+        .iter()
+        .filter(|r| r.status >= 400)
+        .cloned()
+        .collect();
+    assert!(refused.is_empty(), "Trendyol refused: {refused:?}");
+}
+
+/// A stock change made while another sync holds the lock is not lost: its
+/// message comes back (seconds later, not after the queue's 15-minute
+/// visibility timeout) and is planned once the lock is free.
+#[tokio::test]
+async fn a_stock_change_during_a_running_plan_is_planned_right_after_it() {
+    use ayaztrade::ports::CatalogSyncStore;
+    use std::time::Duration;
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("LOCK-1", 3, 1_000)]).await;
+    h.cycle().await;
+    h.cycle().await;
+    h.stock_sync(Duration::from_secs(1)).await;
+
+    let now = ayaztrade::clock::now_ms();
+    let store = h.catalog_store();
+    assert!(
+        store.lock_sync(now, now + 60_000).await.unwrap(),
+        "lock taken"
+    );
+    h.put_products(&[product_json("LOCK-1", 2, 1_000)]).await;
+    let (messages, response) = h.stock_sync(Duration::from_secs(5)).await;
+    assert_eq!(messages, 1);
+    assert_eq!(response.batch_item_failures.len(), 1, "held: comes back");
+    store.unlock_sync().await.unwrap();
+
+    // Back after 5 s (the first retry), planned, sent.
+    let (again, response) = h.stock_sync(Duration::from_secs(10)).await;
+    assert_eq!(again, 1, "the message came back");
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    h.drain(Duration::from_secs(1), 50).await;
+    assert_eq!(h.hepsiburada.listing("LOCK-1").unwrap().stock, Some(2));
+    assert_eq!(h.trendyol.product("BC-LOCK-1").unwrap().quantity, 2);
+}
