@@ -35,7 +35,12 @@ def attributes(sqs, url):
 
 
 def resolve(sqs, queue, stage):
-    """(dlq arn, dlq name, source name) or exits with why not."""
+    """(dlq arn, dlq name, source name, source arn) or exits with why not.
+
+    The source is always named as the move's destination: messages an
+    EventBridge rule put in a DLQ (stock-sync, payment-events) did not come
+    through a redrive policy, and SQS moves such messages only to an explicit
+    DestinationArn."""
     names = [queue] if queue.startswith("ayaztrade-") else [f"ayaztrade-{stage}-{queue}"]
     url = queue_url(sqs, names[0])
     if url is None:
@@ -44,14 +49,18 @@ def resolve(sqs, queue, stage):
     attrs = attributes(sqs, url)
     name = attrs["QueueArn"].rsplit(":", 1)[1]
     if "RedriveAllowPolicy" in attrs or name.endswith("-dlq"):
-        # Named the DLQ itself: its messages go back where they came from.
-        return attrs["QueueArn"], name, None
+        # Named the DLQ itself: back to the queue it serves (`<name>-dlq`).
+        source_url = queue_url(sqs, name[: -len("-dlq")]) if name.endswith("-dlq") else None
+        if source_url is None:
+            return attrs["QueueArn"], name, None, None
+        source_arn = attributes(sqs, source_url)["QueueArn"]
+        return attrs["QueueArn"], name, source_arn.rsplit(":", 1)[1], source_arn
     policy = attrs.get("RedrivePolicy")
     if not policy:
         sys.exit(f"{name} has no DLQ (no RedrivePolicy): there is nothing to redrive. "
                  f"Failed messages of this queue are not kept anywhere else.")
     dlq_arn = json.loads(policy)["deadLetterTargetArn"]
-    return dlq_arn, dlq_arn.rsplit(":", 1)[1], name
+    return dlq_arn, dlq_arn.rsplit(":", 1)[1], name, attrs["QueueArn"]
 
 
 def main():
@@ -63,12 +72,14 @@ def main():
     args = parser.parse_args()
     import os
     sqs = boto3.client("sqs", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    dlq_arn, dlq_name, source = resolve(sqs, args.queue, args.env)
+    dlq_arn, dlq_name, source, source_arn = resolve(sqs, args.queue, args.env)
     dlq_url = queue_url(sqs, dlq_name)
     waiting = attributes(sqs, dlq_url).get("ApproximateNumberOfMessages", "?")
     print(f"{dlq_name}: about {waiting} message(s); moving them back to "
           f"{source or 'the queues they came from'}")
     request = {"SourceArn": dlq_arn}
+    if source_arn:
+        request["DestinationArn"] = source_arn
     if args.rate:
         request["MaxNumberOfMessagesPerSecond"] = args.rate
     try:

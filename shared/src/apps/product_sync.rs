@@ -101,6 +101,8 @@ pub struct App<S, Q> {
 /// 15 minutes: 10 receives (the queue's maxReceiveCount) outlast the sync
 /// lock's 16 minutes.
 const STOCK_RETRY_BASE: Duration = Duration::from_secs(5);
+/// Follow-ups of one chain of held changes (about 36 minutes in all).
+const MAX_FOLLOW_UPS: u32 = 9;
 
 /// Whether a product-sync input is an SQS batch (the stock-sync queue).
 pub fn is_sqs_batch(payload: &serde_json::Value) -> bool {
@@ -354,6 +356,13 @@ impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
     /// (at least 5 s, at most 15 min), until nothing is held. A failure
     /// to queue costs only time (the schedule plans them).
     async fn follow_up(&self, report: &SyncReport, attempt: u32) {
+        // After about half an hour of follow-ups (5 s doubling, ≤ 15 min)
+        // the chain ends: the scheduled plan takes over, so a push stuck in
+        // flight for hours cannot grow a chain per scheduled run.
+        if attempt > MAX_FOLLOW_UPS {
+            tracing::info!(attempt, "still held by an in-flight push; the scheduled sync plans it");
+            return;
+        }
         let Some(queue) = (report.held_by_in_flight > 0)
             .then_some(self.stock_queue.as_ref())
             .flatten()

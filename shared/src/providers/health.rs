@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::config::{ArasSettings, IyzicoSettings, Source, StripeSettings};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::operations::Provider;
-use crate::error::Result;
+use crate::error::{Error, ProviderFailure, Result};
 use crate::providers::aras::{wire as aras_wire, ArasClient};
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -79,12 +79,21 @@ impl HealthProbes {
     pub async fn probe(&self, provider: Provider) -> Option<Result<()>> {
         Some(match provider {
             Provider::Stripe => self.stripe.as_ref()?.probe().await,
-            Provider::Iyzico => self
-                .iyzico
-                .as_ref()?
-                .payment_details(IYZICO_PROBE_PAYMENT_ID)
-                .await
-                .map(|_| ()),
+            Provider::Iyzico => {
+                match self
+                    .iyzico
+                    .as_ref()?
+                    .payment_details(IYZICO_PROBE_PAYMENT_ID)
+                    .await
+                {
+                    Ok(_) => Ok(()),
+                    // A refusal of the unknown id (not an authentication
+                    // error) still proves the key was accepted
+                    // (docs/iyzico-wire.md I36: the answer is UNCONFIRMED).
+                    Err(Error::Provider(p)) if p.failure == ProviderFailure::Rejected => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
             Provider::Trendyol => self.marketplace(Marketplace::Trendyol)?.await,
             Provider::Hepsiburada => self.marketplace(Marketplace::Hepsiburada)?.await,
             Provider::Aras => self
