@@ -360,7 +360,10 @@ impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
         // the chain ends: the scheduled plan takes over, so a push stuck in
         // flight for hours cannot grow a chain per scheduled run.
         if attempt > MAX_FOLLOW_UPS {
-            tracing::info!(attempt, "still held by an in-flight push; the scheduled sync plans it");
+            tracing::info!(
+                attempt,
+                "still held by an in-flight push; the scheduled sync plans it"
+            );
             return;
         }
         let Some(queue) = (report.held_by_in_flight > 0)
