@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
-use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
+use crate::aws::sqs::{retry_delay, SqsQueue, MAX_DELAY_SECS};
 use crate::clock::{now_ms, now_rfc3339};
 use crate::config::{self, CatalogSettings, HttpSettings, ProcessEnv};
 use crate::domain::catalog_sync::{CatalogJob, Push};
@@ -63,13 +63,6 @@ impl App<DynamoStore, SqsQueue, EventBridgePublisher> {
             settings,
         ))
     }
-}
-
-/// Backoff for a failed job: `base · 2^(receives − 1)`, at most 15 minutes.
-pub fn retry_delay(base: Duration, receives: u32) -> u32 {
-    (base.as_secs() as u32)
-        .saturating_mul(1 << receives.saturating_sub(1).min(10))
-        .min(MAX_DELAY_SECS)
 }
 
 impl<S: CatalogSyncStore, Q: JobQueue, P: EventPublisher> App<S, Q, P> {
@@ -647,19 +640,4 @@ fn is_repeated_body_refusal(e: &Error) -> bool {
     matches!(e, Error::Provider(p) if p.provider == "trendyol"
         && p.failure == ProviderFailure::Rejected
         && p.message.contains("15 dakika"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failed_jobs_back_off_exponentially_up_to_fifteen_minutes() {
-        let base = Duration::from_secs(30);
-        assert_eq!(retry_delay(base, 1), 30);
-        assert_eq!(retry_delay(base, 2), 60);
-        assert_eq!(retry_delay(base, 4), 240);
-        assert_eq!(retry_delay(base, 9), 900);
-        assert_eq!(retry_delay(Duration::ZERO, 3), 0);
-    }
 }

@@ -313,7 +313,7 @@ impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
                 .get("ApproximateReceiveCount")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(1);
-            let delay = crate::apps::catalog_worker::retry_delay(STOCK_RETRY_BASE, receives);
+            let delay = crate::aws::sqs::retry_delay(STOCK_RETRY_BASE, receives);
             if let (Some(queue), Some(receipt)) = (&self.stock_queue, &record.receipt_handle) {
                 if let Err(e) = queue.retry_later(receipt, delay).await {
                     tracing::warn!(error = %e, "could not shorten a stock-sync retry; the queue's visibility timeout applies");
@@ -373,7 +373,7 @@ impl<S: CatalogSyncStore, Q: JobQueue + SyncTrigger> App<S, Q> {
             return;
         };
         let base = self.settings.check_delay.max(STOCK_RETRY_BASE);
-        let delay = crate::apps::catalog_worker::retry_delay(base, attempt);
+        let delay = crate::aws::sqs::retry_delay(base, attempt);
         tracing::info!(
             held = report.held_by_in_flight,
             attempt,

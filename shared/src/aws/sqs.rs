@@ -1,6 +1,8 @@
 //! The catalog queue: jobs sent with SendMessageBatch (≤ 10 entries and
 //! ≤ 256 KiB per call), and the partial batch response of a consumer.
 
+use std::time::Duration;
+
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 
@@ -13,6 +15,14 @@ use crate::ports::{JobQueue, SyncTrigger};
 pub const MAX_SQS_BYTES: usize = 256 * 1024;
 /// SQS's longest DelaySeconds.
 pub const MAX_DELAY_SECS: u32 = 900;
+
+/// Backoff for a message handled again (a failed job, a plan that found the
+/// lock held): `base · 2^(receives − 1)`, at most SQS's 15 minutes.
+pub fn retry_delay(base: Duration, receives: u32) -> u32 {
+    (base.as_secs() as u32)
+        .saturating_mul(1 << receives.saturating_sub(1).min(10))
+        .min(MAX_DELAY_SECS)
+}
 
 #[derive(Clone)]
 pub struct SqsQueue {
@@ -151,6 +161,16 @@ impl SyncTrigger for SqsQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_jobs_back_off_exponentially_up_to_fifteen_minutes() {
+        let base = Duration::from_secs(30);
+        assert_eq!(retry_delay(base, 1), 30);
+        assert_eq!(retry_delay(base, 2), 60);
+        assert_eq!(retry_delay(base, 4), 240);
+        assert_eq!(retry_delay(base, 9), 900);
+        assert_eq!(retry_delay(Duration::ZERO, 3), 0);
+    }
 
     #[test]
     fn batches_hold_ten_messages_and_256_kib_at_most() {
