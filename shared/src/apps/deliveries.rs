@@ -35,7 +35,7 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
-use crate::clock::{now_ms, now_rfc3339};
+use crate::clock::{now_ms, rfc3339_of_ms};
 use crate::config::{self, OutboundSettings, ProcessEnv};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, SubscriptionDisabledDetail};
 use crate::domain::outbound::{
@@ -394,7 +394,7 @@ where
                     .publish(&[DomainEvent {
                         detail_type: DetailType::SubscriptionDisabled,
                         event_id: format!("subscriptions:{}:disabled:{}", sub.id, sub.updated_at),
-                        occurred_at: rfc3339_of_ms(now).unwrap_or_else(now_rfc3339),
+                        occurred_at: rfc3339_of_ms(now),
                         detail: EventDetail::SubscriptionDisabled(SubscriptionDisabledDetail {
                             subscription_id: sub.id.clone(),
                             host: sub
@@ -404,18 +404,14 @@ where
                                 .and_then(|u| u.host().map(str::to_string))
                                 .unwrap_or_default(),
                             reason: reason.to_string(),
-                            failing_since: sub.failing_since_ms.and_then(rfc3339_of_ms),
+                            failing_since: sub.failing_since_ms.map(rfc3339_of_ms),
                             last_status: status,
                         }),
                     }])
                     .await?;
                 if self
                     .store
-                    .disable_subscription(
-                        &sub.id,
-                        reason,
-                        &rfc3339_of_ms(now).unwrap_or_else(now_rfc3339),
-                    )
+                    .disable_subscription(&sub.id, reason, &rfc3339_of_ms(now))
                     .await?
                 {
                     telemetry::emit_outbound("OutboundEndpointsDisabled", reason);
@@ -425,13 +421,6 @@ where
             }
         }
     }
-}
-
-fn rfc3339_of_ms(ms: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()?
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
 }
 
 fn failure(record: &SqsMessage) -> BatchItemFailure {

@@ -24,7 +24,7 @@ use crate::apps::deliveries::Clock;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::sdk::AwsEnv;
 use crate::aws::sqs::SqsQueue;
-use crate::clock::now_ms;
+use crate::clock::{now_ms, rfc3339_of_ms as rfc3339};
 use crate::config::{self, OutboundSettings, ProcessEnv};
 use crate::domain::outbound::{
     encode_secret, Subscription, SubscriptionInput, SubscriptionView, DEFAULT_RATE_LIMIT,
@@ -116,16 +116,6 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
         .fill(&mut bytes)
         .map_err(|_| Error::Internal("no randomness for a signing secret".into()))?;
     Ok(bytes)
-}
-
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 fn parse_time(field: &str, value: &str) -> Result<i64> {
