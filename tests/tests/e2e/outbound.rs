@@ -318,7 +318,12 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
         .filter(|e| e.detail_type == DetailType::SubscriptionDisabled)
         .map(|e| serde_json::to_value(e).unwrap())
         .collect();
-    assert_eq!(disabled.len(), 2, "{disabled:?}");
+    // Two endpoints, one event each: a wake-up and a new event failing in
+    // the same batch may both publish it, under the same eventId.
+    let mut ids: Vec<&str> = disabled.iter().map(|d| d["eventId"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "{disabled:?}");
     assert!(disabled.iter().all(|d| d["reason"] == "failing"));
     let sub = h.subscription(&inside).await;
     assert!(!sub.active);
