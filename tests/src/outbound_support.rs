@@ -149,10 +149,21 @@ pub fn verify_with_official_library(secret: &str, received: &Received) -> Result
 pub struct UndelayedQueue {
     inner: SqsQueue,
     pub delays: Arc<Mutex<Vec<u32>>>,
+    /// Sends to fail (a SendMessageBatch error) before working again.
+    pub fail_next: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl WakeUpQueue for UndelayedQueue {
     async fn send_wake_ups(&self, wake_ups: &[WakeUp], delay_secs: u32) -> ayaztrade::Result<()> {
+        if self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(ayaztrade::Error::Store(
+                "injected SendMessageBatch failure".into(),
+            ));
+        }
         self.delays.lock().unwrap().push(delay_secs);
         self.inner.send_wake_ups(wake_ups, 0).await
     }
@@ -204,6 +215,7 @@ impl OutboundHarness {
         let queue = UndelayedQueue {
             inner: SqsQueue::new(sqs_counted, stack.outbound_queue_url.clone()),
             delays: Arc::default(),
+            fail_next: Arc::default(),
         };
         let publisher = RecordingPublisher::new(EventBridgePublisher::new(
             events,
@@ -288,7 +300,17 @@ impl OutboundHarness {
             .map(|f| f.item_identifier.clone())
             .collect();
         for m in &messages {
-            if !failed.contains(m.message_id.as_ref().unwrap()) {
+            if failed.contains(m.message_id.as_ref().unwrap()) {
+                // Its visibility timeout passes at once (the clock is ours).
+                self.sqs
+                    .change_message_visibility()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle.clone().unwrap())
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("release");
+            } else {
                 self.sqs
                     .delete_message()
                     .queue_url(&self.queue_url)

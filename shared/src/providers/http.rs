@@ -679,6 +679,70 @@ mod tests {
         assert!(rules.should_retry(&AttemptOutcome::Failed(&refused), false));
     }
 
+    /// A name resolving to loopback, with a listener behind it: the guarded
+    /// layer refuses after resolution and never connects; the open layer
+    /// (and the local-development flag) reach it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn public_only_refuses_a_name_resolving_inside_and_never_connects() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            // Counts connections and closes them: reaching it is the point.
+            while let Ok((_socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let settings = HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            attempt_timeout: Duration::from_secs(2),
+            total_timeout: Duration::from_secs(3),
+            max_attempts: 1,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+        };
+        let request = || OutboundRequest {
+            operation: "deliver",
+            method: Method::POST,
+            url: format!("http://localhost:{port}/hook"),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            idempotent: true,
+        };
+        let endpoint = Endpoint::new("test", StandardRetryRules);
+        let guarded = HttpLayer::with_policy(
+            settings.clone(),
+            AddressPolicy::PublicOnly {
+                allow_loopback: false,
+            },
+        );
+        let refused = guarded.send(&endpoint, request()).await.unwrap_err();
+        assert!(
+            matches!(refused.error, TransportError::RefusedAddress(_)),
+            "{refused:?}"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "never connected");
+        let local = HttpLayer::with_policy(
+            settings.clone(),
+            AddressPolicy::PublicOnly {
+                allow_loopback: true,
+            },
+        );
+        let reached = local.send(&endpoint, request()).await;
+        assert!(!matches!(
+            reached,
+            Err(CallFailed {
+                error: TransportError::RefusedAddress(_),
+                ..
+            })
+        ));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let _ = HttpLayer::new(settings).send(&endpoint, request()).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
     #[test]
     fn sensitive_headers_do_not_debug_print() {
         let v = sensitive_header("Bearer sk_live_123").unwrap();

@@ -74,7 +74,18 @@ async fn signatures_verify_with_the_official_library_across_a_rotation() {
 
     let first = unique_id("errors:oversell");
     h.bus.publish(&[event(&first)]).await.unwrap();
+    h.calls.reset();
     h.run_queue(Duration::from_secs(5)).await;
+    // The cost of an event delivered at once (BENCHMARKS.md): the batch's
+    // one Query, then per endpoint one PutItem and one UpdateItem.
+    let calls = h.calls.snapshot();
+    eprintln!("AWS calls, 1 event × 1 endpoint delivered: {calls:?}");
+    assert_eq!(
+        calls,
+        [("PutItem", 1), ("Query", 1), ("UpdateItem", 1)]
+            .map(|(k, v)| (k.to_string(), v))
+            .into()
+    );
     let got = receiver.received();
     assert_eq!(got.len(), 1);
     assert_eq!(
@@ -136,9 +147,14 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
         .await
         .unwrap();
     h.calls.reset();
+    // Fault: the first wake-up cannot be queued (its event message fails
+    // and comes back, and queues it then).
+    h.queue
+        .fail_next
+        .store(1, std::sync::atomic::Ordering::SeqCst);
     let (n, response) = h.run_queue(Duration::from_secs(5)).await;
     assert_eq!(n, 2);
-    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(response.batch_item_failures.len(), 1);
     // One failed (503), one timed out: both wait for attempt 2.
     assert_eq!(receiver.received().len(), 2);
     assert!(
@@ -148,14 +164,24 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
     let first_round = h.calls.snapshot();
     eprintln!("AWS calls, 2 events × 1 endpoint, both failing: {first_round:?}");
 
-    // The wake-ups arrive early (the clock has not moved): sent on, nothing sent out.
-    let (n, _) = h.run_queue(Duration::from_secs(2)).await;
+    // The wake-up and the returning event arrive early (the clock has not
+    // moved): a wake-up each goes on, nothing goes out.
+    let (n, response) = h.run_queue(Duration::from_secs(2)).await;
     assert_eq!(n, 2);
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(receiver.received().len(), 2);
+    let (n, _) = h.run_queue(Duration::from_secs(2)).await;
+    assert_eq!(n, 2, "exactly one wake-up per delivery");
     assert_eq!(receiver.received().len(), 2);
 
     // Five seconds later (the schedule's second step) both are delivered.
     h.advance(Duration::from_secs(6));
+    h.calls.reset();
     h.run_queue(Duration::from_secs(2)).await;
+    eprintln!(
+        "AWS calls, 2 wake-ups delivered on retry: {:?}",
+        h.calls.snapshot()
+    );
     let got = receiver.received();
     assert_eq!(got.len(), 4);
     for event_id in &ids {
@@ -320,7 +346,10 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
         .collect();
     // Two endpoints, one event each: a wake-up and a new event failing in
     // the same batch may both publish it, under the same eventId.
-    let mut ids: Vec<&str> = disabled.iter().map(|d| d["eventId"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = disabled
+        .iter()
+        .map(|d| d["eventId"].as_str().unwrap())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 2, "{disabled:?}");
