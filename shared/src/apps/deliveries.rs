@@ -393,7 +393,16 @@ where
                 self.publisher
                     .publish(&[DomainEvent {
                         detail_type: DetailType::SubscriptionDisabled,
-                        event_id: format!("subscriptions:{}:disabled:{}", sub.id, sub.updated_at),
+                        // Stable per version of the subscription (a re-enabled one
+                        // that fails again is a new event); no `.` in it (wire W6).
+                        event_id: format!(
+                            "subscriptions:{}:disabled:{}",
+                            sub.id,
+                            sub.updated_at
+                                .chars()
+                                .filter(char::is_ascii_alphanumeric)
+                                .collect::<String>()
+                        ),
                         occurred_at: rfc3339_of_ms(now),
                         detail: EventDetail::SubscriptionDisabled(SubscriptionDisabledDetail {
                             subscription_id: sub.id.clone(),
