@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsBatchResponse;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Router;
@@ -26,6 +26,7 @@ use ayaztrade::domain::outbound::Subscription;
 use ayaztrade::ports::{Delivery, DeliveryStore, SubscriptionStore, WakeUp, WakeUpQueue};
 use serde_json::{json, Value};
 
+use crate::catalog_support::sqs_event;
 use crate::local_stack::{workspace_root, Stack};
 use crate::webhook_support::{CallCounter, RecordingPublisher};
 
@@ -348,22 +349,6 @@ impl OutboundHarness {
         }
         messages
     }
-}
-
-pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .iter()
-        .map(|m| {
-            let mut r = SqsMessage::default();
-            r.message_id = m.message_id.clone();
-            r.receipt_handle = m.receipt_handle.clone();
-            r.body = m.body.clone();
-            r.event_source = Some("aws:sqs".into());
-            r
-        })
-        .collect();
-    event
 }
 
 /// A request to the subscriptions function.

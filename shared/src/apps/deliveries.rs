@@ -260,6 +260,12 @@ where
     /// Looks at a delivery again: sends its next attempt if it is due and
     /// nobody else has claimed it.
     async fn resume(&self, sub: &Subscription, event_id: &str) -> Result<()> {
+        if !sub.active {
+            // Paused with its endpoint, its wake-up chain ends here; a
+            // replay after re-enabling starts it again.
+            tracing::info!(subscription = %sub.id, "delivery left as it is: its subscription is disabled");
+            return Ok(());
+        }
         let now = self.now();
         let Some(delivery) = self.store.delivery(&sub.id, event_id).await? else {
             tracing::info!(subscription = %sub.id, "wake-up for a delivery no longer kept dropped");
@@ -278,11 +284,6 @@ where
             }
             DeliveryState::Sending if delivery.lease_until_ms > now => return Ok(()),
             _ => {}
-        }
-        if !sub.active {
-            // Paused with its endpoint; a replay after re-enabling resumes it.
-            tracing::info!(subscription = %sub.id, "delivery left pending: its subscription is disabled");
-            return Ok(());
         }
         if !self.store.claim_attempt(&delivery, now + LEASE_MS).await? {
             return Ok(());

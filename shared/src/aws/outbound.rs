@@ -15,22 +15,13 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::dynamo::{applied, n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{delivery_pk, SUBSCRIPTIONS_PK};
 use crate::aws::sqs::{SqsQueue, MAX_DELAY_SECS};
 use crate::config::Secret;
 use crate::domain::outbound::{AttemptLog, DeliveryState, Subscription};
 use crate::error::{Error, Result};
 use crate::ports::{Delivery, DeliveryPage, DeliveryStore, SubscriptionStore, WakeUp, WakeUpQueue};
-
-fn conditional_failed<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
 
 fn get_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
@@ -161,11 +152,7 @@ impl SubscriptionStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("put subscription", e)),
-        }
+        applied(result, "put subscription")
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>> {
@@ -215,11 +202,7 @@ impl SubscriptionStore for DynamoStore {
             .expression_attribute_values(":seen", s(expected_updated_at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("replace subscription", e)),
-        }
+        applied(result, "replace subscription")
     }
 
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
@@ -232,11 +215,7 @@ impl SubscriptionStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("delete subscription", e)),
-        }
+        applied(result, "delete subscription")
     }
 
     async fn mark_failing(&self, id: &str, since_ms: i64) -> Result<()> {
@@ -251,11 +230,8 @@ impl SubscriptionStore for DynamoStore {
             .expression_attribute_values(":since", n(since_ms))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(store_error("mark subscription failing", e)),
-        }
+        // Refused = already so: nothing to do.
+        applied(result, "mark subscription failing").map(|_| ())
     }
 
     async fn clear_failing(&self, id: &str) -> Result<()> {
@@ -269,11 +245,8 @@ impl SubscriptionStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(store_error("clear subscription failing", e)),
-        }
+        // Refused = already so: nothing to do.
+        applied(result, "clear subscription failing").map(|_| ())
     }
 
     async fn disable_subscription(&self, id: &str, reason: &str, now: &str) -> Result<bool> {
@@ -291,11 +264,7 @@ impl SubscriptionStore for DynamoStore {
             .expression_attribute_values(":now", s(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("disable subscription", e)),
-        }
+        applied(result, "disable subscription")
     }
 }
 
@@ -324,11 +293,7 @@ impl DeliveryStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("put delivery", e)),
-        }
+        applied(result, "put delivery")
     }
 
     async fn delivery(&self, subscription_id: &str, event_id: &str) -> Result<Option<Delivery>> {
@@ -358,11 +323,7 @@ impl DeliveryStore for DynamoStore {
             .expression_attribute_values(":seen_lease", n(seen.lease_until_ms))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("claim delivery attempt", e)),
-        }
+        applied(result, "claim delivery attempt")
     }
 
     async fn record_attempt(
@@ -396,9 +357,9 @@ impl DeliveryStore for DynamoStore {
             .expression_attribute_values(":sending", s(state_word(DeliveryState::Sending)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => {
+        match applied(result, "record delivery attempt") {
+            Ok(true) => Ok(()),
+            Ok(false) => {
                 tracing::warn!(
                     subscription = %d.subscription_id,
                     attempt = d.attempts,
@@ -406,7 +367,7 @@ impl DeliveryStore for DynamoStore {
                 );
                 Ok(())
             }
-            Err(e) => Err(store_error("record delivery attempt", e)),
+            Err(e) => Err(e),
         }
     }
 
@@ -477,11 +438,7 @@ impl DeliveryStore for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(store_error("restart delivery", e)),
-        }
+        applied(result, "restart delivery")
     }
 }
 
