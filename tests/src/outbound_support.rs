@@ -187,13 +187,14 @@ pub struct OutboundHarness {
     queue_url: String,
 }
 
-pub fn settings(stack: &Stack, allow_loopback: bool) -> OutboundSettings {
+pub fn settings(stack: &Stack, allow_loopback: bool, disable_after_hours: u64) -> OutboundSettings {
     let queue = stack.outbound_queue_url.clone();
     let env = move |name: &str| -> Option<String> {
         match name {
             "OUTBOUND_QUEUE_URL" => Some(queue.clone()),
             "OUTBOUND_ALLOW_LOOPBACK" => Some(allow_loopback.to_string()),
             "OUTBOUND_TIMEOUT_MS" => Some("1000".into()),
+            "OUTBOUND_DISABLE_AFTER_HOURS" => Some(disable_after_hours.to_string()),
             _ => None,
         }
     };
@@ -203,6 +204,10 @@ pub fn settings(stack: &Stack, allow_loopback: bool) -> OutboundSettings {
 impl OutboundHarness {
     /// Both apps on `stack`, their AWS calls counted, the clock at real now.
     pub fn new(stack: &Stack, allow_loopback: bool) -> OutboundHarness {
+        Self::with_disable_after(stack, allow_loopback, 120)
+    }
+
+    pub fn with_disable_after(stack: &Stack, allow_loopback: bool, hours: u64) -> OutboundHarness {
         let aws = AwsEnv::from_env().unwrap();
         let calls = CallCounter::default();
         let dynamo = aws_sdk_dynamodb::Client::from_conf(
@@ -231,13 +236,13 @@ impl OutboundHarness {
                 store.clone(),
                 queue.clone(),
                 publisher.clone(),
-                settings(stack, allow_loopback),
+                settings(stack, allow_loopback, hours),
             )
             .with_clock(clock_fn.clone()),
             subscriptions: subscriptions::App::new(
                 store.clone(),
                 queue.clone(),
-                settings(stack, allow_loopback),
+                settings(stack, allow_loopback, hours),
             )
             .with_clock(clock_fn),
             publisher,

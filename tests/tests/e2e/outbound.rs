@@ -366,6 +366,54 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
     assert!(receiver.received().is_empty());
 }
 
+#[tokio::test]
+async fn a_delivery_failing_ten_times_ends_failed_and_a_replay_delivers_it() {
+    let stack = fresh_stack().await;
+    // A long disable window, so the schedule (75 h) runs out first.
+    let h = OutboundHarness::with_disable_after(&stack, true, 1000);
+    let receiver = Receiver::start().await;
+    let (id, _) = subscribe(&h, &receiver.url, &["integration.error"]).await;
+    receiver.script(&[Answer::Status(500); 10]);
+    let e = unique_id("errors:down");
+    h.bus.publish(&[event(&e)]).await.unwrap();
+    h.run_queue(Duration::from_secs(5)).await;
+    for _ in 0..9 {
+        // Each step of the schedule is at most 24 h (+10 %).
+        h.advance(27 * HOUR);
+        h.run_queue(Duration::from_secs(2)).await;
+    }
+    let d = h.delivery(&id, &e).await;
+    assert_eq!(d.state, DeliveryState::Failed);
+    assert_eq!(d.attempts, 10);
+    assert_eq!(d.log.len(), 10);
+    assert!(d.log.iter().all(|l| l.status == Some(500)));
+    assert_eq!(receiver.received().len(), 10);
+    assert!(receiver
+        .received()
+        .iter()
+        .all(|r| r.header("webhook-id") == e));
+    h.advance(27 * HOUR);
+    let (n, _) = h.run_queue(Duration::from_secs(1)).await;
+    assert_eq!(n, 0, "no wake-up is left after the last attempt");
+
+    // The receiver works again: a replay delivers it, same id.
+    let (status, _) = answer(
+        h.subscriptions
+            .handle(api_request(
+                "POST",
+                &format!("/subscriptions/{id}/replay"),
+                Some(json!({"eventId": e})),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 202);
+    h.run_queue(Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), 11);
+    assert_eq!(receiver.received()[10].header("webhook-id"), e);
+    assert_eq!(h.delivery(&id, &e).await.state, DeliveryState::Delivered);
+}
+
 /// A subscription written straight to the table (past the route's checks).
 async fn stored_subscription(h: &OutboundHarness, url: &str) -> String {
     let id = unique_id("sub");
