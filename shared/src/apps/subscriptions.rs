@@ -350,6 +350,7 @@ where
             });
         }
         let now = self.now();
+        let by_id = body.event_id.is_some();
         let mut candidates = Vec::new();
         let mut next_cursor = None;
         match (body.event_id, body.from, body.to) {
@@ -384,7 +385,8 @@ where
                 replayed.push(event_id);
             } else if self.store.delivery(id, &event_id).await?.is_some() {
                 busy.push(event_id);
-            } else if replayed.is_empty() && busy.is_empty() {
+            } else if by_id {
+                // Named by eventId and not kept (never delivered here, or expired).
                 return Err(Error::NotFound {
                     what: "delivery",
                     id: event_id.chars().take(80).collect(),

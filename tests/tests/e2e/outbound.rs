@@ -279,7 +279,59 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
     want.sort();
     assert_eq!(replay_ids, want);
     assert!(other.received().is_empty());
-    let _ = other_id;
+
+    // Update, then delete, the other subscription.
+    let (status, updated) = answer(
+        h.subscriptions
+            .handle(api_request(
+                "PUT",
+                &format!("/subscriptions/{other_id}"),
+                Some(json!({"url": other.url, "eventTypes": ["*"], "rateLimitPerSecond": 5})),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["rateLimitPerSecond"], 5);
+    assert_eq!(updated["eventTypes"], json!(["*"]));
+    let (status, _) = answer(
+        h.subscriptions
+            .handle(api_request("GET", "/subscriptions", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let path = format!("/subscriptions/{other_id}");
+    assert_eq!(
+        answer(
+            h.subscriptions
+                .handle(api_request("DELETE", &path, None))
+                .await
+                .unwrap()
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        answer(
+            h.subscriptions
+                .handle(api_request("GET", &path, None))
+                .await
+                .unwrap()
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        answer(
+            h.subscriptions
+                .handle(api_request("DELETE", &path, None))
+                .await
+                .unwrap()
+        )
+        .0,
+        404
+    );
 }
 
 #[tokio::test]
