@@ -285,6 +285,16 @@ impl OutboundHarness {
             .expect("the delivery")
     }
 
+    /// One call to the subscriptions function: its status and JSON.
+    pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        answer(
+            self.subscriptions
+                .handle(api_request(method, path, body))
+                .await
+                .unwrap(),
+        )
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock
             .fetch_add(by.as_millis() as i64, Ordering::SeqCst);

@@ -36,16 +36,13 @@ fn event(id: &str) -> DomainEvent {
 }
 
 async fn subscribe(h: &OutboundHarness, url: &str, types: &[&str]) -> (String, String) {
-    let (status, body) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "POST",
-                "/subscriptions",
-                Some(json!({"url": url, "eventTypes": types, "description": "ERP"})),
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, body) = h
+        .api(
+            "POST",
+            "/subscriptions",
+            Some(json!({"url": url, "eventTypes": types, "description": "ERP"})),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     (
         body["subscription"]["id"].as_str().unwrap().to_string(),
@@ -60,12 +57,7 @@ async fn signatures_verify_with_the_official_library_across_a_rotation() {
     let receiver = Receiver::start().await;
     let (id, first_secret) = subscribe(&h, &receiver.url, &["integration.*"]).await;
     assert!(first_secret.starts_with("whsec_"));
-    let (status, shown) = answer(
-        h.subscriptions
-            .handle(api_request("GET", &format!("/subscriptions/{id}"), None))
-            .await
-            .unwrap(),
-    );
+    let (status, shown) = h.api("GET", &format!("/subscriptions/{id}"), None).await;
     assert_eq!(status, 200);
     assert!(
         !shown.to_string().contains(&first_secret[6..]),
@@ -102,16 +94,9 @@ async fn signatures_verify_with_the_official_library_across_a_rotation() {
         verify_with_official_library("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &got[0]).is_err()
     );
 
-    let (status, rotated) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "POST",
-                &format!("/subscriptions/{id}/secret"),
-                None,
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, rotated) = h
+        .api("POST", &format!("/subscriptions/{id}/secret"), None)
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let second_secret = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(second_secret, first_secret);
@@ -221,29 +206,23 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
         rfc3339(now - 3_600_000),
         rfc3339(now + 3_600_000)
     );
-    let (status, log) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "GET",
-                &format!("/subscriptions/{id}/deliveries?{range}"),
-                None,
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, log) = h
+        .api(
+            "GET",
+            &format!("/subscriptions/{id}/deliveries?{range}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{log}");
     assert_eq!(log["deliveries"].as_array().unwrap().len(), 2);
     assert!(log.to_string().contains("\"latencyMs\""));
-    let (status, replayed) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "POST",
-                &format!("/subscriptions/{id}/replay"),
-                Some(json!({"eventId": ids[1]})),
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, replayed) = h
+        .api(
+            "POST",
+            &format!("/subscriptions/{id}/replay"),
+            Some(json!({"eventId": ids[1]})),
+        )
+        .await;
     assert_eq!(status, 202, "{replayed}");
     h.run_queue(Duration::from_secs(2)).await;
     let got = receiver.received();
@@ -258,16 +237,13 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
         .find(|r| r.header("webhook-id") == ids[1])
         .unwrap();
     assert_eq!(got[4].body, first_send.body, "the same bytes");
-    let (status, replayed) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "POST",
-                &format!("/subscriptions/{id}/replay"),
-                Some(json!({"from": rfc3339(now - 3_600_000), "to": rfc3339(now + 3_600_000)})),
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, replayed) = h
+        .api(
+            "POST",
+            &format!("/subscriptions/{id}/replay"),
+            Some(json!({"from": rfc3339(now - 3_600_000), "to": rfc3339(now + 3_600_000)})),
+        )
+        .await;
     assert_eq!(status, 202);
     assert_eq!(replayed["replayed"].as_array().unwrap().len(), 2);
     h.run_queue(Duration::from_secs(2)).await;
@@ -281,57 +257,22 @@ async fn failures_and_timeouts_are_retried_until_delivered_and_replays_keep_the_
     assert!(other.received().is_empty());
 
     // Update, then delete, the other subscription.
-    let (status, updated) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "PUT",
-                &format!("/subscriptions/{other_id}"),
-                Some(json!({"url": other.url, "eventTypes": ["*"], "rateLimitPerSecond": 5})),
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, updated) = h
+        .api(
+            "PUT",
+            &format!("/subscriptions/{other_id}"),
+            Some(json!({"url": other.url, "eventTypes": ["*"], "rateLimitPerSecond": 5})),
+        )
+        .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["rateLimitPerSecond"], 5);
     assert_eq!(updated["eventTypes"], json!(["*"]));
-    let (status, _) = answer(
-        h.subscriptions
-            .handle(api_request("GET", "/subscriptions", None))
-            .await
-            .unwrap(),
-    );
+    let (status, _) = h.api("GET", "/subscriptions", None).await;
     assert_eq!(status, 200);
     let path = format!("/subscriptions/{other_id}");
-    assert_eq!(
-        answer(
-            h.subscriptions
-                .handle(api_request("DELETE", &path, None))
-                .await
-                .unwrap()
-        )
-        .0,
-        200
-    );
-    assert_eq!(
-        answer(
-            h.subscriptions
-                .handle(api_request("GET", &path, None))
-                .await
-                .unwrap()
-        )
-        .0,
-        404
-    );
-    assert_eq!(
-        answer(
-            h.subscriptions
-                .handle(api_request("DELETE", &path, None))
-                .await
-                .unwrap()
-        )
-        .0,
-        404
-    );
+    assert_eq!(h.api("DELETE", &path, None).await.0, 200);
+    assert_eq!(h.api("GET", &path, None).await.0, 404);
+    assert_eq!(h.api("DELETE", &path, None).await.0, 404);
 }
 
 #[tokio::test]
@@ -349,16 +290,13 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
         "https://[fd00:ec2::254]/".into(),
         "https://10.0.0.7/hook".into(),
     ] {
-        let (status, body) = answer(
-            h.subscriptions
-                .handle(api_request(
-                    "POST",
-                    "/subscriptions",
-                    Some(json!({"url": url, "eventTypes": ["*"]})),
-                ))
-                .await
-                .unwrap(),
-        );
+        let (status, body) = h
+            .api(
+                "POST",
+                "/subscriptions",
+                Some(json!({"url": url, "eventTypes": ["*"]})),
+            )
+            .await;
         assert_eq!(status, 400, "{url}: {body}");
     }
     // A subscription whose name came to point inside (stored as if it had
@@ -449,16 +387,13 @@ async fn a_delivery_failing_ten_times_ends_failed_and_a_replay_delivers_it() {
     assert_eq!(n, 0, "no wake-up is left after the last attempt");
 
     // The receiver works again: a replay delivers it, same id.
-    let (status, _) = answer(
-        h.subscriptions
-            .handle(api_request(
-                "POST",
-                &format!("/subscriptions/{id}/replay"),
-                Some(json!({"eventId": e})),
-            ))
-            .await
-            .unwrap(),
-    );
+    let (status, _) = h
+        .api(
+            "POST",
+            &format!("/subscriptions/{id}/replay"),
+            Some(json!({"eventId": e})),
+        )
+        .await;
     assert_eq!(status, 202);
     h.run_queue(Duration::from_secs(2)).await;
     assert_eq!(receiver.received().len(), 11);
