@@ -12,6 +12,10 @@
 //!   the metrics count each call by status class, and a 401/403 (unless the
 //!   provider's 403 means throttling) as a failure and an auth failure
 //!   (`telemetry::ProviderCallMetrics`). Metrics only: retries are unchanged.
+//! - for URLs our users give us (outbound webhooks), an [`AddressPolicy`]
+//!   applied in the connector's DNS step: a name that resolves to an
+//!   internal address is refused, and the connection goes to exactly the
+//!   addresses checked ([`HttpLayer::with_policy`]).
 //!
 //! TLS is rustls with ring and Mozilla's roots compiled in (no OpenSSL, no
 //! read of the OS store at cold start). HTTP/1.1 only: providers' APIs are
