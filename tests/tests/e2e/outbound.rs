@@ -8,9 +8,12 @@
 
 use std::time::Duration;
 
+use ayaztrade::apps::deliveries;
 use ayaztrade::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use ayaztrade::domain::outbound::{DeliveryState, Subscription};
-use ayaztrade::ports::{EventPublisher, SubscriptionStore};
+use ayaztrade::ports::{
+    Delivery, DeliveryStore, EventPublisher, SubscriptionStore, WakeUp, WakeUpQueue,
+};
 use ayaztrade_tests::local_stack::{fresh_stack, unique_id};
 use ayaztrade_tests::outbound_support::*;
 use serde_json::{json, Value};
@@ -357,7 +360,7 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
 }
 
 #[tokio::test]
-async fn a_delivery_failing_ten_times_ends_failed_and_a_replay_delivers_it() {
+async fn failed_and_crashed_deliveries_are_finished_by_a_replay_and_by_lease_expiry() {
     let stack = fresh_stack().await;
     // A long disable window, so the schedule (75 h) runs out first.
     let h = OutboundHarness::with_disable_after(&stack, true, 1000);
@@ -399,6 +402,50 @@ async fn a_delivery_failing_ten_times_ends_failed_and_a_replay_delivers_it() {
     assert_eq!(receiver.received().len(), 11);
     assert_eq!(receiver.received()[10].header("webhook-id"), e);
     assert_eq!(h.delivery(&id, &e).await.state, DeliveryState::Delivered);
+
+    // A crash mid-attempt leaves a delivery `sending` under a lease: a
+    // wake-up while the lease holds sends nothing; once it has run out,
+    // the attempt is taken over and the event delivered.
+    let crashed = unique_id("errors:crash");
+    let now = h.now();
+    let stuck = Delivery {
+        subscription_id: id.clone(),
+        event_id: crashed.clone(),
+        event_type: "integration.error".into(),
+        body: r#"{"type":"integration.error","timestamp":"2026-12-02T10:00:00Z","data":{}}"#.into(),
+        state: DeliveryState::Sending,
+        attempts: 1,
+        series_start: 0,
+        next_attempt_ms: now,
+        lease_until_ms: now + deliveries::LEASE_MS,
+        created_ms: now,
+        log: Vec::new(),
+    };
+    assert!(h
+        .store()
+        .create_delivery(&stuck, now / 1000 + 86_400)
+        .await
+        .unwrap());
+    let wake = WakeUp {
+        subscription_id: id.clone(),
+        event_id: crashed.clone(),
+        not_before_ms: now,
+    };
+    h.queue.send_wake_ups(&[wake.clone()], 0).await.unwrap();
+    h.run_queue(Duration::from_secs(2)).await;
+    assert_eq!(
+        receiver.received().len(),
+        11,
+        "the lease holds: nothing sent"
+    );
+    h.advance(Duration::from_millis(deliveries::LEASE_MS as u64 + 1));
+    h.queue.send_wake_ups(&[wake], 0).await.unwrap();
+    h.run_queue(Duration::from_secs(2)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 12);
+    assert_eq!(got[11].header("webhook-id"), crashed);
+    let d = h.delivery(&id, &crashed).await;
+    assert_eq!((d.state, d.attempts), (DeliveryState::Delivered, 2));
 }
 
 /// A subscription written straight to the table (past the route's checks).
