@@ -431,7 +431,10 @@ async fn failed_and_crashed_deliveries_are_finished_by_a_replay_and_by_lease_exp
         event_id: crashed.clone(),
         not_before_ms: now,
     };
-    h.queue.send_wake_ups(&[wake.clone()], 0).await.unwrap();
+    h.queue
+        .send_wake_ups(std::slice::from_ref(&wake), 0)
+        .await
+        .unwrap();
     h.run_queue(Duration::from_secs(2)).await;
     assert_eq!(
         receiver.received().len(),
