@@ -158,3 +158,65 @@ impl EndpointSender {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn sub(id: &str, url: &str, per_second: u32) -> Subscription {
+        Subscription {
+            id: id.into(),
+            url: url.into(),
+            event_types: vec!["*".into()],
+            description: String::new(),
+            active: true,
+            rate_limit_per_second: per_second,
+            secret: Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            previous_secret: None,
+            failing_since_ms: None,
+            disabled_reason: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// Each endpoint has its own limit: 5 per second with a burst of 5
+    /// spaces a sixth and seventh request 200 ms apart, and another
+    /// endpoint's requests do not wait behind them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn each_endpoint_has_its_own_rate_limit() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/hook",
+            listener.local_addr().unwrap().port()
+        );
+        // Accepts and closes: the limiter acts before each attempt, answered or not.
+        tokio::spawn(async move { while listener.accept().await.is_ok() {} });
+        let env = |name: &str| match name {
+            "OUTBOUND_QUEUE_URL" => Some("q".to_string()),
+            "OUTBOUND_ALLOW_LOOPBACK" => Some("true".to_string()),
+            "OUTBOUND_TIMEOUT_MS" => Some("1000".to_string()),
+            _ => None,
+        };
+        let sender = EndpointSender::new(&OutboundSettings::from_env(&env).unwrap());
+        let keys = vec![vec![1u8; 32]];
+        let slow = sub("sub_a", &url, 5);
+        let started = Instant::now();
+        for _ in 0..7 {
+            sender.send(&slow, "e", "{}", 1, &keys).await;
+        }
+        let limited = started.elapsed();
+        assert!(limited >= Duration::from_millis(350), "{limited:?}");
+        let other = sub("sub_b", &url, 5);
+        let started = Instant::now();
+        for _ in 0..5 {
+            sender.send(&other, "e", "{}", 1, &keys).await;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(350),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
