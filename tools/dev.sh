@@ -40,6 +40,7 @@ table="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["TableName"]
 bus="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["EventBusName"])' "$names")"
 catalog_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["CatalogQueue"])' "$names")"
 stock_sync_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["StockSyncQueue"])' "$names")"
+outbound_queue="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Queues"]["OutboundQueue"])' "$names")"
 
 step "building and starting the provider fakes (with demo marketplace orders for events/demo-products.json)"
 cargo build --quiet -p ayaztrade-tests --bin fake-providers
@@ -141,6 +142,8 @@ HEPSIBURADA_WEBHOOK_USERNAME=local-hook
 HEPSIBURADA_WEBHOOK_PASSWORD=local-hook-password
 CATALOG_QUEUE_URL=$catalog_queue
 STOCK_SYNC_QUEUE_URL=$stock_sync_queue
+OUTBOUND_QUEUE_URL=$outbound_queue
+OUTBOUND_ALLOW_LOOPBACK=true
 CATALOG_CHECK_DELAY_SECS=2
 TRENDYOL_API_BASE=http://127.0.0.1:$FAKE_TRENDYOL_PORT
 TRENDYOL_SELLER_ID=$ty_seller

@@ -16,6 +16,17 @@ pub fn now_rfc3339() -> String {
         .expect("UTC timestamps format")
 }
 
+/// Epoch milliseconds as RFC 3339 (UTC).
+pub fn rfc3339_of_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -11,8 +11,9 @@
 //! apps/        one module per function binary, named after it (functions/<name> runs
 //!              apps::<name>::App): catalog, catalog_worker, order_poll, orders,
 //!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
-//!              shipment_tracking, webhook. An App is built once by from_env and
-//!              answers events with handle; tests build it with local adapters.
+//!              shipment_tracking, webhook, operations, subscriptions and
+//!              deliveries (outbound events). An App is built once by from_env
+//!              and answers events with handle; tests build it with local adapters.
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
 //!              iyzico callback, refunds → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
@@ -21,16 +22,20 @@
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
 //!              ledger, refunds, products and catalog sync, marketplaces and the
-//!              Marketplaces set, marketplace orders, shipments and shipping, events
+//!              Marketplaces set, marketplace orders, shipments and shipping, events,
+//!              outbound (subscriptions, retry schedule, refused addresses)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
-//!              idempotency, catalog, marketplace_orders, shipments, eventbridge, sqs
+//!              idempotency, catalog, marketplace_orders, shipments, outbound,
+//!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
-//!              constant-time compare), stripe/, iyzico/, aras/, and marketplace/:
+//!              constant-time compare, Standard Webhooks signatures), outbound.rs
+//!              (signed events to subscribers), stripe/, iyzico/, aras/, and marketplace/:
 //!              trendyol/ and hepsiburada/ (wire model and clients each) behind the
 //!              faces the apps use: catalog, orders, tracking, inbound_auth
 //! config/      the one reader of the environment: typed settings (payments,
-//!              marketplaces, shipping, webhooks) and `config::optional`
+//!              marketplaces, shipping, webhooks, operations, outbound) and
+//!              `config::optional`
 //! clock.rs  error.rs  money.rs  telemetry.rs
 //! ```
 //!
@@ -41,6 +46,10 @@
 //! - the Stripe signature check: `providers::stripe::webhook::verify_stripe_signature`,
 //!   called by `apps::webhook` before anything is parsed or stored;
 //! - the key layout: `aws::keys`;
+//! - an outbound event to an ERP: `apps::deliveries` (fan-out, retries,
+//!   disabling), signed by `providers::signing::standard_webhooks_signature`,
+//!   sent by `providers::outbound` through `providers::http` with
+//!   `AddressPolicy::PublicOnly` (the SSRF guard);
 //! - adding a marketplace: `domain::marketplace` and README § Adding a marketplace.
 
 pub mod api;

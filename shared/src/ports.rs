@@ -626,3 +626,134 @@ pub trait CatalogWorkList: Send + Sync {
     /// False when there is no such product.
     fn mark_pending(&self, sku: &str) -> impl Future<Output = Result<bool>> + Send;
 }
+
+/// Outbound-event subscriptions (ERP, CRM, accounting endpoints).
+pub trait SubscriptionStore: Send + Sync {
+    /// False when the id is taken.
+    fn create_subscription(
+        &self,
+        sub: &crate::domain::outbound::Subscription,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn subscription(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<crate::domain::outbound::Subscription>>> + Send;
+    /// Every subscription (all pages).
+    fn subscriptions(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::domain::outbound::Subscription>>> + Send;
+    /// Replaces the stored item if it still has `expected_updated_at`
+    /// (optimistic: two editors cannot both win); false when it changed or is gone.
+    fn replace_subscription(
+        &self,
+        sub: &crate::domain::outbound::Subscription,
+        expected_updated_at: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// False when there was none.
+    fn delete_subscription(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Sets `failing_since` unless one is set.
+    fn mark_failing(&self, id: &str, since_ms: i64) -> impl Future<Output = Result<()>> + Send;
+    fn clear_failing(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Deactivates an active subscription; false when it was not active.
+    fn disable_subscription(
+        &self,
+        id: &str,
+        reason: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// One delivery (one event to one endpoint): its state and log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub subscription_id: String,
+    /// Our event's `eventId`: the `webhook-id` of every attempt and replay.
+    pub event_id: String,
+    pub event_type: String,
+    /// The exact body sent (the same bytes on every attempt).
+    #[serde(skip_serializing)]
+    pub body: String,
+    pub state: crate::domain::outbound::DeliveryState,
+    pub attempts: u32,
+    /// `attempts` when the current series began (0, or at the last replay).
+    #[serde(skip_serializing)]
+    pub series_start: u32,
+    pub next_attempt_ms: i64,
+    #[serde(skip_serializing)]
+    pub lease_until_ms: i64,
+    pub created_ms: i64,
+    pub log: Vec<crate::domain::outbound::AttemptLog>,
+}
+
+/// A page of an endpoint's deliveries; `next` continues it.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
+    pub next: Option<String>,
+}
+
+pub trait DeliveryStore: Send + Sync {
+    /// Writes a new delivery already claimed for its first attempt; false
+    /// when this event already has a delivery to this endpoint.
+    fn create_delivery(
+        &self,
+        d: &Delivery,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delivery(
+        &self,
+        subscription_id: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<Option<Delivery>>> + Send;
+    /// Claims the next attempt of a delivery read as `seen`: only if it is
+    /// still as read (attempts and state), so two wake-ups never both send.
+    fn claim_attempt(
+        &self,
+        seen: &Delivery,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records an attempt's result: the new state, next attempt and log line.
+    fn record_attempt(
+        &self,
+        d: &Delivery,
+        state: crate::domain::outbound::DeliveryState,
+        next_attempt_ms: i64,
+        entry: &crate::domain::outbound::AttemptLog,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Deliveries created in `[from_ms, to_ms]`, a page at a time.
+    fn deliveries(
+        &self,
+        subscription_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<DeliveryPage>> + Send;
+    /// Starts a new series of attempts now (a replay): false when the
+    /// delivery is gone or an attempt is under way.
+    fn restart_delivery(
+        &self,
+        subscription_id: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// A reminder to look at one delivery again, no sooner than `not_before_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WakeUp {
+    pub subscription_id: String,
+    pub event_id: String,
+    pub not_before_ms: i64,
+}
+
+/// The outbound queue: wake-ups for retries and replays.
+pub trait WakeUpQueue: Send + Sync {
+    fn send_wake_ups(
+        &self,
+        wake_ups: &[WakeUp],
+        delay_secs: u32,
+    ) -> impl Future<Output = Result<()>> + Send;
+}

@@ -285,6 +285,25 @@ pub fn catalog_batch_emf(
     )
 }
 
+/// What happened to an outbound delivery attempt, the `Outcome` dimension
+/// of `OutboundDeliveries`: `delivered`, `failed` (will retry), `exhausted`
+/// (schedule over: alarm), `refused_address`. `OutboundEndpointsDisabled`
+/// counts endpoints we stopped calling (alarm).
+pub fn outbound_emf(metric: &'static str, outcome: &str, now: SystemTime) -> serde_json::Value {
+    emf(
+        now,
+        &[(json!([["Outcome"], []]), &[(metric, "Count")])],
+        json!({
+            "Outcome": outcome,
+            metric: 1,
+        }),
+    )
+}
+
+pub fn emit_outbound(metric: &'static str, outcome: &str) {
+    emit(outbound_emf(metric, outcome, SystemTime::now()));
+}
+
 /// One EMF line on stdout; one write per line so concurrent invocations'
 /// lines never interleave.
 fn emit(doc: serde_json::Value) {

@@ -490,7 +490,8 @@ impl CatalogHarness {
 }
 
 /// Received messages as Lambda's SQS event source hands them over.
-fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+/// The event Lambda's SQS event source would hand over for `messages`.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
     let mut event = SqsEvent::default();
     event.records = messages
         .iter()

@@ -22,6 +22,9 @@ pub struct Stack {
     /// The stock-sync queue product-sync consumes (the template's rule
     /// fills it with `marketplace.stock.updated`; the catalog API nudges it).
     pub stock_sync_queue_url: String,
+    /// The outbound queue the deliveries function consumes (the template's
+    /// rule fills it with every domain event).
+    pub outbound_queue_url: String,
     pub dynamo: aws_sdk_dynamodb::Client,
 }
 
@@ -84,6 +87,10 @@ async fn create() -> Stack {
             .to_string(),
         catalog_dlq_url: names["Queues"]["CatalogDLQ"].as_str().unwrap().to_string(),
         stock_sync_queue_url: names["Queues"]["StockSyncQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        outbound_queue_url: names["Queues"]["OutboundQueue"]
             .as_str()
             .unwrap()
             .to_string(),

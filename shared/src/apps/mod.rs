@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod catalog_worker;
+pub mod deliveries;
 pub mod operations;
 pub mod order_poll;
 pub mod orders;
@@ -12,4 +13,5 @@ pub mod payments;
 pub mod product_sync;
 pub mod shipment;
 pub mod shipment_tracking;
+pub mod subscriptions;
 pub mod webhook;

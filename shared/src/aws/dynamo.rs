@@ -68,6 +68,33 @@ where
     Error::Store(format!("{operation}: {}", DisplayErrorContext(&err)))
 }
 
+/// A conditional write refused because its condition did not hold.
+pub(crate) fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+/// A conditional write's outcome: `true` written, `false` its condition
+/// did not hold; any other failure is a store error naming `operation`.
+pub(crate) fn applied<T, E, R>(
+    result: std::result::Result<T, SdkError<E, R>>,
+    operation: &str,
+) -> Result<bool>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if conditional_failed(&e) => Ok(false),
+        Err(e) => Err(store_error(operation, e)),
+    }
+}
+
 /// The order item as stored.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct OrderItem {

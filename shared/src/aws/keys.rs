@@ -17,6 +17,8 @@
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
+//! | outbound subscription (an ERP/CRM endpoint) | `SUBSCRIPTION` | `<subscription id>` | | `aws::outbound` |
+//! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -33,6 +35,10 @@ pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
+
+/// The one partition of outbound subscriptions (sort key: the id): a
+/// handful of endpoints, read together by one Query per delivery batch.
+pub const SUBSCRIPTIONS_PK: &str = "SUBSCRIPTION";
 
 /// The partition of catalog plans (sort key: the plan id).
 pub const CATALOG_PLAN_PK: &str = "CATALOG#PLAN";
@@ -111,6 +117,12 @@ pub fn shipment_pk(id: &str) -> String {
     format!("SHIPMENT#{id}")
 }
 
+/// An endpoint's deliveries (sort key: the event id, so one event is
+/// delivered to one endpoint once however often it arrives).
+pub fn delivery_pk(subscription_id: &str) -> String {
+    format!("DELIVERY#{subscription_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +153,8 @@ mod tests {
             "CACHE#hepsiburada#category#7"
         );
         assert_eq!(health_cache_pk("aras"), "CACHE#health#aras");
+        assert_eq!(SUBSCRIPTIONS_PK, "SUBSCRIPTION");
+        assert_eq!(delivery_pk("sub_1"), "DELIVERY#sub_1");
         assert_eq!(
             marketplace_order_pk(Marketplace::Trendyol, "123"),
             "MKTORDER#trendyol#123"

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod marketplace_orders;
 pub mod operations;
+pub mod outbound;
 pub mod payments;
 pub mod sdk;
 pub mod shipments;

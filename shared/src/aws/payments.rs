@@ -16,7 +16,8 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use crate::aws::dynamo::{
-    decode, n, s, store_error, DynamoStore, Item, OrderItem, PaymentAttemptItem, GSI1,
+    conditional_failed, decode, n, s, store_error, DynamoStore, Item, OrderItem,
+    PaymentAttemptItem, GSI1,
 };
 use crate::aws::keys;
 use crate::domain::payment::RefundPlan;
@@ -33,15 +34,6 @@ pub const REFUND_RETENTION_SECS: i64 = 90 * 24 * 3600;
 
 /// The lock of a refund that was sent: held until its outcome is known.
 const SENT: i64 = i64::MAX;
-
-fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
 
 impl PaymentLedgerStore for DynamoStore {
     async fn load_ledger(&self, order_id: &str) -> Result<Option<(PaymentLedger, LedgerVersion)>> {

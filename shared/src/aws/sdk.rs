@@ -124,7 +124,12 @@ impl AwsEnv {
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&self.sdk).build())
+        aws_sdk_sqs::Client::from_conf(self.sqs_config().build())
+    }
+
+    /// The SQS config, open for additions (tests attach interceptors).
+    pub fn sqs_config(&self) -> aws_sdk_sqs::config::Builder {
+        aws_sdk_sqs::config::Builder::from(&self.sdk)
     }
 
     pub fn eventbridge_config(&self) -> aws_sdk_eventbridge::config::Builder {

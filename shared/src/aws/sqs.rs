@@ -37,6 +37,14 @@ impl SqsQueue {
             url: url.into(),
         }
     }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
 }
 
 /// Groups encoded messages into SendMessageBatch calls: ≤ 10 and ≤ 256 KiB each.

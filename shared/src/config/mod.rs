@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 mod marketplaces;
 mod operations;
+mod outbound;
 mod payments;
 mod shipping;
 mod webhooks;
@@ -18,6 +19,7 @@ pub use marketplaces::{
     TrendyolTier,
 };
 pub use operations::OperationsSettings;
+pub use outbound::OutboundSettings;
 pub use payments::{
     auto_refund_unwanted_payments, IyzicoSettings, StripeSettings, DEFAULT_STRIPE_API_VERSION,
 };

@@ -22,6 +22,7 @@ pub enum DetailType {
     ShipmentStatusChanged,
     IntegrationError,
     SyncRequested,
+    SubscriptionDisabled,
 }
 
 impl DetailType {
@@ -40,8 +41,27 @@ impl DetailType {
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
             DetailType::IntegrationError => "integration.error",
             DetailType::SyncRequested => "sync.requested",
+            DetailType::SubscriptionDisabled => "subscription.disabled",
         }
     }
+
+    /// Every type, for validating what an outbound subscription names.
+    pub const ALL: [DetailType; 14] = [
+        DetailType::PaymentCompleted,
+        DetailType::PaymentFailed,
+        DetailType::PaymentRefunded,
+        DetailType::PaymentDisputed,
+        DetailType::PaymentDuplicate,
+        DetailType::MarketplaceOrderCreated,
+        DetailType::MarketplaceOrderStatusChanged,
+        DetailType::MarketplaceStockUpdated,
+        DetailType::CatalogSyncCompleted,
+        DetailType::ShipmentCreated,
+        DetailType::ShipmentStatusChanged,
+        DetailType::IntegrationError,
+        DetailType::SyncRequested,
+        DetailType::SubscriptionDisabled,
+    ];
 }
 
 /// One event: `detail-type` plus the JSON `detail`.
@@ -70,6 +90,21 @@ pub enum EventDetail {
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
     SyncRequested(crate::domain::operations::SyncRequestedDetail),
+    SubscriptionDisabled(SubscriptionDisabledDetail),
+}
+
+/// An outbound-event endpoint we stopped calling (docs/events.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionDisabledDetail {
+    pub subscription_id: String,
+    /// The endpoint's host only: a URL's path or query may carry a token.
+    pub host: String,
+    /// `failing` (only failures for the whole window) or `gone` (HTTP 410).
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    pub last_status: Option<u16>,
 }
 
 /// One marketplace batch whose result we recorded.

@@ -9,6 +9,7 @@ pub mod marketplace;
 pub mod marketplace_order;
 pub mod operations;
 pub mod order;
+pub mod outbound;
 pub mod payment;
 pub mod payment_ledger;
 pub mod product;

@@ -12,6 +12,10 @@
 //!   the metrics count each call by status class, and a 401/403 (unless the
 //!   provider's 403 means throttling) as a failure and an auth failure
 //!   (`telemetry::ProviderCallMetrics`). Metrics only: retries are unchanged.
+//! - for URLs our users give us (outbound webhooks), an [`AddressPolicy`]
+//!   applied in the connector's DNS step: a name that resolves to an
+//!   internal address is refused, and the connection goes to exactly the
+//!   addresses checked ([`HttpLayer::with_policy`]).
 //!
 //! TLS is rustls with ring and Mozilla's roots compiled in (no OpenSSL, no
 //! read of the OS store at cold start). HTTP/1.1 only: providers' APIs are
@@ -80,6 +84,10 @@ pub enum TransportError {
     ResponseTooLarge,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The name resolved to an address the layer's [`AddressPolicy`]
+    /// refuses: nothing was sent.
+    #[error("{0}")]
+    RefusedAddress(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -245,7 +253,83 @@ impl Endpoint {
     }
 }
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HyperClient = Client<HttpsConnector<HttpConnector<AddressResolver>>, Full<Bytes>>;
+
+/// Which resolved addresses a connection may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressPolicy {
+    /// Provider APIs we configure ourselves: whatever the name resolves to.
+    Any,
+    /// Endpoints our users name (outbound webhooks): a name resolving to any
+    /// address `domain::outbound::refused_address` refuses is not connected
+    /// to at all; `allow_loopback` is the local-development flag.
+    PublicOnly { allow_loopback: bool },
+}
+
+/// The DNS step of the connector. The connector connects to exactly the
+/// addresses this returns, so an address checked here is the address used:
+/// no second resolution a rebinding name could answer differently.
+/// (An IP literal skips resolution: callers check those before sending,
+/// `domain::outbound::validate_endpoint_url`.)
+#[derive(Clone)]
+pub struct AddressResolver {
+    system: hyper_util::client::legacy::connect::dns::GaiResolver,
+    policy: AddressPolicy,
+}
+
+/// A name resolving to an address the policy refuses.
+#[derive(Debug)]
+pub struct RefusedAddress(pub String);
+
+impl std::fmt::Display for RefusedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused address: {}", self.0)
+    }
+}
+
+impl std::error::Error for RefusedAddress {}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for AddressResolver {
+    type Response = std::vec::IntoIter<std::net::SocketAddr>;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        tower_service::Service::<hyper_util::client::legacy::connect::dns::Name>::poll_ready(
+            &mut self.system,
+            cx,
+        )
+        .map_err(Into::into)
+    }
+
+    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        let policy = self.policy;
+        let lookup = tower_service::Service::call(&mut self.system, name);
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = lookup.await?.collect();
+            if let AddressPolicy::PublicOnly { allow_loopback } = policy {
+                // One refused address refuses the name: a name that mixes
+                // public and internal answers is not one we trust.
+                if let Some((addr, why)) = addrs.iter().find_map(|a| {
+                    crate::domain::outbound::refused_address(a.ip(), allow_loopback)
+                        .map(|why| (a, why))
+                }) {
+                    return Err(
+                        Box::new(RefusedAddress(format!("{} ({why})", addr.ip()))) as BoxError
+                    );
+                }
+            }
+            Ok(addrs.into_iter())
+        })
+    }
+}
 
 /// The shared client: one connection pool per process, built in `main`.
 #[derive(Clone)]
@@ -256,7 +340,17 @@ pub struct HttpLayer {
 
 impl HttpLayer {
     pub fn new(settings: HttpSettings) -> Self {
-        let mut http = HttpConnector::new();
+        Self::with_policy(settings, AddressPolicy::Any)
+    }
+
+    /// A layer for URLs our users give us (outbound webhooks): see
+    /// [`AddressPolicy::PublicOnly`].
+    pub fn with_policy(settings: HttpSettings, policy: AddressPolicy) -> Self {
+        let resolver = AddressResolver {
+            system: hyper_util::client::legacy::connect::dns::GaiResolver::new(),
+            policy,
+        };
+        let mut http = HttpConnector::new_with_resolver(resolver);
         http.set_connect_timeout(Some(settings.connect_timeout));
         http.set_nodelay(true);
         http.enforce_http(false);
@@ -395,7 +489,9 @@ impl HttpLayer {
             .body(Full::new(request.body.clone()))
             .map_err(|e| TransportError::InvalidRequest(e.to_string()))?;
         let response = self.client.request(http_request).await.map_err(|e| {
-            if e.is_connect() {
+            if let Some(refused) = find_refused(&e) {
+                TransportError::RefusedAddress(refused)
+            } else if e.is_connect() {
                 TransportError::Connect(error_chain(&e))
             } else {
                 TransportError::Io(error_chain(&e))
@@ -480,6 +576,17 @@ fn describe(outcome: &AttemptOutcome<'_>) -> String {
         AttemptOutcome::Response { status, .. } => format!("HTTP {}", status.as_u16()),
         AttemptOutcome::Failed(e) => e.to_string(),
     }
+}
+
+fn find_refused(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<RefusedAddress>() {
+            return Some(refused.to_string());
+        }
+        source = s.source();
+    }
+    None
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -574,6 +681,70 @@ mod tests {
         assert!(rules.should_retry(&AttemptOutcome::Failed(&timeout), true));
         let refused = TransportError::Connect("refused".into());
         assert!(rules.should_retry(&AttemptOutcome::Failed(&refused), false));
+    }
+
+    /// A name resolving to loopback, with a listener behind it: the guarded
+    /// layer refuses after resolution and never connects; the open layer
+    /// (and the local-development flag) reach it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn public_only_refuses_a_name_resolving_inside_and_never_connects() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            // Counts connections and closes them: reaching it is the point.
+            while let Ok((_socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let settings = HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            attempt_timeout: Duration::from_secs(2),
+            total_timeout: Duration::from_secs(3),
+            max_attempts: 1,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+        };
+        let request = || OutboundRequest {
+            operation: "deliver",
+            method: Method::POST,
+            url: format!("http://localhost:{port}/hook"),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            idempotent: true,
+        };
+        let endpoint = Endpoint::new("test", StandardRetryRules);
+        let guarded = HttpLayer::with_policy(
+            settings.clone(),
+            AddressPolicy::PublicOnly {
+                allow_loopback: false,
+            },
+        );
+        let refused = guarded.send(&endpoint, request()).await.unwrap_err();
+        assert!(
+            matches!(refused.error, TransportError::RefusedAddress(_)),
+            "{refused:?}"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "never connected");
+        let local = HttpLayer::with_policy(
+            settings.clone(),
+            AddressPolicy::PublicOnly {
+                allow_loopback: true,
+            },
+        );
+        let reached = local.send(&endpoint, request()).await;
+        assert!(!matches!(
+            reached,
+            Err(CallFailed {
+                error: TransportError::RefusedAddress(_),
+                ..
+            })
+        ));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let _ = HttpLayer::new(settings).send(&endpoint, request()).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod health;
 pub mod http;
 pub mod iyzico;
 pub mod marketplace;
+pub mod outbound;
 pub mod signing;
 pub mod stripe;

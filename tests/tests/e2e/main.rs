@@ -14,6 +14,7 @@ mod marketplace_order_fakes;
 mod marketplace_orders;
 mod operations;
 mod orders;
+mod outbound;
 mod payments;
 mod refunds;
 mod shipments;
