@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod accounting;
 mod marketplaces;
 mod operations;
 mod payments;
 mod shipping;
 mod webhooks;
 
+pub use accounting::ParasutSettings;
 pub use marketplaces::{
     CatalogSettings, HepsiburadaSettings, OrderPollSettings, TrendyolGroupLimits, TrendyolSettings,
     TrendyolTier,

@@ -6,5 +6,6 @@ pub mod health;
 pub mod http;
 pub mod iyzico;
 pub mod marketplace;
+pub mod parasut;
 pub mod signing;
 pub mod stripe;
