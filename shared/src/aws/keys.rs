@@ -17,6 +17,8 @@
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
+//! | invoice (one per order reference) | `INVOICE#<order ref>` | `INVOICE` | | `aws::invoices` |
+//! | invoice sequence counter | `COUNTER#invoice#<series>` | `COUNTER` | | `aws::invoices` |
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -33,6 +35,8 @@ pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
+pub const INVOICE_SK: &str = "INVOICE";
+pub const COUNTER_SK: &str = "COUNTER";
 
 /// The partition of catalog plans (sort key: the plan id).
 pub const CATALOG_PLAN_PK: &str = "CATALOG#PLAN";
@@ -111,6 +115,17 @@ pub fn shipment_pk(id: &str) -> String {
     format!("SHIPMENT#{id}")
 }
 
+/// The accounting invoice of one order reference (`storefront:<id>`,
+/// `trendyol:<order number>`…).
+pub fn invoice_pk(order_ref: &str) -> String {
+    format!("INVOICE#{order_ref}")
+}
+
+/// The last sequence number handed out in an invoice series.
+pub fn invoice_counter_pk(series: &str) -> String {
+    format!("COUNTER#invoice#{series}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +165,7 @@ mod tests {
             "CURSOR#trendyol#orders"
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
+        assert_eq!(invoice_pk("storefront:o-1"), "INVOICE#storefront:o-1");
+        assert_eq!(invoice_counter_pk("AYZ"), "COUNTER#invoice#AYZ");
     }
 }

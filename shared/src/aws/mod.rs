@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod invoices;
 pub mod idempotency;
 pub mod keys;
 pub mod marketplace_orders;

@@ -22,6 +22,7 @@ pub enum DetailType {
     ShipmentStatusChanged,
     IntegrationError,
     SyncRequested,
+    InvoiceCreated,
 }
 
 impl DetailType {
@@ -40,6 +41,7 @@ impl DetailType {
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
             DetailType::IntegrationError => "integration.error",
             DetailType::SyncRequested => "sync.requested",
+            DetailType::InvoiceCreated => "invoice.created",
         }
     }
 }
@@ -70,6 +72,7 @@ pub enum EventDetail {
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
     SyncRequested(crate::domain::operations::SyncRequestedDetail),
+    Invoice(InvoiceDetail),
 }
 
 /// One marketplace batch whose result we recorded.
@@ -182,6 +185,30 @@ pub struct OrderLineDetail {
     pub status: String,
     /// `taken`, `not_taken`, `oversold` or `untracked`.
     pub stock: String,
+}
+
+/// An order's invoice, legalized in the accounting system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDetail {
+    /// Ours: `storefront:<order id>`, `trendyol:<order number>`…
+    pub order_ref: String,
+    /// `parasut`.
+    pub provider: String,
+    /// The legal number (e-Arşiv / e-Fatura).
+    pub invoice_number: String,
+    /// `e_archive` or `e_invoice`.
+    pub document_kind: String,
+    /// Paraşüt's temporary PDF link (valid about an hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_url_expires_at: Option<String>,
+    /// Paraşüt's sales invoice id.
+    pub provider_ref: String,
+    pub net: Money,
+    pub vat: Money,
+    pub total: Money,
 }
 
 /// A shipment registered with a carrier, or its tracking status moved on.

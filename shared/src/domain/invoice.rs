@@ -368,6 +368,85 @@ pub fn parse_decimal(text: &str, currency: Currency) -> Option<Money> {
     Money::parse_major(&trimmed, currency).ok()
 }
 
+/// Where one order's invoice stands (stored; see `intake::invoices`).
+/// Forward only, except an e-document job that failed, which goes back to
+/// [`InvoiceStage::Created`] so a retry makes the e-document again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStage {
+    /// Claimed, with our series number; nothing sent for it yet.
+    Pending,
+    /// The sales invoice create was sent: its outcome is resolved by asking
+    /// Paraşüt for our series number before it is ever sent again.
+    Creating,
+    /// Paraşüt holds the sales invoice (`sales_invoice_id`), totals checked.
+    Created,
+    /// The e-document create was sent (`job_id` once its answer came).
+    Legalizing,
+    /// Legalized: number and (temporary) PDF URL known.
+    Done,
+    /// Needs a person (totals differ, Paraşüt refused the invoice); an
+    /// `integration.error` said why.
+    Failed,
+}
+
+impl InvoiceStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStage::Pending => "pending",
+            InvoiceStage::Creating => "creating",
+            InvoiceStage::Created => "created",
+            InvoiceStage::Legalizing => "legalizing",
+            InvoiceStage::Done => "done",
+            InvoiceStage::Failed => "failed",
+        }
+    }
+}
+
+/// One order's invoice, as stored. No personal data: the buyer stays in the
+/// request, which is not stored (only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceRecord {
+    pub order_ref: String,
+    /// SHA-256 of the request: the same order asked with other content is
+    /// refused, not invoiced twice.
+    pub request_hash: String,
+    pub series: String,
+    pub sequence: i64,
+    pub stage: InvoiceStage,
+    pub totals: InvoiceTotals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sales_invoice_id: Option<String>,
+    /// `e_archive` or `e_invoice`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The last e-document job's errors (a retry makes a new one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_url_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// `invoice.created` went out (after `Done`).
+    #[serde(default)]
+    pub published: bool,
+    /// One worker at a time: the lease's end (unix ms), 0 when free.
+    #[serde(default)]
+    pub lease_until_ms: i64,
+    pub updated_at: String,
+}
+
 fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 10
