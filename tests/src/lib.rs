@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod hepsiburada_fake;
 pub mod iyzico_fake;
 pub mod local_stack;
+pub mod parasut_fake;
 pub mod raw_http;
 pub mod stripe_fake;
 pub mod trendyol_fake;
