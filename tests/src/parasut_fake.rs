@@ -170,7 +170,9 @@ impl ParasutFake {
             .expect("bind Paraşüt fake");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("Paraşüt fake serves");
+            axum::serve(listener, app)
+                .await
+                .expect("Paraşüt fake serves");
         });
         ParasutFake { base_url, state }
     }
@@ -244,7 +246,12 @@ impl ParasutFake {
 
     /// The stored attributes of every sales invoice and its details.
     pub fn invoice_attributes(&self) -> Vec<Value> {
-        self.with(|s| s.invoices.iter().map(|(_, i)| i.attributes.clone()).collect())
+        self.with(|s| {
+            s.invoices
+                .iter()
+                .map(|(_, i)| i.attributes.clone())
+                .collect()
+        })
     }
 
     /// Makes `e_archives`/`e_invoices` (the job's end), as the real job does.
@@ -281,7 +288,8 @@ fn invoice_json(state: &FakeState, id: &str, inv: &Invoice, include: bool) -> Va
     let mut data = json!({"id": id, "type": "sales_invoices", "attributes": inv.attributes});
     let mut included = vec![];
     if let Some((kind, doc_id)) = &inv.e_document {
-        data["relationships"] = json!({"active_e_document": {"data": {"id": doc_id, "type": kind}}});
+        data["relationships"] =
+            json!({"active_e_document": {"data": {"id": doc_id, "type": kind}}});
         if include {
             let (_, _, number) = &state.documents[doc_id];
             let attributes = if *kind == "e_archives" {
@@ -479,7 +487,10 @@ fn api(
                 })
                 .map(|(id, a)| json!({"id": id, "type": "contacts", "attributes": a}))
                 .collect();
-            document(200, json!({"data": found, "meta": {"total_count": found.len()}}))
+            document(
+                200,
+                json!({"data": found, "meta": {"total_count": found.len()}}),
+            )
         }
         CREATE_CONTACT => {
             let a = doc["data"]["attributes"].clone();
@@ -492,7 +503,10 @@ fn api(
             s.next_id += 1;
             let id = s.next_id.to_string();
             s.contacts.push((id.clone(), a.clone()));
-            document(201, json!({"data": {"id": id, "type": "contacts", "attributes": a}}))
+            document(
+                201,
+                json!({"data": {"id": id, "type": "contacts", "attributes": a}}),
+            )
         }
         LIST_INVOICES => {
             let found: Vec<Value> = s
@@ -501,8 +515,7 @@ fn api(
                 .filter(|(_, inv)| {
                     let a = &inv.attributes;
                     q("filter[invoice_series]").is_none_or(|v| a["invoice_series"] == v)
-                        && q("filter[invoice_id]")
-                            .is_none_or(|v| a["invoice_id"].to_string() == v)
+                        && q("filter[invoice_id]").is_none_or(|v| a["invoice_id"].to_string() == v)
                 })
                 .map(|(id, inv)| invoice_json(&s, id, inv, false))
                 .collect();
@@ -546,9 +559,10 @@ fn api(
             let Some((_, inv)) = s.invoices.iter().find(|(id, _)| *id == invoice_id) else {
                 return errors(404, "Not Found");
             };
-            let running = s.jobs.values().any(|j| {
-                j.invoice_id == invoice_id && j.finished.is_none_or(|f| f == "done")
-            });
+            let running = s
+                .jobs
+                .values()
+                .any(|j| j.invoice_id == invoice_id && j.finished.is_none_or(|f| f == "done"));
             if inv.e_document.is_some() || running {
                 return errors(422, "Bu fatura zaten resmileştirildi");
             }

@@ -21,8 +21,8 @@ fn decode(item: &Item) -> Result<(InvoiceRecord, u64)> {
         .get("invoice")
         .and_then(|v| v.as_s().ok())
         .ok_or_else(|| Error::Store("invoice item without invoice".into()))?;
-    let record = serde_json::from_str(json)
-        .map_err(|e| Error::Store(format!("unreadable invoice: {e}")))?;
+    let record =
+        serde_json::from_str(json).map_err(|e| Error::Store(format!("unreadable invoice: {e}")))?;
     let version = item
         .get("version")
         .and_then(|v| v.as_n().ok())

@@ -105,7 +105,11 @@ pub async fn issue_invoice<S: InvoiceStore, P: EventPublisher>(
             let hash = request_hash(request);
             alert(
                 publisher,
-                &format!("parasut:{}:invoice_refused:{}", request.order_ref, &hash[..16]),
+                &format!(
+                    "parasut:{}:invoice_refused:{}",
+                    request.order_ref,
+                    &hash[..16]
+                ),
                 "invoice_not_representable",
                 &request.order_ref,
                 None,
@@ -430,7 +434,9 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
                             finished = true;
                             break;
                         }
-                        Some(JobStatus::Error(errors)) => return self.job_failed(&job, errors).await,
+                        Some(JobStatus::Error(errors)) => {
+                            return self.job_failed(&job, errors).await
+                        }
                     }
                 }
                 if !finished {
@@ -468,8 +474,10 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
             if poll > 0 {
                 tokio::time::sleep(settings.job_poll_interval).await;
             }
-            if let Some((url, expires_at)) =
-                self.client.pdf_url(kind_of(&self.record), &document_id).await?
+            if let Some((url, expires_at)) = self
+                .client
+                .pdf_url(kind_of(&self.record), &document_id)
+                .await?
             {
                 self.record.document_url = Some(url);
                 self.record.document_url_expires_at = expires_at;
