@@ -515,7 +515,8 @@ fn api(
                 .filter(|(_, inv)| {
                     let a = &inv.attributes;
                     q("filter[invoice_series]").is_none_or(|v| a["invoice_series"] == v)
-                        && q("filter[invoice_id]").is_none_or(|v| a["invoice_id"].to_string() == v)
+                        && q("filter[invoice_id]")
+                            .is_none_or(|v| v.parse::<i64>().ok() == a["invoice_id"].as_i64())
                 })
                 .map(|(id, inv)| invoice_json(&s, id, inv, false))
                 .collect();

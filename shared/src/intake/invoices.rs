@@ -125,10 +125,11 @@ pub async fn issue_invoice<S: InvoiceStore, P: EventPublisher>(
     let hash = request_hash(request);
     let (record, version) = claim(store, client, request, &plan, &hash).await?;
     if record.request_hash != hash {
-        return Err(conflict(
-            "invoice_request_differs",
-            "this order was invoiced with other content",
-        ));
+        // docs/exactly-once.md rule 1: same key, other parameters → 422.
+        return Err(Error::Unprocessable {
+            code: "invoice_request_differs",
+            message: "this order was invoiced with other content".into(),
+        });
     }
     if record.stage == InvoiceStage::Done && record.published {
         return Ok(record);

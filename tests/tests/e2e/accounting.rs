@@ -348,6 +348,7 @@ async fn concurrent_redeliveries_and_changed_content_never_make_a_second_invoice
     changed.total += 2000;
     let err = h.issue(&changed).await.unwrap_err();
     assert_eq!(err.code(), "invoice_request_differs");
+    assert_eq!(err.http_status(), 422);
     assert_eq!(h.fake.invoice_count(), 1);
 }
 
