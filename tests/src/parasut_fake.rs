@@ -68,6 +68,9 @@ pub enum Fault {
 
 struct Job {
     polls_left: u32,
+    /// Paraşüt runs jobs in the background: past this, the job has ended
+    /// whether or not anyone polled it.
+    ready_at: Instant,
     fail_with: Option<Vec<String>>,
     kind: &'static str,
     invoice_id: String,
@@ -216,7 +219,8 @@ impl ParasutFake {
         self.with(|s| s.inboxes.insert(vkn.into(), address.into()));
     }
 
-    /// Jobs answer `running` this many times before their end (default 1).
+    /// Jobs answer `running` this many times before their end (default 1),
+    /// unless 300 ms passed: then they have ended in the background.
     pub fn set_job_polls(&self, polls: u32) {
         self.with(|s| s.job_polls = polls);
     }
@@ -254,15 +258,40 @@ impl ParasutFake {
         })
     }
 
+    /// A poll of the job: it ends after its polls (or its time).
+    fn poll_job(state: &mut FakeState, job_id: &str) -> Option<&'static str> {
+        let job = state.jobs.get_mut(job_id)?;
+        if let Some(done) = job.finished {
+            return Some(done);
+        }
+        if job.polls_left > 0 && Instant::now() < job.ready_at {
+            job.polls_left -= 1;
+            return None;
+        }
+        Self::finish_job(state, job_id)
+    }
+
+    /// Ends the jobs of `invoice_id` whose time has come (nobody polled).
+    fn ripen_jobs(state: &mut FakeState, invoice_id: &str) {
+        let now = Instant::now();
+        let ripe: Vec<String> = state
+            .jobs
+            .iter()
+            .filter(|(_, j)| {
+                j.invoice_id == invoice_id && j.finished.is_none() && now >= j.ready_at
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ripe {
+            Self::finish_job(state, &id);
+        }
+    }
+
     /// Makes `e_archives`/`e_invoices` (the job's end), as the real job does.
     fn finish_job(state: &mut FakeState, job_id: &str) -> Option<&'static str> {
         let job = state.jobs.get_mut(job_id)?;
         if let Some(done) = job.finished {
             return Some(done);
-        }
-        if job.polls_left > 0 {
-            job.polls_left -= 1;
-            return None;
         }
         if job.fail_with.is_some() {
             job.finished = Some("error");
@@ -523,7 +552,10 @@ fn api(
             document(200, json!({"data": found}))
         }
         CREATE_INVOICE => create_invoice(&mut s, &doc),
-        SHOW_INVOICE => match s.invoices.iter().find(|(id, _)| *id == last) {
+        SHOW_INVOICE => match {
+            ParasutFake::ripen_jobs(&mut s, &last);
+            s.invoices.iter().find(|(id, _)| *id == last)
+        } {
             Some((id, inv)) if q("include") == Some("active_e_document") => {
                 document(200, invoice_json(&s, id, inv, true))
             }
@@ -557,6 +589,7 @@ fn api(
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
+            ParasutFake::ripen_jobs(&mut s, &invoice_id);
             let Some((_, inv)) = s.invoices.iter().find(|(id, _)| *id == invoice_id) else {
                 return errors(404, "Not Found");
             };
@@ -582,6 +615,7 @@ fn api(
                 job_id.clone(),
                 Job {
                     polls_left,
+                    ready_at: Instant::now() + Duration::from_millis(300),
                     fail_with,
                     kind,
                     invoice_id,
@@ -598,7 +632,7 @@ fn api(
             if !s.jobs.contains_key(&job_id) {
                 return errors(404, "Not Found");
             }
-            let status = ParasutFake::finish_job(&mut s, &job_id).unwrap_or("running");
+            let status = ParasutFake::poll_job(&mut s, &job_id).unwrap_or("running");
             let errs = s.jobs[&job_id].fail_with.clone().unwrap_or_default();
             let attributes = if status == "error" {
                 json!({"status": "error", "errors": errs})

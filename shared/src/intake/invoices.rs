@@ -503,15 +503,19 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
             "e_document_failed",
             &self.request.order_ref,
             self.record.sales_invoice_id.clone(),
-            message.clone(),
+            message,
         )
         .await?;
+        // Paraşüt's words may quote the buyer: they go to the record and the
+        // event, not into an error a caller may log.
         Err(Error::Provider(crate::error::ProviderError {
             provider: PROVIDER,
             failure: ProviderFailure::Rejected,
             provider_code: Some("e_document_failed".into()),
             decline_code: None,
-            message,
+            message: format!(
+                "e-document job {job} failed; see the integration.error event and the invoice record"
+            ),
             request_id: None,
         }))
     }

@@ -218,6 +218,32 @@ async fn a_lost_answer_after_the_create_is_resolved_by_asking_paraşüt() {
 }
 
 #[tokio::test]
+async fn a_lost_e_document_answer_never_makes_a_second_e_document() {
+    let h = harness().await;
+    h.fake.set_job_polls(100);
+    // Paraşüt starts the job; the answer (its id) is lost.
+    h.fake.push_fault_for(
+        fake::CREATE_E_ARCHIVE,
+        Fault::AfterProcessing(Box::new(Fault::Status(502))),
+    );
+    let req = request("12345678901");
+    assert!(h.issue(&req).await.is_err());
+    let (record, _) = h.store.get_invoice(&req.order_ref).await.unwrap().unwrap();
+    assert_eq!(record.stage, InvoiceStage::Legalizing);
+    assert_eq!(record.job_id, None);
+    // While the job still runs, a retry must not make a second e-document
+    // (Paraşüt refuses it, and the record keeps waiting for the first).
+    let _ = h.issue(&req).await;
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    // The job ended in the background: the retry takes its e-document.
+    h.fake.set_job_polls(1);
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.events(DetailType::InvoiceCreated).len(), 1);
+}
+
+#[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_without_duplicates() {
     let h = harness().await;
     h.fake
@@ -281,13 +307,18 @@ async fn a_failed_e_document_job_is_loud_and_the_retry_resumes_from_the_invoice(
     h.fake.set_job_polls(2);
     let req = request("12345678901");
     let err = h.issue(&req).await.unwrap_err();
-    assert!(err.to_string().contains("Alıcı adresi eksik"), "{err}");
+    assert!(err.to_string().contains("e-document job"), "{err}");
+    assert!(
+        !err.to_string().contains("Alıcı"),
+        "Paraşüt's words stay out of errors"
+    );
     let alerts = h.events(DetailType::IntegrationError);
     assert_eq!(alerts.len(), 1);
     let EventDetail::IntegrationError(alert) = &alerts[0] else {
         panic!()
     };
     assert_eq!(alert.kind, "e_document_failed");
+    assert!(alert.message.contains("Alıcı adresi eksik"), "{alert:?}");
     assert_eq!(alert.order_id.as_deref(), Some(req.order_ref.as_str()));
     let (record, _) = h.store.get_invoice(&req.order_ref).await.unwrap().unwrap();
     assert_eq!(record.stage, InvoiceStage::Created);
