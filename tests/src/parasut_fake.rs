@@ -502,6 +502,11 @@ fn api(
         return errors(422, "A new record must not carry an id");
     }
     let q = |k: &str| query.get(k).map(String::as_str);
+    if op == SHOW_INVOICE {
+        // Time passed for the invoice's jobs, polled or not.
+        let id = path.rsplit('/').next().unwrap_or_default().to_string();
+        ParasutFake::ripen_jobs(&mut s, &id);
+    }
     let last = path.rsplit('/').next().unwrap_or_default().to_string();
     let id_in_path = |n: usize| path.split('/').nth(n).unwrap_or_default().to_string();
     match op {
@@ -552,10 +557,7 @@ fn api(
             document(200, json!({"data": found}))
         }
         CREATE_INVOICE => create_invoice(&mut s, &doc),
-        SHOW_INVOICE => match {
-            ParasutFake::ripen_jobs(&mut s, &last);
-            s.invoices.iter().find(|(id, _)| *id == last)
-        } {
+        SHOW_INVOICE => match s.invoices.iter().find(|(id, _)| *id == last) {
             Some((id, inv)) if q("include") == Some("active_e_document") => {
                 document(200, invoice_json(&s, id, inv, true))
             }
