@@ -10,25 +10,14 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::aws::catalog::put_if;
-use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::dynamo::{decode_versioned_json, n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{invoice_counter_pk, invoice_pk, COUNTER_SK, INVOICE_SK};
 use crate::domain::invoice::InvoiceRecord;
 use crate::error::{Error, Result};
 use crate::ports::InvoiceStore;
 
 fn decode(item: &Item) -> Result<(InvoiceRecord, u64)> {
-    let json = item
-        .get("invoice")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| Error::Store("invoice item without invoice".into()))?;
-    let record =
-        serde_json::from_str(json).map_err(|e| Error::Store(format!("unreadable invoice: {e}")))?;
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok((record, version))
+    decode_versioned_json(item, "invoice")
 }
 
 impl DynamoStore {
@@ -55,17 +44,11 @@ impl DynamoStore {
 
 impl InvoiceStore for DynamoStore {
     async fn get_invoice(&self, order_ref: &str) -> Result<Option<(InvoiceRecord, u64)>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .key("pk", s(invoice_pk(order_ref)))
-            .key("sk", s(INVOICE_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error("get invoice", e))?;
-        out.item.as_ref().map(decode).transpose()
+        self.get_item(&invoice_pk(order_ref), INVOICE_SK)
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     async fn put_new_invoice(&self, record: &InvoiceRecord) -> Result<bool> {

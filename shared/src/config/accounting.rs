@@ -32,9 +32,6 @@ pub struct ParasutSettings {
     /// call; what is still running is taken up by the next attempt.
     pub job_poll_interval: Duration,
     pub job_max_polls: u32,
-    /// `PARASUT_INTERNET_SALE_URL`: the shop's address for e-Arşiv's
-    /// internet-sale block (P24), when the request carries none.
-    pub internet_sale_url: Option<String>,
 }
 
 impl ParasutSettings {
@@ -82,7 +79,6 @@ impl ParasutSettings {
             requests_per_10s: number("PARASUT_REQUESTS_PER_10S", 10)? as u32,
             job_poll_interval: Duration::from_millis(number("PARASUT_JOB_POLL_MS", 2000)?),
             job_max_polls: number("PARASUT_JOB_MAX_POLLS", 8)?.max(1) as u32,
-            internet_sale_url: get("PARASUT_INTERNET_SALE_URL"),
         }))
     }
 }
