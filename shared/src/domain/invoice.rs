@@ -185,6 +185,10 @@ pub struct InvoicePlan {
     pub totals: InvoiceTotals,
 }
 
+/// The largest line we take (10¹³ minor units: 100 billion lira), so the
+/// arithmetic below (× 100, × rate) can never overflow.
+pub const MAX_LINE_MINOR: i64 = 10_000_000_000_000;
+
 /// Paraşüt's code for a currency (`TRL` for the lira, P15).
 pub fn provider_currency(currency: Currency) -> Result<&'static str, InvoiceError> {
     match currency.code() {
@@ -258,7 +262,12 @@ impl InvoiceRequest {
                 return invalid(&format!("lines[{i}].description is required"));
             }
             match line.gross() {
-                Some(g) if g >= 0 => {}
+                Some(g) if (0..=MAX_LINE_MINOR).contains(&g) => {}
+                Some(g) if g > MAX_LINE_MINOR => {
+                    return invalid(&format!(
+                        "lines[{i}]: more than {MAX_LINE_MINOR} minor units"
+                    ))
+                }
                 _ => return invalid(&format!("lines[{i}]: the discount exceeds the line")),
             }
         }
@@ -614,6 +623,8 @@ mod tests {
         assert!(matches!(req.plan(), Err(InvoiceError::Currency(_))));
         let mut req = request(vec![line(10000, 1, 20000, 20)]);
         req.total = -10000;
+        assert!(matches!(req.plan(), Err(InvoiceError::Invalid(_))));
+        let req = request(vec![line(i64::MAX / 2, 2, 0, 20)]);
         assert!(matches!(req.plan(), Err(InvoiceError::Invalid(_))));
         let mut req = request(vec![line(10000, 1, 0, 20)]);
         req.buyer.tax_number = Some("1234567890".into());

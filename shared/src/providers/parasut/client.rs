@@ -34,6 +34,8 @@ use crate::providers::parasut::PROVIDER;
 pub struct Failure {
     pub error: Error,
     pub ambiguous: bool,
+    /// Paraşüt's HTTP status, when it answered.
+    pub status: Option<u16>,
 }
 
 impl From<Failure> for Error {
@@ -100,6 +102,7 @@ fn transport_failure(failed: CallFailed) -> Failure {
             format!("Paraşüt unreachable: {failed}"),
         ),
         ambiguous,
+        status: None,
     }
 }
 
@@ -118,6 +121,7 @@ fn status_failure(response: &ProviderResponse, idempotent: bool) -> Failure {
     Failure {
         error: provider_error(failure, format!("Paraşüt answered {status}: {titles}")),
         ambiguous,
+        status: Some(status),
     }
 }
 
@@ -251,6 +255,7 @@ impl ParasutClient {
             let token = self.access_token().await.map_err(|error| Failure {
                 error,
                 ambiguous: false,
+                status: None,
             })?;
             let mut headers = HeaderMap::new();
             headers.insert(ACCEPT, HeaderValue::from_static(MEDIA_TYPE));
@@ -262,6 +267,7 @@ impl ParasutClient {
                             "Paraşüt issued an access token that is not a header value".into(),
                         ),
                         ambiguous: false,
+                        status: None,
                     }
                 })?;
             headers.insert(AUTHORIZATION, bearer);
@@ -303,6 +309,7 @@ impl ParasutClient {
                     format!("unreadable Paraşüt answer to {operation}"),
                 ),
                 ambiguous: !idempotent,
+                status: Some(status),
             })?;
             return Ok((status, json));
         }
@@ -434,6 +441,7 @@ impl ParasutClient {
                 "Paraşüt's sales invoice answer has no id".into(),
             ),
             ambiguous: true,
+            status: None,
         })
     }
 
@@ -506,6 +514,7 @@ impl ParasutClient {
                 "Paraşüt's e-document answer has no job id".into(),
             ),
             ambiguous: true,
+            status: None,
         })
     }
 
@@ -528,9 +537,7 @@ impl ParasutClient {
                     "unreadable Paraşüt trackable job".into(),
                 )
             }),
-            Err(f) if matches!(&f.error, Error::Provider(p) if p.message.contains(" 404")) => {
-                Ok(None)
-            }
+            Err(f) if f.status == Some(404) => Ok(None),
             Err(f) => Err(f.error),
         }
     }
