@@ -188,12 +188,19 @@ async fn a_lost_answer_after_the_create_is_resolved_by_asking_paraşüt() {
     // gives up after 400 ms).
     h.fake.push_fault_for(
         fake::CREATE_INVOICE,
-        Fault::AfterProcessing(Box::new(Fault::Hang(Duration::from_millis(900)))),
+        Fault::AfterProcessing(Box::new(Fault::Hang(Duration::from_millis(500)))),
+    );
+    // …and so is the contact's.
+    h.fake.push_fault_for(
+        fake::CREATE_CONTACT,
+        Fault::AfterProcessing(Box::new(Fault::Status(502))),
     );
     let req = request("12345678901");
     assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
     assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 1, "never sent twice");
     assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.fake.requests(fake::CREATE_CONTACT), 1);
+    assert_eq!(h.fake.contact_count(), 1, "found again, not made twice");
 
     // The same, but the look-up right after fails too: the attempt ends in
     // an error with the record at `creating`; the redelivery asks first.
