@@ -94,6 +94,7 @@ struct FakeState {
     documents: HashMap<String, (&'static str, String, String)>,
     jobs: HashMap<String, Job>,
     job_polls: u32,
+    job_background: Duration,
     next_job_errors: Option<Vec<String>>,
     pdf_waits: u32,
     pdf_polls: HashMap<String, u32>,
@@ -164,6 +165,7 @@ impl ParasutFake {
         let state = Arc::new(Mutex::new(FakeState {
             token_lifetime_s: 7200,
             job_polls: 1,
+            job_background: Duration::from_millis(300),
             next_id: 1000,
             ..FakeState::default()
         }));
@@ -220,9 +222,19 @@ impl ParasutFake {
     }
 
     /// Jobs answer `running` this many times before their end (default 1),
-    /// unless 300 ms passed: then they have ended in the background.
+    /// unless their background time passed: then they have ended.
     pub fn set_job_polls(&self, polls: u32) {
         self.with(|s| s.job_polls = polls);
+    }
+
+    /// How long jobs take in the background, polled or not (default 300 ms).
+    pub fn set_job_background(&self, time: Duration) {
+        self.with(|s| s.job_background = time);
+    }
+
+    /// Paraşüt forgets every job (their 15 minutes are over): 404 from now on.
+    pub fn forget_jobs(&self) {
+        self.with(|s| s.jobs.clear());
     }
 
     /// The next e-document job ends in `error` with these messages.
@@ -613,11 +625,12 @@ fn api(
             let job_id = s.next_id.to_string();
             let fail_with = s.next_job_errors.take();
             let polls_left = s.job_polls;
+            let ready_at = Instant::now() + s.job_background;
             s.jobs.insert(
                 job_id.clone(),
                 Job {
                     polls_left,
-                    ready_at: Instant::now() + Duration::from_millis(300),
+                    ready_at,
                     fail_with,
                     kind,
                     invoice_id,

@@ -423,6 +423,8 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
         let settings = self.client.settings();
         let invoice_id = self.record.sales_invoice_id.clone().unwrap_or_default();
         if self.record.document_id.is_none() {
+            // Paraşüt forgets a job 15 minutes after it began (P26).
+            let mut job_forgotten = false;
             if let Some(job) = self.record.job_id.clone() {
                 let mut finished = false;
                 for poll in 0..settings.job_max_polls {
@@ -431,7 +433,12 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
                     }
                     match self.client.job(&job).await? {
                         Some(JobStatus::Running) => continue,
-                        Some(JobStatus::Done) | None => {
+                        Some(JobStatus::Done) => {
+                            finished = true;
+                            break;
+                        }
+                        None => {
+                            job_forgotten = true;
                             finished = true;
                             break;
                         }
@@ -454,10 +461,11 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
                     self.record.invoice_number = view.e_document_number.or(view.invoice_no);
                     self.save().await?;
                 }
-                None if self.record.job_id.is_none() => {
-                    // The create's answer was lost and no e-document exists:
-                    // make it again.
+                None if self.record.job_id.is_none() || job_forgotten => {
+                    // The create's answer was lost, or its job is gone, and no
+                    // e-document exists: make it again.
                     self.record.stage = InvoiceStage::Created;
+                    self.record.job_id = None;
                     return self.save().await;
                 }
                 None => return Err(still_running("the e-document is not on the invoice yet")),

@@ -251,6 +251,23 @@ async fn a_lost_e_document_answer_never_makes_a_second_e_document() {
 }
 
 #[tokio::test]
+async fn a_job_paraşüt_forgot_without_a_document_is_made_again_once() {
+    let h = harness().await;
+    h.fake.set_job_background(Duration::from_secs(30));
+    h.fake.set_job_polls(100);
+    let req = request("12345678901");
+    let err = h.issue(&req).await.unwrap_err();
+    assert!(err.to_string().contains("still running"), "{err}");
+    // Its 15 minutes are over and it never made the e-document.
+    h.fake.forget_jobs();
+    h.fake.set_job_polls(1);
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.requests(fake::CREATE_E_ARCHIVE), 2);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(h.fake.invoice_count(), 1);
+}
+
+#[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_without_duplicates() {
     let h = harness().await;
     h.fake
