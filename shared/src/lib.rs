@@ -17,25 +17,26 @@
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
 //!              iyzico callback, refunds → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
-//!              order, stock moves, events)
+//!              order, stock moves, events), invoices (one Paraşüt invoice per order)
 //! api/         what the HTTP apps share: JSON requests and error answers,
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
 //!              ledger, refunds, products and catalog sync, marketplaces and the
 //!              Marketplaces set, marketplace orders, shipments and shipping, events,
-//!              outbound (subscriptions, retry schedule, refused addresses)
+//!              outbound (subscriptions, retry schedule, refused addresses),
+//!              invoices (exact VAT-exclusive lines)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
-//!              idempotency, catalog, marketplace_orders, shipments, outbound,
+//!              idempotency, catalog, marketplace_orders, shipments, outbound, invoices,
 //!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
 //!              constant-time compare, Standard Webhooks signatures), outbound.rs
-//!              (signed events to subscribers), stripe/, iyzico/, aras/, and marketplace/:
-//!              trendyol/ and hepsiburada/ (wire model and clients each) behind the
-//!              faces the apps use: catalog, orders, tracking, inbound_auth
+//!              (signed events to subscribers), stripe/, iyzico/, aras/, parasut/, and
+//!              marketplace/: trendyol/ and hepsiburada/ (wire model and clients each)
+//!              behind the faces the apps use: catalog, orders, tracking, inbound_auth
 //! config/      the one reader of the environment: typed settings (payments,
-//!              marketplaces, shipping, webhooks, operations, outbound) and
-//!              `config::optional`
+//!              marketplaces, shipping, webhooks, operations, outbound, accounting)
+//!              and `config::optional`
 //! clock.rs  error.rs  money.rs  telemetry.rs
 //! ```
 //!

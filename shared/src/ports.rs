@@ -757,3 +757,26 @@ pub trait WakeUpQueue: Send + Sync {
         delay_secs: u32,
     ) -> impl Future<Output = Result<()>> + Send;
 }
+
+// ---- Accounting ----------------------------------------------------------
+
+use crate::domain::invoice::InvoiceRecord;
+
+/// One invoice per order reference, moved forward by conditional writes.
+pub trait InvoiceStore: Send + Sync {
+    /// The record and its version.
+    fn get_invoice(
+        &self,
+        order_ref: &str,
+    ) -> impl Future<Output = Result<Option<(InvoiceRecord, u64)>>> + Send;
+    /// Writes a new record (version 1) unless one exists: false if one does.
+    fn put_new_invoice(&self, record: &InvoiceRecord) -> impl Future<Output = Result<bool>> + Send;
+    /// Replaces the record if it is still at `version`: false if not.
+    fn update_invoice(
+        &self,
+        record: &InvoiceRecord,
+        version: u64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The next sequence number of `series` (1, 2, …), atomically.
+    fn next_invoice_sequence(&self, series: &str) -> impl Future<Output = Result<i64>> + Send;
+}

@@ -8,6 +8,7 @@ pub mod hepsiburada_fake;
 pub mod iyzico_fake;
 pub mod local_stack;
 pub mod outbound_support;
+pub mod parasut_fake;
 pub mod raw_http;
 pub mod stripe_fake;
 pub mod trendyol_fake;

@@ -244,6 +244,26 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(|e| Error::Store(format!("unreadable item: {e}")))
 }
 
+/// A record kept as one JSON string attribute (`attribute`) next to its
+/// `version` number (0 when absent): shipments, invoices.
+pub(crate) fn decode_versioned_json<T: for<'de> Deserialize<'de>>(
+    item: &Item,
+    attribute: &str,
+) -> Result<(T, u64)> {
+    let json = item
+        .get(attribute)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| Error::Store(format!("{attribute} item without {attribute}")))?;
+    let record = serde_json::from_str(json)
+        .map_err(|e| Error::Store(format!("unreadable {attribute}: {e}")))?;
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((record, version))
+}
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> AttributeValue {
     serde_dynamo::to_attribute_value(value).expect("plain data serializes to DynamoDB")
 }

@@ -19,6 +19,8 @@
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
 //! | outbound subscription (an ERP/CRM endpoint) | `SUBSCRIPTION` | `<subscription id>` | | `aws::outbound` |
 //! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
+//! | invoice (one per order reference) | `INVOICE#<order ref>` | `INVOICE` | | `aws::invoices` |
+//! | invoice sequence counter | `COUNTER#invoice#<series>` | `COUNTER` | | `aws::invoices` |
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -35,6 +37,8 @@ pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
+pub const INVOICE_SK: &str = "INVOICE";
+pub const COUNTER_SK: &str = "COUNTER";
 
 /// The one partition of outbound subscriptions (sort key: the id): a
 /// handful of endpoints, read together by one Query per delivery batch.
@@ -123,6 +127,17 @@ pub fn delivery_pk(subscription_id: &str) -> String {
     format!("DELIVERY#{subscription_id}")
 }
 
+/// The accounting invoice of one order reference (`storefront:<id>`,
+/// `trendyol:<order number>`…).
+pub fn invoice_pk(order_ref: &str) -> String {
+    format!("INVOICE#{order_ref}")
+}
+
+/// The last sequence number handed out in an invoice series.
+pub fn invoice_counter_pk(series: &str) -> String {
+    format!("COUNTER#invoice#{series}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +179,7 @@ mod tests {
             "CURSOR#trendyol#orders"
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
+        assert_eq!(invoice_pk("storefront:o-1"), "INVOICE#storefront:o-1");
+        assert_eq!(invoice_counter_pk("AYZ"), "COUNTER#invoice#AYZ");
     }
 }

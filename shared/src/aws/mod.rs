@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod idempotency;
+pub mod invoices;
 pub mod keys;
 pub mod marketplace_orders;
 pub mod operations;

@@ -7,10 +7,10 @@
 //! | shipment | `shipment` (JSON), `state`, `version`; while tracked `gsi1pk = SHIPMENT#OPEN`, `gsi1sk = <shipment id>` |
 
 use crate::aws::catalog::{put_if, query_all};
-use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
+use crate::aws::dynamo::{decode_versioned_json, n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{shipment_pk, SHIPMENT_OPEN_LIST, SHIPMENT_SK};
 use crate::domain::shipment::{ShipmentRecord, ShipmentState};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ports::ShipmentStore;
 
 fn state_word(state: &ShipmentState) -> &'static str {
@@ -23,18 +23,7 @@ fn state_word(state: &ShipmentState) -> &'static str {
 }
 
 fn decode(item: &Item) -> Result<(ShipmentRecord, u64)> {
-    let json = item
-        .get("shipment")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| Error::Store("shipment item without shipment".into()))?;
-    let record = serde_json::from_str(json)
-        .map_err(|e| Error::Store(format!("unreadable shipment: {e}")))?;
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok((record, version))
+    decode_versioned_json(item, "shipment")
 }
 
 impl DynamoStore {

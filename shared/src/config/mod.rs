@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod accounting;
 mod marketplaces;
 mod operations;
 mod outbound;
@@ -14,6 +15,7 @@ mod payments;
 mod shipping;
 mod webhooks;
 
+pub use accounting::ParasutSettings;
 pub use marketplaces::{
     CatalogSettings, HepsiburadaSettings, OrderPollSettings, TrendyolGroupLimits, TrendyolSettings,
     TrendyolTier,

@@ -23,6 +23,7 @@ pub enum DetailType {
     IntegrationError,
     SyncRequested,
     SubscriptionDisabled,
+    InvoiceCreated,
 }
 
 impl DetailType {
@@ -42,11 +43,12 @@ impl DetailType {
             DetailType::IntegrationError => "integration.error",
             DetailType::SyncRequested => "sync.requested",
             DetailType::SubscriptionDisabled => "subscription.disabled",
+            DetailType::InvoiceCreated => "invoice.created",
         }
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 14] = [
+    pub const ALL: [DetailType; 15] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -61,6 +63,7 @@ impl DetailType {
         DetailType::IntegrationError,
         DetailType::SyncRequested,
         DetailType::SubscriptionDisabled,
+        DetailType::InvoiceCreated,
     ];
 }
 
@@ -91,6 +94,7 @@ pub enum EventDetail {
     IntegrationError(IntegrationErrorDetail),
     SyncRequested(crate::domain::operations::SyncRequestedDetail),
     SubscriptionDisabled(SubscriptionDisabledDetail),
+    Invoice(InvoiceDetail),
 }
 
 /// An outbound-event endpoint we stopped calling (docs/events.md).
@@ -217,6 +221,30 @@ pub struct OrderLineDetail {
     pub status: String,
     /// `taken`, `not_taken`, `oversold` or `untracked`.
     pub stock: String,
+}
+
+/// An order's invoice, legalized in the accounting system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDetail {
+    /// Ours: `storefront:<order id>`, `trendyol:<order number>`…
+    pub order_ref: String,
+    /// `parasut`.
+    pub provider: String,
+    /// The legal number (e-Arşiv / e-Fatura).
+    pub invoice_number: String,
+    /// `e_archive` or `e_invoice`.
+    pub document_kind: String,
+    /// Paraşüt's temporary PDF link (valid about an hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_url_expires_at: Option<String>,
+    /// Paraşüt's sales invoice id.
+    pub provider_ref: String,
+    pub net: Money,
+    pub vat: Money,
+    pub total: Money,
 }
 
 /// A shipment registered with a carrier, or its tracking status moved on.

@@ -5,6 +5,7 @@ pub mod catalog_sync;
 pub mod category;
 pub mod delivery;
 pub mod event;
+pub mod invoice;
 pub mod marketplace;
 pub mod marketplace_order;
 pub mod operations;

@@ -1,8 +1,9 @@
 //! The exactly-once paths that several apps share (docs/exactly-once.md):
 //! payment notices (webhook, callback, refunds), the refund protocol
 //! (payments API, auto-refund from the webhook) and marketplace orders
-//! (webhook, poll).
+//! (webhook, poll), and accounting invoices (one per order, Paraşüt).
 
+pub mod invoices;
 pub mod marketplace_orders;
 pub mod payment_notices;
 pub mod refunds;

@@ -7,5 +7,6 @@ pub mod http;
 pub mod iyzico;
 pub mod marketplace;
 pub mod outbound;
+pub mod parasut;
 pub mod signing;
 pub mod stripe;

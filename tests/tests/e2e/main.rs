@@ -4,6 +4,7 @@
 //!
 //! Run one area with a filter: `cargo test -p ayaztrade-tests --test e2e refunds::`.
 
+mod accounting;
 mod aras_fake;
 mod catalog;
 mod iyzico_auth;

@@ -822,6 +822,7 @@ fn wire_doc_counts_are_current() {
         "aras-wire.md",
         "marketplace-wire.md",
         "iyzico-wire.md",
+        "parasut-wire.md",
         "stripe-wire.md",
     ] {
         let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));

@@ -1,0 +1,126 @@
+//! Paraşüt access (accounting: sales invoices, e-Arşiv / e-Fatura).
+//! Unset `PARASUT_COMPANY_ID` (or `-`) = accounting off.
+
+use std::time::Duration;
+
+use crate::config::{base_url, optional, Secret, Source};
+use crate::error::{Error, Result};
+
+const DEFAULT_BASE_URL: &str = "https://api.parasut.com";
+
+#[derive(Debug, Clone)]
+pub struct ParasutSettings {
+    /// `PARASUT_BASE_URL`: token at `<base>/oauth/token`, API at
+    /// `<base>/v4/<company>` (docs/parasut-wire.md P1, P3).
+    pub base_url: String,
+    /// `PARASUT_COMPANY_ID`: the firm's number in Paraşüt (digits).
+    pub company_id: String,
+    /// `PARASUT_CLIENT_ID` / `PARASUT_CLIENT_SECRET`: the OAuth application.
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `PARASUT_USERNAME` (the user's e-mail) / `PARASUT_PASSWORD`.
+    pub username: String,
+    pub password: Secret,
+    /// `PARASUT_INVOICE_SERIES` (default `AYZ`): the `invoice_series` of our
+    /// sales invoices; with the sequence number we allocate, the identity we
+    /// find an invoice by after a lost answer (P20).
+    pub invoice_series: String,
+    /// `PARASUT_REQUESTS_PER_10S` from one process (default 10, P8).
+    pub requests_per_10s: u32,
+    /// `PARASUT_JOB_POLL_MS` (default 2000) between looks at an e-document
+    /// job or a PDF not ready yet, `PARASUT_JOB_MAX_POLLS` (default 8) per
+    /// call; what is still running is taken up by the next attempt.
+    pub job_poll_interval: Duration,
+    pub job_max_polls: u32,
+}
+
+impl ParasutSettings {
+    /// `None` when accounting is off (`PARASUT_COMPANY_ID` unset or `-`).
+    pub fn from_env(env: &dyn Source) -> Result<Option<Self>> {
+        let get = |name: &str| optional(env, name);
+        let Some(company_id) = get("PARASUT_COMPANY_ID") else {
+            return Ok(None);
+        };
+        if !company_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config(
+                "PARASUT_COMPANY_ID must be the firm's number (digits)".into(),
+            ));
+        }
+        let need = |name: &str| {
+            get(name).ok_or_else(|| {
+                Error::Config(format!("{name} must be set when PARASUT_COMPANY_ID is"))
+            })
+        };
+        let number = |name: &str, default: u64| -> Result<u64> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| Error::Config(format!("{name}={v:?} is not a number"))),
+            }
+        };
+        let invoice_series = get("PARASUT_INVOICE_SERIES").unwrap_or_else(|| "AYZ".into());
+        if invoice_series.is_empty()
+            || invoice_series.len() > 16
+            || !invoice_series.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(Error::Config(
+                "PARASUT_INVOICE_SERIES: 1–16 letters or digits".into(),
+            ));
+        }
+        Ok(Some(ParasutSettings {
+            base_url: base_url(env, "PARASUT_BASE_URL", DEFAULT_BASE_URL)?,
+            company_id,
+            client_id: need("PARASUT_CLIENT_ID")?,
+            client_secret: Secret::new(need("PARASUT_CLIENT_SECRET")?),
+            username: need("PARASUT_USERNAME")?,
+            password: Secret::new(need("PARASUT_PASSWORD")?),
+            invoice_series,
+            requests_per_10s: number("PARASUT_REQUESTS_PER_10S", 10)? as u32,
+            job_poll_interval: Duration::from_millis(number("PARASUT_JOB_POLL_MS", 2000)?),
+            job_max_polls: number("PARASUT_JOB_MAX_POLLS", 8)?.max(1) as u32,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("PARASUT_COMPANY_ID", "115"),
+        ("PARASUT_CLIENT_ID", "cid"),
+        ("PARASUT_CLIENT_SECRET", "csecret"),
+        ("PARASUT_USERNAME", "muhasebe@example.com"),
+        ("PARASUT_PASSWORD", "pw-123"),
+    ];
+
+    #[test]
+    fn unset_or_dash_is_off_and_a_company_needs_every_credential() {
+        assert!(ParasutSettings::from_env(&env(&[])).unwrap().is_none());
+        assert!(
+            ParasutSettings::from_env(&env(&[("PARASUT_COMPANY_ID", "-")]))
+                .unwrap()
+                .is_none()
+        );
+        assert!(ParasutSettings::from_env(&env(&FULL[..4])).is_err());
+        let s = ParasutSettings::from_env(&env(FULL)).unwrap().unwrap();
+        assert_eq!(s.base_url, "https://api.parasut.com");
+        assert_eq!(s.invoice_series, "AYZ");
+        assert_eq!(s.requests_per_10s, 10);
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("csecret") && !printed.contains("pw-123"));
+        let mut bad = FULL.to_vec();
+        bad.push(("PARASUT_BASE_URL", "http://api.parasut.com"));
+        assert!(ParasutSettings::from_env(&env(&bad)).is_err());
+    }
+}

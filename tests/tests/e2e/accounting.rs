@@ -1,0 +1,427 @@
+//! Accounting invoices end to end: `intake::invoices::issue_invoice` against
+//! the Paraşüt fake (tests/src/parasut_fake.rs) and the local AWS stack.
+//! Every guarantee is counted on what the fake executed.
+
+use std::time::Duration;
+
+use ayaztrade::aws::dynamo::DynamoStore;
+use ayaztrade::aws::eventbridge::EventBridgePublisher;
+use ayaztrade::aws::sdk::AwsEnv;
+use ayaztrade::config::{HttpSettings, ParasutSettings};
+use ayaztrade::domain::event::{DetailType, EventDetail};
+use ayaztrade::domain::invoice::{Buyer, InternetSale, InvoiceLine, InvoiceRequest, InvoiceStage};
+use ayaztrade::intake::invoices::issue_invoice;
+use ayaztrade::money::Currency;
+use ayaztrade::ports::InvoiceStore;
+use ayaztrade::providers::http::HttpLayer;
+use ayaztrade::providers::parasut::ParasutClient;
+use ayaztrade::Error;
+use ayaztrade_tests::local_stack::{stack, unique_id};
+use ayaztrade_tests::parasut_fake::{self as fake, Fault, ParasutFake};
+use ayaztrade_tests::webhook_support::RecordingPublisher;
+
+struct Harness {
+    store: DynamoStore,
+    publisher: RecordingPublisher,
+    client: ParasutClient,
+    fake: ParasutFake,
+}
+
+async fn harness() -> Harness {
+    let stack = stack().await;
+    let aws = AwsEnv::from_env().unwrap();
+    let fake = ParasutFake::start().await;
+    let base = fake.base_url.clone();
+    let series = format!("T{:08X}", fastrand::u32(..));
+    let env = move |name: &str| -> Option<String> {
+        Some(match name {
+            "PARASUT_BASE_URL" => base.clone(),
+            "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
+            "PARASUT_CLIENT_ID" => fake::CLIENT_ID.into(),
+            "PARASUT_CLIENT_SECRET" => fake::CLIENT_SECRET.into(),
+            "PARASUT_USERNAME" => fake::USERNAME.into(),
+            "PARASUT_PASSWORD" => fake::PASSWORD.into(),
+            "PARASUT_INVOICE_SERIES" => series.clone(),
+            "PARASUT_REQUESTS_PER_10S" => "0".into(),
+            "PARASUT_JOB_POLL_MS" => "20".into(),
+            "PARASUT_JOB_MAX_POLLS" => "5".into(),
+            _ => return None,
+        })
+    };
+    let settings = ParasutSettings::from_env(&env).unwrap().unwrap();
+    let http = HttpLayer::new(HttpSettings {
+        connect_timeout: Duration::from_millis(500),
+        attempt_timeout: Duration::from_millis(400),
+        total_timeout: Duration::from_secs(3),
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    });
+    Harness {
+        store: DynamoStore::new(aws.dynamodb(), stack.table_name.clone()),
+        publisher: RecordingPublisher::new(EventBridgePublisher::new(
+            aws.eventbridge(),
+            stack.event_bus_name.clone(),
+        )),
+        client: ParasutClient::new(http, settings),
+        fake,
+    }
+}
+
+impl Harness {
+    async fn issue(&self, request: &InvoiceRequest) -> ayaztrade::Result<InvoiceStage> {
+        issue_invoice(&self.store, &self.client, &self.publisher, request)
+            .await
+            .map(|r| r.stage)
+    }
+
+    fn events(&self, t: DetailType) -> Vec<EventDetail> {
+        self.publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == t)
+            .map(|e| e.detail.clone())
+            .collect()
+    }
+}
+
+fn line(sku: &str, unit_price: i64, quantity: u32, discount: i64, vat_rate: u32) -> InvoiceLine {
+    InvoiceLine {
+        description: format!("Ürün {sku}"),
+        sku: sku.into(),
+        quantity,
+        unit_price,
+        discount,
+        vat_rate,
+    }
+}
+
+/// An order with discounts at 20, 10 and 1 % VAT: 1213.30 TRY.
+fn request(tax_number: &str) -> InvoiceRequest {
+    let lines = vec![
+        line("TSHIRT-M", 34990, 2, 2000, 20),
+        line("KITAP-1", 12950, 3, 0, 10),
+        line("EKMEK", 4999, 1, 499, 1),
+        line("KUPA", 10000, 1, 0, 20),
+    ];
+    InvoiceRequest {
+        order_ref: unique_id("storefront:ord"),
+        issue_date: "2026-12-02".into(),
+        currency: Currency::TRY,
+        buyer: Buyer {
+            name: "Ayşe Yılmaz".into(),
+            email: Some(format!("{}@example.com", unique_id("ayse"))),
+            tax_number: Some(tax_number.into()),
+            tax_office: (tax_number.len() == 10).then(|| "Kadıköy".into()),
+            address: "Moda Cad. No:5 D:3".into(),
+            city: "İstanbul".into(),
+            district: Some("Kadıköy".into()),
+            phone: None,
+        },
+        lines,
+        total: 121330,
+        internet_sale: Some(InternetSale {
+            url: "https://shop.ayaztrade.example".into(),
+            payment_type: "KREDIKARTI/BANKAKARTI".into(),
+            payment_platform: "iyzico".into(),
+            payment_date: "2026-12-02".into(),
+        }),
+    }
+}
+
+#[tokio::test]
+async fn one_invoice_per_order_exact_to_the_kurus_and_one_event_however_often_asked() {
+    let h = harness().await;
+    let req = request("12345678901");
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    for _ in 0..2 {
+        assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    }
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 1);
+    assert_eq!(
+        h.fake.documents("e_archives"),
+        1,
+        "a TCKN buyer gets e-Arşiv"
+    );
+    assert_eq!(
+        h.fake.requests(fake::INBOXES),
+        0,
+        "no inbox lookup for a TCKN"
+    );
+    assert_eq!(h.fake.contact_count(), 1);
+
+    let attrs = &h.fake.invoice_attributes()[0];
+    assert_eq!(attrs["net_total"], "1213.30", "{attrs}");
+    assert_eq!(attrs["currency"], "TRL");
+    assert_eq!(attrs["item_type"], "invoice");
+    let details = attrs["details"].as_array().unwrap();
+    assert_eq!(details[0]["attributes"]["unit_price"], "291.58");
+    assert_eq!(details[0]["attributes"]["discount_value"], "16.66");
+    assert_eq!(details[0]["attributes"]["vat_rate"], "20");
+    assert_eq!(details[2]["attributes"]["vat_rate"], "1");
+
+    let created = h.events(DetailType::InvoiceCreated);
+    assert_eq!(created.len(), 1, "published once");
+    let EventDetail::Invoice(detail) = &created[0] else {
+        panic!("{created:?}")
+    };
+    assert_eq!(detail.order_ref, req.order_ref);
+    assert!(detail.invoice_number.starts_with("GIB2026"), "{detail:?}");
+    assert_eq!(detail.document_kind, "e_archive");
+    assert!(detail
+        .document_url
+        .as_deref()
+        .unwrap()
+        .ends_with(".pdf?sig=x"));
+    assert_eq!(detail.total.minor, 121330);
+    assert_eq!(detail.net.minor + detail.vat.minor, 121330);
+    assert!(h.events(DetailType::IntegrationError).is_empty());
+}
+
+#[tokio::test]
+async fn a_lost_answer_after_the_create_is_resolved_by_asking_paraşüt() {
+    let h = harness().await;
+    // Paraşüt creates the invoice, the answer never arrives (the client
+    // gives up after 400 ms).
+    h.fake.push_fault_for(
+        fake::CREATE_INVOICE,
+        Fault::AfterProcessing(Box::new(Fault::Hang(Duration::from_millis(500)))),
+    );
+    // …and so is the contact's.
+    h.fake.push_fault_for(
+        fake::CREATE_CONTACT,
+        Fault::AfterProcessing(Box::new(Fault::Status(502))),
+    );
+    let req = request("12345678901");
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 1, "never sent twice");
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.fake.requests(fake::CREATE_CONTACT), 1);
+    assert_eq!(h.fake.contact_count(), 1, "found again, not made twice");
+
+    // The same, but the look-up right after fails too: the attempt ends in
+    // an error with the record at `creating`; the redelivery asks first.
+    let req = request("12345678902");
+    h.fake.push_fault_for(
+        fake::CREATE_INVOICE,
+        Fault::AfterProcessing(Box::new(Fault::Status(502))),
+    );
+    for _ in 0..3 {
+        h.fake
+            .push_fault_for(fake::LIST_INVOICES, Fault::Status(503));
+    }
+    assert!(h.issue(&req).await.is_err());
+    let (record, _) = h.store.get_invoice(&req.order_ref).await.unwrap().unwrap();
+    assert_eq!(record.stage, InvoiceStage::Creating);
+    assert_eq!(record.lease_until_ms, 0, "the lease is given back");
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 2, "one per order");
+    assert_eq!(h.fake.invoice_count(), 2);
+    assert_eq!(h.fake.documents("e_archives"), 2);
+    assert_eq!(h.events(DetailType::InvoiceCreated).len(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_e_document_answer_never_makes_a_second_e_document() {
+    let h = harness().await;
+    h.fake.set_job_polls(100);
+    // Paraşüt starts the job; the answer (its id) is lost.
+    h.fake.push_fault_for(
+        fake::CREATE_E_ARCHIVE,
+        Fault::AfterProcessing(Box::new(Fault::Status(502))),
+    );
+    let req = request("12345678901");
+    assert!(h.issue(&req).await.is_err());
+    let (record, _) = h.store.get_invoice(&req.order_ref).await.unwrap().unwrap();
+    assert_eq!(record.stage, InvoiceStage::Legalizing);
+    assert_eq!(record.job_id, None);
+    // While the job still runs, a retry must not make a second e-document
+    // (Paraşüt refuses it, and the record keeps waiting for the first).
+    let _ = h.issue(&req).await;
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    // The job ended in the background: the retry takes its e-document.
+    h.fake.set_job_polls(1);
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.events(DetailType::InvoiceCreated).len(), 1);
+}
+
+#[tokio::test]
+async fn a_job_paraşüt_forgot_without_a_document_is_made_again_once() {
+    let h = harness().await;
+    h.fake.set_job_background(Duration::from_secs(30));
+    h.fake.set_job_polls(100);
+    let req = request("12345678901");
+    let err = h.issue(&req).await.unwrap_err();
+    assert!(err.to_string().contains("still running"), "{err}");
+    // Its 15 minutes are over and it never made the e-document.
+    h.fake.forget_jobs();
+    h.fake.set_job_polls(1);
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.requests(fake::CREATE_E_ARCHIVE), 2);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(h.fake.invoice_count(), 1);
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried_without_duplicates() {
+    let h = harness().await;
+    h.fake
+        .push_fault_for(fake::LIST_CONTACTS, Fault::Status(500));
+    h.fake
+        .push_fault_for(fake::CREATE_INVOICE, Fault::Status(429));
+    h.fake
+        .push_fault_for(fake::CREATE_E_ARCHIVE, Fault::Status(429));
+    h.fake.push_fault_for(fake::JOB, Fault::Status(503));
+    let req = request("12345678901");
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(
+        h.fake.requests(fake::CREATE_INVOICE),
+        2,
+        "the 429 and the create"
+    );
+
+    // A 5xx on the create itself is not repeated blindly: Paraşüt is asked
+    // (it has nothing), and only the next attempt, asking again, sends.
+    let req = request("12345678903");
+    h.fake
+        .push_fault_for(fake::CREATE_INVOICE, Fault::Status(500));
+    assert!(h.issue(&req).await.is_err());
+    assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 3);
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.requests(fake::CREATE_INVOICE), 4);
+    assert_eq!(h.fake.invoice_count(), 2);
+}
+
+#[tokio::test]
+async fn e_fatura_for_a_vkn_with_an_inbox_and_e_arsiv_otherwise() {
+    let h = harness().await;
+    h.fake
+        .add_inbox("1234567890", "urn:mail:defaultpk@alici.example");
+    assert_eq!(
+        h.issue(&request("1234567890")).await.unwrap(),
+        InvoiceStage::Done
+    );
+    assert_eq!(h.fake.documents("e_invoices"), 1);
+    assert_eq!(h.fake.documents("e_archives"), 0);
+    let EventDetail::Invoice(detail) = &h.events(DetailType::InvoiceCreated)[0] else {
+        panic!()
+    };
+    assert_eq!(detail.document_kind, "e_invoice");
+    assert!(detail.invoice_number.starts_with("GIB2026"));
+
+    assert_eq!(
+        h.issue(&request("9876543210")).await.unwrap(),
+        InvoiceStage::Done
+    );
+    assert_eq!(h.fake.documents("e_archives"), 1, "a VKN without an inbox");
+    assert_eq!(h.fake.requests(fake::INBOXES), 2);
+}
+
+#[tokio::test]
+async fn a_failed_e_document_job_is_loud_and_the_retry_resumes_from_the_invoice() {
+    let h = harness().await;
+    h.fake.fail_next_job(&["Alıcı adresi eksik"]);
+    h.fake.set_job_polls(2);
+    let req = request("12345678901");
+    let err = h.issue(&req).await.unwrap_err();
+    assert!(err.to_string().contains("e-document job"), "{err}");
+    assert!(
+        !err.to_string().contains("Alıcı"),
+        "Paraşüt's words stay out of errors"
+    );
+    let alerts = h.events(DetailType::IntegrationError);
+    assert_eq!(alerts.len(), 1);
+    let EventDetail::IntegrationError(alert) = &alerts[0] else {
+        panic!()
+    };
+    assert_eq!(alert.kind, "e_document_failed");
+    assert!(alert.message.contains("Alıcı adresi eksik"), "{alert:?}");
+    assert_eq!(alert.order_id.as_deref(), Some(req.order_ref.as_str()));
+    let (record, _) = h.store.get_invoice(&req.order_ref).await.unwrap().unwrap();
+    assert_eq!(record.stage, InvoiceStage::Created);
+    assert!(h.events(DetailType::InvoiceCreated).is_empty());
+
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.invoice_count(), 1, "the invoice is not made again");
+    assert_eq!(h.fake.requests(fake::CREATE_E_ARCHIVE), 2);
+    assert_eq!(h.fake.documents("e_archives"), 1);
+    assert_eq!(h.events(DetailType::InvoiceCreated).len(), 1);
+}
+
+#[tokio::test]
+async fn the_token_is_cached_refreshed_before_expiry_and_once_after_a_401() {
+    let h = harness().await;
+    h.fake.set_pdf_waits(1);
+    h.issue(&request("12345678901")).await.unwrap();
+    assert!(h.fake.requests(fake::CREATE_INVOICE) == 1);
+    assert_eq!(h.fake.grants("password"), 1, "one token for every call");
+    assert_eq!(h.fake.grants("refresh_token"), 0);
+
+    // Paraşüt stops honouring the token: one 401, one refresh, one repeat.
+    h.fake.expire_access_tokens();
+    h.issue(&request("12345678902")).await.unwrap();
+    assert_eq!(h.fake.unauthorized(), 1);
+    assert_eq!(h.fake.grants("refresh_token"), 1);
+    assert_eq!(h.fake.grants("password"), 1);
+
+    // A short-lived token is refreshed before it runs out, not after a 401.
+    h.fake.set_token_lifetime(1);
+    h.fake.expire_access_tokens();
+    h.issue(&request("12345678903")).await.unwrap();
+    let refreshed = h.fake.grants("refresh_token");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    h.issue(&request("12345678904")).await.unwrap();
+    assert!(h.fake.grants("refresh_token") > refreshed);
+    assert_eq!(h.fake.unauthorized(), 2, "only the forced expiry got a 401");
+    assert_eq!(h.fake.invoice_count(), 4);
+}
+
+#[tokio::test]
+async fn concurrent_redeliveries_and_changed_content_never_make_a_second_invoice() {
+    let h = harness().await;
+    let req = request("12345678901");
+    let (a, b) = tokio::join!(h.issue(&req), h.issue(&req));
+    assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+    for r in [&a, &b] {
+        if let Err(e) = r {
+            assert_eq!(e.code(), "invoice_in_progress", "{e}");
+        }
+    }
+    assert_eq!(h.issue(&req).await.unwrap(), InvoiceStage::Done);
+    assert_eq!(h.fake.invoice_count(), 1);
+    assert_eq!(h.events(DetailType::InvoiceCreated).len(), 1);
+
+    let mut changed = req.clone();
+    changed.lines[0].discount = 0;
+    changed.total += 2000;
+    let err = h.issue(&changed).await.unwrap_err();
+    assert_eq!(err.code(), "invoice_request_differs");
+    assert_eq!(err.http_status(), 422);
+    assert_eq!(h.fake.invoice_count(), 1);
+}
+
+#[tokio::test]
+async fn an_order_no_net_can_represent_is_refused_loudly_before_anything_is_sent() {
+    let h = harness().await;
+    let mut req = request("12345678901");
+    req.lines = vec![line("PIN", 3, 1, 0, 20)];
+    req.total = 3;
+    let err = h.issue(&req).await.unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Unprocessable {
+            code: "invoice_not_representable",
+            ..
+        }
+    ));
+    assert_eq!(h.events(DetailType::IntegrationError).len(), 1);
+    assert_eq!(h.fake.requests(fake::TOKEN), 0, "Paraşüt never asked");
+    assert!(h.store.get_invoice(&req.order_ref).await.unwrap().is_none());
+}
