@@ -15,6 +15,7 @@
 //! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | | `aws::catalog` |
 //! | provider health check (cached ≥ 60 s) | `CACHE#health#<provider>` | `CACHE` | | `aws::operations` |
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
+//! | marketplace order's personal data (KVKK: erased by TTL) | `MKTORDER#<marketplace>#<order number>` | `PII` | | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
 //!
@@ -31,6 +32,8 @@ pub const LOCK_SK: &str = "LOCK";
 pub const BODY_SK: &str = "BODY";
 pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
+/// The buyer's personal data of a marketplace order, beside the order.
+pub const MARKETPLACE_ORDER_PII_SK: &str = "PII";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
 
@@ -150,5 +153,6 @@ mod tests {
             "CURSOR#trendyol#orders"
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
+        assert_eq!(MARKETPLACE_ORDER_PII_SK, "PII");
     }
 }
