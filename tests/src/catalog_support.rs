@@ -422,6 +422,23 @@ impl CatalogHarness {
         )
     }
 
+    /// The webhook function with these settings over the usual test ones
+    /// (e.g. `MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS`).
+    pub fn webhook_with(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> webhook::App<DynamoStore, RecordingPublisher> {
+        let mut settings = crate::webhook_support::webhook_settings();
+        let env: HashMap<String, String> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let source = |name: &str| env.get(name).cloned();
+        settings.personal_data_retention =
+            ayaztrade::config::personal_data_retention(&source).expect("retention");
+        webhook::App::new(self.catalog_store(), self.publisher.clone(), settings)
+    }
+
     /// The shipment HTTP app on this stack, Aras at `aras`; `tariff` =
     /// `ARAS_TARIFF_JSON`.
     pub fn shipments(

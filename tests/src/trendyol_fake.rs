@@ -1879,7 +1879,8 @@ fn package_json(p: &Package) -> Value {
             "districtId": 54,
             "postalCode": "34000",
             "countryCode": "TR",
-            "phone": null,
+            // A buyer's phone: tests search logs for it (personal data).
+            "phone": "05320000001",
             "fullName": "Test Müşteri",
             "fullAddress": "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
         })
@@ -1909,6 +1910,9 @@ fn package_json(p: &Package) -> Value {
         "cargoTrackingLink": format!("https://kargotakip.trendyol.com/?token=fake{}", p.id),
         "cargoSenderNumber": p.seller_tracking.clone().unwrap_or_else(|| format!("733{:09}", p.id % 1_000_000_000)),
         "cargoProviderName": "Trendyol Express Marketplace",
+        // The promised delivery date: two days after the order (fake rule).
+        "agreedDeliveryDate": p.order_date_ms + 2 * 86_400_000,
+        "invoiceLink": null,
         "lines": lines,
         "packageHistories": p.histories.iter().map(|(at, s)| json!({"createdDate": at, "status": s})).collect::<Vec<_>>(),
         "deliveryType": "normal",

@@ -15,7 +15,7 @@
 //! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | | `aws::catalog` |
 //! | provider health check (cached ≥ 60 s) | `CACHE#health#<provider>` | `CACHE` | | `aws::operations` |
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
-//! | marketplace order's personal data (KVKK: erased by TTL) | `MKTORDER#<marketplace>#<order number>` | `PII` | | `aws::marketplace_orders` |
+//! | marketplace order's personal data (KVKK: erased by TTL; its own partition so IAM can keep readers of orders from it) | `MKTPII#<marketplace>#<order number>` | `PII` | | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
 //!
@@ -106,6 +106,12 @@ pub fn marketplace_order_pk(marketplace: Marketplace, order_number: &str) -> Str
     format!("MKTORDER#{}#{order_number}", marketplace.as_str())
 }
 
+/// The buyer's personal data of a marketplace order: a partition of its
+/// own, so `dynamodb:LeadingKeys` can grant orders without it.
+pub fn marketplace_personal_data_pk(marketplace: Marketplace, order_number: &str) -> String {
+    format!("MKTPII#{}#{order_number}", marketplace.as_str())
+}
+
 pub fn order_cursor_pk(marketplace: Marketplace) -> String {
     format!("CURSOR#{}#orders", marketplace.as_str())
 }
@@ -154,5 +160,9 @@ mod tests {
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
         assert_eq!(MARKETPLACE_ORDER_PII_SK, "PII");
+        assert_eq!(
+            marketplace_personal_data_pk(Marketplace::Hepsiburada, "9"),
+            "MKTPII#hepsiburada#9"
+        );
     }
 }

@@ -33,8 +33,9 @@ use aws_sdk_dynamodb::types::{
 use crate::aws::catalog::{put_if, update_if};
 use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{
-    self, marketplace_order_pk, order_cursor_pk, product_pk, CATALOG_PENDING_LIST,
-    MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_PII_SK, MARKETPLACE_ORDER_SK,
+    self, marketplace_order_pk, marketplace_personal_data_pk, order_cursor_pk, product_pk,
+    CATALOG_PENDING_LIST, MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_PII_SK,
+    MARKETPLACE_ORDER_SK,
 };
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
@@ -110,7 +111,10 @@ fn personal_write(
     let Some(record) = &order.personal else {
         return Ok(None);
     };
-    let key_pk = s(marketplace_order_pk(order.marketplace, &order.order_number));
+    let key_pk = s(marketplace_personal_data_pk(
+        order.marketplace,
+        &order.order_number,
+    ));
     let due = record.erase_after_ms <= now_ms;
     let expires_at = n(record.erase_after_ms.div_euclid(1000) + 1);
     let item = match (&change.personal, due) {
@@ -341,7 +345,10 @@ impl DynamoStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key("pk", s(marketplace_order_pk(marketplace, order_number)))
+            .key(
+                "pk",
+                s(marketplace_personal_data_pk(marketplace, order_number)),
+            )
             .key("sk", s(MARKETPLACE_ORDER_PII_SK))
             .consistent_read(true)
             .send()

@@ -14,8 +14,8 @@ mod shipping;
 mod webhooks;
 
 pub use marketplaces::{
-    CatalogSettings, HepsiburadaSettings, OrderPollSettings, TrendyolGroupLimits, TrendyolSettings,
-    TrendyolTier,
+    personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
+    TrendyolGroupLimits, TrendyolSettings, TrendyolTier,
 };
 pub use operations::OperationsSettings;
 pub use payments::{

@@ -112,7 +112,7 @@ pub struct OrderSnapshot {
     pub occurred_ms: i64,
     /// Money, cargo and the buyer, when the report carries them (a list
     /// entry or a whole-package webhook; not a status-only webhook).
-    pub details: Option<SnapshotDetails>,
+    pub details: Option<Box<SnapshotDetails>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,7 +317,7 @@ pub struct OrderChange {
 pub enum PersonalWrite {
     Unchanged,
     /// Store this data (new or changed).
-    Put(PersonalData),
+    Put(Box<PersonalData>),
     /// Only the erase deadline moved (the order closed, or reopened).
     Reschedule,
 }
@@ -483,7 +483,7 @@ fn apply_personal(
                 erase_after_ms: erase_after,
                 observed_ms: snap.occurred_ms,
             });
-            PersonalWrite::Put(data.clone())
+            PersonalWrite::Put(Box::new(data.clone()))
         }
         (Some(record), Some(data))
             if record.observed_ms <= snap.occurred_ms
@@ -494,7 +494,7 @@ fn apply_personal(
                 erase_after_ms: erase_after,
                 observed_ms: snap.occurred_ms,
             });
-            PersonalWrite::Put(data.clone())
+            PersonalWrite::Put(Box::new(data.clone()))
         }
         (Some(record), _) if record.erase_after_ms != erase_after => {
             order.personal = Some(PersonalRecord {
@@ -1132,7 +1132,7 @@ mod tests {
                 )
             })
             .collect();
-        snap.details = Some(SnapshotDetails {
+        snap.details = Some(Box::new(SnapshotDetails {
             package: PackageFacts {
                 total: Some(Money::new(total, Currency::TRY)),
                 ..Default::default()
@@ -1142,7 +1142,7 @@ mod tests {
                 buyer_name: Some(buyer.into()),
                 ..Default::default()
             }),
-        });
+        }));
         snap
     }
 

@@ -291,7 +291,7 @@ pub fn snapshots(lines: Vec<OrderLine>, seen_ms: i64) -> Vec<OrderSnapshot> {
                     marketplace_status: "Open".into(),
                     lines: Vec::new(),
                     occurred_ms: l.order_ms.unwrap_or(seen_ms),
-                    details: Some(SnapshotDetails {
+                    details: Some(Box::new(SnapshotDetails {
                         package: PackageFacts {
                             currency: l.currency,
                             cargo_provider: l.cargo_provider.clone(),
@@ -300,7 +300,7 @@ pub fn snapshots(lines: Vec<OrderLine>, seen_ms: i64) -> Vec<OrderSnapshot> {
                         },
                         lines: BTreeMap::new(),
                         personal: Some(l.personal.clone()),
-                    }),
+                    })),
                 });
                 out.len() - 1
             }

@@ -256,7 +256,7 @@ impl Package {
                 })
                 .collect(),
             occurred_ms: self.last_modified_date.or(self.order_date).unwrap_or(0),
-            details: Some(details),
+            details: Some(Box::new(details)),
         })
     }
 

@@ -1,0 +1,273 @@
+//! The whole marketplace order (issue 13): taken in by poll and by webhook,
+//! once, with exact money, cargo and the buyer; the buyer's personal data
+//! kept apart, erased a retention after the order closed, and never
+//! written to a log.
+
+use std::sync::{Arc, Mutex};
+
+use ayaztrade::clock::now_ms;
+use ayaztrade::domain::event::DetailType;
+use ayaztrade::domain::marketplace::Marketplace;
+use ayaztrade::domain::marketplace_order::MarketplaceOrder;
+use ayaztrade::money::{Currency, Money};
+use ayaztrade::ports::MarketplaceOrderStore;
+use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
+use ayaztrade_tests::fixtures::response_json;
+use ayaztrade_tests::hepsiburada_fake::{HbLineSpec, HbOrderSpec};
+use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
+use ayaztrade_tests::webhook_support::{
+    basic_auth, function_url_request, MARKETPLACE_PASSWORD, MARKETPLACE_USER,
+};
+use serde_json::json;
+
+const DAY_MS: i64 = 86_400_000;
+const RETENTION: &[(&str, &str)] = &[("MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS", "7")];
+
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Everything logged on this thread (the test's runtime, fakes included)
+    /// until the guard drops, at DEBUG: the most `telemetry::init` ever
+    /// allows in a deployment.
+    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn assert_free_of(&self, personal: &[&str]) {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("provider call"), "logs were captured: {text}");
+        for p in personal {
+            assert!(!text.contains(p), "{p:?} reached the logs:\n{text}");
+        }
+    }
+}
+
+fn try_(minor: i64) -> Option<Money> {
+    Some(Money::new(minor, Currency::TRY))
+}
+
+async fn deliver(h: &CatalogHarness, path: &str, method: &str, body: &[u8]) -> serde_json::Value {
+    let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
+    let req = function_url_request(method, path, &[("authorization", &auth)], body, false);
+    let (status, json) = response_json(h.webhook_with(RETENTION).handle(req).await.unwrap());
+    assert_eq!(status, 200, "{json}");
+    json
+}
+
+async fn stored(h: &CatalogHarness, m: Marketplace, number: &str) -> MarketplaceOrder {
+    h.catalog_store()
+        .load_marketplace_order(m, number)
+        .await
+        .unwrap()
+        .expect("stored order")
+        .0
+}
+
+/// The raw personal-data item's TTL (seconds), to prove DynamoDB erases it.
+async fn ttl_of_personal_data(h: &CatalogHarness, m: Marketplace, number: &str) -> Option<i64> {
+    let out = h
+        .stack
+        .dynamo
+        .get_item()
+        .table_name(&h.stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                ayaztrade::aws::keys::marketplace_personal_data_pk(m, number),
+            ),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("PII".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.item?.get("expires_at")?.as_n().ok()?.parse().ok()
+}
+
+fn created_events(h: &CatalogHarness, number: &str) -> Vec<serde_json::Value> {
+    h.publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.detail_type == DetailType::MarketplaceOrderCreated)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .filter(|v| v["orderNumber"] == number)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("WHOLE-T", 5, 12_490)]).await;
+    let (logs, _guard) = CapturedLogs::start();
+    let mut line = LineSpec::new("WHOLE-T", 2, 114.90);
+    line.list_price = 124.90;
+    let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
+    let number = package["orderNumber"].as_str().unwrap().to_string();
+    let package_id = package["id"].as_i64().unwrap();
+
+    let poll = h.order_poll(RETENTION);
+    let report = poll.run(i64::MAX).await;
+    assert_eq!(report.marketplaces[0].created, 1, "{report:?}");
+    let again = deliver(
+        &h,
+        "/webhooks/trendyol",
+        "POST",
+        &h.trendyol.webhook_body(package_id),
+    )
+    .await;
+    assert_eq!(again["outcome"], "unchanged", "{again}");
+
+    let order = stored(&h, Marketplace::Trendyol, &number).await;
+    let facts = &order.packages[&package_id.to_string()];
+    assert_eq!(facts.total, try_(22_980), "2 × 114.90");
+    assert_eq!(facts.gross, try_(24_980), "2 × 124.90");
+    assert_eq!(facts.discount, try_(2_000));
+    assert_eq!(
+        facts.cargo_provider.as_deref(),
+        Some("Trendyol Express Marketplace")
+    );
+    assert_eq!(
+        facts.agreed_delivery_ms,
+        package["orderDate"].as_i64().map(|d| d + 2 * DAY_MS)
+    );
+    assert!(facts.problems.is_empty(), "{:?}", facts.problems);
+    let line = order.line_facts.values().next().unwrap();
+    assert_eq!(
+        (line.unit_price, line.unit_sale_price, line.unit_discount),
+        (try_(12_490), try_(11_490), try_(1_000))
+    );
+    assert_eq!(line.vat_rate.as_deref(), Some("20"));
+    let created = created_events(&h, &number);
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0]["total"],
+        json!({"minor": 22_980, "currency": "TRY"})
+    );
+    assert_eq!(created[0]["lines"][0]["amount"]["minor"], 22_980);
+
+    // The buyer: readable now, apart from the order, with a TTL.
+    let store = h.catalog_store();
+    let buyer = store
+        .load_marketplace_personal_data(Marketplace::Trendyol, &number, now_ms())
+        .await
+        .unwrap()
+        .expect("personal data");
+    assert_eq!(buyer.buyer_name.as_deref(), Some("Test Müşteri"));
+    let shipping = buyer.shipping_address.as_ref().unwrap();
+    assert_eq!(shipping.phone.as_deref(), Some("05320000001"));
+    let open_until = order.personal.as_ref().unwrap().erase_after_ms;
+    assert_eq!(open_until, order.first_seen_ms + 97 * DAY_MS);
+    let json = serde_json::to_string(&order).unwrap();
+    assert!(
+        !json.contains("Müşteri") && !json.contains("0532"),
+        "{json}"
+    );
+
+    // Delivered: erased 7 days later.
+    h.trendyol.update_status(package_id, "Delivered");
+    let report = poll.run(i64::MAX).await;
+    assert_eq!(report.marketplaces[0].changed, 1, "{report:?}");
+    let order = stored(&h, Marketplace::Trendyol, &number).await;
+    let erase_at = order.personal.as_ref().unwrap().erase_after_ms;
+    assert_eq!(
+        erase_at,
+        order.units[&package_id.to_string()].changed_ms + 7 * DAY_MS
+    );
+    assert_eq!(
+        ttl_of_personal_data(&h, Marketplace::Trendyol, &number).await,
+        Some(erase_at / 1000 + 1)
+    );
+    for (at, kept) in [(erase_at - 1, true), (erase_at, false)] {
+        let read = store
+            .load_marketplace_personal_data(Marketplace::Trendyol, &number, at)
+            .await
+            .unwrap();
+        assert_eq!(read.is_some(), kept, "at {at}");
+    }
+    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05320000001", "trendyolmail"]);
+}
+
+#[tokio::test]
+async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("WHOLE-H", 5, 3_333)]).await;
+    let (logs, _guard) = CapturedLogs::start();
+    let hb = h
+        .hepsiburada
+        .add_order(HbOrderSpec::new(vec![HbLineSpec::new("WHOLE-H", 3, 33.33)]));
+    let poll = h.order_poll(RETENTION);
+    let report = poll.run(i64::MAX).await;
+    let hb_report = &report.marketplaces[1];
+    assert_eq!(hb_report.created, 1, "{report:?}");
+    let body = serde_json::to_vec(&json!({"orderNumber": hb.order_number})).unwrap();
+    let again = deliver(&h, "/webhooks/hepsiburada/createOrder", "PUT", &body).await;
+    assert_eq!(again["outcome"], "unchanged", "{again}");
+
+    let order = stored(&h, Marketplace::Hepsiburada, &hb.order_number).await;
+    let line = order.line_facts.values().next().unwrap();
+    assert_eq!(line.unit_sale_price, try_(3_333));
+    assert_eq!(
+        line.line_total,
+        try_(9_999),
+        "3 × 33.33, no float on the way"
+    );
+    assert_eq!(line.commission, try_(1_500));
+    assert_eq!(line.vat_rate.as_deref(), Some("20"));
+    assert_eq!(
+        order.packages[""].cargo_provider.as_deref(),
+        Some("Hepsijet")
+    );
+    assert!(order.packages[""].problems.is_empty());
+    assert_eq!(
+        created_events(&h, &hb.order_number)[0]["total"]["minor"],
+        9_999
+    );
+    let store = h.catalog_store();
+    let buyer = store
+        .load_marketplace_personal_data(Marketplace::Hepsiburada, &hb.order_number, now_ms())
+        .await
+        .unwrap()
+        .expect("personal data");
+    let invoice = buyer.invoice_address.as_ref().unwrap();
+    assert_eq!(invoice.identity_number.as_deref(), Some("11111111111"));
+    assert_eq!(
+        buyer.shipping_address.as_ref().unwrap().phone.as_deref(),
+        Some("05000000000")
+    );
+
+    // Delivered (Hepsiburada says so by webhook): erased 7 days later.
+    let delivered = deliver(&h, "/webhooks/hepsiburada/deliver", "PUT", &body).await;
+    assert_eq!(delivered["outcome"], "changed", "{delivered}");
+    let order = stored(&h, Marketplace::Hepsiburada, &hb.order_number).await;
+    let erase_at = order.personal.as_ref().unwrap().erase_after_ms;
+    let left = erase_at - now_ms();
+    assert!(left > 6 * DAY_MS && left <= 7 * DAY_MS, "{left}");
+    assert!(store
+        .load_marketplace_personal_data(Marketplace::Hepsiburada, &hb.order_number, erase_at)
+        .await
+        .unwrap()
+        .is_none());
+    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05000000000", "test.musteri@"]);
+}
