@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod catalog_worker;
+pub mod marketplace_orders;
 pub mod operations;
 pub mod order_poll;
 pub mod orders;

@@ -33,16 +33,20 @@ use aws_sdk_dynamodb::types::{
 use crate::aws::catalog::{put_if, update_if};
 use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{
-    self, marketplace_order_pk, marketplace_personal_data_pk, order_cursor_pk, product_pk,
-    CATALOG_PENDING_LIST, MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_PII_SK,
-    MARKETPLACE_ORDER_SK,
+    self, marketplace_order_list_pk, marketplace_order_list_sk, marketplace_order_pk,
+    marketplace_personal_data_pk, order_cursor_pk, product_pk, CATALOG_PENDING_LIST,
+    MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_PII_SK, MARKETPLACE_ORDER_SK,
 };
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
     MarketplaceOrder, OrderChange, PersonalWrite, Refusal, StockMove,
 };
 use crate::domain::marketplace_order_details::PersonalData;
+use crate::domain::operations::{decode_cursor, encode_cursor};
 use crate::error::{Error, Result};
+use crate::intake::marketplace_orders::order_total;
+use crate::money::{Currency, Money};
+use crate::ports::{MarketplaceOrderList, MarketplaceOrderSummary};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
 /// DynamoDB allows 100 items per transaction: the order, its personal-data
@@ -77,7 +81,27 @@ fn order_put(
         .item("order", s(order_json(order)))
         .item("outbox", n(order.outbox.len() as i64))
         .item("version", n(version as i64))
-        .item("updated_at", s(now));
+        .item("updated_at", s(now))
+        // The list by marketplace and status (gsi2) and its columns.
+        .item("order_status", s(order.status()))
+        .item("first_seen_ms", n(order.first_seen_ms))
+        .item(
+            "gsi2pk",
+            s(marketplace_order_list_pk(order.marketplace, order.status())),
+        )
+        .item(
+            "gsi2sk",
+            s(marketplace_order_list_sk(
+                order.first_seen_ms,
+                &order.order_number,
+            )),
+        );
+    let builder = match order_total(order) {
+        Some(total) => builder
+            .item("total_minor", n(total.minor))
+            .item("total_currency", s(total.currency.code())),
+        None => builder,
+    };
     let builder = if order.outbox.is_empty() {
         builder
     } else {
@@ -329,6 +353,81 @@ impl MarketplaceOrderStore for DynamoStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":v", n(version as i64));
         update_if(request, "clear order outbox").await.map(|_| ())
+    }
+}
+
+impl MarketplaceOrderList for DynamoStore {
+    async fn marketplace_order_page(
+        &self,
+        marketplace: Marketplace,
+        status: &str,
+        from_ms: i64,
+        to_ms: i64,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<(Vec<MarketplaceOrderSummary>, Option<String>)> {
+        let gsi2pk = marketplace_order_list_pk(marketplace, status);
+        // `~` sorts after every order number character we store.
+        let mut request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :p AND gsi2sk BETWEEN :from AND :to")
+            .expression_attribute_values(":p", s(&gsi2pk))
+            .expression_attribute_values(":from", s(marketplace_order_list_sk(from_ms, "")))
+            .expression_attribute_values(":to", s(marketplace_order_list_sk(to_ms, "~")))
+            .limit(limit);
+        if let Some(cursor) = cursor {
+            let (pk, sk, gsi2sk) = decode_cursor(cursor)?;
+            if !pk.starts_with(&marketplace_order_pk(marketplace, "")) {
+                return Err(Error::validation("cursor", "not a cursor of this list"));
+            }
+            request = request
+                .exclusive_start_key("pk", s(pk))
+                .exclusive_start_key("sk", s(sk))
+                .exclusive_start_key("gsi2pk", s(&gsi2pk))
+                .exclusive_start_key("gsi2sk", s(gsi2sk));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| store_error("query marketplace orders", e))?;
+        let text = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let orders = out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let total = match (number(item, "total_minor"), text(item, "total_currency")) {
+                    (Some(minor), Some(code)) => {
+                        Currency::parse(&code).ok().map(|c| Money::new(minor, c))
+                    }
+                    _ => None,
+                };
+                Some(MarketplaceOrderSummary {
+                    order_number: text(item, "order_number")?,
+                    status: text(item, "order_status")?,
+                    first_seen_ms: number(item, "first_seen_ms")?,
+                    updated_at: text(item, "updated_at"),
+                    total,
+                })
+            })
+            .collect();
+        let next = out.last_evaluated_key().and_then(|key| {
+            let get = |name: &str| key.get(name).and_then(|v| v.as_s().ok());
+            Some(encode_cursor(get("pk")?, get("sk")?, get("gsi2sk")?))
+        });
+        Ok((orders, next))
+    }
+
+    async fn marketplace_personal_data(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        now_ms: i64,
+    ) -> Result<Option<PersonalData>> {
+        self.load_marketplace_personal_data(marketplace, order_number, now_ms)
+            .await
     }
 }
 

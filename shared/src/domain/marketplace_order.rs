@@ -245,6 +245,21 @@ pub struct MarketplaceOrder {
 }
 
 impl MarketplaceOrder {
+    /// The order's status in one word, for lists: its least advanced
+    /// package (an order is as far as its slowest package), not counting
+    /// packages dissolved by an unpack; `unknown` before any package.
+    pub fn status(&self) -> &str {
+        let live = self.units.values().filter(|u| u.status != "unpacked");
+        match live.min_by_key(|u| u.rank) {
+            Some(u) => &u.status,
+            None => self
+                .units
+                .values()
+                .next()
+                .map_or("unknown", |u| u.status.as_str()),
+        }
+    }
+
     /// Lines holding stock, by SKU.
     pub fn taken_by_sku(&self) -> BTreeMap<&str, u32> {
         let mut taken = BTreeMap::new();

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ayaztrade::apps::marketplace_orders;
 use ayaztrade::clock::now_ms;
 use ayaztrade::domain::event::DetailType;
 use ayaztrade::domain::marketplace::Marketplace;
@@ -12,7 +13,7 @@ use ayaztrade::domain::marketplace_order::MarketplaceOrder;
 use ayaztrade::money::{Currency, Money};
 use ayaztrade::ports::MarketplaceOrderStore;
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
-use ayaztrade_tests::fixtures::response_json;
+use ayaztrade_tests::fixtures::{http_request, response_json};
 use ayaztrade_tests::hepsiburada_fake::{HbLineSpec, HbOrderSpec};
 use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
 use ayaztrade_tests::webhook_support::{
@@ -104,6 +105,58 @@ async fn ttl_of_personal_data(h: &CatalogHarness, m: Marketplace, number: &str) 
     out.item?.get("expires_at")?.as_n().ok()?.parse().ok()
 }
 
+/// `GET` on the marketplace-orders function.
+async fn read(h: &CatalogHarness, path: &str) -> (u16, serde_json::Value) {
+    let app = marketplace_orders::App::new(h.catalog_store());
+    response_json(app.handle(http_request("GET", path, None)).await.unwrap())
+}
+
+/// What reached the platform's queue for this order: `(detail-type,
+/// detail)` in arrival order (drained: each call sees only new messages).
+async fn queued(
+    h: &CatalogHarness,
+    queue_url: &str,
+    number: &str,
+) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    loop {
+        let received = h
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            if body["detail"]["orderNumber"] == number {
+                out.push((
+                    body["detail-type"].as_str().unwrap().to_string(),
+                    body["detail"].clone(),
+                ));
+            }
+            h.sqs
+                .delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn types(events: &[(String, serde_json::Value)]) -> Vec<&str> {
+    let mut t: Vec<&str> = events.iter().map(|(t, _)| t.as_str()).collect();
+    t.sort();
+    t
+}
+
 fn created_events(h: &CatalogHarness, number: &str) -> Vec<serde_json::Value> {
     h.publisher
         .published
@@ -167,6 +220,60 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
     );
     assert_eq!(created[0]["lines"][0]["amount"]["minor"], 22_980);
 
+    // The read API: buyer, address and lines with exact money.
+    let (status, view) = read(&h, &format!("/marketplace-orders/trendyol/{number}")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["status"], "created");
+    assert_eq!(view["total"], json!({"minor": 22_980, "currency": "TRY"}));
+    assert_eq!(view["buyer"]["buyerName"], "Test Müşteri");
+    assert_eq!(view["buyer"]["shippingAddress"]["phone"], "05320000001");
+    assert!(view["buyer"]["shippingAddress"]["address"]
+        .as_str()
+        .unwrap()
+        .contains("Örnek Sok"));
+    let line = &view["lines"][0];
+    assert_eq!(
+        (line["sku"].as_str(), line["quantity"].as_u64()),
+        (Some("WHOLE-T"), Some(2))
+    );
+    assert_eq!(
+        line["details"]["unitSalePrice"],
+        json!({"minor": 11_490, "currency": "TRY"})
+    );
+    assert_eq!(view["packages"][0]["details"]["gross"]["minor"], 24_980);
+    for unknown in [
+        "/marketplace-orders/trendyol/NOPE-1",
+        "/marketplace-orders/amazon/1",
+    ] {
+        assert_eq!(read(&h, unknown).await.0, 404, "{unknown}");
+    }
+    let (status, page) = read(&h, "/marketplace-orders/trendyol?status=created").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["orders"][0]["orderNumber"], number.as_str());
+    assert_eq!(page["orders"][0]["total"]["minor"], 22_980);
+    let (status, bad) = read(&h, "/marketplace-orders/trendyol?status=Created&limit=0").await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(
+        bad["error"]["fields"].as_array().map(Vec::len),
+        Some(2),
+        "{bad}"
+    );
+    // The platform's queue got the order once, with its lines and total.
+    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    assert_eq!(
+        types(&events),
+        ["marketplace.order.created", "marketplace.stock.updated"],
+        "{events:?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .find(|(t, _)| t == "marketplace.order.created")
+            .unwrap()
+            .1["total"]["minor"],
+        22_980
+    );
+
     // The buyer: readable now, apart from the order, with a TTL.
     let store = h.catalog_store();
     let buyer = store
@@ -199,6 +306,17 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         ttl_of_personal_data(&h, Marketplace::Trendyol, &number).await,
         Some(erase_at / 1000 + 1)
     );
+    let (_, page) = read(&h, "/marketplace-orders/trendyol?status=delivered").await;
+    assert_eq!(page["orders"][0]["orderNumber"], number.as_str(), "{page}");
+    let (_, page) = read(&h, "/marketplace-orders/trendyol?status=created").await;
+    assert_eq!(page["orders"], json!([]), "moved to delivered");
+    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    assert_eq!(
+        types(&events),
+        ["marketplace.order.status_changed"],
+        "{events:?}"
+    );
+    assert_eq!(events[0].1["status"], "delivered");
     for (at, kept) in [(erase_at - 1, true), (erase_at, false)] {
         let read = store
             .load_marketplace_personal_data(Marketplace::Trendyol, &number, at)
@@ -256,6 +374,24 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
         buyer.shipping_address.as_ref().unwrap().phone.as_deref(),
         Some("05000000000")
     );
+    let (status, view) = read(
+        &h,
+        &format!("/marketplace-orders/hepsiburada/{}", hb.order_number),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        view["buyer"]["invoiceAddress"]["identityNumber"],
+        "11111111111"
+    );
+    assert_eq!(view["lines"][0]["details"]["lineTotal"]["minor"], 9_999);
+    assert_eq!(view["lines"][0]["details"]["commission"]["minor"], 1_500);
+    let events = queued(&h, &h.stack.marketplace_events_queue_url, &hb.order_number).await;
+    assert_eq!(
+        types(&events),
+        ["marketplace.order.created", "marketplace.stock.updated"],
+        "{events:?}"
+    );
 
     // Delivered (Hepsiburada says so by webhook): erased 7 days later.
     let delivered = deliver(&h, "/webhooks/hepsiburada/deliver", "PUT", &body).await;
@@ -264,6 +400,12 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
     let erase_at = order.personal.as_ref().unwrap().erase_after_ms;
     let left = erase_at - now_ms();
     assert!(left > 6 * DAY_MS && left <= 7 * DAY_MS, "{left}");
+    let events = queued(&h, &h.stack.marketplace_events_queue_url, &hb.order_number).await;
+    assert_eq!(
+        types(&events),
+        ["marketplace.order.status_changed"],
+        "{events:?}"
+    );
     assert!(store
         .load_marketplace_personal_data(Marketplace::Hepsiburada, &hb.order_number, erase_at)
         .await
