@@ -535,7 +535,12 @@ pub trait MarketplaceOrderList: Send + Sync {
         cursor: Option<&str>,
         limit: i32,
     ) -> impl Future<Output = Result<(Vec<MarketplaceOrderSummary>, Option<String>)>> + Send;
+}
 
+/// The buyers' personal data of marketplace orders (KVKK): read only by the
+/// functions that need it (the order read API, a shipment made from the
+/// order).
+pub trait MarketplacePersonalDataReader: Send + Sync {
     /// The buyer's personal data while it is kept (`None`: never given, or
     /// due for erasure at `now_ms`).
     fn marketplace_personal_data(

@@ -9,10 +9,10 @@
 //!   first seen in `[from, to]` (RFC 3339), oldest first, a page at a time
 //!   from index `gsi2` (never a scan).
 //!
-//! Its own function (not `shipment` or `operations`): it is the only reader
-//! of buyers' personal data (`MKTPII#`), so IAM can grant that partition to
-//! this function alone; DESIGN § 1 names it, and the seller actions on the
-//! order belong here too.
+//! Its own function (not `shipment` or `operations`): IAM grants buyers'
+//! personal data (`MKTPII#`) to this function and to `shipment` (which
+//! takes a receiver from the order) only; DESIGN § 1 names it, and the
+//! seller actions on the order belong here too.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +32,10 @@ use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, Personal
 use crate::error::{Error, FieldError, Result};
 use crate::intake::marketplace_orders::order_total;
 use crate::money::Money;
-use crate::ports::{MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary};
+use crate::ports::{
+    MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary,
+    MarketplacePersonalDataReader,
+};
 
 /// Orders per page, unless the caller asks for fewer.
 const PAGE: i32 = 50;
@@ -246,7 +249,7 @@ impl App<DynamoStore> {
 
 impl<S> App<S>
 where
-    S: MarketplaceOrderStore + MarketplaceOrderList,
+    S: MarketplaceOrderStore + MarketplaceOrderList + MarketplacePersonalDataReader,
 {
     pub fn new(store: S) -> Self {
         App { store }

@@ -46,7 +46,7 @@ use crate::domain::operations::{decode_cursor, encode_cursor};
 use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::order_total;
 use crate::money::{Currency, Money};
-use crate::ports::{MarketplaceOrderList, MarketplaceOrderSummary};
+use crate::ports::{MarketplaceOrderList, MarketplaceOrderSummary, MarketplacePersonalDataReader};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
 /// DynamoDB allows 100 items per transaction: the order, its personal-data
@@ -419,7 +419,9 @@ impl MarketplaceOrderList for DynamoStore {
         });
         Ok((orders, next))
     }
+}
 
+impl MarketplacePersonalDataReader for DynamoStore {
     async fn marketplace_personal_data(
         &self,
         marketplace: Marketplace,

@@ -12,6 +12,7 @@ use ayaztrade::domain::marketplace::Marketplace;
 use ayaztrade::domain::marketplace_order::MarketplaceOrder;
 use ayaztrade::money::{Currency, Money};
 use ayaztrade::ports::MarketplaceOrderStore;
+use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};
 use ayaztrade_tests::hepsiburada_fake::{HbLineSpec, HbOrderSpec};
@@ -391,6 +392,57 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
         types(&events),
         ["marketplace.order.created", "marketplace.stock.updated"],
         "{events:?}"
+    );
+
+    // Shipped from the order: receiver, address and contents from the
+    // stored order, the tracking number back to Hepsiburada.
+    let aras = ArasFake::start().await;
+    let package = h.hepsiburada.add_package(&hb.order_number);
+    let ship = json!({
+        "marketplaceOrder": {"marketplace": "hepsiburada", "orderNumber": hb.order_number, "packageId": package},
+        "parcels": [{"weightKg": 1.2, "widthCm": 30, "heightCm": 20, "lengthCm": 10}]
+    });
+    let shipments = h.shipments(&aras, None);
+    let (status, created) = response_json(
+        shipments
+            .handle(http_request(
+                "POST",
+                "/shipping/aras/shipments",
+                Some(&ship),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["shipmentId"].as_str().unwrap().to_string();
+    let sent = aras.shipment(&id).unwrap().fields;
+    for (field, value) in [
+        ("ReceiverName", "Test Müşteri"),
+        ("ReceiverAddress", "Test Mah. Örnek Sok. No:1"),
+        ("ReceiverCityName", "İstanbul"),
+        ("ReceiverTownName", "Kadıköy"),
+        ("ReceiverDistrictName", "Moda"),
+        ("ReceiverPhone1", "05000000000"),
+        ("Description", "3 × Test Ürün WHOLE-H"),
+    ] {
+        assert_eq!(
+            sent.get(field).map(String::as_str),
+            Some(value),
+            "{field}: {sent:?}"
+        );
+    }
+    aras.advance(&id, FakeStatus::AtOriginBranch);
+    let report = h.shipment_tracking(&aras).poll_tracking().await.unwrap();
+    assert_eq!(report.pushed, 1, "{report:?}");
+    assert_eq!(
+        h.hepsiburada.tracking_number(&package),
+        Some(aras.shipment(&id).unwrap().tracking_number)
+    );
+    let shipped = queued(&h, &h.stack.shipment_events_queue_url, &hb.order_number).await;
+    assert_eq!(
+        types(&shipped),
+        ["shipment.created", "shipment.status_changed"],
+        "{shipped:?}"
     );
 
     // Delivered (Hepsiburada says so by webhook): erased 7 days later.
