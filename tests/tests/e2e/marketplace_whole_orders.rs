@@ -3,8 +3,6 @@
 //! kept apart, erased a retention after the order closed, and never
 //! written to a log.
 
-use std::sync::{Arc, Mutex};
-
 use ayaztrade::apps::marketplace_orders;
 use ayaztrade::clock::now_ms;
 use ayaztrade::domain::event::DetailType;
@@ -14,7 +12,7 @@ use ayaztrade::money::{Currency, Money};
 use ayaztrade::ports::MarketplaceOrderStore;
 use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
-use ayaztrade_tests::fixtures::{http_request, response_json};
+use ayaztrade_tests::fixtures::{http_request, response_json, CapturedLogs};
 use ayaztrade_tests::hepsiburada_fake::{HbLineSpec, HbOrderSpec};
 use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
 use ayaztrade_tests::webhook_support::{
@@ -25,40 +23,17 @@ use serde_json::json;
 const DAY_MS: i64 = 86_400_000;
 const RETENTION: &[(&str, &str)] = &[("MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS", "7")];
 
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Every log line of the test at DEBUG (the most `telemetry::init` ever
+/// allows in a deployment) must be free of the buyer's data.
+fn start_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    CapturedLogs::start(tracing::Level::DEBUG)
 }
 
-impl CapturedLogs {
-    /// Everything logged on this thread (the test's runtime, fakes included)
-    /// until the guard drops, at DEBUG: the most `telemetry::init` ever
-    /// allows in a deployment.
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = CapturedLogs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn assert_free_of(&self, personal: &[&str]) {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        assert!(text.contains("provider call"), "logs were captured: {text}");
-        for p in personal {
-            assert!(!text.contains(p), "{p:?} reached the logs:\n{text}");
-        }
+fn assert_free_of(logs: &CapturedLogs, personal: &[&str]) {
+    let text = logs.text();
+    assert!(text.contains("provider call"), "logs were captured: {text}");
+    for p in personal {
+        assert!(!text.contains(p), "{p:?} reached the logs:\n{text}");
     }
 }
 
@@ -174,7 +149,7 @@ fn created_events(h: &CatalogHarness, number: &str) -> Vec<serde_json::Value> {
 async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
     let h = CatalogHarness::start(0, &[]).await;
     h.put_products(&[product_json("WHOLE-T", 5, 12_490)]).await;
-    let (logs, _guard) = CapturedLogs::start();
+    let (logs, _guard) = start_logs();
     let mut line = LineSpec::new("WHOLE-T", 2, 114.90);
     line.list_price = 124.90;
     let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
@@ -325,14 +300,17 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
             .unwrap();
         assert_eq!(read.is_some(), kept, "at {at}");
     }
-    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05320000001", "trendyolmail"]);
+    assert_free_of(
+        &logs,
+        &["Test Müşteri", "Örnek Sok", "05320000001", "trendyolmail"],
+    );
 }
 
 #[tokio::test]
 async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
     let h = CatalogHarness::start(0, &[]).await;
     h.put_products(&[product_json("WHOLE-H", 5, 3_333)]).await;
-    let (logs, _guard) = CapturedLogs::start();
+    let (logs, _guard) = start_logs();
     let hb = h
         .hepsiburada
         .add_order(HbOrderSpec::new(vec![HbLineSpec::new("WHOLE-H", 3, 33.33)]));
@@ -463,5 +441,8 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
         .await
         .unwrap()
         .is_none());
-    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05000000000", "test.musteri@"]);
+    assert_free_of(
+        &logs,
+        &["Test Müşteri", "Örnek Sok", "05000000000", "test.musteri@"],
+    );
 }
