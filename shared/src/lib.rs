@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! apps/        one module per function binary, named after it (functions/<name> runs
-//!              apps::<name>::App): catalog, catalog_worker, order_poll, orders,
+//!              apps::<name>::App): catalog, catalog_worker, marketplace_orders,
+//!              order_poll, orders,
 //!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
 //!              shipment_tracking, webhook. An App is built once by from_env and
 //!              answers events with handle; tests build it with local adapters.
@@ -21,7 +22,8 @@
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
 //!              ledger, refunds, products and catalog sync, marketplaces and the
-//!              Marketplaces set, marketplace orders, shipments and shipping, events
+//!              Marketplaces set, marketplace orders (and their money, cargo and
+//!              buyer: marketplace_order_details), shipments and shipping, events
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
 //!              idempotency, catalog, marketplace_orders, shipments, eventbridge, sqs
@@ -41,6 +43,9 @@
 //! - the Stripe signature check: `providers::stripe::webhook::verify_stripe_signature`,
 //!   called by `apps::webhook` before anything is parsed or stored;
 //! - the key layout: `aws::keys`;
+//! - a marketplace buyer's personal data: read from the wire in
+//!   `providers::marketplace::{trendyol,hepsiburada}::orders`, kept apart
+//!   and erased by TTL by `aws::marketplace_orders`;
 //! - adding a marketplace: `domain::marketplace` and README § Adding a marketplace.
 
 pub mod api;

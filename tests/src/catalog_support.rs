@@ -422,6 +422,25 @@ impl CatalogHarness {
         )
     }
 
+    /// The marketplace-orders function on this stack and the fakes.
+    pub fn marketplace_orders(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> ayaztrade::apps::marketplace_orders::App<DynamoStore, RecordingPublisher> {
+        let mut env = self.env.clone();
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let source = |name: &str| env.get(name).cloned();
+        ayaztrade::apps::marketplace_orders::App::from_source(
+            self.catalog_store(),
+            self.publisher.clone(),
+            &source,
+            &HttpLayer::new(fast_http_settings()),
+        )
+        .expect("marketplace-orders app")
+    }
+
     /// The webhook function with these settings over the usual test ones
     /// (e.g. `MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS`).
     pub fn webhook_with(

@@ -8,6 +8,15 @@
 //!   the orders in one status (our normalized word, as in the events),
 //!   first seen in `[from, to]` (RFC 3339), oldest first, a page at a time
 //!   from index `gsi2` (never a scan).
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/packages/{packageId}/status`
+//!   `{"status": "picking" | "invoiced", "invoiceNumber": …}`: tells Trendyol
+//!   the package is being picked, or invoiced (docs/marketplace-wire.md
+//!   T13). Idempotent by asking Trendyol: the package is read first (already
+//!   there: nothing is sent) and again after a refusal (a repeat of a call
+//!   whose answer was lost is refused, yet done); then the package as
+//!   Trendyol has it is taken in like a webhook (`OrderIntake`: the status on
+//!   the order, `marketplace.order.status_changed`). A refusal Trendyol
+//!   keeps is 409 `marketplace_refused` with its message.
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -20,22 +29,61 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{error_response, json_response};
+use crate::api::{body_bytes, error_response, json_response, parse_json};
 use crate::aws::dynamo::DynamoStore;
+use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::now_ms;
-use crate::config::{self, ProcessEnv};
+use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_order::trendyol_status;
 use crate::domain::marketplace_order::MarketplaceOrder;
+use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
 use crate::intake::marketplace_orders::order_total;
+use crate::intake::marketplace_orders::OrderIntake;
 use crate::money::Money;
 use crate::ports::{
-    MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary,
+    EventPublisher, MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary,
     MarketplacePersonalDataReader,
 };
+use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
+use crate::providers::marketplace::trendyol::orders::{PackageStatus, TrendyolOrders};
+
+/// This function's share of Trendyol's 50 requests per 10 s on the order
+/// list (it reads a package before and after an action; order-poll keeps
+/// 45).
+const TRENDYOL_REQUESTS_PER_10S: u32 = 5;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    invoice_number: Option<String>,
+}
+
+/// The status a package-status request asks for, naming each bad field.
+fn package_status_of(body: StatusBody) -> Result<PackageStatus> {
+    match (body.status.as_str(), body.invoice_number) {
+        ("picking", None) => Ok(PackageStatus::Picking),
+        ("picking", Some(_)) => Err(Error::validation(
+            "invoiceNumber",
+            "only with status invoiced",
+        )),
+        ("invoiced", Some(n)) if !n.trim().is_empty() => Ok(PackageStatus::Invoiced {
+            invoice_number: n.trim().to_string(),
+        }),
+        ("invoiced", _) => Err(Error::validation(
+            "invoiceNumber",
+            "required with status invoiced",
+        )),
+        _ => Err(Error::validation("status", "picking or invoiced")),
+    }
+}
 
 /// Orders per page, unless the caller asks for fewer.
 const PAGE: i32 = 50;
@@ -232,27 +280,53 @@ pub fn order_view(order: &MarketplaceOrder, buyer: Option<PersonalData>) -> Orde
     }
 }
 
-pub struct App<S> {
+pub struct App<S, P> {
     store: S,
+    publisher: P,
+    sources: OrderClients,
+    retention: PersonalDataRetention,
 }
 
-impl App<DynamoStore> {
+impl App<DynamoStore, EventBridgePublisher> {
     pub async fn from_env() -> Result<Self> {
         let env = ProcessEnv;
         let aws = AwsEnv::from_env()?;
-        Ok(App::new(DynamoStore::new(
-            aws.dynamodb(),
-            config::table_name(&env)?,
-        )))
+        Self::from_source(
+            DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
+            EventBridgePublisher::new(aws.eventbridge(), config::event_bus_name(&env)?),
+            &env,
+            &HttpLayer::new(HttpSettings::from_env(&env)?),
+        )
     }
 }
 
-impl<S> App<S>
+impl<S, P> App<S, P>
 where
     S: MarketplaceOrderStore + MarketplaceOrderList + MarketplacePersonalDataReader,
+    P: EventPublisher,
 {
-    pub fn new(store: S) -> Self {
-        App { store }
+    pub fn new(
+        store: S,
+        publisher: P,
+        sources: OrderClients,
+        retention: PersonalDataRetention,
+    ) -> Self {
+        App {
+            store,
+            publisher,
+            sources,
+            retention,
+        }
+    }
+
+    /// Built from settings (tests: a map; Lambda: `from_env`).
+    pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
+        Ok(App::new(
+            store,
+            publisher,
+            order_clients(env, http, TRENDYOL_REQUESTS_PER_10S)?,
+            config::personal_data_retention(env)?,
+        ))
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -268,6 +342,22 @@ where
                     Err(e) => Err(e),
                 }
             }
+            (
+                &Method::POST,
+                ["marketplace-orders", marketplace, order_number, "packages", package_id, "status"],
+            ) => match marketplace_of(marketplace) {
+                Ok(m) => {
+                    self.set_package_status(
+                        m,
+                        &percent_decoded(order_number),
+                        package_id,
+                        body_bytes(&req),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+            .map(|v| json_response(200, &v)),
             (&Method::GET, ["marketplace-orders", marketplace]) => {
                 match (
                     marketplace_of(marketplace),
@@ -307,6 +397,105 @@ where
             None => None,
         };
         Ok(order_view(&order, buyer))
+    }
+
+    /// Picking / Invoiced at Trendyol (module docs); answers the order as
+    /// it stands afterwards.
+    pub async fn set_package_status(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        let status = package_status_of(parse_json::<StatusBody>(body)?)?;
+        let client = match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => c,
+            (Marketplace::Trendyol, _) => {
+                return Err(Error::Config("Trendyol is not configured here".into()))
+            }
+            // Hepsiburada's packaging is not built yet (issue 13).
+            (m, _) => {
+                return Err(Error::NotFound {
+                    what: "package status action",
+                    id: m.as_str().to_string(),
+                })
+            }
+        };
+        let Some((order, _)) = self
+            .store
+            .load_marketplace_order(marketplace, order_number)
+            .await?
+        else {
+            return Err(Error::NotFound {
+                what: "marketplace order",
+                id: order_number.chars().take(64).collect(),
+            });
+        };
+        if !order.units.contains_key(package_id) {
+            return Err(Error::NotFound {
+                what: "Trendyol shipment package",
+                id: package_id.chars().take(20).collect(),
+            });
+        }
+        let target = trendyol_status(status.word()).rank;
+        let reached = |snap: &crate::domain::marketplace_order::OrderSnapshot| {
+            trendyol_status(&snap.marketplace_status).rank >= target
+        };
+        let current = self.read_package(client, package_id).await?;
+        if !reached(&current) {
+            let lines: Vec<(String, u32)> = current
+                .lines
+                .iter()
+                .map(|l| (l.line_id.clone(), l.quantity))
+                .collect();
+            if let Err(refusal) = client
+                .update_package_status(package_id, status.clone(), &lines)
+                .await?
+            {
+                // Refused: done anyway (a repeat of a call whose answer
+                // was lost), or Trendyol's state forbids it.
+                let now = self.read_package(client, package_id).await?;
+                if !reached(&now) {
+                    tracing::warn!(
+                        package_id,
+                        status = status.word(),
+                        http_status = refusal.status,
+                        "Trendyol refused a package status"
+                    );
+                    return Err(Error::Conflict {
+                        code: "marketplace_refused",
+                        message: format!(
+                            "Trendyol refused {} for package {package_id} (its status: {}): {}",
+                            status.word(),
+                            now.marketplace_status,
+                            refusal.message
+                        ),
+                    });
+                }
+            }
+        }
+        // What Trendyol now says, taken in like a webhook.
+        let after = self.read_package(client, package_id).await?;
+        OrderIntake::new(&self.store, &self.publisher)
+            .with_retention(self.retention)
+            .take(&after)
+            .await?;
+        self.order(marketplace, order_number).await
+    }
+
+    async fn read_package(
+        &self,
+        client: &TrendyolOrders,
+        package_id: &str,
+    ) -> Result<crate::domain::marketplace_order::OrderSnapshot> {
+        client
+            .package(package_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "Trendyol shipment package (at Trendyol)",
+                id: package_id.chars().take(20).collect(),
+            })
     }
 
     pub async fn list(&self, marketplace: Marketplace, r: ListRequest) -> Result<OrderPage> {
@@ -375,6 +564,34 @@ mod tests {
             now
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_package_status_request_names_what_is_wrong() {
+        let body = |j: &str| serde_json::from_str::<StatusBody>(j).unwrap();
+        assert_eq!(
+            package_status_of(body(r#"{"status":"picking"}"#)).unwrap(),
+            PackageStatus::Picking
+        );
+        assert_eq!(
+            package_status_of(body(r#"{"status":"invoiced","invoiceNumber":" A1 "}"#)).unwrap(),
+            PackageStatus::Invoiced {
+                invoice_number: "A1".into()
+            }
+        );
+        for (json, field) in [
+            (r#"{"status":"invoiced"}"#, "invoiceNumber"),
+            (
+                r#"{"status":"picking","invoiceNumber":"A1"}"#,
+                "invoiceNumber",
+            ),
+            (r#"{"status":"shipped"}"#, "status"),
+        ] {
+            assert!(
+                matches!(package_status_of(body(json)), Err(Error::Validation(e)) if e[0].field == field),
+                "{json}"
+            );
+        }
     }
 
     #[test]

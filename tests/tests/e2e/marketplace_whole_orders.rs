@@ -3,7 +3,6 @@
 //! kept apart, erased a retention after the order closed, and never
 //! written to a log.
 
-use ayaztrade::apps::marketplace_orders;
 use ayaztrade::clock::now_ms;
 use ayaztrade::domain::event::DetailType;
 use ayaztrade::domain::marketplace::Marketplace;
@@ -14,7 +13,7 @@ use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json, CapturedLogs};
 use ayaztrade_tests::hepsiburada_fake::{HbLineSpec, HbOrderSpec};
-use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
+use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault, LineSpec, PackageSpec};
 use ayaztrade_tests::webhook_support::{
     basic_auth, function_url_request, MARKETPLACE_PASSWORD, MARKETPLACE_USER,
 };
@@ -22,6 +21,12 @@ use serde_json::json;
 
 const DAY_MS: i64 = 86_400_000;
 const RETENTION: &[(&str, &str)] = &[("MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS", "7")];
+/// marketplace-orders: its Trendyol budget (5 per window) spaced over 1 s,
+/// not 10 (the fake's own limit is 50 per 10 s).
+const ACTIONS: &[(&str, &str)] = &[
+    ("MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS", "7"),
+    ("TRENDYOL_RATE_WINDOW_MS", "1000"),
+];
 
 /// Every log line of the test at DEBUG (the most `telemetry::init` ever
 /// allows in a deployment) must be free of the buyer's data.
@@ -83,7 +88,7 @@ async fn ttl_of_personal_data(h: &CatalogHarness, m: Marketplace, number: &str) 
 
 /// `GET` on the marketplace-orders function.
 async fn read(h: &CatalogHarness, path: &str) -> (u16, serde_json::Value) {
-    let app = marketplace_orders::App::new(h.catalog_store());
+    let app = h.marketplace_orders(ACTIONS);
     response_json(app.handle(http_request("GET", path, None)).await.unwrap())
 }
 
@@ -267,6 +272,72 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         !json.contains("Müşteri") && !json.contains("0532"),
         "{json}"
     );
+
+    // Picking, then Invoiced, told to Trendyol; each once, whatever repeats.
+    let action = |body: serde_json::Value| {
+        let path = format!("/marketplace-orders/trendyol/{number}/packages/{package_id}/status");
+        let app = h.marketplace_orders(ACTIONS);
+        async move {
+            response_json(
+                app.handle(http_request("POST", &path, Some(&body)))
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let (status, bad) = action(json!({"status": "invoiced"})).await;
+    assert_eq!(
+        (status, bad["error"]["fields"][0]["field"].as_str()),
+        (400, Some("invoiceNumber")),
+        "{bad}"
+    );
+    assert_eq!(h.trendyol.package_update_request_count(), 0, "nothing sent");
+    // Trendyol does it but the answer is lost (504): the HTTP layer
+    // retries, Trendyol refuses the repeat, the package read back says
+    // Picking: done, once.
+    h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    h.trendyol.push_fault(Fault::LostAnswer(504));
+    let (status, view) = action(json!({"status": "picking"})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["packages"][0]["status"], "picking");
+    assert_eq!(
+        h.trendyol.package_update_request_count(),
+        2,
+        "sent, lost, repeated"
+    );
+    h.trendyol.set_faults_hit(EndpointKind::Orders, true);
+    assert_eq!(
+        action(json!({"status": "picking"})).await.0,
+        200,
+        "a repeat is done already"
+    );
+    let (status, view) =
+        action(json!({"status": "invoiced", "invoiceNumber": "GIB2026000000001"})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["packages"][0]["status"], "invoiced");
+    let (status, refused) = action(json!({"status": "picking"})).await;
+    assert_eq!(
+        status, 200,
+        "picking is behind invoiced: nothing to do {refused}"
+    );
+    assert_eq!(
+        h.trendyol.package_updates(),
+        [
+            (package_id, "Picking".to_string(), None),
+            (
+                package_id,
+                "Invoiced".to_string(),
+                Some("GIB2026000000001".to_string())
+            )
+        ],
+        "each status sent once"
+    );
+    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    let statuses: Vec<&str> = events
+        .iter()
+        .map(|(_, d)| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["picking", "invoiced"], "{events:?}");
 
     // Delivered: erased 7 days later.
     h.trendyol.update_status(package_id, "Delivered");

@@ -382,6 +382,8 @@ pub struct TrendyolOrders {
     list: Endpoint,
     /// updateTrackingNumber: its own 50-per-10-s budget at Trendyol.
     tracking: Endpoint,
+    /// updatePackage (Picking / Invoiced).
+    package_status: Endpoint,
 }
 
 impl TrendyolOrders {
@@ -405,6 +407,8 @@ impl TrendyolOrders {
             list: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
             tracking: Endpoint::new(PROVIDER, StandardRetryRules)
+                .with_spaced_limit(requests_per_10s, settings.rate_window),
+            package_status: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
         })
     }
@@ -492,6 +496,66 @@ impl TrendyolOrders {
         }
     }
 
+    /// Moves package `package_id` to Picking or Invoiced (docs/marketplace-
+    /// wire.md T13, updatePackage), with its lines and, for Invoiced, the
+    /// invoice number. `Err(refusal)`: Trendyol said no (with its message).
+    ///
+    /// Retries: the call sets a state, so the HTTP layer may repeat it; a
+    /// repeat that Trendyol refuses because the package is already there is
+    /// told apart by the caller reading the package back ([`Self::package`]).
+    pub async fn update_package_status(
+        &self,
+        package_id: &str,
+        status: PackageStatus,
+        lines: &[(String, u32)],
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/shipment-packages/{package_id}",
+            self.base, self.seller_id
+        );
+        let body = package_status_body(&status, lines)?;
+        Ok(self
+            .api
+            .write_json(
+                &self.package_status,
+                "trendyol_update_package",
+                Method::PUT,
+                url,
+                body,
+                true,
+            )
+            .await?
+            .map(|_| ()))
+    }
+
+    /// Package `package_id` as Trendyol has it now (`None`: not found in
+    /// the last week, where Trendyol looks without dates).
+    pub async fn package(&self, package_id: &str) -> Result<Option<OrderSnapshot>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/orders?shipmentPackageIds={package_id}&page=0&size=1",
+            self.base, self.seller_id
+        );
+        let Some(answer) = self
+            .api
+            .get_if_known(&self.list, "trendyol_package", url)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let wire: PageWire = self.api.decode(&answer)?;
+        for raw in wire.content {
+            let snap = package_snapshot(raw.get().as_bytes()).map_err(|e| {
+                Error::Store(format!("Trendyol package {package_id} unreadable: {e}"))
+            })?;
+            if snap.package_id.as_deref() == Some(package_id) {
+                return Ok(Some(snap));
+            }
+        }
+        Ok(None)
+    }
+
     async fn classify_refusal(
         &self,
         package_id: &str,
@@ -564,6 +628,53 @@ fn classify(refusal: Refusal, carried: Option<Carried>, tracking_number: &str) -
             refusal.message, refusal.status
         )),
     }
+}
+
+/// The statuses a seller sets on a package (T13); the rest come from
+/// Trendyol and the carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageStatus {
+    Picking,
+    Invoiced { invoice_number: String },
+}
+
+impl PackageStatus {
+    pub fn word(&self) -> &'static str {
+        match self {
+            PackageStatus::Picking => "Picking",
+            PackageStatus::Invoiced { .. } => "Invoiced",
+        }
+    }
+}
+
+/// Longest invoice number we send (e-Arşiv/e-Fatura numbers are 16
+/// characters; Trendyol publishes no limit).
+pub const MAX_INVOICE_NUMBER_LEN: usize = 32;
+
+/// `{"status", "lines": [{"lineId", "quantity"}], "params": {"invoiceNumber"}}`
+/// (T13): line ids are numbers on the wire.
+fn package_status_body(status: &PackageStatus, lines: &[(String, u32)]) -> Result<Bytes, Error> {
+    let mut wire_lines = Vec::with_capacity(lines.len());
+    for (id, quantity) in lines {
+        let id: u64 = id
+            .parse()
+            .map_err(|_| Error::validation("lines", "Trendyol line ids are numbers"))?;
+        wire_lines.push(serde_json::json!({"lineId": id, "quantity": quantity}));
+    }
+    let mut body = serde_json::json!({"status": status.word(), "lines": wire_lines});
+    if let PackageStatus::Invoiced { invoice_number } = status {
+        if invoice_number.is_empty()
+            || invoice_number.len() > MAX_INVOICE_NUMBER_LEN
+            || !invoice_number.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::validation(
+                "invoiceNumber",
+                "1-32 printable ASCII characters without spaces",
+            ));
+        }
+        body["params"] = serde_json::json!({"invoiceNumber": invoice_number});
+    }
+    Ok(Bytes::from(body.to_string()))
 }
 
 /// UNCONFIRMED: the Turkish storefront's v2 body.
@@ -696,6 +807,29 @@ mod tests {
             status: 400,
             message: "Shipment Update Edilebilir Bir Durumda Değil.".into(),
         }
+    }
+
+    #[test]
+    fn the_package_status_body_is_the_update_package_shape() {
+        let lines = [("55".to_string(), 2)];
+        let body: serde_json::Value =
+            serde_json::from_slice(&package_status_body(&PackageStatus::Picking, &lines).unwrap())
+                .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "Picking", "lines": [{"lineId": 55, "quantity": 2}]})
+        );
+        let invoiced = PackageStatus::Invoiced {
+            invoice_number: "GIB2026000000001".into(),
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&package_status_body(&invoiced, &lines).unwrap()).unwrap();
+        assert_eq!(body["params"]["invoiceNumber"], "GIB2026000000001");
+        let blank = PackageStatus::Invoiced {
+            invoice_number: "a b".into(),
+        };
+        assert!(package_status_body(&blank, &lines).is_err());
+        assert!(package_status_body(&PackageStatus::Picking, &[("x".into(), 1)]).is_err());
     }
 
     #[test]
