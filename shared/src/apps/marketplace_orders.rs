@@ -37,8 +37,8 @@ use crate::clock::now_ms;
 use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_order::trendyol_status;
 use crate::domain::marketplace_order::MarketplaceOrder;
+use crate::domain::marketplace_order::{trendyol_status, OrderChange, PersonalWrite, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
@@ -47,7 +47,7 @@ use crate::intake::marketplace_orders::OrderIntake;
 use crate::money::Money;
 use crate::ports::{
     EventPublisher, MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary,
-    MarketplacePersonalDataReader,
+    MarketplacePersonalDataReader, OrderSave,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
@@ -106,6 +106,10 @@ pub struct OrderView {
     /// When the buyer's personal data is (or was) erased.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personal_data_erased_at: Option<String>,
+    /// What we asked the marketplace, and what it said (refusals with its
+    /// message).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seller_actions: Vec<SellerAction>,
 }
 
 #[derive(Debug, Serialize)]
@@ -277,6 +281,7 @@ pub fn order_view(order: &MarketplaceOrder, buyer: Option<PersonalData>) -> Orde
             .personal
             .as_ref()
             .and_then(|p| unix_ms_to_rfc3339(p.erase_after_ms)),
+        seller_actions: order.seller_actions.clone(),
     }
 }
 
@@ -443,7 +448,9 @@ where
             trendyol_status(&snap.marketplace_status).rank >= target
         };
         let current = self.read_package(client, package_id).await?;
+        let mut outcome = ("already", None);
         if !reached(&current) {
+            outcome = ("done", None);
             let lines: Vec<(String, u32)> = current
                 .lines
                 .iter()
@@ -455,8 +462,19 @@ where
             {
                 // Refused: done anyway (a repeat of a call whose answer
                 // was lost), or Trendyol's state forbids it.
+                // Reached after a refused send: ours arrived (the answer
+                // was lost and the retry refused), so still `done`.
                 let now = self.read_package(client, package_id).await?;
                 if !reached(&now) {
+                    let message = format!("{} (HTTP {})", refusal.message, refusal.status);
+                    self.record_action(
+                        marketplace,
+                        order_number,
+                        package_id,
+                        &status,
+                        ("refused", Some(message)),
+                    )
+                    .await?;
                     tracing::warn!(
                         package_id,
                         status = status.word(),
@@ -481,7 +499,54 @@ where
             .with_retention(self.retention)
             .take(&after)
             .await?;
+        self.record_action(marketplace, order_number, package_id, &status, outcome)
+            .await?;
         self.order(marketplace, order_number).await
+    }
+
+    /// Records the action on the order, at the version read (re-read on a
+    /// concurrent change). The order's outbox is left as it is.
+    async fn record_action(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        status: &PackageStatus,
+        (outcome, message): (&str, Option<String>),
+    ) -> Result<()> {
+        for _ in 0..5 {
+            let Some((mut order, version)) = self
+                .store
+                .load_marketplace_order(marketplace, order_number)
+                .await?
+            else {
+                return Ok(());
+            };
+            order.record_action(SellerAction {
+                at_ms: now_ms(),
+                action: format!("package_status:{}", status.word()),
+                package_id: Some(package_id.to_string()),
+                outcome: outcome.to_string(),
+                message: message.clone(),
+            });
+            let change = OrderChange {
+                order,
+                moves: Vec::new(),
+                changed: true,
+                personal: PersonalWrite::Unchanged,
+            };
+            match self
+                .store
+                .save_marketplace_order(&change, Some(version), &crate::clock::now_rfc3339())
+                .await?
+            {
+                OrderSave::Saved { .. } => return Ok(()),
+                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
+            }
+        }
+        Err(Error::Store(format!(
+            "marketplace order {order_number} kept changing; the action was not recorded"
+        )))
     }
 
     async fn read_package(

@@ -242,6 +242,39 @@ pub struct MarketplaceOrder {
     /// data itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal: Option<PersonalRecord>,
+    /// What we asked the marketplace to do with the order, and what it
+    /// said: the last [`MAX_SELLER_ACTIONS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seller_actions: Vec<SellerAction>,
+}
+
+/// Actions kept on an order (older ones are dropped first).
+pub const MAX_SELLER_ACTIONS: usize = 20;
+
+/// One seller action on the order (a package status, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerAction {
+    pub at_ms: i64,
+    /// e.g. `package_status:Picking`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// `done` (sent and accepted), `already` (the marketplace was there:
+    /// nothing sent, or a repeat refused yet done), `refused`.
+    pub outcome: String,
+    /// The marketplace's message when it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl MarketplaceOrder {
+    /// Records an action, keeping the last [`MAX_SELLER_ACTIONS`].
+    pub fn record_action(&mut self, action: SellerAction) {
+        self.seller_actions.push(action);
+        let excess = self.seller_actions.len().saturating_sub(MAX_SELLER_ACTIONS);
+        self.seller_actions.drain(..excess);
+    }
 }
 
 impl MarketplaceOrder {
@@ -376,6 +409,7 @@ pub fn apply_snapshot_with(
         packages: BTreeMap::new(),
         line_facts: BTreeMap::new(),
         personal: None,
+        seller_actions: Vec::new(),
     });
     let is_new = current.is_none();
     let outbox_before = order.outbox.len();

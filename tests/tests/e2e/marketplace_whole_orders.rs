@@ -339,6 +339,54 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         .collect();
     assert_eq!(statuses, ["picking", "invoiced"], "{events:?}");
 
+    let (_, view) = read(&h, &format!("/marketplace-orders/trendyol/{number}")).await;
+    let outcomes: Vec<&str> = view["sellerActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["done", "already", "done", "already"], "{view}");
+
+    // A package Trendyol keeps from picking (still Awaiting its payment
+    // check): 409 with Trendyol's message, recorded on that order.
+    let awaiting = h
+        .trendyol
+        .add_package(PackageSpec::line("WHOLE-T", 1, 10.0).status("Awaiting"));
+    assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 1);
+    let (waiting_number, waiting_id) = (
+        awaiting["orderNumber"].as_str().unwrap().to_string(),
+        awaiting["id"].as_i64().unwrap(),
+    );
+    let app = h.marketplace_orders(ACTIONS);
+    let (status, refused) = response_json(
+        app.handle(http_request(
+            "POST",
+            &format!("/marketplace-orders/trendyol/{waiting_number}/packages/{waiting_id}/status"),
+            Some(&json!({"status": "picking"})),
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "marketplace_refused");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("güncellenemez") && message.contains("Awaiting"),
+        "{message}"
+    );
+    let (_, view) = read(
+        &h,
+        &format!("/marketplace-orders/trendyol/{waiting_number}"),
+    )
+    .await;
+    assert_eq!(view["sellerActions"][0]["outcome"], "refused", "{view}");
+    assert!(view["sellerActions"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("güncellenemez"));
+    assert_eq!(view["status"], "awaiting", "nothing changed");
+
     // Delivered: erased 7 days later.
     h.trendyol.update_status(package_id, "Delivered");
     let report = poll.run(i64::MAX).await;
