@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! apps/        one module per function binary, named after it (functions/<name> runs
-//!              apps::<name>::App): catalog, catalog_worker, order_poll, orders,
+//!              apps::<name>::App): catalog, catalog_worker, marketplace_orders,
+//!              order_poll, orders,
 //!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
 //!              shipment_tracking, webhook, operations, subscriptions and
 //!              deliveries (outbound events). An App is built once by from_env
@@ -22,7 +23,8 @@
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
 //!              ledger, refunds, products and catalog sync, marketplaces and the
-//!              Marketplaces set, marketplace orders, shipments and shipping, events,
+//!              Marketplaces set, marketplace orders (and their money, cargo and
+//!              buyer: marketplace_order_details), shipments and shipping, events,
 //!              outbound (subscriptions, retry schedule, refused addresses),
 //!              invoices (exact VAT-exclusive lines)
 //! ports.rs     the small traits the apps need, one per capability
@@ -51,6 +53,9 @@
 //!   disabling), signed by `providers::signing::standard_webhooks_signature`,
 //!   sent by `providers::outbound` through `providers::http` with
 //!   `AddressPolicy::PublicOnly` (the SSRF guard);
+//! - a marketplace buyer's personal data: read from the wire in
+//!   `providers::marketplace::{trendyol,hepsiburada}::orders`, kept apart
+//!   and erased by TTL by `aws::marketplace_orders`;
 //! - adding a marketplace: `domain::marketplace` and README § Adding a marketplace.
 
 pub mod api;

@@ -509,6 +509,49 @@ pub trait MarketplaceOrderStore: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// One marketplace order in a list (what gsi2 projects).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceOrderSummary {
+    pub order_number: String,
+    pub status: String,
+    pub first_seen_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<crate::money::Money>,
+}
+
+/// Marketplace orders by marketplace and status, oldest first seen first,
+/// a page at a time (an index query, never a scan).
+pub trait MarketplaceOrderList: Send + Sync {
+    /// Orders first seen in `[from_ms, to_ms]`; the cursor of the next page.
+    fn marketplace_order_page(
+        &self,
+        marketplace: Marketplace,
+        status: &str,
+        from_ms: i64,
+        to_ms: i64,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<(Vec<MarketplaceOrderSummary>, Option<String>)>> + Send;
+}
+
+/// The buyers' personal data of marketplace orders (KVKK): read only by the
+/// functions that need it (the order read API, a shipment made from the
+/// order).
+pub trait MarketplacePersonalDataReader: Send + Sync {
+    /// The buyer's personal data while it is kept (`None`: never given, or
+    /// due for erasure at `now_ms`).
+    fn marketplace_personal_data(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<crate::domain::marketplace_order_details::PersonalData>>>
+           + Send;
+}
+
 /// Where order polling stands per marketplace: everything modified before
 /// the position (epoch ms) has been taken in.
 pub trait OrderCursorStore: Send + Sync {

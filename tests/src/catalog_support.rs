@@ -422,6 +422,42 @@ impl CatalogHarness {
         )
     }
 
+    /// The marketplace-orders function on this stack and the fakes.
+    pub fn marketplace_orders(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> ayaztrade::apps::marketplace_orders::App<DynamoStore, RecordingPublisher> {
+        let mut env = self.env.clone();
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let source = |name: &str| env.get(name).cloned();
+        ayaztrade::apps::marketplace_orders::App::from_source(
+            self.catalog_store(),
+            self.publisher.clone(),
+            &source,
+            &HttpLayer::new(fast_http_settings()),
+        )
+        .expect("marketplace-orders app")
+    }
+
+    /// The webhook function with these settings over the usual test ones
+    /// (e.g. `MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS`).
+    pub fn webhook_with(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> webhook::App<DynamoStore, RecordingPublisher> {
+        let mut settings = crate::webhook_support::webhook_settings();
+        let env: HashMap<String, String> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let source = |name: &str| env.get(name).cloned();
+        settings.personal_data_retention =
+            ayaztrade::config::personal_data_retention(&source).expect("retention");
+        webhook::App::new(self.catalog_store(), self.publisher.clone(), settings)
+    }
+
     /// The shipment HTTP app on this stack, Aras at `aras`; `tariff` =
     /// `ARAS_TARIFF_JSON`.
     pub fn shipments(

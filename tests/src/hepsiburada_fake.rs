@@ -528,6 +528,8 @@ fn fault_response(fault: &Fault) -> Response {
             "{\"id\": \"8c1e",
         )
             .into_response(),
+        // Not modelled here: answered like `Status`.
+        Fault::LostAnswer(code) => fault_response(&Fault::Status(*code)),
     }
 }
 

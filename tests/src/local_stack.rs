@@ -17,6 +17,10 @@ pub struct Stack {
     pub event_bus_name: String,
     /// The queue the template's rule fills with `payment.*` events.
     pub payment_events_queue_url: String,
+    /// The platform's queues of `marketplace.*`, `shipment.*`, `catalog.*`.
+    pub marketplace_events_queue_url: String,
+    pub shipment_events_queue_url: String,
+    pub catalog_events_queue_url: String,
     pub catalog_queue_url: String,
     pub catalog_dlq_url: String,
     /// The stock-sync queue product-sync consumes (the template's rule
@@ -78,6 +82,18 @@ async fn create() -> Stack {
         table_name: names["TableName"].as_str().unwrap().to_string(),
         event_bus_name: names["EventBusName"].as_str().unwrap().to_string(),
         payment_events_queue_url: names["Queues"]["PaymentEventsQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        marketplace_events_queue_url: names["Queues"]["MarketplaceEventsQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        shipment_events_queue_url: names["Queues"]["ShipmentEventsQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        catalog_events_queue_url: names["Queues"]["CatalogEventsQueue"]
             .as_str()
             .unwrap()
             .to_string(),

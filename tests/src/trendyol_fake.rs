@@ -557,6 +557,7 @@ fn fault_response(fault: &Fault) -> Response {
             "{\"batchRequestId\": \"3f2a",
         )
             .into_response(),
+        Fault::LostAnswer(code) => fault_response(&Fault::Status(*code)),
     }
 }
 
@@ -572,6 +573,7 @@ enum Route {
     BrandByName,
     Orders,
     TrackingNumber(String),
+    PackageStatus(String),
 }
 
 impl Route {
@@ -585,7 +587,7 @@ impl Route {
             | Route::CategoryAttributes(_)
             | Route::AttributeValues(..)
             | Route::BrandByName => Some(ServiceGroup::Read),
-            Route::Orders | Route::TrackingNumber(_) => None,
+            Route::Orders | Route::TrackingNumber(_) | Route::PackageStatus(_) => None,
         }
     }
 
@@ -601,6 +603,7 @@ impl Route {
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
+            Route::PackageStatus(_) => UPDATE_PACKAGE,
         }
     }
 
@@ -609,7 +612,7 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders => EndpointKind::Orders,
-            Route::TrackingNumber(_) => EndpointKind::Tracking,
+            Route::TrackingNumber(_) | Route::PackageStatus(_) => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
     }
@@ -661,6 +664,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
                 Route::TrackingNumber(pid.to_string()),
                 Some(sid.to_string()),
             )
+        }
+        ["integration", "order", "sellers", sid, "shipment-packages", pid] if put => {
+            (Route::PackageStatus(pid.to_string()), Some(sid.to_string()))
         }
         _ => return None,
     };
@@ -789,14 +795,18 @@ async fn serve(
             Pass::Open => None,
         }
     };
+    let mut lost_answer = None;
     if let Some(fault) = fault {
         if let Fault::Timeout(d) = fault {
             tokio::time::sleep(d).await;
         }
-        return fault_response(&fault);
+        if !matches!(fault, Fault::LostAnswer(_)) {
+            return fault_response(&fault);
+        }
+        lost_answer = Some(fault);
     }
     let mut s = state.lock().unwrap();
-    match route {
+    let answer = match route {
         Route::Create | Route::Content | Route::Inventory => submit(&mut s, &route, &body, now),
         Route::Batch(id) => batch_result(&mut s, &id),
         Route::ProductInfo(barcode) => match s.products.get(&barcode) {
@@ -829,6 +839,11 @@ async fn serve(
         }
         Route::Orders => shipment_packages(&mut s, uri),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
+        Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
+    };
+    match lost_answer {
+        Some(fault) => fault_response(&fault),
+        None => answer,
     }
 }
 
@@ -1707,6 +1722,8 @@ struct TyOrders {
     tracking_statuses: Vec<String>,
     /// Accepted updateTrackingNumber calls: (package id, number).
     tracking_updates: Vec<(i64, String)>,
+    /// Accepted updatePackage calls: (package id, status, invoice number).
+    package_updates: Vec<(i64, String, Option<String>)>,
 }
 
 impl TyOrders {
@@ -1724,6 +1741,7 @@ impl TyOrders {
             queries: Vec::new(),
             tracking_statuses: TRACKING_STATUSES.iter().map(|s| s.to_string()).collect(),
             tracking_updates: Vec::new(),
+            package_updates: Vec::new(),
         }
     }
 
@@ -1879,7 +1897,8 @@ fn package_json(p: &Package) -> Value {
             "districtId": 54,
             "postalCode": "34000",
             "countryCode": "TR",
-            "phone": null,
+            // A buyer's phone: tests search logs for it (personal data).
+            "phone": "05320000001",
             "fullName": "Test Müşteri",
             "fullAddress": "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
         })
@@ -1909,6 +1928,9 @@ fn package_json(p: &Package) -> Value {
         "cargoTrackingLink": format!("https://kargotakip.trendyol.com/?token=fake{}", p.id),
         "cargoSenderNumber": p.seller_tracking.clone().unwrap_or_else(|| format!("733{:09}", p.id % 1_000_000_000)),
         "cargoProviderName": "Trendyol Express Marketplace",
+        // The promised delivery date: two days after the order (fake rule).
+        "agreedDeliveryDate": p.order_date_ms + 2 * 86_400_000,
+        "invoiceLink": null,
         "lines": lines,
         "packageHistories": p.histories.iter().map(|(at, s)| json!({"createdDate": at, "status": s})).collect::<Vec<_>>(),
         "deliveryType": "normal",
@@ -2290,6 +2312,77 @@ fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response 
     (StatusCode::OK, "").into_response()
 }
 
+// ---------------------------------------------------------------------------
+// Orders: updatePackage (docs/marketplace-wire.md T13)
+
+/// `PUT …/shipment-packages/{packageId}` (Picking / Invoiced).
+pub const UPDATE_PACKAGE: &str =
+    "PUT /integration/order/sellers/{sellerId}/shipment-packages/{packageId}";
+/// The fake's refusal of a status the package cannot take (UNCONFIRMED text).
+pub const PACKAGE_STATUS_REFUSED: &str = "Paket statüsü güncellenemez.";
+
+impl TrendyolFake {
+    /// Accepted updatePackage calls, in order: (package id, status, invoice number).
+    pub fn package_updates(&self) -> Vec<(i64, String, Option<String>)> {
+        self.with(|s| s.orders.package_updates.clone())
+    }
+
+    /// updatePackage requests that arrived (any outcome).
+    pub fn package_update_request_count(&self) -> usize {
+        self.request_count(UPDATE_PACKAGE)
+    }
+}
+
+/// Picking from Created; Invoiced from Created or Picking, with
+/// `params.invoiceNumber`; lines, when sent, must be the package's.
+/// Anything else: 400 with the business envelope (as a repeat of an
+/// accepted call is: the package is no longer where it was).
+fn update_package(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return business_error(400, "request.body.invalid", "Geçersiz istek");
+    };
+    let status = v["status"].as_str().unwrap_or_default().to_string();
+    let invoice = v["params"]["invoiceNumber"].as_str().map(str::to_owned);
+    let o = &mut s.orders;
+    let Some(p) = pid
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| o.packages.iter().find(|p| p.id == id))
+    else {
+        return business_error(
+            404,
+            "shipment.package.not.found",
+            &format!("Shipment package bulunamadı: {pid}"),
+        );
+    };
+    let lines_ok = v["lines"].as_array().is_none_or(|lines| {
+        lines.iter().all(|l| {
+            l["lineId"]
+                .as_i64()
+                .is_some_and(|id| p.lines.iter().any(|(lid, _)| *lid == id))
+        })
+    });
+    let allowed = match status.as_str() {
+        "Picking" => p.status == "Created" && invoice.is_none(),
+        "Invoiced" => {
+            (p.status == "Created" || p.status == "Picking")
+                && invoice.as_deref().is_some_and(|n| !n.is_empty())
+        }
+        _ => false,
+    };
+    if !lines_ok || !allowed {
+        return business_error(
+            400,
+            "shipment.package.status.invalid",
+            PACKAGE_STATUS_REFUSED,
+        );
+    }
+    let id = p.id;
+    o.update(id, &status, None);
+    o.package_updates.push((id, status, invoice));
+    (StatusCode::OK, "").into_response()
+}
+
 // ---- calendar helpers (no date crate in this package) ----
 
 /// Days since 1970-01-01 → (year, month, day) (H. Hinnant's algorithm).
@@ -2336,11 +2429,15 @@ pub(crate) fn civil_parts(ms: u64, offset_hours: i64) -> [i64; 7] {
 // ---------------------------------------------------------------------------
 // Shared by the Hepsiburada fake: faults, rate limits, recording.
 
-/// A fault for a request that reaches the fake. None of them processes the
-/// request: nothing is created, updated or remembered (not even for the
-/// 15-minute rule).
+/// A fault for a request that reaches the fake. None of them but
+/// `LostAnswer` processes the request: nothing is created, updated or
+/// remembered (not even for the 15-minute rule).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
+    /// The Trendyol fake processes the request, then answers this status
+    /// (a 504 from a gateway whose upstream did the work: the answer is
+    /// lost, not the effect). The Hepsiburada fake treats it as `Status`.
+    LostAnswer(u16),
     /// Answered at once with this status (429, 500, 502, 503, …).
     Status(u16),
     /// Sleeps, then answers 504.

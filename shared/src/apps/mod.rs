@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod catalog_worker;
 pub mod deliveries;
+pub mod marketplace_orders;
 pub mod operations;
 pub mod order_poll;
 pub mod orders;

@@ -214,7 +214,8 @@ where
 
     /// Publishes events left on order outboxes (at most a few hundred per run).
     async fn flush_outboxes(&self) -> Result<u32> {
-        let intake = OrderIntake::new(&self.store, &self.publisher);
+        let intake = OrderIntake::new(&self.store, &self.publisher)
+            .with_retention(self.settings.personal_data_retention);
         let mut flushed = 0;
         for (marketplace, order_number) in self.store.orders_with_outbox(200).await? {
             if intake.flush(marketplace, &order_number).await? {
@@ -439,7 +440,8 @@ where
         r: &mut MarketplaceReport,
     ) -> Result<()> {
         r.snapshots += snapshots.len() as u32;
-        let intake = OrderIntake::new(&self.store, &self.publisher);
+        let intake = OrderIntake::new(&self.store, &self.publisher)
+            .with_retention(self.settings.personal_data_retention);
         let intake = &intake;
         let results: Vec<(&OrderSnapshot, Result<Intake>)> = stream::iter(snapshots.iter())
             .map(|s| async move { (s, intake.take(s).await) })

@@ -33,6 +33,8 @@ use crate::clock::now_rfc3339;
 use crate::config::{self, ArasSettings, HttpSettings, ProcessEnv};
 use crate::domain::event::DetailType;
 use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_order::MarketplaceOrder;
+use crate::domain::marketplace_order_details::PersonalData;
 use crate::domain::shipment::{
     own_waybill_number, parse_scaled, shipment_event, shipment_id, MarketplacePackage,
     ShipmentRecord, ShipmentState, TrackingPushState, CARRIER,
@@ -43,7 +45,9 @@ use crate::domain::shipping::{
 };
 use crate::error::{Error, FieldError, Result};
 use crate::money::{Currency, Money};
-use crate::ports::{EventPublisher, MarketplaceOrderStore, ShipmentStore};
+use crate::ports::{
+    EventPublisher, MarketplaceOrderStore, MarketplacePersonalDataReader, ShipmentStore,
+};
 use crate::providers::aras::order::set_order_envelope;
 use crate::providers::aras::{
     self, ArasClient, ArasOrder, CancelOutcome, CashOnDelivery, CodCollection, Payor, Piece,
@@ -100,15 +104,73 @@ fn differs_conflict(id: &str) -> Error {
     }
 }
 
+/// Aras's receiver from the buyer's shipping address. Trendyol's
+/// `district` is the ilçe (Aras's town); Hepsiburada gives `town` (ilçe)
+/// and `district` (mahalle).
+fn receiver_of(marketplace: Marketplace, data: PersonalData) -> ReceiverRequest {
+    let address = data.shipping_address.unwrap_or_default();
+    let invoice = data.invoice_address.unwrap_or_default();
+    let (town, district) = match marketplace {
+        Marketplace::Trendyol => (address.district, None),
+        Marketplace::Hepsiburada => (address.town, address.district),
+    };
+    ReceiverRequest {
+        name: address.name.or(data.buyer_name).unwrap_or_default(),
+        address: address.address.unwrap_or_default(),
+        city: address.city.unwrap_or_default(),
+        town: town.unwrap_or_default(),
+        district,
+        phone: address.phone.unwrap_or_default(),
+        phone2: None,
+        tax_number: invoice.tax_number,
+        tax_office: invoice.tax_office,
+    }
+}
+
+/// What the parcel holds, from the order's lines ("2 × Kupa, 1 × Tabak"),
+/// at most [`MAX_CONTENTS_CHARS`] characters: the Trendyol package's own
+/// lines are not told apart from the order's others (a line keeps no
+/// package), so it names every line of the order.
+fn contents(order: &MarketplaceOrder, _package: &MarketplacePackage) -> Option<String> {
+    let parts: Vec<String> = order
+        .lines
+        .iter()
+        .filter(|(_, l)| l.stock != crate::domain::marketplace_order::LineStock::NotTaken)
+        .map(|(id, l)| {
+            let name = order
+                .line_facts
+                .get(id)
+                .and_then(|f| f.product_name.clone())
+                .or_else(|| l.sku.clone())
+                .unwrap_or_else(|| id.clone());
+            format!("{} × {name}", l.quantity)
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join(", ").chars().take(MAX_CONTENTS_CHARS).collect())
+}
+
+/// Aras publishes no length for `Description` (docs/aras-wire.md,
+/// UNCONFIRMED); a short line is what a label has room for.
+const MAX_CONTENTS_CHARS: usize = 100;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateRequest {
-    order_id: String,
+    /// Our order id; with `marketplaceOrder` it may be left out
+    /// (`<marketplace>-<order number>`).
+    #[serde(default)]
+    order_id: Option<String>,
     /// Tells shipments of one order apart (default `"1"`); the same order
     /// and reference are the same shipment.
     #[serde(default)]
     reference: Option<String>,
-    receiver: ReceiverRequest,
+    /// Left out with `marketplaceOrder`: taken from the stored order (the
+    /// buyer's shipping address, while its personal data is kept).
+    #[serde(default)]
+    receiver: Option<ReceiverRequest>,
     parcels: Vec<ParcelRequest>,
     #[serde(default)]
     cod: Option<CodRequest>,
@@ -232,9 +294,19 @@ struct ValidCreate {
 /// Checks a create request; every problem is reported at once.
 fn validate_create(req: &CreateRequest) -> Result<ValidCreate> {
     let mut errors = Vec::new();
-    let order_id = req.order_id.trim().to_string();
+    let order_id = match (&req.order_id, &req.marketplace_order) {
+        (Some(id), _) => id.trim().to_string(),
+        (None, Some(m)) => format!("{}-{}", m.marketplace.as_str(), m.order_number.trim()),
+        (None, None) => String::new(),
+    };
     if order_id.is_empty() || order_id.len() > 128 {
         errors.push(FieldError::new("orderId", "1–128 characters"));
+    }
+    if req.receiver.is_none() && req.marketplace_order.is_none() {
+        errors.push(FieldError::new(
+            "receiver",
+            "required unless marketplaceOrder names a stored order",
+        ));
     }
     let reference = req.reference.as_deref().unwrap_or("1").trim().to_string();
     if reference.is_empty() || reference.len() > 64 {
@@ -289,16 +361,19 @@ fn shipment_order(id: &str, req: CreateRequest, valid: &ValidCreate) -> Result<S
             .map(str::to_owned)
             .unwrap_or_else(|| own_waybill_number(id)),
         invoice_number: None,
-        receiver: Receiver {
-            name: req.receiver.name,
-            address: req.receiver.address,
-            city_name: req.receiver.city,
-            town_name: req.receiver.town,
-            district_name: req.receiver.district,
-            phone1: req.receiver.phone,
-            phone2: req.receiver.phone2,
-            tax_number: req.receiver.tax_number,
-            tax_office: req.receiver.tax_office,
+        receiver: match req.receiver {
+            Some(r) => Receiver {
+                name: r.name,
+                address: r.address,
+                city_name: r.city,
+                town_name: r.town,
+                district_name: r.district,
+                phone1: r.phone,
+                phone2: r.phone2,
+                tax_number: r.tax_number,
+                tax_office: r.tax_office,
+            },
+            None => return Err(Error::validation("receiver", "required")),
         },
         pieces: valid
             .parcels
@@ -476,7 +551,7 @@ impl App<DynamoStore, EventBridgePublisher> {
 
 impl<S, P> App<S, P>
 where
-    S: ShipmentStore + MarketplaceOrderStore,
+    S: ShipmentStore + MarketplaceOrderStore + MarketplacePersonalDataReader,
     P: EventPublisher,
 {
     pub fn new(store: S, publisher: P, aras: Option<ArasClient>, tariff: Option<Tariff>) -> Self {
@@ -516,7 +591,13 @@ where
         let valid = validate_create(&req)?;
         let id = shipment_id(&valid.order_id, &valid.reference);
         if let Some(m) = &req.marketplace_order {
-            self.check_marketplace_package(m).await?;
+            let order = self.check_marketplace_package(m).await?;
+            if req.receiver.is_none() {
+                req.receiver = Some(self.receiver_from_order(m).await?);
+            }
+            if req.description.is_none() {
+                req.description = contents(&order, m);
+            }
         }
         let m = measure(&valid.parcels);
         let marketplace_package = req.marketplace_order.take();
@@ -631,7 +712,25 @@ where
             .map(|_| ())
     }
 
-    async fn check_marketplace_package(&self, m: &MarketplacePackage) -> Result<()> {
+    /// The buyer's shipping address of a stored marketplace order, as an
+    /// Aras receiver. What the marketplace did not give stays empty, and
+    /// Aras's own checks name it (400 `receiver.phone1`, …): the caller then
+    /// sends `receiver`.
+    async fn receiver_from_order(&self, m: &MarketplacePackage) -> Result<ReceiverRequest> {
+        let Some(data) = self
+            .store
+            .marketplace_personal_data(m.marketplace, &m.order_number, now_ms())
+            .await?
+        else {
+            return Err(Error::validation(
+                "receiver",
+                "the marketplace order holds no buyer address (never given, or erased after                  the retention): send receiver",
+            ));
+        };
+        Ok(receiver_of(m.marketplace, data))
+    }
+
+    async fn check_marketplace_package(&self, m: &MarketplacePackage) -> Result<MarketplaceOrder> {
         let known = self
             .store
             .load_marketplace_order(m.marketplace, &m.order_number)
@@ -650,7 +749,7 @@ where
                 id: m.package_id.clone(),
             });
         }
-        Ok(())
+        Ok(order)
     }
 
     fn rates(&self, body: &[u8]) -> Result<Response<Body>> {

@@ -192,6 +192,7 @@ where
         });
         let result = DeliveryApplier::new(&self.store, &self.publisher)
             .with_auto_refund(auto_refund)
+            .with_personal_data_retention(self.settings.personal_data_retention)
             .process(&delivery, &claim)
             .await;
         if matches!(result, Ok(Once::Ran("unknown_order"))) {

@@ -14,13 +14,17 @@
 //! | sent body (Trendyol's 15-minute rule) | `BODY#<scope>#<sha256>` | `BODY` | | `aws::catalog` |
 //! | category rules | `CACHE#<marketplace>#category#<id>` | `CACHE` | | `aws::catalog` |
 //! | provider health check (cached ≥ 60 s) | `CACHE#health#<provider>` | `CACHE` | | `aws::operations` |
-//! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
+//! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>`; always **gsi2** `MKTLIST#<marketplace>#<status>` / `<first seen ms, 13 digits>#<order number>` | `aws::marketplace_orders` |
+//! | marketplace order's personal data (KVKK: erased by TTL; its own partition so IAM can keep readers of orders from it) | `MKTPII#<marketplace>#<order number>` | `PII` | | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
 //! | outbound subscription (an ERP/CRM endpoint) | `SUBSCRIPTION` | `<subscription id>` | | `aws::outbound` |
 //! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
 //! | invoice (one per order reference) | `INVOICE#<order ref>` | `INVOICE` | | `aws::invoices` |
 //! | invoice sequence counter | `COUNTER#invoice#<series>` | `COUNTER` | | `aws::invoices` |
+//!
+//! `gsi2` (`gsi2pk`, `gsi2sk`) lists marketplace orders by marketplace and
+//! status in the order we first saw them; only order items carry its keys.
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -35,6 +39,8 @@ pub const LOCK_SK: &str = "LOCK";
 pub const BODY_SK: &str = "BODY";
 pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
+/// The buyer's personal data of a marketplace order, beside the order.
+pub const MARKETPLACE_ORDER_PII_SK: &str = "PII";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
 pub const INVOICE_SK: &str = "INVOICE";
@@ -113,6 +119,23 @@ pub fn marketplace_order_pk(marketplace: Marketplace, order_number: &str) -> Str
     format!("MKTORDER#{}#{order_number}", marketplace.as_str())
 }
 
+/// gsi2: a marketplace's orders in one status (our normalized word).
+pub fn marketplace_order_list_pk(marketplace: Marketplace, status: &str) -> String {
+    format!("MKTLIST#{}#{status}", marketplace.as_str())
+}
+
+/// gsi2 sort key: first seen (epoch ms, 13 digits so text order is time
+/// order until the year 2286), then the order number.
+pub fn marketplace_order_list_sk(first_seen_ms: i64, order_number: &str) -> String {
+    format!("{:013}#{order_number}", first_seen_ms.max(0))
+}
+
+/// The buyer's personal data of a marketplace order: a partition of its
+/// own, so `dynamodb:LeadingKeys` can grant orders without it.
+pub fn marketplace_personal_data_pk(marketplace: Marketplace, order_number: &str) -> String {
+    format!("MKTPII#{}#{order_number}", marketplace.as_str())
+}
+
 pub fn order_cursor_pk(marketplace: Marketplace) -> String {
     format!("CURSOR#{}#orders", marketplace.as_str())
 }
@@ -181,5 +204,19 @@ mod tests {
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
         assert_eq!(invoice_pk("storefront:o-1"), "INVOICE#storefront:o-1");
         assert_eq!(invoice_counter_pk("AYZ"), "COUNTER#invoice#AYZ");
+        assert_eq!(MARKETPLACE_ORDER_PII_SK, "PII");
+        assert_eq!(
+            marketplace_order_list_pk(Marketplace::Trendyol, "created"),
+            "MKTLIST#trendyol#created"
+        );
+        assert_eq!(
+            marketplace_order_list_sk(1_795_700_000_000, "10654411111"),
+            "1795700000000#10654411111"
+        );
+        assert_eq!(marketplace_order_list_sk(5, "x"), "0000000000005#x");
+        assert_eq!(
+            marketplace_personal_data_pk(Marketplace::Hepsiburada, "9"),
+            "MKTPII#hepsiburada#9"
+        );
     }
 }

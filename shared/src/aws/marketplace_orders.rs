@@ -6,7 +6,14 @@
 //! | item | attributes |
 //! |---|---|
 //! | marketplace order | `order` (JSON: packages, lines, outbox), `version`, `outbox` (count of unpublished events) |
+//! | marketplace order's personal data | `personal` (JSON: buyer, addresses, tax and identity numbers), `erase_after_ms`; TTL `expires_at` |
 //! | order-poll cursor | `position_ms` |
+//!
+//! Personal data (KVKK) is never in the order item: it is its own item,
+//! written in the order's transaction, erased by TTL at `erase_after_ms`
+//! (`domain::marketplace_order_details::erase_after_ms`), and read back only
+//! while that time has not passed (TTL deletion lags by up to days). Data
+//! already due when written is deleted instead.
 //!
 //! While its outbox holds events an order is also on a sparse GSI list
 //! (`gsi1pk = MKTORDER#OUTBOX`), which order-poll sweeps: events whose
@@ -20,22 +27,31 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use crate::aws::catalog::{put_if, update_if};
 use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
 use crate::aws::keys::{
-    self, marketplace_order_pk, order_cursor_pk, product_pk, CATALOG_PENDING_LIST,
-    MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_SK,
+    self, marketplace_order_list_pk, marketplace_order_list_sk, marketplace_order_pk,
+    marketplace_personal_data_pk, order_cursor_pk, product_pk, CATALOG_PENDING_LIST,
+    MARKETPLACE_ORDER_OUTBOX_LIST, MARKETPLACE_ORDER_PII_SK, MARKETPLACE_ORDER_SK,
 };
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_order::{MarketplaceOrder, OrderChange, Refusal, StockMove};
+use crate::domain::marketplace_order::{
+    MarketplaceOrder, OrderChange, PersonalWrite, Refusal, StockMove,
+};
+use crate::domain::marketplace_order_details::PersonalData;
+use crate::domain::operations::{decode_cursor, encode_cursor};
 use crate::error::{Error, Result};
+use crate::intake::marketplace_orders::order_total;
+use crate::money::{Currency, Money};
+use crate::ports::{MarketplaceOrderList, MarketplaceOrderSummary, MarketplacePersonalDataReader};
 use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
 
-/// DynamoDB allows 100 items per transaction: the order and 99 SKUs.
-pub const MAX_SKUS_PER_ORDER: usize = 99;
+/// DynamoDB allows 100 items per transaction: the order, its personal-data
+/// item and 98 SKUs.
+pub const MAX_SKUS_PER_ORDER: usize = 98;
 
 fn number(item: &Item, name: &str) -> Option<i64> {
     item.get(name)?.as_n().ok()?.parse().ok()
@@ -65,7 +81,27 @@ fn order_put(
         .item("order", s(order_json(order)))
         .item("outbox", n(order.outbox.len() as i64))
         .item("version", n(version as i64))
-        .item("updated_at", s(now));
+        .item("updated_at", s(now))
+        // The list by marketplace and status (gsi2) and its columns.
+        .item("order_status", s(order.status()))
+        .item("first_seen_ms", n(order.first_seen_ms))
+        .item(
+            "gsi2pk",
+            s(marketplace_order_list_pk(order.marketplace, order.status())),
+        )
+        .item(
+            "gsi2sk",
+            s(marketplace_order_list_sk(
+                order.first_seen_ms,
+                &order.order_number,
+            )),
+        );
+    let builder = match order_total(order) {
+        Some(total) => builder
+            .item("total_minor", n(total.minor))
+            .item("total_currency", s(total.currency.code())),
+        None => builder,
+    };
     let builder = if order.outbox.is_empty() {
         builder
     } else {
@@ -85,6 +121,71 @@ fn order_put(
     builder
         .build()
         .map_err(|e| Error::Store(format!("order put: {e}")))
+}
+
+/// The personal-data item's part of an order's transaction (`None`:
+/// nothing to write). Last in the transaction, so the cancellation reasons
+/// of the order and the stock moves keep their places.
+fn personal_write(
+    store: &DynamoStore,
+    change: &OrderChange,
+    now_ms: i64,
+) -> Result<Option<TransactWriteItem>> {
+    let order = &change.order;
+    let Some(record) = &order.personal else {
+        return Ok(None);
+    };
+    let key_pk = s(marketplace_personal_data_pk(
+        order.marketplace,
+        &order.order_number,
+    ));
+    let due = record.erase_after_ms <= now_ms;
+    let expires_at = n(record.erase_after_ms.div_euclid(1000) + 1);
+    let item = match (&change.personal, due) {
+        (PersonalWrite::Unchanged, _) => return Ok(None),
+        // Due already: erase, whatever the change brought.
+        (_, true) => TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(store.table())
+                    .key("pk", key_pk)
+                    .key("sk", s(MARKETPLACE_ORDER_PII_SK))
+                    .build()
+                    .map_err(|e| Error::Store(format!("personal data delete: {e}")))?,
+            )
+            .build(),
+        (PersonalWrite::Put(data), false) => TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(store.table())
+                    .item("pk", key_pk)
+                    .item("sk", s(MARKETPLACE_ORDER_PII_SK))
+                    .item("entity", s("marketplace_order_personal_data"))
+                    .item(
+                        "personal",
+                        s(serde_json::to_string(data).expect("personal data serializes")),
+                    )
+                    .item("erase_after_ms", n(record.erase_after_ms))
+                    .item("expires_at", expires_at)
+                    .build()
+                    .map_err(|e| Error::Store(format!("personal data put: {e}")))?,
+            )
+            .build(),
+        (PersonalWrite::Reschedule, false) => TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(store.table())
+                    .key("pk", key_pk)
+                    .key("sk", s(MARKETPLACE_ORDER_PII_SK))
+                    .update_expression("SET erase_after_ms = :at, expires_at = :ttl")
+                    .expression_attribute_values(":at", n(record.erase_after_ms))
+                    .expression_attribute_values(":ttl", expires_at)
+                    .build()
+                    .map_err(|e| Error::Store(format!("personal data update: {e}")))?,
+            )
+            .build(),
+    };
+    Ok(Some(item))
 }
 
 /// One stock move in the order's transaction: the product's `stock`
@@ -169,7 +270,8 @@ impl MarketplaceOrderStore for DynamoStore {
                 ),
             )]));
         }
-        if change.moves.is_empty() {
+        let personal = personal_write(self, change, crate::clock::now_ms())?;
+        if change.moves.is_empty() && personal.is_none() {
             return self
                 .save_order_alone(&change.order, expected_version, now)
                 .await;
@@ -180,6 +282,7 @@ impl MarketplaceOrderStore for DynamoStore {
         for m in &change.moves {
             items.push(stock_update(self, m, now)?);
         }
+        items.extend(personal);
         match self
             .client()
             .transact_write_items()
@@ -253,7 +356,119 @@ impl MarketplaceOrderStore for DynamoStore {
     }
 }
 
+impl MarketplaceOrderList for DynamoStore {
+    async fn marketplace_order_page(
+        &self,
+        marketplace: Marketplace,
+        status: &str,
+        from_ms: i64,
+        to_ms: i64,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<(Vec<MarketplaceOrderSummary>, Option<String>)> {
+        let gsi2pk = marketplace_order_list_pk(marketplace, status);
+        // `~` sorts after every order number character we store.
+        let mut request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :p AND gsi2sk BETWEEN :from AND :to")
+            .expression_attribute_values(":p", s(&gsi2pk))
+            .expression_attribute_values(":from", s(marketplace_order_list_sk(from_ms, "")))
+            .expression_attribute_values(":to", s(marketplace_order_list_sk(to_ms, "~")))
+            .limit(limit);
+        if let Some(cursor) = cursor {
+            let (pk, sk, gsi2sk) = decode_cursor(cursor)?;
+            if !pk.starts_with(&marketplace_order_pk(marketplace, "")) {
+                return Err(Error::validation("cursor", "not a cursor of this list"));
+            }
+            request = request
+                .exclusive_start_key("pk", s(pk))
+                .exclusive_start_key("sk", s(sk))
+                .exclusive_start_key("gsi2pk", s(&gsi2pk))
+                .exclusive_start_key("gsi2sk", s(gsi2sk));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| store_error("query marketplace orders", e))?;
+        let text = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let orders = out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let total = match (number(item, "total_minor"), text(item, "total_currency")) {
+                    (Some(minor), Some(code)) => {
+                        Currency::parse(&code).ok().map(|c| Money::new(minor, c))
+                    }
+                    _ => None,
+                };
+                Some(MarketplaceOrderSummary {
+                    order_number: text(item, "order_number")?,
+                    status: text(item, "order_status")?,
+                    first_seen_ms: number(item, "first_seen_ms")?,
+                    updated_at: text(item, "updated_at"),
+                    total,
+                })
+            })
+            .collect();
+        let next = out.last_evaluated_key().and_then(|key| {
+            let get = |name: &str| key.get(name).and_then(|v| v.as_s().ok());
+            Some(encode_cursor(get("pk")?, get("sk")?, get("gsi2sk")?))
+        });
+        Ok((orders, next))
+    }
+}
+
+impl MarketplacePersonalDataReader for DynamoStore {
+    async fn marketplace_personal_data(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        now_ms: i64,
+    ) -> Result<Option<PersonalData>> {
+        self.load_marketplace_personal_data(marketplace, order_number, now_ms)
+            .await
+    }
+}
+
 impl DynamoStore {
+    /// The buyer's personal data of an order, while it is kept (`None`:
+    /// never given, or due for erasure at `now_ms` — TTL deletes lag).
+    pub async fn load_marketplace_personal_data(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        now_ms: i64,
+    ) -> Result<Option<PersonalData>> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .key(
+                "pk",
+                s(marketplace_personal_data_pk(marketplace, order_number)),
+            )
+            .key("sk", s(MARKETPLACE_ORDER_PII_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("get marketplace order personal data", e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        if number(&item, "erase_after_ms").is_none_or(|at| at <= now_ms) {
+            return Ok(None);
+        }
+        let Some(json) = item.get("personal").and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        serde_json::from_str(json)
+            .map(Some)
+            .map_err(|_| Error::Store("unreadable marketplace order personal data".into()))
+    }
+
     /// Nothing to move: one conditional PutItem (a transaction costs twice
     /// the write capacity).
     async fn save_order_alone(

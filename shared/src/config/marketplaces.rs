@@ -1,6 +1,7 @@
 //! Trendyol and Hepsiburada access, and the knobs of the catalog sync and
 //! the order poll.
 
+use crate::domain::marketplace_order_details::PersonalDataRetention;
 use std::time::Duration;
 
 use crate::config::{base_url, optional, parsed, required, Secret, Source};
@@ -273,6 +274,8 @@ pub struct OrderPollSettings {
     pub window_margin: Duration,
     /// A run stops starting windows after this, whatever the Lambda timeout.
     pub max_run: Duration,
+    /// How long buyers' personal data is kept.
+    pub personal_data_retention: PersonalDataRetention,
 }
 
 impl OrderPollSettings {
@@ -289,6 +292,7 @@ impl OrderPollSettings {
             trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 45)?,
             window_margin: secs("ORDER_POLL_WINDOW_MARGIN_SECS", 60)?,
             max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
+            personal_data_retention: personal_data_retention(env)?,
         };
         if !window_is_valid(Marketplace::Trendyol, settings.trendyol_window) {
             return Err(Error::Config(
@@ -324,4 +328,20 @@ impl OrderPollSettings {
 fn window_is_valid(marketplace: Marketplace, window: Duration) -> bool {
     let ms = window.as_millis() as i64;
     ms >= 60_000 && ms <= marketplace.max_order_window_ms()
+}
+
+/// `MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS` (default 30, 1–3650): how long
+/// a marketplace buyer's name, addresses, phone, e-mail and tax/identity
+/// numbers are kept after the order closed (delivered, returned,
+/// cancelled). An order we never hear the end of is treated as closed 90
+/// days after we first saw it. Read by order-poll and the webhook, which
+/// both store orders.
+pub fn personal_data_retention(env: &dyn Source) -> Result<PersonalDataRetention> {
+    let days: u32 = parsed(env, "MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS", 30)?;
+    if !(1..=3650).contains(&days) {
+        return Err(Error::Config(
+            "MARKETPLACE_PERSONAL_DATA_RETENTION_DAYS must be between 1 and 3650".into(),
+        ));
+    }
+    Ok(PersonalDataRetention::days(days, 90))
 }

@@ -17,8 +17,8 @@ mod webhooks;
 
 pub use accounting::ParasutSettings;
 pub use marketplaces::{
-    CatalogSettings, HepsiburadaSettings, OrderPollSettings, TrendyolGroupLimits, TrendyolSettings,
-    TrendyolTier,
+    personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
+    TrendyolGroupLimits, TrendyolSettings, TrendyolTier,
 };
 pub use operations::OperationsSettings;
 pub use outbound::OutboundSettings;

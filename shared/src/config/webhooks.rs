@@ -3,6 +3,7 @@
 
 use crate::config::{optional, Secret, Source};
 use crate::domain::marketplace::{Marketplace, Marketplaces};
+use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::error::{Error, Result};
 
 /// Stripe's default tolerance for the signed timestamp (its libraries use 300 s).
@@ -17,6 +18,8 @@ pub struct WebhookSettings {
     pub stripe_tolerance_secs: i64,
     pub iyzico_secret_key: Option<Secret>,
     pub marketplaces: Marketplaces<Option<InboundCredentials>>,
+    /// How long marketplace buyers' personal data is kept.
+    pub personal_data_retention: PersonalDataRetention,
 }
 
 impl WebhookSettings {
@@ -43,6 +46,7 @@ impl WebhookSettings {
             stripe_tolerance_secs: tolerance,
             iyzico_secret_key: optional(env, "IYZICO_SECRET_KEY").map(Secret::new),
             marketplaces: inbound_credentials(env),
+            personal_data_retention: super::marketplaces::personal_data_retention(env)?,
         })
     }
 }

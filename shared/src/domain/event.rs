@@ -206,9 +206,13 @@ pub struct MarketplaceOrderDetail {
     /// `status_changed`: the status before (absent for a new package).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<String>,
-    /// `created`: the order's lines as we took them in.
+    /// The order's lines as we hold them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<OrderLineDetail>,
+    /// What the buyer pays for the whole order (absent when a line's money
+    /// is unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -221,6 +225,9 @@ pub struct OrderLineDetail {
     pub status: String,
     /// `taken`, `not_taken`, `oversold` or `untracked`.
     pub stock: String,
+    /// What the buyer pays for the line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
 }
 
 /// An order's invoice, legalized in the accounting system.

@@ -20,6 +20,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_order_details::{
+    check_totals, erase_after_ms, LineFacts, PackageFacts, PersonalData, PersonalDataRetention,
+    PersonalRecord, SnapshotDetails,
+};
 
 /// A marketplace status in our words, with its place in that marketplace's
 /// lifecycle.
@@ -106,6 +110,9 @@ pub struct OrderSnapshot {
     pub lines: Vec<LineSnapshot>,
     /// When the marketplace says this happened (epoch ms).
     pub occurred_ms: i64,
+    /// Money, cargo and the buyer, when the report carries them (a list
+    /// entry or a whole-package webhook; not a status-only webhook).
+    pub details: Option<Box<SnapshotDetails>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +198,14 @@ pub enum OrderEvent {
         quantity: u32,
         line_id: String,
     },
+    /// A package's totals do not add up to its lines (or its money could
+    /// not be read exactly): published as `integration.error`.
+    TotalsMismatch {
+        event_id: String,
+        occurred_ms: i64,
+        package_id: Option<String>,
+        problems: Vec<String>,
+    },
 }
 
 impl OrderEvent {
@@ -199,7 +214,8 @@ impl OrderEvent {
             OrderEvent::Created { event_id, .. }
             | OrderEvent::StatusChanged { event_id, .. }
             | OrderEvent::StockChanged { event_id, .. }
-            | OrderEvent::Oversold { event_id, .. } => event_id,
+            | OrderEvent::Oversold { event_id, .. }
+            | OrderEvent::TotalsMismatch { event_id, .. } => event_id,
         }
     }
 }
@@ -216,9 +232,67 @@ pub struct MarketplaceOrder {
     /// Events not yet published.
     #[serde(default)]
     pub outbox: Vec<OrderEvent>,
+    /// Totals and cargo by package id (`""` = the order as a whole).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages: BTreeMap<String, PackageFacts>,
+    /// Money and product facts by line id (stable across package splits).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub line_facts: BTreeMap<String, LineFacts>,
+    /// Where the buyer's personal data (stored apart) stands; never the
+    /// data itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<PersonalRecord>,
+    /// What we asked the marketplace to do with the order, and what it
+    /// said: the last [`MAX_SELLER_ACTIONS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seller_actions: Vec<SellerAction>,
+}
+
+/// Actions kept on an order (older ones are dropped first).
+pub const MAX_SELLER_ACTIONS: usize = 20;
+
+/// One seller action on the order (a package status, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerAction {
+    pub at_ms: i64,
+    /// e.g. `package_status:Picking`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// `done` (sent and accepted), `already` (the marketplace was there:
+    /// nothing sent, or a repeat refused yet done), `refused`.
+    pub outcome: String,
+    /// The marketplace's message when it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl MarketplaceOrder {
+    /// Records an action, keeping the last [`MAX_SELLER_ACTIONS`].
+    pub fn record_action(&mut self, action: SellerAction) {
+        self.seller_actions.push(action);
+        let excess = self.seller_actions.len().saturating_sub(MAX_SELLER_ACTIONS);
+        self.seller_actions.drain(..excess);
+    }
+}
+
+impl MarketplaceOrder {
+    /// The order's status in one word, for lists: its least advanced
+    /// package (an order is as far as its slowest package), not counting
+    /// packages dissolved by an unpack; `unknown` before any package.
+    pub fn status(&self) -> &str {
+        let live = self.units.values().filter(|u| u.status != "unpacked");
+        match live.min_by_key(|u| u.rank) {
+            Some(u) => &u.status,
+            None => self
+                .units
+                .values()
+                .next()
+                .map_or("unknown", |u| u.status.as_str()),
+        }
+    }
+
     /// Lines holding stock, by SKU.
     pub fn taken_by_sku(&self) -> BTreeMap<&str, u32> {
         let mut taken = BTreeMap::new();
@@ -281,8 +355,20 @@ pub struct OrderChange {
     pub moves: Vec<StockMove>,
     /// Anything to write at all (a new order, a status, a line, an event).
     pub changed: bool,
+    /// What to do with the personal-data item, in the same write.
+    pub personal: PersonalWrite,
 }
 
+/// The personal-data item's part of a change (`order.personal` holds its
+/// erase deadline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonalWrite {
+    Unchanged,
+    /// Store this data (new or changed).
+    Put(Box<PersonalData>),
+    /// Only the erase deadline moved (the order closed, or reopened).
+    Reschedule,
+}
 /// Why a product refused a stock move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -301,8 +387,18 @@ fn event_key(order: &MarketplaceOrder) -> String {
     format!("{}:{}", order.marketplace.as_str(), order.order_number)
 }
 
-/// Applies a snapshot to the stored order (`None` = first seen).
+/// Applies a snapshot to the stored order (`None` = first seen), keeping
+/// personal data for the default retention.
 pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) -> OrderChange {
+    apply_snapshot_with(current, snap, PersonalDataRetention::default())
+}
+
+/// Applies a snapshot to the stored order (`None` = first seen).
+pub fn apply_snapshot_with(
+    current: Option<&MarketplaceOrder>,
+    snap: &OrderSnapshot,
+    retention: PersonalDataRetention,
+) -> OrderChange {
     let mut order = current.cloned().unwrap_or_else(|| MarketplaceOrder {
         marketplace: snap.marketplace,
         order_number: snap.order_number.clone(),
@@ -310,6 +406,10 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
         units: BTreeMap::new(),
         lines: BTreeMap::new(),
         outbox: Vec::new(),
+        packages: BTreeMap::new(),
+        line_facts: BTreeMap::new(),
+        personal: None,
+        seller_actions: Vec::new(),
     });
     let is_new = current.is_none();
     let outbox_before = order.outbox.len();
@@ -318,7 +418,13 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
     let unit_id = snap.package_id.clone().unwrap_or_default();
     let unit_changed = apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
     let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
-    let changed = is_new || unit_changed || lines_changed;
+    let details_changed = apply_details(&mut order, snap, &key, &unit_id);
+    let personal = apply_personal(&mut order, snap, retention);
+    let changed = is_new
+        || unit_changed
+        || lines_changed
+        || details_changed
+        || personal != PersonalWrite::Unchanged;
     for m in &moves {
         order.outbox.push(m.event(&key, snap.occurred_ms));
     }
@@ -327,6 +433,126 @@ pub fn apply_snapshot(current: Option<&MarketplaceOrder>, snap: &OrderSnapshot) 
         order,
         moves,
         changed,
+        personal,
+    }
+}
+
+/// Money, cargo and product facts: a description replaces the stored one
+/// of its package and lines unless it is older. Totals are checked; new
+/// problems go on the outbox once. Whether anything changed.
+fn apply_details(
+    order: &mut MarketplaceOrder,
+    snap: &OrderSnapshot,
+    key: &str,
+    unit_id: &str,
+) -> bool {
+    let Some(details) = &snap.details else {
+        return false;
+    };
+    let stored = order.packages.get(unit_id);
+    if stored.is_some_and(|p| p.observed_ms > snap.occurred_ms) {
+        return false;
+    }
+    let mut package = details.package.clone();
+    package.observed_ms = snap.occurred_ms;
+    for problem in check_totals(&package, &details.lines) {
+        if !package.problems.contains(&problem) {
+            package.problems.push(problem);
+        }
+    }
+    let known_problems = stored.map(|p| p.problems.clone()).unwrap_or_default();
+    let new_problems: Vec<String> = package
+        .problems
+        .iter()
+        .filter(|p| !known_problems.contains(p))
+        .cloned()
+        .collect();
+    let lines_same = details
+        .lines
+        .iter()
+        .all(|(id, l)| order.line_facts.get(id) == Some(l));
+    let package_same = stored.is_some_and(|p| {
+        PackageFacts {
+            observed_ms: p.observed_ms,
+            ..package.clone()
+        } == *p
+    });
+    if lines_same && package_same {
+        return false;
+    }
+    if !new_problems.is_empty() {
+        order.outbox.push(OrderEvent::TotalsMismatch {
+            event_id: format!("{key}:{unit_id}:totals:{}", snap.occurred_ms),
+            occurred_ms: snap.occurred_ms,
+            package_id: snap.package_id.clone(),
+            problems: new_problems,
+        });
+    }
+    for (id, l) in &details.lines {
+        order.line_facts.insert(id.clone(), l.clone());
+    }
+    order.packages.insert(unit_id.to_string(), package);
+    true
+}
+
+/// When the order closed: every package (but those dissolved by an unpack)
+/// is delivered, returned or cancelled; the last of those times.
+fn closed_ms(order: &MarketplaceOrder) -> Option<i64> {
+    const DELIVERED_RANK: u8 = 7;
+    let live: Vec<&UnitState> = order
+        .units
+        .values()
+        .filter(|u| u.status != "unpacked")
+        .collect();
+    if live.is_empty() || live.iter().any(|u| u.rank < DELIVERED_RANK) {
+        return None;
+    }
+    live.iter().map(|u| u.changed_ms).max()
+}
+
+/// The personal-data item: written when the snapshot brings data we do not
+/// hold (and is not older than what we hold), rescheduled when the order's
+/// erase deadline moves.
+fn apply_personal(
+    order: &mut MarketplaceOrder,
+    snap: &OrderSnapshot,
+    retention: PersonalDataRetention,
+) -> PersonalWrite {
+    let erase_after = erase_after_ms(retention, order.first_seen_ms, closed_ms(order));
+    let offered = snap
+        .details
+        .as_ref()
+        .and_then(|d| d.personal.as_ref())
+        .filter(|p| !p.is_empty());
+    match (order.personal.clone(), offered) {
+        (None, None) => PersonalWrite::Unchanged,
+        (None, Some(data)) => {
+            order.personal = Some(PersonalRecord {
+                fingerprint: data.fingerprint(),
+                erase_after_ms: erase_after,
+                observed_ms: snap.occurred_ms,
+            });
+            PersonalWrite::Put(Box::new(data.clone()))
+        }
+        (Some(record), Some(data))
+            if record.observed_ms <= snap.occurred_ms
+                && record.fingerprint != data.fingerprint() =>
+        {
+            order.personal = Some(PersonalRecord {
+                fingerprint: data.fingerprint(),
+                erase_after_ms: erase_after,
+                observed_ms: snap.occurred_ms,
+            });
+            PersonalWrite::Put(Box::new(data.clone()))
+        }
+        (Some(record), _) if record.erase_after_ms != erase_after => {
+            order.personal = Some(PersonalRecord {
+                erase_after_ms: erase_after,
+                ..record
+            });
+            PersonalWrite::Reschedule
+        }
+        _ => PersonalWrite::Unchanged,
     }
 }
 
@@ -593,6 +819,7 @@ mod tests {
             marketplace_status: status.into(),
             lines,
             occurred_ms: at,
+            details: None,
         }
     }
 
@@ -604,6 +831,7 @@ mod tests {
             marketplace_status: status.into(),
             lines,
             occurred_ms: at,
+            details: None,
         }
     }
 
@@ -934,5 +1162,99 @@ mod tests {
         assert!(c.moves.is_empty());
         assert_eq!(c.order.outbox.len(), 1, "only the status change");
         assert_eq!(c.order.lines["L1"].stock, LineStock::NotTaken);
+    }
+
+    fn with_details(mut snap: OrderSnapshot, total: i64, buyer: &str) -> OrderSnapshot {
+        use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
+        use crate::money::{Currency, Money};
+        let lines = snap
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line_id.clone(),
+                    LineFacts {
+                        quantity: l.quantity,
+                        unit_sale_price: Some(Money::new(1000, Currency::TRY)),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        snap.details = Some(Box::new(SnapshotDetails {
+            package: PackageFacts {
+                total: Some(Money::new(total, Currency::TRY)),
+                ..Default::default()
+            },
+            lines,
+            personal: Some(PersonalData {
+                buyer_name: Some(buyer.into()),
+                ..Default::default()
+            }),
+        }));
+        snap
+    }
+
+    #[test]
+    fn details_and_personal_data_are_written_once_and_erased_after_closing() {
+        let r = PersonalDataRetention::days(30, 90);
+        let day = 86_400_000;
+        let created = with_details(
+            package("P1", "Created", vec![line("L1", "A", 2)], day),
+            2000,
+            "Ayşe",
+        );
+        let c = apply_snapshot_with(None, &created, r);
+        assert!(
+            matches!(&c.personal, PersonalWrite::Put(p) if p.buyer_name.as_deref() == Some("Ayşe"))
+        );
+        assert_eq!(c.order.personal.as_ref().unwrap().erase_after_ms, 121 * day);
+        assert_eq!(c.order.packages["P1"].total.unwrap().minor, 2000);
+        let json = serde_json::to_string(&c.order).unwrap();
+        assert!(
+            !json.contains("Ayşe"),
+            "the order item holds no personal data: {json}"
+        );
+        let stored = settle(c);
+        let again = apply_snapshot_with(Some(&stored), &created, r);
+        assert!(!again.changed && again.personal == PersonalWrite::Unchanged);
+        // Delivered: the erase deadline moves to delivery + 30 days.
+        let delivered = package("P1", "Delivered", vec![], 10 * day);
+        let c = apply_snapshot_with(Some(&stored), &delivered, r);
+        assert_eq!(c.personal, PersonalWrite::Reschedule);
+        assert_eq!(c.order.personal.as_ref().unwrap().erase_after_ms, 40 * day);
+        // An older description never replaces a newer one.
+        let stored = settle(c);
+        let late = with_details(
+            package("P1", "Created", vec![line("L1", "A", 2)], day / 2),
+            2000,
+            "Old",
+        );
+        let c = apply_snapshot_with(Some(&stored), &late, r);
+        assert_eq!(c.personal, PersonalWrite::Unchanged);
+    }
+
+    #[test]
+    fn totals_that_do_not_add_up_are_recorded_and_reported_once() {
+        let snap = with_details(
+            package("P1", "Created", vec![line("L1", "A", 2)], 5),
+            1999,
+            "x",
+        );
+        let c = apply_snapshot(None, &snap);
+        assert_eq!(c.order.packages["P1"].problems.len(), 1);
+        let mismatches = |c: &OrderChange| {
+            c.order
+                .outbox
+                .iter()
+                .filter(|e| matches!(e, OrderEvent::TotalsMismatch { .. }))
+                .count()
+        };
+        assert_eq!(mismatches(&c), 1);
+        let stored = settle(c);
+        let mut later = snap.clone();
+        later.occurred_ms = 9;
+        let c = apply_snapshot(Some(&stored), &later);
+        assert_eq!(mismatches(&c), 0, "the same problem is reported once");
     }
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod invoice;
 pub mod marketplace;
 pub mod marketplace_order;
+pub mod marketplace_order_details;
 pub mod operations;
 pub mod order;
 pub mod outbound;

@@ -16,9 +16,11 @@ use crate::domain::event::{
 };
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
-    apply_snapshot, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
+    apply_snapshot_with, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
 };
+use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::error::{Error, Result};
+use crate::money::Money;
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
 
 /// What taking in a snapshot did to our stored order.
@@ -46,6 +48,7 @@ const MAX_ATTEMPTS: usize = 8;
 pub struct OrderIntake<'a, S, P> {
     store: &'a S,
     publisher: &'a P,
+    retention: PersonalDataRetention,
 }
 
 impl<'a, S, P> OrderIntake<'a, S, P>
@@ -53,8 +56,19 @@ where
     S: MarketplaceOrderStore,
     P: EventPublisher,
 {
+    /// Keeps personal data for the default retention; apps pass theirs
+    /// with [`Self::with_retention`].
     pub fn new(store: &'a S, publisher: &'a P) -> Self {
-        OrderIntake { store, publisher }
+        OrderIntake {
+            store,
+            publisher,
+            retention: PersonalDataRetention::default(),
+        }
+    }
+
+    pub fn with_retention(mut self, retention: PersonalDataRetention) -> Self {
+        self.retention = retention;
+        self
     }
 
     pub async fn take(&self, snap: &OrderSnapshot) -> Result<Intake> {
@@ -67,7 +81,7 @@ where
                 Some((order, version)) => (Some(order), Some(*version)),
                 None => (None, None),
             };
-            let mut change = apply_snapshot(current, snap);
+            let mut change = apply_snapshot_with(current, snap, self.retention);
             if !change.changed {
                 // Events a crashed predecessor wrote but did not publish.
                 if let (Some(order), Some(version)) = (current, version) {
@@ -190,7 +204,7 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
                 status,
                 marketplace_status,
                 previous_status.clone(),
-                Vec::new(),
+                line_details(order),
             ),
         ),
         OrderEvent::StockChanged {
@@ -216,6 +230,17 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
             event_id,
             occurred_ms,
             oversell_detail(order, sku, *quantity, line_id),
+        ),
+        OrderEvent::TotalsMismatch {
+            event_id,
+            occurred_ms,
+            package_id,
+            problems,
+        } => (
+            DetailType::IntegrationError,
+            event_id,
+            occurred_ms,
+            totals_detail(order, package_id.as_deref(), problems),
         ),
     };
     DomainEvent {
@@ -243,7 +268,22 @@ fn order_detail(
         marketplace_status: marketplace_status.to_string(),
         previous_status,
         lines,
+        total: order_total(order),
     })
+}
+
+/// What the buyer pays for the whole order: the lines' amounts added up,
+/// when every line has one in one currency.
+pub fn order_total(order: &MarketplaceOrder) -> Option<Money> {
+    let mut total: Option<Money> = None;
+    for id in order.lines.keys() {
+        let amount = order.line_facts.get(id)?.amount()?;
+        total = Some(match total {
+            None => amount,
+            Some(t) => t.checked_add(amount).ok()?,
+        });
+    }
+    total
 }
 
 /// Every line of the order as a created order's event lists it.
@@ -257,6 +297,7 @@ fn line_details(order: &MarketplaceOrder) -> Vec<OrderLineDetail> {
             quantity: l.quantity,
             status: l.status.clone(),
             stock: stock_word(l.stock).to_string(),
+            amount: order.line_facts.get(id).and_then(|f| f.amount()),
         })
         .collect()
 }
@@ -292,6 +333,34 @@ fn oversell_detail(
         message: format!(
             "{marketplace} sold {quantity} of {sku} (order line {line_id}) but our stock was short; \
              the line took no stock"
+        ),
+    })
+}
+
+/// The `integration.error` for a package whose totals do not add up (or
+/// whose money could not be read exactly). Problems name fields and
+/// amounts, never the buyer.
+fn totals_detail(
+    order: &MarketplaceOrder,
+    package_id: Option<&str>,
+    problems: &[String],
+) -> EventDetail {
+    let marketplace = order.marketplace.as_str();
+    EventDetail::IntegrationError(IntegrationErrorDetail {
+        action: None,
+        kind: "order_totals_mismatch".into(),
+        provider: marketplace.to_string(),
+        order_id: None,
+        provider_ref: Some(order.order_number.clone()),
+        expected: None,
+        received: None,
+        message: format!(
+            "{marketplace} order {}{}: {}; recorded on the order, not trusted",
+            order.order_number,
+            package_id
+                .map(|p| format!(" package {p}"))
+                .unwrap_or_default(),
+            problems.join("; ")
         ),
     })
 }

@@ -11,6 +11,7 @@ use crate::aws::idempotency::AUDIT_RETENTION_SECS;
 use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::domain::delivery::{unix_ms_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
+use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::payment_ledger::{decide, Notice, PaymentLedger};
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
@@ -46,6 +47,7 @@ pub struct DeliveryApplier<'a, S, P> {
     store: &'a S,
     publisher: &'a P,
     auto_refund: Option<AutoRefund<'a>>,
+    retention: PersonalDataRetention,
 }
 
 /// The gateways that give back unwanted payments when the merchant turned
@@ -71,7 +73,14 @@ where
             store,
             publisher,
             auto_refund: None,
+            retention: PersonalDataRetention::default(),
         }
+    }
+
+    /// How long marketplace buyers' personal data is kept.
+    pub fn with_personal_data_retention(mut self, retention: PersonalDataRetention) -> Self {
+        self.retention = retention;
+        self
     }
 
     pub fn with_auto_refund(mut self, auto_refund: Option<AutoRefund<'a>>) -> Self {
@@ -101,6 +110,7 @@ where
             // The same path as order-poll's: stored once, forward only,
             // events exactly when the stored order changes.
             Effect::MarketplaceOrder(snapshot) => Ok(OrderIntake::new(self.store, self.publisher)
+                .with_retention(self.retention)
                 .take(snapshot)
                 .await?
                 .as_str()),

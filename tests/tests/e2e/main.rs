@@ -13,6 +13,7 @@ mod lambda_events;
 mod marketplace_fakes;
 mod marketplace_order_fakes;
 mod marketplace_orders;
+mod marketplace_whole_orders;
 mod operations;
 mod orders;
 mod outbound;

@@ -1,7 +1,6 @@
 //! `POST /payments/stripe/intents` end to end: the handler in-process, the
 //! real DynamoDB API (moto) and the local Stripe fake.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -435,30 +434,9 @@ async fn the_lambda_event_fixture_drives_the_function() {
     );
 }
 
-/// A writer that keeps everything logged during a test.
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::start(tracing::Level::TRACE);
 
     let (stack, fake, order_id) = given_a_demo_order().await;
     fake.push_fault(Fault::Edge {
@@ -475,7 +453,7 @@ async fn secrets_never_reach_the_logs() {
     let denied = payments_app_for(stack, wrong_key, fast_http_settings());
     assert_eq!(create_intent(&denied, &order_id).await.0, 502);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(
         text.contains("provider call"),
         "the calls were logged: {text}"

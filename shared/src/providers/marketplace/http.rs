@@ -325,14 +325,42 @@ impl Unreadable {
         let digest = hex::encode(sha2::Sha256::digest(raw));
         Unreadable {
             digest: digest[..16].to_string(),
-            error: error.to_string(),
+            error: without_quoted_values(&error.to_string()),
         }
     }
+}
+
+/// A parse error without the values it quotes: serde quotes the offending
+/// string (`invalid type: string "Ayşe Yılmaz", expected u32`), and an
+/// order entry's strings are a buyer's name, address and phone, which must
+/// not reach a log. Field names (in backticks) stay.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_entries_keep_no_quoted_values() {
+        let e = serde_json::from_str::<u32>(r#""Ayşe Yılmaz""#).unwrap_err();
+        let u = Unreadable::new(b"x", e);
+        assert!(!u.error.contains("Ayşe"), "{}", u.error);
+        assert!(u.error.contains("invalid type"), "{}", u.error);
+    }
 
     #[test]
     fn error_messages_are_read_from_either_marketplace_shape() {

@@ -9,3 +9,4 @@ pub mod inbound_auth;
 pub mod orders;
 pub mod tracking;
 pub mod trendyol;
+pub mod wire_money;

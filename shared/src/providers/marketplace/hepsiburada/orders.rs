@@ -23,6 +23,8 @@
 //! package already InTransit, that `deci` is a JSON number, and that the
 //! read-back shows our number in `trackingInfoCode`.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use http::Method;
 use serde::Deserialize;
@@ -31,10 +33,14 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::config::HepsiburadaSettings;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
+use crate::domain::marketplace_order_details::{
+    Address, LineFacts, PackageFacts, PersonalData, SnapshotDetails,
+};
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
 use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
 use crate::providers::marketplace::trendyol::orders::check_tracking_number;
+use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader};
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
@@ -67,6 +73,111 @@ struct Item {
     #[serde(rename = "merchantSKU", alias = "merchantSku", default)]
     merchant_sku: Option<String>,
     quantity: u32,
+    // The whole line (docs/marketplace-wire.md H6, item fields; H12).
+    #[serde(default)]
+    product_barcode: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    /// "Kalemin birim tutarı" / "Kalemin toplam tutarı": read as what the
+    /// buyer pays (UNCONFIRMED whether before or after the discounts).
+    #[serde(default)]
+    unit_price: AmountWire,
+    #[serde(default)]
+    total_price: AmountWire,
+    #[serde(default)]
+    hb_discount: DiscountWire,
+    #[serde(default)]
+    merchant_discount: DiscountWire,
+    #[serde(default)]
+    vat: Decimal,
+    #[serde(default)]
+    vat_rate: Decimal,
+    #[serde(default)]
+    commission: AmountWire,
+    #[serde(default)]
+    commission_rate: Decimal,
+    #[serde(default)]
+    customer_id: Option<String>,
+    #[serde(default)]
+    customer_name: Option<String>,
+    #[serde(default)]
+    shipping_address: Option<AddressWire>,
+    #[serde(default)]
+    invoice: Option<InvoiceWire>,
+    #[serde(default)]
+    cargo_company: Option<String>,
+    #[serde(default)]
+    delivery_type: Option<String>,
+    #[serde(default)]
+    package_number: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DiscountWire {
+    #[serde(default)]
+    unit_price: AmountWire,
+}
+
+/// `shippingAddress` and `invoice.address` (CONFIRMED names, H6).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressWire {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    district: Option<String>,
+    #[serde(default)]
+    town: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    country_code: Option<String>,
+    #[serde(default)]
+    phone_number: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InvoiceWire {
+    #[serde(default)]
+    address: Option<AddressWire>,
+    #[serde(default)]
+    tax_number: Option<String>,
+    #[serde(default)]
+    tax_office: Option<String>,
+    #[serde(default)]
+    turkish_identity_number: Option<String>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl AddressWire {
+    fn into_address(self) -> Address {
+        Address {
+            name: non_empty(self.name),
+            company: None,
+            address: non_empty(self.address),
+            district: non_empty(self.district),
+            town: non_empty(self.town),
+            city: non_empty(self.city),
+            postal_code: non_empty(self.postal_code),
+            country_code: non_empty(self.country_code),
+            phone: non_empty(self.phone_number),
+            email: non_empty(self.email),
+            tax_office: None,
+            tax_number: None,
+            identity_number: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -91,10 +202,56 @@ pub struct OrderLine {
     pub order_number: String,
     pub order_ms: Option<i64>,
     pub line: LineSnapshot,
+    /// Money and product facts of the line.
+    pub facts: LineFacts,
+    pub currency: Option<crate::money::Currency>,
+    pub cargo_provider: Option<String>,
+    pub delivery_type: Option<String>,
+    /// Money that could not be read exactly.
+    pub problems: Vec<String>,
+    /// The buyer, as this line repeats it.
+    pub personal: PersonalData,
 }
 
 fn parse_line(raw: &[u8]) -> Result<OrderLine, serde_json::Error> {
     let item: Item = serde_json::from_slice(raw)?;
+    let mut money = MoneyReader::new(None);
+    let what = |field: &str| format!("line {} {field}", item.id);
+    let unit_sale_price = money.amount(&what("unitPrice"), &item.unit_price);
+    let facts = LineFacts {
+        barcode: non_empty(item.product_barcode.clone()),
+        product_name: non_empty(item.name.clone()),
+        quantity: item.quantity,
+        unit_price: None,
+        unit_discount: money.amount(
+            &what("merchantDiscount.unitPrice"),
+            &item.merchant_discount.unit_price,
+        ),
+        unit_marketplace_discount: money
+            .amount(&what("hbDiscount.unitPrice"), &item.hb_discount.unit_price),
+        unit_sale_price,
+        line_total: money.amount(&what("totalPrice"), &item.total_price),
+        vat_rate: item.vat_rate.normalized(),
+        vat: money.money(&what("vat"), &item.vat),
+        commission: money.amount(&what("commission"), &item.commission),
+        commission_rate: item.commission_rate.normalized(),
+        package_number: non_empty(item.package_number.clone()),
+    };
+    let invoice_address = item.invoice.map(|inv| {
+        let mut a = inv.address.unwrap_or_default().into_address();
+        a.tax_number = non_empty(inv.tax_number);
+        a.tax_office = non_empty(inv.tax_office);
+        a.identity_number = non_empty(inv.turkish_identity_number);
+        a
+    });
+    let shipping_address = item.shipping_address.map(AddressWire::into_address);
+    let personal = PersonalData {
+        buyer_name: non_empty(item.customer_name),
+        buyer_email: shipping_address.as_ref().and_then(|a| a.email.clone()),
+        customer_id: non_empty(item.customer_id),
+        shipping_address,
+        invoice_address,
+    };
     Ok(OrderLine {
         order_ms: item.order_date.as_deref().and_then(|d| {
             OffsetDateTime::parse(d, &time::format_description::well_known::Iso8601::DEFAULT)
@@ -108,25 +265,56 @@ fn parse_line(raw: &[u8]) -> Result<OrderLine, serde_json::Error> {
             quantity: item.quantity,
             marketplace_status: item.status,
         },
+        facts,
+        currency: money.currency,
+        cargo_provider: non_empty(item.cargo_company),
+        delivery_type: non_empty(item.delivery_type),
+        problems: money.problems,
+        personal,
     })
 }
 
 /// Lines grouped into one snapshot per order, in first-seen order. Listed
 /// lines are paid and waiting to be packed: the order's status is `Open`.
+/// Hepsiburada lists no order total, so the lines are checked one by one
+/// (total = unit price × quantity) and the order's total is not declared.
 pub fn snapshots(lines: Vec<OrderLine>, seen_ms: i64) -> Vec<OrderSnapshot> {
     let mut out: Vec<OrderSnapshot> = Vec::new();
     for l in lines {
-        match out.iter_mut().find(|s| s.order_number == l.order_number) {
-            Some(s) => s.lines.push(l.line),
-            None => out.push(OrderSnapshot {
-                marketplace: Marketplace::Hepsiburada,
-                order_number: l.order_number,
-                package_id: None,
-                marketplace_status: "Open".into(),
-                lines: vec![l.line],
-                occurred_ms: l.order_ms.unwrap_or(seen_ms),
-            }),
+        let i = match out.iter().position(|s| s.order_number == l.order_number) {
+            Some(i) => i,
+            None => {
+                out.push(OrderSnapshot {
+                    marketplace: Marketplace::Hepsiburada,
+                    order_number: l.order_number.clone(),
+                    package_id: None,
+                    marketplace_status: "Open".into(),
+                    lines: Vec::new(),
+                    occurred_ms: l.order_ms.unwrap_or(seen_ms),
+                    details: Some(Box::new(SnapshotDetails {
+                        package: PackageFacts {
+                            currency: l.currency,
+                            cargo_provider: l.cargo_provider.clone(),
+                            delivery_type: l.delivery_type.clone(),
+                            ..Default::default()
+                        },
+                        lines: BTreeMap::new(),
+                        personal: Some(l.personal.clone()),
+                    })),
+                });
+                out.len() - 1
+            }
+        };
+        let snap = &mut out[i];
+        if let Some(d) = snap.details.as_mut() {
+            d.lines.insert(l.line.line_id.clone(), l.facts);
+            for p in l.problems {
+                if !d.package.problems.contains(&p) {
+                    d.package.problems.push(p);
+                }
+            }
         }
+        snap.lines.push(l.line);
     }
     out
 }
@@ -401,6 +589,40 @@ mod tests {
             hb_date(1_795_700_000_000).as_deref(),
             Some("2026-11-26 16:33")
         );
+    }
+
+    #[test]
+    fn a_line_carries_exact_money_and_the_buyer_apart() {
+        let raw = r#"{"id": "a1", "orderNumber": "HB1", "orderDate": "2024-05-11T13:20:30.123+03:00",
+            "status": "Open", "merchantSKU": "SKU-1", "productBarcode": "869", "name": "Kupa",
+            "quantity": 3, "unitPrice": {"amount": 33.33, "currency": "TRY"},
+            "totalPrice": {"amount": 99.99, "currency": "TRY"},
+            "hbDiscount": {"unitPrice": {"amount": 0, "currency": "TRY"}},
+            "merchantDiscount": {"unitPrice": {"amount": 1.5, "currency": "TRY"}},
+            "vat": 16.67, "vatRate": 20.0, "commission": {"amount": 15.0, "currency": "TRY"},
+            "commissionRate": 15, "customerName": "Ali Veli", "cargoCompany": "Aras Kargo",
+            "shippingAddress": {"name": "Ali Veli", "address": "Bağdat Cad. 1", "town": "Kadıköy",
+              "district": "Moda", "city": "İstanbul", "phoneNumber": "05551112233",
+              "email": "ali@example.com", "countryCode": "TR"},
+            "invoice": {"address": {"name": "Ali Veli", "address": "Bağdat Cad. 1"},
+              "taxNumber": "", "taxOffice": "", "turkishIdentityNumber": "11111111111"}}"#;
+        let l = parse_line(raw.as_bytes()).unwrap();
+        let try_ = |minor| Some(crate::money::Money::new(minor, crate::money::Currency::TRY));
+        assert_eq!(l.facts.unit_sale_price, try_(3333));
+        assert_eq!(l.facts.line_total, try_(9999));
+        assert_eq!(l.facts.unit_discount, try_(150));
+        assert_eq!(l.facts.vat, try_(1667));
+        assert_eq!(l.facts.commission, try_(1500));
+        assert_eq!(l.facts.vat_rate.as_deref(), Some("20"));
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        assert_eq!(l.personal.buyer_email.as_deref(), Some("ali@example.com"));
+        let inv = l.personal.invoice_address.as_ref().unwrap();
+        assert_eq!(inv.identity_number.as_deref(), Some("11111111111"));
+        assert_eq!(inv.tax_number, None, "an empty tax number is none");
+        let s = snapshots(vec![l], 0);
+        let d = s[0].details.as_ref().unwrap();
+        assert_eq!(d.package.cargo_provider.as_deref(), Some("Aras Kargo"));
+        assert_eq!(d.lines["a1"].amount(), try_(9999));
     }
 
     #[test]

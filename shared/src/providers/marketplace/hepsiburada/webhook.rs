@@ -66,6 +66,7 @@ pub fn normalize_hepsiburada_event(
             marketplace_status: event_name.to_string(),
             lines: Vec::new(),
             occurred_ms: crate::clock::now_ms(),
+            details: None,
         }),
         (true, None) => {
             return Err(MalformedPayload::new(

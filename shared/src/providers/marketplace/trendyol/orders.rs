@@ -20,6 +20,8 @@
 //! `cargoSenderNumber` — what v3 says — or `cargoTrackingNumber`); that the
 //! refusal is a 4xx with the business envelope.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use http::Method;
 use serde::Deserialize;
@@ -27,9 +29,13 @@ use serde::Deserialize;
 use crate::config::TrendyolSettings;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
+use crate::domain::marketplace_order_details::{
+    Address, LineFacts, PackageFacts, PersonalData, SnapshotDetails,
+};
 use crate::error::Error;
 use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
 use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
+use crate::providers::marketplace::wire_money::{Decimal, MoneyReader};
 
 const PROVIDER: &str = "trendyol";
 /// Longest tracking number we send (Aras barcodes are 10–20 characters;
@@ -53,6 +59,47 @@ struct Package {
     order_date: Option<i64>,
     #[serde(default)]
     lines: Vec<Line>,
+    // The whole order (docs/marketplace-wire.md T8, "Package" and T12).
+    #[serde(default)]
+    currency_code: Option<String>,
+    #[serde(default)]
+    gross_amount: Decimal,
+    #[serde(default)]
+    total_discount: Decimal,
+    #[serde(default)]
+    total_ty_discount: Decimal,
+    #[serde(default)]
+    total_price: Decimal,
+    #[serde(default, deserialize_with = "opt_text")]
+    customer_id: Option<String>,
+    #[serde(default)]
+    customer_first_name: Option<String>,
+    #[serde(default)]
+    customer_last_name: Option<String>,
+    #[serde(default)]
+    customer_email: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    tax_number: Option<String>,
+    /// T.C. kimlik no: the sample says `identityNumber`, an SDK
+    /// `tcIdentityNumber` (UNCONFIRMED which; both read).
+    #[serde(default, alias = "tcIdentityNumber", deserialize_with = "opt_text")]
+    identity_number: Option<String>,
+    #[serde(default)]
+    shipment_address: Option<AddressWire>,
+    #[serde(default)]
+    invoice_address: Option<AddressWire>,
+    #[serde(default)]
+    cargo_provider_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    cargo_tracking_number: Option<String>,
+    #[serde(default)]
+    cargo_tracking_link: Option<String>,
+    #[serde(default)]
+    agreed_delivery_date: Option<i64>,
+    #[serde(default)]
+    invoice_link: Option<String>,
+    #[serde(default)]
+    delivery_type: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +111,117 @@ struct Line {
     /// The product's `stockCode` as we created it: our SKU.
     merchant_sku: Option<String>,
     order_line_item_status_name: Option<String>,
+    #[serde(default)]
+    barcode: Option<String>,
+    #[serde(default)]
+    product_name: Option<String>,
+    #[serde(default)]
+    currency_code: Option<String>,
+    /// UNCONFIRMED meanings (T8): `amount` unit price before discount,
+    /// `discount` the seller's discount, `tyDiscount` Trendyol's, `price`
+    /// what the buyer pays per unit, `vatBaseAmount` the VAT rate.
+    #[serde(default)]
+    amount: Decimal,
+    #[serde(default)]
+    discount: Decimal,
+    #[serde(default)]
+    ty_discount: Decimal,
+    #[serde(default)]
+    price: Decimal,
+    #[serde(default)]
+    vat_base_amount: Decimal,
+}
+
+/// `shipmentAddress` / `invoiceAddress`. CONFIRMED names (T8); `taxOffice`
+/// and `taxNumber` on the invoice address of a corporate buyer:
+/// UNCONFIRMED (read when present).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressWire {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    address1: Option<String>,
+    #[serde(default)]
+    address2: Option<String>,
+    #[serde(default)]
+    full_address: Option<String>,
+    #[serde(default)]
+    neighborhood: Option<String>,
+    #[serde(default)]
+    district: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    postal_code: Option<String>,
+    #[serde(default)]
+    country_code: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    phone: Option<String>,
+    #[serde(default)]
+    tax_office: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    tax_number: Option<String>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl AddressWire {
+    fn into_address(self) -> Address {
+        let name = non_empty(self.full_name).or_else(|| {
+            non_empty(
+                [self.first_name, self.last_name]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .into(),
+            )
+        });
+        let address = non_empty(self.full_address).or_else(|| {
+            non_empty(
+                [self.address1, self.address2, self.neighborhood]
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| !s.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .into(),
+            )
+        });
+        Address {
+            name,
+            company: non_empty(self.company),
+            address,
+            district: non_empty(self.district),
+            town: None,
+            city: non_empty(self.city),
+            postal_code: non_empty(self.postal_code),
+            country_code: non_empty(self.country_code),
+            phone: non_empty(self.phone),
+            email: None,
+            tax_office: non_empty(self.tax_office),
+            tax_number: non_empty(self.tax_number),
+            identity_number: None,
+        }
+    }
+}
+
+/// A string or a number as text; `null`/missing/empty → `None`.
+fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -78,9 +236,10 @@ fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 impl Package {
     fn into_snapshot(self) -> Result<OrderSnapshot, serde_json::Error> {
-        let Some(status) = self.status.or(self.shipment_package_status) else {
+        let Some(status) = self.status.clone().or(self.shipment_package_status.clone()) else {
             return Err(serde::de::Error::missing_field("status"));
         };
+        let details = self.details();
         Ok(OrderSnapshot {
             marketplace: Marketplace::Trendyol,
             order_number: self.order_number,
@@ -97,7 +256,95 @@ impl Package {
                 })
                 .collect(),
             occurred_ms: self.last_modified_date.or(self.order_date).unwrap_or(0),
+            details: Some(Box::new(details)),
         })
+    }
+
+    /// Money, cargo and buyer. Money that cannot be read exactly is left
+    /// out and named in the package's problems.
+    fn details(&self) -> SnapshotDetails {
+        let mut money = MoneyReader::new(self.currency_code.as_deref());
+        let mut lines = BTreeMap::new();
+        for l in &self.lines {
+            if let (Some(line_currency), Some(package_currency)) =
+                (l.currency_code.as_deref(), money.currency)
+            {
+                if !line_currency.eq_ignore_ascii_case(package_currency.code()) {
+                    money.problems.push(format!(
+                        "line {}: currency {line_currency} differs from the package's {package_currency}",
+                        l.id
+                    ));
+                }
+            }
+            let what = |field: &str| format!("line {} {field}", l.id);
+            lines.insert(
+                l.id.clone(),
+                LineFacts {
+                    barcode: non_empty(l.barcode.clone()),
+                    product_name: non_empty(l.product_name.clone()),
+                    quantity: l.quantity,
+                    unit_price: money.money(&what("amount"), &l.amount),
+                    unit_discount: money.money(&what("discount"), &l.discount),
+                    unit_marketplace_discount: money.money(&what("tyDiscount"), &l.ty_discount),
+                    unit_sale_price: money.money(&what("price"), &l.price),
+                    line_total: None,
+                    vat_rate: l.vat_base_amount.normalized(),
+                    vat: None,
+                    commission: None,
+                    commission_rate: None,
+                    package_number: None,
+                },
+            );
+        }
+        let package = PackageFacts {
+            observed_ms: 0,
+            currency: money.currency,
+            gross: money.money("grossAmount", &self.gross_amount),
+            discount: money.money("totalDiscount", &self.total_discount),
+            marketplace_discount: money.money("totalTyDiscount", &self.total_ty_discount),
+            total: money.money("totalPrice", &self.total_price),
+            cargo_provider: non_empty(self.cargo_provider_name.clone()),
+            tracking_number: non_empty(self.cargo_tracking_number.clone()),
+            tracking_link: non_empty(self.cargo_tracking_link.clone()),
+            agreed_delivery_ms: self.agreed_delivery_date.filter(|ms| *ms > 0),
+            invoice_link: non_empty(self.invoice_link.clone()),
+            delivery_type: non_empty(self.delivery_type.clone()),
+            problems: std::mem::take(&mut money.problems),
+        };
+        let buyer_name = non_empty(
+            [
+                self.customer_first_name.clone(),
+                self.customer_last_name.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into(),
+        );
+        let mut invoice_address = self
+            .invoice_address
+            .as_ref()
+            .map(|a| a.clone().into_address());
+        if let Some(invoice) = invoice_address.as_mut() {
+            invoice.tax_number = invoice.tax_number.take().or(self.tax_number.clone());
+            invoice.identity_number = non_empty(self.identity_number.clone());
+        }
+        let personal = PersonalData {
+            buyer_name,
+            buyer_email: non_empty(self.customer_email.clone()),
+            customer_id: self.customer_id.clone(),
+            shipping_address: self
+                .shipment_address
+                .as_ref()
+                .map(|a| a.clone().into_address()),
+            invoice_address,
+        };
+        SnapshotDetails {
+            package,
+            lines,
+            personal: Some(personal),
+        }
     }
 }
 
@@ -135,6 +382,8 @@ pub struct TrendyolOrders {
     list: Endpoint,
     /// updateTrackingNumber: its own 50-per-10-s budget at Trendyol.
     tracking: Endpoint,
+    /// updatePackage (Picking / Invoiced).
+    package_status: Endpoint,
 }
 
 impl TrendyolOrders {
@@ -158,6 +407,8 @@ impl TrendyolOrders {
             list: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
             tracking: Endpoint::new(PROVIDER, StandardRetryRules)
+                .with_spaced_limit(requests_per_10s, settings.rate_window),
+            package_status: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
         })
     }
@@ -245,6 +496,66 @@ impl TrendyolOrders {
         }
     }
 
+    /// Moves package `package_id` to Picking or Invoiced (docs/marketplace-
+    /// wire.md T13, updatePackage), with its lines and, for Invoiced, the
+    /// invoice number. `Err(refusal)`: Trendyol said no (with its message).
+    ///
+    /// Retries: the call sets a state, so the HTTP layer may repeat it; a
+    /// repeat that Trendyol refuses because the package is already there is
+    /// told apart by the caller reading the package back ([`Self::package`]).
+    pub async fn update_package_status(
+        &self,
+        package_id: &str,
+        status: PackageStatus,
+        lines: &[(String, u32)],
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/shipment-packages/{package_id}",
+            self.base, self.seller_id
+        );
+        let body = package_status_body(&status, lines)?;
+        Ok(self
+            .api
+            .write_json(
+                &self.package_status,
+                "trendyol_update_package",
+                Method::PUT,
+                url,
+                body,
+                true,
+            )
+            .await?
+            .map(|_| ()))
+    }
+
+    /// Package `package_id` as Trendyol has it now (`None`: not found in
+    /// the last week, where Trendyol looks without dates).
+    pub async fn package(&self, package_id: &str) -> Result<Option<OrderSnapshot>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/orders?shipmentPackageIds={package_id}&page=0&size=1",
+            self.base, self.seller_id
+        );
+        let Some(answer) = self
+            .api
+            .get_if_known(&self.list, "trendyol_package", url)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let wire: PageWire = self.api.decode(&answer)?;
+        for raw in wire.content {
+            let snap = package_snapshot(raw.get().as_bytes()).map_err(|e| {
+                Error::Store(format!("Trendyol package {package_id} unreadable: {e}"))
+            })?;
+            if snap.package_id.as_deref() == Some(package_id) {
+                return Ok(Some(snap));
+            }
+        }
+        Ok(None)
+    }
+
     async fn classify_refusal(
         &self,
         package_id: &str,
@@ -319,6 +630,53 @@ fn classify(refusal: Refusal, carried: Option<Carried>, tracking_number: &str) -
     }
 }
 
+/// The statuses a seller sets on a package (T13); the rest come from
+/// Trendyol and the carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageStatus {
+    Picking,
+    Invoiced { invoice_number: String },
+}
+
+impl PackageStatus {
+    pub fn word(&self) -> &'static str {
+        match self {
+            PackageStatus::Picking => "Picking",
+            PackageStatus::Invoiced { .. } => "Invoiced",
+        }
+    }
+}
+
+/// Longest invoice number we send (e-Arşiv/e-Fatura numbers are 16
+/// characters; Trendyol publishes no limit).
+pub const MAX_INVOICE_NUMBER_LEN: usize = 32;
+
+/// `{"status", "lines": [{"lineId", "quantity"}], "params": {"invoiceNumber"}}`
+/// (T13): line ids are numbers on the wire.
+fn package_status_body(status: &PackageStatus, lines: &[(String, u32)]) -> Result<Bytes, Error> {
+    let mut wire_lines = Vec::with_capacity(lines.len());
+    for (id, quantity) in lines {
+        let id: u64 = id
+            .parse()
+            .map_err(|_| Error::validation("lines", "Trendyol line ids are numbers"))?;
+        wire_lines.push(serde_json::json!({"lineId": id, "quantity": quantity}));
+    }
+    let mut body = serde_json::json!({"status": status.word(), "lines": wire_lines});
+    if let PackageStatus::Invoiced { invoice_number } = status {
+        if invoice_number.is_empty()
+            || invoice_number.len() > MAX_INVOICE_NUMBER_LEN
+            || !invoice_number.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::validation(
+                "invoiceNumber",
+                "1-32 printable ASCII characters without spaces",
+            ));
+        }
+        body["params"] = serde_json::json!({"invoiceNumber": invoice_number});
+    }
+    Ok(Bytes::from(body.to_string()))
+}
+
 /// UNCONFIRMED: the Turkish storefront's v2 body.
 fn tracking_body(tracking_number: &str) -> Bytes {
     Bytes::from(serde_json::json!({ "trackingNumber": tracking_number }).to_string())
@@ -374,6 +732,64 @@ mod tests {
     }
 
     #[test]
+    fn a_package_carries_exact_money_cargo_and_the_buyer_apart() {
+        let body = r#"{"id": 3330111, "orderNumber": "10654411111", "status": "Picking",
+            "lastModifiedDate": 1795700000000, "currencyCode": "TRY",
+            "grossAmount": 249.80, "totalDiscount": 20.0, "totalTyDiscount": 0,
+            "totalPrice": 229.8, "customerId": 991, "customerFirstName": "Ayşe",
+            "customerLastName": "Yılmaz", "customerEmail": "pf+1@trendyolmail.com",
+            "taxNumber": null, "identityNumber": "11111111111",
+            "cargoProviderName": "Aras Kargo Marketplace", "cargoTrackingNumber": 7330000000001,
+            "cargoTrackingLink": "https://kargotakip.trendyol.com/?token=x",
+            "agreedDeliveryDate": 1795900000000, "invoiceLink": null,
+            "shipmentAddress": {"firstName": "Ayşe", "lastName": "Yılmaz", "address1": "Moda Cad. 5",
+              "address2": "", "district": "Kadıköy", "city": "İstanbul", "postalCode": "34710",
+              "countryCode": "TR", "phone": "05321234567", "fullName": "Ayşe Yılmaz"},
+            "invoiceAddress": {"fullName": "Ayşe Yılmaz", "fullAddress": "Moda Cad. 5 Kadıköy İstanbul",
+              "company": "Acme Ltd", "taxOffice": "Kadıköy", "taxNumber": "1234567890"},
+            "lines": [{"id": 55, "quantity": 2, "merchantSku": "SKU-1", "barcode": "869",
+               "productName": "Kupa", "currencyCode": "TRY", "amount": 124.90,
+               "discount": 10.00, "tyDiscount": 0, "price": 114.90, "vatBaseAmount": 20}]}"#;
+        let s = package_snapshot(body.as_bytes()).unwrap();
+        let d = s.details.unwrap();
+        let try_ = |minor| Some(crate::money::Money::new(minor, crate::money::Currency::TRY));
+        assert_eq!(d.package.total, try_(22980));
+        assert_eq!(d.package.gross, try_(24980));
+        assert_eq!(d.package.discount, try_(2000));
+        assert_eq!(d.package.tracking_number.as_deref(), Some("7330000000001"));
+        assert_eq!(d.package.agreed_delivery_ms, Some(1_795_900_000_000));
+        assert!(d.package.problems.is_empty(), "{:?}", d.package.problems);
+        let line = &d.lines["55"];
+        assert_eq!(line.unit_price, try_(12490));
+        assert_eq!(line.unit_sale_price, try_(11490));
+        assert_eq!(line.unit_discount, try_(1000));
+        assert_eq!(line.vat_rate.as_deref(), Some("20"));
+        assert_eq!(line.amount(), try_(22980));
+        let p = d.personal.unwrap();
+        assert_eq!(p.buyer_name.as_deref(), Some("Ayşe Yılmaz"));
+        let ship = p.shipping_address.unwrap();
+        assert_eq!(ship.phone.as_deref(), Some("05321234567"));
+        assert_eq!(ship.address.as_deref(), Some("Moda Cad. 5"));
+        let inv = p.invoice_address.unwrap();
+        assert_eq!(inv.tax_number.as_deref(), Some("1234567890"));
+        assert_eq!(inv.tax_office.as_deref(), Some("Kadıköy"));
+        assert_eq!(inv.identity_number.as_deref(), Some("11111111111"));
+    }
+
+    #[test]
+    fn money_that_is_not_exact_is_a_problem_not_a_rounding() {
+        let body = br#"{"id": 1, "orderNumber": "1", "status": "Created", "currencyCode": "TRY",
+            "totalPrice": 10.005, "lines": [{"id": 2, "quantity": 1, "price": 10.0}]}"#;
+        let d = package_snapshot(body).unwrap().details.unwrap();
+        assert_eq!(d.package.total, None);
+        assert!(
+            d.package.problems[0].starts_with("totalPrice"),
+            "{:?}",
+            d.package.problems
+        );
+    }
+
+    #[test]
     fn odd_packages_are_errors_not_panics() {
         assert!(package_snapshot(br#"{"id": [], "orderNumber": "1", "status": "x"}"#).is_err());
         assert!(package_snapshot(br#"{"id": 1, "status": "Created"}"#).is_err());
@@ -391,6 +807,29 @@ mod tests {
             status: 400,
             message: "Shipment Update Edilebilir Bir Durumda Değil.".into(),
         }
+    }
+
+    #[test]
+    fn the_package_status_body_is_the_update_package_shape() {
+        let lines = [("55".to_string(), 2)];
+        let body: serde_json::Value =
+            serde_json::from_slice(&package_status_body(&PackageStatus::Picking, &lines).unwrap())
+                .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "Picking", "lines": [{"lineId": 55, "quantity": 2}]})
+        );
+        let invoiced = PackageStatus::Invoiced {
+            invoice_number: "GIB2026000000001".into(),
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&package_status_body(&invoiced, &lines).unwrap()).unwrap();
+        assert_eq!(body["params"]["invoiceNumber"], "GIB2026000000001");
+        let blank = PackageStatus::Invoiced {
+            invoice_number: "a b".into(),
+        };
+        assert!(package_status_body(&blank, &lines).is_err());
+        assert!(package_status_body(&PackageStatus::Picking, &[("x".into(), 1)]).is_err());
     }
 
     #[test]
