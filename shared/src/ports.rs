@@ -626,3 +626,79 @@ pub trait CatalogWorkList: Send + Sync {
     /// False when there is no such product.
     fn mark_pending(&self, sku: &str) -> impl Future<Output = Result<bool>> + Send;
 }
+
+// ---- Reconciliation ------------------------------------------------------
+
+use crate::domain::reconciliation::{DayReport, Difference, HealedFact};
+
+/// Where one pass over a provider's list for a day stands in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassState {
+    /// The provider's paging position: the last object id (Stripe) or the
+    /// last page read (iyzico). `None`: from the start.
+    pub after: Option<String>,
+    pub done: bool,
+    /// Entries listed so far and provider requests made so far, this run.
+    pub listed: u64,
+    pub requests: u64,
+    /// 0 = not started in this run; bumped by every save.
+    pub version: u64,
+}
+
+pub trait ReconciliationStore: Send + Sync {
+    /// Starts run `run_id` of `day` (the report says `running`), or joins it
+    /// when it is the day's current run already.
+    fn start_run(
+        &self,
+        day: &str,
+        run_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The pass as this run left it; one of another run (or none) is fresh.
+    fn load_pass(
+        &self,
+        day: &str,
+        run_id: &str,
+        pass: &str,
+    ) -> impl Future<Output = Result<PassState>> + Send;
+    /// Moves the pass from `from` to `to` (conditionally); false when
+    /// another invocation moved it first.
+    fn save_pass(
+        &self,
+        day: &str,
+        run_id: &str,
+        pass: &str,
+        from: &PassState,
+        to: &PassState,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records a difference unless the day has it already; true while its
+    /// `reconciliation.mismatch` still has to be published.
+    fn record_difference(
+        &self,
+        day: &str,
+        run_id: &str,
+        difference: &Difference,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn mark_difference_published(
+        &self,
+        day: &str,
+        difference_key: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records a fact applied by reconciliation (once per event identity).
+    fn record_healed(
+        &self,
+        day: &str,
+        fact: &HealedFact,
+        now: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Marks run `run_id` completed; false if it is not the day's running run.
+    fn complete_run(
+        &self,
+        day: &str,
+        run_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The day's report with every difference and healed fact.
+    fn day_report(&self, day: &str) -> impl Future<Output = Result<Option<DayReport>>> + Send;
+}

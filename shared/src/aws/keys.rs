@@ -17,6 +17,10 @@
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>` | `aws::marketplace_orders` |
 //! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
+//! | reconciliation report of a day (Istanbul) | `RECON#<yyyy-mm-dd>` | `REPORT` | | `aws::reconciliation` |
+//! | reconciliation pass cursor | `RECON#<yyyy-mm-dd>` | `PASS#<pass>` | | `aws::reconciliation` |
+//! | reconciliation difference | `RECON#<yyyy-mm-dd>` | `DIFF#<provider>#<ref>#<kind>` | | `aws::reconciliation` |
+//! | fact healed by reconciliation | `RECON#<yyyy-mm-dd>` | `HEALED#<provider>#<event id>` | | `aws::reconciliation` |
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -33,6 +37,11 @@ pub const CACHE_SK: &str = "CACHE";
 pub const MARKETPLACE_ORDER_SK: &str = "MKTORDER";
 pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
+pub const RECON_REPORT_SK: &str = "REPORT";
+/// Sort-key prefixes of a day's reconciliation items.
+pub const RECON_PASS_SK_PREFIX: &str = "PASS#";
+pub const RECON_DIFF_SK_PREFIX: &str = "DIFF#";
+pub const RECON_HEALED_SK_PREFIX: &str = "HEALED#";
 
 /// The partition of catalog plans (sort key: the plan id).
 pub const CATALOG_PLAN_PK: &str = "CATALOG#PLAN";
@@ -111,6 +120,26 @@ pub fn shipment_pk(id: &str) -> String {
     format!("SHIPMENT#{id}")
 }
 
+/// Everything reconciliation keeps about one Istanbul day.
+pub fn reconciliation_pk(day: &str) -> String {
+    format!("RECON#{day}")
+}
+
+/// Where one pass (`stripe-events`, `stripe-intents`, `iyzico-transactions`)
+/// of a day's run stands.
+pub fn reconciliation_pass_sk(pass: &str) -> String {
+    format!("{RECON_PASS_SK_PREFIX}{pass}")
+}
+
+/// A difference, by `Difference::key` (provider, ref, kind).
+pub fn reconciliation_diff_sk(difference_key: &str) -> String {
+    format!("{RECON_DIFF_SK_PREFIX}{difference_key}")
+}
+
+pub fn reconciliation_healed_sk(provider: &str, event_id: &str) -> String {
+    format!("{RECON_HEALED_SK_PREFIX}{provider}#{event_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +179,18 @@ mod tests {
             "CURSOR#trendyol#orders"
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");
+        assert_eq!(reconciliation_pk("2026-12-01"), "RECON#2026-12-01");
+        assert_eq!(
+            reconciliation_pass_sk("stripe-events"),
+            "PASS#stripe-events"
+        );
+        assert_eq!(
+            reconciliation_diff_sk("stripe#pi_1#amount_differs"),
+            "DIFF#stripe#pi_1#amount_differs"
+        );
+        assert_eq!(
+            reconciliation_healed_sk("iyzico", "12:SUCCESS"),
+            "HEALED#iyzico#12:SUCCESS"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod marketplace_orders;
 pub mod operations;
 pub mod payments;
+pub mod reconciliation;
 pub mod sdk;
 pub mod shipments;
 pub mod sqs;

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 mod marketplaces;
 mod operations;
 mod payments;
+mod reconcile;
 mod shipping;
 mod webhooks;
 
@@ -21,6 +22,7 @@ pub use operations::OperationsSettings;
 pub use payments::{
     auto_refund_unwanted_payments, IyzicoSettings, StripeSettings, DEFAULT_STRIPE_API_VERSION,
 };
+pub use reconcile::ReconcileSettings;
 pub use shipping::{aras_tariff, ArasSettings, TrackingPushSettings};
 pub use webhooks::{InboundCredentials, WebhookSettings};
 

@@ -22,6 +22,9 @@ pub enum DetailType {
     ShipmentStatusChanged,
     IntegrationError,
     SyncRequested,
+    ReconciliationRequested,
+    ReconciliationMismatch,
+    ReconciliationCompleted,
 }
 
 impl DetailType {
@@ -40,6 +43,9 @@ impl DetailType {
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
             DetailType::IntegrationError => "integration.error",
             DetailType::SyncRequested => "sync.requested",
+            DetailType::ReconciliationRequested => "reconciliation.requested",
+            DetailType::ReconciliationMismatch => "reconciliation.mismatch",
+            DetailType::ReconciliationCompleted => "reconciliation.completed",
         }
     }
 }
@@ -70,6 +76,9 @@ pub enum EventDetail {
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
     SyncRequested(crate::domain::operations::SyncRequestedDetail),
+    ReconciliationRequested(crate::domain::reconciliation::RequestedDetail),
+    ReconciliationMismatch(crate::domain::reconciliation::MismatchDetail),
+    ReconciliationCompleted(crate::domain::reconciliation::CompletedDetail),
 }
 
 /// One marketplace batch whose result we recorded.

@@ -12,6 +12,7 @@ pub mod order;
 pub mod payment;
 pub mod payment_ledger;
 pub mod product;
+pub mod reconciliation;
 pub mod refund;
 pub mod shipment;
 pub mod shipping;

@@ -11,7 +11,9 @@ use crate::providers::http::{
     header_name, sensitive_header, AttemptOutcome, CallFailed, Endpoint, HttpLayer,
     OutboundRequest, ProviderResponse, RetryRules, TransportError,
 };
-use crate::providers::stripe::wire::{ErrorBody, PaymentIntent, Refund, RefundList};
+use crate::providers::stripe::wire::{
+    ErrorBody, EventList, PaymentIntent, PaymentIntentList, Refund, RefundList,
+};
 
 const PROVIDER: &str = "stripe";
 const CLIENT_USER_AGENT: &str = concat!("ayaztrade-integrations/", env!("CARGO_PKG_VERSION"));
@@ -203,6 +205,61 @@ impl StripeClient {
         let response = self
             .call(
                 "retrieve_payment_intent",
+                Method::GET,
+                &path,
+                Bytes::new(),
+                None,
+            )
+            .await?;
+        parse(response)
+    }
+
+    /// One page of the events of `types` created in `[from, to)` (unix
+    /// seconds), newest first, 100 a page, after the event `starting_after`
+    /// (`GET /v1/events`, docs/stripe-wire.md S51). Stripe keeps events for
+    /// 30 days: how reconciliation finds notices whose webhook never came,
+    /// with the identity (`evt_…`) the webhook would have carried.
+    pub async fn list_events_page(
+        &self,
+        types: &[&str],
+        from: i64,
+        to: i64,
+        starting_after: Option<&str>,
+    ) -> Result<EventList, Error> {
+        let mut path = format!("/v1/events?created[gte]={from}&created[lt]={to}&limit=100");
+        for t in types {
+            path.push_str(&format!("&types[]={t}"));
+        }
+        if let Some(after) = starting_after {
+            check_id(after)?;
+            path.push_str(&format!("&starting_after={after}"));
+        }
+        let response = self
+            .call("list_events", Method::GET, &path, Bytes::new(), None)
+            .await?;
+        parse(response)
+    }
+
+    /// One page of the PaymentIntents created in `[from, to)` (unix
+    /// seconds), newest first, 100 a page, each with its latest charge
+    /// expanded for the refunded amount (`GET /v1/payment_intents`,
+    /// docs/stripe-wire.md S52–S53).
+    pub async fn list_payment_intents_page(
+        &self,
+        from: i64,
+        to: i64,
+        starting_after: Option<&str>,
+    ) -> Result<PaymentIntentList, Error> {
+        let mut path = format!(
+            "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit=100&expand[]=data.latest_charge"
+        );
+        if let Some(after) = starting_after {
+            check_id(after)?;
+            path.push_str(&format!("&starting_after={after}"));
+        }
+        let response = self
+            .call(
+                "list_payment_intents",
                 Method::GET,
                 &path,
                 Bytes::new(),
