@@ -702,3 +702,14 @@ pub trait ReconciliationStore: Send + Sync {
     /// The day's report with every difference and healed fact.
     fn day_report(&self, day: &str) -> impl Future<Output = Result<Option<DayReport>>> + Send;
 }
+
+/// Many orders' payment ledgers in one read (reconciliation checks a whole
+/// provider page against our records at once).
+pub trait LedgerBatchReader: Send + Sync {
+    /// The ledgers of those of `order_ids` that exist, by order id
+    /// (strongly consistent; any number of ids, read 100 at a time).
+    fn load_ledgers(
+        &self,
+        order_ids: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, PaymentLedger>>> + Send;
+}

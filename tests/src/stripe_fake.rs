@@ -85,6 +85,8 @@ struct FakeState {
     intent_order: Vec<String>,
     /// Events in creation order (`GET /v1/events`, newest first).
     events: Vec<Value>,
+    /// List reads to fail: (path, how many more reads of it pass first).
+    fail_reads: Vec<(String, usize)>,
 }
 
 impl FakeState {
@@ -242,6 +244,17 @@ impl StripeFake {
             ids.push(id);
         }
         ids
+    }
+
+    /// The `nth` (from 1) next read of the list at `path` fails with a 503
+    /// and `Stripe-Should-Retry: false` (an outage between two pages).
+    pub fn fail_list_read(&self, path: &str, nth: usize) {
+        assert!(nth >= 1);
+        self.state
+            .lock()
+            .unwrap()
+            .fail_reads
+            .push((path.to_string(), nth - 1));
     }
 
     /// Requests that reached the fake with this method and path (no query).
@@ -612,6 +625,20 @@ fn new_intent(form: &[(String, String)]) -> Result<Value, Box<Response>> {
     }))
 }
 
+/// Whether this read of the list at `path` is the one to fail.
+fn read_fails(state: &Mutex<FakeState>, path: &str) -> bool {
+    let mut guard = state.lock().unwrap();
+    let Some(i) = guard.fail_reads.iter().position(|(p, _)| p == path) else {
+        return false;
+    };
+    if guard.fail_reads[i].1 == 0 {
+        guard.fail_reads.remove(i);
+        return true;
+    }
+    guard.fail_reads[i].1 -= 1;
+    false
+}
+
 /// The query pairs as sent (repeated keys such as `types[]` kept).
 fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
@@ -670,6 +697,9 @@ async fn list_intents(
     headers: HeaderMap,
 ) -> Response {
     record(&state, "GET", "/v1/payment_intents", &headers, vec![]);
+    if read_fails(&state, "/v1/payment_intents") {
+        return edge_fault(503, Some(false));
+    }
     match front_door(&state, &headers) {
         Door::Unauthorized => return unauthorized(),
         Door::Fault(Fault::Edge {
@@ -723,6 +753,9 @@ async fn list_events(
     headers: HeaderMap,
 ) -> Response {
     record(&state, "GET", "/v1/events", &headers, vec![]);
+    if read_fails(&state, "/v1/events") {
+        return edge_fault(503, Some(false));
+    }
     match front_door(&state, &headers) {
         Door::Unauthorized => return unauthorized(),
         Door::Fault(Fault::Edge {

@@ -57,8 +57,8 @@ use crate::error::{Error, Result};
 use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
-    EventPublisher, MarketplaceOrderStore, OrderReader, PassState, PaymentLedgerStore,
-    ReconciliationStore, RefundRequestStore,
+    EventPublisher, LedgerBatchReader, MarketplaceOrderStore, OrderReader, PassState,
+    PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -131,6 +131,7 @@ enum PassEnd {
 impl<S, P> App<S, P>
 where
     S: ReconciliationStore
+        + LedgerBatchReader
         + IdempotencyStore
         + PaymentLedgerStore
         + MarketplaceOrderStore
@@ -369,7 +370,7 @@ where
                 return Ok(PassEnd::OutOfTime);
             }
             let next = match pass {
-                PASS_STRIPE_EVENTS => self.stripe_events_page(day, run_id, &state).await?,
+                PASS_STRIPE_EVENTS => self.stripe_events_page(day, &state).await?,
                 PASS_STRIPE_INTENTS => self.stripe_intents_page(day, run_id, &state).await?,
                 PASS_IYZICO => self.iyzico_page(day, run_id, &state).await?,
                 other => return Err(Error::Internal(format!("no pass {other}"))),
@@ -397,12 +398,7 @@ where
     }
 
     /// One page of the day's events through the webhook's intake.
-    async fn stripe_events_page(
-        &self,
-        day: &str,
-        run_id: &str,
-        state: &PassState,
-    ) -> Result<PassState> {
+    async fn stripe_events_page(&self, day: &str, state: &PassState) -> Result<PassState> {
         let (start, end) = istanbul_day_bounds(day)?;
         // A payment of the day may succeed (or be refunded) after midnight:
         // its event is read too, up to a day later. Applying one twice is a
@@ -414,49 +410,74 @@ where
                 &STRIPE_EVENT_TYPES,
                 start,
                 to.max(start),
+                self.settings.stripe_page_size,
                 state.after.as_deref(),
             )
             .await?;
-        let last = page.data.last().map(|raw| event_id(raw.get()));
-        let listed = page.data.len() as u64;
-        stream::iter(page.data.iter().map(Ok))
-            .try_for_each_concurrent(self.settings.concurrency, |raw| async move {
-                self.apply_stripe_event(day, run_id, raw.get().as_bytes())
-                    .await
-            })
-            .await?;
-        let after = match last {
-            Some(id) => Some(id?),
+        let after = match page.data.last() {
+            Some(raw) => Some(event_id(raw.get())?),
             None => state.after.clone(),
         };
+        // The payment notices of the page, with the order each names.
+        let mut notices = Vec::with_capacity(page.data.len());
+        for raw in &page.data {
+            let body = raw.get().as_bytes();
+            let delivery = match normalize_stripe_event(body) {
+                Ok(d) => d,
+                Err(e) => {
+                    // The webhook answers such a payload 400; here it is
+                    // skipped and the intents pass judges the payment.
+                    tracing::warn!(error = %e, "a Stripe event could not be read");
+                    continue;
+                }
+            };
+            let Effect::Payment(notice) = &delivery.effect else {
+                continue;
+            };
+            let fact = match notice.kind {
+                PaymentEventKind::Succeeded => "payment_success",
+                PaymentEventKind::Refunded { .. } => "refund",
+                _ => continue,
+            };
+            let order_id = match &notice.order {
+                OrderRef::Id(id) | OrderRef::Claimed { order_id: id, .. } => Some(id.clone()),
+                OrderRef::ProviderRef(r) => self
+                    .store
+                    .attempt_for_ref(delivery.provider, r)
+                    .await?
+                    .map(|a| a.order_id),
+            };
+            if let Some(order_id) = order_id {
+                notices.push((body, delivery, fact, order_id));
+            }
+        }
+        // Most were delivered: their order's ledger lists them as applied,
+        // and one batch read settles the page (no claim, no audit entry).
+        // An order we do not have is left to the intents pass (missing_here),
+        // as the webhook leaves it (`unknown_order`, released).
+        let ids: Vec<String> = notices.iter().map(|n| n.3.clone()).collect();
+        let ledgers = self.store.load_ledgers(&ids).await?;
+        let lost = notices.iter().filter(|(_, delivery, _, order_id)| {
+            ledgers.get(order_id).is_some_and(|l| {
+                !l.applied
+                    .contains(&format!("{}:{}", delivery.provider, delivery.event_id))
+            })
+        });
+        stream::iter(lost.map(Ok))
+            .try_for_each_concurrent(
+                self.settings.concurrency,
+                |(body, delivery, fact, _)| async move {
+                    self.apply_delivery(day, delivery, body, fact).await
+                },
+            )
+            .await?;
         Ok(PassState {
             done: !page.has_more || page.data.is_empty(),
             after,
-            listed: state.listed + listed,
+            listed: state.listed + page.data.len() as u64,
             requests: state.requests + 1,
             version: state.version,
         })
-    }
-
-    async fn apply_stripe_event(&self, day: &str, _run_id: &str, body: &[u8]) -> Result<()> {
-        let delivery = match normalize_stripe_event(body) {
-            Ok(d) => d,
-            Err(e) => {
-                // The webhook answers such a payload 400; here it is skipped
-                // and the intents pass judges the payment itself.
-                tracing::warn!(error = %e, "a Stripe event could not be read");
-                return Ok(());
-            }
-        };
-        let fact = match &delivery.effect {
-            Effect::Payment(notice) => match notice.kind {
-                PaymentEventKind::Succeeded => "payment_success",
-                PaymentEventKind::Refunded { .. } => "refund",
-                _ => return Ok(()),
-            },
-            _ => return Ok(()),
-        };
-        self.apply_delivery(day, &delivery, body, fact).await
     }
 
     /// Applies a delivery through the webhook's claim and intake; records it
@@ -525,13 +546,30 @@ where
         let (start, end) = istanbul_day_bounds(day)?;
         let page = self
             .stripe()?
-            .list_payment_intents_page(start, end, state.after.as_deref())
+            .list_payment_intents_page(
+                start,
+                end,
+                self.settings.stripe_page_size,
+                state.after.as_deref(),
+            )
             .await?;
-        stream::iter(page.data.iter().map(Ok))
-            .try_for_each_concurrent(self.settings.concurrency, |pi| async move {
-                self.check_stripe_intent(day, run_id, pi).await
-            })
-            .await?;
+        let mut payments = Vec::with_capacity(page.data.len());
+        for pi in &page.data {
+            payments.push(stripe_payment(pi)?);
+        }
+        let ledgers = self.ledgers_for(&payments).await?;
+        for (payment, order_id) in &ledgers.0 {
+            let ledger = order_id.as_ref().and_then(|id| ledgers.1.get(id));
+            let check = check_payment(payment, ledger);
+            // The events pass applied every notice Stripe still has: a fact
+            // still missing could not be applied through the webhook's path.
+            let difference = check
+                .difference
+                .or_else(|| check.heal.first().map(|h| unhealed(payment, ledger, h)));
+            if let Some(d) = difference {
+                self.report_difference(day, run_id, &d).await?;
+            }
+        }
         Ok(PassState {
             done: !page.has_more || page.data.is_empty(),
             after: page
@@ -545,71 +583,37 @@ where
         })
     }
 
-    async fn check_stripe_intent(
+    /// The order each payment names (or our record of its reference leads
+    /// to), and those orders' ledgers, read in one batch.
+    async fn ledgers_for<'p>(
         &self,
-        day: &str,
-        run_id: &str,
-        pi: &ListedPaymentIntent,
-    ) -> Result<()> {
-        let succeeded = pi.status == "succeeded";
-        let collected = if succeeded && pi.amount_received > 0 {
-            pi.amount_received
-        } else {
-            pi.amount
-        };
-        let amount = from_stripe_amount(collected, &pi.currency)?;
-        let refunded = match &pi.latest_charge {
-            Some(charge) => from_stripe_amount(charge.amount_refunded, &pi.currency)?.minor,
-            None => 0,
-        };
-        let payment = ProviderPayment {
-            provider: "stripe",
-            provider_ref: pi.id.clone(),
-            order_id: pi
-                .metadata
-                .get("order_id")
-                .filter(|o| !o.is_empty())
-                .cloned(),
-            collection: if succeeded {
-                Collection::Collected
-            } else {
-                Collection::NotCollected
-            },
-            provider_status: pi.status.clone(),
-            amount,
-            refunded_minor: Some(refunded),
-        };
-        let ledger = self.ledger_for(&payment).await?;
-        let check = check_payment(&payment, ledger.as_ref());
-        // The events pass applied every notice Stripe still has: a fact
-        // still missing could not be applied through the webhook's path.
-        let difference = check.difference.or_else(|| {
-            check
-                .heal
-                .first()
-                .map(|h| unhealed(&payment, ledger.as_ref(), h))
-        });
-        if let Some(d) = difference {
-            self.report_difference(day, run_id, &d).await?;
+        payments: &'p [ProviderPayment],
+    ) -> Result<PaymentsWithLedgers<'p>> {
+        let mut resolved = Vec::with_capacity(payments.len());
+        for p in payments {
+            let order_id = match &p.order_id {
+                Some(id) => Some(id.clone()),
+                None => self
+                    .store
+                    .attempt_for_ref(p.provider, &p.provider_ref)
+                    .await?
+                    .map(|a| a.order_id),
+            };
+            resolved.push((p, order_id));
         }
-        Ok(())
+        let ids: Vec<String> = resolved.iter().filter_map(|(_, id)| id.clone()).collect();
+        let ledgers = self.store.load_ledgers(&ids).await?;
+        Ok((resolved, ledgers))
     }
 
-    /// The ledger of the order a payment names, or of the order our record
-    /// of the payment reference leads to.
+    /// One payment's ledger, read again after a heal.
     async fn ledger_for(&self, payment: &ProviderPayment) -> Result<Option<PaymentLedger>> {
-        let order_id = match &payment.order_id {
-            Some(id) => Some(id.clone()),
-            None => self
-                .store
-                .attempt_for_ref(payment.provider, &payment.provider_ref)
-                .await?
-                .map(|a| a.order_id),
-        };
-        let Some(order_id) = order_id else {
-            return Ok(None);
-        };
-        Ok(self.store.load_ledger(&order_id).await?.map(|(l, _)| l))
+        let (resolved, mut ledgers) = self.ledgers_for(std::slice::from_ref(payment)).await?;
+        Ok(resolved
+            .into_iter()
+            .next()
+            .and_then(|(_, id)| id)
+            .and_then(|id| ledgers.remove(&id)))
     }
 
     /// Stores a difference once per day and publishes it until published.
@@ -680,9 +684,17 @@ where
                 _ => {}
             }
         }
-        stream::iter(payments.into_iter().map(Ok))
-            .try_for_each_concurrent(self.settings.concurrency, |t| async move {
-                self.check_iyzico_payment(day, run_id, t).await
+        let mut listed = Vec::with_capacity(payments.len());
+        for t in payments {
+            if let Some(p) = iyzico_payment(t)? {
+                listed.push(p);
+            }
+        }
+        let (resolved, ledgers) = self.ledgers_for(&listed).await?;
+        stream::iter(resolved.iter().map(Ok))
+            .try_for_each_concurrent(self.settings.concurrency, |(payment, order_id)| {
+                let ledger = order_id.as_ref().and_then(|id| ledgers.get(id)).cloned();
+                async move { self.settle_iyzico(day, run_id, payment, ledger).await }
             })
             .await?;
         // Refunds: few a day; their cumulative total from the payment's
@@ -701,44 +713,15 @@ where
         })
     }
 
-    async fn check_iyzico_payment(
-        &self,
-        day: &str,
-        run_id: &str,
-        t: &ReportedTransaction,
-    ) -> Result<()> {
-        let pid = t.payment_id.clone().unwrap_or_default();
-        let currency = Currency::parse(t.transaction_currency.as_deref().unwrap_or("TRY"))?;
-        let Some(price) = &t.price else {
-            tracing::warn!(payment_id = %pid, "iyzico listed a payment without a price");
-            return Ok(());
-        };
-        let amount = Money::parse_major(&price.to_string(), currency)?;
-        let order_id = t
-            .basket_id
-            .clone()
-            .or_else(|| t.conversation_id.clone())
-            .filter(|o| !o.is_empty());
-        let payment = ProviderPayment {
-            provider: "iyzico",
-            provider_ref: pid.clone(),
-            order_id,
-            collection: Collection::Collected,
-            provider_status: "PAYMENT".into(),
-            amount,
-            refunded_minor: None,
-        };
-        self.settle_iyzico(day, run_id, &payment).await
-    }
-
     /// Applies what iyzico proves and we lack, then reports what still differs.
     async fn settle_iyzico(
         &self,
         day: &str,
         run_id: &str,
         payment: &ProviderPayment,
+        ledger: Option<PaymentLedger>,
     ) -> Result<()> {
-        let mut ledger = self.ledger_for(payment).await?;
+        let mut ledger = ledger;
         let check = check_payment(payment, ledger.as_ref());
         if let (false, Some(order_id)) = (
             check.heal.is_empty(),
@@ -811,7 +794,8 @@ where
         };
         // A lost success of the same payment is applied first (the same
         // identity as its PAYMENT row's, so whichever comes first applies).
-        self.settle_iyzico(day, run_id, &p).await
+        let ledger = self.ledger_for(&p).await?;
+        self.settle_iyzico(day, run_id, &p, ledger).await
     }
 
     /// Applies an iyzico fact through the webhook's claim and intake, under
@@ -863,6 +847,69 @@ where
         self.apply_delivery(day, &delivery, payload.as_bytes(), fact)
             .await
     }
+}
+
+/// Payments with the order each resolves to, and those orders' ledgers.
+type PaymentsWithLedgers<'p> = (
+    Vec<(&'p ProviderPayment, Option<String>)>,
+    std::collections::HashMap<String, PaymentLedger>,
+);
+
+/// A listed PaymentIntent as a provider payment.
+fn stripe_payment(pi: &ListedPaymentIntent) -> Result<ProviderPayment> {
+    let succeeded = pi.status == "succeeded";
+    let collected = if succeeded && pi.amount_received > 0 {
+        pi.amount_received
+    } else {
+        pi.amount
+    };
+    let refunded = match &pi.latest_charge {
+        Some(charge) => from_stripe_amount(charge.amount_refunded, &pi.currency)?.minor,
+        None => 0,
+    };
+    Ok(ProviderPayment {
+        provider: "stripe",
+        provider_ref: pi.id.clone(),
+        order_id: pi
+            .metadata
+            .get("order_id")
+            .filter(|o| !o.is_empty())
+            .cloned(),
+        collection: if succeeded {
+            Collection::Collected
+        } else {
+            Collection::NotCollected
+        },
+        provider_status: pi.status.clone(),
+        amount: from_stripe_amount(collected, &pi.currency)?,
+        refunded_minor: Some(refunded),
+    })
+}
+
+/// A PAYMENT row of iyzico's daily report as a provider payment (`None`
+/// without a price). The order: `basketId`, else `conversationId` (we send
+/// the order id in both).
+fn iyzico_payment(t: &ReportedTransaction) -> Result<Option<ProviderPayment>> {
+    let pid = t.payment_id.clone().unwrap_or_default();
+    let currency = Currency::parse(t.transaction_currency.as_deref().unwrap_or("TRY"))?;
+    let Some(price) = &t.price else {
+        tracing::warn!(payment_id = %pid, "iyzico listed a payment without a price");
+        return Ok(None);
+    };
+    Ok(Some(ProviderPayment {
+        provider: "iyzico",
+        provider_ref: pid,
+        order_id: t
+            .basket_id
+            .clone()
+            .or_else(|| t.conversation_id.clone())
+            .filter(|o| !o.is_empty()),
+        // The daily report lists payments made (docs/iyzico-wire.md I39).
+        collection: Collection::Collected,
+        provider_status: "PAYMENT".into(),
+        amount: Money::parse_major(&price.to_string(), currency)?,
+        refunded_minor: None,
+    }))
 }
 
 /// The `id` of a raw Stripe event.

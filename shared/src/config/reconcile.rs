@@ -16,6 +16,9 @@ pub struct ReconcileSettings {
     pub max_continuations: u32,
     /// `RECONCILE_CONCURRENCY`: entries of one page checked side by side.
     pub concurrency: usize,
+    /// `RECONCILE_STRIPE_PAGE_SIZE` (1–100, default 100, Stripe's maximum):
+    /// objects per Stripe list page. Smaller only to exercise paging.
+    pub stripe_page_size: u32,
 }
 
 impl ReconcileSettings {
@@ -27,7 +30,14 @@ impl ReconcileSettings {
                 "RECONCILE_CONCURRENCY must be between 1 and 64".into(),
             ));
         }
+        let stripe_page_size: u32 = parsed(env, "RECONCILE_STRIPE_PAGE_SIZE", 100)?;
+        if !(1..=100).contains(&stripe_page_size) {
+            return Err(Error::Config(
+                "RECONCILE_STRIPE_PAGE_SIZE must be between 1 and 100".into(),
+            ));
+        }
         Ok(ReconcileSettings {
+            stripe_page_size,
             stop_margin: Duration::from_secs(margin),
             max_continuations: parsed(env, "RECONCILE_MAX_CONTINUATIONS", 48)?,
             concurrency,

@@ -15,6 +15,7 @@ mod marketplace_orders;
 mod operations;
 mod orders;
 mod payments;
+mod reconcile;
 mod refunds;
 mod shipments;
 mod webhooks;

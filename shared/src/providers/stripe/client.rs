@@ -214,8 +214,8 @@ impl StripeClient {
         parse(response)
     }
 
-    /// One page of the events of `types` created in `[from, to)` (unix
-    /// seconds), newest first, 100 a page, after the event `starting_after`
+    /// One page (`limit` 1–100) of the events of `types` created in
+    /// `[from, to)` (unix seconds), newest first, after the event `starting_after`
     /// (`GET /v1/events`, docs/stripe-wire.md S51). Stripe keeps events for
     /// 30 days: how reconciliation finds notices whose webhook never came,
     /// with the identity (`evt_…`) the webhook would have carried.
@@ -224,9 +224,11 @@ impl StripeClient {
         types: &[&str],
         from: i64,
         to: i64,
+        limit: u32,
         starting_after: Option<&str>,
     ) -> Result<EventList, Error> {
-        let mut path = format!("/v1/events?created[gte]={from}&created[lt]={to}&limit=100");
+        let limit = limit.clamp(1, 100);
+        let mut path = format!("/v1/events?created[gte]={from}&created[lt]={to}&limit={limit}");
         for t in types {
             path.push_str(&format!("&types[]={t}"));
         }
@@ -240,18 +242,20 @@ impl StripeClient {
         parse(response)
     }
 
-    /// One page of the PaymentIntents created in `[from, to)` (unix
-    /// seconds), newest first, 100 a page, each with its latest charge
+    /// One page (`limit` 1–100) of the PaymentIntents created in `[from, to)`
+    /// (unix seconds), newest first, each with its latest charge
     /// expanded for the refunded amount (`GET /v1/payment_intents`,
     /// docs/stripe-wire.md S52–S53).
     pub async fn list_payment_intents_page(
         &self,
         from: i64,
         to: i64,
+        limit: u32,
         starting_after: Option<&str>,
     ) -> Result<PaymentIntentList, Error> {
+        let limit = limit.clamp(1, 100);
         let mut path = format!(
-            "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit=100&expand[]=data.latest_charge"
+            "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit={limit}&expand[]=data.latest_charge"
         );
         if let Some(after) = starting_after {
             check_id(after)?;
