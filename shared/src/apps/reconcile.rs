@@ -3,9 +3,8 @@
 //! § Reconciliation).
 //!
 //! Triggers (one Lambda, three inputs):
-//! - the daily EventBridge schedule → the previous Istanbul day, a run named
-//!   after the schedule event's id (so Lambda's retry of the same event
-//!   resumes the same run);
+//! - the nightly schedule → the previous Istanbul day, as the run
+//!   `schedule-<day>` (a retry or a second firing resumes or rejoins it);
 //! - `reconciliation.requested` (docs/events.md) from the route below or
 //!   from a run that ran out of time → that day and run, from its cursors;
 //! - HTTP API (IAM): `POST /integrations/reconciliation/{day}` starts a run
@@ -174,17 +173,13 @@ where
         let request = match requested(&input) {
             Some(r) => r,
             None => {
-                // The schedule: yesterday in Istanbul; the run is named after
-                // the schedule event, so Lambda's retry of it resumes it.
-                let id = input
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .filter(|id| !id.is_empty())
-                    .map(|id| format!("schedule-{id}"))
-                    .unwrap_or_else(|| format!("schedule-{now}"));
+                // The schedule: yesterday in Istanbul, as the day's one
+                // scheduled run, so a retry (or a second firing) resumes or
+                // rejoins it instead of starting over.
+                let day = previous_istanbul_day(now);
                 RequestedDetail {
-                    day: previous_istanbul_day(now),
-                    run_id: id,
+                    run_id: format!("schedule-{day}"),
+                    day,
                     continuation: 0,
                 }
             }

@@ -397,4 +397,46 @@ async fn a_run_cut_between_two_pages_resumes_from_its_cursor_and_reports_each_di
         published(&publisher),
         BTreeMap::from([("reconciliation.completed", 1)])
     );
+
+    // The IAM route: the day's report, a run requested, a bad day refused.
+    let (status, body) = route(&app, "GET", &format!("/integrations/reconciliation/{day}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["runId"], "run-b");
+    assert_eq!(body["differences"].as_array().unwrap().len(), 30);
+    assert_eq!(body["differences"][0]["kind"], "missing_here");
+    let (status, body) = route(&app, "POST", &format!("/integrations/reconciliation/{day}")).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["event"], "reconciliation.requested");
+    assert_eq!(
+        published(&publisher).get("reconciliation.requested"),
+        Some(&1)
+    );
+    let (status, _) = route(&app, "GET", "/integrations/reconciliation/2026-02-30").await;
+    assert_eq!(status, 400);
+    let (status, _) = route(&app, "GET", "/integrations/reconciliation/2001-01-01").await;
+    assert_eq!(status, 404);
+}
+
+/// An HTTP API (payload 2.0) request to the function, as API Gateway sends it.
+async fn route(
+    app: &App<DynamoStore, RecordingPublisher>,
+    method: &str,
+    path: &str,
+) -> (u16, Value) {
+    let event = json!({
+        "version": "2.0", "routeKey": format!("{method} /integrations/reconciliation/{{day}}"),
+        "rawPath": path, "rawQueryString": "", "headers": {},
+        "requestContext": {"http": {"method": method, "path": path}, "routeKey": "x", "stage": "$default"},
+        "pathParameters": {"day": path.rsplit('/').next().unwrap()}, "isBase64Encoded": false
+    });
+    let answer = app
+        .handle(lambda_http::lambda_runtime::LambdaEvent::new(
+            event,
+            lambda_http::lambda_runtime::Context::default(),
+        ))
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    (answer["statusCode"].as_u64().unwrap() as u16, body)
 }
