@@ -228,9 +228,10 @@ impl StripeFake {
         serde_json::to_vec(&event).unwrap()
     }
 
-    /// Makes up to `n` intents with metadata `order_id` of their own,
-    /// already succeeded, without requests (for benchmarks).
-    pub fn seed_succeeded(&self, orders: &[(String, i64)]) -> Vec<String> {
+    /// Succeeded intents for `(order id, amount)`, made without requests,
+    /// each with its `payment_intent.succeeded` event (tests and
+    /// benchmarks): `(intent id, event id)` in order.
+    pub fn seed_succeeded(&self, orders: &[(String, i64)]) -> Vec<(String, String)> {
         let mut state = self.state.lock().unwrap();
         let mut ids = Vec::with_capacity(orders.len());
         for (order_id, amount) in orders {
@@ -240,8 +241,8 @@ impl StripeFake {
                 "metadata": {"order_id": order_id}, "livemode": false, "created": now_secs()});
             state.intent_order.push(id.clone());
             state.intents.insert(id.clone(), intent.clone());
-            state.emit("payment_intent.succeeded", intent);
-            ids.push(id);
+            let event = state.emit("payment_intent.succeeded", intent);
+            ids.push((id, event["id"].as_str().unwrap().to_string()));
         }
         ids
     }
@@ -675,16 +676,22 @@ fn created_matches(pairs: &[(String, String)], created: i64) -> bool {
         && bound("created[lt]").is_none_or(|b| created < b)
 }
 
-/// Newest first, after `starting_after`, at most `limit`: the page and `has_more`.
-fn page_of(mut all: Vec<Value>, pairs: &[(String, String)], limit: usize) -> (Vec<Value>, bool) {
+/// From `all` (newest first): after `starting_after`, at most `limit`;
+/// the page and `has_more`. Lazy, so a large list costs one pass per page.
+fn page_of<'a>(
+    all: impl Iterator<Item = &'a Value>,
+    pairs: &[(String, String)],
+    limit: usize,
+) -> (Vec<&'a Value>, bool) {
+    let mut rest: Box<dyn Iterator<Item = &'a Value>> = Box::new(all);
     if let Some(after) = query_one(pairs, "starting_after") {
-        if let Some(i) = all.iter().position(|o| o["id"] == json!(after)) {
-            all.drain(..=i);
-        }
+        let after = json!(after);
+        rest = Box::new(rest.skip_while(move |o| o["id"] != after).skip(1));
     }
-    let has_more = all.len() > limit;
-    all.truncate(limit);
-    (all, has_more)
+    let mut page: Vec<&Value> = rest.take(limit + 1).collect();
+    let has_more = page.len() > limit;
+    page.truncate(limit);
+    (page, has_more)
 }
 
 /// `GET /v1/payment_intents?created[gte]=…&created[lt]=…&limit=…&starting_after=…`
@@ -720,12 +727,15 @@ async fn list_intents(
         .iter()
         .any(|(k, v)| k == "expand[]" && v == "data.latest_charge");
     let guard = state.lock().unwrap();
-    let all: Vec<Value> = guard
+    let all = guard
         .intent_order
         .iter()
         .rev()
         .filter_map(|id| guard.intents.get(id))
-        .filter(|i| created_matches(&pairs, i["created"].as_i64().unwrap_or_default()))
+        .filter(|i| created_matches(&pairs, i["created"].as_i64().unwrap_or_default()));
+    let (page, has_more) = page_of(all, &pairs, limit);
+    let data: Vec<Value> = page
+        .into_iter()
         .map(|i| {
             let mut i = i.clone();
             let charge = guard.charge(&i);
@@ -737,7 +747,6 @@ async fn list_intents(
             i
         })
         .collect();
-    let (data, has_more) = page_of(all, &pairs, limit);
     stripe_json(
         200,
         json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
@@ -787,14 +796,12 @@ async fn list_events(
         );
     }
     let guard = state.lock().unwrap();
-    let all: Vec<Value> = guard
+    let all = guard
         .events
         .iter()
         .rev()
-        .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == json!(t)))
-        .filter(|e| created_matches(&pairs, e["created"].as_i64().unwrap_or_default()))
-        .cloned()
-        .collect();
+        .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == *t))
+        .filter(|e| created_matches(&pairs, e["created"].as_i64().unwrap_or_default()));
     let (data, has_more) = page_of(all, &pairs, limit);
     stripe_json(
         200,
