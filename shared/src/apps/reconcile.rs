@@ -671,10 +671,8 @@ where
             };
             match t.transaction_type.as_str() {
                 "PAYMENT" => payments.push(t),
-                "REFUND" | "CANCEL" => {
-                    if !refunded_payments.contains(&pid) {
-                        refunded_payments.push(pid);
-                    }
+                "REFUND" | "CANCEL" if !refunded_payments.contains(&pid) => {
+                    refunded_payments.push(pid);
                 }
                 _ => {}
             }

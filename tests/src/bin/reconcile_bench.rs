@@ -119,7 +119,9 @@ async fn main() {
                     .into_iter()
                     .map(|item| {
                         WriteRequest::builder()
-                            .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                            .put_request(
+                                PutRequest::builder().set_item(Some(item)).build().unwrap(),
+                            )
                             .build()
                     })
                     .collect();
