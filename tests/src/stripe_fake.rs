@@ -626,6 +626,25 @@ fn new_intent(form: &[(String, String)]) -> Result<Value, Box<Response>> {
     }))
 }
 
+/// What a read answers instead, if anything: no auth, or the queued fault
+/// (a delay only delays).
+async fn read_door(state: &Mutex<FakeState>, headers: &HeaderMap) -> Option<Response> {
+    match front_door(state, headers) {
+        Door::Unauthorized => Some(unauthorized()),
+        Door::Fault(Fault::Edge {
+            status,
+            should_retry,
+        }) => Some(edge_fault(status, should_retry)),
+        Door::Fault(Fault::Malformed) => Some((StatusCode::OK, "<html>").into_response()),
+        Door::Fault(Fault::Stored { status, body }) => Some(stripe_json(status, body, &[])),
+        Door::Fault(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Door::Open => None,
+    }
+}
+
 /// Whether this read of the list at `path` is the one to fail.
 fn read_fails(state: &Mutex<FakeState>, path: &str) -> bool {
     let mut guard = state.lock().unwrap();
@@ -707,16 +726,8 @@ async fn list_intents(
     if read_fails(&state, "/v1/payment_intents") {
         return edge_fault(503, Some(false));
     }
-    match front_door(&state, &headers) {
-        Door::Unauthorized => return unauthorized(),
-        Door::Fault(Fault::Edge {
-            status,
-            should_retry,
-        }) => return edge_fault(status, should_retry),
-        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
-        Door::Fault(Fault::Stored { status, body }) => return stripe_json(status, body, &[]),
-        Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Door::Open => {}
+    if let Some(refused) = read_door(&state, &headers).await {
+        return refused;
     }
     let pairs = query_pairs(raw);
     let limit = match list_limit(&pairs) {
@@ -765,16 +776,8 @@ async fn list_events(
     if read_fails(&state, "/v1/events") {
         return edge_fault(503, Some(false));
     }
-    match front_door(&state, &headers) {
-        Door::Unauthorized => return unauthorized(),
-        Door::Fault(Fault::Edge {
-            status,
-            should_retry,
-        }) => return edge_fault(status, should_retry),
-        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
-        Door::Fault(Fault::Stored { status, body }) => return stripe_json(status, body, &[]),
-        Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Door::Open => {}
+    if let Some(refused) = read_door(&state, &headers).await {
+        return refused;
     }
     let pairs = query_pairs(raw);
     let limit = match list_limit(&pairs) {

@@ -34,7 +34,8 @@ pub const REFUND_RETENTION_SECS: i64 = 90 * 24 * 3600;
 /// The lock of a refund that was sent: held until its outcome is known.
 const SENT: i64 = i64::MAX;
 
-fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
+/// Whether a conditional write was refused because its condition failed.
+pub(crate) fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {

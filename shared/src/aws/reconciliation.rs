@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use crate::aws::dynamo::{decode, n, s, store_error, DynamoStore, Item, OrderItem};
 use crate::aws::keys::{self, reconciliation_pk};
+use crate::aws::payments::conditional_failed;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{DayReport, Difference, HealedFact, ProviderCounts};
 use crate::error::{Error, Result};
@@ -107,14 +108,6 @@ fn flag(item: &Item, name: &str) -> bool {
         .and_then(|v| v.as_bool().ok())
         .copied()
         .unwrap_or(false)
-}
-
-fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> bool {
-    e.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -162,11 +162,10 @@ impl StripeClient {
         let mut refunds = Vec::new();
         let mut starting_after: Option<String> = None;
         loop {
-            let mut path = format!("/v1/refunds?payment_intent={payment_intent}&limit=100");
-            if let Some(after) = &starting_after {
-                check_id(after)?;
-                path.push_str(&format!("&starting_after={after}"));
-            }
+            let path = after(
+                format!("/v1/refunds?payment_intent={payment_intent}&limit=100"),
+                starting_after.as_deref(),
+            )?;
             let response = self
                 .call("list_refunds", Method::GET, &path, Bytes::new(), None)
                 .await?;
@@ -232,10 +231,7 @@ impl StripeClient {
         for t in types {
             path.push_str(&format!("&types[]={t}"));
         }
-        if let Some(after) = starting_after {
-            check_id(after)?;
-            path.push_str(&format!("&starting_after={after}"));
-        }
+        let path = after(path, starting_after)?;
         let response = self
             .call("list_events", Method::GET, &path, Bytes::new(), None)
             .await?;
@@ -254,13 +250,12 @@ impl StripeClient {
         starting_after: Option<&str>,
     ) -> Result<PaymentIntentList, Error> {
         let limit = limit.clamp(1, 100);
-        let mut path = format!(
-            "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit={limit}&expand[]=data.latest_charge"
-        );
-        if let Some(after) = starting_after {
-            check_id(after)?;
-            path.push_str(&format!("&starting_after={after}"));
-        }
+        let path = after(
+            format!(
+                "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit={limit}&expand[]=data.latest_charge"
+            ),
+            starting_after,
+        )?;
         let response = self
             .call(
                 "list_payment_intents",
@@ -337,6 +332,15 @@ impl StripeClient {
             .await
             .map_err(unavailable)
     }
+}
+
+/// A list path going on after the object `starting_after` (docs/stripe-wire.md S18).
+fn after(mut path: String, starting_after: Option<&str>) -> Result<String, Error> {
+    if let Some(id) = starting_after {
+        check_id(id)?;
+        path.push_str(&format!("&starting_after={id}"));
+    }
+    Ok(path)
 }
 
 /// Ids come from our own records, but they go into a URL path: keep them plain.
