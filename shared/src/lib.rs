@@ -10,21 +10,23 @@
 //! ```text
 //! apps/        one module per function binary, named after it (functions/<name> runs
 //!              apps::<name>::App): catalog, catalog_worker, order_poll, orders,
-//!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
+//!              payments/ (stripe.rs, iyzico.rs), product_sync, reconcile, shipment,
 //!              shipment_tracking, webhook. An App is built once by from_env and
 //!              answers events with handle; tests build it with local adapters.
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
-//!              iyzico callback, refunds → the payment ledger), refunds (the one
+//!              iyzico callback, refunds, reconciliation → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
 //!              order, stock moves, events)
 //! api/         what the HTTP apps share: JSON requests and error answers,
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
 //!              ledger, refunds, products and catalog sync, marketplaces and the
-//!              Marketplaces set, marketplace orders, shipments and shipping, events
+//!              Marketplaces set, marketplace orders, shipments and shipping,
+//!              reconciliation (days, differences), events
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
-//!              idempotency, catalog, marketplace_orders, shipments, eventbridge, sqs
+//!              idempotency, catalog, marketplace_orders, shipments, reconciliation,
+//!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
 //!              constant-time compare), stripe/, iyzico/, aras/, and marketplace/:
 //!              trendyol/ and hepsiburada/ (wire model and clients each) behind the
