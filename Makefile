@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev demo-test test soak deploy venv build bench bench-catalog bench-orders template-check events redrive clean
+.PHONY: dev demo-test test soak deploy venv build bench bench-catalog bench-orders bench-reconcile template-check events redrive clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -41,6 +41,10 @@ bench-catalog: venv
 ## Marketplace-order import and lost-webhook latency figures (BENCHMARKS.md).
 bench-orders: venv
 	bash bench/orders.sh
+
+## Reconciliation: provider requests, wall time and memory for a day of payments (BENCHMARKS.md).
+bench-reconcile: venv
+	bash bench/reconcile.sh
 
 ## Move a queue's DLQ messages back (SQS StartMessageMoveTask): make redrive QUEUE=catalog [ENV=prod].
 redrive: venv

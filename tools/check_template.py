@@ -106,6 +106,9 @@ def _namespace(alarm_props):
 
 
 def _rate_seconds(expression):
+    # A daily cron at a fixed time (`cron(M H * * ? *)`) is a one-day rate.
+    if re.fullmatch(r"cron\(\d{1,2} \d{1,2} \* \* \? \*\)", expression):
+        return 86400
     m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
     if not m:
         return None

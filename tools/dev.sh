@@ -232,6 +232,13 @@ the stock left, and the events they put on the local bus:
   curl -s $base/catalog/catalog/products/DEMO-TSHIRT-S
   .venv/bin/python tools/dev_peek.py events
 
+Reconciliation (README § Reconciliation): today's Stripe and iyzico payments at the
+fakes against the ledgers (what the nightly run does for yesterday); the answer is the
+day's report (differences, healed facts, requests per provider):
+
+  .venv/bin/cargo-lambda lambda invoke reconcile --invoke-address 127.0.0.1 --invoke-port $WATCH_PORT \\
+      --data-ascii "{\"source\":\"ayaztrade.integrations\",\"detail-type\":\"reconciliation.requested\",\"detail\":{\"day\":\"\$(TZ=Europe/Istanbul date +%F)\",\"runId\":\"local-\$(date +%s)\"}}"
+
 A sale on one marketplace is stock gone on the other: the next catalog sync pushes the
 new figures to both fakes (catalog.sync.completed, push "stock", on the bus):
 

@@ -10,13 +10,13 @@
 //! ```text
 //! apps/        one module per function binary, named after it (functions/<name> runs
 //!              apps::<name>::App): catalog, catalog_worker, marketplace_orders,
-//!              order_poll, orders,
-//!              payments/ (stripe.rs, iyzico.rs), product_sync, shipment,
-//!              shipment_tracking, webhook, operations, subscriptions and
-//!              deliveries (outbound events). An App is built once by from_env
-//!              and answers events with handle; tests build it with local adapters.
+//!              order_poll, orders, payments/ (stripe.rs, iyzico.rs), product_sync,
+//!              reconcile, shipment, shipment_tracking, webhook, operations,
+//!              subscriptions and deliveries (outbound events). An App is built once
+//!              by from_env and answers events with handle; tests build it with local
+//!              adapters.
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
-//!              iyzico callback, refunds → the payment ledger), refunds (the one
+//!              iyzico callback, refunds, reconciliation → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
 //!              order, stock moves, events), invoices (one Paraşüt invoice per order)
 //! api/         what the HTTP apps share: JSON requests and error answers,
@@ -26,10 +26,11 @@
 //!              Marketplaces set, marketplace orders (and their money, cargo and
 //!              buyer: marketplace_order_details), shipments and shipping, events,
 //!              outbound (subscriptions, retry schedule, refused addresses),
-//!              invoices (exact VAT-exclusive lines)
+//!              invoices (exact VAT-exclusive lines), reconciliation (days, differences)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
 //!              idempotency, catalog, marketplace_orders, shipments, outbound, invoices,
+//!              reconciliation,
 //!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
 //!              constant-time compare, Standard Webhooks signatures), outbound.rs

@@ -823,3 +823,90 @@ pub trait InvoiceStore: Send + Sync {
     /// The next sequence number of `series` (1, 2, …), atomically.
     fn next_invoice_sequence(&self, series: &str) -> impl Future<Output = Result<i64>> + Send;
 }
+
+// ---- Reconciliation ------------------------------------------------------
+
+use crate::domain::reconciliation::{DayReport, Difference, HealedFact};
+
+/// Where one pass over a provider's list for a day stands in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassState {
+    /// The provider's paging position: the last object id (Stripe) or the
+    /// last page read (iyzico). `None`: from the start.
+    pub after: Option<String>,
+    pub done: bool,
+    /// Entries listed so far and provider requests made so far, this run.
+    pub listed: u64,
+    pub requests: u64,
+    /// 0 = not started in this run; bumped by every save.
+    pub version: u64,
+}
+
+pub trait ReconciliationStore: Send + Sync {
+    /// Starts run `run_id` of `day` (the report says `running`), or joins it
+    /// when it is the day's current run already.
+    fn start_run(
+        &self,
+        day: &str,
+        run_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The pass as this run left it; one of another run (or none) is fresh.
+    fn load_pass(
+        &self,
+        day: &str,
+        run_id: &str,
+        pass: &str,
+    ) -> impl Future<Output = Result<PassState>> + Send;
+    /// Moves the pass from `from` to `to` (conditionally); false when
+    /// another invocation moved it first.
+    fn save_pass(
+        &self,
+        day: &str,
+        run_id: &str,
+        pass: &str,
+        from: &PassState,
+        to: &PassState,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records a difference unless the day has it already; true while its
+    /// `reconciliation.mismatch` still has to be published.
+    fn record_difference(
+        &self,
+        day: &str,
+        run_id: &str,
+        difference: &Difference,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn mark_difference_published(
+        &self,
+        day: &str,
+        difference_key: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records a fact applied by reconciliation (once per event identity).
+    fn record_healed(
+        &self,
+        day: &str,
+        fact: &HealedFact,
+        now: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Marks run `run_id` completed; false if it is not the day's running run.
+    fn complete_run(
+        &self,
+        day: &str,
+        run_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The day's report with every difference and healed fact.
+    fn day_report(&self, day: &str) -> impl Future<Output = Result<Option<DayReport>>> + Send;
+}
+
+/// Many orders' payment ledgers in one read (reconciliation checks a whole
+/// provider page against our records at once).
+pub trait LedgerBatchReader: Send + Sync {
+    /// The ledgers of those of `order_ids` that exist, by order id
+    /// (strongly consistent; any number of ids, read 100 at a time).
+    fn load_ledgers(
+        &self,
+        order_ids: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, PaymentLedger>>> + Send;
+}

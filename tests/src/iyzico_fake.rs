@@ -28,6 +28,7 @@ const RETRIEVE: &str = "/payment/iyzipos/checkoutform/auth/ecom/detail";
 const CANCEL: &str = "/payment/cancel";
 const REFUND: &str = "/v2/payment/refund";
 const PAYMENT_DETAILS: &str = "/v2/reporting/payment/details";
+const TRANSACTIONS: &str = "/v2/reporting/payment/transactions";
 
 /// One hosted checkout: what was initialized and how the shopper finished.
 #[derive(Clone)]
@@ -57,6 +58,64 @@ struct FakeState {
     fail_before: usize,
     /// Every retrieve request as received.
     retrieves: Vec<Value>,
+    /// The daily report's rows, in the order they happened: (unix s, row).
+    transactions: Vec<(i64, Value)>,
+    /// Rows per report page (iyzico's own size is not published).
+    report_page_size: usize,
+    /// Transaction report reads that arrived.
+    transaction_reads: usize,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS` in Istanbul (UTC+3) of unix `secs`.
+fn istanbul(secs: i64) -> (String, String) {
+    let local = secs + 3 * 3600;
+    let days = local.div_euclid(86_400);
+    let rem = local.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let day = format!("{y:04}-{m:02}-{d:02}");
+    let time = format!(
+        "{day} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    (day, time)
+}
+
+impl FakeState {
+    /// Adds a row to the daily transaction report, as iyzico lists it
+    /// (iyzipay-dotnet `TransactionReportItem`).
+    fn report(&mut self, kind: &str, session: &Session, kurus: i64, conversation: &str) {
+        let at = now_secs();
+        let price = Value::Number(serde_json::Number::from_f64(kurus as f64 / 100.0).unwrap());
+        let row = json!({
+            "transactionType": kind, "transactionDate": istanbul(at).1,
+            "transactionId": 30_000_000 + self.transactions.len() as i64,
+            "afterSettlement": 0, "paymentTxId": 1,
+            "paymentId": session.payment_id.parse::<i64>().unwrap_or_default(),
+            "conversationId": conversation, "paymentPhase": "AUTH",
+            "price": price, "paidPrice": price, "transactionCurrency": session.request["currency"],
+            "installment": 1, "threeDS": 1, "basketId": session.request["basketId"],
+            "transactionStatus": 1
+        });
+        self.transactions.push((at, row));
+    }
 }
 
 #[derive(Clone)]
@@ -71,13 +130,17 @@ impl IyzicoFake {
     }
 
     pub async fn start_on(addr: SocketAddr) -> IyzicoFake {
-        let state = Arc::new(Mutex::new(FakeState::default()));
+        let state = Arc::new(Mutex::new(FakeState {
+            report_page_size: 100,
+            ..FakeState::default()
+        }));
         let app = Router::new()
             .route(INITIALIZE, post(initialize))
             .route(RETRIEVE, post(retrieve))
             .route(CANCEL, post(cancel))
             .route(REFUND, post(refund))
             .route(PAYMENT_DETAILS, axum::routing::get(payment_details))
+            .route(TRANSACTIONS, axum::routing::get(transactions))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -107,7 +170,51 @@ impl IyzicoFake {
         let mut state = self.state.lock().unwrap();
         let session = state.sessions.get_mut(token).expect("known token");
         session.status = Some(status.to_string());
+        let session = session.clone();
+        if status == "SUCCESS" {
+            let price = session.request["price"]
+                .as_str()
+                .and_then(kurus)
+                .unwrap_or_default();
+            let conversation = session.request["conversationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            state.report("PAYMENT", &session, price, &conversation);
+        }
         session.payment_id.clone()
+    }
+
+    /// A payment made on iyzico's hosted page for our order (conversationId
+    /// and basketId `order_id`), without the initialize request (tests and
+    /// benchmarks that start from paid payments). Returns the payment id.
+    pub fn seed_paid(&self, order_id: &str, kurus_paid: i64) -> String {
+        let mut state = self.state.lock().unwrap();
+        let price = format!("{}.{:02}", kurus_paid / 100, kurus_paid % 100);
+        let session = Session {
+            request: json!({"conversationId": order_id, "basketId": order_id, "price": price,
+                            "paidPrice": price, "currency": "TRY"}),
+            status: Some("SUCCESS".into()),
+            payment_id: format!("{}", 20_000_000 + fastrand::u32(..9_999_999)),
+            cancelled: None,
+            refunded: 0,
+            refunds: Vec::new(),
+        };
+        let token = format!("seed-{}", session.payment_id);
+        state.report("PAYMENT", &session, kurus_paid, order_id);
+        let id = session.payment_id.clone();
+        state.sessions.insert(token, session);
+        id
+    }
+
+    /// Rows per page of the daily transaction report.
+    pub fn set_report_page_size(&self, size: usize) {
+        self.state.lock().unwrap().report_page_size = size;
+    }
+
+    /// `GET /v2/reporting/payment/transactions` requests that arrived.
+    pub fn transaction_reads(&self) -> usize {
+        self.state.lock().unwrap().transaction_reads
     }
 
     /// Refunds made so far, in kuruş, across all payments.
@@ -144,6 +251,8 @@ impl IyzicoFake {
         let session = paid_session(&mut state, payment_id).expect("paid payment");
         session.refunded += kurus;
         session.refunds.push((kurus, "panel".into()));
+        let session = session.clone();
+        state.report("REFUND", &session, kurus, "panel");
     }
 
     /// Makes every result signature wrong (a tampered or foreign answer).
@@ -389,6 +498,13 @@ async fn cancel(
             .unwrap_or_default()
             .to_string(),
     );
+    let session = session.clone();
+    let paid = session.request["price"]
+        .as_str()
+        .and_then(kurus)
+        .unwrap_or_default();
+    let conversation = request["conversationId"].as_str().unwrap_or_default();
+    guard.report("CANCEL", &session, paid, conversation);
     if lost {
         return lost_answer();
     }
@@ -439,6 +555,9 @@ async fn refund(
             .unwrap_or_default()
             .to_string(),
     ));
+    let session = session.clone();
+    let conversation = request["conversationId"].as_str().unwrap_or_default();
+    guard.report("REFUND", &session, amount, conversation);
     if lost {
         return lost_answer();
     }
@@ -513,9 +632,50 @@ async fn payment_details(
             "paymentStatus": 1, "paymentRefundStatus": refund_status,
             "price": price(paid), "currency": session.request["currency"],
             "paymentConversationId": session.request["conversationId"],
+            "basketId": session.request["basketId"],
             "cancels": cancels,
             "itemTransactions": [{"paymentTransactionId": 1, "refunds": refunds}]
         }]
+    }))
+    .into_response()
+}
+
+/// `GET /v2/reporting/payment/transactions?transactionDate=YYYY-MM-DD&page=N`:
+/// the day's rows (Istanbul time), a page at a time from 1, with
+/// `currentPage` and `totalPageCount` (iyzipay-dotnet
+/// `TransactionReportResource`). Signed over the path alone, like every GET.
+async fn transactions(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    state.lock().unwrap().transaction_reads += 1;
+    if !authorized(&headers, TRANSACTIONS, b"") {
+        return failure("1000", "Geçersiz imza");
+    }
+    let (Some(day), Some(page)) = (
+        query.get("transactionDate"),
+        query.get("page").and_then(|p| p.parse::<usize>().ok()),
+    ) else {
+        return failure("11", "Geçersiz istek");
+    };
+    let guard = state.lock().unwrap();
+    let rows: Vec<&Value> = guard
+        .transactions
+        .iter()
+        .filter(|(at, _)| &istanbul(*at).0 == day)
+        .map(|(_, row)| row)
+        .collect();
+    let size = guard.report_page_size.max(1);
+    let total_pages = rows.len().div_ceil(size);
+    let page_rows: Vec<&Value> = rows
+        .into_iter()
+        .skip(page.saturating_sub(1) * size)
+        .take(size)
+        .collect();
+    Json(json!({
+        "status": "success", "locale": "tr", "systemTime": 1795700000000i64,
+        "currentPage": page, "totalPageCount": total_pages, "transactions": page_rows
     }))
     .into_response()
 }

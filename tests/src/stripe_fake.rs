@@ -81,6 +81,60 @@ struct FakeState {
     refunds: HashMap<String, (String, i64)>,
     /// Each refund's full object, in creation order (for the list).
     refund_objects: Vec<Value>,
+    /// Intent ids in creation order (lists are newest first).
+    intent_order: Vec<String>,
+    /// Events in creation order (`GET /v1/events`, newest first).
+    events: Vec<Value>,
+    /// List reads to fail: (path, how many more reads of it pass first).
+    fail_reads: Vec<(String, usize)>,
+}
+
+impl FakeState {
+    /// Refunded so far of an intent's charge.
+    fn refunded(&self, pi: &str) -> i64 {
+        self.refunds
+            .values()
+            .filter(|(p, _)| p == pi)
+            .map(|(_, a)| a)
+            .sum()
+    }
+
+    /// The intent's charge as Stripe shows it (`latest_charge`, expanded).
+    fn charge(&self, intent: &Value) -> Value {
+        let pi = intent["id"].as_str().unwrap_or_default();
+        if intent["status"] != "succeeded" {
+            return Value::Null;
+        }
+        let refunded = self.refunded(pi);
+        let amount = intent["amount_received"]
+            .as_i64()
+            .or_else(|| intent["amount"].as_i64())
+            .unwrap_or_default();
+        json!({"id": format!("ch_{}", pi.trim_start_matches("pi_")), "object": "charge",
+               "amount": amount, "amount_captured": amount, "amount_refunded": refunded,
+               "currency": intent["currency"], "payment_intent": pi,
+               "refunded": refunded >= amount, "metadata": intent["metadata"], "status": "succeeded"})
+    }
+
+    /// Records an event as Stripe would (and returns it, for a test to
+    /// deliver as a webhook, or not).
+    fn emit(&mut self, kind: &str, object: Value) -> Value {
+        let event = json!({
+            "id": format!("evt_fake{:016x}", fastrand::u64(..)), "object": "event",
+            "api_version": "2025-04-30.basil", "created": now_secs(), "livemode": false,
+            "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+            "type": kind, "data": {"object": object}
+        });
+        self.events.push(event.clone());
+        event
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A running fake; dropped with the test's runtime.
@@ -103,6 +157,7 @@ impl StripeFake {
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund).get(list_refunds))
+            .route("/v1/events", get(list_events))
             .fallback(not_found)
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr)
@@ -137,6 +192,81 @@ impl StripeFake {
     /// Number of distinct refunds made.
     pub fn refund_count(&self) -> usize {
         self.state.lock().unwrap().refunds.len()
+    }
+
+    /// The shopper pays an intent: `succeeded` with `amount_received`
+    /// (`None`: the amount asked); returns the `payment_intent.succeeded`
+    /// event Stripe records (deliver it, or drop it).
+    pub fn succeed_intent(&self, id: &str, amount_received: Option<i64>) -> Vec<u8> {
+        let mut state = self.state.lock().unwrap();
+        let intent = state.intents.get_mut(id).expect("known intent");
+        let received = amount_received.unwrap_or_else(|| intent["amount"].as_i64().unwrap());
+        intent["status"] = json!("succeeded");
+        intent["amount_received"] = json!(received);
+        let object = intent.clone();
+        let event = state.emit("payment_intent.succeeded", object);
+        serde_json::to_vec(&event).unwrap()
+    }
+
+    /// A refund made by a person in Stripe's dashboard: no request of ours,
+    /// only the `charge.refunded` event (returned; usually never delivered).
+    pub fn refund_in_dashboard(&self, pi: &str, amount: i64) -> Vec<u8> {
+        let mut state = self.state.lock().unwrap();
+        let intent = state.intents.get(pi).cloned().expect("known intent");
+        assert_eq!(
+            intent["status"], "succeeded",
+            "only a paid intent is refundable"
+        );
+        let id = format!("re_fake{:016x}", fastrand::u64(..));
+        state.refunds.insert(id.clone(), (pi.to_string(), amount));
+        let refund = json!({"id": id, "object": "refund", "amount": amount, "currency": intent["currency"],
+                            "payment_intent": pi, "status": "succeeded", "reason": "requested_by_customer",
+                            "metadata": {}});
+        state.refund_objects.push(refund);
+        let charge = state.charge(&intent);
+        let event = state.emit("charge.refunded", charge);
+        serde_json::to_vec(&event).unwrap()
+    }
+
+    /// Succeeded intents for `(order id, amount)`, made without requests,
+    /// each with its `payment_intent.succeeded` event (tests and
+    /// benchmarks): `(intent id, event id)` in order.
+    pub fn seed_succeeded(&self, orders: &[(String, i64)]) -> Vec<(String, String)> {
+        let mut state = self.state.lock().unwrap();
+        let mut ids = Vec::with_capacity(orders.len());
+        for (order_id, amount) in orders {
+            let id = format!("pi_fake{:016x}", fastrand::u64(..));
+            let intent = json!({"id": id, "object": "payment_intent", "amount": amount,
+                "amount_received": amount, "currency": "try", "status": "succeeded",
+                "metadata": {"order_id": order_id}, "livemode": false, "created": now_secs()});
+            state.intent_order.push(id.clone());
+            state.intents.insert(id.clone(), intent.clone());
+            let event = state.emit("payment_intent.succeeded", intent);
+            ids.push((id, event["id"].as_str().unwrap().to_string()));
+        }
+        ids
+    }
+
+    /// The `nth` (from 1) next read of the list at `path` fails with a 503
+    /// and `Stripe-Should-Retry: false` (an outage between two pages).
+    pub fn fail_list_read(&self, path: &str, nth: usize) {
+        assert!(nth >= 1);
+        self.state
+            .lock()
+            .unwrap()
+            .fail_reads
+            .push((path.to_string(), nth - 1));
+    }
+
+    /// Requests that reached the fake with this method and path (no query).
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path == path)
+            .count()
     }
 
     /// Moves an intent to another status, as the shopper or Stripe would
@@ -394,7 +524,9 @@ async fn execute(
     }
     let intent = new_intent(form)?;
     let id = intent["id"].as_str().unwrap().to_string();
-    state.lock().unwrap().intents.insert(id, intent.clone());
+    let mut guard = state.lock().unwrap();
+    guard.intent_order.push(id.clone());
+    guard.intents.insert(id, intent.clone());
     Ok((200, intent))
 }
 
@@ -494,44 +626,189 @@ fn new_intent(form: &[(String, String)]) -> Result<Value, Box<Response>> {
     }))
 }
 
-/// `GET /v1/payment_intents?limit=n` (1–100, default 10): the list
-/// envelope, newest first (docs/stripe-wire.md S50; the health check's read).
-async fn list_intents(
-    State(state): State<Arc<Mutex<FakeState>>>,
-    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    record(&state, "GET", "/v1/payment_intents", &headers, vec![]);
-    match front_door(&state, &headers) {
-        Door::Unauthorized => return unauthorized(),
+/// What a read answers instead, if anything: no auth, or the queued fault
+/// (a delay only delays).
+async fn read_door(state: &Mutex<FakeState>, headers: &HeaderMap) -> Option<Response> {
+    match front_door(state, headers) {
+        Door::Unauthorized => Some(unauthorized()),
         Door::Fault(Fault::Edge {
             status,
             should_retry,
-        }) => return edge_fault(status, should_retry),
-        Door::Fault(Fault::Malformed) => return (StatusCode::OK, "<html>").into_response(),
-        Door::Fault(Fault::Stored { status, body }) => return stripe_json(status, body, &[]),
-        Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Door::Open => {}
-    }
-    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
-        None => 10,
-        Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => {
-            return error(
-                400,
-                "invalid_request_error",
-                Some("parameter_invalid_integer"),
-                "limit must be an integer between 1 and 100",
-                Some("limit"),
-            )
+        }) => Some(edge_fault(status, should_retry)),
+        Door::Fault(Fault::Malformed) => Some((StatusCode::OK, "<html>").into_response()),
+        Door::Fault(Fault::Stored { status, body }) => Some(stripe_json(status, body, &[])),
+        Door::Fault(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
         }
+        Door::Open => None,
+    }
+}
+
+/// Whether this read of the list at `path` is the one to fail.
+fn read_fails(state: &Mutex<FakeState>, path: &str) -> bool {
+    let mut guard = state.lock().unwrap();
+    let Some(i) = guard.fail_reads.iter().position(|(p, _)| p == path) else {
+        return false;
     };
-    let intents: Vec<Value> = state.lock().unwrap().intents.values().cloned().collect();
-    let has_more = intents.len() > limit;
-    let data: Vec<Value> = intents.into_iter().take(limit).collect();
+    if guard.fail_reads[i].1 == 0 {
+        guard.fail_reads.remove(i);
+        return true;
+    }
+    guard.fail_reads[i].1 -= 1;
+    false
+}
+
+/// The query pairs as sent (repeated keys such as `types[]` kept).
+fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+fn query_one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `limit` (1–100, default 10) or Stripe's error.
+fn list_limit(pairs: &[(String, String)]) -> Result<usize, Box<Response>> {
+    match query_one(pairs, "limit").map(|l| l.parse::<usize>()) {
+        None => Ok(10),
+        Some(Ok(n)) if (1..=100).contains(&n) => Ok(n),
+        Some(_) => Err(reject(
+            400,
+            "invalid_request_error",
+            Some("parameter_invalid_integer"),
+            "limit must be an integer between 1 and 100",
+            Some("limit"),
+        )),
+    }
+}
+
+/// Whether `created` (unix s) is inside `created[gte|gt|lte|lt]` of the query.
+fn created_matches(pairs: &[(String, String)], created: i64) -> bool {
+    let bound = |k: &str| query_one(pairs, k).and_then(|v| v.parse::<i64>().ok());
+    bound("created[gte]").is_none_or(|b| created >= b)
+        && bound("created[gt]").is_none_or(|b| created > b)
+        && bound("created[lte]").is_none_or(|b| created <= b)
+        && bound("created[lt]").is_none_or(|b| created < b)
+}
+
+/// From `all` (newest first): after `starting_after`, at most `limit`;
+/// the page and `has_more`. Lazy, so a large list costs one pass per page.
+fn page_of<'a>(
+    all: impl Iterator<Item = &'a Value>,
+    pairs: &[(String, String)],
+    limit: usize,
+) -> (Vec<&'a Value>, bool) {
+    let mut rest: Box<dyn Iterator<Item = &'a Value>> = Box::new(all);
+    if let Some(after) = query_one(pairs, "starting_after") {
+        let after = json!(after);
+        rest = Box::new(rest.skip_while(move |o| o["id"] != after).skip(1));
+    }
+    let mut page: Vec<&Value> = rest.take(limit + 1).collect();
+    let has_more = page.len() > limit;
+    page.truncate(limit);
+    (page, has_more)
+}
+
+/// `GET /v1/payment_intents?created[gte]=…&created[lt]=…&limit=…&starting_after=…`
+/// with `expand[]=data.latest_charge`: the list envelope, newest first
+/// (docs/stripe-wire.md S50, S52–S53; the health check's and
+/// reconciliation's read).
+async fn list_intents(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, "GET", "/v1/payment_intents", &headers, vec![]);
+    if read_fails(&state, "/v1/payment_intents") {
+        return edge_fault(503, Some(false));
+    }
+    if let Some(refused) = read_door(&state, &headers).await {
+        return refused;
+    }
+    let pairs = query_pairs(raw);
+    let limit = match list_limit(&pairs) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    let expand_charge = pairs
+        .iter()
+        .any(|(k, v)| k == "expand[]" && v == "data.latest_charge");
+    let guard = state.lock().unwrap();
+    let all = guard
+        .intent_order
+        .iter()
+        .rev()
+        .filter_map(|id| guard.intents.get(id))
+        .filter(|i| created_matches(&pairs, i["created"].as_i64().unwrap_or_default()));
+    let (page, has_more) = page_of(all, &pairs, limit);
+    let data: Vec<Value> = page
+        .into_iter()
+        .map(|i| {
+            let mut i = i.clone();
+            let charge = guard.charge(&i);
+            i["latest_charge"] = if expand_charge || charge.is_null() {
+                charge
+            } else {
+                charge["id"].clone()
+            };
+            i
+        })
+        .collect();
     stripe_json(
         200,
         json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
+        &[],
+    )
+}
+
+/// `GET /v1/events?types[]=…&created[gte]=…&created[lt]=…&limit=…&starting_after=…`:
+/// newest first, as Stripe lists (docs/stripe-wire.md S51).
+async fn list_events(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    record(&state, "GET", "/v1/events", &headers, vec![]);
+    if read_fails(&state, "/v1/events") {
+        return edge_fault(503, Some(false));
+    }
+    if let Some(refused) = read_door(&state, &headers).await {
+        return refused;
+    }
+    let pairs = query_pairs(raw);
+    let limit = match list_limit(&pairs) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    let types: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "types[]" || k == "type")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if types.len() > 20 {
+        return error(
+            400,
+            "invalid_request_error",
+            None,
+            "types may name at most 20 event types",
+            Some("types"),
+        );
+    }
+    let guard = state.lock().unwrap();
+    let all = guard
+        .events
+        .iter()
+        .rev()
+        .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == *t))
+        .filter(|e| created_matches(&pairs, e["created"].as_i64().unwrap_or_default()));
+    let (data, has_more) = page_of(all, &pairs, limit);
+    stripe_json(
+        200,
+        json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": data}),
         &[],
     )
 }
@@ -733,6 +1010,8 @@ fn refund_now(
                         "payment_intent": pi, "status": "succeeded", "reason": get("reason"),
                         "metadata": metadata});
     guard.refund_objects.push(answer.clone());
+    let charge = guard.charge(&intent);
+    guard.emit("charge.refunded", charge);
     if let Some(k) = key {
         let stored = StoredResponse {
             params: form,

@@ -12,6 +12,7 @@ pub mod order_poll;
 pub mod orders;
 pub mod payments;
 pub mod product_sync;
+pub mod reconcile;
 pub mod shipment;
 pub mod shipment_tracking;
 pub mod subscriptions;

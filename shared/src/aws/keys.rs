@@ -22,6 +22,10 @@
 //! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
 //! | invoice (one per order reference) | `INVOICE#<order ref>` | `INVOICE` | | `aws::invoices` |
 //! | invoice sequence counter | `COUNTER#invoice#<series>` | `COUNTER` | | `aws::invoices` |
+//! | reconciliation report of a day (Istanbul) | `RECON#<yyyy-mm-dd>` | `REPORT` | | `aws::reconciliation` |
+//! | reconciliation pass cursor | `RECON#<yyyy-mm-dd>` | `PASS#<pass>` | | `aws::reconciliation` |
+//! | reconciliation difference | `RECON#<yyyy-mm-dd>` | `DIFF#<provider>#<ref>#<kind>` | | `aws::reconciliation` |
+//! | fact healed by reconciliation | `RECON#<yyyy-mm-dd>` | `HEALED#<provider>#<event id>` | | `aws::reconciliation` |
 //!
 //! `gsi2` (`gsi2pk`, `gsi2sk`) lists marketplace orders by marketplace and
 //! status in the order we first saw them; only order items carry its keys.
@@ -49,6 +53,11 @@ pub const COUNTER_SK: &str = "COUNTER";
 /// The one partition of outbound subscriptions (sort key: the id): a
 /// handful of endpoints, read together by one Query per delivery batch.
 pub const SUBSCRIPTIONS_PK: &str = "SUBSCRIPTION";
+pub const RECON_REPORT_SK: &str = "REPORT";
+/// Sort-key prefixes of a day's reconciliation items.
+pub const RECON_PASS_SK_PREFIX: &str = "PASS#";
+pub const RECON_DIFF_SK_PREFIX: &str = "DIFF#";
+pub const RECON_HEALED_SK_PREFIX: &str = "HEALED#";
 
 /// The partition of catalog plans (sort key: the plan id).
 pub const CATALOG_PLAN_PK: &str = "CATALOG#PLAN";
@@ -161,6 +170,26 @@ pub fn invoice_counter_pk(series: &str) -> String {
     format!("COUNTER#invoice#{series}")
 }
 
+/// Everything reconciliation keeps about one Istanbul day.
+pub fn reconciliation_pk(day: &str) -> String {
+    format!("RECON#{day}")
+}
+
+/// Where one pass (`stripe-events`, `stripe-intents`, `iyzico-transactions`)
+/// of a day's run stands.
+pub fn reconciliation_pass_sk(pass: &str) -> String {
+    format!("{RECON_PASS_SK_PREFIX}{pass}")
+}
+
+/// A difference, by `Difference::key` (provider, ref, kind).
+pub fn reconciliation_diff_sk(difference_key: &str) -> String {
+    format!("{RECON_DIFF_SK_PREFIX}{difference_key}")
+}
+
+pub fn reconciliation_healed_sk(provider: &str, event_id: &str) -> String {
+    format!("{RECON_HEALED_SK_PREFIX}{provider}#{event_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +246,19 @@ mod tests {
         assert_eq!(
             marketplace_personal_data_pk(Marketplace::Hepsiburada, "9"),
             "MKTPII#hepsiburada#9"
+        );
+        assert_eq!(reconciliation_pk("2026-12-01"), "RECON#2026-12-01");
+        assert_eq!(
+            reconciliation_pass_sk("stripe-events"),
+            "PASS#stripe-events"
+        );
+        assert_eq!(
+            reconciliation_diff_sk("stripe#pi_1#amount_differs"),
+            "DIFF#stripe#pi_1#amount_differs"
+        );
+        assert_eq!(
+            reconciliation_healed_sk("iyzico", "12:SUCCESS"),
+            "HEALED#iyzico#12:SUCCESS"
         );
     }
 }

@@ -10,6 +10,7 @@ pub mod marketplace_orders;
 pub mod operations;
 pub mod outbound;
 pub mod payments;
+pub mod reconciliation;
 pub mod sdk;
 pub mod shipments;
 pub mod sqs;

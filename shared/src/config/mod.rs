@@ -12,6 +12,7 @@ mod marketplaces;
 mod operations;
 mod outbound;
 mod payments;
+mod reconcile;
 mod shipping;
 mod webhooks;
 
@@ -25,6 +26,7 @@ pub use outbound::OutboundSettings;
 pub use payments::{
     auto_refund_unwanted_payments, IyzicoSettings, StripeSettings, DEFAULT_STRIPE_API_VERSION,
 };
+pub use reconcile::ReconcileSettings;
 pub use shipping::{aras_tariff, ArasSettings, TrackingPushSettings};
 pub use webhooks::{InboundCredentials, WebhookSettings};
 

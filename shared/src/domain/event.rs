@@ -24,6 +24,9 @@ pub enum DetailType {
     SyncRequested,
     SubscriptionDisabled,
     InvoiceCreated,
+    ReconciliationRequested,
+    ReconciliationMismatch,
+    ReconciliationCompleted,
 }
 
 impl DetailType {
@@ -44,11 +47,14 @@ impl DetailType {
             DetailType::SyncRequested => "sync.requested",
             DetailType::SubscriptionDisabled => "subscription.disabled",
             DetailType::InvoiceCreated => "invoice.created",
+            DetailType::ReconciliationRequested => "reconciliation.requested",
+            DetailType::ReconciliationMismatch => "reconciliation.mismatch",
+            DetailType::ReconciliationCompleted => "reconciliation.completed",
         }
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 15] = [
+    pub const ALL: [DetailType; 18] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -64,6 +70,9 @@ impl DetailType {
         DetailType::SyncRequested,
         DetailType::SubscriptionDisabled,
         DetailType::InvoiceCreated,
+        DetailType::ReconciliationRequested,
+        DetailType::ReconciliationMismatch,
+        DetailType::ReconciliationCompleted,
     ];
 }
 
@@ -93,6 +102,9 @@ pub enum EventDetail {
     CatalogSync(CatalogSyncDetail),
     IntegrationError(IntegrationErrorDetail),
     SyncRequested(crate::domain::operations::SyncRequestedDetail),
+    ReconciliationRequested(crate::domain::reconciliation::RequestedDetail),
+    ReconciliationMismatch(crate::domain::reconciliation::MismatchDetail),
+    ReconciliationCompleted(crate::domain::reconciliation::CompletedDetail),
     SubscriptionDisabled(SubscriptionDisabledDetail),
     Invoice(InvoiceDetail),
 }

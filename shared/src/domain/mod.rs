@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod payment;
 pub mod payment_ledger;
 pub mod product;
+pub mod reconciliation;
 pub mod refund;
 pub mod shipment;
 pub mod shipping;

@@ -18,6 +18,7 @@ mod operations;
 mod orders;
 mod outbound;
 mod payments;
+mod reconcile;
 mod refunds;
 mod shipments;
 mod webhooks;

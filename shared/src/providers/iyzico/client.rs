@@ -16,6 +16,7 @@ use crate::providers::iyzico::auth::{iyzws_v2_authorization, random_key};
 use crate::providers::iyzico::wire::{
     CancelRequest, Cancelled, CheckoutFormInitialize, CheckoutFormInitialized, CheckoutFormResult,
     CheckoutFormRetrieve, Envelope, PaymentDetailsReport, RefundRequest, Refunded,
+    TransactionReport,
 };
 
 const PROVIDER: &str = "iyzico";
@@ -26,6 +27,8 @@ pub const CANCEL: &str = "/payment/cancel";
 pub const REFUND_V2: &str = "/v2/payment/refund";
 /// Reporting: one payment with its refunds and cancels (docs/iyzico-wire.md).
 pub const PAYMENT_DETAILS_REPORT: &str = "/v2/reporting/payment/details";
+/// Reporting: a day's transactions, a page at a time (docs/iyzico-wire.md I37).
+pub const TRANSACTIONS_REPORT: &str = "/v2/reporting/payment/transactions";
 
 pub struct IyzicoClient {
     http: HttpLayer,
@@ -114,6 +117,28 @@ impl IyzicoClient {
             "payment_details_report",
             Method::GET,
             PAYMENT_DETAILS_REPORT,
+            &query,
+            Bytes::new(),
+            true,
+        )
+        .await
+    }
+
+    /// One page (from 1) of the transactions of `day` (`YYYY-MM-DD`):
+    /// payments, cancels and refunds, as iyzico's daily report lists them.
+    pub async fn transactions_page(
+        &self,
+        day: &str,
+        page: u32,
+    ) -> Result<TransactionReport, Error> {
+        if day.len() != 10 || !day.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+            return Err(Error::Internal(format!("not a day: {day:?}")));
+        }
+        let query = format!("?transactionDate={day}&page={page}");
+        self.send(
+            "transactions_report",
+            Method::GET,
+            TRANSACTIONS_REPORT,
             &query,
             Bytes::new(),
             true,

@@ -184,6 +184,13 @@ pub struct ReportedPayment {
     /// `NOT_REFUNDED`, `PARTIALLY_REFUNDED`, `TOTALLY_REFUNDED`.
     pub payment_refund_status: Option<String>,
     pub currency: Option<String>,
+    /// The basket total (what we asked; `paidPrice` may add instalment
+    /// interest). Read by reconciliation.
+    #[serde(default)]
+    pub price: Option<serde_json::Number>,
+    /// The `basketId` we sent: our order id.
+    #[serde(default)]
+    pub basket_id: Option<String>,
     #[serde(default)]
     pub cancels: Vec<ReportedRefund>,
     #[serde(default)]
@@ -206,4 +213,43 @@ pub struct ReportedRefund {
     pub refund_conversation_id: Option<String>,
     /// Set when the refund or cancel failed.
     pub error_code: Option<String>,
+}
+
+/// `GET /v2/reporting/payment/transactions?transactionDate=…&page=…`: one
+/// page of a day's transactions (iyzipay-dotnet `TransactionReportResource`,
+/// `TransactionReportItem`; docs/iyzico-wire.md I37–I40).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionReport {
+    pub current_page: Option<u32>,
+    pub total_page_count: Option<u32>,
+    #[serde(default)]
+    pub transactions: Vec<ReportedTransaction>,
+}
+
+/// One transaction of the day's report: a payment, a cancel or a refund.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedTransaction {
+    /// `PAYMENT`, `CANCEL`, `REFUND`.
+    pub transaction_type: String,
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub transaction_id: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::providers::iyzico::webhook::string_or_number"
+    )]
+    pub payment_id: Option<String>,
+    /// The `conversationId` of the request (ours: the order id).
+    pub conversation_id: Option<String>,
+    /// The `basketId` we sent (ours: the order id).
+    pub basket_id: Option<String>,
+    pub price: Option<serde_json::Number>,
+    pub paid_price: Option<serde_json::Number>,
+    pub transaction_currency: Option<String>,
+    /// Meaning not published (docs/iyzico-wire.md I40).
+    pub transaction_status: Option<i64>,
 }

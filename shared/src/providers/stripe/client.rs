@@ -11,7 +11,9 @@ use crate::providers::http::{
     header_name, sensitive_header, AttemptOutcome, CallFailed, Endpoint, HttpLayer,
     OutboundRequest, ProviderResponse, RetryRules, TransportError,
 };
-use crate::providers::stripe::wire::{ErrorBody, PaymentIntent, Refund, RefundList};
+use crate::providers::stripe::wire::{
+    ErrorBody, EventList, PaymentIntent, PaymentIntentList, Refund, RefundList,
+};
 
 const PROVIDER: &str = "stripe";
 const CLIENT_USER_AGENT: &str = concat!("ayaztrade-integrations/", env!("CARGO_PKG_VERSION"));
@@ -160,11 +162,10 @@ impl StripeClient {
         let mut refunds = Vec::new();
         let mut starting_after: Option<String> = None;
         loop {
-            let mut path = format!("/v1/refunds?payment_intent={payment_intent}&limit=100");
-            if let Some(after) = &starting_after {
-                check_id(after)?;
-                path.push_str(&format!("&starting_after={after}"));
-            }
+            let path = after(
+                format!("/v1/refunds?payment_intent={payment_intent}&limit=100"),
+                starting_after.as_deref(),
+            )?;
             let response = self
                 .call("list_refunds", Method::GET, &path, Bytes::new(), None)
                 .await?;
@@ -203,6 +204,61 @@ impl StripeClient {
         let response = self
             .call(
                 "retrieve_payment_intent",
+                Method::GET,
+                &path,
+                Bytes::new(),
+                None,
+            )
+            .await?;
+        parse(response)
+    }
+
+    /// One page (`limit` 1–100) of the events of `types` created in
+    /// `[from, to)` (unix seconds), newest first, after the event `starting_after`
+    /// (`GET /v1/events`, docs/stripe-wire.md S51). Stripe keeps events for
+    /// 30 days: how reconciliation finds notices whose webhook never came,
+    /// with the identity (`evt_…`) the webhook would have carried.
+    pub async fn list_events_page(
+        &self,
+        types: &[&str],
+        from: i64,
+        to: i64,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<EventList, Error> {
+        let limit = limit.clamp(1, 100);
+        let mut path = format!("/v1/events?created[gte]={from}&created[lt]={to}&limit={limit}");
+        for t in types {
+            path.push_str(&format!("&types[]={t}"));
+        }
+        let path = after(path, starting_after)?;
+        let response = self
+            .call("list_events", Method::GET, &path, Bytes::new(), None)
+            .await?;
+        parse(response)
+    }
+
+    /// One page (`limit` 1–100) of the PaymentIntents created in `[from, to)`
+    /// (unix seconds), newest first, each with its latest charge
+    /// expanded for the refunded amount (`GET /v1/payment_intents`,
+    /// docs/stripe-wire.md S52–S53).
+    pub async fn list_payment_intents_page(
+        &self,
+        from: i64,
+        to: i64,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<PaymentIntentList, Error> {
+        let limit = limit.clamp(1, 100);
+        let path = after(
+            format!(
+                "/v1/payment_intents?created[gte]={from}&created[lt]={to}&limit={limit}&expand[]=data.latest_charge"
+            ),
+            starting_after,
+        )?;
+        let response = self
+            .call(
+                "list_payment_intents",
                 Method::GET,
                 &path,
                 Bytes::new(),
@@ -276,6 +332,15 @@ impl StripeClient {
             .await
             .map_err(unavailable)
     }
+}
+
+/// A list path going on after the object `starting_after` (docs/stripe-wire.md S18).
+fn after(mut path: String, starting_after: Option<&str>) -> Result<String, Error> {
+    if let Some(id) = starting_after {
+        check_id(id)?;
+        path.push_str(&format!("&starting_after={id}"));
+    }
+    Ok(path)
 }
 
 /// Ids come from our own records, but they go into a URL path: keep them plain.

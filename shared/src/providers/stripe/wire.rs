@@ -65,3 +65,44 @@ pub struct RefundList {
     #[serde(default)]
     pub has_more: bool,
 }
+
+/// A page of `GET /v1/events` (docs/stripe-wire.md S51): each event kept as
+/// its raw JSON, so it is normalized by the very code the webhook uses.
+#[derive(Debug, Deserialize)]
+pub struct EventList {
+    pub data: Vec<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// A page of `GET /v1/payment_intents?created[…]` with
+/// `expand[]=data.latest_charge` (docs/stripe-wire.md S52–S53).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntentList {
+    pub data: Vec<ListedPaymentIntent>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// A PaymentIntent as listed for reconciliation: what was asked, what was
+/// received, and (through its latest charge) what was refunded.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedPaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_received: i64,
+    pub currency: String,
+    pub status: String,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+    /// Expanded: the charge object (or `null` before any charge).
+    #[serde(default)]
+    pub latest_charge: Option<ListedCharge>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedCharge {
+    #[serde(default)]
+    pub amount_refunded: i64,
+}
