@@ -822,6 +822,7 @@ fn wire_doc_counts_are_current() {
         "aras-wire.md",
         "marketplace-wire.md",
         "iyzico-wire.md",
+        "outbound-webhooks-wire.md",
         "parasut-wire.md",
         "stripe-wire.md",
     ] {
