@@ -7,7 +7,10 @@
 //!   (the EventBridge envelope): fanned out to each active subscription
 //!   that wants its type. Each (endpoint, event) pair gets one delivery
 //!   item, created by a conditional put already claimed for the first
-//!   attempt, so a redelivered event never starts a second delivery;
+//!   attempt, so a redelivered event never starts a second delivery. A
+//!   subscription we disabled (`disabled_reason` set) gets the item too,
+//!   held: pending, no attempt, no wake-up, until a replay starts it. One
+//!   the merchant set inactive gets nothing: the event is dropped for it;
 //! - a wake-up `{"wakeUp": {subscriptionId, eventId, notBeforeMs}}` we send
 //!   ourselves after a failed attempt (and for replays). SQS delays a
 //!   message at most 15 minutes, so a wake-up that arrives early is sent
@@ -204,7 +207,45 @@ where
                 .map(|sub| self.start(sub, event_id, event_type, &body)),
         )
         .await;
-        results.into_iter().collect()
+        let held = join_all(
+            subs.iter()
+                .filter(|s| s.holds(event_type))
+                .map(|sub| self.hold(sub, event_id, event_type, &body)),
+        )
+        .await;
+        results.into_iter().chain(held).collect()
+    }
+
+    /// An event for a subscription we disabled (failing, gone): kept as a
+    /// pending delivery with no attempt and no wake-up, so that a replay
+    /// after re-enabling sends it (same webhook-id). A redelivered event
+    /// finds it there and leaves it.
+    async fn hold(
+        &self,
+        sub: &Subscription,
+        event_id: &str,
+        event_type: &str,
+        body: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let delivery = Delivery {
+            subscription_id: sub.id.clone(),
+            event_id: event_id.to_string(),
+            event_type: event_type.to_string(),
+            body: body.to_string(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            series_start: 0,
+            next_attempt_ms: now,
+            lease_until_ms: 0,
+            created_ms: now,
+            log: Vec::new(),
+        };
+        let expires_at = now / 1000 + i64::from(self.settings.log_days) * 86_400;
+        if self.store.create_delivery(&delivery, expires_at).await? {
+            tracing::info!(subscription = %sub.id, event_id, "event held for a disabled subscription");
+        }
+        Ok(())
     }
 
     async fn start(

@@ -88,14 +88,23 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn wants(&self, event_type: &str) -> bool {
-        self.active
-            && self.event_types.iter().any(|t| {
-                t == "*"
-                    || t == event_type
-                    || t.strip_suffix('*').is_some_and(|prefix| {
-                        prefix.ends_with('.') && event_type.starts_with(prefix)
-                    })
-            })
+        self.active && self.matches(event_type)
+    }
+
+    /// Disabled by us (failing or gone), not by the merchant: events it
+    /// matches are kept, held, for a replay after re-enabling.
+    pub fn holds(&self, event_type: &str) -> bool {
+        !self.active && self.disabled_reason.is_some() && self.matches(event_type)
+    }
+
+    /// Its event types name this one (active or not).
+    pub fn matches(&self, event_type: &str) -> bool {
+        self.event_types.iter().any(|t| {
+            t == "*"
+                || t == event_type
+                || t.strip_suffix('*')
+                    .is_some_and(|prefix| prefix.ends_with('.') && event_type.starts_with(prefix))
+        })
     }
 
     /// The keys that sign now: the current secret, and the previous one

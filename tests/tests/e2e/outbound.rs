@@ -351,12 +351,74 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
     assert!(!sub.active);
     assert_eq!(sub.disabled_reason.as_deref(), Some("failing"));
 
-    // A disabled endpoint gets no new deliveries.
+    // A disabled endpoint is not called: the new event is held for a
+    // replay (pending, no attempt).
     let e3 = unique_id("errors:ssrf");
     h.bus.publish(&[event(&e3)]).await.unwrap();
     h.run_queue(Duration::from_secs(5)).await;
-    assert!(h.maybe_delivery(&inside, &e3).await.is_none());
+    let held = h.delivery(&inside, &e3).await;
+    assert_eq!((held.state, held.attempts), (DeliveryState::Pending, 0));
+    assert!(held.log.is_empty());
     assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn events_for_an_endpoint_we_disabled_are_held_and_sent_by_a_replay_after_re_enabling() {
+    let stack = fresh_stack().await;
+    let h = OutboundHarness::new(&stack, true);
+    let receiver = Receiver::start().await;
+    let (id, _) = subscribe(&h, &receiver.url, &["integration.error"]).await;
+    let (paused, _) = subscribe(&h, &receiver.url, &["integration.error"]).await;
+    let now = h.now();
+    assert!(h
+        .store()
+        .disable_subscription(&id, "failing", &rfc3339(now))
+        .await
+        .unwrap());
+    // The merchant's own pause: events are dropped for it (README).
+    let (status, body) = h
+        .api(
+            "PUT",
+            &format!("/subscriptions/{paused}"),
+            Some(
+                json!({"url": receiver.url, "eventTypes": ["integration.error"], "active": false}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let e = unique_id("errors:held");
+    h.bus.publish(&[event(&e)]).await.unwrap();
+    h.run_queue(Duration::from_secs(3)).await;
+    assert!(receiver.received().is_empty());
+    let held = h.delivery(&id, &e).await;
+    assert_eq!((held.state, held.attempts), (DeliveryState::Pending, 0));
+    assert!(h.maybe_delivery(&paused, &e).await.is_none());
+
+    // PUT it active, then replay the range: sent, same webhook-id.
+    let (status, body) = h
+        .api(
+            "PUT",
+            &format!("/subscriptions/{id}"),
+            Some(json!({"url": receiver.url, "eventTypes": ["integration.error"], "active": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, replayed) = h
+        .api(
+            "POST",
+            &format!("/subscriptions/{id}/replay"),
+            Some(json!({"from": rfc3339(now - 3_600_000), "to": rfc3339(now + 3_600_000)})),
+        )
+        .await;
+    assert_eq!(status, 202, "{replayed}");
+    assert_eq!(replayed["replayed"], json!([e]));
+    h.run_queue(Duration::from_secs(2)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("webhook-id"), e);
+    let d = h.delivery(&id, &e).await;
+    assert_eq!((d.state, d.attempts), (DeliveryState::Delivered, 1));
 }
 
 #[tokio::test]
