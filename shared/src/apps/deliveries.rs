@@ -323,7 +323,18 @@ where
                     })
                     .await;
             }
-            DeliveryState::Sending if delivery.lease_until_ms > now => return Ok(()),
+            DeliveryState::Sending if delivery.lease_until_ms > now => {
+                // Another claim holds it. Should that claimer have crashed
+                // with its own message gone, nothing else would wake it:
+                // look again when the lease runs out.
+                return self
+                    .queue_wake_up(WakeUp {
+                        subscription_id: sub.id.clone(),
+                        event_id: event_id.to_string(),
+                        not_before_ms: delivery.lease_until_ms,
+                    })
+                    .await;
+            }
             _ => {}
         }
         if !self.store.claim_attempt(&delivery, now + LEASE_MS).await? {
@@ -371,9 +382,10 @@ where
                 .record_attempt(&delivery, DeliveryState::Delivered, 0, &entry)
                 .await?;
             telemetry::emit_outbound("OutboundDeliveries", "delivered");
-            if sub.failing_since_ms.is_some() {
-                self.store.clear_failing(&sub.id).await?;
-            }
+            // Whatever the batch's list said: it may have been marked since.
+            self.store
+                .clear_failing(&sub.id, &rfc3339_of_ms(now))
+                .await?;
             return Ok(());
         }
         let gone = result == AttemptResult::Gone;
@@ -409,6 +421,12 @@ where
                 })
                 .await?;
             }
+            None if gone => {
+                // Not the schedule running out: the endpoint said 410 and is
+                // disabled below (its own alarm), so not `exhausted`.
+                telemetry::emit_outbound("OutboundDeliveries", "gone");
+                tracing::warn!(subscription = %sub.id, event_id = %delivery.event_id, "endpoint answered 410 Gone; delivery failed, endpoint disabled");
+            }
             None => {
                 telemetry::emit_outbound("OutboundDeliveries", "exhausted");
                 tracing::error!(subscription = %sub.id, event_id = %delivery.event_id, attempts = delivery.attempts, "outbound delivery failed for good; replay it once the endpoint works");
@@ -430,9 +448,22 @@ where
             EndpointHealth::StillFailing => Ok(()),
             EndpointHealth::Disable => {
                 let reason = if gone { "gone" } else { "failing" };
-                // The event first: a failed publish leaves the subscription
-                // active, so the next failure publishes (same eventId) again.
-                self.publisher
+                // Conditional on the table as it stands now, not on the
+                // batch's list: a success or a re-enabling meanwhile wins.
+                let cut = (!gone).then_some(now - window);
+                if !self
+                    .store
+                    .disable_subscription(&sub.id, reason, &rfc3339_of_ms(now), cut)
+                    .await?
+                {
+                    return Ok(());
+                }
+                telemetry::emit_outbound("OutboundEndpointsDisabled", reason);
+                tracing::error!(subscription = %sub.id, reason, "outbound endpoint disabled");
+                // Only once the write took. A failed publish is logged (the
+                // metric above already raised the alarm) and not retried.
+                let published = self
+                    .publisher
                     .publish(&[DomainEvent {
                         detail_type: DetailType::SubscriptionDisabled,
                         // Stable per version of the subscription (a re-enabled one
@@ -459,14 +490,9 @@ where
                             last_status: status,
                         }),
                     }])
-                    .await?;
-                if self
-                    .store
-                    .disable_subscription(&sub.id, reason, &rfc3339_of_ms(now))
-                    .await?
-                {
-                    telemetry::emit_outbound("OutboundEndpointsDisabled", reason);
-                    tracing::error!(subscription = %sub.id, reason, "outbound endpoint disabled");
+                    .await;
+                if let Err(e) = published {
+                    tracing::error!(subscription = %sub.id, error = %e, "subscription.disabled not published; the alarm outbound-endpoint-disabled still fires");
                 }
                 Ok(())
             }
