@@ -694,15 +694,20 @@ pub trait SubscriptionStore: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// False when there was none.
     fn delete_subscription(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Sets `failing_since` unless one is set.
+    /// Sets `failing_since` unless one is set (and `updated_at`, so that a
+    /// `PUT` or rotation that read the item before does not write it back).
     fn mark_failing(&self, id: &str, since_ms: i64) -> impl Future<Output = Result<()>> + Send;
-    fn clear_failing(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
-    /// Deactivates an active subscription; false when it was not active.
+    /// Removes `failing_since` if one is set (and sets `updated_at`).
+    fn clear_failing(&self, id: &str, now: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Deactivates an active subscription; false when it was not active or,
+    /// with `failing_since_at_most`, when it has not been failing since then
+    /// as the table stands now (cleared or re-marked meanwhile).
     fn disable_subscription(
         &self,
         id: &str,
         reason: &str,
         now: &str,
+        failing_since_at_most: Option<i64>,
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
@@ -773,13 +778,15 @@ pub trait DeliveryStore: Send + Sync {
         cursor: Option<&str>,
         limit: i32,
     ) -> impl Future<Output = Result<DeliveryPage>> + Send;
-    /// Starts a new series of attempts now (a replay): false when the
+    /// Starts a new series of attempts now (a replay) and keeps the
+    /// delivery until `expires_at` (epoch seconds, TTL): false when the
     /// delivery is gone or an attempt is under way.
     fn restart_delivery(
         &self,
         subscription_id: &str,
         event_id: &str,
         now_ms: i64,
+        expires_at: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 

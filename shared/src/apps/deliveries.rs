@@ -7,7 +7,10 @@
 //!   (the EventBridge envelope): fanned out to each active subscription
 //!   that wants its type. Each (endpoint, event) pair gets one delivery
 //!   item, created by a conditional put already claimed for the first
-//!   attempt, so a redelivered event never starts a second delivery;
+//!   attempt, so a redelivered event never starts a second delivery. A
+//!   subscription we disabled (`disabled_reason` set) gets the item too,
+//!   held: pending, no attempt, no wake-up, until a replay starts it. One
+//!   the merchant set inactive gets nothing: the event is dropped for it;
 //! - a wake-up `{"wakeUp": {subscriptionId, eventId, notBeforeMs}}` we send
 //!   ourselves after a failed attempt (and for replays). SQS delays a
 //!   message at most 15 minutes, so a wake-up that arrives early is sent
@@ -204,7 +207,45 @@ where
                 .map(|sub| self.start(sub, event_id, event_type, &body)),
         )
         .await;
-        results.into_iter().collect()
+        let held = join_all(
+            subs.iter()
+                .filter(|s| s.holds(event_type))
+                .map(|sub| self.hold(sub, event_id, event_type, &body)),
+        )
+        .await;
+        results.into_iter().chain(held).collect()
+    }
+
+    /// An event for a subscription we disabled (failing, gone): kept as a
+    /// pending delivery with no attempt and no wake-up, so that a replay
+    /// after re-enabling sends it (same webhook-id). A redelivered event
+    /// finds it there and leaves it.
+    async fn hold(
+        &self,
+        sub: &Subscription,
+        event_id: &str,
+        event_type: &str,
+        body: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let delivery = Delivery {
+            subscription_id: sub.id.clone(),
+            event_id: event_id.to_string(),
+            event_type: event_type.to_string(),
+            body: body.to_string(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            series_start: 0,
+            next_attempt_ms: now,
+            lease_until_ms: 0,
+            created_ms: now,
+            log: Vec::new(),
+        };
+        let expires_at = now / 1000 + i64::from(self.settings.log_days) * 86_400;
+        if self.store.create_delivery(&delivery, expires_at).await? {
+            tracing::info!(subscription = %sub.id, event_id, "event held for a disabled subscription");
+        }
+        Ok(())
     }
 
     async fn start(
@@ -282,7 +323,18 @@ where
                     })
                     .await;
             }
-            DeliveryState::Sending if delivery.lease_until_ms > now => return Ok(()),
+            DeliveryState::Sending if delivery.lease_until_ms > now => {
+                // Another claim holds it. Should that claimer have crashed
+                // with its own message gone, nothing else would wake it:
+                // look again when the lease runs out.
+                return self
+                    .queue_wake_up(WakeUp {
+                        subscription_id: sub.id.clone(),
+                        event_id: event_id.to_string(),
+                        not_before_ms: delivery.lease_until_ms,
+                    })
+                    .await;
+            }
             _ => {}
         }
         if !self.store.claim_attempt(&delivery, now + LEASE_MS).await? {
@@ -330,9 +382,10 @@ where
                 .record_attempt(&delivery, DeliveryState::Delivered, 0, &entry)
                 .await?;
             telemetry::emit_outbound("OutboundDeliveries", "delivered");
-            if sub.failing_since_ms.is_some() {
-                self.store.clear_failing(&sub.id).await?;
-            }
+            // Whatever the batch's list said: it may have been marked since.
+            self.store
+                .clear_failing(&sub.id, &rfc3339_of_ms(now))
+                .await?;
             return Ok(());
         }
         let gone = result == AttemptResult::Gone;
@@ -368,6 +421,12 @@ where
                 })
                 .await?;
             }
+            None if gone => {
+                // Not the schedule running out: the endpoint said 410 and is
+                // disabled below (its own alarm), so not `exhausted`.
+                telemetry::emit_outbound("OutboundDeliveries", "gone");
+                tracing::warn!(subscription = %sub.id, event_id = %delivery.event_id, "endpoint answered 410 Gone; delivery failed, endpoint disabled");
+            }
             None => {
                 telemetry::emit_outbound("OutboundDeliveries", "exhausted");
                 tracing::error!(subscription = %sub.id, event_id = %delivery.event_id, attempts = delivery.attempts, "outbound delivery failed for good; replay it once the endpoint works");
@@ -389,9 +448,22 @@ where
             EndpointHealth::StillFailing => Ok(()),
             EndpointHealth::Disable => {
                 let reason = if gone { "gone" } else { "failing" };
-                // The event first: a failed publish leaves the subscription
-                // active, so the next failure publishes (same eventId) again.
-                self.publisher
+                // Conditional on the table as it stands now, not on the
+                // batch's list: a success or a re-enabling meanwhile wins.
+                let cut = (!gone).then_some(now - window);
+                if !self
+                    .store
+                    .disable_subscription(&sub.id, reason, &rfc3339_of_ms(now), cut)
+                    .await?
+                {
+                    return Ok(());
+                }
+                telemetry::emit_outbound("OutboundEndpointsDisabled", reason);
+                tracing::error!(subscription = %sub.id, reason, "outbound endpoint disabled");
+                // Only once the write took. A failed publish is logged (the
+                // metric above already raised the alarm) and not retried.
+                let published = self
+                    .publisher
                     .publish(&[DomainEvent {
                         detail_type: DetailType::SubscriptionDisabled,
                         // Stable per version of the subscription (a re-enabled one
@@ -418,14 +490,9 @@ where
                             last_status: status,
                         }),
                     }])
-                    .await?;
-                if self
-                    .store
-                    .disable_subscription(&sub.id, reason, &rfc3339_of_ms(now))
-                    .await?
-                {
-                    telemetry::emit_outbound("OutboundEndpointsDisabled", reason);
-                    tracing::error!(subscription = %sub.id, reason, "outbound endpoint disabled");
+                    .await;
+                if let Err(e) = published {
+                    tracing::error!(subscription = %sub.id, error = %e, "subscription.disabled not published; the alarm outbound-endpoint-disabled still fires");
                 }
                 Ok(())
             }

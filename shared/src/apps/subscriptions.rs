@@ -89,6 +89,9 @@ struct LogQuery {
     limit: Option<i32>,
 }
 
+/// Restarts whose wake-ups go out together (one SQS batch).
+const WAKE_UP_GROUP: usize = 10;
+
 pub struct App<S, Q> {
     store: S,
     queue: Q,
@@ -378,35 +381,74 @@ where
                 ))
             }
         }
+        let expires_at = now / 1000 + i64::from(self.settings.log_days) * 86_400;
         let mut replayed = Vec::new();
         let mut busy = Vec::new();
-        for event_id in candidates {
-            if self.store.restart_delivery(id, &event_id, now).await? {
-                replayed.push(event_id);
-            } else if self.store.delivery(id, &event_id).await?.is_some() {
-                busy.push(event_id);
-            } else if by_id {
-                // Named by eventId and not kept (never delivered here, or expired).
-                return Err(Error::NotFound {
-                    what: "delivery",
-                    id: event_id.chars().take(80).collect(),
-                });
+        // Wake-ups go out after each group of restarts (and before an error
+        // is returned): a restarted delivery is never left without one.
+        for chunk in candidates.chunks(WAKE_UP_GROUP) {
+            let woken = replayed.len();
+            let mut failed = None;
+            for event_id in chunk {
+                match self.restart(id, event_id, now, expires_at, by_id).await {
+                    Ok(Some(true)) => replayed.push(event_id.clone()),
+                    Ok(Some(false)) => busy.push(event_id.clone()),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let wake_ups: Vec<WakeUp> = replayed[woken..]
+                .iter()
+                .map(|event_id| WakeUp {
+                    subscription_id: id.to_string(),
+                    event_id: event_id.clone(),
+                    not_before_ms: now,
+                })
+                .collect();
+            if !wake_ups.is_empty() {
+                self.queue.send_wake_ups(&wake_ups, 0).await?;
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
-        let wake_ups: Vec<WakeUp> = replayed
-            .iter()
-            .map(|event_id| WakeUp {
-                subscription_id: id.to_string(),
-                event_id: event_id.clone(),
-                not_before_ms: now,
-            })
-            .collect();
-        self.queue.send_wake_ups(&wake_ups, 0).await?;
         tracing::info!(subscription = %id, replayed = replayed.len(), "outbound deliveries replayed");
         Ok(Replayed {
             replayed,
             busy,
             next_cursor,
         })
+    }
+
+    /// One delivery restarted (`Some(true)`), busy (`Some(false)`) or not
+    /// kept (`None`; an error when it was named by `eventId`).
+    async fn restart(
+        &self,
+        id: &str,
+        event_id: &str,
+        now: i64,
+        expires_at: i64,
+        by_id: bool,
+    ) -> Result<Option<bool>> {
+        if self
+            .store
+            .restart_delivery(id, event_id, now, expires_at)
+            .await?
+        {
+            Ok(Some(true))
+        } else if self.store.delivery(id, event_id).await?.is_some() {
+            Ok(Some(false))
+        } else if by_id {
+            // Named by eventId and not kept (never delivered here, or expired).
+            Err(Error::NotFound {
+                what: "delivery",
+                id: event_id.chars().take(80).collect(),
+            })
+        } else {
+            Ok(None)
+        }
     }
 }

@@ -225,45 +225,57 @@ impl SubscriptionStore for DynamoStore {
             .table_name(self.table())
             .key("pk", s(SUBSCRIPTIONS_PK))
             .key("sk", s(id))
-            .update_expression("SET failing_since = :since")
+            .update_expression("SET failing_since = :since, updated_at = :now")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
             .expression_attribute_values(":since", n(since_ms))
+            .expression_attribute_values(":now", s(crate::clock::rfc3339_of_ms(since_ms)))
             .send()
             .await;
         // Refused = already so: nothing to do.
         applied(result, "mark subscription failing").map(|_| ())
     }
 
-    async fn clear_failing(&self, id: &str) -> Result<()> {
+    async fn clear_failing(&self, id: &str, now: &str) -> Result<()> {
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
             .key("pk", s(SUBSCRIPTIONS_PK))
             .key("sk", s(id))
-            .update_expression("REMOVE failing_since")
-            .condition_expression("attribute_exists(pk)")
+            .update_expression("SET updated_at = :now REMOVE failing_since")
+            .condition_expression("attribute_exists(failing_since)")
+            .expression_attribute_values(":now", s(now))
             .send()
             .await;
         // Refused = already so: nothing to do.
         applied(result, "clear subscription failing").map(|_| ())
     }
 
-    async fn disable_subscription(&self, id: &str, reason: &str, now: &str) -> Result<bool> {
-        let result = self
+    async fn disable_subscription(
+        &self,
+        id: &str,
+        reason: &str,
+        now: &str,
+        failing_since_at_most: Option<i64>,
+    ) -> Result<bool> {
+        let mut update = self
             .client()
             .update_item()
             .table_name(self.table())
             .key("pk", s(SUBSCRIPTIONS_PK))
             .key("sk", s(id))
             .update_expression("SET active = :off, disabled_reason = :why, updated_at = :now")
-            .condition_expression("active = :on")
             .expression_attribute_values(":off", AttributeValue::Bool(false))
             .expression_attribute_values(":on", AttributeValue::Bool(true))
             .expression_attribute_values(":why", s(reason))
-            .expression_attribute_values(":now", s(now))
-            .send()
-            .await;
+            .expression_attribute_values(":now", s(now));
+        update = match failing_since_at_most {
+            Some(cut) => update
+                .condition_expression("active = :on AND failing_since <= :cut")
+                .expression_attribute_values(":cut", n(cut)),
+            None => update.condition_expression("active = :on"),
+        };
+        let result = update.send().await;
         applied(result, "disable subscription")
     }
 }
@@ -420,6 +432,7 @@ impl DeliveryStore for DynamoStore {
         subscription_id: &str,
         event_id: &str,
         now_ms: i64,
+        expires_at: i64,
     ) -> Result<bool> {
         let result = self
             .client()
@@ -428,7 +441,7 @@ impl DeliveryStore for DynamoStore {
             .key("pk", s(delivery_pk(subscription_id)))
             .key("sk", s(event_id))
             .update_expression(
-                "SET #state = :pending, next_attempt_ms = :now, series_start = attempts, lease_until_ms = :zero",
+                "SET #state = :pending, next_attempt_ms = :now, series_start = attempts, lease_until_ms = :zero, expires_at = :expires",
             )
             .condition_expression("attribute_exists(pk) AND (#state <> :sending OR lease_until_ms < :now)")
             .expression_attribute_names("#state", "state")
@@ -436,6 +449,7 @@ impl DeliveryStore for DynamoStore {
             .expression_attribute_values(":sending", s(state_word(DeliveryState::Sending)))
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":expires", n(expires_at))
             .send()
             .await;
         applied(result, "restart delivery")

@@ -88,14 +88,23 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn wants(&self, event_type: &str) -> bool {
-        self.active
-            && self.event_types.iter().any(|t| {
-                t == "*"
-                    || t == event_type
-                    || t.strip_suffix('*').is_some_and(|prefix| {
-                        prefix.ends_with('.') && event_type.starts_with(prefix)
-                    })
-            })
+        self.active && self.matches(event_type)
+    }
+
+    /// Disabled by us (failing or gone), not by the merchant: events it
+    /// matches are kept, held, for a replay after re-enabling.
+    pub fn holds(&self, event_type: &str) -> bool {
+        !self.active && self.disabled_reason.is_some() && self.matches(event_type)
+    }
+
+    /// Its event types name this one (active or not).
+    pub fn matches(&self, event_type: &str) -> bool {
+        self.event_types.iter().any(|t| {
+            t == "*"
+                || t == event_type
+                || t.strip_suffix('*')
+                    .is_some_and(|prefix| prefix.ends_with('.') && event_type.starts_with(prefix))
+        })
     }
 
     /// The keys that sign now: the current secret, and the previous one
@@ -318,6 +327,23 @@ fn refused_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
     }
     if s[0] == 0x2001 && s[1] == 0xdb8 {
         return Some("documentation");
+    }
+    // Forms that embed or tunnel to an IPv4 address, and deprecated
+    // site-local: refused whole (no public endpoint needs them).
+    if s[0..6] == [0, 0, 0, 0, 0, 0] {
+        return Some("IPv4-compatible");
+    }
+    if s[0] == 0x2002 {
+        return Some("6to4");
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        return Some("Teredo");
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return Some("local-use NAT64");
+    }
+    if (s[0] & 0xffc0) == 0xfec0 {
+        return Some("site-local");
     }
     None
 }
@@ -556,6 +582,29 @@ mod tests {
         assert_eq!(refused_address("127.0.0.1".parse().unwrap(), true), None);
         assert_eq!(refused_address("::1".parse().unwrap(), true), None);
         assert!(refused_address("10.0.0.1".parse().unwrap(), true).is_some());
+    }
+
+    #[test]
+    fn refuses_ipv6_forms_that_embed_or_tunnel_to_ipv4() {
+        for (ip, why) in [
+            ("::a9fe:a9fe", "IPv4-compatible"),
+            ("::7f00:1", "IPv4-compatible"),
+            ("2002:a9fe:a9fe::1", "6to4"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("64:ff9b:1::a9fe:a9fe", "local-use NAT64"),
+            ("fec0::1", "site-local"),
+            ("feff::1", "site-local"),
+        ] {
+            assert_eq!(
+                refused_address(ip.parse().unwrap(), false),
+                Some(why),
+                "{ip}"
+            );
+        }
+        // Neighbours stay public.
+        for ip in ["2001:4860::8888", "2003::1", "64:ff9b:2::1"] {
+            assert_eq!(refused_address(ip.parse().unwrap(), false), None, "{ip}");
+        }
     }
 
     #[test]

@@ -336,6 +336,9 @@ impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for 
 pub struct HttpLayer {
     client: HyperClient,
     settings: HttpSettings,
+    /// The answer is judged by its status alone: the body is not read (a
+    /// slow or large body cannot turn a 2xx into a failure).
+    status_only: bool,
 }
 
 impl HttpLayer {
@@ -376,7 +379,18 @@ impl HttpLayer {
             .pool_idle_timeout(Duration::from_secs(20))
             .pool_timer(TokioTimer::new())
             .build(https);
-        HttpLayer { client, settings }
+        HttpLayer {
+            client,
+            settings,
+            status_only: false,
+        }
+    }
+
+    /// Answers carry status and headers only; the body is dropped unread
+    /// (outbound webhooks: the spec judges by status).
+    pub fn status_only(mut self) -> Self {
+        self.status_only = true;
+        self
     }
 
     pub fn settings(&self) -> &HttpSettings {
@@ -498,6 +512,15 @@ impl HttpLayer {
             }
         })?;
         let (parts, body) = response.into_parts();
+        if self.status_only {
+            drop(body);
+            return Ok(ProviderResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body: Bytes::new(),
+                attempts: 1,
+            });
+        }
         let body = Limited::new(body, MAX_RESPONSE_BYTES)
             .collect()
             .await

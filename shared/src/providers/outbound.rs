@@ -61,7 +61,9 @@ impl EndpointSender {
             AddressPolicy::PublicOnly {
                 allow_loopback: settings.allow_loopback,
             },
-        );
+        )
+        // Judged by status alone: a 2xx with a slow or huge body is delivered.
+        .status_only();
         EndpointSender {
             http,
             allow_loopback: settings.allow_loopback,
@@ -179,6 +181,42 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
         }
+    }
+
+    /// A 2xx whose body is huge and never finishes is still a 2xx: the
+    /// status alone is judged (the body is not read).
+    #[tokio::test]
+    async fn a_2xx_with_a_slow_huge_body_counts_as_delivered() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/hook",
+            listener.local_addr().unwrap().port()
+        );
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65_536];
+                    let _ = socket.read(&mut buf).await;
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\nstart")
+                        .await;
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                });
+            }
+        });
+        let env = |name: &str| match name {
+            "OUTBOUND_QUEUE_URL" => Some("q".to_string()),
+            "OUTBOUND_ALLOW_LOOPBACK" => Some("true".to_string()),
+            "OUTBOUND_TIMEOUT_MS" => Some("1000".to_string()),
+            _ => None,
+        };
+        let sender = EndpointSender::new(&OutboundSettings::from_env(&env).unwrap());
+        let outcome = sender
+            .send(&sub("sub_c", &url, 5), "e", "{}", 1, &[vec![1u8; 32]])
+            .await;
+        assert_eq!(outcome.status, Some(200), "{:?}", outcome.error);
+        assert_eq!(outcome.error, None);
     }
 
     /// Each endpoint has its own limit: 5 per second with a burst of 5

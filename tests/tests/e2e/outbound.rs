@@ -72,12 +72,13 @@ async fn signatures_verify_with_the_official_library_across_a_rotation() {
     h.calls.reset();
     h.run_queue(Duration::from_secs(5)).await;
     // The cost of an event delivered at once (BENCHMARKS.md): the batch's
-    // one Query, then per endpoint one PutItem and one UpdateItem.
+    // one Query, then per endpoint one PutItem and two UpdateItem (the
+    // result; failing_since cleared if the table has one).
     let calls = h.calls.snapshot();
     eprintln!("AWS calls, 1 event × 1 endpoint delivered: {calls:?}");
     assert_eq!(
         calls,
-        [("PutItem", 1), ("Query", 1), ("UpdateItem", 1)]
+        [("PutItem", 1), ("Query", 1), ("UpdateItem", 2)]
             .map(|(k, v)| (k.to_string(), v))
             .into()
     );
@@ -351,12 +352,126 @@ async fn refused_addresses_get_nothing_and_an_endpoint_failing_for_days_is_disab
     assert!(!sub.active);
     assert_eq!(sub.disabled_reason.as_deref(), Some("failing"));
 
-    // A disabled endpoint gets no new deliveries.
+    // A disabled endpoint is not called: the new event is held for a
+    // replay (pending, no attempt).
     let e3 = unique_id("errors:ssrf");
     h.bus.publish(&[event(&e3)]).await.unwrap();
     h.run_queue(Duration::from_secs(5)).await;
-    assert!(h.maybe_delivery(&inside, &e3).await.is_none());
+    let held = h.delivery(&inside, &e3).await;
+    assert_eq!((held.state, held.attempts), (DeliveryState::Pending, 0));
+    assert!(held.log.is_empty());
     assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn events_for_an_endpoint_we_disabled_are_held_and_replayed_and_disabling_goes_by_the_table()
+{
+    let stack = fresh_stack().await;
+    let h = OutboundHarness::new(&stack, true);
+    let receiver = Receiver::start().await;
+    let (id, _) = subscribe(&h, &receiver.url, &["integration.error"]).await;
+    let (paused, _) = subscribe(&h, &receiver.url, &["integration.error"]).await;
+    let now = h.now();
+    assert!(h
+        .store()
+        .disable_subscription(&id, "failing", &rfc3339(now), None)
+        .await
+        .unwrap());
+    // The merchant's own pause: events are dropped for it (README).
+    let (status, body) = h
+        .api(
+            "PUT",
+            &format!("/subscriptions/{paused}"),
+            Some(
+                json!({"url": receiver.url, "eventTypes": ["integration.error"], "active": false}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let e = unique_id("errors:held");
+    h.bus.publish(&[event(&e)]).await.unwrap();
+    h.run_queue(Duration::from_secs(3)).await;
+    assert!(receiver.received().is_empty());
+    let held = h.delivery(&id, &e).await;
+    assert_eq!((held.state, held.attempts), (DeliveryState::Pending, 0));
+    assert!(h.maybe_delivery(&paused, &e).await.is_none());
+
+    // PUT it active, then replay the range: sent, same webhook-id.
+    let (status, body) = h
+        .api(
+            "PUT",
+            &format!("/subscriptions/{id}"),
+            Some(json!({"url": receiver.url, "eventTypes": ["integration.error"], "active": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, replayed) = h
+        .api(
+            "POST",
+            &format!("/subscriptions/{id}/replay"),
+            Some(json!({"from": rfc3339(now - 3_600_000), "to": rfc3339(now + 3_600_000)})),
+        )
+        .await;
+    assert_eq!(status, 202, "{replayed}");
+    assert_eq!(replayed["replayed"], json!([e]));
+    h.run_queue(Duration::from_secs(2)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("webhook-id"), e);
+    let d = h.delivery(&id, &e).await;
+    assert_eq!((d.state, d.attempts), (DeliveryState::Delivered, 1));
+
+    // The disable decision and the routes go by the table, not by what a
+    // batch or a route read before.
+    // (On the same stack, after the last queue run: these endpoints are
+    // never called.)
+    let store = h.store();
+    let id = stored_subscription(&h, "https://example.com/hook").await;
+    let window = 120 * 3_600_000;
+    let now = h.now();
+    let at = rfc3339(now);
+    // A batch that read "failing for 121 h" while a success cleared it:
+    // not disabled.
+    assert!(!store
+        .disable_subscription(&id, "failing", &at, Some(now - window))
+        .await
+        .unwrap());
+    // Failing again, but only since just now: not disabled either.
+    store.mark_failing(&id, now - 1000).await.unwrap();
+    assert!(!store
+        .disable_subscription(&id, "failing", &at, Some(now - window))
+        .await
+        .unwrap());
+    assert!(h.subscription(&id).await.active);
+
+    // A PUT or rotation that read the item before mark/clear cannot write
+    // a stale failing_since back.
+    let read = h.subscription(&id).await;
+    store.clear_failing(&id, &rfc3339(now + 1)).await.unwrap();
+    assert_eq!(h.subscription(&id).await.failing_since_ms, None);
+    let stale = Subscription {
+        description: "stale".into(),
+        ..read.clone()
+    };
+    assert!(!store
+        .replace_subscription(&stale, &read.updated_at)
+        .await
+        .unwrap());
+    assert_eq!(h.subscription(&id).await.failing_since_ms, None);
+
+    // Failing for the whole window as the table stands: disabled; 410
+    // disables whatever failing_since says.
+    store.mark_failing(&id, now - window - 1).await.unwrap();
+    assert!(store
+        .disable_subscription(&id, "failing", &at, Some(now - window))
+        .await
+        .unwrap());
+    let gone = stored_subscription(&h, "https://example.com/gone").await;
+    assert!(store
+        .disable_subscription(&gone, "gone", &at, None)
+        .await
+        .unwrap());
 }
 
 #[tokio::test]
@@ -398,6 +513,11 @@ async fn failed_and_crashed_deliveries_are_finished_by_a_replay_and_by_lease_exp
         )
         .await;
     assert_eq!(status, 202);
+    assert_eq!(
+        expires_at(&stack, &id, &e).await,
+        h.now() / 1000 + 30 * 86_400,
+        "a replay keeps the delivery OUTBOUND_LOG_DAYS again"
+    );
     h.run_queue(Duration::from_secs(2)).await;
     assert_eq!(receiver.received().len(), 11);
     assert_eq!(receiver.received()[10].header("webhook-id"), e);
@@ -441,6 +561,11 @@ async fn failed_and_crashed_deliveries_are_finished_by_a_replay_and_by_lease_exp
         11,
         "the lease holds: nothing sent"
     );
+    assert_eq!(
+        h.queue.delays.lock().unwrap().last(),
+        Some(&((deliveries::LEASE_MS / 1000) as u32)),
+        "a wake-up is queued for when the lease runs out"
+    );
     h.advance(Duration::from_millis(deliveries::LEASE_MS as u64 + 1));
     h.queue.send_wake_ups(&[wake], 0).await.unwrap();
     h.run_queue(Duration::from_secs(2)).await;
@@ -475,4 +600,27 @@ async fn stored_subscription(h: &OutboundHarness, url: &str) -> String {
 
 fn rfc3339(ms: i64) -> String {
     ayaztrade::clock::rfc3339_of_ms(ms)
+}
+
+/// The delivery's TTL as stored (epoch seconds).
+async fn expires_at(stack: &ayaztrade_tests::local_stack::Stack, sub: &str, event_id: &str) -> i64 {
+    let item = stack
+        .dynamo
+        .get_item()
+        .table_name(&stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("DELIVERY#{sub}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(event_id.into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    item["expires_at"].as_n().unwrap().parse().unwrap()
 }
