@@ -359,7 +359,7 @@ mod tests {
             packages: BTreeMap::new(),
             line_facts: BTreeMap::from([
                 ("55".into(), facts(2, 14990, 1000, 500, "20")),
-                ("56".into(), facts(1, 4999, 0, 0, "10.00")),
+                ("56".into(), facts(1, 5000, 0, 0, "10.00")),
                 ("57".into(), facts(1, 999, 0, 0, "20")),
             ]),
             personal: None,
@@ -409,8 +409,8 @@ mod tests {
             ("TSHIRT-M", 2, 14990, 3000, 20)
         );
         assert_eq!(l.description, "Tişört");
-        assert_eq!((req.lines[1].unit_price, req.lines[1].vat_rate), (4999, 10));
-        assert_eq!(req.total, 2 * 13490 + 4999);
+        assert_eq!((req.lines[1].unit_price, req.lines[1].vat_rate), (5000, 10));
+        assert_eq!(req.total, 2 * 13490 + 5000);
         assert_eq!(req.buyer.tax_number.as_deref(), Some("12345678901"));
         assert_eq!(req.buyer.tax_office, None);
         assert_eq!(req.buyer.email.as_deref(), Some("ayse@example.com"));
