@@ -131,14 +131,13 @@ where
     pub async fn process_record(&self, record: &SqsMessage) -> Result<Outcome> {
         let Some(client) = &self.parasut else {
             if !self.said_off.swap(true, Ordering::Relaxed) {
-                tracing::info!("accounting is off (PARASUT_COMPANY_ID unset): deliveries are not invoiced");
+                tracing::info!(
+                    "accounting is off (PARASUT_COMPANY_ID unset): deliveries are not invoiced"
+                );
             }
             return Ok(Outcome::Skipped("accounting off"));
         };
-        let envelope = record
-            .body
-            .as_deref()
-            .map(serde_json::from_str::<Envelope>);
+        let envelope = record.body.as_deref().map(serde_json::from_str::<Envelope>);
         let Some(Ok(Envelope { detail })) = envelope else {
             // Never gets better: the DLQ keeps it for a person.
             return Err(Error::Internal(
@@ -202,7 +201,11 @@ where
     /// `integration.error` `invoice_not_possible` (the same problem of the
     /// same order has one `eventId`); the message is done.
     async fn report(&self, order_ref: &str, message: String) -> Result<Outcome> {
-        tracing::error!(order_ref, kind = NOT_POSSIBLE, "delivered order not invoiced: a person must review it");
+        tracing::error!(
+            order_ref,
+            kind = NOT_POSSIBLE,
+            "delivered order not invoiced: a person must review it"
+        );
         let digest = hex::encode(Sha256::digest(message.as_bytes()));
         self.publisher
             .publish(&[DomainEvent {
