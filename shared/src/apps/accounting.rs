@@ -191,6 +191,21 @@ where
                 code: "invoice_not_representable",
                 ..
             }) => Ok(Outcome::Reported),
+            // The order changed after its invoice was made (e.g. a line
+            // returned later): the invoice stands; a person decides whether a
+            // return document is due.
+            Err(Error::Unprocessable {
+                code: "invoice_request_differs",
+                ..
+            }) => {
+                self.report(
+                    &order_ref,
+                    "the order changed after it was invoiced (e.g. a return): the invoice stands, \
+                     nothing new was issued"
+                        .into(),
+                )
+                .await
+            }
             Err(e @ (Error::Validation(_) | Error::Unprocessable { .. })) => {
                 self.report(&order_ref, e.to_string()).await
             }
