@@ -585,5 +585,31 @@ mod delivered_marketplace_orders {
             Some(format!("trendyol:{gone_number}").as_str())
         );
         assert!(error.message.contains("personal data"), "{}", error.message);
+
+        // An unreadable message fails alone (SQS redelivers it, then the DLQ).
+        let mut batch = delivered_event("m3", &number, package_id);
+        let mut bad = batch.records[0].clone();
+        bad.message_id = Some("m3-bad".into());
+        bad.body = Some("{not json".into());
+        batch.records.push(bad);
+        let response = app.process(batch).await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m3-bad"]);
+        assert_eq!(fake.invoice_count(), 1);
+
+        // Accounting off: every delivery acknowledged, nothing invoiced.
+        let off = |_: &str| -> Option<String> { None };
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &off, &http)
+            .unwrap();
+        let outcome = app
+            .process_record(&delivered_event("m4", &gone_number, gone_id).records[0])
+            .await
+            .unwrap();
+        assert_eq!(outcome, accounting::Outcome::Skipped("accounting off"));
+        assert_eq!(fake.invoice_count(), 1);
     }
 }
