@@ -40,6 +40,10 @@ use crate::providers::parasut::ParasutClient;
 /// The `integration.error` kind of an order that cannot be invoiced.
 pub const NOT_POSSIBLE: &str = "invoice_not_possible";
 
+/// Time one invoice may take (Paraşüt calls, e-document polls); a message
+/// is not started with less left.
+pub const MARGIN_MS: i64 = 45_000;
+
 /// The part of the EventBridge envelope we read.
 #[derive(Deserialize)]
 struct Envelope {
@@ -108,15 +112,36 @@ where
         &self,
         event: lambda_http::lambda_runtime::LambdaEvent<SqsEvent>,
     ) -> std::result::Result<SqsBatchResponse, lambda_http::Error> {
-        Ok(self.process(event.payload).await)
+        // A deadline not in the future is none (a local invoke gives 0).
+        let deadline_ms = i64::try_from(event.context.deadline)
+            .ok()
+            .filter(|d| *d > now_ms());
+        Ok(self.process_until(event.payload, deadline_ms).await)
     }
 
     /// Each message on its own (in order: one invoice at a time keeps within
     /// Paraşüt's rate); the failed ones are reported for redelivery.
     pub async fn process(&self, event: SqsEvent) -> SqsBatchResponse {
+        self.process_until(event, None).await
+    }
+
+    /// As [`Self::process`]; a message not started [`MARGIN_MS`] before the
+    /// deadline is handed back (a failure, redelivered) rather than cut off
+    /// half way by the function's timeout.
+    pub async fn process_until(
+        &self,
+        event: SqsEvent,
+        deadline_ms: Option<i64>,
+    ) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
         for record in event.records {
-            if let Err(e) = self.process_record(&record).await {
+            let late = deadline_ms.is_some_and(|d| now_ms() + MARGIN_MS > d);
+            let outcome = if late {
+                Err(Error::Internal("no time left in this invocation".into()))
+            } else {
+                self.process_record(&record).await
+            };
+            if let Err(e) = outcome {
                 let id = record.message_id.clone().unwrap_or_default();
                 tracing::warn!(message_id = %id, error = %e, "invoice not issued now; SQS will redeliver the message");
                 let mut failure = BatchItemFailure::default();

@@ -601,6 +601,12 @@ mod delivered_marketplace_orders {
         assert_eq!(failed, ["m3-bad"]);
         assert_eq!(fake.invoice_count(), 1);
 
+        // No time left before the function's deadline: handed back, not started.
+        let response = app
+            .process_until(delivered_event("m5", &number, package_id), Some(1))
+            .await;
+        assert_eq!(response.batch_item_failures.len(), 1);
+
         // Accounting off: every delivery acknowledged, nothing invoiced.
         let off = |_: &str| -> Option<String> { None };
         let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &off, &http)
