@@ -165,6 +165,13 @@ ARAS_CUSTOMER_CODE=$aras_customer
 ARAS_ORDER_SERVICE_URL=$aras_order_url
 ARAS_QUERY_SERVICE_URL=$aras_query_url
 ARAS_TARIFF_JSON=$aras_tariff
+# Accounting off locally (no Paraşüt fake in dev.sh): the accounting function
+# acknowledges deliveries and says so once (README § Accounting).
+PARASUT_COMPANY_ID=-
+PARASUT_CLIENT_ID=-
+PARASUT_CLIENT_SECRET=-
+PARASUT_USERNAME=-
+PARASUT_PASSWORD=-
 RUST_LOG=info
 ENV
 # Where the functions' events can be seen locally (tools/dev_peek.py events).

@@ -3,6 +3,7 @@
 //! `from_env` and answers events with `handle`; tests build it in-process
 //! with local adapters, no Lambda runtime needed.
 
+pub mod accounting;
 pub mod catalog;
 pub mod catalog_worker;
 pub mod deliveries;

@@ -425,3 +425,197 @@ async fn an_order_no_net_can_represent_is_refused_loudly_before_anything_is_sent
     assert_eq!(h.fake.requests(fake::TOKEN), 0, "Paraşüt never asked");
     assert!(h.store.get_invoice(&req.order_ref).await.unwrap().is_none());
 }
+
+/// Issue 15 item 3: a delivered Trendyol order, seeded whole through the
+/// fake and imported by order-poll, invoiced by the `accounting` function
+/// from its queue message — once, exact to the kuruş; an order whose buyer's
+/// personal data is gone is reported, never invoiced.
+mod delivered_marketplace_orders {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use ayaztrade::apps::accounting;
+    use ayaztrade::aws::keys::{marketplace_personal_data_pk, MARKETPLACE_ORDER_PII_SK};
+    use ayaztrade::domain::marketplace::Marketplace;
+    use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
+    use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
+    use serde_json::json;
+
+    fn delivered_event(message_id: &str, number: &str, package_id: i64) -> SqsEvent {
+        let envelope = json!({
+            "version": "0",
+            "detail-type": "marketplace.order.status_changed",
+            "source": "ayaztrade.marketplace",
+            "detail": {
+                "eventId": format!("trendyol:{number}:{package_id}:delivered"),
+                "marketplace": "trendyol",
+                "orderNumber": number,
+                "packageId": package_id.to_string(),
+                "status": "delivered",
+                "marketplaceStatus": "Delivered",
+                "previousStatus": "created"
+            }
+        });
+        serde_json::from_value(json!({"Records": [{
+            "messageId": message_id,
+            "receiptHandle": "r",
+            "body": envelope.to_string(),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs"
+        }]}))
+        .expect("an SQS event")
+    }
+
+    #[tokio::test]
+    async fn a_delivered_trendyol_order_is_invoiced_once_and_one_without_its_buyer_is_reported() {
+        let h = CatalogHarness::start(0, &[]).await;
+        let fake = ParasutFake::start().await;
+        h.put_products(&[product_json("INV-T", 10, 12_490)]).await;
+        let mut line = LineSpec::new("INV-T", 2, 114.90);
+        line.list_price = 124.90;
+        let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
+        let number = package["orderNumber"].as_str().unwrap().to_string();
+        let package_id = package["id"].as_i64().unwrap();
+        let gone = h.trendyol.add_package(PackageSpec::line("INV-T", 1, 50.0));
+        let gone_number = gone["orderNumber"].as_str().unwrap().to_string();
+        let gone_id = gone["id"].as_i64().unwrap();
+        let poll = h.order_poll(&[]);
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
+        h.trendyol.update_status(package_id, "Delivered");
+        h.trendyol.update_status(gone_id, "Delivered");
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+
+        let base = fake.base_url.clone();
+        let series = format!("T{:08X}", fastrand::u32(..));
+        let env = move |name: &str| -> Option<String> {
+            Some(match name {
+                "PARASUT_BASE_URL" => base.clone(),
+                "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
+                "PARASUT_CLIENT_ID" => fake::CLIENT_ID.into(),
+                "PARASUT_CLIENT_SECRET" => fake::CLIENT_SECRET.into(),
+                "PARASUT_USERNAME" => fake::USERNAME.into(),
+                "PARASUT_PASSWORD" => fake::PASSWORD.into(),
+                "PARASUT_INVOICE_SERIES" => series.clone(),
+                "PARASUT_REQUESTS_PER_10S" => "0".into(),
+                "PARASUT_JOB_POLL_MS" => "20".into(),
+                "PARASUT_JOB_MAX_POLLS" => "5".into(),
+                _ => return None,
+            })
+        };
+        let http = HttpLayer::new(HttpSettings {
+            connect_timeout: Duration::from_millis(500),
+            attempt_timeout: Duration::from_millis(400),
+            total_timeout: Duration::from_secs(3),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+        });
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+            .unwrap();
+
+        for message in ["m1", "m1-again"] {
+            let response = app
+                .process(delivered_event(message, &number, package_id))
+                .await;
+            assert!(response.batch_item_failures.is_empty(), "{message}");
+        }
+        assert_eq!(fake.invoice_count(), 1, "one invoice however often");
+        assert_eq!(fake.requests(fake::CREATE_INVOICE), 1);
+        let attrs = &fake.invoice_attributes()[0];
+        assert_eq!(attrs["net_total"], "229.80", "{attrs}");
+        let details = attrs["details"].as_array().unwrap();
+        assert_eq!(details.len(), 1);
+        assert_eq!(details[0]["attributes"]["vat_rate"], "20");
+        assert_eq!(details[0]["attributes"]["quantity"], "2");
+        let invoiced: Vec<_> = h
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
+            .map(|e| e.detail.clone())
+            .collect();
+        assert_eq!(invoiced.len(), 1);
+        let EventDetail::Invoice(detail) = &invoiced[0] else {
+            panic!("{invoiced:?}")
+        };
+        assert_eq!(detail.order_ref, format!("trendyol:{number}"));
+        assert_eq!(detail.total.minor, 22_980);
+
+        // The other order's buyer is gone (erased after the retention).
+        h.stack
+            .dynamo
+            .delete_item()
+            .table_name(&h.stack.table_name)
+            .key(
+                "pk",
+                AttributeValue::S(marketplace_personal_data_pk(
+                    Marketplace::Trendyol,
+                    &gone_number,
+                )),
+            )
+            .key("sk", AttributeValue::S(MARKETPLACE_ORDER_PII_SK.into()))
+            .send()
+            .await
+            .unwrap();
+        let response = app
+            .process(delivered_event("m2", &gone_number, gone_id))
+            .await;
+        assert!(response.batch_item_failures.is_empty(), "done, not retried");
+        assert_eq!(fake.invoice_count(), 1, "no invoice for it");
+        let errors: Vec<_> = h
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::IntegrationError)
+            .map(|e| e.detail.clone())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let EventDetail::IntegrationError(error) = &errors[0] else {
+            panic!("{errors:?}")
+        };
+        assert_eq!(error.kind, "invoice_not_possible");
+        assert_eq!(error.action.as_deref(), Some("review"));
+        assert_eq!(
+            error.order_id.as_deref(),
+            Some(format!("trendyol:{gone_number}").as_str())
+        );
+        assert!(error.message.contains("personal data"), "{}", error.message);
+
+        // An unreadable message fails alone (SQS redelivers it, then the DLQ).
+        let mut batch = delivered_event("m3", &number, package_id);
+        let mut bad = batch.records[0].clone();
+        bad.message_id = Some("m3-bad".into());
+        bad.body = Some("{not json".into());
+        batch.records.push(bad);
+        let response = app.process(batch).await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m3-bad"]);
+        assert_eq!(fake.invoice_count(), 1);
+
+        // No time left before the function's deadline: handed back, not started.
+        let response = app
+            .process_until(delivered_event("m5", &number, package_id), Some(1))
+            .await;
+        assert_eq!(response.batch_item_failures.len(), 1);
+
+        // Accounting off: every delivery acknowledged, nothing invoiced.
+        let off = |_: &str| -> Option<String> { None };
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &off, &http)
+            .unwrap();
+        let outcome = app
+            .process_record(&delivered_event("m4", &gone_number, gone_id).records[0])
+            .await
+            .unwrap();
+        assert_eq!(outcome, accounting::Outcome::Skipped("accounting off"));
+        assert_eq!(fake.invoice_count(), 1);
+    }
+}
