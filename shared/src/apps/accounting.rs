@@ -37,6 +37,10 @@ use crate::ports::{
 use crate::providers::http::HttpLayer;
 use crate::providers::parasut::ParasutClient;
 
+/// Package statuses that may close an order (docs/events.md status words);
+/// the template's rule lets exactly these through.
+const CLOSING_STATUSES: [&str; 4] = ["delivered", "returned", "cancelled", "unsupplied"];
+
 /// The `integration.error` kind of an order that cannot be invoiced.
 pub const NOT_POSSIBLE: &str = "invoice_not_possible";
 
@@ -64,7 +68,7 @@ pub enum Outcome {
     /// The invoice exists (now or before).
     Invoiced,
     /// Not (yet) for invoicing: another package is on its way, nothing was
-    /// delivered, not a delivery, or accounting is off.
+    /// delivered, not a closing status, or accounting is off.
     Skipped(&'static str),
     /// Reported as `integration.error` for a person.
     Reported,
@@ -169,8 +173,11 @@ where
                 "unreadable marketplace.order.status_changed message".into(),
             ));
         };
-        if detail.status != "delivered" {
-            return Ok(Outcome::Skipped("not a delivery"));
+        // Any status that closes a package may be the last one: an order
+        // whose other package is cancelled after this one was delivered is
+        // ready only then (the mapping decides; it waits while any is open).
+        if !CLOSING_STATUSES.contains(&detail.status.as_str()) {
+            return Ok(Outcome::Skipped("not a closing status"));
         }
         let marketplace = Marketplace::parse(&detail.marketplace).ok_or_else(|| {
             Error::Internal(format!("unknown marketplace {:?}", detail.marketplace))
