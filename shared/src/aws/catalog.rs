@@ -19,8 +19,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, PutRequest, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 
 use crate::aws::dynamo::{n, s, store_error, DynamoStore, Item};
@@ -540,53 +539,15 @@ impl CatalogSyncStore for DynamoStore {
     }
 
     async fn get_products(&self, skus: &[String]) -> Result<Vec<StoredProduct>> {
-        let mut products = Vec::with_capacity(skus.len());
-        // BatchGetItem takes 100 keys; unprocessed keys are asked for again.
-        for chunk in skus.chunks(100) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|sku| {
-                    HashMap::from([
-                        ("pk".to_string(), s(product_pk(sku))),
-                        ("sk".to_string(), s(keys::PRODUCT_SK)),
-                    ])
-                })
-                .collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .expect("keys are set"),
-            );
-            let mut rounds = 0;
-            while let Some(keys) = request.take() {
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), keys)
-                    .send()
-                    .await
-                    .map_err(|e| store_error("get products", e))?;
-                if let Some(mut found) = out.responses {
-                    for item in found.remove(self.table()).unwrap_or_default() {
-                        products.push(decode_product(item)?);
-                    }
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys.is_empty());
-                if request.is_some() {
-                    rounds += 1;
-                    if rounds > 8 {
-                        return Err(Error::Store("products stayed unprocessed".into()));
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
-                }
-            }
-        }
-        Ok(products)
+        let keys = skus
+            .iter()
+            .map(|sku| (product_pk(sku), keys::PRODUCT_SK.to_string()))
+            .collect();
+        self.batch_get(keys, "get products")
+            .await?
+            .into_iter()
+            .map(decode_product)
+            .collect()
     }
 
     async fn delete_plan(&self, plan_id: &str) -> Result<()> {

@@ -58,6 +58,62 @@ impl DynamoStore {
     pub(crate) fn table(&self) -> &str {
         &self.table
     }
+
+    /// The items of `keys` (pk, sk) that exist, strongly consistent, in
+    /// BatchGetItem requests of 100 keys; unprocessed keys (throttling) are
+    /// asked for again with a growing pause, up to 8 rounds per request.
+    /// The one BatchGetItem loop: the catalog's product reads and
+    /// reconciliation's ledger reads both use it.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<(String, String)>,
+        what: &str,
+    ) -> Result<Vec<Item>> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        const MAX_KEYS: usize = 100;
+        const MAX_ROUNDS: u32 = 8;
+        let mut items = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_KEYS) {
+            let chunk: Vec<Item> = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+                })
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            );
+            let mut rounds = 0;
+            while let Some(keys) = request.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| store_error(what, e))?;
+                if let Some(found) = out.responses.and_then(|mut r| r.remove(&self.table)) {
+                    items.extend(found);
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    rounds += 1;
+                    if rounds > MAX_ROUNDS {
+                        return Err(Error::Store(format!("{what}: keys stayed unprocessed")));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
+                }
+            }
+        }
+        Ok(items)
+    }
 }
 
 pub(crate) fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error

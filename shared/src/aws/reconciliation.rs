@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::aws::dynamo::conditional_failed;
 use crate::aws::dynamo::{decode, n, s, store_error, DynamoStore, Item, OrderItem};
@@ -28,65 +28,19 @@ use crate::domain::reconciliation::{DayReport, Difference, HealedFact, ProviderC
 use crate::error::{Error, Result};
 use crate::ports::{LedgerBatchReader, PassState, ReconciliationStore};
 
-/// BatchGetItem's limit of keys per request.
-const BATCH_GET_MAX: usize = 100;
-/// Rounds of unprocessed keys asked again before giving up (throttling).
-const BATCH_GET_ROUNDS: usize = 8;
-
 impl LedgerBatchReader for DynamoStore {
     async fn load_ledgers(&self, order_ids: &[String]) -> Result<HashMap<String, PaymentLedger>> {
         let mut ids: Vec<&String> = order_ids.iter().collect();
         ids.sort();
         ids.dedup();
+        let keys = ids
+            .iter()
+            .map(|id| (keys::order_pk(id), keys::ORDER_SK.to_string()))
+            .collect();
         let mut ledgers = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH_GET_MAX) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([
-                        ("pk".to_string(), s(keys::order_pk(id))),
-                        ("sk".to_string(), s(keys::ORDER_SK)),
-                    ])
-                })
-                .collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Error::Internal(e.to_string()))?,
-            );
-            let mut rounds = 0;
-            while let Some(keys) = request.take() {
-                rounds += 1;
-                if rounds > BATCH_GET_ROUNDS {
-                    return Err(Error::Store(
-                        "BatchGetItem kept leaving keys unprocessed".into(),
-                    ));
-                }
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), keys)
-                    .send()
-                    .await
-                    .map_err(|e| store_error("BatchGetItem", e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    let (ledger, _) = decode::<OrderItem>(item)?.into_ledger()?;
-                    ledgers.insert(ledger.order_id.clone(), ledger);
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys().is_empty());
-                if request.is_some() {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 * rounds as u64)).await;
-                }
-            }
+        for item in self.batch_get(keys, "BatchGetItem ledgers").await? {
+            let (ledger, _) = decode::<OrderItem>(item)?.into_ledger()?;
+            ledgers.insert(ledger.order_id.clone(), ledger);
         }
         Ok(ledgers)
     }

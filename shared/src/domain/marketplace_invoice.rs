@@ -278,7 +278,7 @@ pub fn invoice_for(
             vat_rate,
         });
     }
-    let currency = currency.expect("at least one delivered line");
+    let currency = currency.ok_or_else(|| missing("no delivered line has a price"))?;
     Ok(Readiness::Invoice(Box::new(InvoiceRequest {
         order_ref: order_ref(order),
         issue_date: date_in_turkiye(delivered_ms)

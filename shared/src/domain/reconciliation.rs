@@ -204,8 +204,8 @@ fn difference(
     ledger: Option<&PaymentLedger>,
     kind: DifferenceKind,
     message: &str,
-) -> Option<Difference> {
-    Some(Difference {
+) -> Difference {
+    Difference {
         kind,
         provider: p.provider.to_string(),
         provider_ref: p.provider_ref.clone(),
@@ -216,7 +216,7 @@ fn difference(
         our_side: ledger.map(our_side),
         action: kind.action().to_string(),
         message: message.to_string(),
-    })
+    }
 }
 
 /// Compares one provider payment with the ledger of the order it names
@@ -226,12 +226,12 @@ pub fn check_payment(p: &ProviderPayment, ledger: Option<&PaymentLedger>) -> Che
         return match p.collection {
             Collection::Collected => Check {
                 heal: Vec::new(),
-                difference: difference(
+                difference: Some(difference(
                     p,
                     None,
                     DifferenceKind::MissingHere,
                     "the provider collected a payment for an order we do not have",
-                ),
+                )),
             },
             Collection::NotCollected => Check::default(),
         };
@@ -242,12 +242,12 @@ pub fn check_payment(p: &ProviderPayment, ledger: Option<&PaymentLedger>) -> Che
             if ledger.paid_by(p.provider, &p.provider_ref) {
                 return Check {
                     heal: Vec::new(),
-                    difference: difference(
+                    difference: Some(difference(
                         p,
                         Some(ledger),
                         DifferenceKind::StatusDiffers,
                         "we recorded this payment as collected; the provider says it was not",
-                    ),
+                    )),
                 };
             }
             Check::default()
@@ -257,12 +257,12 @@ pub fn check_payment(p: &ProviderPayment, ledger: Option<&PaymentLedger>) -> Che
             if !same_currency || paid != p.amount.minor {
                 return Check {
                     heal: Vec::new(),
-                    difference: difference(
+                    difference: Some(difference(
                         p,
                         Some(ledger),
                         DifferenceKind::AmountDiffers,
                         "we recorded another amount for this payment than the provider collected",
-                    ),
+                    )),
                 };
             }
             refund_check(p, ledger, Vec::new())
@@ -275,24 +275,24 @@ pub fn check_payment(p: &ProviderPayment, ledger: Option<&PaymentLedger>) -> Che
             }
             Check {
                 heal: Vec::new(),
-                difference: difference(
+                difference: Some(difference(
                     p,
                     Some(ledger),
                     DifferenceKind::DuplicateCollection,
                     "a second payment was collected and kept for an order another payment paid",
-                ),
+                )),
             }
         }
         Collection::Collected => {
             if !same_currency || p.amount != ledger.total {
                 return Check {
                     heal: Vec::new(),
-                    difference: difference(
+                    difference: Some(difference(
                         p,
                         Some(ledger),
                         DifferenceKind::AmountDiffers,
                         "the provider collected an amount other than the order total; the order is not paid here",
-                    ),
+                    )),
                 };
             }
             refund_check(p, ledger, vec![Heal::Success])
@@ -326,12 +326,12 @@ fn refund_check(p: &ProviderPayment, ledger: &PaymentLedger, mut heal: Vec<Heal>
     if refunded < ours {
         return Check {
             heal,
-            difference: difference(
+            difference: Some(difference(
                 p,
                 Some(ledger),
                 DifferenceKind::RefundDiffers,
                 "we recorded more refunded than the provider shows",
-            ),
+            )),
         };
     }
     Check {
@@ -353,7 +353,7 @@ pub fn unhealed(p: &ProviderPayment, ledger: Option<&PaymentLedger>, heal: &Heal
             "the provider refunded more than we recorded and the refund could not be applied",
         ),
     };
-    difference(p, ledger, kind, message).expect("always some")
+    difference(p, ledger, kind, message)
 }
 
 // ---- reports and events -----------------------------------------------------
