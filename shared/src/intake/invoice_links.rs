@@ -80,9 +80,10 @@ pub fn invoice_link(template: &str, invoice_number: &str) -> Option<String> {
     .then_some(link)
 }
 
-/// Packages of `order` the invoice covers (delivered) and whose link is not
-/// recorded as sent.
-pub fn packages_to_link(order: &MarketplaceOrder) -> Vec<String> {
+/// Packages of `order` the invoice covers (delivered) whose `link` is not
+/// recorded as sent (another link recorded for one is tried, and refused
+/// by Trendyol for a person to see).
+pub fn packages_to_link(order: &MarketplaceOrder, link: &str) -> Vec<String> {
     order
         .units
         .iter()
@@ -92,6 +93,7 @@ pub fn packages_to_link(order: &MarketplaceOrder) -> Vec<String> {
             !order.seller_actions.iter().any(|a| {
                 a.action == ACTION
                     && a.package_id.as_deref() == Some(id.as_str())
+                    && a.detail.as_deref() == Some(link)
                     && (a.outcome == "done" || a.outcome == "already")
             })
         })
@@ -160,7 +162,7 @@ impl InvoiceLinks {
             }
         };
         let actions = SellerActions::new(store, publisher, self.retention);
-        for package_id in packages_to_link(order) {
+        for package_id in packages_to_link(order, &link) {
             match send_trendyol_invoice_link(
                 &actions,
                 client,
@@ -251,16 +253,22 @@ mod tests {
             personal: None,
             seller_actions: Vec::new(),
         };
-        assert_eq!(packages_to_link(&order), ["P1", "P3"]);
-        let action = |package: &str, outcome: &str| SellerAction {
+        assert_eq!(packages_to_link(&order, "L"), ["P1", "P3"]);
+        let action = |package: &str, outcome: &str, link: &str| SellerAction {
             at_ms: 1,
             action: ACTION.into(),
             package_id: Some(package.into()),
             outcome: outcome.into(),
             message: None,
-            detail: None,
+            detail: Some(link.into()),
         };
-        order.seller_actions = vec![action("P1", "done"), action("P3", "refused")];
-        assert_eq!(packages_to_link(&order), ["P3"], "a refusal is tried again");
+        order.seller_actions = vec![action("P1", "done", "L"), action("P3", "refused", "L")];
+        assert_eq!(
+            packages_to_link(&order, "L"),
+            ["P3"],
+            "a refusal is tried again"
+        );
+        order.seller_actions = vec![action("P1", "done", "other")];
+        assert_eq!(packages_to_link(&order, "L"), ["P1", "P3"]);
     }
 }
