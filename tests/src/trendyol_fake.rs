@@ -1748,7 +1748,7 @@ struct TyOrders {
     /// Accepted updatePackage calls: (package id, status, invoice number).
     package_updates: Vec<(i64, String, Option<String>)>,
     /// Accepted UnSupplied calls: (package id, [(line id, quantity)], reason id).
-    unsupplied: Vec<(i64, Vec<(i64, i64)>, i64)>,
+    unsupplied: Vec<UnsuppliedCall>,
     /// Accepted sendInvoiceLink calls: (package id, link).
     invoice_links: Vec<(i64, String)>,
 }
@@ -2418,6 +2418,9 @@ fn update_package(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
 // ---------------------------------------------------------------------------
 // Orders: UnSupplied and sendInvoiceLink (docs/marketplace-wire.md T13)
 
+/// An accepted UnSupplied call: (package id, [(line id, quantity)], reason id).
+pub type UnsuppliedCall = (i64, Vec<(i64, i64)>, i64);
+
 /// `PUT …/shipment-packages/{packageId}/items/unsupplied`.
 pub const UNSUPPLIED: &str =
     "PUT /integration/order/sellers/{sellerId}/shipment-packages/{packageId}/items/unsupplied";
@@ -2436,7 +2439,7 @@ pub const INVOICE_LINK_REFUSED: &str = "İptal edilen pakete fatura linki gönde
 
 impl TrendyolFake {
     /// Accepted UnSupplied calls: (package id, [(line id, quantity)], reason id).
-    pub fn unsupplied_calls(&self) -> Vec<(i64, Vec<(i64, i64)>, i64)> {
+    pub fn unsupplied_calls(&self) -> Vec<UnsuppliedCall> {
         self.with(|s| s.orders.unsupplied.clone())
     }
 

@@ -141,7 +141,7 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["packageId"] == package_id.to_string())
+        .find(|p| p["packageId"].as_str().and_then(|s| s.parse::<i64>().ok()) == Some(package_id))
         .unwrap()
         .clone();
     assert_eq!(pkg["status"], "cancelled", "{view}");
