@@ -2312,6 +2312,22 @@ impl TrendyolFake {
     }
 }
 
+/// The index of package `pid`.
+fn package_index(o: &TyOrders, pid: &str) -> Option<usize> {
+    pid.parse::<i64>()
+        .ok()
+        .and_then(|id| o.packages.iter().position(|p| p.id == id))
+}
+
+/// Trendyol's answer for an unknown package (UNCONFIRMED envelope).
+fn package_not_found(pid: &str) -> Response {
+    business_error(
+        404,
+        "shipment.package.not.found",
+        &format!("Shipment package bulunamadı: {pid}"),
+    )
+}
+
 fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
     let number = serde_json::from_slice::<Value>(body)
         .ok()
@@ -2325,17 +2341,10 @@ fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response 
         );
     };
     let o = &mut s.orders;
-    let Some(p) = pid
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| o.packages.iter_mut().find(|p| p.id == id))
-    else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+    let Some(i) = package_index(o, pid) else {
+        return package_not_found(pid);
     };
+    let p = &mut o.packages[i];
     if p.seller_tracking.is_some() || !o.tracking_statuses.contains(&p.status) {
         return business_error(400, "shipment.not.updatable", NOT_UPDATABLE_MESSAGE);
     }
@@ -2376,17 +2385,10 @@ fn update_package(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
     let status = v["status"].as_str().unwrap_or_default().to_string();
     let invoice = v["params"]["invoiceNumber"].as_str().map(str::to_owned);
     let o = &mut s.orders;
-    let Some(p) = pid
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| o.packages.iter().find(|p| p.id == id))
-    else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+    let Some(i) = package_index(o, pid) else {
+        return package_not_found(pid);
     };
+    let p = &o.packages[i];
     let lines_ok = v["lines"].as_array().is_none_or(|lines| {
         lines.iter().all(|l| {
             l["lineId"]
@@ -2496,16 +2498,8 @@ fn unsupplied(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
         return business_error(400, "lines.invalid", "lines alanı zorunludur");
     };
     let o = &mut s.orders;
-    let Some(index) = pid
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| o.packages.iter().position(|p| p.id == id))
-    else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+    let Some(index) = package_index(o, pid) else {
+        return package_not_found(pid);
     };
     let p = &o.packages[index];
     let lines_ok = asked
@@ -2585,11 +2579,7 @@ fn send_invoice_link(s: &mut TyState, body: &Bytes) -> Response {
         return business_error(409, "invoice.link.used", INVOICE_LINK_USED);
     }
     let Some(p) = o.packages.iter_mut().find(|p| p.id == pid) else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+        return package_not_found(&pid.to_string());
     };
     if p.invoice_link.is_some() {
         return business_error(409, "invoice.link.exists", INVOICE_LINK_EXISTS);

@@ -194,6 +194,9 @@ fn unsupplied_request(
     }
 }
 
+/// The seller actions under `…/packages/{packageId}/`.
+const PACKAGE_ACTIONS: [&str; 3] = ["status", "unsupplied", "invoice-link"];
+
 /// Orders per page, unless the caller asks for fewer.
 const PAGE: i32 = 50;
 const MAX_PAGE: i32 = 100;
@@ -458,45 +461,14 @@ where
             }
             (
                 &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "packages", package_id, "status"],
-            ) => match marketplace_of(marketplace) {
+                ["marketplace-orders", marketplace, order_number, "packages", package_id, action],
+            ) if PACKAGE_ACTIONS.contains(action) => match marketplace_of(marketplace) {
                 Ok(m) => {
-                    self.set_package_status(
+                    self.package_action(
                         m,
                         &percent_decoded(order_number),
                         package_id,
-                        body_bytes(&req),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "packages", package_id, "unsupplied"],
-            ) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.unsupply_lines(
-                        m,
-                        &percent_decoded(order_number),
-                        package_id,
-                        body_bytes(&req),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "packages", package_id, "invoice-link"],
-            ) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.send_invoice_link(
-                        m,
-                        &percent_decoded(order_number),
-                        package_id,
+                        action,
                         body_bytes(&req),
                     )
                     .await
@@ -543,6 +515,31 @@ where
             None => None,
         };
         Ok(order_view(&order, buyer))
+    }
+
+    /// `POST …/packages/{packageId}/{action}`, one of [`PACKAGE_ACTIONS`].
+    async fn package_action(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        action: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        match action {
+            "status" => {
+                self.set_package_status(marketplace, order_number, package_id, body)
+                    .await
+            }
+            "unsupplied" => {
+                self.unsupply_lines(marketplace, order_number, package_id, body)
+                    .await
+            }
+            _ => {
+                self.send_invoice_link(marketplace, order_number, package_id, body)
+                    .await
+            }
+        }
     }
 
     /// Picking / Invoiced at Trendyol (module docs); answers the order as

@@ -27,13 +27,18 @@ struct Harness {
     fake: ParasutFake,
 }
 
-async fn harness() -> Harness {
-    let stack = stack().await;
-    let aws = AwsEnv::from_env().unwrap();
-    let fake = ParasutFake::start().await;
+/// The accounting function's settings against the Paraşüt fake (a
+/// fresh invoice series), with `extra` over them.
+fn accounting_env(
+    fake: &ParasutFake,
+    extra: Vec<(String, String)>,
+) -> impl Fn(&str) -> Option<String> {
     let base = fake.base_url.clone();
     let series = format!("T{:08X}", fastrand::u32(..));
-    let env = move |name: &str| -> Option<String> {
+    move |name: &str| -> Option<String> {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
         Some(match name {
             "PARASUT_BASE_URL" => base.clone(),
             "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
@@ -47,7 +52,25 @@ async fn harness() -> Harness {
             "PARASUT_JOB_MAX_POLLS" => "5".into(),
             _ => return None,
         })
-    };
+    }
+}
+
+fn fast_http() -> HttpLayer {
+    HttpLayer::new(HttpSettings {
+        connect_timeout: Duration::from_millis(500),
+        attempt_timeout: Duration::from_millis(400),
+        total_timeout: Duration::from_secs(3),
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    })
+}
+
+async fn harness() -> Harness {
+    let stack = stack().await;
+    let aws = AwsEnv::from_env().unwrap();
+    let fake = ParasutFake::start().await;
+    let env = accounting_env(&fake, Vec::new());
     let settings = ParasutSettings::from_env(&env).unwrap().unwrap();
     let http = HttpLayer::new(HttpSettings {
         connect_timeout: Duration::from_millis(500),
@@ -487,31 +510,8 @@ mod delivered_marketplace_orders {
         h.trendyol.update_status(gone_id, "Delivered");
         assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
 
-        let base = fake.base_url.clone();
-        let series = format!("T{:08X}", fastrand::u32(..));
-        let env = move |name: &str| -> Option<String> {
-            Some(match name {
-                "PARASUT_BASE_URL" => base.clone(),
-                "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
-                "PARASUT_CLIENT_ID" => fake::CLIENT_ID.into(),
-                "PARASUT_CLIENT_SECRET" => fake::CLIENT_SECRET.into(),
-                "PARASUT_USERNAME" => fake::USERNAME.into(),
-                "PARASUT_PASSWORD" => fake::PASSWORD.into(),
-                "PARASUT_INVOICE_SERIES" => series.clone(),
-                "PARASUT_REQUESTS_PER_10S" => "0".into(),
-                "PARASUT_JOB_POLL_MS" => "20".into(),
-                "PARASUT_JOB_MAX_POLLS" => "5".into(),
-                _ => return None,
-            })
-        };
-        let http = HttpLayer::new(HttpSettings {
-            connect_timeout: Duration::from_millis(500),
-            attempt_timeout: Duration::from_millis(400),
-            total_timeout: Duration::from_secs(3),
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-        });
+        let env = accounting_env(&fake, Vec::new());
+        let http = fast_http();
         let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
             .unwrap();
 
@@ -643,9 +643,7 @@ mod delivered_marketplace_orders {
         h.trendyol.update_status(taken_id, "Delivered");
         assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
 
-        let base = fake.base_url.clone();
-        let series = format!("L{:08X}", fastrand::u32(..));
-        let trendyol: Vec<(String, String)> = [
+        let mut extra: Vec<(String, String)> = [
             "TRENDYOL_API_BASE",
             "TRENDYOL_SELLER_ID",
             "TRENDYOL_API_KEY",
@@ -654,34 +652,13 @@ mod delivered_marketplace_orders {
         .iter()
         .map(|k| (k.to_string(), h.env(k).unwrap().to_string()))
         .collect();
-        let env = move |name: &str| -> Option<String> {
-            if let Some((_, v)) = trendyol.iter().find(|(k, _)| k == name) {
-                return Some(v.clone());
-            }
-            Some(match name {
-                "PARASUT_BASE_URL" => base.clone(),
-                "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
-                "PARASUT_CLIENT_ID" => fake::CLIENT_ID.into(),
-                "PARASUT_CLIENT_SECRET" => fake::CLIENT_SECRET.into(),
-                "PARASUT_USERNAME" => fake::USERNAME.into(),
-                "PARASUT_PASSWORD" => fake::PASSWORD.into(),
-                "PARASUT_INVOICE_SERIES" => series.clone(),
-                "PARASUT_REQUESTS_PER_10S" => "0".into(),
-                "PARASUT_JOB_POLL_MS" => "20".into(),
-                "PARASUT_JOB_MAX_POLLS" => "5".into(),
-                "INVOICE_LINK_TEMPLATE" => "https://fatura.example.com/{invoiceNumber}.pdf".into(),
-                "TRENDYOL_RATE_WINDOW_MS" => "200".into(),
-                _ => return None,
-            })
-        };
-        let http = HttpLayer::new(HttpSettings {
-            connect_timeout: Duration::from_millis(500),
-            attempt_timeout: Duration::from_millis(400),
-            total_timeout: Duration::from_secs(3),
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-        });
+        extra.push((
+            "INVOICE_LINK_TEMPLATE".into(),
+            "https://fatura.example.com/{invoiceNumber}.pdf".into(),
+        ));
+        extra.push(("TRENDYOL_RATE_WINDOW_MS".into(), "200".into()));
+        let env = accounting_env(&fake, extra);
+        let http = fast_http();
         let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
             .unwrap();
 

@@ -5,7 +5,6 @@
 //! a bad request.
 
 use ayaztrade::domain::event::DetailType;
-use ayaztrade::ports::ProductStore;
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};
 use ayaztrade_tests::trendyol_fake::{
@@ -15,16 +14,6 @@ use serde_json::{json, Value};
 
 /// marketplace-orders: its Trendyol budget spaced over 1 s, not 10.
 const ACTIONS: &[(&str, &str)] = &[("TRENDYOL_RATE_WINDOW_MS", "1000")];
-
-async fn stock(h: &CatalogHarness, sku: &str) -> i64 {
-    h.catalog_store()
-        .get_product(sku)
-        .await
-        .unwrap()
-        .expect("product")
-        .product
-        .stock
-}
 
 async fn call(h: &CatalogHarness, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let app = h.marketplace_orders(ACTIONS);
@@ -80,27 +69,17 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
     let line_b = package["lines"][1]["id"].as_i64().unwrap();
     let poll = h.order_poll(&[]);
     assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 1);
-    assert_eq!((stock(&h, "ACT-A").await, stock(&h, "ACT-B").await), (3, 4));
+    assert_eq!((h.stock("ACT-A").await, h.stock("ACT-B").await), (3, 4));
     let path = format!("/marketplace-orders/trendyol/{number}/packages/{package_id}/unsupplied");
     let good = json!({"lines": [{"lineId": line_b, "quantity": 1}], "reasonId": 500});
 
     // Unknown order, unknown package, bad body: nothing sent.
-    let (status, _) = call(
-        &h,
-        "POST",
-        &format!("/marketplace-orders/trendyol/404404/packages/{package_id}/unsupplied"),
-        Some(good.clone()),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = call(
-        &h,
-        "POST",
-        &format!("/marketplace-orders/trendyol/{number}/packages/1/unsupplied"),
-        Some(good.clone()),
-    )
-    .await;
-    assert_eq!(status, 404);
+    for unknown in [
+        format!("/marketplace-orders/trendyol/404404/packages/{package_id}/unsupplied"),
+        format!("/marketplace-orders/trendyol/{number}/packages/1/unsupplied"),
+    ] {
+        assert_eq!(call(&h, "POST", &unknown, Some(good.clone())).await.0, 404);
+    }
     let (status, bad) = call(
         &h,
         "POST",
@@ -145,8 +124,8 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
         .unwrap()
         .clone();
     assert_eq!(pkg["status"], "cancelled", "{view}");
-    assert_eq!(stock(&h, "ACT-B").await, 5, "B's unit came back");
-    assert_eq!(stock(&h, "ACT-A").await, 3, "A still taken");
+    assert_eq!(h.stock("ACT-B").await, 5, "B's unit came back");
+    assert_eq!(h.stock("ACT-A").await, 3, "A still taken");
 
     // A repeat answers the first answer: nothing sent, nothing moved.
     let (status, _) = call(&h, "POST", &path, Some(good.clone())).await;
@@ -159,7 +138,7 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
     );
     // The poll sees the cancelled package and A's new one: no stock moves.
     poll.run(i64::MAX).await;
-    assert_eq!((stock(&h, "ACT-A").await, stock(&h, "ACT-B").await), (3, 5));
+    assert_eq!((h.stock("ACT-A").await, h.stock("ACT-B").await), (3, 5));
     let packages = h.trendyol.packages_of(&number);
     assert_eq!(packages.len(), 2, "the rest has a new package");
     let rest_id = packages[1];
@@ -183,7 +162,7 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
         message.contains(UNSUPPLIED_REFUSED) && message.contains("Shipped"),
         "{message}"
     );
-    assert_eq!(stock(&h, "ACT-A").await, 3, "nothing moved");
+    assert_eq!(h.stock("ACT-A").await, 3, "nothing moved");
     let (_, view) = call(
         &h,
         "GET",

@@ -519,18 +519,14 @@ impl TrendyolOrders {
             self.base, self.seller_id
         );
         let body = package_status_body(&status, lines)?;
-        Ok(self
-            .api
-            .write_json(
-                &self.package_status,
-                "trendyol_update_package",
-                Method::PUT,
-                url,
-                body,
-                true,
-            )
-            .await?
-            .map(|_| ()))
+        self.set_state(
+            &self.package_status,
+            "trendyol_update_package",
+            Method::PUT,
+            url,
+            body,
+        )
+        .await
     }
 
     /// Tells Trendyol that the seller cannot supply `lines` (line id,
@@ -553,18 +549,14 @@ impl TrendyolOrders {
             self.base, self.seller_id
         );
         let body = unsupplied_body(lines, reason_id)?;
-        Ok(self
-            .api
-            .write_json(
-                &self.package_status,
-                "trendyol_unsupplied",
-                Method::PUT,
-                url,
-                body,
-                true,
-            )
-            .await?
-            .map(|_| ()))
+        self.set_state(
+            &self.package_status,
+            "trendyol_unsupplied",
+            Method::PUT,
+            url,
+            body,
+        )
+        .await
     }
 
     /// Gives Trendyol the link of package `package_id`'s invoice
@@ -583,16 +575,29 @@ impl TrendyolOrders {
             self.base, self.seller_id
         );
         let body = invoice_link_body(package_id, invoice_link)?;
+        self.set_state(
+            &self.invoice_link,
+            "trendyol_send_invoice_link",
+            Method::POST,
+            url,
+            body,
+        )
+        .await
+    }
+
+    /// A write that sets a state (so the HTTP layer may repeat it);
+    /// `Err(refusal)`: Trendyol said no, with its message.
+    async fn set_state(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        body: Bytes,
+    ) -> Result<Result<(), Refusal>, Error> {
         Ok(self
             .api
-            .write_json(
-                &self.invoice_link,
-                "trendyol_send_invoice_link",
-                Method::POST,
-                url,
-                body,
-                true,
-            )
+            .write_json(endpoint, operation, method, url, body, true)
             .await?
             .map(|_| ()))
     }
