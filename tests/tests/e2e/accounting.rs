@@ -465,6 +465,25 @@ mod delivered_marketplace_orders {
     use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
     use serde_json::json;
 
+    /// Two Trendyol orders taken in by the poll and delivered: their
+    /// (order number, package id).
+    async fn delivered(h: &CatalogHarness, specs: [PackageSpec; 2]) -> [(String, i64); 2] {
+        let orders = specs.map(|spec| {
+            let package = h.trendyol.add_package(spec);
+            (
+                package["orderNumber"].as_str().unwrap().to_string(),
+                package["id"].as_i64().unwrap(),
+            )
+        });
+        let poll = h.order_poll(&[]);
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
+        for (_, id) in &orders {
+            h.trendyol.update_status(*id, "Delivered");
+        }
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+        orders
+    }
+
     fn delivered_event(message_id: &str, number: &str, package_id: i64) -> SqsEvent {
         let envelope = json!({
             "version": "0",
@@ -498,17 +517,14 @@ mod delivered_marketplace_orders {
         h.put_products(&[product_json("INV-T", 10, 12_490)]).await;
         let mut line = LineSpec::new("INV-T", 2, 114.90);
         line.list_price = 124.90;
-        let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
-        let number = package["orderNumber"].as_str().unwrap().to_string();
-        let package_id = package["id"].as_i64().unwrap();
-        let gone = h.trendyol.add_package(PackageSpec::line("INV-T", 1, 50.0));
-        let gone_number = gone["orderNumber"].as_str().unwrap().to_string();
-        let gone_id = gone["id"].as_i64().unwrap();
-        let poll = h.order_poll(&[]);
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
-        h.trendyol.update_status(package_id, "Delivered");
-        h.trendyol.update_status(gone_id, "Delivered");
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+        let [(number, package_id), (gone_number, gone_id)] = delivered(
+            &h,
+            [
+                PackageSpec::new(vec![line]),
+                PackageSpec::line("INV-T", 1, 50.0),
+            ],
+        )
+        .await;
 
         let env = accounting_env(&fake, Vec::new());
         let http = fast_http();
@@ -629,19 +645,14 @@ mod delivered_marketplace_orders {
         let h = CatalogHarness::start(0, &[]).await;
         let fake = ParasutFake::start().await;
         h.put_products(&[product_json("LINK-T", 10, 10_000)]).await;
-        let package = h
-            .trendyol
-            .add_package(PackageSpec::line("LINK-T", 1, 100.0));
-        let number = package["orderNumber"].as_str().unwrap().to_string();
-        let package_id = package["id"].as_i64().unwrap();
-        let taken = h.trendyol.add_package(PackageSpec::line("LINK-T", 1, 50.0));
-        let taken_number = taken["orderNumber"].as_str().unwrap().to_string();
-        let taken_id = taken["id"].as_i64().unwrap();
-        let poll = h.order_poll(&[]);
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
-        h.trendyol.update_status(package_id, "Delivered");
-        h.trendyol.update_status(taken_id, "Delivered");
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+        let [(number, package_id), (taken_number, taken_id)] = delivered(
+            &h,
+            [
+                PackageSpec::line("LINK-T", 1, 100.0),
+                PackageSpec::line("LINK-T", 1, 50.0),
+            ],
+        )
+        .await;
 
         let mut extra: Vec<(String, String)> = [
             "TRENDYOL_API_BASE",
