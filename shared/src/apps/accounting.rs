@@ -11,6 +11,11 @@
 //! an order that cannot be invoiced as stored is an `integration.error`
 //! (`invoice_not_possible`, action `review`) and the message is done.
 //!
+//! Once the invoice is legalized its durable link goes to the marketplace,
+//! once per package however often the message comes
+//! ([`crate::intake::invoice_links`]; off while `INVOICE_LINK_TEMPLATE` is
+//! unset).
+//!
 //! Accounting off (`PARASUT_COMPANY_ID` unset or `-`): every message is
 //! acknowledged and nothing is invoiced; the function says so once per cold
 //! start.
@@ -30,6 +35,7 @@ use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErro
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_invoice::{invoice_for, Readiness};
 use crate::error::{Error, Result};
+use crate::intake::invoice_links::InvoiceLinks;
 use crate::intake::invoices::issue_invoice;
 use crate::ports::{
     EventPublisher, InvoiceStore, MarketplaceOrderStore, MarketplacePersonalDataReader,
@@ -43,6 +49,10 @@ const CLOSING_STATUSES: [&str; 4] = ["delivered", "returned", "cancelled", "unsu
 
 /// The `integration.error` kind of an order that cannot be invoiced.
 pub const NOT_POSSIBLE: &str = "invoice_not_possible";
+
+/// This function's share of Trendyol's order-endpoint budget (it reads a
+/// package before and after sending its invoice link).
+const TRENDYOL_REQUESTS_PER_10S: u32 = 2;
 
 /// Time one invoice may take (Paraşüt calls, e-document polls); a message
 /// is not started with less left.
@@ -79,6 +89,8 @@ pub struct App<S, P> {
     publisher: P,
     /// `None`: accounting off.
     parasut: Option<ParasutClient>,
+    /// `None`: no invoice links to the marketplaces.
+    links: Option<InvoiceLinks>,
     said_off: AtomicBool,
 }
 
@@ -103,10 +115,23 @@ where
 {
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
         let parasut = ParasutSettings::from_env(env)?.map(|s| ParasutClient::new(http.clone(), s));
+        let links = match config::invoice_link_template(env)? {
+            Some(template) => Some(InvoiceLinks::new(
+                crate::providers::marketplace::orders::order_clients(
+                    env,
+                    http,
+                    TRENDYOL_REQUESTS_PER_10S,
+                )?,
+                template,
+                config::personal_data_retention(env)?,
+            )),
+            None => None,
+        };
         Ok(App {
             store,
             publisher,
             parasut,
+            links,
             said_off: AtomicBool::new(false),
         })
     }
@@ -211,6 +236,11 @@ where
         match issue_invoice(&self.store, client, &self.publisher, &request).await {
             Ok(record) => {
                 tracing::info!(order_ref, stage = ?record.stage, "invoice issued");
+                if let Some(links) = &self.links {
+                    links
+                        .send(&self.store, &self.publisher, &order, &record)
+                        .await?;
+                }
                 Ok(Outcome::Invoiced)
             }
             // Already reported by issue_invoice (a failed invoice, one
