@@ -905,6 +905,23 @@ pub trait ReconciliationStore: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// The day's report with every difference and healed fact.
     fn day_report(&self, day: &str) -> impl Future<Output = Result<Option<DayReport>>> + Send;
+    /// Remembers that `provider` listed these orders in `run_id` of `day`
+    /// (so the pass over our own orders asks only for the others).
+    fn mark_listed(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Which of `refs` `provider` listed in `run_id` of `day`.
+    fn listed_of(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
 }
 
 /// Many orders' payment ledgers in one read (reconciliation checks a whole

@@ -114,6 +114,42 @@ impl DynamoStore {
         }
         Ok(items)
     }
+
+    /// Writes `writes` in BatchWriteItem requests of 25; unprocessed items
+    /// (throttling) are sent again with a growing pause, up to 8 rounds.
+    /// The one BatchWriteItem loop: catalog plans and reconciliation's
+    /// listed orders use it.
+    pub(crate) async fn batch_write(
+        &self,
+        mut writes: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+        what: &str,
+    ) -> Result<()> {
+        const MAX_ITEMS: usize = 25;
+        const MAX_ROUNDS: u32 = 8;
+        let mut rounds = 0;
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(MAX_ITEMS));
+            let chunk = std::mem::replace(&mut writes, rest);
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, chunk)
+                .send()
+                .await
+                .map_err(|e| store_error(what, e))?;
+            if let Some(again) = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)) {
+                if !again.is_empty() {
+                    rounds += 1;
+                    if rounds > MAX_ROUNDS {
+                        return Err(Error::Store(format!("{what}: items stayed unprocessed")));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
+                    writes.extend(again);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error

@@ -26,6 +26,7 @@
 //! | reconciliation pass cursor | `RECON#<yyyy-mm-dd>` | `PASS#<pass>` | | `aws::reconciliation` |
 //! | reconciliation difference | `RECON#<yyyy-mm-dd>` | `DIFF#<provider>#<ref>#<kind>` | | `aws::reconciliation` |
 //! | fact healed by reconciliation | `RECON#<yyyy-mm-dd>` | `HEALED#<provider>#<event id>` | | `aws::reconciliation` |
+//! | an order a marketplace listed in a run (TTL; its own partition so the report stays one small Query) | `RECON#<yyyy-mm-dd>#LISTED#<provider>#<run id>` | `<order number>` | | `aws::reconciliation` |
 //!
 //! `gsi2` (`gsi2pk`, `gsi2sk`) lists marketplace orders by marketplace and
 //! status in the order we first saw them; only order items carry its keys.
@@ -186,6 +187,13 @@ pub fn reconciliation_diff_sk(difference_key: &str) -> String {
     format!("{RECON_DIFF_SK_PREFIX}{difference_key}")
 }
 
+/// The orders `provider` listed in run `run_id` of `day` (sort key: the
+/// order number). Under `RECON#` so the reconcile function's
+/// `dynamodb:LeadingKeys` covers it; apart from the report's partition.
+pub fn reconciliation_listed_pk(day: &str, provider: &str, run_id: &str) -> String {
+    format!("RECON#{day}#LISTED#{provider}#{run_id}")
+}
+
 pub fn reconciliation_healed_sk(provider: &str, event_id: &str) -> String {
     format!("{RECON_HEALED_SK_PREFIX}{provider}#{event_id}")
 }
@@ -222,6 +230,10 @@ mod tests {
         assert_eq!(health_cache_pk("aras"), "CACHE#health#aras");
         assert_eq!(SUBSCRIPTIONS_PK, "SUBSCRIPTION");
         assert_eq!(delivery_pk("sub_1"), "DELIVERY#sub_1");
+        assert_eq!(
+            reconciliation_listed_pk("2026-12-01", "trendyol", "run-1"),
+            "RECON#2026-12-01#LISTED#trendyol#run-1"
+        );
         assert_eq!(
             marketplace_order_pk(Marketplace::Trendyol, "123"),
             "MKTORDER#trendyol#123"

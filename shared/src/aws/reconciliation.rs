@@ -10,6 +10,7 @@
 //! | pass | `run_id`, `after`, `done`, `listed`, `requests`, `version` |
 //! | difference | `difference` (JSON text), `run_id`, `found_at`, `published` |
 //! | healed fact | `fact` (JSON text), `healed_at` |
+//! | listed order | `expires_at` (TTL: 7 days; only a run in progress needs it) |
 //!
 //! Every write is conditional where a repeat could double count: a pass
 //! moves only from the version it was read at; a difference is written
@@ -67,6 +68,10 @@ fn flag(item: &Item, name: &str) -> bool {
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
 }
+
+/// Marks of listed orders outlive their run by days: a run that keeps
+/// continuing still finds them.
+const LISTED_TTL_SECS: i64 = 7 * 86_400;
 
 /// Which provider a pass belongs to (`stripe-events` → `stripe`).
 fn pass_provider(pass: &str) -> &str {
@@ -330,8 +335,9 @@ impl ReconciliationStore for DynamoStore {
             };
             let counts = &mut providers[i];
             // The listing passes count what the provider listed; the
-            // events pass only finds lost notices.
-            if !pass.ends_with("-events") {
+            // events pass only finds lost notices, the pass over our own
+            // orders lists ours.
+            if !pass.ends_with("-events") && !pass.ends_with("-ours") {
                 counts.listed += number(item, "listed");
             }
             counts.requests += number(item, "requests");
@@ -351,5 +357,60 @@ impl ReconciliationStore for DynamoStore {
         report.differences = differences;
         report.healed = healed;
         Ok(Some(report))
+    }
+
+    async fn mark_listed(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<()> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let pk = keys::reconciliation_listed_pk(day, provider, run_id);
+        let expires_at = crate::clock::now_ms() / 1000 + LISTED_TTL_SECS;
+        let mut refs: Vec<&String> = refs.iter().collect();
+        refs.sort();
+        refs.dedup();
+        let mut writes: Vec<WriteRequest> = Vec::with_capacity(refs.len());
+        for r in refs {
+            let item: Item = HashMap::from([
+                ("pk".to_string(), s(&pk)),
+                ("sk".to_string(), s(r)),
+                ("entity".to_string(), s("reconciliation_listed")),
+                ("expires_at".to_string(), n(expires_at)),
+            ]);
+            writes.push(
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .map_err(|e| Error::Internal(e.to_string()))?,
+                    )
+                    .build(),
+            );
+        }
+        self.batch_write(writes, "BatchWriteItem listed orders").await
+    }
+
+    async fn listed_of(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let pk = keys::reconciliation_listed_pk(day, provider, run_id);
+        let mut ids: Vec<&String> = refs.iter().collect();
+        ids.sort();
+        ids.dedup();
+        let keys = ids.iter().map(|r| (pk.clone(), r.to_string())).collect();
+        Ok(self
+            .batch_get(keys, "BatchGetItem listed orders")
+            .await?
+            .iter()
+            .filter_map(|item| text(item, "sk"))
+            .collect())
     }
 }

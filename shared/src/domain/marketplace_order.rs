@@ -88,6 +88,39 @@ pub fn hepsiburada_status(marketplace_status: &str) -> Status {
     }
 }
 
+/// Every status word (ours) an order of `marketplace` can be listed under
+/// (gsi2 `MKTLIST#<marketplace>#<word>`), `unknown` included: reading them
+/// all lists every order we hold.
+pub fn status_words(marketplace: Marketplace) -> &'static [&'static str] {
+    match marketplace {
+        Marketplace::Trendyol => &[
+            "awaiting",
+            "created",
+            "picking",
+            "repack",
+            "invoiced",
+            "shipped",
+            "at_collection_point",
+            "undelivered",
+            "delivered",
+            "unpacked",
+            "returned",
+            "cancelled",
+            "unsupplied",
+            UNKNOWN.word,
+        ],
+        Marketplace::Hepsiburada => &[
+            "created",
+            "packaged",
+            "shipped",
+            "undelivered",
+            "delivered",
+            "cancelled",
+            UNKNOWN.word,
+        ],
+    }
+}
+
 pub fn status_of(marketplace: Marketplace, marketplace_status: &str) -> Status {
     match marketplace {
         Marketplace::Trendyol => trendyol_status(marketplace_status),
@@ -839,6 +872,27 @@ mod tests {
         let mut o = change.order;
         o.outbox.clear();
         o
+    }
+
+    #[test]
+    fn every_status_word_is_listed_once() {
+        for m in Marketplace::ALL {
+            let words = status_words(m);
+            for word in words {
+                assert_eq!(status_of(m, word).word, *word, "{m:?} {word}");
+            }
+            let mut unique = words.to_vec();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), words.len());
+        }
+        // Every Trendyol wire status lands on a listed word.
+        for wire in [
+            "Awaiting", "Created", "Picking", "Invoiced", "Shipped", "Cancelled", "Delivered",
+            "UnDelivered", "Returned", "Repack", "UnPacked", "UnSupplied", "AtCollectionPoint",
+        ] {
+            assert!(status_words(Marketplace::Trendyol).contains(&trendyol_status(wire).word));
+        }
     }
 
     #[test]
