@@ -56,10 +56,10 @@ use crate::config::{
     self, HttpSettings, IyzicoSettings, ProcessEnv, ReconcileSettings, Source, StripeSettings,
 };
 use crate::domain::delivery::{unix_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
-use crate::domain::operations::validate_day;
-use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::marketplace::{Marketplace, Marketplaces};
 use crate::domain::marketplace_order::{status_of, status_words, MarketplaceOrder, OrderSnapshot};
+use crate::domain::operations::validate_day;
+use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{
     check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
     marketplace_not_taken, mismatch_event, missing_at_marketplace, previous_istanbul_day,
@@ -73,8 +73,7 @@ use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
     EventPublisher, LedgerBatchReader, MarketplaceOrderList, MarketplaceOrderStore, OrderReader,
-    PassState,
-    PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
+    PassState, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -725,12 +724,16 @@ where
         let no_pass = || Error::Internal(format!("no pass {pass}"));
         let (name, ours) = match pass.strip_suffix(PASS_ORDERS_SUFFIX) {
             Some(name) => (name, false),
-            None => (pass.strip_suffix(PASS_OURS_SUFFIX).ok_or_else(no_pass)?, true),
+            None => (
+                pass.strip_suffix(PASS_OURS_SUFFIX).ok_or_else(no_pass)?,
+                true,
+            ),
         };
         let marketplace = Marketplace::parse(name).ok_or_else(no_pass)?;
-        let client = self.marketplaces.configured(marketplace).ok_or_else(|| {
-            Error::Config(format!("{} is not configured", marketplace.as_str()))
-        })?;
+        let client = self
+            .marketplaces
+            .configured(marketplace)
+            .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))?;
         match (client, ours) {
             (OrderClient::Trendyol(orders), false) => {
                 self.trendyol_orders_page(day, run_id, orders, state).await
@@ -739,7 +742,8 @@ where
                 self.trendyol_ours_page(day, run_id, orders, state).await
             }
             (OrderClient::Hepsiburada(orders), false) => {
-                self.hepsiburada_orders_page(day, run_id, orders, state).await
+                self.hepsiburada_orders_page(day, run_id, orders, state)
+                    .await
             }
             (OrderClient::Hepsiburada(_), true) => Err(no_pass()),
         }
@@ -762,8 +766,8 @@ where
     ) -> Result<PassState> {
         let (start, end) = istanbul_day_bounds(day)?;
         let (start_ms, end_ms) = (start * 1000, end * 1000 - 1);
-        let [from, page, total, last] = cursor_numbers::<4>(state.after.as_deref())?
-            .unwrap_or([start_ms, 0, -1, start_ms]);
+        let [from, page, total, last] =
+            cursor_numbers::<4>(state.after.as_deref())?.unwrap_or([start_ms, 0, -1, start_ms]);
         let size = self.settings.trendyol_page_size;
         let p = orders.list(from, end_ms, page as u32, size).await?;
         log_unreadable(Marketplace::Trendyol, p.unreadable.len());

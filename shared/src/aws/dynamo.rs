@@ -137,7 +137,10 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| store_error(what, e))?;
-            if let Some(again) = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)) {
+            if let Some(again) = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+            {
                 if !again.is_empty() {
                     rounds += 1;
                     if rounds > MAX_ROUNDS {

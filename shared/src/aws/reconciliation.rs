@@ -391,7 +391,8 @@ impl ReconciliationStore for DynamoStore {
                     .build(),
             );
         }
-        self.batch_write(writes, "BatchWriteItem listed orders").await
+        self.batch_write(writes, "BatchWriteItem listed orders")
+            .await
     }
 
     async fn listed_of(

@@ -52,8 +52,7 @@ impl ReconcileSettings {
         }
         let trendyol_page_size: u32 = parsed(env, "RECONCILE_TRENDYOL_PAGE_SIZE", 200)?;
         let hepsiburada_page_size: u32 = parsed(env, "RECONCILE_HEPSIBURADA_PAGE_SIZE", 100)?;
-        let trendyol_requests_per_10s: u32 =
-            parsed(env, "RECONCILE_TRENDYOL_REQUESTS_PER_10S", 5)?;
+        let trendyol_requests_per_10s: u32 = parsed(env, "RECONCILE_TRENDYOL_REQUESTS_PER_10S", 5)?;
         if !(1..=200).contains(&trendyol_page_size)
             || !(1..=100).contains(&hepsiburada_page_size)
             || !(1..=50).contains(&trendyol_requests_per_10s)

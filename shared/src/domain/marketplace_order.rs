@@ -888,8 +888,19 @@ mod tests {
         }
         // Every Trendyol wire status lands on a listed word.
         for wire in [
-            "Awaiting", "Created", "Picking", "Invoiced", "Shipped", "Cancelled", "Delivered",
-            "UnDelivered", "Returned", "Repack", "UnPacked", "UnSupplied", "AtCollectionPoint",
+            "Awaiting",
+            "Created",
+            "Picking",
+            "Invoiced",
+            "Shipped",
+            "Cancelled",
+            "Delivered",
+            "UnDelivered",
+            "Returned",
+            "Repack",
+            "UnPacked",
+            "UnSupplied",
+            "AtCollectionPoint",
         ] {
             assert!(status_words(Marketplace::Trendyol).contains(&trendyol_status(wire).word));
         }
