@@ -924,6 +924,20 @@ pub trait ReconciliationStore: Send + Sync {
     ) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
 }
 
+/// Our payment attempts of one provider created in one Istanbul day (gsi2
+/// `PAYDAY#…`), a page at a time: reconciliation asks the provider about
+/// those its own list did not show.
+pub trait PaymentDayList: Send + Sync {
+    /// `(order id, provider ref)` of each, and the cursor of the next page.
+    fn payments_of_day(
+        &self,
+        provider: &str,
+        day: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<(Vec<(String, String)>, Option<String>)>> + Send;
+}
+
 /// Many orders' payment ledgers in one read (reconciliation checks a whole
 /// provider page against our records at once).
 pub trait LedgerBatchReader: Send + Sync {

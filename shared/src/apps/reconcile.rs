@@ -62,9 +62,9 @@ use crate::domain::operations::validate_day;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{
     check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
-    marketplace_not_taken, mismatch_event, missing_at_marketplace, previous_istanbul_day,
-    requested, requested_event, unhealed, Collection, CompletedDetail, DayReport, Heal, HealedFact,
-    OrderCheck, ProviderPayment, RequestedDetail,
+    marketplace_not_taken, mismatch_event, missing_at_marketplace, missing_payment_at_provider,
+    previous_istanbul_day, requested, requested_event, unhealed, Collection, CompletedDetail,
+    DayReport, Heal, HealedFact, OrderCheck, ProviderPayment, RequestedDetail,
 };
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
@@ -73,7 +73,7 @@ use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
     EventPublisher, LedgerBatchReader, MarketplaceOrderList, MarketplaceOrderStore, OrderReader,
-    PassState, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
+    PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -91,6 +91,10 @@ pub const STRIPE_EVENT_TYPES: [&str; 2] = ["payment_intent.succeeded", "charge.r
 pub const PASS_STRIPE_EVENTS: &str = "stripe-events";
 pub const PASS_STRIPE_INTENTS: &str = "stripe-intents";
 pub const PASS_IYZICO: &str = "iyzico-transactions";
+/// Our payments of the day (gsi2 `PAYDAY#…`) the provider's list did not
+/// show, asked for one by one.
+pub const PASS_STRIPE_OURS: &str = "stripe-ours";
+pub const PASS_IYZICO_OURS: &str = "iyzico-ours";
 /// A marketplace's order list of the day: `<marketplace>-orders`.
 pub const PASS_ORDERS_SUFFIX: &str = "-orders";
 /// Our own orders of the day the marketplace did not list, asked for one
@@ -100,7 +104,7 @@ pub const PASS_OURS_SUFFIX: &str = "-ours";
 /// (README § Reconciliation says why).
 pub const NOT_CHECKED: [&str; 3] = [
     "settlement lines and commission (Trendyol finance API, Hepsiburada accounting): no public source confirmed their wire format in this change",
-    "missing_at_provider for payments: our payment records are not listed by day yet",
+    "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
     "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
 /// Trendyol finds a package by id without dates only in the last week
@@ -177,7 +181,8 @@ where
         + MarketplaceOrderStore
         + RefundRequestStore
         + OrderReader
-        + MarketplaceOrderList,
+        + MarketplaceOrderList
+        + PaymentDayList,
     P: EventPublisher,
 {
     pub fn new(
@@ -311,10 +316,14 @@ where
         let stop_at = deadline_ms - self.settings.stop_margin.as_millis() as i64;
         let mut passes: Vec<String> = Vec::new();
         if self.stripe.is_some() {
-            passes.extend([PASS_STRIPE_EVENTS.into(), PASS_STRIPE_INTENTS.into()]);
+            passes.extend([
+                PASS_STRIPE_EVENTS.into(),
+                PASS_STRIPE_INTENTS.into(),
+                PASS_STRIPE_OURS.into(),
+            ]);
         }
         if self.iyzico.is_some() {
-            passes.push(PASS_IYZICO.into());
+            passes.extend([PASS_IYZICO.into(), PASS_IYZICO_OURS.into()]);
         }
         for (marketplace, _) in self.marketplaces.iter_configured() {
             passes.push(format!("{}{PASS_ORDERS_SUFFIX}", marketplace.as_str()));
@@ -438,6 +447,14 @@ where
                 PASS_STRIPE_EVENTS => self.stripe_events_page(day, &state).await?,
                 PASS_STRIPE_INTENTS => self.stripe_intents_page(day, run_id, &state).await?,
                 PASS_IYZICO => self.iyzico_page(day, run_id, &state).await?,
+                PASS_STRIPE_OURS => {
+                    self.payments_ours_page(day, run_id, "stripe", &state)
+                        .await?
+                }
+                PASS_IYZICO_OURS => {
+                    self.payments_ours_page(day, run_id, "iyzico", &state)
+                        .await?
+                }
                 other => self.marketplace_page(day, run_id, other, &state).await?,
             };
             if !self
@@ -622,6 +639,8 @@ where
         for pi in &page.data {
             payments.push(stripe_payment(pi)?);
         }
+        let ids: Vec<String> = page.data.iter().map(|pi| pi.id.clone()).collect();
+        self.store.mark_listed(day, run_id, "stripe", &ids).await?;
         let ledgers = self.ledgers_for(&payments).await?;
         for (payment, order_id) in &ledgers.0 {
             let ledger = order_id.as_ref().and_then(|id| ledgers.1.get(id));
@@ -709,6 +728,101 @@ where
         self.store
             .mark_difference_published(day, &difference.key())
             .await
+    }
+
+    // ---- our payments the provider did not list ------------------------------
+
+    /// One page of our attempts of the day with `provider` (gsi2). The
+    /// payment that paid each one's order (the ledger's reference: for
+    /// iyzico the paymentId, not the checkout token the attempt is keyed
+    /// by), when the provider's list of the day did not show it, is asked
+    /// for directly: found, it is compared as if listed (a payment of a
+    /// neighbouring day is no false difference); unknown, it is
+    /// `missing_at_provider`. Attempts that collected nothing cost no request.
+    async fn payments_ours_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &'static str,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (attempts, next) = self
+            .store
+            .payments_of_day(provider, day, state.after.as_deref(), OURS_PAGE)
+            .await?;
+        let order_ids: Vec<String> = attempts.iter().map(|(o, _)| o.clone()).collect();
+        let ledgers = self.store.load_ledgers(&order_ids).await?;
+        let mut paid: Vec<(String, PaymentLedger)> = Vec::new();
+        for ledger in ledgers.into_values() {
+            if let (true, Some(p), Some(r)) = (
+                ledger.status.is_collected(),
+                ledger.provider.as_deref(),
+                ledger.provider_ref.clone(),
+            ) {
+                if p == provider && !paid.iter().any(|(seen, _)| *seen == r) {
+                    paid.push((r, ledger));
+                }
+            }
+        }
+        let refs: Vec<String> = paid.iter().map(|(r, _)| r.clone()).collect();
+        let listed = self.store.listed_of(day, run_id, provider, &refs).await?;
+        paid.retain(|(r, _)| !listed.contains(r));
+        let requests = paid.len() as u64;
+        stream::iter(paid.iter().map(Ok))
+            .try_for_each_concurrent(self.settings.concurrency, |(r, ledger)| {
+                self.ask_for_payment(day, run_id, provider, r, ledger)
+            })
+            .await?;
+        Ok(PassState {
+            done: next.is_none(),
+            after: next.or_else(|| state.after.clone()),
+            listed: state.listed + attempts.len() as u64,
+            requests: state.requests + requests,
+            version: state.version,
+        })
+    }
+
+    async fn ask_for_payment(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &'static str,
+        provider_ref: &str,
+        ledger: &PaymentLedger,
+    ) -> Result<()> {
+        let found = match provider {
+            "stripe" => match self
+                .stripe()?
+                .retrieve_listed_payment_intent(provider_ref)
+                .await?
+            {
+                Some(pi) => {
+                    let payment = stripe_payment(&pi)?;
+                    let check = check_payment(&payment, Some(ledger));
+                    let difference = check.difference.or_else(|| {
+                        check
+                            .heal
+                            .first()
+                            .map(|h| unhealed(&payment, Some(ledger), h))
+                    });
+                    if let Some(d) = difference {
+                        self.report_difference(day, run_id, &d).await?;
+                    }
+                    true
+                }
+                None => false,
+            },
+            _ => self.check_iyzico_refunds(day, run_id, provider_ref).await?,
+        };
+        if !found {
+            self.report_difference(
+                day,
+                run_id,
+                &missing_payment_at_provider(provider, provider_ref, ledger),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     // ---- marketplace orders ----------------------------------------------------
@@ -1087,6 +1201,8 @@ where
                 listed.push(p);
             }
         }
+        let ids: Vec<String> = listed.iter().map(|p| p.provider_ref.clone()).collect();
+        self.store.mark_listed(day, run_id, "iyzico", &ids).await?;
         let (resolved, ledgers) = self.ledgers_for(&listed).await?;
         stream::iter(resolved.iter().map(Ok))
             .try_for_each_concurrent(self.settings.concurrency, |(payment, order_id)| {
@@ -1098,7 +1214,12 @@ where
         // reporting details (one read each).
         for pid in &refunded_payments {
             requests += 1;
-            self.check_iyzico_refunds(day, run_id, pid).await?;
+            if !self.check_iyzico_refunds(day, run_id, pid).await? {
+                tracing::warn!(
+                    payment_id = %pid,
+                    "iyzico's details do not list a payment its report named"
+                );
+            }
         }
         let total = report.total_page_count.unwrap_or(0);
         Ok(PassState {
@@ -1143,22 +1264,21 @@ where
         Ok(())
     }
 
-    async fn check_iyzico_refunds(&self, day: &str, run_id: &str, pid: &str) -> Result<()> {
+    /// Compares a payment as iyzico's reporting details show it (a lost
+    /// success or refund applied first); false when iyzico's answer does
+    /// not hold it.
+    async fn check_iyzico_refunds(&self, day: &str, run_id: &str, pid: &str) -> Result<bool> {
         let report = self.iyzico()?.payment_details(pid).await?;
         let Some(payment) = report
             .payments
             .iter()
             .find(|p| p.payment_id.as_deref() == Some(pid))
         else {
-            tracing::warn!(
-                payment_id = pid,
-                "iyzico's details do not list a payment its report named"
-            );
-            return Ok(());
+            return Ok(false);
         };
         let currency = Currency::parse(payment.currency.as_deref().unwrap_or("TRY"))?;
         let Some(price) = &payment.price else {
-            return Ok(());
+            return Ok(true);
         };
         let amount = Money::parse_major(&price.to_string(), currency)?;
         let mut refunded = 0i64;
@@ -1192,7 +1312,8 @@ where
         // A lost success of the same payment is applied first (the same
         // identity as its PAYMENT row's, so whichever comes first applies).
         let ledger = self.ledger_for(&p).await?;
-        self.settle_iyzico(day, run_id, &p, ledger).await
+        self.settle_iyzico(day, run_id, &p, ledger).await?;
+        Ok(true)
     }
 
     /// Applies an iyzico fact through the webhook's claim and intake, under

@@ -20,6 +20,7 @@ use crate::aws::keys;
 use crate::domain::order::Collected;
 use crate::domain::order::{OrderDiscount, OrderLine};
 use crate::domain::payment_ledger::PaymentLedger;
+use crate::domain::reconciliation::istanbul_day;
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
@@ -312,6 +313,13 @@ pub(crate) struct PaymentAttemptItem {
     created_at: String,
     gsi1pk: String,
     gsi1sk: String,
+    /// The provider's attempts of one Istanbul day (reconciliation asks the
+    /// provider about ours it did not list); absent on attempts written
+    /// before this key existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
     /// iyzico's hosted form (JSON text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hosted_form: Option<String>,
@@ -503,6 +511,12 @@ impl OrderReader for DynamoStore {
 
 impl PaymentAttemptRecorder for DynamoStore {
     async fn record_attempt(&self, attempt: &PaymentAttempt) -> Result<()> {
+        let created_ms = time::OffsetDateTime::parse(
+            &attempt.created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
         let item = PaymentAttemptItem {
             pk: keys::order_pk(&attempt.order_id),
             sk: keys::payment_sk(&attempt.provider, &attempt.provider_ref),
@@ -517,6 +531,9 @@ impl PaymentAttemptRecorder for DynamoStore {
             created_at: attempt.created_at.clone(),
             gsi1pk: keys::provider_ref_gsi_pk(&attempt.provider, &attempt.provider_ref),
             gsi1sk: keys::order_pk(&attempt.order_id),
+            gsi2pk: created_ms
+                .map(|ms| keys::payment_day_gsi2_pk(&attempt.provider, &istanbul_day(ms))),
+            gsi2sk: created_ms.map(|ms| keys::payment_day_gsi2_sk(ms, &attempt.provider_ref)),
             hosted_form: attempt
                 .hosted_form
                 .as_ref()

@@ -27,7 +27,7 @@ use crate::aws::keys::{self, reconciliation_pk};
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{DayReport, Difference, HealedFact, ProviderCounts};
 use crate::error::{Error, Result};
-use crate::ports::{LedgerBatchReader, PassState, ReconciliationStore};
+use crate::ports::{LedgerBatchReader, PassState, PaymentDayList, ReconciliationStore};
 
 impl LedgerBatchReader for DynamoStore {
     async fn load_ledgers(&self, order_ids: &[String]) -> Result<HashMap<String, PaymentLedger>> {
@@ -44,6 +44,65 @@ impl LedgerBatchReader for DynamoStore {
             ledgers.insert(ledger.order_id.clone(), ledger);
         }
         Ok(ledgers)
+    }
+}
+
+impl PaymentDayList for DynamoStore {
+    async fn payments_of_day(
+        &self,
+        provider: &str,
+        day: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<(Vec<(String, String)>, Option<String>)> {
+        let gsi2pk = keys::payment_day_gsi2_pk(provider, day);
+        let mut request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :p")
+            .expression_attribute_values(":p", s(&gsi2pk))
+            .limit(limit);
+        if let Some(cursor) = cursor {
+            // `[pk, sk, gsi2sk]` of the last item read, as JSON text.
+            let [pk, sk, gsi2sk]: [String; 3] = serde_json::from_str(cursor)
+                .map_err(|_| Error::Store(format!("bad payment day cursor {cursor:?}")))?;
+            request = request
+                .exclusive_start_key("pk", s(pk))
+                .exclusive_start_key("sk", s(sk))
+                .exclusive_start_key("gsi2pk", s(&gsi2pk))
+                .exclusive_start_key("gsi2sk", s(gsi2sk));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| store_error("Query payments of the day", e))?;
+        // The table's keys are always projected: the order from `pk`, the
+        // reference from `sk` (`PAYMENT#<provider>#<ref>`).
+        let prefix = keys::payment_sk(provider, "");
+        let payments = out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let order_id = text(item, "pk")?
+                    .strip_prefix(&keys::order_pk(""))?
+                    .to_string();
+                let provider_ref = text(item, "sk")?.strip_prefix(&prefix)?.to_string();
+                Some((order_id, provider_ref))
+            })
+            .collect();
+        let next = match out.last_evaluated_key() {
+            Some(key) => {
+                let get = |name: &str| key.get(name).and_then(|v| v.as_s().ok()).cloned();
+                match (get("pk"), get("sk"), get("gsi2sk")) {
+                    (Some(pk), Some(sk), Some(g)) => Some(json(&[pk, sk, g])?),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        Ok((payments, next))
     }
 }
 

@@ -34,7 +34,12 @@ pub fn istanbul_day_bounds(day: &str) -> Result<(i64, i64)> {
 /// The Istanbul day before the one `now_ms` falls in: what the daily
 /// schedule reconciles.
 pub fn previous_istanbul_day(now_ms: i64) -> String {
-    let local = now_ms.div_euclid(1000) + ISTANBUL_OFFSET_SECS - DAY_SECS;
+    istanbul_day(now_ms - DAY_SECS * 1000)
+}
+
+/// The Istanbul day (`YYYY-MM-DD`) an instant (epoch ms) falls in.
+pub fn istanbul_day(ms: i64) -> String {
+    let local = ms.div_euclid(1000) + ISTANBUL_OFFSET_SECS;
     let date = time::OffsetDateTime::from_unix_timestamp(local)
         .map(|t| t.date())
         .unwrap_or(time::Date::MIN);
@@ -339,6 +344,31 @@ fn refund_check(p: &ProviderPayment, ledger: &PaymentLedger, mut heal: Vec<Heal>
     Check {
         heal,
         difference: None,
+    }
+}
+
+/// A payment our ledger says collected that the provider does not know,
+/// asked for directly.
+pub fn missing_payment_at_provider(
+    provider: &'static str,
+    provider_ref: &str,
+    ledger: &PaymentLedger,
+) -> Difference {
+    let kind = DifferenceKind::MissingAtProvider;
+    Difference {
+        kind,
+        provider: provider.to_string(),
+        provider_ref: provider_ref.to_string(),
+        order_id: Some(ledger.order_id.clone()),
+        provider_side: Side {
+            status: "not_found".into(),
+            amount: None,
+            refunded: None,
+            paid_by: None,
+        },
+        our_side: Some(our_side(ledger)),
+        action: kind.action().to_string(),
+        message: "we recorded this payment as collected; the provider does not know it".into(),
     }
 }
 
@@ -740,6 +770,16 @@ mod tests {
         // so the previous day is 30 November; a second later it is 2 December.
         assert_eq!(previous_istanbul_day((end - 1) * 1000), "2026-11-30");
         assert_eq!(previous_istanbul_day(end * 1000), "2026-12-01");
+    }
+
+    #[test]
+    fn a_payment_the_provider_does_not_know_carries_our_side() {
+        let d = missing_payment_at_provider("stripe", "pi_9", &paid_by("pi_9", 0));
+        assert_eq!(d.key(), "stripe#pi_9#missing_at_provider");
+        assert_eq!(d.order_id.as_deref(), Some("ord-1"));
+        assert_eq!(d.our_side.unwrap().amount, Some(try_(10_000)));
+        assert_eq!(istanbul_day(1_796_072_400_000), "2026-12-01");
+        assert_eq!(istanbul_day(1_796_072_399_999), "2026-11-30");
     }
 
     #[test]

@@ -657,3 +657,120 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
     assert_eq!(product_stock(&h, "REC-T").await, 4);
     assert_eq!(product_stock(&h, "REC-H").await, 7);
 }
+
+/// A Stripe attempt of ours for `order_id`, created now (so on today's
+/// by-day list of our payments).
+async fn attempt_today(stack: &Stack, order_id: &str, provider_ref: &str) {
+    use ayaztrade::domain::PaymentAttempt;
+    use ayaztrade::money::{Currency, Money};
+    use ayaztrade::ports::PaymentAttemptRecorder;
+    store(stack)
+        .record_attempt(&PaymentAttempt {
+            order_id: order_id.into(),
+            provider: "stripe".into(),
+            provider_ref: provider_ref.into(),
+            amount: Money::new(TOTAL, Currency::TRY),
+            provider_status: "requires_payment_method".into(),
+            idempotency_key: format!("ayaztrade:pi:{order_id}"),
+            created_at: ayaztrade::clock::now_rfc3339(),
+            hosted_form: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once() {
+    let stack = &ayaztrade_tests::local_stack::fresh_stack().await;
+    let stripe = StripeFake::start().await;
+    let h = webhook_harness(stack);
+    let client = StripeClient::new(
+        HttpLayer::new(fast_http_settings()),
+        stripe_settings(&stripe),
+    );
+    let day = today();
+    let ids = orders(stack, 3).await;
+    // GIVEN a payment Stripe lists (paid by its webhook), one a notice
+    // claims that Stripe has never seen (paid here all the same), and an
+    // attempt that collected nothing.
+    let pi = client
+        .create_payment_intent(
+            &CreatePaymentIntent {
+                amount: TOTAL,
+                currency: "try".into(),
+                order_id: ids[0].clone(),
+                description: None,
+            },
+            &format!("ayaztrade:pi:{}", ids[0]),
+        )
+        .await
+        .unwrap();
+    attempt_today(stack, &ids[0], &pi.id).await;
+    deliver_stripe(&h, &stripe.succeed_intent(&pi.id, None)).await;
+    let ghost = format!("pi_ghost{}", fastrand::u64(..));
+    attempt_today(stack, &ids[1], &ghost).await;
+    let now = now_unix();
+    let forged = json!({
+        "id": format!("evt_ghost{}", fastrand::u64(..)), "object": "event",
+        "api_version": "2025-04-30.basil", "created": now, "livemode": false,
+        "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": ghost, "object": "payment_intent", "amount": TOTAL,
+            "amount_received": TOTAL, "currency": "try", "status": "succeeded",
+            "metadata": {"order_id": ids[1]}, "livemode": false, "created": now}}
+    });
+    deliver_stripe(&h, forged.to_string().as_bytes()).await;
+    assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
+    attempt_today(stack, &ids[2], "pi_neverpaid1").await;
+
+    // WHEN the day is reconciled, twice
+    let (app, publisher) = reconcile_app(stack, &stripe, None, 20);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN only the payment Stripe does not know is a difference, found by
+    // asking Stripe for it once; the others cost no request.
+    assert_eq!(report.differences.len(), 1, "{:#?}", report.differences);
+    let d = &report.differences[0];
+    assert_eq!(
+        (d.kind, d.provider_ref.as_str(), d.order_id.as_deref()),
+        (
+            DifferenceKind::MissingAtProvider,
+            ghost.as_str(),
+            Some(ids[1].as_str())
+        )
+    );
+    assert_eq!(d.our_side.as_ref().unwrap().amount.unwrap().minor, TOTAL);
+    assert_eq!(
+        stripe.count("GET", &format!("/v1/payment_intents/{ghost}")),
+        1
+    );
+    assert_eq!(
+        stripe.count("GET", &format!("/v1/payment_intents/{}", pi.id)),
+        0
+    );
+    assert_eq!(stripe.count("GET", "/v1/payment_intents/pi_neverpaid1"), 0);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([
+            ("reconciliation.completed", 1),
+            ("reconciliation.mismatch", 1)
+        ])
+    );
+    publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+}
