@@ -935,8 +935,11 @@ pub trait PaymentDayList: Send + Sync {
         day: &str,
         cursor: Option<&str>,
         limit: i32,
-    ) -> impl Future<Output = Result<(Vec<(String, String)>, Option<String>)>> + Send;
+    ) -> impl Future<Output = Result<PaymentDayPage>> + Send;
 }
+
+/// `(order id, provider ref)` of each attempt, and the next page's cursor.
+pub type PaymentDayPage = (Vec<(String, String)>, Option<String>);
 
 /// Many orders' payment ledgers in one read (reconciliation checks a whole
 /// provider page against our records at once).

@@ -27,7 +27,9 @@ use crate::aws::keys::{self, reconciliation_pk};
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{DayReport, Difference, HealedFact, ProviderCounts};
 use crate::error::{Error, Result};
-use crate::ports::{LedgerBatchReader, PassState, PaymentDayList, ReconciliationStore};
+use crate::ports::{
+    LedgerBatchReader, PassState, PaymentDayList, PaymentDayPage, ReconciliationStore,
+};
 
 impl LedgerBatchReader for DynamoStore {
     async fn load_ledgers(&self, order_ids: &[String]) -> Result<HashMap<String, PaymentLedger>> {
@@ -54,7 +56,7 @@ impl PaymentDayList for DynamoStore {
         day: &str,
         cursor: Option<&str>,
         limit: i32,
-    ) -> Result<(Vec<(String, String)>, Option<String>)> {
+    ) -> Result<PaymentDayPage> {
         let gsi2pk = keys::payment_day_gsi2_pk(provider, day);
         let mut request = self
             .client()

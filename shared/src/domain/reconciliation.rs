@@ -401,7 +401,7 @@ pub enum OrderCheck {
     /// intake (the webhook's and the poll's), which moves stock once.
     TakeIn,
     /// A difference a person must look at; the order is left as it is.
-    Differs(Difference),
+    Differs(Box<Difference>),
 }
 
 /// The buyer's money of the snapshot's lines, and ours for the same lines
@@ -490,12 +490,12 @@ pub fn check_marketplace_order(
                 Some(ours)
                     if ours.amount() != theirs.amount() || ours.quantity != theirs.quantity =>
                 {
-                    return OrderCheck::Differs(order_difference(
+                    return OrderCheck::Differs(Box::new(order_difference(
                         snap,
                         stored,
                         DifferenceKind::AmountDiffers,
                         format!("line {id}: the marketplace lists another amount than we recorded"),
-                    ));
+                    )));
                 }
                 Some(_) => {}
             }
@@ -524,7 +524,7 @@ pub fn check_marketplace_order(
     let behind = theirs.rank < unit.rank && unit.changed_ms <= snap.occurred_ms;
     let unknown = theirs.rank == 0 && theirs.word != unit.status;
     if behind || unknown {
-        return OrderCheck::Differs(order_difference(
+        return OrderCheck::Differs(Box::new(order_difference(
             snap,
             stored,
             DifferenceKind::StatusDiffers,
@@ -532,7 +532,7 @@ pub fn check_marketplace_order(
                 "the marketplace says {} where we recorded {}",
                 snap.marketplace_status, unit.status
             ),
-        ));
+        )));
     }
     OrderCheck::Same
 }

@@ -512,9 +512,9 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
     deliver_marketplace(&h, "/webhooks/trendyol", ghost.to_string().as_bytes()).await;
     h.trendyol.update_status(id(3), "Picking");
     // … and of Hepsiburada: two orders polled, a third never seen.
-    let hb: Vec<_> = (0..2)
-        .map(|_| h.hepsiburada.add_order_lines(&[("REC-H", 1, 30.0)]))
-        .collect();
+    for _ in 0..2 {
+        h.hepsiburada.add_order_lines(&[("REC-H", 1, 30.0)]);
+    }
     let poll = h
         .order_poll(&[])
         .run_only(Some(Marketplace::Hepsiburada), i64::MAX)
