@@ -112,7 +112,7 @@ pub const NOT_CHECKED: [&str; 3] = [
 const TRENDYOL_DIRECT_READ_DAYS: i64 = 6;
 /// Our orders of the day read per index page.
 const OURS_PAGE: i32 = 100;
-/// Re-reads of a Hepsiburada day whose line count kept changing.
+/// Re-reads of a marketplace day whose list kept changing between pages.
 const MAX_REREADS: i64 = 5;
 /// Records Trendyol serves for one query (`page × size`), as order-poll.
 const TRENDYOL_MAX_RECORDS: u64 = 10_000;
@@ -812,6 +812,16 @@ where
                 }
                 None => false,
             },
+            // iyzico payment ids are digits; a ledger naming anything else
+            // (a checkout token) cannot be asked about: logged, not a
+            // difference, and the rest of the page goes on.
+            _ if provider_ref.is_empty() || !provider_ref.bytes().all(|b| b.is_ascii_digit()) => {
+                tracing::warn!(
+                    provider_ref,
+                    "an iyzico payment reference that is not a payment id; not asked about"
+                );
+                true
+            }
             _ => self.check_iyzico_refunds(day, run_id, provider_ref).await?,
         };
         if !found {
@@ -865,8 +875,10 @@ where
 
     /// One page of Trendyol's packages last modified in the day (T8: the
     /// window is one day, well within two weeks), oldest change first.
-    /// Cursor `from:page:total:last`: the query's start, the page, the
-    /// total its first page announced, the last change time read. When
+    /// Cursor `from:page:total:last:rereads`: the query's start, the page,
+    /// the total its first page announced, the last change time read, and
+    /// how often the list moved under this run (at most 5, then the
+    /// invocation fails and the run resumes later). When
     /// the total moves (packages changed since and left the day, shifting
     /// the rest left) the read goes on from the last package read
     /// (keyset), as order-poll does; a package that left is one of ours
@@ -880,8 +892,8 @@ where
     ) -> Result<PassState> {
         let (start, end) = istanbul_day_bounds(day)?;
         let (start_ms, end_ms) = (start * 1000, end * 1000 - 1);
-        let [from, page, total, last] =
-            cursor_numbers::<4>(state.after.as_deref())?.unwrap_or([start_ms, 0, -1, start_ms]);
+        let [from, page, total, last, rereads] =
+            cursor_numbers::<5>(state.after.as_deref())?.unwrap_or([start_ms, 0, -1, start_ms, 0]);
         let size = self.settings.trendyol_page_size;
         let p = orders.list(from, end_ms, page as u32, size).await?;
         log_unreadable(Marketplace::Trendyol, p.unreadable.len());
@@ -895,14 +907,23 @@ where
         let moved = total >= 0 && p.total_elements != total as u64;
         let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
         let (done, next) = if moved {
+            if rereads >= MAX_REREADS {
+                return Err(Error::Store(format!(
+                    "Trendyol's order list of {day} kept changing; the run goes on later"
+                )));
+            }
             // Keyset from the last package of the page before.
-            (false, [last.max(from), 0, -1, last.max(from)])
+            let from = last.max(from);
+            (false, [from, 0, -1, from, rereads + 1])
         } else if last_page {
-            (true, [from, page, total, page_last])
+            (true, [from, page, total, page_last, rereads])
         } else if (page as u64 + 2) * u64::from(size) > TRENDYOL_MAX_RECORDS {
-            (false, [page_last, 0, -1, page_last])
+            (false, [page_last, 0, -1, page_last, rereads])
         } else {
-            (false, [from, page + 1, p.total_elements as i64, page_last])
+            (
+                false,
+                [from, page + 1, p.total_elements as i64, page_last, rereads],
+            )
         };
         Ok(PassState {
             done,
