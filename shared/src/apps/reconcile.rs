@@ -103,7 +103,7 @@ pub const PASS_OURS_SUFFIX: &str = "-ours";
 /// What this function does not compare yet; listed on every report
 /// (README § Reconciliation says why).
 pub const NOT_CHECKED: [&str; 3] = [
-    "settlement lines and commission (Trendyol finance API, Hepsiburada accounting): no public source confirmed their wire format in this change",
+    "settlement lines and commission (Trendyol settlements, Hepsiburada accounting): researched, not read (docs/marketplace-wire.md T14, H13: records exist only after delivery; Trendyol's order holds no commission to compare)",
     "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
     "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
