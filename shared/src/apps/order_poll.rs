@@ -17,6 +17,12 @@
 //!   drops lines from its list once packed, so a changed total re-reads the
 //!   window from offset 0. Orders seen twice are harmless: the intake is
 //!   idempotent.
+//! - Hepsiburada's cancelled lines are a second feed with a cursor of its
+//!   own (`PollFeed::Cancelled`), read after the orders, window by window
+//!   like them (by cancel date, pages of at most 50, a changed total
+//!   re-reads the window): a lost `orderCancel` webhook cannot keep stock
+//!   taken, and the intake gives each line's stock back once whichever of
+//!   the two told it first.
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -32,8 +38,11 @@ use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::operations::sync_requested;
 use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::{Intake, OrderIntake};
-use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
+use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore, PollFeed};
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::hepsiburada::orders::cancelled::{
+    cancelled_snapshots, MAX_CANCELLED_LIMIT,
+};
 use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::marketplace::http::Unreadable;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
@@ -61,6 +70,8 @@ fn minute_up(ms: i64) -> i64 {
 #[serde(rename_all = "camelCase")]
 pub struct MarketplaceReport {
     pub marketplace: String,
+    /// `orders` or `cancelled` (Hepsiburada's cancelled lines).
+    pub feed: String,
     pub windows: u32,
     pub requests: u32,
     pub rereads: u32,
@@ -190,24 +201,35 @@ where
             if only.is_some_and(|m| m != marketplace) {
                 continue;
             }
-            let mut r = MarketplaceReport {
-                marketplace: marketplace.as_str().into(),
-                ..Default::default()
+            let feeds: &[PollFeed] = match source {
+                OrderClient::Trendyol(_) => &[PollFeed::Orders],
+                OrderClient::Hepsiburada(_) => &[PollFeed::Orders, PollFeed::Cancelled],
             };
-            if let Err(e) = self.poll(marketplace, source, deadline_ms, &mut r).await {
-                tracing::error!(marketplace = %r.marketplace, error = %e, "order poll failed");
-                r.error = Some(format!("{}: {e}", r.marketplace));
+            for &feed in feeds {
+                let mut r = MarketplaceReport {
+                    marketplace: marketplace.as_str().into(),
+                    feed: feed.as_str().into(),
+                    ..Default::default()
+                };
+                if let Err(e) = self
+                    .poll(marketplace, feed, source, deadline_ms, &mut r)
+                    .await
+                {
+                    tracing::error!(marketplace = %r.marketplace, feed = %r.feed, error = %e, "order poll failed");
+                    r.error = Some(format!("{} {}: {e}", r.marketplace, r.feed));
+                }
+                tracing::info!(
+                    marketplace = %r.marketplace,
+                    feed = %r.feed,
+                    windows = r.windows,
+                    requests = r.requests,
+                    created = r.created,
+                    changed = r.changed,
+                    caught_up = r.caught_up,
+                    "order poll"
+                );
+                report.marketplaces.push(r);
             }
-            tracing::info!(
-                marketplace = %r.marketplace,
-                windows = r.windows,
-                requests = r.requests,
-                created = r.created,
-                changed = r.changed,
-                caught_up = r.caught_up,
-                "order poll"
-            );
-            report.marketplaces.push(r);
         }
         report
     }
@@ -228,13 +250,14 @@ where
     async fn poll(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         source: &OrderClient,
         deadline_ms: i64,
         r: &mut MarketplaceReport,
     ) -> Result<()> {
-        let mut cursor = self.store.order_cursor(marketplace).await?;
+        let mut cursor = self.store.order_cursor(marketplace, feed).await?;
         r.cursor_ms = cursor;
-        let mut start = self.first_start(marketplace, cursor, now_ms(), r);
+        let mut start = self.first_start(marketplace, feed, cursor, now_ms(), r);
         loop {
             let now = now_ms();
             if now + self.settings.window_margin.as_millis() as i64 > deadline_ms {
@@ -244,14 +267,14 @@ where
                 );
                 return Ok(());
             }
-            let end = self.read_window(source, start, now, r).await?;
+            let end = self.read_window(source, feed, start, now, r).await?;
             r.windows += 1;
             // Never move the cursor back (a first run's lookback, a window
             // shorter than the overlap).
             let to = end.max(cursor.unwrap_or(i64::MIN));
             if !self
                 .store
-                .move_order_cursor(marketplace, cursor, to)
+                .move_order_cursor(marketplace, feed, cursor, to)
                 .await?
             {
                 tracing::warn!(
@@ -272,11 +295,12 @@ where
 
     /// Where this run's first window starts: `overlap` before the cursor
     /// (a first run: `first_lookback` back), no further back than Trendyol
-    /// lists (the gap reported), and for Hepsiburada at least the rescan
-    /// back from now.
+    /// lists (the gap reported), and for Hepsiburada's orders at least the
+    /// rescan back from now.
     fn first_start(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         cursor: Option<i64>,
         now: i64,
         r: &mut MarketplaceReport,
@@ -295,7 +319,7 @@ where
             );
             start = horizon;
         }
-        if marketplace == Marketplace::Hepsiburada {
+        if marketplace == Marketplace::Hepsiburada && feed == PollFeed::Orders {
             // Hepsiburada lists lines by order date, and a line can appear
             // late (paid after its order date): re-read the recent past.
             // From the next whole minute back, so the re-read is one window.
@@ -309,6 +333,7 @@ where
     async fn read_window(
         &self,
         source: &OrderClient,
+        feed: PollFeed,
         start: i64,
         now: i64,
         r: &mut MarketplaceReport,
@@ -325,7 +350,13 @@ where
                 // Whole minutes: Hepsiburada's dates have no seconds.
                 let start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
                 let end = (start + window).min(minute_up(now));
-                self.hepsiburada_window(orders, start, end, r).await?;
+                match feed {
+                    PollFeed::Orders => self.hepsiburada_window(orders, start, end, r).await?,
+                    PollFeed::Cancelled => {
+                        self.hepsiburada_cancelled_window(orders, start, end, r)
+                            .await?
+                    }
+                }
                 end
             }
         })
@@ -416,6 +447,47 @@ where
                 if rereads > MAX_REGROWTHS {
                     return Err(Error::Store(format!(
                         "Hepsiburada's order list kept changing inside [{begin}, {end}); the window is read again next run"
+                    )));
+                }
+                offset = 0;
+                first_total = None;
+                continue;
+            }
+            first_total.get_or_insert(p.total_count);
+            offset += u64::from(limit);
+            if offset >= p.total_count {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Hepsiburada's cancelled lines of one window: pages of at most 50; a
+    /// total that changes between pages (a cancel landed inside the window)
+    /// moves the offsets, so the window is read again from its start.
+    async fn hepsiburada_cancelled_window(
+        &self,
+        orders: &HepsiburadaOrders,
+        begin: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let limit = self.settings.hepsiburada_page_size.min(MAX_CANCELLED_LIMIT);
+        let mut offset = 0u64;
+        let mut first_total: Option<u64> = None;
+        let mut rereads = 0;
+        loop {
+            let p = orders.list_cancelled(begin, end, offset, limit).await?;
+            r.requests += 1;
+            self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
+                .await?;
+            self.take_all(cancelled_snapshots(p.lines, now_ms()), r)
+                .await?;
+            if first_total.is_some_and(|t| t != p.total_count) {
+                rereads += 1;
+                r.rereads += 1;
+                if rereads > MAX_REGROWTHS {
+                    return Err(Error::Store(format!(
+                        "Hepsiburada's cancelled list kept changing inside [{begin}, {end}); the window is read again next run"
                     )));
                 }
                 offset = 0;

@@ -416,7 +416,8 @@ pub fn apply_snapshot_with(
     let snap_status = status_of(snap.marketplace, &snap.marketplace_status);
     let key = event_key(&order);
     let unit_id = snap.package_id.clone().unwrap_or_default();
-    let unit_changed = apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
+    let unit_changed = !cancels_part_only(&order, snap, snap_status)
+        && apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
     let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
     let details_changed = apply_details(&mut order, snap, &key, &unit_id);
     let personal = apply_personal(&mut order, snap, retention);
@@ -435,6 +436,19 @@ pub fn apply_snapshot_with(
         changed,
         personal,
     }
+}
+
+/// A report of the order as a whole that names its lines (Hepsiburada's
+/// cancelled list) and gives stock back while another line of the order
+/// stays live: a partial cancel. It moves those lines, not the order.
+fn cancels_part_only(order: &MarketplaceOrder, snap: &OrderSnapshot, snap_status: Status) -> bool {
+    snap.package_id.is_none()
+        && !snap.lines.is_empty()
+        && snap_status.releases_stock
+        && order.lines.iter().any(|(id, l)| {
+            !snap.lines.iter().any(|s| &s.line_id == id)
+                && !status_of(order.marketplace, &l.marketplace_status).releases_stock
+        })
 }
 
 /// Money, cargo and product facts: a description replaces the stored one
@@ -1116,6 +1130,63 @@ mod tests {
         assert!(c.moves.is_empty());
         assert_eq!(c.order.lines["a"].stock, LineStock::NotTaken);
         assert_eq!(c.order.lines["a"].status, "cancelled");
+    }
+
+    fn cancelled(id: &str, sku: &str, qty: u32) -> LineSnapshot {
+        LineSnapshot {
+            marketplace_status: Some("Cancelled".into()),
+            ..line(id, sku, qty)
+        }
+    }
+
+    #[test]
+    fn a_listed_cancel_moves_its_lines_once_and_the_order_only_when_whole() {
+        let open = hb_order(
+            "HB-9",
+            "Open",
+            vec![line("L1", "SKU-A", 2), line("L2", "SKU-B", 1)],
+            1_000,
+        );
+        let stored = settle(apply_snapshot(None, &open));
+        // One line cancelled: its stock back, the order still open.
+        let part = hb_order(
+            "HB-9",
+            "Cancelled",
+            vec![cancelled("L1", "SKU-A", 2)],
+            2_000,
+        );
+        let c = apply_snapshot(Some(&stored), &part);
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!(c.moves[0].change, 2);
+        assert_eq!(c.order.status(), "created");
+        assert!(!c
+            .order
+            .outbox
+            .iter()
+            .any(|e| matches!(e, OrderEvent::StatusChanged { .. })));
+        let stored = settle(c);
+        assert!(!apply_snapshot(Some(&stored), &part).changed);
+        // The rest cancelled: the order is cancelled, L1 gives nothing twice.
+        let whole = hb_order(
+            "HB-9",
+            "Cancelled",
+            vec![cancelled("L1", "SKU-A", 2), cancelled("L2", "SKU-B", 1)],
+            3_000,
+        );
+        let c = apply_snapshot(Some(&stored), &whole);
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!((c.moves[0].sku.as_str(), c.moves[0].change), ("SKU-B", 1));
+        assert_eq!(c.order.status(), "cancelled");
+        // The webhook's orderCancel after the list: nothing left to move.
+        let stored = settle(c);
+        let webhook = hb_order("HB-9", "orderCancel", vec![], 4_000);
+        assert!(!apply_snapshot(Some(&stored), &webhook).changed);
+        // And the list after the webhook: nothing either.
+        let by_webhook = settle(apply_snapshot(
+            Some(&settle(apply_snapshot(None, &open))),
+            &webhook,
+        ));
+        assert!(!apply_snapshot(Some(&by_webhook), &whole).changed);
     }
 
     #[test]

@@ -42,6 +42,9 @@ use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, U
 use crate::providers::marketplace::trendyol::orders::check_tracking_number;
 use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader};
 
+/// The cancelled-line list (H13), read by order-poll.
+pub mod cancelled;
+
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
 
