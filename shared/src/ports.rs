@@ -559,6 +559,8 @@ pub enum PollFeed {
     Orders,
     /// Hepsiburada's cancelled lines, by cancel date.
     Cancelled,
+    /// Claims (returns), by last change.
+    Claims,
 }
 
 impl PollFeed {
@@ -566,6 +568,7 @@ impl PollFeed {
         match self {
             PollFeed::Orders => "orders",
             PollFeed::Cancelled => "cancelled",
+            PollFeed::Claims => "claims",
         }
     }
 }

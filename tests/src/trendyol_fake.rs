@@ -34,6 +34,10 @@ use axum::Router;
 use base64::Engine;
 use serde_json::{json, Value};
 
+/// Claims (returns): getClaims (T14).
+mod claims;
+pub use claims::{CLAIMS, CLAIM_ITEM_STATUSES};
+
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
 pub const TEST_API_SECRET: &str = "ty-fake-api-secret-4567";
@@ -176,6 +180,7 @@ struct TyState {
     categories: HashMap<i64, Category>,
     brands: Vec<(i64, String)>,
     orders: TyOrders,
+    claims: claims::TyClaims,
     /// Service-group limits since 14 September 2026 (group → max per
     /// window) and each group's arrivals.
     group_limits: HashMap<ServiceGroup, usize>,
@@ -228,6 +233,7 @@ impl TyState {
                 (1791, "TrendyolMilla".to_string()),
             ],
             orders: TyOrders::new(),
+            claims: Default::default(),
             group_limits: LOWEST_TIER_LIMITS.into_iter().collect(),
             group_window: Duration::from_secs(60),
             group_arrivals: HashMap::new(),
@@ -572,6 +578,7 @@ enum Route {
     AttributeValues(String, String),
     BrandByName,
     Orders,
+    Claims,
     TrackingNumber(String),
     PackageStatus(String),
 }
@@ -587,7 +594,9 @@ impl Route {
             | Route::CategoryAttributes(_)
             | Route::AttributeValues(..)
             | Route::BrandByName => Some(ServiceGroup::Read),
-            Route::Orders | Route::TrackingNumber(_) | Route::PackageStatus(_) => None,
+            Route::Orders | Route::Claims | Route::TrackingNumber(_) | Route::PackageStatus(_) => {
+                None
+            }
         }
     }
 
@@ -602,6 +611,7 @@ impl Route {
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
+            Route::Claims => CLAIMS,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
             Route::PackageStatus(_) => UPDATE_PACKAGE,
         }
@@ -611,7 +621,7 @@ impl Route {
         match self {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
-            Route::Orders => EndpointKind::Orders,
+            Route::Orders | Route::Claims => EndpointKind::Orders,
             Route::TrackingNumber(_) | Route::PackageStatus(_) => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
@@ -656,6 +666,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         ["integration", "product", "brands", "by-name"] if get => (Route::BrandByName, None),
         ["integration", "order", "sellers", sid, "orders"] if get => {
             (Route::Orders, Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "claims"] if get => {
+            (Route::Claims, Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "shipment-packages", pid, "update-tracking-number"]
             if put =>
@@ -838,6 +851,7 @@ async fn serve(
             ty_json(200, Value::Array(found))
         }
         Route::Orders => shipment_packages(&mut s, uri),
+        Route::Claims => claims::claims_list(&mut s, uri),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
     };

@@ -23,6 +23,11 @@
 //!   re-reads the window): a lost `orderCancel` webhook cannot keep stock
 //!   taken, and the intake gives each line's stock back once whichever of
 //!   the two told it first.
+//! - Trendyol's claims (returns) are a third feed (`PollFeed::Claims`),
+//!   windows like the packages', each claim taken in through the claim
+//!   intake (`intake::marketplace_claims`): events once, sellable units back
+//!   to stock once. A claim of an order we do not hold is reported as
+//!   `integration.error` and skipped.
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -34,9 +39,11 @@ use crate::clock::now_ms;
 use crate::config::{self, HttpSettings, OrderPollSettings, ProcessEnv};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_claim::ClaimSnapshot;
 use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::operations::sync_requested;
 use crate::error::{Error, Result};
+use crate::intake::marketplace_claims::{ClaimIntake, ClaimIntakeRun};
 use crate::intake::marketplace_orders::{Intake, OrderIntake};
 use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore, PollFeed};
 use crate::providers::http::HttpLayer;
@@ -202,7 +209,7 @@ where
                 continue;
             }
             let feeds: &[PollFeed] = match source {
-                OrderClient::Trendyol(_) => &[PollFeed::Orders],
+                OrderClient::Trendyol(_) => &[PollFeed::Orders, PollFeed::Claims],
                 OrderClient::Hepsiburada(_) => &[PollFeed::Orders, PollFeed::Cancelled],
             };
             for &feed in feeds {
@@ -342,7 +349,10 @@ where
             OrderClient::Trendyol(orders) => {
                 let window = self.settings.trendyol_window.as_millis() as i64;
                 let end = (start + window).min(now);
-                self.trendyol_window(orders, start, end, r).await?;
+                match feed {
+                    PollFeed::Claims => self.trendyol_claims_window(orders, start, end, r).await?,
+                    _ => self.trendyol_window(orders, start, end, r).await?,
+                }
                 end
             }
             OrderClient::Hepsiburada(orders) => {
@@ -352,6 +362,10 @@ where
                 let end = (start + window).min(minute_up(now));
                 match feed {
                     PollFeed::Orders => self.hepsiburada_window(orders, start, end, r).await?,
+                    // Not in Hepsiburada's feeds (README § Status).
+                    PollFeed::Claims => {
+                        return Err(Error::Config("Hepsiburada's claims are not polled".into()))
+                    }
                     PollFeed::Cancelled => {
                         self.hepsiburada_cancelled_window(orders, start, end, r)
                             .await?
@@ -500,6 +514,85 @@ where
                 return Ok(());
             }
         }
+    }
+
+    /// Trendyol's claims of one window, page by page; a total that changes
+    /// between pages (claims moving in or out of the window) reads the
+    /// window again from its start.
+    async fn trendyol_claims_window(
+        &self,
+        orders: &TrendyolOrders,
+        start: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let size = self.settings.trendyol_page_size;
+        let mut page = 0u32;
+        let mut first_total: Option<u64> = None;
+        let mut rereads = 0;
+        loop {
+            let p = orders.list_claims(start, end, page, size).await?;
+            r.requests += 1;
+            self.report_unreadable(Marketplace::Trendyol, &p.unreadable, r)
+                .await?;
+            self.take_claims(p.claims, r).await?;
+            if first_total.is_some_and(|t| t != p.total_elements) {
+                rereads += 1;
+                r.rereads += 1;
+                if rereads > MAX_REGROWTHS {
+                    return Err(Error::Store(format!(
+                        "Trendyol's claim list kept changing inside [{start}, {end}]; the window is read again next run"
+                    )));
+                }
+                (page, first_total) = (0, None);
+                continue;
+            }
+            first_total.get_or_insert(p.total_elements);
+            if p.listed < size as usize || u64::from(page) + 1 >= p.total_pages {
+                return Ok(());
+            }
+            page += 1;
+        }
+    }
+
+    /// Takes in a page's claims one by one (claims of one order share its
+    /// item). A claim of an order we do not hold is published as
+    /// `integration.error` (same claim, same event id) and skipped.
+    async fn take_claims(
+        &self,
+        claims: Vec<ClaimSnapshot>,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        r.snapshots += claims.len() as u32;
+        let intake = ClaimIntakeRun::new(&self.store, &self.publisher, &self.settings.claim_policy);
+        for claim in &claims {
+            match intake.take(claim).await? {
+                ClaimIntake::Created => r.created += 1,
+                ClaimIntake::Changed => r.changed += 1,
+                ClaimIntake::Unchanged => r.unchanged += 1,
+                ClaimIntake::UnknownOrder => {
+                    r.not_taken += 1;
+                    tracing::error!(claim_id = %claim.claim_id, order_number = %claim.order_number, "claim of an order we do not hold");
+                    self.publisher
+                        .publish(&[integration_error(
+                            claim.marketplace,
+                            "claim_for_unknown_order",
+                            format!(
+                                "{}:claim:{}:unknown_order",
+                                claim.marketplace.as_str(),
+                                claim.claim_id
+                            ),
+                            Some(claim.order_number.clone()),
+                            format!(
+                                "claim {} names order {}, which we do not hold; not taken in",
+                                claim.claim_id, claim.order_number
+                            ),
+                        )])
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Takes in a page's orders side by side. An order that cannot be taken

@@ -17,6 +17,8 @@ pub enum DetailType {
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
     MarketplaceStockUpdated,
+    MarketplaceClaimCreated,
+    MarketplaceClaimStatusChanged,
     CatalogSyncCompleted,
     ShipmentCreated,
     ShipmentStatusChanged,
@@ -40,6 +42,8 @@ impl DetailType {
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
             DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
+            DetailType::MarketplaceClaimCreated => "marketplace.claim.created",
+            DetailType::MarketplaceClaimStatusChanged => "marketplace.claim.status_changed",
             DetailType::CatalogSyncCompleted => "catalog.sync.completed",
             DetailType::ShipmentCreated => "shipment.created",
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
@@ -54,7 +58,7 @@ impl DetailType {
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 18] = [
+    pub const ALL: [DetailType; 20] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -63,6 +67,8 @@ impl DetailType {
         DetailType::MarketplaceOrderCreated,
         DetailType::MarketplaceOrderStatusChanged,
         DetailType::MarketplaceStockUpdated,
+        DetailType::MarketplaceClaimCreated,
+        DetailType::MarketplaceClaimStatusChanged,
         DetailType::CatalogSyncCompleted,
         DetailType::ShipmentCreated,
         DetailType::ShipmentStatusChanged,
@@ -97,6 +103,7 @@ pub enum EventDetail {
     Payment(PaymentDetail),
     DuplicatePayment(DuplicatePaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
+    MarketplaceClaim(MarketplaceClaimDetail),
     Stock(StockDetail),
     Shipment(ShipmentDetail),
     CatalogSync(CatalogSyncDetail),
@@ -225,6 +232,39 @@ pub struct MarketplaceOrderDetail {
     /// is unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<Money>,
+}
+
+/// `marketplace.claim.created` (every item) and
+/// `marketplace.claim.status_changed` (the item that moved).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceClaimDetail {
+    pub marketplace: String,
+    pub order_number: String,
+    pub claim_id: String,
+    pub items: Vec<ClaimItemDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimItemDetail {
+    pub item_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_line_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// The marketplace's reason code and name (never the buyer's note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: String,
+    pub marketplace_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    /// `pending`, `returned` (one unit back to stock), `not_sellable`,
+    /// `untracked`.
+    pub restock: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

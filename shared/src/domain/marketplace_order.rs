@@ -8,8 +8,9 @@
 //!   (`trendyol_status`, `hepsiburada_status`): a stale snapshot (an older
 //!   poll page, a late webhook) is ignored.
 //! - Stock is per order line: a line takes its quantity once when first seen
-//!   in a live status and gives it back once when it is cancelled, returned or
-//!   unsupplied. Lines are keyed by the marketplace's line id, so a package
+//!   in a live status and gives it back once when it is cancelled or
+//!   unsupplied (a return comes back through its claim, only when sellable:
+//!   `domain::marketplace_claim`). Lines are keyed by the marketplace's line id, so a package
 //!   split (Trendyol gives the remaining lines a new package) moves nothing.
 //! - Events are derived from the state change, not from the delivery, so the
 //!   same change seen by webhook and by poll has one identity and is
@@ -65,7 +66,9 @@ pub fn trendyol_status(marketplace_status: &str) -> Status {
         "undelivered" => status("undelivered", 6, false),
         "delivered" => status("delivered", 7, false),
         "unpacked" => status("unpacked", 8, false),
-        "returned" => status("returned", 9, true),
+        // A return gives stock back only through its claim, item by item,
+        // when accepted as sellable (`domain::marketplace_claim`).
+        "returned" => status("returned", 9, false),
         "cancelled" => status("cancelled", 10, true),
         "unsupplied" => status("unsupplied", 10, true),
         _ => UNKNOWN,
@@ -206,6 +209,21 @@ pub enum OrderEvent {
         package_id: Option<String>,
         problems: Vec<String>,
     },
+    /// A claim (return) first seen (`domain::marketplace_claim`).
+    ClaimCreated {
+        event_id: String,
+        occurred_ms: i64,
+        claim_id: String,
+    },
+    /// A claim item moved forward.
+    ClaimStatusChanged {
+        event_id: String,
+        occurred_ms: i64,
+        claim_id: String,
+        item_id: String,
+        status: String,
+        previous_status: Option<String>,
+    },
 }
 
 impl OrderEvent {
@@ -215,7 +233,9 @@ impl OrderEvent {
             | OrderEvent::StatusChanged { event_id, .. }
             | OrderEvent::StockChanged { event_id, .. }
             | OrderEvent::Oversold { event_id, .. }
-            | OrderEvent::TotalsMismatch { event_id, .. } => event_id,
+            | OrderEvent::TotalsMismatch { event_id, .. }
+            | OrderEvent::ClaimCreated { event_id, .. }
+            | OrderEvent::ClaimStatusChanged { event_id, .. } => event_id,
         }
     }
 }
@@ -246,6 +266,10 @@ pub struct MarketplaceOrder {
     /// said: the last [`MAX_SELLER_ACTIONS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seller_actions: Vec<SellerAction>,
+    /// Claims (returns) by the marketplace's claim id
+    /// (`domain::marketplace_claim`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, crate::domain::marketplace_claim::Claim>,
 }
 
 /// Actions kept on an order (older ones are dropped first).
@@ -317,7 +341,7 @@ pub struct StockMove {
 }
 
 impl StockMove {
-    fn new(sku: String, lines: Vec<(String, i64)>) -> Self {
+    pub(crate) fn new(sku: String, lines: Vec<(String, i64)>) -> Self {
         StockMove {
             sku,
             change: lines.iter().map(|(_, d)| d).sum(),
@@ -410,6 +434,7 @@ pub fn apply_snapshot_with(
         line_facts: BTreeMap::new(),
         personal: None,
         seller_actions: Vec::new(),
+        claims: BTreeMap::new(),
     });
     let is_new = current.is_none();
     let outbox_before = order.outbox.len();

@@ -4,6 +4,7 @@
 //! (webhook, poll), and accounting invoices (one per order, Paraşüt).
 
 pub mod invoices;
+pub mod marketplace_claims;
 pub mod marketplace_orders;
 pub mod payment_notices;
 pub mod refunds;

@@ -214,3 +214,249 @@ async fn a_cancel_told_by_webhook_first_is_not_given_back_again_by_the_poll() {
         assert!(!q.truncated && q.limit.unwrap() <= 50, "{q:?}");
     }
 }
+
+/// What reached the platform's queue for this order since the last call:
+/// `(detail-type, detail)`. Only this order's messages are taken off the
+/// queue; others are handed back at once for the tests they belong to.
+async fn platform_events(h: &CatalogHarness, number: &str) -> Vec<(String, serde_json::Value)> {
+    let queue = &h.stack.marketplace_events_queue_url;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    loop {
+        let received = h
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages
+            .iter()
+            .all(|m| !seen.insert(m.message_id().unwrap_or_default().to_string()))
+        {
+            return out;
+        }
+        for m in messages {
+            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let handle = m.receipt_handle().unwrap();
+            if body["detail"]["orderNumber"] == number {
+                out.push((
+                    body["detail-type"].as_str().unwrap().to_string(),
+                    body["detail"].clone(),
+                ));
+                h.sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                h.sqs
+                    .change_message_visibility()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn claims_feed(
+    report: &ayaztrade::apps::order_poll::PollReport,
+) -> &ayaztrade::apps::order_poll::MarketplaceReport {
+    report
+        .marketplaces
+        .iter()
+        .find(|m| m.marketplace == "trendyol" && m.feed == "claims")
+        .expect("the claims feed was polled")
+}
+
+#[tokio::test]
+async fn a_trendyol_claim_accepted_as_sellable_gives_its_unit_back_once_and_each_step_reaches_the_platform(
+) {
+    use ayaztrade_tests::trendyol_fake::Kind;
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[
+        product_json("CLM-1", 5, 1_000),
+        product_json("CLM-2", 5, 1_000),
+    ])
+    .await;
+    h.cycle().await;
+    h.cycle().await;
+    let package = h
+        .trendyol
+        .add_order(&[("CLM-1", 2, 10.0), ("CLM-2", 1, 10.0)]);
+    let (package_id, number) = (
+        package["id"].as_i64().unwrap(),
+        package["orderNumber"].as_str().unwrap().to_string(),
+    );
+    let poll = h.order_poll(&[]);
+    poll.run(i64::MAX).await;
+    assert_eq!((stock(&h, "CLM-1").await, stock(&h, "CLM-2").await), (3, 4));
+    h.trendyol.update_status(package_id, "Delivered");
+    h.trendyol.update_status(package_id, "Returned");
+    poll.run(i64::MAX).await;
+    h.cycle().await;
+    platform_events(&h, &number).await;
+    let hb_pushes = h.hepsiburada.accepted_count("CLM-1", Kind::Stock);
+
+    // The buyer returns one CLM-1 (changed mind: sellable) and the CLM-2
+    // (defective: not sellable).
+    let (sellable_claim, _) = h.trendyol.add_claim(package_id, &[(0, 1)], 401);
+    let (defective_claim, _) = h.trendyol.add_claim(package_id, &[(1, 1)], 301);
+    let report = poll.run(i64::MAX).await;
+    let feed = claims_feed(&report);
+    assert_eq!(
+        (feed.created, feed.error.as_deref()),
+        (2, None),
+        "{report:?}"
+    );
+    let events = platform_events(&h, &number).await;
+    let created: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(t, _)| t == "marketplace.claim.created")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(created.len(), 2, "{events:?}");
+    assert!(created
+        .iter()
+        .all(|d| d["items"][0]["status"] == "created" && d["items"][0]["restock"] == "pending"));
+    assert!(
+        !serde_json::to_string(&events)
+            .unwrap()
+            .contains("05000000000"),
+        "no buyer note"
+    );
+
+    // Trendyol accepts both; the next poll and one more find the change once.
+    h.trendyol
+        .set_claim_item_status(&sellable_claim, &[], "Accepted");
+    h.trendyol
+        .set_claim_item_status(&defective_claim, &[], "Accepted");
+    let report = poll.run(i64::MAX).await;
+    assert_eq!(claims_feed(&report).changed, 2, "{report:?}");
+    let again = poll.run(i64::MAX).await;
+    assert_eq!(
+        (claims_feed(&again).changed, claims_feed(&again).created),
+        (0, 0),
+        "{again:?}"
+    );
+    assert_eq!((stock(&h, "CLM-1").await, stock(&h, "CLM-2").await), (4, 4));
+    let events = platform_events(&h, &number).await;
+    let changed: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(t, _)| t == "marketplace.claim.status_changed")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(changed.len(), 2, "{events:?}");
+    let restock: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|d| {
+            (
+                d["items"][0]["sku"].as_str().unwrap(),
+                d["items"][0]["restock"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(restock.contains(&("CLM-1", "returned")), "{restock:?}");
+    assert!(restock.contains(&("CLM-2", "not_sellable")), "{restock:?}");
+    assert!(changed
+        .iter()
+        .all(|d| d["items"][0]["status"] == "accepted"
+            && d["items"][0]["previousStatus"] == "created"));
+    let stock_events: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(t, _)| t == "marketplace.stock.updated")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(stock_events.len(), 1, "{events:?}");
+    assert_eq!(
+        (
+            stock_events[0]["sku"].as_str(),
+            stock_events[0]["change"].as_i64()
+        ),
+        (Some("CLM-1"), Some(1))
+    );
+
+    // The other marketplace sees the unit once.
+    h.cycle().await;
+    assert_eq!(h.hepsiburada.listing("CLM-1").unwrap().stock, Some(4));
+    assert_eq!(
+        h.hepsiburada.accepted_count("CLM-1", Kind::Stock),
+        hb_pushes + 1
+    );
+    h.cycle().await;
+    assert_eq!(
+        h.hepsiburada.accepted_count("CLM-1", Kind::Stock),
+        hb_pushes + 1
+    );
+}
+
+#[tokio::test]
+async fn a_claim_of_an_order_we_do_not_hold_is_reported_once_and_a_failed_page_moves_nothing() {
+    use ayaztrade_tests::trendyol_fake::{Fault, PackageSpec};
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("CLM-3", 5, 1_000)]).await;
+    // A package older than anything we poll: its order was never taken in.
+    let old = h.trendyol.clock_ms() - 40 * 24 * 3_600_000;
+    let package = h.trendyol.add_package(
+        PackageSpec::line("CLM-3", 1, 10.0)
+            .at(old)
+            .last_modified(old),
+    );
+    let (claim, _) = h
+        .trendyol
+        .add_claim(package["id"].as_i64().unwrap(), &[(0, 1)], 401);
+    let poll = h.order_poll(&[]);
+
+    // The claim list fails (3 tries): the cursor stays, nothing is reported.
+    let cursor = h
+        .catalog_store()
+        .order_cursor(Marketplace::Trendyol, PollFeed::Claims)
+        .await
+        .unwrap();
+    h.trendyol
+        .set_faults_hit(ayaztrade_tests::trendyol_fake::EndpointKind::Orders, true);
+    for _ in 0..6 {
+        h.trendyol.push_fault(Fault::Status(503));
+    }
+    let failed = poll.run_only(Some(Marketplace::Trendyol), i64::MAX).await;
+    assert!(claims_feed(&failed).error.is_some(), "{failed:?}");
+    assert_eq!(
+        h.catalog_store()
+            .order_cursor(Marketplace::Trendyol, PollFeed::Claims)
+            .await
+            .unwrap(),
+        cursor
+    );
+
+    for _ in 0..2 {
+        let report = poll.run(i64::MAX).await;
+        assert_eq!(claims_feed(&report).not_taken, 1, "{report:?}");
+    }
+    let errors: Vec<String> = h
+        .publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.detail_type.as_str() == "integration.error")
+        .map(|e| e.event_id.clone())
+        .collect();
+    assert!(!errors.is_empty());
+    assert!(
+        errors
+            .iter()
+            .all(|id| *id == format!("trendyol:claim:{claim}:unknown_order")),
+        "{errors:?}"
+    );
+    assert_eq!(stock(&h, "CLM-3").await, 5);
+}

@@ -194,11 +194,17 @@ async fn cancellation_and_returns_give_stock_back_once() {
     assert_eq!(third["outcome"], "unchanged", "{third}");
     assert_eq!(stock(&h, "CAN-1").await, 5);
 
-    // Trendyol's return is found by the poll (its webhook was lost).
-    h.trendyol
-        .update_status(ty["id"].as_i64().unwrap(), "Returned");
+    // Trendyol's return is found by the poll (its webhook was lost). The
+    // package status alone gives nothing back: the units come back through
+    // the claim, once accepted with a reason that leaves them sellable.
+    let package_id = ty["id"].as_i64().unwrap();
+    h.trendyol.update_status(package_id, "Returned");
     let report = poll.run(i64::MAX).await;
     assert_eq!(report.marketplaces[0].changed, 1, "{report:?}");
+    assert_eq!(stock(&h, "CAN-2").await, 2);
+    let (claim, _) = h.trendyol.add_claim(package_id, &[(0, 3)], 401);
+    h.trendyol.set_claim_item_status(&claim, &[], "Accepted");
+    poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "CAN-2").await, 5);
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "CAN-2").await, 5, "given back once");
