@@ -36,7 +36,7 @@ use serde_json::{json, Value};
 
 /// Claims (returns): getClaims (T14).
 mod claims;
-pub use claims::{CLAIMS, CLAIM_ITEM_STATUSES};
+pub use claims::{APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES};
 
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
@@ -579,6 +579,7 @@ enum Route {
     BrandByName,
     Orders,
     Claims,
+    ApproveClaim(String),
     TrackingNumber(String),
     PackageStatus(String),
 }
@@ -594,9 +595,11 @@ impl Route {
             | Route::CategoryAttributes(_)
             | Route::AttributeValues(..)
             | Route::BrandByName => Some(ServiceGroup::Read),
-            Route::Orders | Route::Claims | Route::TrackingNumber(_) | Route::PackageStatus(_) => {
-                None
-            }
+            Route::Orders
+            | Route::Claims
+            | Route::ApproveClaim(_)
+            | Route::TrackingNumber(_)
+            | Route::PackageStatus(_) => None,
         }
     }
 
@@ -612,6 +615,7 @@ impl Route {
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
             Route::Claims => CLAIMS,
+            Route::ApproveClaim(_) => APPROVE_CLAIM,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
             Route::PackageStatus(_) => UPDATE_PACKAGE,
         }
@@ -622,7 +626,9 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders | Route::Claims => EndpointKind::Orders,
-            Route::TrackingNumber(_) | Route::PackageStatus(_) => EndpointKind::Tracking,
+            Route::TrackingNumber(_) | Route::PackageStatus(_) | Route::ApproveClaim(_) => {
+                EndpointKind::Tracking
+            }
             _ => EndpointKind::Reference,
         }
     }
@@ -669,6 +675,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         }
         ["integration", "order", "sellers", sid, "claims"] if get => {
             (Route::Claims, Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "claims", cid, "items", "approve"] if put => {
+            (Route::ApproveClaim(cid.to_string()), Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "shipment-packages", pid, "update-tracking-number"]
             if put =>
@@ -852,6 +861,7 @@ async fn serve(
         }
         Route::Orders => shipment_packages(&mut s, uri),
         Route::Claims => claims::claims_list(&mut s, uri),
+        Route::ApproveClaim(cid) => claims::approve_claim(&mut s, &cid, &body),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
     };

@@ -17,6 +17,9 @@
 //!   Trendyol has it is taken in like a webhook (`OrderIntake`: the status on
 //!   the order, `marketplace.order.status_changed`). A refusal Trendyol
 //!   keeps is 409 `marketplace_refused` with its message.
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
+//!   `{"items": [claim item id, …]}` (optional: every item of the claim):
+//!   approves a buyer's return (`claims.rs`).
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -290,7 +293,12 @@ pub struct App<S, P> {
     publisher: P,
     sources: OrderClients,
     retention: PersonalDataRetention,
+    /// Which accepted claim items go back to stock (none unless set).
+    claim_policy: crate::domain::marketplace_claim::ClaimPolicy,
 }
+
+/// Seller actions on claims (approve).
+mod claims;
 
 impl App<DynamoStore, EventBridgePublisher> {
     pub async fn from_env() -> Result<Self> {
@@ -321,17 +329,20 @@ where
             publisher,
             sources,
             retention,
+            claim_policy: Default::default(),
         }
     }
 
     /// Built from settings (tests: a map; Lambda: `from_env`).
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
-        Ok(App::new(
+        let mut app = App::new(
             store,
             publisher,
             order_clients(env, http, TRENDYOL_REQUESTS_PER_10S)?,
             config::personal_data_retention(env)?,
-        ))
+        );
+        app.claim_policy = config::claim_policy(env)?;
+        Ok(app)
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -356,6 +367,22 @@ where
                         m,
                         &percent_decoded(order_number),
                         package_id,
+                        body_bytes(&req),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+            .map(|v| json_response(200, &v)),
+            (
+                &Method::POST,
+                ["marketplace-orders", marketplace, order_number, "claims", claim_id, "approve"],
+            ) => match marketplace_of(marketplace) {
+                Ok(m) => {
+                    self.approve_claim(
+                        m,
+                        &percent_decoded(order_number),
+                        claim_id,
                         body_bytes(&req),
                     )
                     .await
@@ -514,6 +541,23 @@ where
         status: &PackageStatus,
         (outcome, message): (&str, Option<String>),
     ) -> Result<()> {
+        let action = SellerAction {
+            at_ms: now_ms(),
+            action: format!("package_status:{}", status.word()),
+            package_id: Some(package_id.to_string()),
+            outcome: outcome.to_string(),
+            message,
+        };
+        self.save_action(marketplace, order_number, action).await
+    }
+
+    /// Saves a seller action on the order (package status, claim approval).
+    async fn save_action(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        action: SellerAction,
+    ) -> Result<()> {
         for _ in 0..5 {
             let Some((mut order, version)) = self
                 .store
@@ -522,13 +566,7 @@ where
             else {
                 return Ok(());
             };
-            order.record_action(SellerAction {
-                at_ms: now_ms(),
-                action: format!("package_status:{}", status.word()),
-                package_id: Some(package_id.to_string()),
-                outcome: outcome.to_string(),
-                message: message.clone(),
-            });
+            order.record_action(action.clone());
             let change = OrderChange {
                 order,
                 moves: Vec::new(),
@@ -581,6 +619,13 @@ where
             orders,
             next_cursor,
         })
+    }
+}
+
+fn marketplace_claim_not_found(claim_id: &str) -> Error {
+    Error::NotFound {
+        what: "marketplace claim",
+        id: claim_id.chars().take(64).collect(),
     }
 }
 

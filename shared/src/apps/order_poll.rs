@@ -204,15 +204,17 @@ where
                 report.outbox_error = Some(e.to_string());
             }
         }
-        for (marketplace, source) in self.sources.iter_configured() {
-            if only.is_some_and(|m| m != marketplace) {
-                continue;
-            }
-            let feeds: &[PollFeed] = match source {
-                OrderClient::Trendyol(_) => &[PollFeed::Orders, PollFeed::Claims],
-                OrderClient::Hepsiburada(_) => &[PollFeed::Orders, PollFeed::Cancelled],
-            };
-            for &feed in feeds {
+        // Every marketplace's orders first (the report lists them in that
+        // order), then the feeds some marketplaces have.
+        for feed in [PollFeed::Orders, PollFeed::Claims, PollFeed::Cancelled] {
+            for (marketplace, source) in self.sources.iter_configured() {
+                let polled = match source {
+                    OrderClient::Trendyol(_) => feed != PollFeed::Cancelled,
+                    OrderClient::Hepsiburada(_) => feed != PollFeed::Claims,
+                };
+                if !polled || only.is_some_and(|m| m != marketplace) {
+                    continue;
+                }
                 let mut r = MarketplaceReport {
                     marketplace: marketplace.as_str().into(),
                     feed: feed.as_str().into(),

@@ -18,6 +18,9 @@ use super::{business_error, query_param, ty_json, TyState, ORDERS_MAX_WINDOW_MS}
 
 /// getClaims.
 pub const CLAIMS: &str = "GET /integration/order/sellers/{sellerId}/claims";
+/// approveClaimLineItems.
+pub const APPROVE_CLAIM: &str =
+    "PUT /integration/order/sellers/{sellerId}/claims/{claimId}/items/approve";
 pub const CLAIMS_MAX_PAGE_SIZE: i64 = 200;
 pub const CLAIMS_DEFAULT_PAGE_SIZE: i64 = 50;
 /// Claim item statuses (docs/marketplace-wire.md T14).
@@ -54,6 +57,8 @@ struct Claim {
 pub(super) struct TyClaims {
     claims: Vec<Claim>,
     next: u64,
+    /// Executed approvals: (claim id, item ids).
+    approvals: Vec<(String, Vec<String>)>,
 }
 
 fn claim_json(s: &TyState, c: &Claim) -> Value {
@@ -123,6 +128,21 @@ pub(super) fn claims_list(s: &mut TyState, uri: &Uri) -> Response {
                 "page must be >= 0 and size 1..=200: page={page}, size={size}"
             ));
         }
+        // `claimIds` given: every other parameter is ignored (T14).
+        if let Some(ids) = query_param(uri, "claimIds").filter(|v| !v.trim().is_empty()) {
+            let ids: Vec<&str> = ids.split(',').map(str::trim).collect();
+            let content: Vec<Value> = s
+                .claims
+                .claims
+                .iter()
+                .filter(|c| ids.contains(&c.id.as_str()))
+                .map(|c| claim_json(s, c))
+                .collect();
+            return Ok(json!({
+                "totalElements": content.len(), "totalPages": 1, "page": 0,
+                "size": size, "content": content,
+            }));
+        }
         let (start, end) = (num("startDate"), num("endDate"));
         if let (Some(a), Some(b)) = (start, end) {
             if b < a || (b - a) as u64 > ORDERS_MAX_WINDOW_MS {
@@ -160,7 +180,69 @@ pub(super) fn claims_list(s: &mut TyState, uri: &Uri) -> Response {
     }
 }
 
+/// approveClaimLineItems: every listed item must belong to the claim and
+/// wait in `WaitingInAction` (the refusal's envelope and text: UNCONFIRMED).
+pub(super) fn approve_claim(s: &mut TyState, claim_id: &str, body: &[u8]) -> Response {
+    let ids: Vec<String> = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => match v.get("claimLineItemIdList").and_then(Value::as_array) {
+            Some(list) if !list.is_empty() && list.iter().all(Value::is_string) => list
+                .iter()
+                .map(|i| i.as_str().unwrap().to_string())
+                .collect(),
+            _ => {
+                return business_error(
+                    400,
+                    "claimLineItemIdList.required",
+                    "claimLineItemIdList must be a non-empty list of claim item ids",
+                )
+            }
+        },
+        Err(_) => return business_error(400, "request.body.invalid", "the body is not JSON"),
+    };
+    let now = s.orders.clock();
+    let Some(c) = s.claims.claims.iter_mut().find(|c| c.id == claim_id) else {
+        return business_error(
+            404,
+            "claim.not.found",
+            &format!("İade talebi bulunamadı: {claim_id}"),
+        );
+    };
+    for id in &ids {
+        match c.items.iter().find(|i| &i.id == id) {
+            None => {
+                return business_error(
+                    400,
+                    "claim.item.not.found",
+                    &format!("claim item {id} is not in claim {claim_id}"),
+                )
+            }
+            Some(i) if i.status != "WaitingInAction" => {
+                return business_error(
+                    400,
+                    "claim.item.status.not.valid",
+                    &format!(
+                        "claim item {id} is {}; only WaitingInAction items can be approved",
+                        i.status
+                    ),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    for i in c.items.iter_mut().filter(|i| ids.contains(&i.id)) {
+        i.status = "Accepted".into();
+    }
+    c.last_modified_ms = now.max(c.last_modified_ms + 1);
+    s.claims.approvals.push((claim_id.to_string(), ids));
+    ty_json(200, Value::Null)
+}
+
 impl super::TrendyolFake {
+    /// Approvals the fake executed: (claim id, item ids).
+    pub fn claim_approvals(&self) -> Vec<(String, Vec<String>)> {
+        self.with(|s| s.claims.approvals.clone())
+    }
+
     /// A claim (return) on the lines of package `package_id`: one claim
     /// item per unit of `(line index, units)`, reason `reason_id`, status
     /// `Created`, dated now. Returns the claim id and its item ids.

@@ -460,3 +460,128 @@ async fn a_claim_of_an_order_we_do_not_hold_is_reported_once_and_a_failed_page_m
     );
     assert_eq!(stock(&h, "CLM-3").await, 5);
 }
+
+#[tokio::test]
+async fn approving_a_claim_is_idempotent_resolves_a_lost_answer_by_reading_back_and_refuses_what_trendyol_forbids(
+) {
+    use ayaztrade_tests::fixtures::http_request;
+    use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault};
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("CLM-4", 5, 1_000)]).await;
+    let package = h.trendyol.add_order(&[("CLM-4", 3, 10.0)]);
+    let (package_id, number) = (
+        package["id"].as_i64().unwrap(),
+        package["orderNumber"].as_str().unwrap().to_string(),
+    );
+    let poll = h.order_poll(&[]);
+    poll.run(i64::MAX).await;
+    h.trendyol.update_status(package_id, "Delivered");
+    let (claim, items) = h.trendyol.add_claim(package_id, &[(0, 2)], 401);
+    h.trendyol
+        .set_claim_item_status(&claim, &items[1..], "WaitingInAction");
+    poll.run(i64::MAX).await;
+    assert_eq!(stock(&h, "CLM-4").await, 2);
+    let app = h.marketplace_orders(&[]);
+    let approve = |claim_id: String, body: serde_json::Value| {
+        let path = format!("/marketplace-orders/trendyol/{number}/claims/{claim_id}/approve");
+        let app = &app;
+        async move {
+            response_json(
+                app.handle(http_request("POST", &path, Some(&body)))
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+
+    // Bad input changes nothing and sends nothing.
+    let (status, bad) = approve(claim.clone(), json!({"items": ["nope", items[1]], "x": 1})).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, bad) = approve(claim.clone(), json!({"items": ["nope", items[1], "other"]})).await;
+    assert_eq!(status, 400, "{bad}");
+    let fields: Vec<&str> = bad["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["items[0]", "items[2]"], "{bad}");
+    assert_eq!(approve("no-such-claim".into(), json!({})).await.0, 404);
+    let (status, _) = response_json(
+        app.handle(http_request(
+            "POST",
+            &format!("/marketplace-orders/trendyol/999/claims/{claim}/approve"),
+            Some(&json!({})),
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 404);
+    // Item 0 is still `Created` at Trendyol: 409 with that, nothing sent.
+    let (status, refused) = approve(claim.clone(), json!({"items": [items[0]]})).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is Created"),
+        "{refused}"
+    );
+    assert!(h.trendyol.claim_approvals().is_empty());
+
+    // Trendyol approves but the answer is lost (504): the HTTP layer sends
+    // again, Trendyol refuses the repeat, the claim read back says Accepted:
+    // done, executed once; one unit back to stock, once.
+    h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    h.trendyol.push_fault(Fault::LostAnswer(504));
+    let (status, view) = approve(claim.clone(), json!({"items": [items[1]]})).await;
+    assert_eq!(status, 200, "{view}");
+    h.trendyol.set_faults_hit(EndpointKind::Orders, true);
+    assert_eq!(
+        h.trendyol.claim_approvals(),
+        [(claim.clone(), vec![items[1].clone()])]
+    );
+    assert_eq!(stock(&h, "CLM-4").await, 3);
+    let actions = view["sellerActions"].as_array().unwrap();
+    assert_eq!(actions.last().unwrap()["outcome"], "done", "{view}");
+    // A repeat answers the same: nothing sent, nothing moved.
+    let (status, again) = approve(claim.clone(), json!({"items": [items[1]]})).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["sellerActions"].as_array().unwrap().last().unwrap()["outcome"],
+        "already"
+    );
+    assert_eq!(h.trendyol.claim_approvals().len(), 1);
+    poll.run(i64::MAX).await;
+    assert_eq!(
+        stock(&h, "CLM-4").await,
+        3,
+        "the poll after the approval moves nothing"
+    );
+    let events = platform_events(&h, &number).await;
+    let changed: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(t, _)| t == "marketplace.claim.status_changed")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(
+        changed
+            .iter()
+            .filter(|d| d["items"][0]["status"] == "accepted")
+            .count(),
+        1,
+        "{events:?}"
+    );
+    let refusals: Vec<&serde_json::Value> = again["sellerActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["outcome"] == "refused")
+        .collect();
+    assert_eq!(refusals.len(), 1, "the 409 is recorded with its message");
+    assert!(refusals[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("WaitingInAction"));
+}

@@ -13,13 +13,28 @@
 //! The buyer's name and note (`customerFirstName`, `customerLastName`,
 //! `customerNote`) are never read.
 
+use bytes::Bytes;
+use http::Method;
 use serde::Deserialize;
 
 use super::{PageWire, TrendyolOrders, MAX_PAGE_SIZE};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_claim::{ClaimItemSnapshot, ClaimSnapshot};
 use crate::error::Error;
-use crate::providers::marketplace::http::Unreadable;
+use crate::providers::marketplace::http::{Refusal, Unreadable};
+
+/// Claim and claim item ids are Trendyol's UUIDs: letters, digits and
+/// dashes; anything else is refused before a path or body is built.
+pub fn check_claim_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::validation(
+            "claimId",
+            "a Trendyol claim id (letters, digits, dashes)",
+        ));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,6 +179,61 @@ impl TrendyolOrders {
             claims,
             unreadable,
         })
+    }
+}
+
+impl TrendyolOrders {
+    /// Claim `claim_id` as Trendyol has it now (`claimIds` filter: the other
+    /// parameters are then ignored, T14); `None` when Trendyol lists none.
+    pub async fn claim(&self, claim_id: &str) -> Result<Option<ClaimSnapshot>, Error> {
+        check_claim_id(claim_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/claims?claimIds={claim_id}&page=0&size=1",
+            self.base, self.seller_id
+        );
+        let answer = self.api.get(&self.list, "trendyol_claim", url).await?;
+        let wire: PageWire = self.api.decode(&answer)?;
+        let now = crate::clock::now_ms();
+        for raw in wire.content {
+            let c = parse_claim(raw.get().as_bytes(), now)
+                .map_err(|e| Error::Store(format!("Trendyol claim {claim_id} unreadable: {e}")))?;
+            if c.claim_id == claim_id {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Approves claim items (only `WaitingInAction` ones can be): `Err`
+    /// inside is Trendyol's refusal. Repeatable: a repeat after a lost 200
+    /// is refused (the items are accepted), which the caller resolves by
+    /// reading the claim back.
+    pub async fn approve_claim_items(
+        &self,
+        claim_id: &str,
+        item_ids: &[String],
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_claim_id(claim_id)?;
+        for id in item_ids {
+            check_claim_id(id)?;
+        }
+        let url = format!(
+            "{}/integration/order/sellers/{}/claims/{claim_id}/items/approve",
+            self.base, self.seller_id
+        );
+        let body = serde_json::json!({"claimLineItemIdList": item_ids, "params": {}});
+        Ok(self
+            .api
+            .write_json(
+                &self.package_status,
+                "trendyol_approve_claim",
+                Method::PUT,
+                url,
+                Bytes::from(body.to_string()),
+                true,
+            )
+            .await?
+            .map(|_| ()))
     }
 }
 
