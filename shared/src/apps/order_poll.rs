@@ -363,14 +363,12 @@ where
                 let start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
                 let end = (start + window).min(minute_up(now));
                 match feed {
-                    PollFeed::Orders => self.hepsiburada_window(orders, start, end, r).await?,
+                    PollFeed::Orders | PollFeed::Cancelled => {
+                        self.hepsiburada_window(orders, feed, start, end, r).await?
+                    }
                     // Not in Hepsiburada's feeds (README § Status).
                     PollFeed::Claims => {
                         return Err(Error::Config("Hepsiburada's claims are not polled".into()))
-                    }
-                    PollFeed::Cancelled => {
-                        self.hepsiburada_cancelled_window(orders, start, end, r)
-                            .await?
                     }
                 }
                 end
@@ -438,81 +436,65 @@ where
         }
     }
 
+    /// One window of Hepsiburada's open lines (`Orders`) or cancelled lines
+    /// (`Cancelled`, pages of at most 50).
     async fn hepsiburada_window(
         &self,
         orders: &HepsiburadaOrders,
+        feed: PollFeed,
         begin: i64,
         end: i64,
         r: &mut MarketplaceReport,
     ) -> Result<()> {
-        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let max = match feed {
+            PollFeed::Cancelled => MAX_CANCELLED_LIMIT,
+            _ => hb::MAX_LIMIT,
+        };
+        let limit = self.settings.hepsiburada_page_size.min(max);
         let mut offset = 0u64;
         let mut first_total: Option<u64> = None;
         let mut rereads = 0;
         loop {
-            let p = orders.list(begin, end, offset, limit).await?;
+            let (total_count, snapshots, unreadable) = match feed {
+                PollFeed::Cancelled => {
+                    let p = orders.list_cancelled(begin, end, offset, limit).await?;
+                    (
+                        p.total_count,
+                        cancelled_snapshots(p.lines, now_ms()),
+                        p.unreadable,
+                    )
+                }
+                _ => {
+                    let p = orders.list(begin, end, offset, limit).await?;
+                    (
+                        p.total_count,
+                        hb::snapshots(p.lines, now_ms()),
+                        p.unreadable,
+                    )
+                }
+            };
             r.requests += 1;
-            self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
+            self.report_unreadable(Marketplace::Hepsiburada, &unreadable, r)
                 .await?;
-            self.take_all(hb::snapshots(p.lines, now_ms()), r).await?;
-            if first_total.is_some_and(|t| t != p.total_count) {
-                // Lines were packed (they leave the list) or added: offsets
-                // moved under us, read the window again.
+            self.take_all(snapshots, r).await?;
+            if first_total.is_some_and(|t| t != total_count) {
+                // Lines were packed or cancelled (they leave the list) or
+                // added: offsets moved under us, read the window again.
                 rereads += 1;
                 r.rereads += 1;
                 if rereads > MAX_REGROWTHS {
                     return Err(Error::Store(format!(
-                        "Hepsiburada's order list kept changing inside [{begin}, {end}); the window is read again next run"
+                        "Hepsiburada's {} list kept changing inside [{begin}, {end}); the window is read again next run",
+                        feed.as_str()
                     )));
                 }
                 offset = 0;
                 first_total = None;
                 continue;
             }
-            first_total.get_or_insert(p.total_count);
+            first_total.get_or_insert(total_count);
             offset += u64::from(limit);
-            if offset >= p.total_count {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Hepsiburada's cancelled lines of one window: pages of at most 50; a
-    /// total that changes between pages (a cancel landed inside the window)
-    /// moves the offsets, so the window is read again from its start.
-    async fn hepsiburada_cancelled_window(
-        &self,
-        orders: &HepsiburadaOrders,
-        begin: i64,
-        end: i64,
-        r: &mut MarketplaceReport,
-    ) -> Result<()> {
-        let limit = self.settings.hepsiburada_page_size.min(MAX_CANCELLED_LIMIT);
-        let mut offset = 0u64;
-        let mut first_total: Option<u64> = None;
-        let mut rereads = 0;
-        loop {
-            let p = orders.list_cancelled(begin, end, offset, limit).await?;
-            r.requests += 1;
-            self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
-                .await?;
-            self.take_all(cancelled_snapshots(p.lines, now_ms()), r)
-                .await?;
-            if first_total.is_some_and(|t| t != p.total_count) {
-                rereads += 1;
-                r.rereads += 1;
-                if rereads > MAX_REGROWTHS {
-                    return Err(Error::Store(format!(
-                        "Hepsiburada's cancelled list kept changing inside [{begin}, {end}); the window is read again next run"
-                    )));
-                }
-                offset = 0;
-                first_total = None;
-                continue;
-            }
-            first_total.get_or_insert(p.total_count);
-            offset += u64::from(limit);
-            if offset >= p.total_count {
+            if offset >= total_count {
                 return Ok(());
             }
         }

@@ -14,7 +14,7 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{hb_date, HepsiburadaOrders};
+use super::{parse_items, HepsiburadaOrders};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::error::Error;
@@ -39,14 +39,6 @@ struct CancelledItem {
     cancel_reason_code: Option<String>,
     #[serde(default)]
     cancelled_by: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageWire {
-    total_count: u64,
-    #[serde(default)]
-    items: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// One cancelled order line.
@@ -134,40 +126,18 @@ impl HepsiburadaOrders {
         offset: u64,
         limit: u32,
     ) -> Result<CancelledPage, Error> {
-        if end_ms - begin_ms > Marketplace::Hepsiburada.max_order_window_ms() {
-            return Err(Error::Config(format!(
-                "a Hepsiburada cancelled-list window of {} ms is wider than 24 h",
-                end_ms - begin_ms
-            )));
-        }
-        let (Some(begin), Some(end)) = (hb_date(begin_ms), hb_date(end_ms)) else {
-            return Err(Error::Config(
-                "cancelled window outside representable dates".into(),
-            ));
-        };
-        let url = format!(
-            "{}/orders/merchantid/{}/cancelled?offset={offset}&limit={}&begindate={}&enddate={}",
-            self.oms_base,
-            self.merchant_id,
-            limit.min(MAX_CANCELLED_LIMIT),
-            begin.replace(' ', "%20"),
-            end.replace(' ', "%20"),
-        );
-        let answer = self
-            .api
-            .get(&self.list, "hepsiburada_cancelled_lines", url)
+        let (total_count, items) = self
+            .window_page(
+                "/cancelled",
+                "hepsiburada_cancelled_lines",
+                (begin_ms, end_ms),
+                offset,
+                limit.min(MAX_CANCELLED_LIMIT),
+            )
             .await?;
-        let wire: PageWire = self.api.decode(&answer)?;
-        let mut lines = Vec::with_capacity(wire.items.len());
-        let mut unreadable = Vec::new();
-        for raw in wire.items {
-            match parse_cancelled(raw.get().as_bytes()) {
-                Ok(l) => lines.push(l),
-                Err(e) => unreadable.push(Unreadable::new(raw.get().as_bytes(), e)),
-            }
-        }
+        let (lines, unreadable) = parse_items(items, parse_cancelled);
         Ok(CancelledPage {
-            total_count: wire.total_count,
+            total_count,
             lines,
             unreadable,
         })
