@@ -18,7 +18,8 @@
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
 //!              iyzico callback, refunds, reconciliation → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
-//!              order, stock moves, events), invoices (one Paraşüt invoice per order)
+//!              order, stock moves, events), marketplace_claims (returns on their
+//!              order, sellable units back), invoices (one Paraşüt invoice per order)
 //! api/         what the HTTP apps share: JSON requests and error answers,
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment
@@ -29,7 +30,8 @@
 //!              invoices (exact VAT-exclusive lines), reconciliation (days, differences)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
-//!              idempotency, catalog, marketplace_orders, shipments, outbound, invoices,
+//!              idempotency, catalog, marketplace_orders (and its gsi2 backfill),
+//!              shipments, outbound, invoices,
 //!              reconciliation,
 //!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and

@@ -12,6 +12,7 @@ mod iyzico_checkout;
 mod lambda_events;
 mod marketplace_claims;
 mod marketplace_fakes;
+mod marketplace_order_backfill;
 mod marketplace_order_fakes;
 mod marketplace_orders;
 mod marketplace_whole_orders;
