@@ -1,5 +1,5 @@
 # AyazTrade Integrations — the two commands you need are `make dev` and `make test`.
-.PHONY: dev demo-test test soak deploy venv build bench bench-catalog bench-orders bench-reconcile template-check events redrive clean
+.PHONY: dev demo-test test soak deploy venv build bench bench-catalog bench-orders bench-reconcile template-check events redrive backfill-order-list clean
 
 ## Run everything locally, offline: moto, the provider fakes, cargo lambda watch.
 dev:
@@ -50,6 +50,10 @@ bench-reconcile: venv
 redrive: venv
 	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<catalog|payment-events|full queue name> [ENV=dev]"; exit 2; }
 	.venv/bin/python tools/redrive.py --queue "$(QUEUE)" --env "$(ENV)"
+
+## Add the gsi2 list keys to marketplace orders stored before the index (resumable, idempotent): make backfill-order-list ENV=prod [AFTER=<cursor>].
+backfill-order-list:
+	TABLE_NAME="$${TABLE_NAME:-ayaztrade-$(ENV)}" cargo run --release -p ayaztrade-tests --bin backfill-order-list -- $(if $(AFTER),--after $(AFTER),)
 
 template-check: venv
 	.venv/bin/python tools/check_template.py

@@ -18,7 +18,8 @@
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
 //!              iyzico callback, refunds, reconciliation → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
-//!              order, stock moves, events), seller_actions (the one protocol for a
+//!              order, stock moves, events), marketplace_claims (returns on their
+//!              order, sellable units back), seller_actions (the one protocol for a
 //!              seller action on a marketplace package: read, send, read back, record),
 //!              invoices (one Paraşüt invoice per order), invoice_links (its link to
 //!              the marketplace, once)
@@ -32,7 +33,8 @@
 //!              invoices (exact VAT-exclusive lines), reconciliation (days, differences)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
-//!              idempotency, catalog, marketplace_orders, shipments, outbound, invoices,
+//!              idempotency, catalog, marketplace_orders (and its gsi2 backfill),
+//!              shipments, outbound, invoices,
 //!              reconciliation,
 //!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and

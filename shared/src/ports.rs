@@ -552,18 +552,41 @@ pub trait MarketplacePersonalDataReader: Send + Sync {
            + Send;
 }
 
-/// Where order polling stands per marketplace: everything modified before
-/// the position (epoch ms) has been taken in.
+/// What order-poll reads of a marketplace, each with its own cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollFeed {
+    /// Orders changed (Trendyol) or lines added (Hepsiburada).
+    Orders,
+    /// Hepsiburada's cancelled lines, by cancel date.
+    Cancelled,
+    /// Claims (returns), by last change.
+    Claims,
+}
+
+impl PollFeed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PollFeed::Orders => "orders",
+            PollFeed::Cancelled => "cancelled",
+            PollFeed::Claims => "claims",
+        }
+    }
+}
+
+/// Where order polling stands per marketplace and feed: everything modified
+/// before the position (epoch ms) has been taken in.
 pub trait OrderCursorStore: Send + Sync {
     fn order_cursor(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
     ) -> impl Future<Output = Result<Option<i64>>> + Send;
     /// Moves the cursor from `from` (`None` = not set) to `to`; false when
     /// another run moved it first.
     fn move_order_cursor(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         from: Option<i64>,
         to: i64,
     ) -> impl Future<Output = Result<bool>> + Send;

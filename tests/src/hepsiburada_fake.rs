@@ -45,6 +45,10 @@ use crate::trendyol_fake::{
 };
 pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, RecordedRequest};
 
+/// The cancelled-line list (H15).
+mod cancelled;
+pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
+
 pub const TEST_MERCHANT_ID: &str = "6fc6d90d-ee1d-4372-b3a6-264b1275e9ff";
 /// 12-character alphanumeric "Servis Anahtarı".
 pub const TEST_SERVICE_KEY: &str = "Hb7kQ2mX9pLw";
@@ -229,6 +233,10 @@ impl HbState {
         s.gate
             .limits
             .insert(ORDER_LIST, (ORDERS_RATE_LIMIT, Duration::from_secs(1)));
+        s.gate.limits.insert(
+            ORDER_CANCELLED_LIST,
+            (ORDERS_RATE_LIMIT, Duration::from_secs(1)),
+        );
         s.categories.insert(
             PARENT_CATEGORY_ID,
             HbCategory {
@@ -544,6 +552,7 @@ enum Route {
     CategoryAttributes(String),
     AttributeValues(String, String),
     Orders,
+    Cancelled,
     InTransit(String),
     PackageInfo(String),
 }
@@ -560,6 +569,7 @@ impl Route {
             Route::CategoryAttributes(_) => CATEGORY_ATTRIBUTES,
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::Orders => ORDER_LIST,
+            Route::Cancelled => ORDER_CANCELLED_LIST,
             Route::InTransit(_) => PACKAGE_INTRANSIT,
             Route::PackageInfo(_) => PACKAGE_INFO,
         }
@@ -582,7 +592,7 @@ impl Route {
             Route::PriceStatus(_) | Route::StockStatus(_) | Route::ImportStatus(_) => {
                 EndpointKind::Status
             }
-            Route::Orders => EndpointKind::Orders,
+            Route::Orders | Route::Cancelled => EndpointKind::Orders,
             Route::InTransit(_) | Route::PackageInfo(_) => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
@@ -629,6 +639,11 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
         ),
         (Host::Oms, ["orders", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
             (Route::Orders, Some(mid.to_string()))
+        }
+        (Host::Oms, ["orders", m, mid, "cancelled"])
+            if get && m.eq_ignore_ascii_case("merchantid") =>
+        {
+            (Route::Cancelled, Some(mid.to_string()))
         }
         (Host::Oms, ["packages", m, mid, p, no, "intransit"])
             if post
@@ -759,6 +774,7 @@ async fn serve(
         Route::CategoryAttributes(cid) => category_attributes(&s, &cid),
         Route::AttributeValues(cid, aid) => attribute_values(&s, &cid, &aid),
         Route::Orders => order_list(&mut s, uri),
+        Route::Cancelled => cancelled::cancelled_list(&mut s, uri),
         Route::InTransit(no) => intransit(&mut s, &no, &body),
         Route::PackageInfo(no) => package_info(&s, &no),
     }
@@ -1442,6 +1458,7 @@ struct HbOrders {
     clock_offset_ms: i64,
     hooks: Vec<(HbTrigger, HbPageHook)>,
     queries: Vec<HbOrderQuery>,
+    cancelled_queries: Vec<HbOrderQuery>,
     packages: Vec<HbPackage>,
     next_package_number: u64,
     /// Accepted intransit calls: (package number, tracking number).
@@ -1457,6 +1474,7 @@ impl HbOrders {
             clock_offset_ms: 0,
             hooks: Vec::new(),
             queries: Vec::new(),
+            cancelled_queries: Vec::new(),
             packages: Vec::new(),
             next_package_number: 5_000_031_000,
             tracking_updates: Vec::new(),

@@ -34,6 +34,10 @@ use axum::Router;
 use base64::Engine;
 use serde_json::{json, Value};
 
+/// Claims (returns): getClaims (T14).
+mod claims;
+pub use claims::{APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES};
+
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
 pub const TEST_API_SECRET: &str = "ty-fake-api-secret-4567";
@@ -176,6 +180,7 @@ struct TyState {
     categories: HashMap<i64, Category>,
     brands: Vec<(i64, String)>,
     orders: TyOrders,
+    claims: claims::TyClaims,
     /// Service-group limits since 14 September 2026 (group → max per
     /// window) and each group's arrivals.
     group_limits: HashMap<ServiceGroup, usize>,
@@ -228,6 +233,7 @@ impl TyState {
                 (1791, "TrendyolMilla".to_string()),
             ],
             orders: TyOrders::new(),
+            claims: Default::default(),
             group_limits: LOWEST_TIER_LIMITS.into_iter().collect(),
             group_window: Duration::from_secs(60),
             group_arrivals: HashMap::new(),
@@ -572,6 +578,8 @@ enum Route {
     AttributeValues(String, String),
     BrandByName,
     Orders,
+    Claims,
+    ApproveClaim(String),
     TrackingNumber(String),
     PackageStatus(String),
     Unsupplied(String),
@@ -590,6 +598,8 @@ impl Route {
             | Route::AttributeValues(..)
             | Route::BrandByName => Some(ServiceGroup::Read),
             Route::Orders
+            | Route::Claims
+            | Route::ApproveClaim(_)
             | Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::Unsupplied(_)
@@ -608,6 +618,8 @@ impl Route {
             Route::AttributeValues(..) => ATTRIBUTE_VALUES,
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
+            Route::Claims => CLAIMS,
+            Route::ApproveClaim(_) => APPROVE_CLAIM,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
             Route::PackageStatus(_) => UPDATE_PACKAGE,
             Route::Unsupplied(_) => UNSUPPLIED,
@@ -619,9 +631,10 @@ impl Route {
         match self {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
-            Route::Orders => EndpointKind::Orders,
+            Route::Orders | Route::Claims => EndpointKind::Orders,
             Route::TrackingNumber(_)
             | Route::PackageStatus(_)
+            | Route::ApproveClaim(_)
             | Route::Unsupplied(_)
             | Route::InvoiceLink => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
@@ -667,6 +680,12 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         ["integration", "product", "brands", "by-name"] if get => (Route::BrandByName, None),
         ["integration", "order", "sellers", sid, "orders"] if get => {
             (Route::Orders, Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "claims"] if get => {
+            (Route::Claims, Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "claims", cid, "items", "approve"] if put => {
+            (Route::ApproveClaim(cid.to_string()), Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "shipment-packages", pid, "update-tracking-number"]
             if put =>
@@ -857,6 +876,8 @@ async fn serve(
             ty_json(200, Value::Array(found))
         }
         Route::Orders => shipment_packages(&mut s, uri),
+        Route::Claims => claims::claims_list(&mut s, uri),
+        Route::ApproveClaim(cid) => claims::approve_claim(&mut s, &cid, &body),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
         Route::Unsupplied(pid) => unsupplied(&mut s, &pid, &body),

@@ -27,6 +27,9 @@
 //! Every action runs the one protocol of `intake::seller_actions` and is
 //! recorded on the order (`sellerActions`, `marketplace.order.seller_action`).
 //! Hepsiburada's actions are not built (404 naming them).
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
+//!   `{"items": [claim item id, …]}` (optional: every item of the claim):
+//!   approves a buyer's return (`claims.rs`).
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -402,7 +405,12 @@ pub struct App<S, P> {
     publisher: P,
     sources: OrderClients,
     retention: PersonalDataRetention,
+    /// Which accepted claim items go back to stock (none unless set).
+    claim_policy: crate::domain::marketplace_claim::ClaimPolicy,
 }
+
+/// Seller actions on claims (approve).
+mod claims;
 
 impl App<DynamoStore, EventBridgePublisher> {
     pub async fn from_env() -> Result<Self> {
@@ -433,17 +441,20 @@ where
             publisher,
             sources,
             retention,
+            claim_policy: Default::default(),
         }
     }
 
     /// Built from settings (tests: a map; Lambda: `from_env`).
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
-        Ok(App::new(
+        let mut app = App::new(
             store,
             publisher,
             order_clients(env, http, TRENDYOL_REQUESTS_PER_10S)?,
             config::personal_data_retention(env)?,
-        ))
+        );
+        app.claim_policy = config::claim_policy(env)?;
+        Ok(app)
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -469,6 +480,22 @@ where
                         &percent_decoded(order_number),
                         package_id,
                         action,
+                        body_bytes(&req),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+            .map(|v| json_response(200, &v)),
+            (
+                &Method::POST,
+                ["marketplace-orders", marketplace, order_number, "claims", claim_id, "approve"],
+            ) => match marketplace_of(marketplace) {
+                Ok(m) => {
+                    self.approve_claim(
+                        m,
+                        &percent_decoded(order_number),
+                        claim_id,
                         body_bytes(&req),
                     )
                     .await
@@ -768,6 +795,13 @@ where
     }
 }
 
+fn marketplace_claim_not_found(claim_id: &str) -> Error {
+    Error::NotFound {
+        what: "marketplace claim",
+        id: claim_id.chars().take(64).collect(),
+    }
+}
+
 fn marketplace_of(name: &str) -> Result<Marketplace> {
     Marketplace::parse(name).ok_or_else(|| Error::NotFound {
         what: "marketplace",
@@ -865,6 +899,7 @@ mod tests {
             line_facts: Default::default(),
             personal: None,
             seller_actions: Vec::new(),
+            claims: Default::default(),
         };
         let body = |j: &str| serde_json::from_str::<UnsuppliedBody>(j).unwrap();
         assert_eq!(

@@ -17,6 +17,17 @@
 //!   drops lines from its list once packed, so a changed total re-reads the
 //!   window from offset 0. Orders seen twice are harmless: the intake is
 //!   idempotent.
+//! - Hepsiburada's cancelled lines are a second feed with a cursor of its
+//!   own (`PollFeed::Cancelled`), read after the orders, window by window
+//!   like them (by cancel date, pages of at most 50, a changed total
+//!   re-reads the window): a lost `orderCancel` webhook cannot keep stock
+//!   taken, and the intake gives each line's stock back once whichever of
+//!   the two told it first.
+//! - Trendyol's claims (returns) are a third feed (`PollFeed::Claims`),
+//!   windows like the packages', each claim taken in through the claim
+//!   intake (`intake::marketplace_claims`): events once, sellable units back
+//!   to stock once. A claim of an order we do not hold is reported as
+//!   `integration.error` and skipped.
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -28,12 +39,17 @@ use crate::clock::now_ms;
 use crate::config::{self, HttpSettings, OrderPollSettings, ProcessEnv};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_claim::ClaimSnapshot;
 use crate::domain::marketplace_order::OrderSnapshot;
 use crate::domain::operations::sync_requested;
 use crate::error::{Error, Result};
+use crate::intake::marketplace_claims::{ClaimIntake, ClaimIntakeRun};
 use crate::intake::marketplace_orders::{Intake, OrderIntake};
-use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore};
+use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderCursorStore, PollFeed};
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::hepsiburada::orders::cancelled::{
+    cancelled_snapshots, MAX_CANCELLED_LIMIT,
+};
 use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::marketplace::http::Unreadable;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
@@ -61,6 +77,8 @@ fn minute_up(ms: i64) -> i64 {
 #[serde(rename_all = "camelCase")]
 pub struct MarketplaceReport {
     pub marketplace: String,
+    /// `orders` or `cancelled` (Hepsiburada's cancelled lines).
+    pub feed: String,
     pub windows: u32,
     pub requests: u32,
     pub rereads: u32,
@@ -186,28 +204,41 @@ where
                 report.outbox_error = Some(e.to_string());
             }
         }
-        for (marketplace, source) in self.sources.iter_configured() {
-            if only.is_some_and(|m| m != marketplace) {
-                continue;
+        // Every marketplace's orders first (the report lists them in that
+        // order), then the feeds some marketplaces have.
+        for feed in [PollFeed::Orders, PollFeed::Claims, PollFeed::Cancelled] {
+            for (marketplace, source) in self.sources.iter_configured() {
+                let polled = match source {
+                    OrderClient::Trendyol(_) => feed != PollFeed::Cancelled,
+                    OrderClient::Hepsiburada(_) => feed != PollFeed::Claims,
+                };
+                if !polled || only.is_some_and(|m| m != marketplace) {
+                    continue;
+                }
+                let mut r = MarketplaceReport {
+                    marketplace: marketplace.as_str().into(),
+                    feed: feed.as_str().into(),
+                    ..Default::default()
+                };
+                if let Err(e) = self
+                    .poll(marketplace, feed, source, deadline_ms, &mut r)
+                    .await
+                {
+                    tracing::error!(marketplace = %r.marketplace, feed = %r.feed, error = %e, "order poll failed");
+                    r.error = Some(format!("{} {}: {e}", r.marketplace, r.feed));
+                }
+                tracing::info!(
+                    marketplace = %r.marketplace,
+                    feed = %r.feed,
+                    windows = r.windows,
+                    requests = r.requests,
+                    created = r.created,
+                    changed = r.changed,
+                    caught_up = r.caught_up,
+                    "order poll"
+                );
+                report.marketplaces.push(r);
             }
-            let mut r = MarketplaceReport {
-                marketplace: marketplace.as_str().into(),
-                ..Default::default()
-            };
-            if let Err(e) = self.poll(marketplace, source, deadline_ms, &mut r).await {
-                tracing::error!(marketplace = %r.marketplace, error = %e, "order poll failed");
-                r.error = Some(format!("{}: {e}", r.marketplace));
-            }
-            tracing::info!(
-                marketplace = %r.marketplace,
-                windows = r.windows,
-                requests = r.requests,
-                created = r.created,
-                changed = r.changed,
-                caught_up = r.caught_up,
-                "order poll"
-            );
-            report.marketplaces.push(r);
         }
         report
     }
@@ -228,13 +259,14 @@ where
     async fn poll(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         source: &OrderClient,
         deadline_ms: i64,
         r: &mut MarketplaceReport,
     ) -> Result<()> {
-        let mut cursor = self.store.order_cursor(marketplace).await?;
+        let mut cursor = self.store.order_cursor(marketplace, feed).await?;
         r.cursor_ms = cursor;
-        let mut start = self.first_start(marketplace, cursor, now_ms(), r);
+        let mut start = self.first_start(marketplace, feed, cursor, now_ms(), r);
         loop {
             let now = now_ms();
             if now + self.settings.window_margin.as_millis() as i64 > deadline_ms {
@@ -244,14 +276,14 @@ where
                 );
                 return Ok(());
             }
-            let end = self.read_window(source, start, now, r).await?;
+            let end = self.read_window(source, feed, start, now, r).await?;
             r.windows += 1;
             // Never move the cursor back (a first run's lookback, a window
             // shorter than the overlap).
             let to = end.max(cursor.unwrap_or(i64::MIN));
             if !self
                 .store
-                .move_order_cursor(marketplace, cursor, to)
+                .move_order_cursor(marketplace, feed, cursor, to)
                 .await?
             {
                 tracing::warn!(
@@ -272,11 +304,12 @@ where
 
     /// Where this run's first window starts: `overlap` before the cursor
     /// (a first run: `first_lookback` back), no further back than Trendyol
-    /// lists (the gap reported), and for Hepsiburada at least the rescan
-    /// back from now.
+    /// lists (the gap reported), and for Hepsiburada's orders at least the
+    /// rescan back from now.
     fn first_start(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         cursor: Option<i64>,
         now: i64,
         r: &mut MarketplaceReport,
@@ -295,7 +328,7 @@ where
             );
             start = horizon;
         }
-        if marketplace == Marketplace::Hepsiburada {
+        if marketplace == Marketplace::Hepsiburada && feed == PollFeed::Orders {
             // Hepsiburada lists lines by order date, and a line can appear
             // late (paid after its order date): re-read the recent past.
             // From the next whole minute back, so the re-read is one window.
@@ -309,6 +342,7 @@ where
     async fn read_window(
         &self,
         source: &OrderClient,
+        feed: PollFeed,
         start: i64,
         now: i64,
         r: &mut MarketplaceReport,
@@ -317,7 +351,10 @@ where
             OrderClient::Trendyol(orders) => {
                 let window = self.settings.trendyol_window.as_millis() as i64;
                 let end = (start + window).min(now);
-                self.trendyol_window(orders, start, end, r).await?;
+                match feed {
+                    PollFeed::Claims => self.trendyol_claims_window(orders, start, end, r).await?,
+                    _ => self.trendyol_window(orders, start, end, r).await?,
+                }
                 end
             }
             OrderClient::Hepsiburada(orders) => {
@@ -325,7 +362,15 @@ where
                 // Whole minutes: Hepsiburada's dates have no seconds.
                 let start = start.div_euclid(MINUTE_MS) * MINUTE_MS;
                 let end = (start + window).min(minute_up(now));
-                self.hepsiburada_window(orders, start, end, r).await?;
+                match feed {
+                    PollFeed::Orders | PollFeed::Cancelled => {
+                        self.hepsiburada_window(orders, feed, start, end, r).await?
+                    }
+                    // Not in Hepsiburada's feeds (README § Status).
+                    PollFeed::Claims => {
+                        return Err(Error::Config("Hepsiburada's claims are not polled".into()))
+                    }
+                }
                 end
             }
         })
@@ -391,43 +436,147 @@ where
         }
     }
 
+    /// One window of Hepsiburada's open lines (`Orders`) or cancelled lines
+    /// (`Cancelled`, pages of at most 50).
     async fn hepsiburada_window(
         &self,
         orders: &HepsiburadaOrders,
+        feed: PollFeed,
         begin: i64,
         end: i64,
         r: &mut MarketplaceReport,
     ) -> Result<()> {
-        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let max = match feed {
+            PollFeed::Cancelled => MAX_CANCELLED_LIMIT,
+            _ => hb::MAX_LIMIT,
+        };
+        let limit = self.settings.hepsiburada_page_size.min(max);
         let mut offset = 0u64;
         let mut first_total: Option<u64> = None;
         let mut rereads = 0;
         loop {
-            let p = orders.list(begin, end, offset, limit).await?;
+            let (total_count, snapshots, unreadable) = match feed {
+                PollFeed::Cancelled => {
+                    let p = orders.list_cancelled(begin, end, offset, limit).await?;
+                    (
+                        p.total_count,
+                        cancelled_snapshots(p.lines, now_ms()),
+                        p.unreadable,
+                    )
+                }
+                _ => {
+                    let p = orders.list(begin, end, offset, limit).await?;
+                    (
+                        p.total_count,
+                        hb::snapshots(p.lines, now_ms()),
+                        p.unreadable,
+                    )
+                }
+            };
             r.requests += 1;
-            self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
+            self.report_unreadable(Marketplace::Hepsiburada, &unreadable, r)
                 .await?;
-            self.take_all(hb::snapshots(p.lines, now_ms()), r).await?;
-            if first_total.is_some_and(|t| t != p.total_count) {
-                // Lines were packed (they leave the list) or added: offsets
-                // moved under us, read the window again.
+            self.take_all(snapshots, r).await?;
+            if first_total.is_some_and(|t| t != total_count) {
+                // Lines were packed or cancelled (they leave the list) or
+                // added: offsets moved under us, read the window again.
                 rereads += 1;
                 r.rereads += 1;
                 if rereads > MAX_REGROWTHS {
                     return Err(Error::Store(format!(
-                        "Hepsiburada's order list kept changing inside [{begin}, {end}); the window is read again next run"
+                        "Hepsiburada's {} list kept changing inside [{begin}, {end}); the window is read again next run",
+                        feed.as_str()
                     )));
                 }
                 offset = 0;
                 first_total = None;
                 continue;
             }
-            first_total.get_or_insert(p.total_count);
+            first_total.get_or_insert(total_count);
             offset += u64::from(limit);
-            if offset >= p.total_count {
+            if offset >= total_count {
                 return Ok(());
             }
         }
+    }
+
+    /// Trendyol's claims of one window, page by page; a total that changes
+    /// between pages (claims moving in or out of the window) reads the
+    /// window again from its start.
+    async fn trendyol_claims_window(
+        &self,
+        orders: &TrendyolOrders,
+        start: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let size = self.settings.trendyol_page_size;
+        let mut page = 0u32;
+        let mut first_total: Option<u64> = None;
+        let mut rereads = 0;
+        loop {
+            let p = orders.list_claims(start, end, page, size).await?;
+            r.requests += 1;
+            self.report_unreadable(Marketplace::Trendyol, &p.unreadable, r)
+                .await?;
+            self.take_claims(p.claims, r).await?;
+            if first_total.is_some_and(|t| t != p.total_elements) {
+                rereads += 1;
+                r.rereads += 1;
+                if rereads > MAX_REGROWTHS {
+                    return Err(Error::Store(format!(
+                        "Trendyol's claim list kept changing inside [{start}, {end}]; the window is read again next run"
+                    )));
+                }
+                (page, first_total) = (0, None);
+                continue;
+            }
+            first_total.get_or_insert(p.total_elements);
+            if p.listed < size as usize || u64::from(page) + 1 >= p.total_pages {
+                return Ok(());
+            }
+            page += 1;
+        }
+    }
+
+    /// Takes in a page's claims one by one (claims of one order share its
+    /// item). A claim of an order we do not hold is published as
+    /// `integration.error` (same claim, same event id) and skipped.
+    async fn take_claims(
+        &self,
+        claims: Vec<ClaimSnapshot>,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        r.snapshots += claims.len() as u32;
+        let intake = ClaimIntakeRun::new(&self.store, &self.publisher, &self.settings.claim_policy);
+        for claim in &claims {
+            match intake.take(claim).await? {
+                ClaimIntake::Created => r.created += 1,
+                ClaimIntake::Changed => r.changed += 1,
+                ClaimIntake::Unchanged => r.unchanged += 1,
+                ClaimIntake::UnknownOrder => {
+                    r.not_taken += 1;
+                    tracing::error!(claim_id = %claim.claim_id, order_number = %claim.order_number, "claim of an order we do not hold");
+                    self.publisher
+                        .publish(&[integration_error(
+                            claim.marketplace,
+                            "claim_for_unknown_order",
+                            format!(
+                                "{}:claim:{}:unknown_order",
+                                claim.marketplace.as_str(),
+                                claim.claim_id
+                            ),
+                            Some(claim.order_number.clone()),
+                            format!(
+                                "claim {} names order {}, which we do not hold; not taken in",
+                                claim.claim_id, claim.order_number
+                            ),
+                        )])
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Takes in a page's orders side by side. An order that cannot be taken

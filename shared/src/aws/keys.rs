@@ -16,7 +16,7 @@
 //! | provider health check (cached ≥ 60 s) | `CACHE#health#<provider>` | `CACHE` | | `aws::operations` |
 //! | marketplace order | `MKTORDER#<marketplace>#<order number>` | `MKTORDER` | while its outbox holds events `MKTORDER#OUTBOX` / `MKTORDER#<marketplace>#<order number>`; always **gsi2** `MKTLIST#<marketplace>#<status>` / `<first seen ms, 13 digits>#<order number>` | `aws::marketplace_orders` |
 //! | marketplace order's personal data (KVKK: erased by TTL; its own partition so IAM can keep readers of orders from it) | `MKTPII#<marketplace>#<order number>` | `PII` | | `aws::marketplace_orders` |
-//! | order-poll cursor | `CURSOR#<marketplace>#orders` | `CURSOR` | | `aws::marketplace_orders` |
+//! | order-poll cursor | `CURSOR#<marketplace>#<feed>` (orders, cancelled) | `CURSOR` | | `aws::marketplace_orders` |
 //! | shipment | `SHIPMENT#<shipment id>` | `SHIPMENT` | while tracked `SHIPMENT#OPEN` / `<shipment id>` | `aws::shipments` |
 //! | outbound subscription (an ERP/CRM endpoint) | `SUBSCRIPTION` | `<subscription id>` | | `aws::outbound` |
 //! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
@@ -164,8 +164,8 @@ pub fn marketplace_personal_data_pk(marketplace: Marketplace, order_number: &str
     format!("MKTPII#{}#{order_number}", marketplace.as_str())
 }
 
-pub fn order_cursor_pk(marketplace: Marketplace) -> String {
-    format!("CURSOR#{}#orders", marketplace.as_str())
+pub fn order_cursor_pk(marketplace: Marketplace, feed: crate::ports::PollFeed) -> String {
+    format!("CURSOR#{}#{}", marketplace.as_str(), feed.as_str())
 }
 
 pub fn shipment_pk(id: &str) -> String {
@@ -265,7 +265,7 @@ mod tests {
             "MKTORDER#trendyol#123"
         );
         assert_eq!(
-            order_cursor_pk(Marketplace::Trendyol),
+            order_cursor_pk(Marketplace::Trendyol, crate::ports::PollFeed::Orders),
             "CURSOR#trendyol#orders"
         );
         assert_eq!(shipment_pk("AYZ1"), "SHIPMENT#AYZ1");

@@ -47,7 +47,7 @@ use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::order_total;
 use crate::money::{Currency, Money};
 use crate::ports::{MarketplaceOrderList, MarketplaceOrderSummary, MarketplacePersonalDataReader};
-use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave};
+use crate::ports::{MarketplaceOrderStore, OrderCursorStore, OrderSave, PollFeed};
 
 /// DynamoDB allows 100 items per transaction: the order, its personal-data
 /// item and 98 SKUs.
@@ -568,12 +568,12 @@ impl DynamoStore {
 }
 
 impl OrderCursorStore for DynamoStore {
-    async fn order_cursor(&self, marketplace: Marketplace) -> Result<Option<i64>> {
+    async fn order_cursor(&self, marketplace: Marketplace, feed: PollFeed) -> Result<Option<i64>> {
         let out = self
             .client()
             .get_item()
             .table_name(self.table())
-            .key("pk", s(order_cursor_pk(marketplace)))
+            .key("pk", s(order_cursor_pk(marketplace, feed)))
             .key("sk", s(keys::CURSOR_SK))
             .consistent_read(true)
             .send()
@@ -585,6 +585,7 @@ impl OrderCursorStore for DynamoStore {
     async fn move_order_cursor(
         &self,
         marketplace: Marketplace,
+        feed: PollFeed,
         from: Option<i64>,
         to: i64,
     ) -> Result<bool> {
@@ -592,7 +593,7 @@ impl OrderCursorStore for DynamoStore {
             .client()
             .put_item()
             .table_name(self.table())
-            .item("pk", s(order_cursor_pk(marketplace)))
+            .item("pk", s(order_cursor_pk(marketplace, feed)))
             .item("sk", s(keys::CURSOR_SK))
             .item("entity", s("order_cursor"))
             .item("position_ms", n(to))

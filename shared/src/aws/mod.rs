@@ -6,6 +6,7 @@ pub mod eventbridge;
 pub mod idempotency;
 pub mod invoices;
 pub mod keys;
+pub mod marketplace_order_backfill;
 pub mod marketplace_orders;
 pub mod operations;
 pub mod outbound;

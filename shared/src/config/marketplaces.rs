@@ -276,6 +276,8 @@ pub struct OrderPollSettings {
     pub max_run: Duration,
     /// How long buyers' personal data is kept.
     pub personal_data_retention: PersonalDataRetention,
+    /// Which accepted claim items go back to stock.
+    pub claim_policy: crate::domain::marketplace_claim::ClaimPolicy,
 }
 
 impl OrderPollSettings {
@@ -293,6 +295,7 @@ impl OrderPollSettings {
             window_margin: secs("ORDER_POLL_WINDOW_MARGIN_SECS", 60)?,
             max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
             personal_data_retention: personal_data_retention(env)?,
+            claim_policy: claim_policy(env)?,
         };
         if !window_is_valid(Marketplace::Trendyol, settings.trendyol_window) {
             return Err(Error::Config(
@@ -322,6 +325,31 @@ impl OrderPollSettings {
         }
         Ok(settings)
     }
+}
+
+/// Trendyol's customer return reasons whose units are sellable again by
+/// default: changed mind (401), size too small / too big (501, 551), did
+/// not like the model / the product (251, 2042), ordered the wrong product
+/// (701). Defective, wrong or damaged items (301, 351, 851, …) are not.
+pub const DEFAULT_SELLABLE_CLAIM_REASONS: &str = "251,401,501,551,701,2042";
+
+/// `MARKETPLACE_CLAIM_SELLABLE_REASONS`: comma-separated marketplace reason
+/// codes whose accepted claim items go back to stock (`none` = never).
+pub fn claim_policy(env: &dyn Source) -> Result<crate::domain::marketplace_claim::ClaimPolicy> {
+    let raw = optional(env, "MARKETPLACE_CLAIM_SELLABLE_REASONS")
+        .unwrap_or_else(|| DEFAULT_SELLABLE_CLAIM_REASONS.to_string());
+    let mut sellable_reasons = Vec::new();
+    if raw.trim() != "none" {
+        for code in raw.split(',').map(str::trim) {
+            if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::Config(format!(
+                    "MARKETPLACE_CLAIM_SELLABLE_REASONS: {code:?} is not a reason code (comma-separated codes, or none)"
+                )));
+            }
+            sellable_reasons.push(code.to_string());
+        }
+    }
+    Ok(crate::domain::marketplace_claim::ClaimPolicy { sellable_reasons })
 }
 
 /// Whether an order-list window fits the marketplace's limits.

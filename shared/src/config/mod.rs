@@ -18,7 +18,7 @@ mod webhooks;
 
 pub use accounting::{invoice_link_template, ParasutSettings};
 pub use marketplaces::{
-    personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
+    claim_policy, personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
     TrendyolGroupLimits, TrendyolSettings, TrendyolTier,
 };
 pub use operations::OperationsSettings;

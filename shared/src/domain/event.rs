@@ -18,6 +18,8 @@ pub enum DetailType {
     MarketplaceOrderStatusChanged,
     MarketplaceOrderSellerAction,
     MarketplaceStockUpdated,
+    MarketplaceClaimCreated,
+    MarketplaceClaimStatusChanged,
     CatalogSyncCompleted,
     ShipmentCreated,
     ShipmentStatusChanged,
@@ -42,6 +44,8 @@ impl DetailType {
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
             DetailType::MarketplaceOrderSellerAction => "marketplace.order.seller_action",
             DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
+            DetailType::MarketplaceClaimCreated => "marketplace.claim.created",
+            DetailType::MarketplaceClaimStatusChanged => "marketplace.claim.status_changed",
             DetailType::CatalogSyncCompleted => "catalog.sync.completed",
             DetailType::ShipmentCreated => "shipment.created",
             DetailType::ShipmentStatusChanged => "shipment.status_changed",
@@ -56,7 +60,7 @@ impl DetailType {
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 19] = [
+    pub const ALL: [DetailType; 21] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -66,6 +70,8 @@ impl DetailType {
         DetailType::MarketplaceOrderStatusChanged,
         DetailType::MarketplaceOrderSellerAction,
         DetailType::MarketplaceStockUpdated,
+        DetailType::MarketplaceClaimCreated,
+        DetailType::MarketplaceClaimStatusChanged,
         DetailType::CatalogSyncCompleted,
         DetailType::ShipmentCreated,
         DetailType::ShipmentStatusChanged,
@@ -101,6 +107,7 @@ pub enum EventDetail {
     DuplicatePayment(DuplicatePaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
     SellerAction(SellerActionDetail),
+    MarketplaceClaim(MarketplaceClaimDetail),
     Stock(StockDetail),
     Shipment(ShipmentDetail),
     CatalogSync(CatalogSyncDetail),
@@ -249,6 +256,39 @@ pub struct MarketplaceOrderDetail {
     /// is unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<Money>,
+}
+
+/// `marketplace.claim.created` (every item) and
+/// `marketplace.claim.status_changed` (the item that moved).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceClaimDetail {
+    pub marketplace: String,
+    pub order_number: String,
+    pub claim_id: String,
+    pub items: Vec<ClaimItemDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimItemDetail {
+    pub item_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_line_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// The marketplace's reason code and name (never the buyer's note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: String,
+    pub marketplace_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    /// `pending`, `returned` (one unit back to stock), `not_sellable`,
+    /// `untracked`.
+    pub restock: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -364,6 +364,7 @@ mod tests {
             ]),
             personal: None,
             seller_actions: vec![],
+            claims: Default::default(),
         }
     }
 

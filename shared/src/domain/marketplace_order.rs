@@ -8,8 +8,9 @@
 //!   (`trendyol_status`, `hepsiburada_status`): a stale snapshot (an older
 //!   poll page, a late webhook) is ignored.
 //! - Stock is per order line: a line takes its quantity once when first seen
-//!   in a live status and gives it back once when it is cancelled, returned or
-//!   unsupplied. Lines are keyed by the marketplace's line id, so a package
+//!   in a live status and gives it back once when it is cancelled or
+//!   unsupplied (a return comes back through its claim, only when sellable:
+//!   `domain::marketplace_claim`). Lines are keyed by the marketplace's line id, so a package
 //!   split (Trendyol gives the remaining lines a new package) moves nothing.
 //! - Events are derived from the state change, not from the delivery, so the
 //!   same change seen by webhook and by poll has one identity and is
@@ -65,7 +66,9 @@ pub fn trendyol_status(marketplace_status: &str) -> Status {
         "undelivered" => status("undelivered", 6, false),
         "delivered" => status("delivered", 7, false),
         "unpacked" => status("unpacked", 8, false),
-        "returned" => status("returned", 9, true),
+        // A return gives stock back only through its claim, item by item,
+        // when accepted as sellable (`domain::marketplace_claim`).
+        "returned" => status("returned", 9, false),
         "cancelled" => status("cancelled", 10, true),
         "unsupplied" => status("unsupplied", 10, true),
         _ => UNKNOWN,
@@ -244,6 +247,21 @@ pub enum OrderEvent {
         event_id: String,
         action: SellerAction,
     },
+    /// A claim (return) first seen (`domain::marketplace_claim`).
+    ClaimCreated {
+        event_id: String,
+        occurred_ms: i64,
+        claim_id: String,
+    },
+    /// A claim item moved forward.
+    ClaimStatusChanged {
+        event_id: String,
+        occurred_ms: i64,
+        claim_id: String,
+        item_id: String,
+        status: String,
+        previous_status: Option<String>,
+    },
 }
 
 impl OrderEvent {
@@ -254,7 +272,9 @@ impl OrderEvent {
             | OrderEvent::StockChanged { event_id, .. }
             | OrderEvent::Oversold { event_id, .. }
             | OrderEvent::TotalsMismatch { event_id, .. }
-            | OrderEvent::SellerAction { event_id, .. } => event_id,
+            | OrderEvent::SellerAction { event_id, .. }
+            | OrderEvent::ClaimCreated { event_id, .. }
+            | OrderEvent::ClaimStatusChanged { event_id, .. } => event_id,
         }
     }
 }
@@ -285,6 +305,10 @@ pub struct MarketplaceOrder {
     /// said: the last [`MAX_SELLER_ACTIONS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seller_actions: Vec<SellerAction>,
+    /// Claims (returns) by the marketplace's claim id
+    /// (`domain::marketplace_claim`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, crate::domain::marketplace_claim::Claim>,
 }
 
 /// Actions kept on an order (older ones are dropped first).
@@ -376,7 +400,7 @@ pub struct StockMove {
 }
 
 impl StockMove {
-    fn new(sku: String, lines: Vec<(String, i64)>) -> Self {
+    pub(crate) fn new(sku: String, lines: Vec<(String, i64)>) -> Self {
         StockMove {
             sku,
             change: lines.iter().map(|(_, d)| d).sum(),
@@ -469,13 +493,15 @@ pub fn apply_snapshot_with(
         line_facts: BTreeMap::new(),
         personal: None,
         seller_actions: Vec::new(),
+        claims: BTreeMap::new(),
     });
     let is_new = current.is_none();
     let outbox_before = order.outbox.len();
     let snap_status = status_of(snap.marketplace, &snap.marketplace_status);
     let key = event_key(&order);
     let unit_id = snap.package_id.clone().unwrap_or_default();
-    let unit_changed = apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
+    let unit_changed = !cancels_part_only(&order, snap, snap_status)
+        && apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
     let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
     let details_changed = apply_details(&mut order, snap, &key, &unit_id);
     let personal = apply_personal(&mut order, snap, retention);
@@ -494,6 +520,19 @@ pub fn apply_snapshot_with(
         changed,
         personal,
     }
+}
+
+/// A report of the order as a whole that names its lines (Hepsiburada's
+/// cancelled list) and gives stock back while another line of the order
+/// stays live: a partial cancel. It moves those lines, not the order.
+fn cancels_part_only(order: &MarketplaceOrder, snap: &OrderSnapshot, snap_status: Status) -> bool {
+    snap.package_id.is_none()
+        && !snap.lines.is_empty()
+        && snap_status.releases_stock
+        && order.lines.iter().any(|(id, l)| {
+            !snap.lines.iter().any(|s| &s.line_id == id)
+                && !status_of(order.marketplace, &l.marketplace_status).releases_stock
+        })
 }
 
 /// Money, cargo and product facts: a description replaces the stored one
@@ -1227,6 +1266,63 @@ mod tests {
         assert!(c.moves.is_empty());
         assert_eq!(c.order.lines["a"].stock, LineStock::NotTaken);
         assert_eq!(c.order.lines["a"].status, "cancelled");
+    }
+
+    fn cancelled(id: &str, sku: &str, qty: u32) -> LineSnapshot {
+        LineSnapshot {
+            marketplace_status: Some("Cancelled".into()),
+            ..line(id, sku, qty)
+        }
+    }
+
+    #[test]
+    fn a_listed_cancel_moves_its_lines_once_and_the_order_only_when_whole() {
+        let open = hb_order(
+            "HB-9",
+            "Open",
+            vec![line("L1", "SKU-A", 2), line("L2", "SKU-B", 1)],
+            1_000,
+        );
+        let stored = settle(apply_snapshot(None, &open));
+        // One line cancelled: its stock back, the order still open.
+        let part = hb_order(
+            "HB-9",
+            "Cancelled",
+            vec![cancelled("L1", "SKU-A", 2)],
+            2_000,
+        );
+        let c = apply_snapshot(Some(&stored), &part);
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!(c.moves[0].change, 2);
+        assert_eq!(c.order.status(), "created");
+        assert!(!c
+            .order
+            .outbox
+            .iter()
+            .any(|e| matches!(e, OrderEvent::StatusChanged { .. })));
+        let stored = settle(c);
+        assert!(!apply_snapshot(Some(&stored), &part).changed);
+        // The rest cancelled: the order is cancelled, L1 gives nothing twice.
+        let whole = hb_order(
+            "HB-9",
+            "Cancelled",
+            vec![cancelled("L1", "SKU-A", 2), cancelled("L2", "SKU-B", 1)],
+            3_000,
+        );
+        let c = apply_snapshot(Some(&stored), &whole);
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!((c.moves[0].sku.as_str(), c.moves[0].change), ("SKU-B", 1));
+        assert_eq!(c.order.status(), "cancelled");
+        // The webhook's orderCancel after the list: nothing left to move.
+        let stored = settle(c);
+        let webhook = hb_order("HB-9", "orderCancel", vec![], 4_000);
+        assert!(!apply_snapshot(Some(&stored), &webhook).changed);
+        // And the list after the webhook: nothing either.
+        let by_webhook = settle(apply_snapshot(
+            Some(&settle(apply_snapshot(None, &open))),
+            &webhook,
+        ));
+        assert!(!apply_snapshot(Some(&by_webhook), &whole).changed);
     }
 
     #[test]

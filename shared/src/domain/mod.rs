@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod event;
 pub mod invoice;
 pub mod marketplace;
+pub mod marketplace_claim;
 pub mod marketplace_invoice;
 pub mod marketplace_order;
 pub mod marketplace_order_details;

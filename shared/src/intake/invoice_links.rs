@@ -252,6 +252,7 @@ mod tests {
             line_facts: Default::default(),
             personal: None,
             seller_actions: Vec::new(),
+            claims: Default::default(),
         };
         assert_eq!(packages_to_link(&order, "L"), ["P1", "P3"]);
         let action = |package: &str, outcome: &str, link: &str| SellerAction {

@@ -256,6 +256,33 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
                 detail: action.detail.clone(),
             }),
         ),
+        OrderEvent::ClaimCreated {
+            event_id,
+            occurred_ms,
+            claim_id,
+        } => (
+            DetailType::MarketplaceClaimCreated,
+            event_id,
+            occurred_ms,
+            crate::intake::marketplace_claims::claim_detail(order, claim_id, None),
+        ),
+        OrderEvent::ClaimStatusChanged {
+            event_id,
+            occurred_ms,
+            claim_id,
+            item_id,
+            previous_status,
+            ..
+        } => (
+            DetailType::MarketplaceClaimStatusChanged,
+            event_id,
+            occurred_ms,
+            crate::intake::marketplace_claims::claim_detail(
+                order,
+                claim_id,
+                Some((item_id, previous_status.clone())),
+            ),
+        ),
     };
     DomainEvent {
         detail_type,

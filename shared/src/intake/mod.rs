@@ -6,6 +6,7 @@
 
 pub mod invoice_links;
 pub mod invoices;
+pub mod marketplace_claims;
 pub mod marketplace_orders;
 pub mod payment_notices;
 pub mod refunds;

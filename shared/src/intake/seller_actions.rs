@@ -133,34 +133,48 @@ where
         Ok(outcome)
     }
 
-    /// Records the action on the order at the version read (re-read on a
-    /// concurrent change), then publishes the order's outbox (its
-    /// `seller_action` event with whatever else waits there).
+    /// Records a package action and its outcome on the order
+    /// ([`Self::record_action`]).
     pub async fn record(
         &self,
         marketplace: Marketplace,
         action: &PackageAction<'_>,
         outcome: &ActionOutcome,
     ) -> Result<()> {
+        let recorded = SellerAction {
+            at_ms: now_ms(),
+            action: action.action.clone(),
+            package_id: Some(action.package_id.to_string()),
+            outcome: outcome.word().to_string(),
+            message: match outcome {
+                ActionOutcome::Refused { message, .. } => Some(message.clone()),
+                _ => None,
+            },
+            detail: action.detail.clone(),
+        };
+        self.record_action(marketplace, action.order_number, recorded)
+            .await
+    }
+
+    /// Records any seller action (a package's, a claim's) on the order at
+    /// the version read (re-read on a concurrent change), then publishes
+    /// the order's outbox (its `seller_action` event with whatever else
+    /// waits there). An order we no longer hold records nothing.
+    pub async fn record_action(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        action: SellerAction,
+    ) -> Result<()> {
         for _ in 0..5 {
             let Some((mut order, version)) = self
                 .store
-                .load_marketplace_order(marketplace, action.order_number)
+                .load_marketplace_order(marketplace, order_number)
                 .await?
             else {
                 return Ok(());
             };
-            order.record_action(SellerAction {
-                at_ms: now_ms(),
-                action: action.action.clone(),
-                package_id: Some(action.package_id.to_string()),
-                outcome: outcome.word().to_string(),
-                message: match outcome {
-                    ActionOutcome::Refused { message, .. } => Some(message.clone()),
-                    _ => None,
-                },
-                detail: action.detail.clone(),
-            });
+            order.record_action(action.clone());
             let change = OrderChange {
                 order,
                 moves: Vec::new(),
@@ -174,7 +188,7 @@ where
             {
                 OrderSave::Saved { .. } => {
                     OrderIntake::new(self.store, self.publisher)
-                        .flush(marketplace, action.order_number)
+                        .flush(marketplace, order_number)
                         .await?;
                     return Ok(());
                 }
@@ -182,8 +196,7 @@ where
             }
         }
         Err(Error::Store(format!(
-            "marketplace order {} kept changing; the action was not recorded",
-            action.order_number
+            "marketplace order {order_number} kept changing; the action was not recorded"
         )))
     }
 }

@@ -77,7 +77,12 @@ async fn main() {
     let store = h.catalog_store();
     for m in Marketplace::ALL {
         store
-            .move_order_cursor(m, None, (now - 3_600_000) as i64)
+            .move_order_cursor(
+                m,
+                ayaztrade::ports::PollFeed::Orders,
+                None,
+                (now - 3_600_000) as i64,
+            )
             .await
             .expect("cursor");
     }

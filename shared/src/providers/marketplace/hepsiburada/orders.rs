@@ -42,6 +42,9 @@ use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, U
 use crate::providers::marketplace::trendyol::orders::check_tracking_number;
 use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader};
 
+/// The cancelled-line list (H15), read by order-poll.
+pub mod cancelled;
+
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
 
@@ -186,6 +189,22 @@ struct PageWire {
     total_count: u64,
     #[serde(default)]
     items: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// Each raw list item parsed; the ones that cannot be read kept apart.
+pub(super) fn parse_items<T>(
+    items: Vec<Box<serde_json::value::RawValue>>,
+    parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
+) -> (Vec<T>, Vec<Unreadable>) {
+    let mut parsed = Vec::with_capacity(items.len());
+    let mut unreadable = Vec::new();
+    for raw in items {
+        match parse(raw.get().as_bytes()) {
+            Ok(t) => parsed.push(t),
+            Err(e) => unreadable.push(Unreadable::new(raw.get().as_bytes(), e)),
+        }
+    }
+    (parsed, unreadable)
 }
 
 /// One page of order lines.
@@ -355,9 +374,37 @@ impl HepsiburadaOrders {
         offset: u64,
         limit: u32,
     ) -> Result<LinePage, Error> {
+        let (total_count, items) = self
+            .window_page(
+                "",
+                "hepsiburada_order_lines",
+                (begin_ms, end_ms),
+                offset,
+                limit.min(MAX_LIMIT),
+            )
+            .await?;
+        let (lines, unreadable) = parse_items(items, parse_line);
+        Ok(LinePage {
+            total_count,
+            lines,
+            unreadable,
+        })
+    }
+
+    /// One page of a dated list on the OMS host (`/orders/merchantid/{id}`
+    /// followed by `suffix`): its `totalCount` and raw items. The window
+    /// is never wider than 24 h (Hepsiburada would cut it silently).
+    pub(super) async fn window_page(
+        &self,
+        suffix: &str,
+        operation: &'static str,
+        (begin_ms, end_ms): (i64, i64),
+        offset: u64,
+        limit: u32,
+    ) -> Result<(u64, Vec<Box<serde_json::value::RawValue>>), Error> {
         if end_ms - begin_ms > Marketplace::Hepsiburada.max_order_window_ms() {
             return Err(Error::Config(format!(
-                "a Hepsiburada order window of {} ms is wider than 24 h (it would be cut silently)",
+                "a Hepsiburada {operation} window of {} ms is wider than 24 h (it would be cut silently)",
                 end_ms - begin_ms
             )));
         }
@@ -367,31 +414,15 @@ impl HepsiburadaOrders {
             ));
         };
         let url = format!(
-            "{}/orders/merchantid/{}?offset={offset}&limit={}&begindate={}&enddate={}",
+            "{}/orders/merchantid/{}{suffix}?offset={offset}&limit={limit}&begindate={}&enddate={}",
             self.oms_base,
             self.merchant_id,
-            limit.min(MAX_LIMIT),
             begin.replace(' ', "%20"),
             end.replace(' ', "%20"),
         );
-        let answer = self
-            .api
-            .get(&self.list, "hepsiburada_order_lines", url)
-            .await?;
+        let answer = self.api.get(&self.list, operation, url).await?;
         let wire: PageWire = self.api.decode(&answer)?;
-        let mut lines = Vec::with_capacity(wire.items.len());
-        let mut unreadable = Vec::new();
-        for raw in wire.items {
-            match parse_line(raw.get().as_bytes()) {
-                Ok(l) => lines.push(l),
-                Err(e) => unreadable.push(Unreadable::new(raw.get().as_bytes(), e)),
-            }
-        }
-        Ok(LinePage {
-            total_count: wire.total_count,
-            lines,
-            unreadable,
-        })
+        Ok((wire.total_count, wire.items))
     }
 
     /// Moves package `package_number` to InTransit with our carrier's

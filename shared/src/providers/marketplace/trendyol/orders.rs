@@ -37,6 +37,9 @@ use crate::providers::http::{Endpoint, HttpLayer, StandardRetryRules};
 use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, Unreadable};
 use crate::providers::marketplace::wire_money::{Decimal, MoneyReader};
 
+/// Claims (returns): getClaims (T14), read by order-poll.
+pub mod claims;
+
 const PROVIDER: &str = "trendyol";
 /// Longest tracking number we send (Aras barcodes are 10–20 characters;
 /// Trendyol publishes no limit).

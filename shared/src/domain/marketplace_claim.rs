@@ -1,0 +1,414 @@
+//! Marketplace claims (returns) as we keep them, and the one rule for taking
+//! in what a marketplace says about a claim. Pure: the store runs the
+//! decision as the claim's order's transaction.
+//!
+//! - A claim is kept on the order it is about (`MarketplaceOrder::claims`),
+//!   so a claim item's stock and the order's own stock moves share one
+//!   conditional write: whichever report comes first, each moves once.
+//! - Claim item statuses only move forward (`claim_status`); the same
+//!   snapshot applied twice changes nothing the second time.
+//! - Stock comes back only for an item the marketplace accepted whose
+//!   reason says the unit is sellable again (`ClaimPolicy`, a setting): one
+//!   unit per claim item, once (`Restock::Returned` is written in the same
+//!   transaction as the product's stock).
+//! - Events: `marketplace.claim.created` once per claim,
+//!   `marketplace.claim.status_changed` once per item change, each with an
+//!   id derived from the change, so webhook and poll publish one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::marketplace::Marketplace;
+use crate::domain::marketplace_order::{
+    MarketplaceOrder, OrderChange, OrderEvent, PersonalWrite, StockMove,
+};
+
+/// A claim item status in our words and its place in the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimStatus {
+    pub word: &'static str,
+    /// Later statuses rank higher; unknown ones rank 0 and move nothing.
+    pub rank: u8,
+}
+
+const fn claim(word: &'static str, rank: u8) -> ClaimStatus {
+    ClaimStatus { word, rank }
+}
+
+/// Trendyol's claim item statuses (docs/marketplace-wire.md T14). A
+/// rejected item can still be accepted after Trendyol's analysis, so
+/// `accepted` ranks above `rejected`.
+pub fn claim_status(marketplace_status: &str) -> ClaimStatus {
+    match marketplace_status.to_ascii_lowercase().as_str() {
+        "created" => claim("created", 1),
+        "waitinginaction" => claim("waiting_in_action", 2),
+        "waitingfraudcheck" => claim("waiting_fraud_check", 2),
+        "inanalysis" => claim("in_analysis", 3),
+        "unresolved" => claim("unresolved", 4),
+        "rejected" => claim("rejected", 5),
+        "accepted" => claim("accepted", 6),
+        "cancelled" => claim("cancelled", 6),
+        _ => claim("unknown", 0),
+    }
+}
+
+/// What a marketplace said about a claim at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimSnapshot {
+    pub marketplace: Marketplace,
+    pub claim_id: String,
+    pub order_number: String,
+    /// When the buyer claimed (epoch ms).
+    pub claimed_ms: i64,
+    /// When the marketplace last changed it (epoch ms).
+    pub occurred_ms: i64,
+    pub items: Vec<ClaimItemSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimItemSnapshot {
+    /// The marketplace's claim item id (what approve/reject name).
+    pub item_id: String,
+    /// The order line it returns.
+    pub order_line_id: Option<String>,
+    /// Our SKU (the merchant SKU the marketplace echoes).
+    pub sku: Option<String>,
+    /// The buyer's reason: the marketplace's code and its name.
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub marketplace_status: String,
+}
+
+/// Whether a claim item's unit goes back to stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restock {
+    /// Not accepted (yet).
+    Pending,
+    /// Accepted and sellable: one unit went back to stock.
+    Returned,
+    /// Accepted, but its reason does not make the unit sellable.
+    NotSellable,
+    /// Accepted and sellable, but no product of ours to give it to.
+    Untracked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_line_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: String,
+    pub marketplace_status: String,
+    pub rank: u8,
+    pub restock: Restock,
+}
+
+/// A claim as stored on its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub claimed_ms: i64,
+    pub changed_ms: i64,
+    /// By claim item id.
+    pub items: BTreeMap<String, ClaimItem>,
+}
+
+/// Which accepted claim items are sellable again (a setting:
+/// `MARKETPLACE_CLAIM_SELLABLE_REASONS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaimPolicy {
+    /// Reason codes (the marketplace's) whose accepted units go back to
+    /// stock; anything else (defective, wrong, damaged, unknown) does not.
+    pub sellable_reasons: Vec<String>,
+}
+
+impl ClaimPolicy {
+    pub fn sellable(&self, reason_code: Option<&str>) -> bool {
+        reason_code.is_some_and(|c| self.sellable_reasons.iter().any(|s| s == c))
+    }
+}
+
+fn key(order: &MarketplaceOrder, claim_id: &str) -> String {
+    format!(
+        "{}:{}:claim:{claim_id}",
+        order.marketplace.as_str(),
+        order.order_number
+    )
+}
+
+/// Applies a claim snapshot to the order it is about. `changed` is false
+/// when nothing is new; `moves` give units back (positive).
+pub fn apply_claim(
+    order: &MarketplaceOrder,
+    snap: &ClaimSnapshot,
+    policy: &ClaimPolicy,
+) -> OrderChange {
+    let mut order = order.clone();
+    let key = key(&order, &snap.claim_id);
+    let is_new = !order.claims.contains_key(&snap.claim_id);
+    let mut claim = order.claims.get(&snap.claim_id).cloned().unwrap_or(Claim {
+        claimed_ms: snap.claimed_ms,
+        changed_ms: snap.occurred_ms,
+        items: BTreeMap::new(),
+    });
+    let mut events = Vec::new();
+    let mut restocked: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    let mut changed = is_new;
+    for item in &snap.items {
+        let status = claim_status(&item.marketplace_status);
+        let previous = claim.items.get(&item.item_id).cloned();
+        let moves = match &previous {
+            None => true,
+            Some(p) => status.rank > p.rank,
+        };
+        if !moves || (status.rank == 0 && previous.is_some()) {
+            continue;
+        }
+        changed = true;
+        let mut stored = ClaimItem {
+            order_line_id: item.order_line_id.clone(),
+            sku: item.sku.clone(),
+            reason_code: item.reason_code.clone(),
+            reason: item.reason.clone(),
+            status: status.word.to_string(),
+            marketplace_status: item.marketplace_status.clone(),
+            rank: status.rank,
+            restock: previous.as_ref().map_or(Restock::Pending, |p| p.restock),
+        };
+        if status.word == "accepted" && stored.restock == Restock::Pending {
+            stored.restock = match (&stored.sku, policy.sellable(stored.reason_code.as_deref())) {
+                (_, false) => Restock::NotSellable,
+                (None, true) => Restock::Untracked,
+                (Some(sku), true) => {
+                    restocked
+                        .entry(sku.clone())
+                        .or_default()
+                        .push((item.item_id.clone(), 1));
+                    Restock::Returned
+                }
+            };
+        }
+        if !is_new {
+            events.push(OrderEvent::ClaimStatusChanged {
+                event_id: format!("{key}:{}:{}", item.item_id, status.word),
+                occurred_ms: snap.occurred_ms,
+                claim_id: snap.claim_id.clone(),
+                item_id: item.item_id.clone(),
+                status: status.word.to_string(),
+                previous_status: previous.map(|p| p.status),
+            });
+        }
+        claim.items.insert(item.item_id.clone(), stored);
+    }
+    if !changed {
+        return OrderChange {
+            order,
+            moves: Vec::new(),
+            changed: false,
+            personal: PersonalWrite::Unchanged,
+        };
+    }
+    claim.changed_ms = claim.changed_ms.max(snap.occurred_ms);
+    if is_new {
+        order.outbox.push(OrderEvent::ClaimCreated {
+            event_id: format!("{key}:created"),
+            occurred_ms: snap.claimed_ms,
+            claim_id: snap.claim_id.clone(),
+        });
+    }
+    order.outbox.extend(events);
+    let moves: Vec<StockMove> = restocked
+        .into_iter()
+        .map(|(sku, items)| StockMove::new(sku, items))
+        .collect();
+    for m in &moves {
+        order.outbox.push(OrderEvent::StockChanged {
+            event_id: format!(
+                "{key}:stock:{}:restocked",
+                m.lines
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            ),
+            occurred_ms: snap.occurred_ms,
+            sku: m.sku.clone(),
+            change: m.change,
+            line_id: m
+                .lines
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        });
+    }
+    order.claims.insert(snap.claim_id.clone(), claim);
+    OrderChange {
+        order,
+        moves,
+        changed: true,
+        personal: PersonalWrite::Unchanged,
+    }
+}
+
+/// The product `sku` is not in our catalog: the claim items that would have
+/// given it units are `Untracked`, and their stock event is dropped.
+pub fn untrack_restock(mut change: OrderChange, sku: &str) -> OrderChange {
+    let Some(pos) = change.moves.iter().position(|m| m.sku == sku) else {
+        return change;
+    };
+    let refused = change.moves.remove(pos);
+    let items: Vec<&str> = refused.lines.iter().map(|(id, _)| id.as_str()).collect();
+    change.order.outbox.retain(|e| {
+        !matches!(e, OrderEvent::StockChanged { sku: s, change, .. } if s == sku && *change > 0 && e.event_id().ends_with(":restocked"))
+    });
+    for claim in change.order.claims.values_mut() {
+        for (id, item) in claim.items.iter_mut() {
+            if items.contains(&id.as_str()) && item.restock == Restock::Returned {
+                item.restock = Restock::Untracked;
+            }
+        }
+    }
+    change
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::marketplace_order::{apply_snapshot, LineSnapshot, OrderSnapshot};
+
+    fn order() -> MarketplaceOrder {
+        let snap = OrderSnapshot {
+            marketplace: Marketplace::Trendyol,
+            order_number: "TY-9".into(),
+            package_id: Some("P1".into()),
+            marketplace_status: "Delivered".into(),
+            lines: vec![LineSnapshot {
+                line_id: "L1".into(),
+                sku: Some("SKU-A".into()),
+                quantity: 2,
+                marketplace_status: None,
+            }],
+            occurred_ms: 1_000,
+            details: None,
+        };
+        let mut o = apply_snapshot(None, &snap).order;
+        o.outbox.clear();
+        o
+    }
+
+    fn item(id: &str, reason: &str, status: &str) -> ClaimItemSnapshot {
+        ClaimItemSnapshot {
+            item_id: id.into(),
+            order_line_id: Some("L1".into()),
+            sku: Some("SKU-A".into()),
+            reason_code: Some(reason.into()),
+            reason: Some("reason".into()),
+            marketplace_status: status.into(),
+        }
+    }
+
+    fn snap(items: Vec<ClaimItemSnapshot>, at: i64) -> ClaimSnapshot {
+        ClaimSnapshot {
+            marketplace: Marketplace::Trendyol,
+            claim_id: "C1".into(),
+            order_number: "TY-9".into(),
+            claimed_ms: 2_000,
+            occurred_ms: at,
+            items,
+        }
+    }
+
+    fn policy() -> ClaimPolicy {
+        ClaimPolicy {
+            sellable_reasons: vec!["401".into()],
+        }
+    }
+
+    fn settle(c: OrderChange) -> MarketplaceOrder {
+        let mut o = c.order;
+        o.outbox.clear();
+        o
+    }
+
+    #[test]
+    fn a_claim_is_announced_once_and_moves_forward_only() {
+        let s = snap(vec![item("I1", "401", "Created")], 2_000);
+        let c = apply_claim(&order(), &s, &policy());
+        assert!(c.changed && c.moves.is_empty());
+        assert!(
+            matches!(&c.order.outbox[..], [OrderEvent::ClaimCreated { event_id, .. }] if event_id == "trendyol:TY-9:claim:C1:created")
+        );
+        let stored = settle(c);
+        assert!(!apply_claim(&stored, &s, &policy()).changed);
+        let waiting = snap(vec![item("I1", "401", "WaitingInAction")], 3_000);
+        let c = apply_claim(&stored, &waiting, &policy());
+        assert!(
+            matches!(&c.order.outbox[..], [OrderEvent::ClaimStatusChanged { status, previous_status: Some(p), .. }] if status == "waiting_in_action" && p == "created")
+        );
+        let stored = settle(c);
+        // A stale report (an older page) changes nothing.
+        assert!(!apply_claim(&stored, &s, &policy()).changed);
+    }
+
+    #[test]
+    fn only_accepted_sellable_items_give_one_unit_back_once() {
+        let s = snap(
+            vec![
+                item("I1", "401", "WaitingInAction"),
+                item("I2", "301", "WaitingInAction"),
+            ],
+            2_000,
+        );
+        let stored = settle(apply_claim(&order(), &s, &policy()));
+        let accepted = snap(
+            vec![item("I1", "401", "Accepted"), item("I2", "301", "Accepted")],
+            3_000,
+        );
+        let c = apply_claim(&stored, &accepted, &policy());
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!((c.moves[0].sku.as_str(), c.moves[0].change), ("SKU-A", 1));
+        let claim = &c.order.claims["C1"];
+        assert_eq!(claim.items["I1"].restock, Restock::Returned);
+        assert_eq!(claim.items["I2"].restock, Restock::NotSellable);
+        assert!(c
+            .order
+            .outbox
+            .iter()
+            .any(|e| e.event_id() == "trendyol:TY-9:claim:C1:stock:I1:restocked"));
+        let stored = settle(c);
+        let again = apply_claim(&stored, &accepted, &policy());
+        assert!(!again.changed && again.moves.is_empty());
+        // The product is not ours: nothing moves, the item says so.
+        let fresh = settle(apply_claim(&order(), &s, &policy()));
+        let c = untrack_restock(apply_claim(&fresh, &accepted, &policy()), "SKU-A");
+        assert!(c.moves.is_empty());
+        assert_eq!(c.order.claims["C1"].items["I1"].restock, Restock::Untracked);
+        assert!(!c
+            .order
+            .outbox
+            .iter()
+            .any(|e| e.event_id().ends_with(":restocked")));
+    }
+
+    #[test]
+    fn rejected_then_accepted_still_restocks_and_unknown_words_move_nothing() {
+        let s = snap(vec![item("I1", "401", "Rejected")], 2_000);
+        let stored = settle(apply_claim(&order(), &s, &policy()));
+        assert_eq!(stored.claims["C1"].items["I1"].restock, Restock::Pending);
+        let odd = snap(vec![item("I1", "401", "SomethingNew")], 2_500);
+        assert!(!apply_claim(&stored, &odd, &policy()).changed);
+        let c = apply_claim(
+            &stored,
+            &snap(vec![item("I1", "401", "Accepted")], 3_000),
+            &policy(),
+        );
+        assert_eq!(c.moves.len(), 1);
+    }
+}
