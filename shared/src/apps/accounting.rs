@@ -89,6 +89,26 @@ pub enum Outcome {
     Reported,
 }
 
+/// What the function reads and writes: marketplace orders and their
+/// buyers, storefront ledgers and invoice data, invoices.
+pub trait Store:
+    MarketplaceOrderStore
+    + MarketplacePersonalDataReader
+    + InvoiceStore
+    + PaymentLedgerStore
+    + StorefrontInvoiceDataStore
+{
+}
+
+impl<T> Store for T where
+    T: MarketplaceOrderStore
+        + MarketplacePersonalDataReader
+        + InvoiceStore
+        + PaymentLedgerStore
+        + StorefrontInvoiceDataStore
+{
+}
+
 pub struct App<S, P> {
     store: S,
     publisher: P,
@@ -114,11 +134,7 @@ impl App<DynamoStore, EventBridgePublisher> {
 
 impl<S, P> App<S, P>
 where
-    S: MarketplaceOrderStore
-        + MarketplacePersonalDataReader
-        + InvoiceStore
-        + PaymentLedgerStore
-        + StorefrontInvoiceDataStore,
+    S: Store,
     P: EventPublisher,
 {
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
@@ -146,8 +162,8 @@ where
         event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
     ) -> std::result::Result<serde_json::Value, lambda_http::Error> {
         let input = event.payload;
-        if input.get("requestContext").is_some() && input.get("rawPath").is_some() {
-            return Ok(self.route(&input).await);
+        if let Some((method, path)) = crate::api::http_api_route(&input) {
+            return Ok(self.route(method, path, &input).await);
         }
         let batch: SqsEvent = serde_json::from_value(input)?;
         // A deadline not in the future is none (a local invoke gives 0).

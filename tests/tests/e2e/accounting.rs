@@ -632,7 +632,7 @@ mod storefront_orders {
     use ayaztrade::domain::PaymentEventKind;
     use ayaztrade::money::Money;
     use ayaztrade::ports::PaymentLedgerStore;
-    use ayaztrade_tests::fixtures::put_order;
+    use ayaztrade_tests::fixtures::{http_api_answer, http_api_event, put_order};
     use ayaztrade_tests::local_stack::Stack;
     use serde_json::{json, Value};
 
@@ -782,15 +782,13 @@ mod storefront_orders {
 
     async fn route(w: &World, method: &str, order_id: &str, body: Option<&Value>) -> (u16, Value) {
         let path = format!("/accounting/orders/{order_id}/invoice-data");
-        let mut event = json!({
-            "version": "2.0", "routeKey": format!("{method} /accounting/orders/{{orderId}}/invoice-data"),
-            "rawPath": path, "rawQueryString": "", "headers": {},
-            "requestContext": {"http": {"method": method, "path": path}, "routeKey": "x", "stage": "$default"},
-            "pathParameters": {"orderId": order_id}, "isBase64Encoded": false
-        });
-        if let Some(b) = body {
-            event["body"] = b.to_string().into();
-        }
+        let event = http_api_event(
+            method,
+            "/accounting/orders/{orderId}/invoice-data",
+            &path,
+            json!({"orderId": order_id}),
+            body,
+        );
         let answer = w
             .app
             .handle(lambda_http::lambda_runtime::LambdaEvent::new(
@@ -799,8 +797,7 @@ mod storefront_orders {
             ))
             .await
             .unwrap();
-        let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
-        (answer["statusCode"].as_u64().unwrap() as u16, body)
+        http_api_answer(&answer)
     }
 
     fn events(w: &World, t: DetailType) -> Vec<Value> {

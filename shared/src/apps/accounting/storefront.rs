@@ -29,7 +29,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{App, Outcome};
+use super::{App, Outcome, Store};
+use crate::api::http_api_answer;
 use crate::clock::{ms_of_rfc3339, now_ms, now_rfc3339, rfc3339_of_ms};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, InvoiceRequestedDetail};
 use crate::domain::order::validate_order_id;
@@ -38,10 +39,7 @@ use crate::domain::storefront_invoice::{
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
-use crate::ports::{
-    EventPublisher, InvoiceStore, MarketplaceOrderStore, MarketplacePersonalDataReader,
-    PaymentLedgerStore, StorefrontInvoiceDataStore,
-};
+use crate::ports::EventPublisher;
 use crate::providers::parasut::ParasutClient;
 
 /// The queue messages that may bring a storefront order's invoice.
@@ -49,14 +47,6 @@ pub(super) const TRIGGERS: [&str; 2] = ["payment.completed", "invoice.requested"
 
 const ROUTE_PREFIX: &str = "/accounting/orders/";
 const ROUTE_SUFFIX: &str = "/invoice-data";
-
-fn http_answer(status: u16, body: &Value) -> Value {
-    json!({
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": body.to_string(),
-    })
-}
 
 /// The request body of the HTTP API's payload format 2.0.
 fn body_of(input: &Value) -> Result<Vec<u8>> {
@@ -71,20 +61,11 @@ fn body_of(input: &Value) -> Result<Vec<u8>> {
 
 impl<S, P> App<S, P>
 where
-    S: MarketplaceOrderStore
-        + MarketplacePersonalDataReader
-        + InvoiceStore
-        + PaymentLedgerStore
-        + StorefrontInvoiceDataStore,
+    S: Store,
     P: EventPublisher,
 {
     /// `PUT|GET /accounting/orders/{orderId}/invoice-data`.
-    pub(super) async fn route(&self, input: &Value) -> Value {
-        let method = input
-            .pointer("/requestContext/http/method")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let path = input.get("rawPath").and_then(Value::as_str).unwrap_or("");
+    pub(super) async fn route(&self, method: &str, path: &str, input: &Value) -> Value {
         let order_id = path
             .strip_prefix(ROUTE_PREFIX)
             .and_then(|p| p.strip_suffix(ROUTE_SUFFIX));
@@ -104,7 +85,7 @@ where
             (_, Some(_)) => Err(Error::validation("method", "PUT or GET")),
         };
         match result {
-            Ok((status, body)) => http_answer(status, &body),
+            Ok((status, body)) => http_api_answer(status, &body),
             Err(e) => {
                 // Never the body: it carries the buyer's personal data.
                 if e.http_status() >= 500 {
@@ -116,7 +97,7 @@ where
                         "invoice data refused"
                     );
                 }
-                http_answer(e.http_status(), &e.to_json())
+                http_api_answer(e.http_status(), &e.to_json())
             }
         }
     }
