@@ -18,7 +18,10 @@
 //! intake/      the exactly-once paths several apps share: payment_notices (webhook,
 //!              iyzico callback, refunds, reconciliation → the payment ledger), refunds (the one
 //!              refund protocol), marketplace_orders (webhook and poll → stored
-//!              order, stock moves, events), invoices (one Paraşüt invoice per order)
+//!              order, stock moves, events), seller_actions (the one protocol for a
+//!              seller action on a marketplace package: read, send, read back, record),
+//!              invoices (one Paraşüt invoice per order), invoice_links (its link to
+//!              the marketplace, once)
 //! api/         what the HTTP apps share: JSON requests and error answers,
 //!              Idempotency-Key replay (idempotency), storefront checkout tokens
 //! domain/      pure types and rules, no I/O: orders, payments and the payment

@@ -168,6 +168,18 @@ impl CatalogHarness {
 
     /// Stores products through the bulk API, 1,000 per call; panics unless
     /// every one was stored.
+    /// A product's stock as stored now.
+    pub async fn stock(&self, sku: &str) -> i64 {
+        use ayaztrade::ports::ProductStore;
+        self.catalog_store()
+            .get_product(sku)
+            .await
+            .unwrap()
+            .expect("product")
+            .product
+            .stock
+    }
+
     pub async fn put_products(&self, products: &[Value]) {
         for chunk in products.chunks(1000) {
             let body = json!({ "products": chunk }).to_string();

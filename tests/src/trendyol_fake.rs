@@ -574,6 +574,8 @@ enum Route {
     Orders,
     TrackingNumber(String),
     PackageStatus(String),
+    Unsupplied(String),
+    InvoiceLink,
 }
 
 impl Route {
@@ -587,7 +589,11 @@ impl Route {
             | Route::CategoryAttributes(_)
             | Route::AttributeValues(..)
             | Route::BrandByName => Some(ServiceGroup::Read),
-            Route::Orders | Route::TrackingNumber(_) | Route::PackageStatus(_) => None,
+            Route::Orders
+            | Route::TrackingNumber(_)
+            | Route::PackageStatus(_)
+            | Route::Unsupplied(_)
+            | Route::InvoiceLink => None,
         }
     }
 
@@ -604,6 +610,8 @@ impl Route {
             Route::Orders => SHIPMENT_PACKAGES,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
             Route::PackageStatus(_) => UPDATE_PACKAGE,
+            Route::Unsupplied(_) => UNSUPPLIED,
+            Route::InvoiceLink => SEND_INVOICE_LINK,
         }
     }
 
@@ -612,7 +620,10 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders => EndpointKind::Orders,
-            Route::TrackingNumber(_) | Route::PackageStatus(_) => EndpointKind::Tracking,
+            Route::TrackingNumber(_)
+            | Route::PackageStatus(_)
+            | Route::Unsupplied(_)
+            | Route::InvoiceLink => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
         }
     }
@@ -664,6 +675,14 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
                 Route::TrackingNumber(pid.to_string()),
                 Some(sid.to_string()),
             )
+        }
+        ["integration", "order", "sellers", sid, "shipment-packages", pid, "items", "unsupplied"]
+            if put =>
+        {
+            (Route::Unsupplied(pid.to_string()), Some(sid.to_string()))
+        }
+        ["integration", "sellers", sid, "seller-invoice-links"] if post => {
+            (Route::InvoiceLink, Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "shipment-packages", pid] if put => {
             (Route::PackageStatus(pid.to_string()), Some(sid.to_string()))
@@ -840,6 +859,8 @@ async fn serve(
         Route::Orders => shipment_packages(&mut s, uri),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
+        Route::Unsupplied(pid) => unsupplied(&mut s, &pid, &body),
+        Route::InvoiceLink => send_invoice_link(&mut s, &body),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -1698,6 +1719,8 @@ struct Package {
     customer_id: i64,
     /// A number given through updateTrackingNumber.
     seller_tracking: Option<String>,
+    /// A link given through sendInvoiceLink.
+    invoice_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1724,6 +1747,10 @@ struct TyOrders {
     tracking_updates: Vec<(i64, String)>,
     /// Accepted updatePackage calls: (package id, status, invoice number).
     package_updates: Vec<(i64, String, Option<String>)>,
+    /// Accepted UnSupplied calls: (package id, [(line id, quantity)], reason id).
+    unsupplied: Vec<UnsuppliedCall>,
+    /// Accepted sendInvoiceLink calls: (package id, link).
+    invoice_links: Vec<(i64, String)>,
 }
 
 impl TyOrders {
@@ -1742,6 +1769,8 @@ impl TyOrders {
             tracking_statuses: TRACKING_STATUSES.iter().map(|s| s.to_string()).collect(),
             tracking_updates: Vec::new(),
             package_updates: Vec::new(),
+            unsupplied: Vec::new(),
+            invoice_links: Vec::new(),
         }
     }
 
@@ -1791,6 +1820,7 @@ impl TyOrders {
             histories,
             customer_id: 99_000_000 + id % 1_000_000,
             seller_tracking: None,
+            invoice_link: None,
         });
         id
     }
@@ -1930,7 +1960,9 @@ fn package_json(p: &Package) -> Value {
         "cargoProviderName": "Trendyol Express Marketplace",
         // The promised delivery date: two days after the order (fake rule).
         "agreedDeliveryDate": p.order_date_ms + 2 * 86_400_000,
-        "invoiceLink": null,
+        // UNCONFIRMED that getShipmentPackages shows a link given by
+        // sendInvoiceLink here (the field is CONFIRMED, T12).
+        "invoiceLink": p.invoice_link,
         "lines": lines,
         "packageHistories": p.histories.iter().map(|(at, s)| json!({"createdDate": at, "status": s})).collect::<Vec<_>>(),
         "deliveryType": "normal",
@@ -2280,6 +2312,22 @@ impl TrendyolFake {
     }
 }
 
+/// The index of package `pid`.
+fn package_index(o: &TyOrders, pid: &str) -> Option<usize> {
+    pid.parse::<i64>()
+        .ok()
+        .and_then(|id| o.packages.iter().position(|p| p.id == id))
+}
+
+/// Trendyol's answer for an unknown package (UNCONFIRMED envelope).
+fn package_not_found(pid: &str) -> Response {
+    business_error(
+        404,
+        "shipment.package.not.found",
+        &format!("Shipment package bulunamadı: {pid}"),
+    )
+}
+
 fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
     let number = serde_json::from_slice::<Value>(body)
         .ok()
@@ -2293,17 +2341,10 @@ fn update_tracking_number(s: &mut TyState, pid: &str, body: &Bytes) -> Response 
         );
     };
     let o = &mut s.orders;
-    let Some(p) = pid
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| o.packages.iter_mut().find(|p| p.id == id))
-    else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+    let Some(i) = package_index(o, pid) else {
+        return package_not_found(pid);
     };
+    let p = &mut o.packages[i];
     if p.seller_tracking.is_some() || !o.tracking_statuses.contains(&p.status) {
         return business_error(400, "shipment.not.updatable", NOT_UPDATABLE_MESSAGE);
     }
@@ -2344,17 +2385,10 @@ fn update_package(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
     let status = v["status"].as_str().unwrap_or_default().to_string();
     let invoice = v["params"]["invoiceNumber"].as_str().map(str::to_owned);
     let o = &mut s.orders;
-    let Some(p) = pid
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| o.packages.iter().find(|p| p.id == id))
-    else {
-        return business_error(
-            404,
-            "shipment.package.not.found",
-            &format!("Shipment package bulunamadı: {pid}"),
-        );
+    let Some(i) = package_index(o, pid) else {
+        return package_not_found(pid);
     };
+    let p = &o.packages[i];
     let lines_ok = v["lines"].as_array().is_none_or(|lines| {
         lines.iter().all(|l| {
             l["lineId"]
@@ -2381,6 +2415,181 @@ fn update_package(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
     o.update(id, &status, None);
     o.package_updates.push((id, status, invoice));
     (StatusCode::OK, "").into_response()
+}
+
+// ---------------------------------------------------------------------------
+// Orders: UnSupplied and sendInvoiceLink (docs/marketplace-wire.md T13)
+
+/// An accepted UnSupplied call: (package id, [(line id, quantity)], reason id).
+pub type UnsuppliedCall = (i64, Vec<(i64, i64)>, i64);
+
+/// `PUT …/shipment-packages/{packageId}/items/unsupplied`.
+pub const UNSUPPLIED: &str =
+    "PUT /integration/order/sellers/{sellerId}/shipment-packages/{packageId}/items/unsupplied";
+/// `POST /integration/sellers/{sellerId}/seller-invoice-links`.
+pub const SEND_INVOICE_LINK: &str = "POST /integration/sellers/{sellerId}/seller-invoice-links";
+/// CONFIRMED reason ids (T13).
+pub const UNSUPPLIED_REASON_IDS: &[i64] = &[500, 501, 502, 504, 505, 506];
+/// Statuses in which the fake takes UnSupplied (UNCONFIRMED: Trendyol's
+/// flow shows it after Picking / Invoiced, before shipping).
+pub const UNSUPPLIED_STATUSES: &[&str] = &["Created", "Picking", "Invoiced"];
+/// The fake's refusal texts (UNCONFIRMED wording).
+pub const UNSUPPLIED_REFUSED: &str = "Paket tedarik edilemedi olarak güncellenemez.";
+pub const INVOICE_LINK_EXISTS: &str = "Bu pakete ait fatura linki zaten mevcut.";
+pub const INVOICE_LINK_USED: &str = "Bu fatura linki başka bir pakete gönderilmiş.";
+pub const INVOICE_LINK_REFUSED: &str = "İptal edilen pakete fatura linki gönderilemez.";
+
+impl TrendyolFake {
+    /// Accepted UnSupplied calls: (package id, [(line id, quantity)], reason id).
+    pub fn unsupplied_calls(&self) -> Vec<UnsuppliedCall> {
+        self.with(|s| s.orders.unsupplied.clone())
+    }
+
+    /// UnSupplied requests that arrived (any outcome).
+    pub fn unsupplied_request_count(&self) -> usize {
+        self.request_count(UNSUPPLIED)
+    }
+
+    /// Accepted sendInvoiceLink calls: (package id, link).
+    pub fn invoice_links(&self) -> Vec<(i64, String)> {
+        self.with(|s| s.orders.invoice_links.clone())
+    }
+
+    /// sendInvoiceLink requests that arrived (any outcome).
+    pub fn invoice_link_request_count(&self) -> usize {
+        self.request_count(SEND_INVOICE_LINK)
+    }
+
+    /// The package ids of an order, in creation order.
+    pub fn packages_of(&self, order_number: &str) -> Vec<i64> {
+        self.with(|s| {
+            s.orders
+                .packages
+                .iter()
+                .filter(|p| p.order_number == order_number)
+                .map(|p| p.id)
+                .collect()
+        })
+    }
+}
+
+/// Lines the seller cannot supply. Checks: known reason id, lines of the
+/// package with 1..=their quantity, a package in [`UNSUPPLIED_STATUSES`].
+/// Effect (CONFIRMED: the package is cancelled, the rest gets a new
+/// package id on the same order number; UNCONFIRMED: which lines each
+/// shows): the package keeps the lines not supplied and becomes
+/// `Cancelled`; the remaining lines (a partly unsupplied line's remainder
+/// under a new line id) move to a new `Created` package.
+fn unsupplied(s: &mut TyState, pid: &str, body: &Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return business_error(400, "request.body.invalid", "Geçersiz istek");
+    };
+    let reason = v["reasonId"].as_i64();
+    if !reason.is_some_and(|r| UNSUPPLIED_REASON_IDS.contains(&r)) {
+        return business_error(400, "reason.id.invalid", "Geçersiz reasonId");
+    }
+    let asked: Option<Vec<(i64, i64)>> = v["lines"].as_array().and_then(|lines| {
+        lines
+            .iter()
+            .map(|l| Some((l["lineId"].as_i64()?, l["quantity"].as_i64()?)))
+            .collect()
+    });
+    let Some(asked) = asked.filter(|a| !a.is_empty()) else {
+        return business_error(400, "lines.invalid", "lines alanı zorunludur");
+    };
+    let o = &mut s.orders;
+    let Some(index) = package_index(o, pid) else {
+        return package_not_found(pid);
+    };
+    let p = &o.packages[index];
+    let lines_ok = asked
+        .iter()
+        .all(|(id, q)| *q >= 1 && p.lines.iter().any(|(lid, l)| lid == id && *q <= l.quantity));
+    if !lines_ok || !UNSUPPLIED_STATUSES.contains(&p.status.as_str()) {
+        return business_error(
+            400,
+            "shipment.package.unsupplied.invalid",
+            UNSUPPLIED_REFUSED,
+        );
+    }
+    let mut kept = Vec::new();
+    let mut rest = Vec::new();
+    for (lid, l) in p.lines.clone() {
+        match asked.iter().find(|(id, _)| *id == lid) {
+            Some((_, q)) if *q == l.quantity => kept.push((lid, l)),
+            Some((_, q)) => {
+                let mut remainder = l.clone();
+                remainder.quantity -= q;
+                let mut gone = l;
+                gone.quantity = *q;
+                kept.push((lid, gone));
+                o.next_line_id += 1;
+                rest.push((o.next_line_id, remainder));
+            }
+            None => rest.push((lid, l)),
+        }
+    }
+    let id = p.id;
+    let (order_number, order_date) = (p.order_number.clone(), p.order_date_ms);
+    o.packages[index].lines = kept;
+    o.update(id, "Cancelled", None);
+    if !rest.is_empty() {
+        o.next_package_id += 1;
+        let new_id = o.next_package_id;
+        let now = o.clock();
+        let customer_id = o.packages[index].customer_id;
+        o.packages.push(Package {
+            id: new_id,
+            order_number,
+            status: "Created".into(),
+            order_date_ms: order_date,
+            last_modified_ms: now,
+            lines: rest,
+            histories: vec![(now, "Created".into())],
+            customer_id,
+            seller_tracking: None,
+            invoice_link: None,
+        });
+    }
+    o.unsupplied.push((id, asked, reason.unwrap_or_default()));
+    (StatusCode::OK, "").into_response()
+}
+
+/// sendInvoiceLink. CONFIRMED: 201 on success; 409 when the package has an
+/// invoice already or the link was given to another package. UNCONFIRMED:
+/// 404 for an unknown package, 400 for a cancelled one, the messages.
+fn send_invoice_link(s: &mut TyState, body: &Bytes) -> Response {
+    let v = serde_json::from_slice::<Value>(body).unwrap_or_default();
+    let link = v["invoiceLink"]
+        .as_str()
+        .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+        .map(str::to_owned);
+    let (Some(link), Some(pid)) = (link, v["shipmentPackageId"].as_i64()) else {
+        return business_error(
+            400,
+            "request.body.invalid",
+            "invoiceLink ve shipmentPackageId zorunludur",
+        );
+    };
+    let o = &mut s.orders;
+    if o.invoice_links
+        .iter()
+        .any(|(other, l)| *l == link && *other != pid)
+    {
+        return business_error(409, "invoice.link.used", INVOICE_LINK_USED);
+    }
+    let Some(p) = o.packages.iter_mut().find(|p| p.id == pid) else {
+        return package_not_found(&pid.to_string());
+    };
+    if p.invoice_link.is_some() {
+        return business_error(409, "invoice.link.exists", INVOICE_LINK_EXISTS);
+    }
+    if p.status == "Cancelled" || p.status == "UnSupplied" {
+        return business_error(400, "shipment.package.cancelled", INVOICE_LINK_REFUSED);
+    }
+    p.invoice_link = Some(link.clone());
+    o.invoice_links.push((pid, link));
+    (StatusCode::CREATED, "").into_response()
 }
 
 // ---- calendar helpers (no date crate in this package) ----

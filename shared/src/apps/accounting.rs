@@ -17,6 +17,11 @@
 //! (rule `StorefrontInvoiceRule`), and the function serves the IAM routes
 //! `PUT|GET /accounting/orders/{orderId}/invoice-data`: see [`storefront`].
 //!
+//! Once a marketplace order's invoice is legalized its durable link goes to the marketplace,
+//! once per package however often the message comes
+//! ([`crate::intake::invoice_links`]; off while `INVOICE_LINK_TEMPLATE` is
+//! unset).
+//!
 //! Accounting off (`PARASUT_COMPANY_ID` unset or `-`): every message is
 //! acknowledged and nothing is invoiced; the function says so once per cold
 //! start.
@@ -41,6 +46,7 @@ use crate::domain::invoice::{InvoiceRecord, InvoiceRequest};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_invoice::{invoice_for, Readiness};
 use crate::error::{Error, Result};
+use crate::intake::invoice_links::InvoiceLinks;
 use crate::intake::invoices::issue_invoice;
 use crate::money::Money;
 use crate::ports::{
@@ -56,6 +62,10 @@ const CLOSING_STATUSES: [&str; 4] = ["delivered", "returned", "cancelled", "unsu
 
 /// The `integration.error` kind of an order that cannot be invoiced.
 pub const NOT_POSSIBLE: &str = "invoice_not_possible";
+
+/// This function's share of Trendyol's order-endpoint budget (it reads a
+/// package before and after sending its invoice link).
+const TRENDYOL_REQUESTS_PER_10S: u32 = 2;
 
 /// Time one invoice may take (Paraşüt calls, e-document polls); a message
 /// is not started with less left.
@@ -115,6 +125,8 @@ pub struct App<S, P> {
     /// `None`: accounting off.
     parasut: Option<ParasutClient>,
     storefront: StorefrontInvoiceSettings,
+    /// `None`: no invoice links to the marketplaces.
+    links: Option<InvoiceLinks>,
     said_off: AtomicBool,
 }
 
@@ -146,11 +158,24 @@ where
                     .into(),
             ));
         }
+        let links = match config::invoice_link_template(env)? {
+            Some(template) => Some(InvoiceLinks::new(
+                crate::providers::marketplace::orders::order_clients(
+                    env,
+                    http,
+                    TRENDYOL_REQUESTS_PER_10S,
+                )?,
+                template,
+                config::personal_data_retention(env)?,
+            )),
+            None => None,
+        };
         Ok(App {
             store,
             publisher,
             parasut,
             storefront,
+            links,
             said_off: AtomicBool::new(false),
         })
     }
@@ -266,9 +291,13 @@ where
             }
             Err(why) => return self.report(&order_ref, why.to_string()).await,
         };
-        self.issue(client, &request)
-            .await
-            .map(|(outcome, _)| outcome)
+        let (outcome, record) = self.issue(client, &request).await?;
+        if let (Some(links), Some(record)) = (&self.links, &record) {
+            links
+                .send(&self.store, &self.publisher, &order, record)
+                .await?;
+        }
+        Ok(outcome)
     }
 
     /// Issues `request` ([`issue_invoice`]) and says what its answer means

@@ -17,6 +17,16 @@
 //!   Trendyol has it is taken in like a webhook (`OrderIntake`: the status on
 //!   the order, `marketplace.order.status_changed`). A refusal Trendyol
 //!   keeps is 409 `marketplace_refused` with its message.
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/packages/{packageId}/unsupplied`
+//!   `{"lines": [{"lineId", "quantity"}], "reasonId": 500…506}`: lines the
+//!   seller cannot supply; Trendyol cancels the package (stock back once,
+//!   through the intake).
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/packages/{packageId}/invoice-link`
+//!   `{"invoiceLink": "https://…"}`: the invoice's link for the buyer.
+//!
+//! Every action runs the one protocol of `intake::seller_actions` and is
+//! recorded on the order (`sellerActions`, `marketplace.order.seller_action`).
+//! Hepsiburada's actions are not built (404 naming them).
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -38,20 +48,23 @@ use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::MarketplaceOrder;
-use crate::domain::marketplace_order::{trendyol_status, OrderChange, PersonalWrite, SellerAction};
+use crate::domain::marketplace_order::{trendyol_status, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
+use crate::intake::invoice_links::send_trendyol_invoice_link;
 use crate::intake::marketplace_orders::order_total;
-use crate::intake::marketplace_orders::OrderIntake;
+use crate::intake::seller_actions::{ActionOutcome, PackageAction, SellerActions};
 use crate::money::Money;
 use crate::ports::{
     EventPublisher, MarketplaceOrderList, MarketplaceOrderStore, MarketplaceOrderSummary,
-    MarketplacePersonalDataReader, OrderSave,
+    MarketplacePersonalDataReader,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
-use crate::providers::marketplace::trendyol::orders::{PackageStatus, TrendyolOrders};
+use crate::providers::marketplace::trendyol::orders::{
+    check_invoice_link, PackageStatus, TrendyolOrders, UNSUPPLIED_REASONS,
+};
 
 /// This function's share of Trendyol's 50 requests per 10 s on the order
 /// list (it reads a package before and after an action; order-poll keeps
@@ -84,6 +97,105 @@ fn package_status_of(body: StatusBody) -> Result<PackageStatus> {
         _ => Err(Error::validation("status", "picking or invoiced")),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UnsuppliedBody {
+    #[serde(default)]
+    lines: Vec<serde_json::Value>,
+    #[serde(default)]
+    reason_id: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InvoiceLinkBody {
+    invoice_link: String,
+}
+
+/// A validated UnSupplied request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UnsuppliedRequest {
+    lines: Vec<(String, u32)>,
+    reason_id: u16,
+}
+
+/// Reads an UnSupplied body against the stored order, naming every bad
+/// field: each line must be the order's, at most its quantity, once; the
+/// reason one of Trendyol's.
+fn unsupplied_request(
+    body: &UnsuppliedBody,
+    order: &MarketplaceOrder,
+) -> Result<UnsuppliedRequest> {
+    let mut errors = Vec::new();
+    if body.lines.is_empty() {
+        errors.push(FieldError::new("lines", "at least one {lineId, quantity}"));
+    }
+    let mut lines: Vec<(String, u32)> = Vec::new();
+    for (i, line) in body.lines.iter().enumerate() {
+        let id = match &line["lineId"] {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) if n.is_u64() => Some(n.to_string()),
+            _ => None,
+        };
+        let known = id
+            .as_ref()
+            .and_then(|id| order.lines.get(id).map(|l| (id, l)));
+        let Some((id, stored)) = known else {
+            errors.push(FieldError::new(
+                format!("lines[{i}].lineId"),
+                "a line id of this order",
+            ));
+            continue;
+        };
+        if lines.iter().any(|(seen, _)| seen == id) {
+            errors.push(FieldError::new(format!("lines[{i}].lineId"), "named twice"));
+            continue;
+        }
+        match line["quantity"]
+            .as_u64()
+            .and_then(|q| u32::try_from(q).ok())
+        {
+            Some(q) if (1..=stored.quantity).contains(&q) => lines.push((id.clone(), q)),
+            _ => errors.push(FieldError::new(
+                format!("lines[{i}].quantity"),
+                format!("1–{} (the line's quantity)", stored.quantity),
+            )),
+        }
+        if let Some(extra) = line
+            .as_object()
+            .and_then(|o| o.keys().find(|k| *k != "lineId" && *k != "quantity"))
+        {
+            errors.push(FieldError::new(
+                format!("lines[{i}].{extra}"),
+                "unknown field",
+            ));
+        }
+    }
+    let reason_id = body
+        .reason_id
+        .as_ref()
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|r| u16::try_from(r).ok())
+        .filter(|r| UNSUPPLIED_REASONS.iter().any(|(id, _)| id == r));
+    if reason_id.is_none() {
+        let ids: Vec<String> = UNSUPPLIED_REASONS
+            .iter()
+            .map(|(id, name)| format!("{id} {name}"))
+            .collect();
+        errors.push(FieldError::new(
+            "reasonId",
+            format!("one of: {}", ids.join(", ")),
+        ));
+    }
+    match reason_id {
+        Some(reason_id) if errors.is_empty() => Ok(UnsuppliedRequest { lines, reason_id }),
+        _ => Err(Error::Validation(errors)),
+    }
+}
+
+/// The seller actions under `…/packages/{packageId}/`.
+const PACKAGE_ACTIONS: [&str; 3] = ["status", "unsupplied", "invoice-link"];
 
 /// Orders per page, unless the caller asks for fewer.
 const PAGE: i32 = 50;
@@ -345,13 +457,14 @@ where
             }
             (
                 &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "packages", package_id, "status"],
-            ) => match marketplace_of(marketplace) {
+                ["marketplace-orders", marketplace, order_number, "packages", package_id, action],
+            ) if PACKAGE_ACTIONS.contains(action) => match marketplace_of(marketplace) {
                 Ok(m) => {
-                    self.set_package_status(
+                    self.package_action(
                         m,
                         &percent_decoded(order_number),
                         package_id,
+                        action,
                         body_bytes(&req),
                     )
                     .await
@@ -400,6 +513,31 @@ where
         Ok(order_view(&order, buyer))
     }
 
+    /// `POST …/packages/{packageId}/{action}`, one of [`PACKAGE_ACTIONS`].
+    async fn package_action(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        action: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        match action {
+            "status" => {
+                self.set_package_status(marketplace, order_number, package_id, body)
+                    .await
+            }
+            "unsupplied" => {
+                self.unsupply_lines(marketplace, order_number, package_id, body)
+                    .await
+            }
+            _ => {
+                self.send_invoice_link(marketplace, order_number, package_id, body)
+                    .await
+            }
+        }
+    }
+
     /// Picking / Invoiced at Trendyol (module docs); answers the order as
     /// it stands afterwards.
     pub async fn set_package_status(
@@ -410,19 +548,156 @@ where
         body: &[u8],
     ) -> Result<OrderView> {
         let status = package_status_of(parse_json::<StatusBody>(body)?)?;
-        let client = match (marketplace, self.sources.get(marketplace)) {
-            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => c,
-            (Marketplace::Trendyol, _) => {
-                return Err(Error::Config("Trendyol is not configured here".into()))
-            }
-            // Hepsiburada's packaging is not built yet (issue 13).
-            (m, _) => {
-                return Err(Error::NotFound {
-                    what: "package status action",
-                    id: m.as_str().to_string(),
-                })
-            }
+        let client = self.trendyol(marketplace, "package status")?;
+        self.stored_package(marketplace, order_number, package_id)
+            .await?;
+        let target = trendyol_status(status.word()).rank;
+        let sent = status.clone();
+        let action = PackageAction {
+            order_number,
+            package_id,
+            action: format!("package_status:{}", status.word()),
+            detail: None,
+            takes_in: true,
         };
+        let outcome = self
+            .actions()
+            .trendyol_package(
+                client,
+                &action,
+                |snap| trendyol_status(&snap.marketplace_status).rank >= target,
+                |current| async move {
+                    let lines: Vec<(String, u32)> = current
+                        .lines
+                        .iter()
+                        .map(|l| (l.line_id.clone(), l.quantity))
+                        .collect();
+                    client.update_package_status(package_id, sent, &lines).await
+                },
+            )
+            .await?;
+        self.answer(
+            marketplace,
+            order_number,
+            package_id,
+            status.word(),
+            outcome,
+        )
+        .await
+    }
+
+    /// Lines of a Trendyol package the seller cannot supply (UnSupplied,
+    /// docs/marketplace-wire.md T13): Trendyol cancels the package (their
+    /// stock comes back through the intake, once, however the cancel is
+    /// learned) and gives the remaining lines a new package.
+    pub async fn unsupply_lines(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        let body = parse_json::<UnsuppliedBody>(body)?;
+        let client = self.trendyol(marketplace, "unsupplied")?;
+        let order = self
+            .stored_package(marketplace, order_number, package_id)
+            .await?;
+        let request = unsupplied_request(&body, &order)?;
+        let detail = request
+            .lines
+            .iter()
+            .map(|(id, q)| format!("{id}×{q}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let action = PackageAction {
+            order_number,
+            package_id,
+            action: format!("unsupplied:{}", request.reason_id),
+            detail: Some(detail),
+            takes_in: true,
+        };
+        let asked: Vec<String> = request.lines.iter().map(|(id, _)| id.clone()).collect();
+        let outcome = self
+            .actions()
+            .trendyol_package(
+                client,
+                &action,
+                // Trendyol cancels the package, keeping the lines not
+                // supplied in it (the rest move to a new package).
+                |snap| {
+                    trendyol_status(&snap.marketplace_status).releases_stock
+                        && asked
+                            .iter()
+                            .all(|id| snap.lines.iter().any(|l| &l.line_id == id))
+                },
+                |_| client.unsupply_lines(package_id, &request.lines, request.reason_id),
+            )
+            .await?;
+        self.answer(marketplace, order_number, package_id, "UnSupplied", outcome)
+            .await
+    }
+
+    /// The link of the package's invoice, for Trendyol to mail to the
+    /// buyer (sendInvoiceLink, docs/marketplace-wire.md T13). `accounting`
+    /// sends it after a Paraşüt invoice (`intake::invoice_links`); this
+    /// route is for an invoice made elsewhere.
+    pub async fn send_invoice_link(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        let body = parse_json::<InvoiceLinkBody>(body)?;
+        check_invoice_link(&body.invoice_link)?;
+        let client = self.trendyol(marketplace, "invoice link")?;
+        self.stored_package(marketplace, order_number, package_id)
+            .await?;
+        let outcome = send_trendyol_invoice_link(
+            &self.actions(),
+            client,
+            order_number,
+            package_id,
+            &body.invoice_link,
+        )
+        .await?;
+        self.answer(
+            marketplace,
+            order_number,
+            package_id,
+            "invoice link",
+            outcome,
+        )
+        .await
+    }
+
+    fn actions(&self) -> SellerActions<'_, S, P> {
+        SellerActions::new(&self.store, &self.publisher, self.retention)
+    }
+
+    /// The Trendyol client for an action only Trendyol has here.
+    fn trendyol(&self, marketplace: Marketplace, what: &str) -> Result<&TrendyolOrders> {
+        match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => Ok(c),
+            (Marketplace::Trendyol, _) => {
+                Err(Error::Config("Trendyol is not configured here".into()))
+            }
+            // Hepsiburada's packaging, cancel and invoice link are not
+            // built yet (issue 13; docs/marketplace-wire.md H13).
+            (m, _) => Err(Error::NotFound {
+                what: "seller action for this marketplace (not built)",
+                id: format!("{}:{what}", m.as_str()),
+            }),
+        }
+    }
+
+    /// The stored order, 404 when it or the package is unknown.
+    async fn stored_package(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        package_id: &str,
+    ) -> Result<MarketplaceOrder> {
         let Some((order, _)) = self
             .store
             .load_marketplace_order(marketplace, order_number)
@@ -439,124 +714,33 @@ where
                 id: package_id.chars().take(20).collect(),
             });
         }
-        let target = trendyol_status(status.word()).rank;
-        let reached = |snap: &crate::domain::marketplace_order::OrderSnapshot| {
-            trendyol_status(&snap.marketplace_status).rank >= target
-        };
-        let current = self.read_package(client, package_id).await?;
-        let mut outcome = ("already", None);
-        if !reached(&current) {
-            outcome = ("done", None);
-            let lines: Vec<(String, u32)> = current
-                .lines
-                .iter()
-                .map(|l| (l.line_id.clone(), l.quantity))
-                .collect();
-            if let Err(refusal) = client
-                .update_package_status(package_id, status.clone(), &lines)
-                .await?
-            {
-                // Refused: done anyway (a repeat of a call whose answer
-                // was lost), or Trendyol's state forbids it.
-                // Reached after a refused send: ours arrived (the answer
-                // was lost and the retry refused), so still `done`.
-                let now = self.read_package(client, package_id).await?;
-                if !reached(&now) {
-                    let message = format!("{} (HTTP {})", refusal.message, refusal.status);
-                    self.record_action(
-                        marketplace,
-                        order_number,
-                        package_id,
-                        &status,
-                        ("refused", Some(message)),
-                    )
-                    .await?;
-                    tracing::warn!(
-                        package_id,
-                        status = status.word(),
-                        http_status = refusal.status,
-                        "Trendyol refused a package status"
-                    );
-                    return Err(Error::Conflict {
-                        code: "marketplace_refused",
-                        message: format!(
-                            "Trendyol refused {} for package {package_id} (its status: {}): {}",
-                            status.word(),
-                            now.marketplace_status,
-                            refusal.message
-                        ),
-                    });
-                }
-            }
-        }
-        // What Trendyol now says, taken in like a webhook.
-        let after = self.read_package(client, package_id).await?;
-        OrderIntake::new(&self.store, &self.publisher)
-            .with_retention(self.retention)
-            .take(&after)
-            .await?;
-        self.record_action(marketplace, order_number, package_id, &status, outcome)
-            .await?;
-        self.order(marketplace, order_number).await
+        Ok(order)
     }
 
-    /// Records the action on the order, at the version read (re-read on a
-    /// concurrent change). The order's outbox is left as it is.
-    async fn record_action(
+    /// The order as it stands, or 409 `marketplace_refused` with
+    /// Trendyol's message.
+    async fn answer(
         &self,
         marketplace: Marketplace,
         order_number: &str,
         package_id: &str,
-        status: &PackageStatus,
-        (outcome, message): (&str, Option<String>),
-    ) -> Result<()> {
-        for _ in 0..5 {
-            let Some((mut order, version)) = self
-                .store
-                .load_marketplace_order(marketplace, order_number)
-                .await?
-            else {
-                return Ok(());
-            };
-            order.record_action(SellerAction {
-                at_ms: now_ms(),
-                action: format!("package_status:{}", status.word()),
-                package_id: Some(package_id.to_string()),
-                outcome: outcome.to_string(),
-                message: message.clone(),
+        what: &str,
+        outcome: ActionOutcome,
+    ) -> Result<OrderView> {
+        if let ActionOutcome::Refused {
+            message,
+            marketplace_status,
+        } = outcome
+        {
+            return Err(Error::Conflict {
+                code: "marketplace_refused",
+                message: format!(
+                    "Trendyol refused {what} for package {package_id} (its status: \
+                     {marketplace_status}): {message}"
+                ),
             });
-            let change = OrderChange {
-                order,
-                moves: Vec::new(),
-                changed: true,
-                personal: PersonalWrite::Unchanged,
-            };
-            match self
-                .store
-                .save_marketplace_order(&change, Some(version), &crate::clock::now_rfc3339())
-                .await?
-            {
-                OrderSave::Saved { .. } => return Ok(()),
-                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
-            }
         }
-        Err(Error::Store(format!(
-            "marketplace order {order_number} kept changing; the action was not recorded"
-        )))
-    }
-
-    async fn read_package(
-        &self,
-        client: &TrendyolOrders,
-        package_id: &str,
-    ) -> Result<crate::domain::marketplace_order::OrderSnapshot> {
-        client
-            .package(package_id)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "Trendyol shipment package (at Trendyol)",
-                id: package_id.chars().take(20).collect(),
-            })
+        self.order(marketplace, order_number).await
     }
 
     pub async fn list(&self, marketplace: Marketplace, r: ListRequest) -> Result<OrderPage> {
@@ -653,6 +837,70 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn an_unsupplied_request_names_every_bad_field() {
+        use crate::domain::marketplace_order::{LineState, LineStock};
+        let line = |quantity| LineState {
+            sku: Some("A".into()),
+            quantity,
+            status: "created".into(),
+            marketplace_status: "Created".into(),
+            rank: 2,
+            stock: LineStock::Taken,
+        };
+        let order = MarketplaceOrder {
+            marketplace: Marketplace::Trendyol,
+            order_number: "1".into(),
+            first_seen_ms: 0,
+            units: Default::default(),
+            lines: [("55".to_string(), line(2)), ("56".to_string(), line(1))].into(),
+            outbox: Vec::new(),
+            packages: Default::default(),
+            line_facts: Default::default(),
+            personal: None,
+            seller_actions: Vec::new(),
+        };
+        let body = |j: &str| serde_json::from_str::<UnsuppliedBody>(j).unwrap();
+        assert_eq!(
+            unsupplied_request(
+                &body(r#"{"lines":[{"lineId":55,"quantity":2},{"lineId":"56","quantity":1}],"reasonId":500}"#),
+                &order
+            )
+            .unwrap(),
+            UnsuppliedRequest {
+                lines: vec![("55".into(), 2), ("56".into(), 1)],
+                reason_id: 500
+            }
+        );
+        match unsupplied_request(
+            &body(
+                r#"{"lines":[{"lineId":99,"quantity":1},{"lineId":55,"quantity":3},
+                   {"lineId":56,"quantity":1,"note":"x"},{"lineId":56,"quantity":1}],"reasonId":503}"#,
+            ),
+            &order,
+        ) {
+            Err(Error::Validation(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(
+                    fields,
+                    [
+                        "lines[0].lineId",
+                        "lines[1].quantity",
+                        "lines[2].note",
+                        "lines[3].lineId",
+                        "reasonId"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            unsupplied_request(&body(r#"{}"#), &order),
+            Err(Error::Validation(e)) if e.len() == 2 && e[0].field == "lines" && e[1].field == "reasonId"
+        ));
+        assert!(serde_json::from_str::<UnsuppliedBody>(r#"{"lines":[],"why":1}"#).is_err());
     }
 
     #[test]

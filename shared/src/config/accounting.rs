@@ -127,6 +127,26 @@ impl StorefrontInvoiceSettings {
     }
 }
 
+/// `INVOICE_LINK_TEMPLATE`: where the platform keeps each invoice's PDF for
+/// good, e.g. `https://fatura.example.com/{invoiceNumber}.pdf`
+/// (`{invoiceNumber}` is replaced by the legal number). `None` (unset or
+/// `-`): no invoice link goes to the marketplaces. Paraşüt's own PDF link
+/// lives one hour and must not reach the buyer (docs/parasut-wire.md P31),
+/// while Trendyol mails the link to the buyer and wants it to work for
+/// eight years (docs/marketplace-wire.md T13): so only this durable link is
+/// ever sent.
+pub fn invoice_link_template(env: &dyn Source) -> Result<Option<String>> {
+    let Some(template) = optional(env, "INVOICE_LINK_TEMPLATE") else {
+        return Ok(None);
+    };
+    if !template.starts_with("https://") || !template.contains("{invoiceNumber}") {
+        return Err(Error::Config(
+            "INVOICE_LINK_TEMPLATE must be an https:// URL containing {invoiceNumber}".into(),
+        ));
+    }
+    Ok(Some(template))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

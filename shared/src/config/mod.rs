@@ -16,7 +16,7 @@ mod reconcile;
 mod shipping;
 mod webhooks;
 
-pub use accounting::{ParasutSettings, StorefrontInvoiceSettings};
+pub use accounting::{invoice_link_template, ParasutSettings, StorefrontInvoiceSettings};
 pub use marketplaces::{
     personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
     TrendyolGroupLimits, TrendyolSettings, TrendyolTier,

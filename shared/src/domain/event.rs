@@ -16,6 +16,7 @@ pub enum DetailType {
     PaymentDuplicate,
     MarketplaceOrderCreated,
     MarketplaceOrderStatusChanged,
+    MarketplaceOrderSellerAction,
     MarketplaceStockUpdated,
     CatalogSyncCompleted,
     ShipmentCreated,
@@ -40,6 +41,7 @@ impl DetailType {
             DetailType::PaymentDuplicate => "payment.duplicate",
             DetailType::MarketplaceOrderCreated => "marketplace.order.created",
             DetailType::MarketplaceOrderStatusChanged => "marketplace.order.status_changed",
+            DetailType::MarketplaceOrderSellerAction => "marketplace.order.seller_action",
             DetailType::MarketplaceStockUpdated => "marketplace.stock.updated",
             DetailType::CatalogSyncCompleted => "catalog.sync.completed",
             DetailType::ShipmentCreated => "shipment.created",
@@ -56,7 +58,7 @@ impl DetailType {
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 19] = [
+    pub const ALL: [DetailType; 20] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -64,6 +66,7 @@ impl DetailType {
         DetailType::PaymentDuplicate,
         DetailType::MarketplaceOrderCreated,
         DetailType::MarketplaceOrderStatusChanged,
+        DetailType::MarketplaceOrderSellerAction,
         DetailType::MarketplaceStockUpdated,
         DetailType::CatalogSyncCompleted,
         DetailType::ShipmentCreated,
@@ -100,6 +103,7 @@ pub enum EventDetail {
     Payment(PaymentDetail),
     DuplicatePayment(DuplicatePaymentDetail),
     MarketplaceOrder(MarketplaceOrderDetail),
+    SellerAction(SellerActionDetail),
     Stock(StockDetail),
     Shipment(ShipmentDetail),
     CatalogSync(CatalogSyncDetail),
@@ -119,6 +123,26 @@ pub enum EventDetail {
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceRequestedDetail {
     pub order_id: String,
+}
+
+/// `marketplace.order.seller_action`: what we asked a marketplace to do
+/// with an order and what it said (docs/events.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerActionDetail {
+    pub marketplace: String,
+    pub order_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// `package_status:Picking`, `unsupplied:500`, `invoice_link`, …
+    pub action: String,
+    /// `done`, `already` or `refused`.
+    pub outcome: String,
+    /// The marketplace's message when it refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// An outbound-event endpoint we stopped calling (docs/events.md).

@@ -206,6 +206,11 @@ pub enum OrderEvent {
         package_id: Option<String>,
         problems: Vec<String>,
     },
+    /// A seller action recorded on the order (`marketplace.order.seller_action`).
+    SellerAction {
+        event_id: String,
+        action: SellerAction,
+    },
 }
 
 impl OrderEvent {
@@ -215,7 +220,8 @@ impl OrderEvent {
             | OrderEvent::StatusChanged { event_id, .. }
             | OrderEvent::StockChanged { event_id, .. }
             | OrderEvent::Oversold { event_id, .. }
-            | OrderEvent::TotalsMismatch { event_id, .. } => event_id,
+            | OrderEvent::TotalsMismatch { event_id, .. }
+            | OrderEvent::SellerAction { event_id, .. } => event_id,
         }
     }
 }
@@ -251,7 +257,8 @@ pub struct MarketplaceOrder {
 /// Actions kept on an order (older ones are dropped first).
 pub const MAX_SELLER_ACTIONS: usize = 20;
 
-/// One seller action on the order (a package status, …).
+/// One seller action on the order: `package_status:<Status>`,
+/// `unsupplied:<reasonId>`, `invoice_link`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SellerAction {
@@ -263,14 +270,33 @@ pub struct SellerAction {
     /// `done` (sent and accepted), `already` (the marketplace was there:
     /// nothing sent, or a repeat refused yet done), `refused`.
     pub outcome: String,
+    /// What was sent beyond the action's name (the invoice link, the
+    /// lines not supplied); never personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The marketplace's message when it refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl MarketplaceOrder {
-    /// Records an action, keeping the last [`MAX_SELLER_ACTIONS`].
+    /// Records an action, keeping the last [`MAX_SELLER_ACTIONS`], and
+    /// puts its `marketplace.order.seller_action` in the outbox: saved in
+    /// the same write, so the event is never lost once the action is on
+    /// the order.
     pub fn record_action(&mut self, action: SellerAction) {
+        let event_id = format!(
+            "{}:{}:{}:{}:{}",
+            self.marketplace.as_str(),
+            self.order_number,
+            action.package_id.as_deref().unwrap_or("-"),
+            action.action,
+            action.at_ms
+        );
+        self.outbox.push(OrderEvent::SellerAction {
+            event_id,
+            action: action.clone(),
+        });
         self.seller_actions.push(action);
         let excess = self.seller_actions.len().saturating_sub(MAX_SELLER_ACTIONS);
         self.seller_actions.drain(..excess);

@@ -12,7 +12,7 @@ use crate::clock::now_rfc3339;
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::event::{
     DetailType, DomainEvent, EventDetail, IntegrationErrorDetail, MarketplaceOrderDetail,
-    OrderLineDetail, StockDetail,
+    OrderLineDetail, SellerActionDetail, StockDetail,
 };
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
@@ -241,6 +241,20 @@ pub fn domain_event(order: &MarketplaceOrder, event: &OrderEvent) -> DomainEvent
             event_id,
             occurred_ms,
             totals_detail(order, package_id.as_deref(), problems),
+        ),
+        OrderEvent::SellerAction { event_id, action } => (
+            DetailType::MarketplaceOrderSellerAction,
+            event_id,
+            &action.at_ms,
+            EventDetail::SellerAction(SellerActionDetail {
+                marketplace: order.marketplace.as_str().to_string(),
+                order_number: order.order_number.clone(),
+                package_id: action.package_id.clone(),
+                action: action.action.clone(),
+                outcome: action.outcome.clone(),
+                message: action.message.clone(),
+                detail: action.detail.clone(),
+            }),
         ),
     };
     DomainEvent {

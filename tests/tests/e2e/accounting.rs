@@ -27,12 +27,18 @@ struct Harness {
     fake: ParasutFake,
 }
 
-/// The accounting settings against `fake`, with a series of its own so
-/// tests never share invoice numbers.
-fn parasut_env(fake: &ParasutFake) -> impl Fn(&str) -> Option<String> {
+/// The accounting function's settings against the Paraşüt fake (a
+/// fresh invoice series), with `extra` over them.
+fn accounting_env(
+    fake: &ParasutFake,
+    extra: Vec<(String, String)>,
+) -> impl Fn(&str) -> Option<String> {
     let base = fake.base_url.clone();
     let series = format!("T{:08X}", fastrand::u32(..));
     move |name: &str| -> Option<String> {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
         Some(match name {
             "PARASUT_BASE_URL" => base.clone(),
             "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
@@ -68,16 +74,23 @@ async fn harness() -> Harness {
     let stack = stack().await;
     let aws = AwsEnv::from_env().unwrap();
     let fake = ParasutFake::start().await;
-    let settings = ParasutSettings::from_env(&parasut_env(&fake))
-        .unwrap()
-        .unwrap();
+    let env = accounting_env(&fake, Vec::new());
+    let settings = ParasutSettings::from_env(&env).unwrap().unwrap();
+    let http = HttpLayer::new(HttpSettings {
+        connect_timeout: Duration::from_millis(500),
+        attempt_timeout: Duration::from_millis(400),
+        total_timeout: Duration::from_secs(3),
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    });
     Harness {
         store: DynamoStore::new(aws.dynamodb(), stack.table_name.clone()),
         publisher: RecordingPublisher::new(EventBridgePublisher::new(
             aws.eventbridge(),
             stack.event_bus_name.clone(),
         )),
-        client: ParasutClient::new(fast_http(), settings),
+        client: ParasutClient::new(http, settings),
         fake,
     }
 }
@@ -451,9 +464,29 @@ mod delivered_marketplace_orders {
     use ayaztrade::apps::accounting;
     use ayaztrade::aws::keys::{marketplace_personal_data_pk, MARKETPLACE_ORDER_PII_SK};
     use ayaztrade::domain::marketplace::Marketplace;
+    use ayaztrade::ports::MarketplaceOrderStore;
     use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
     use ayaztrade_tests::trendyol_fake::{LineSpec, PackageSpec};
     use serde_json::json;
+
+    /// Two Trendyol orders taken in by the poll and delivered: their
+    /// (order number, package id).
+    async fn delivered(h: &CatalogHarness, specs: [PackageSpec; 2]) -> [(String, i64); 2] {
+        let orders = specs.map(|spec| {
+            let package = h.trendyol.add_package(spec);
+            (
+                package["orderNumber"].as_str().unwrap().to_string(),
+                package["id"].as_i64().unwrap(),
+            )
+        });
+        let poll = h.order_poll(&[]);
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
+        for (_, id) in &orders {
+            h.trendyol.update_status(*id, "Delivered");
+        }
+        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+        orders
+    }
 
     fn delivered_event(message_id: &str, number: &str, package_id: i64) -> SqsEvent {
         let envelope = json!({
@@ -488,19 +521,16 @@ mod delivered_marketplace_orders {
         h.put_products(&[product_json("INV-T", 10, 12_490)]).await;
         let mut line = LineSpec::new("INV-T", 2, 114.90);
         line.list_price = 124.90;
-        let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
-        let number = package["orderNumber"].as_str().unwrap().to_string();
-        let package_id = package["id"].as_i64().unwrap();
-        let gone = h.trendyol.add_package(PackageSpec::line("INV-T", 1, 50.0));
-        let gone_number = gone["orderNumber"].as_str().unwrap().to_string();
-        let gone_id = gone["id"].as_i64().unwrap();
-        let poll = h.order_poll(&[]);
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 2);
-        h.trendyol.update_status(package_id, "Delivered");
-        h.trendyol.update_status(gone_id, "Delivered");
-        assert_eq!(poll.run(i64::MAX).await.marketplaces[0].changed, 2);
+        let [(number, package_id), (gone_number, gone_id)] = delivered(
+            &h,
+            [
+                PackageSpec::new(vec![line]),
+                PackageSpec::line("INV-T", 1, 50.0),
+            ],
+        )
+        .await;
 
-        let env = parasut_env(&fake);
+        let env = accounting_env(&fake, Vec::new());
         let http = fast_http();
         let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
             .unwrap();
@@ -615,6 +645,147 @@ mod delivered_marketplace_orders {
         assert_eq!(outcome, accounting::Outcome::Skipped("accounting off"));
         assert_eq!(fake.invoice_count(), 1);
     }
+
+    /// Issue 15 item 3: the invoice's durable link reaches Trendyol once per
+    /// package, however often the message comes and whatever answer is
+    /// lost; a link Trendyol refuses is an `integration.error` for a person.
+    #[tokio::test]
+    async fn the_invoice_link_reaches_trendyol_once_under_redelivery_and_a_lost_answer() {
+        use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault as TyFault};
+        let h = CatalogHarness::start(0, &[]).await;
+        let fake = ParasutFake::start().await;
+        h.put_products(&[product_json("LINK-T", 10, 10_000)]).await;
+        let [(number, package_id), (taken_number, taken_id)] = delivered(
+            &h,
+            [
+                PackageSpec::line("LINK-T", 1, 100.0),
+                PackageSpec::line("LINK-T", 1, 50.0),
+            ],
+        )
+        .await;
+
+        let mut extra: Vec<(String, String)> = [
+            "TRENDYOL_API_BASE",
+            "TRENDYOL_SELLER_ID",
+            "TRENDYOL_API_KEY",
+            "TRENDYOL_API_SECRET",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), h.env(k).unwrap().to_string()))
+        .collect();
+        extra.push((
+            "INVOICE_LINK_TEMPLATE".into(),
+            "https://fatura.example.com/{invoiceNumber}.pdf".into(),
+        ));
+        extra.push(("TRENDYOL_RATE_WINDOW_MS".into(), "200".into()));
+        let env = accounting_env(&fake, extra);
+        let http = fast_http();
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+            .unwrap();
+
+        // The link reaches Trendyol, its answer is lost; the HTTP layer's
+        // repeat meets Trendyol's 409, the package read back carries it.
+        h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+        h.trendyol.push_fault(TyFault::LostAnswer(504));
+        for message in ["l1", "l1-again", "l1-third"] {
+            let response = app
+                .process(delivered_event(message, &number, package_id))
+                .await;
+            assert!(response.batch_item_failures.is_empty(), "{message}");
+        }
+        assert_eq!(fake.invoice_count(), 1);
+        let invoiced: Vec<_> = h
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
+            .map(|e| e.detail.clone())
+            .collect();
+        let EventDetail::Invoice(detail) = &invoiced[0] else {
+            panic!("{invoiced:?}")
+        };
+        let link = format!("https://fatura.example.com/{}.pdf", detail.invoice_number);
+        assert_eq!(
+            h.trendyol.invoice_links(),
+            [(package_id, link.clone())],
+            "once, the durable link (never Paraşüt's one-hour PDF link)"
+        );
+        assert_eq!(
+            h.trendyol.invoice_link_request_count(),
+            2,
+            "sent, lost, repeated once; the redeliveries send nothing"
+        );
+        let order = h
+            .catalog_store()
+            .load_marketplace_order(Marketplace::Trendyol, &number)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        let recorded: Vec<_> = order
+            .seller_actions
+            .iter()
+            .map(|a| (a.action.as_str(), a.outcome.as_str(), a.detail.as_deref()))
+            .collect();
+        assert_eq!(recorded, [("invoice_link", "done", Some(link.as_str()))]);
+
+        // A package that already carries another invoice: Trendyol's 409
+        // stands; recorded, reported once for a person, the message done.
+        let orders = h.marketplace_orders(&[("TRENDYOL_RATE_WINDOW_MS", "200")]);
+        let (status, _) = ayaztrade_tests::fixtures::response_json(
+            orders
+                .handle(ayaztrade_tests::fixtures::http_request(
+                    "POST",
+                    &format!(
+                        "/marketplace-orders/trendyol/{taken_number}/packages/{taken_id}/invoice-link"
+                    ),
+                    Some(&json!({"invoiceLink": "https://elsewhere.example.com/1.pdf"})),
+                ))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(status, 200);
+        for message in ["t1", "t1-again"] {
+            let response = app
+                .process(delivered_event(message, &taken_number, taken_id))
+                .await;
+            assert!(response.batch_item_failures.is_empty(), "{message}");
+        }
+        assert_eq!(
+            h.trendyol.invoice_links().len(),
+            2,
+            "nothing changed at Trendyol"
+        );
+        let errors: Vec<_> = h
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::IntegrationError)
+            .map(|e| (e.event_id.clone(), e.detail.clone()))
+            .collect();
+        assert!(!errors.is_empty());
+        assert!(
+            errors.iter().all(|(id, _)| *id == errors[0].0),
+            "one eventId for the package: {errors:?}"
+        );
+        let EventDetail::IntegrationError(error) = &errors[0].1 else {
+            panic!("{errors:?}")
+        };
+        assert_eq!(error.kind, "invoice_link_refused");
+        assert_eq!(
+            error.provider_ref.as_deref(),
+            Some(taken_id.to_string().as_str())
+        );
+        assert!(
+            error.message.contains("fatura linki zaten"),
+            "{}",
+            error.message
+        );
+    }
 }
 
 /// Issue 15 item 3: storefront orders. The platform PUTs the invoice data
@@ -658,7 +829,7 @@ mod storefront_orders {
         let app = App::from_source(
             store.clone(),
             publisher.clone(),
-            &parasut_env(&fake),
+            &accounting_env(&fake, Vec::new()),
             &fast_http(),
         )
         .unwrap();

@@ -10,6 +10,7 @@ mod catalog;
 mod iyzico_auth;
 mod iyzico_checkout;
 mod lambda_events;
+mod marketplace_actions;
 mod marketplace_fakes;
 mod marketplace_order_fakes;
 mod marketplace_orders;

@@ -335,9 +335,31 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
     let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
     let statuses: Vec<&str> = events
         .iter()
+        .filter(|(t, _)| t == "marketplace.order.status_changed")
         .map(|(_, d)| d["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["picking", "invoiced"], "{events:?}");
+    // Each recorded action reaches the platform's queue too.
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|(t, _)| t == "marketplace.order.seller_action")
+        .map(|(_, d)| {
+            (
+                d["action"].as_str().unwrap(),
+                d["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("package_status:Picking", "done"),
+            ("package_status:Picking", "already"),
+            ("package_status:Invoiced", "done"),
+            ("package_status:Picking", "already")
+        ],
+        "{events:?}"
+    );
 
     let (_, view) = read(&h, &format!("/marketplace-orders/trendyol/{number}")).await;
     let outcomes: Vec<&str> = view["sellerActions"]

@@ -382,8 +382,10 @@ pub struct TrendyolOrders {
     list: Endpoint,
     /// updateTrackingNumber: its own 50-per-10-s budget at Trendyol.
     tracking: Endpoint,
-    /// updatePackage (Picking / Invoiced).
+    /// updatePackage (Picking / Invoiced) and its UnSupplied sibling.
     package_status: Endpoint,
+    /// sendInvoiceLink.
+    invoice_link: Endpoint,
 }
 
 impl TrendyolOrders {
@@ -409,6 +411,8 @@ impl TrendyolOrders {
             tracking: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
             package_status: Endpoint::new(PROVIDER, StandardRetryRules)
+                .with_spaced_limit(requests_per_10s, settings.rate_window),
+            invoice_link: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
         })
     }
@@ -515,16 +519,85 @@ impl TrendyolOrders {
             self.base, self.seller_id
         );
         let body = package_status_body(&status, lines)?;
+        self.set_state(
+            &self.package_status,
+            "trendyol_update_package",
+            Method::PUT,
+            url,
+            body,
+        )
+        .await
+    }
+
+    /// Tells Trendyol that the seller cannot supply `lines` (line id,
+    /// quantity) of package `package_id`, for reason `reason_id` (one of
+    /// [`UNSUPPLIED_REASONS`]); docs/marketplace-wire.md T13. Trendyol then
+    /// cancels the package and gives the remaining lines a new one.
+    ///
+    /// Retries: as [`Self::update_package_status`]; a repeat after a lost
+    /// answer meets a cancelled package and is refused, which the caller
+    /// tells apart by reading the package back.
+    pub async fn unsupply_lines(
+        &self,
+        package_id: &str,
+        lines: &[(String, u32)],
+        reason_id: u16,
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/order/sellers/{}/shipment-packages/{package_id}/items/unsupplied",
+            self.base, self.seller_id
+        );
+        let body = unsupplied_body(lines, reason_id)?;
+        self.set_state(
+            &self.package_status,
+            "trendyol_unsupplied",
+            Method::PUT,
+            url,
+            body,
+        )
+        .await
+    }
+
+    /// Gives Trendyol the link of package `package_id`'s invoice
+    /// (sendInvoiceLink, docs/marketplace-wire.md T13); Trendyol e-mails it
+    /// to the buyer. Trendyol answers 409 when the package has an invoice
+    /// already (ours, when a lost answer is repeated) or the link was given
+    /// to another package: the caller reads the package back.
+    pub async fn send_invoice_link(
+        &self,
+        package_id: &str,
+        invoice_link: &str,
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_package_id(package_id)?;
+        let url = format!(
+            "{}/integration/sellers/{}/seller-invoice-links",
+            self.base, self.seller_id
+        );
+        let body = invoice_link_body(package_id, invoice_link)?;
+        self.set_state(
+            &self.invoice_link,
+            "trendyol_send_invoice_link",
+            Method::POST,
+            url,
+            body,
+        )
+        .await
+    }
+
+    /// A write that sets a state (so the HTTP layer may repeat it);
+    /// `Err(refusal)`: Trendyol said no, with its message.
+    async fn set_state(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        body: Bytes,
+    ) -> Result<Result<(), Refusal>, Error> {
         Ok(self
             .api
-            .write_json(
-                &self.package_status,
-                "trendyol_update_package",
-                Method::PUT,
-                url,
-                body,
-                true,
-            )
+            .write_json(endpoint, operation, method, url, body, true)
             .await?
             .map(|_| ()))
     }
@@ -654,14 +727,7 @@ pub const MAX_INVOICE_NUMBER_LEN: usize = 32;
 /// `{"status", "lines": [{"lineId", "quantity"}], "params": {"invoiceNumber"}}`
 /// (T13): line ids are numbers on the wire.
 fn package_status_body(status: &PackageStatus, lines: &[(String, u32)]) -> Result<Bytes, Error> {
-    let mut wire_lines = Vec::with_capacity(lines.len());
-    for (id, quantity) in lines {
-        let id: u64 = id
-            .parse()
-            .map_err(|_| Error::validation("lines", "Trendyol line ids are numbers"))?;
-        wire_lines.push(serde_json::json!({"lineId": id, "quantity": quantity}));
-    }
-    let mut body = serde_json::json!({"status": status.word(), "lines": wire_lines});
+    let mut body = serde_json::json!({"status": status.word(), "lines": wire_lines(lines)?});
     if let PackageStatus::Invoiced { invoice_number } = status {
         if invoice_number.is_empty()
             || invoice_number.len() > MAX_INVOICE_NUMBER_LEN
@@ -675,6 +741,80 @@ fn package_status_body(status: &PackageStatus, lines: &[(String, u32)]) -> Resul
         body["params"] = serde_json::json!({"invoiceNumber": invoice_number});
     }
     Ok(Bytes::from(body.to_string()))
+}
+
+/// Trendyol's reasons for lines not supplied (T13, CONFIRMED
+/// developers.trendyol.com "Tedarik Edememe Bildirimi"): id and name.
+pub const UNSUPPLIED_REASONS: [(u16, &str); 6] = [
+    (500, "Stok tükendi"),
+    (501, "Kusurlu/Defolu/Bozuk Ürün"),
+    (502, "Hatalı Fiyat"),
+    (504, "Entegrasyon Hatası"),
+    (505, "Toplu Alım"),
+    (506, "Mücbir Sebep"),
+];
+
+/// `{"lines": [{"lineId", "quantity"}], "reasonId"}` (T13).
+fn unsupplied_body(lines: &[(String, u32)], reason_id: u16) -> Result<Bytes, Error> {
+    if !UNSUPPLIED_REASONS.iter().any(|(id, _)| *id == reason_id) {
+        return Err(Error::validation(
+            "reasonId",
+            "one of Trendyol's reasons: 500, 501, 502, 504, 505, 506",
+        ));
+    }
+    if lines.is_empty() {
+        return Err(Error::validation("lines", "at least one line"));
+    }
+    Ok(Bytes::from(
+        serde_json::json!({"lines": wire_lines(lines)?, "reasonId": reason_id}).to_string(),
+    ))
+}
+
+/// Longest invoice link we send (Trendyol publishes no limit).
+pub const MAX_INVOICE_LINK_LEN: usize = 1024;
+
+/// An `https://` URL without spaces or control characters, at most
+/// [`MAX_INVOICE_LINK_LEN`]: what a buyer's mail can carry.
+pub fn check_invoice_link(link: &str) -> Result<(), Error> {
+    let ok = link.len() <= MAX_INVOICE_LINK_LEN
+        && link
+            .strip_prefix("https://")
+            .is_some_and(|rest| rest.len() > 3 && rest.contains('.'))
+        && link.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "invoiceLink",
+            "an https:// URL of at most 1024 printable ASCII characters",
+        ))
+    }
+}
+
+/// `{"invoiceLink", "shipmentPackageId"}` (T13; `invoiceNumber` and
+/// `invoiceDateTime` are required only for micro-export packages and are
+/// not sent).
+fn invoice_link_body(package_id: &str, invoice_link: &str) -> Result<Bytes, Error> {
+    check_invoice_link(invoice_link)?;
+    let id: u64 = package_id.parse().map_err(|_| {
+        Error::validation("package_id", "a Trendyol shipment package id is a number")
+    })?;
+    Ok(Bytes::from(
+        serde_json::json!({"invoiceLink": invoice_link, "shipmentPackageId": id}).to_string(),
+    ))
+}
+
+/// `[{"lineId", "quantity"}]`: line ids are numbers on the wire.
+fn wire_lines(lines: &[(String, u32)]) -> Result<Vec<serde_json::Value>, Error> {
+    lines
+        .iter()
+        .map(|(id, quantity)| {
+            let id: u64 = id
+                .parse()
+                .map_err(|_| Error::validation("lines", "Trendyol line ids are numbers"))?;
+            Ok(serde_json::json!({"lineId": id, "quantity": quantity}))
+        })
+        .collect()
 }
 
 /// UNCONFIRMED: the Turkish storefront's v2 body.
@@ -830,6 +970,38 @@ mod tests {
         };
         assert!(package_status_body(&blank, &lines).is_err());
         assert!(package_status_body(&PackageStatus::Picking, &[("x".into(), 1)]).is_err());
+    }
+
+    #[test]
+    fn the_unsupplied_and_invoice_link_bodies_are_the_documented_shapes() {
+        let lines = [("55".to_string(), 1)];
+        let body: serde_json::Value =
+            serde_json::from_slice(&unsupplied_body(&lines, 500).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"lines": [{"lineId": 55, "quantity": 1}], "reasonId": 500})
+        );
+        for bad in [0, 503, 507] {
+            assert!(unsupplied_body(&lines, bad).is_err(), "{bad}");
+        }
+        assert!(unsupplied_body(&[], 500).is_err());
+        let body: serde_json::Value = serde_json::from_slice(
+            &invoice_link_body("3700000001", "https://fatura.example.com/a.pdf").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"invoiceLink": "https://fatura.example.com/a.pdf",
+                "shipmentPackageId": 3_700_000_001u64})
+        );
+        for bad in [
+            "http://fatura.example.com/a.pdf",
+            "https://",
+            "https://a b.com/x",
+            "ftp://x.com",
+        ] {
+            assert!(check_invoice_link(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

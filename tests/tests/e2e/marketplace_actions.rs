@@ -1,0 +1,288 @@
+//! Seller actions back to Trendyol (issue 13 item 4): lines not supplied
+//! and the invoice link, through `marketplace-orders`, against the Trendyol
+//! fake — each once however often asked or whatever answer is lost,
+//! recorded on the order, refused with Trendyol's reason, nothing sent for
+//! a bad request.
+
+use ayaztrade::domain::event::DetailType;
+use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
+use ayaztrade_tests::fixtures::{http_request, response_json};
+use ayaztrade_tests::trendyol_fake::{
+    EndpointKind, Fault, LineSpec, PackageSpec, INVOICE_LINK_EXISTS, UNSUPPLIED_REFUSED,
+};
+use serde_json::{json, Value};
+
+/// marketplace-orders: its Trendyol budget spaced over 1 s, not 10.
+const ACTIONS: &[(&str, &str)] = &[("TRENDYOL_RATE_WINDOW_MS", "1000")];
+
+async fn call(h: &CatalogHarness, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let app = h.marketplace_orders(ACTIONS);
+    response_json(
+        app.handle(http_request(method, path, body.as_ref()))
+            .await
+            .unwrap(),
+    )
+}
+
+fn outcomes(view: &Value) -> Vec<(String, String)> {
+    view["sellerActions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|a| {
+                    (
+                        a["action"].as_str().unwrap().to_string(),
+                        a["outcome"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn seller_action_events(h: &CatalogHarness, number: &str) -> Vec<Value> {
+    h.publisher
+        .published
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.detail_type == DetailType::MarketplaceOrderSellerAction)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .filter(|v| v["orderNumber"] == number)
+        .collect()
+}
+
+#[tokio::test]
+async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[
+        product_json("ACT-A", 5, 10_000),
+        product_json("ACT-B", 5, 10_000),
+    ])
+    .await;
+    let package = h.trendyol.add_package(PackageSpec::new(vec![
+        LineSpec::new("ACT-A", 2, 100.0),
+        LineSpec::new("ACT-B", 1, 100.0),
+    ]));
+    let number = package["orderNumber"].as_str().unwrap().to_string();
+    let package_id = package["id"].as_i64().unwrap();
+    let line_b = package["lines"][1]["id"].as_i64().unwrap();
+    let poll = h.order_poll(&[]);
+    assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 1);
+    assert_eq!((h.stock("ACT-A").await, h.stock("ACT-B").await), (3, 4));
+    let path = format!("/marketplace-orders/trendyol/{number}/packages/{package_id}/unsupplied");
+    let good = json!({"lines": [{"lineId": line_b, "quantity": 1}], "reasonId": 500});
+
+    // Unknown order, unknown package, bad body: nothing sent.
+    for unknown in [
+        format!("/marketplace-orders/trendyol/404404/packages/{package_id}/unsupplied"),
+        format!("/marketplace-orders/trendyol/{number}/packages/1/unsupplied"),
+    ] {
+        assert_eq!(call(&h, "POST", &unknown, Some(good.clone())).await.0, 404);
+    }
+    let (status, bad) = call(
+        &h,
+        "POST",
+        &path,
+        Some(
+            json!({"lines": [{"lineId": 1, "quantity": 1}, {"lineId": line_b, "quantity": 2}],
+            "reasonId": 503}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    let fields: Vec<&str> = bad["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["lines[0].lineId", "lines[1].quantity", "reasonId"],
+        "{bad}"
+    );
+    assert_eq!(h.trendyol.unsupplied_request_count(), 0, "nothing sent");
+
+    // Trendyol does it but the answer is lost: the HTTP layer repeats,
+    // Trendyol refuses the repeat (the package is cancelled), the package
+    // read back shows it done: once.
+    h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    h.trendyol.push_fault(Fault::LostAnswer(504));
+    let (status, view) = call(&h, "POST", &path, Some(good.clone())).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        h.trendyol.unsupplied_request_count(),
+        2,
+        "sent, lost, repeated"
+    );
+    let pkg = view["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["packageId"].as_str().and_then(|s| s.parse::<i64>().ok()) == Some(package_id))
+        .unwrap()
+        .clone();
+    assert_eq!(pkg["status"], "cancelled", "{view}");
+    assert_eq!(h.stock("ACT-B").await, 5, "B's unit came back");
+    assert_eq!(h.stock("ACT-A").await, 3, "A still taken");
+
+    // A repeat answers the first answer: nothing sent, nothing moved.
+    let (status, _) = call(&h, "POST", &path, Some(good.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.trendyol.unsupplied_request_count(), 2);
+    assert_eq!(
+        h.trendyol.unsupplied_calls(),
+        [(package_id, vec![(line_b, 1)], 500)],
+        "told once"
+    );
+    // The poll sees the cancelled package and A's new one: no stock moves.
+    poll.run(i64::MAX).await;
+    assert_eq!((h.stock("ACT-A").await, h.stock("ACT-B").await), (3, 5));
+    let packages = h.trendyol.packages_of(&number);
+    assert_eq!(packages.len(), 2, "the rest has a new package");
+    let rest_id = packages[1];
+
+    // Trendyol's state forbids it (shipped): 409 with its reason, recorded,
+    // nothing changed.
+    h.trendyol.update_status(rest_id, "Shipped");
+    poll.run(i64::MAX).await;
+    let line_a = package["lines"][0]["id"].as_i64().unwrap();
+    let (status, refused) = call(
+        &h,
+        "POST",
+        &format!("/marketplace-orders/trendyol/{number}/packages/{rest_id}/unsupplied"),
+        Some(json!({"lines": [{"lineId": line_a, "quantity": 2}], "reasonId": 501})),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "marketplace_refused");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(UNSUPPLIED_REFUSED) && message.contains("Shipped"),
+        "{message}"
+    );
+    assert_eq!(h.stock("ACT-A").await, 3, "nothing moved");
+    let (_, view) = call(
+        &h,
+        "GET",
+        &format!("/marketplace-orders/trendyol/{number}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        outcomes(&view),
+        [
+            ("unsupplied:500".to_string(), "done".to_string()),
+            ("unsupplied:500".to_string(), "already".to_string()),
+            ("unsupplied:501".to_string(), "refused".to_string()),
+        ],
+        "{view}"
+    );
+    assert!(view["sellerActions"][2]["message"]
+        .as_str()
+        .unwrap()
+        .contains(UNSUPPLIED_REFUSED));
+    let events = seller_action_events(&h, &number);
+    let seen: Vec<&str> = events
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["done", "already", "refused"], "{events:?}");
+}
+
+#[tokio::test]
+async fn an_invoice_link_reaches_trendyol_once_whatever_is_lost() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("ACT-L", 5, 10_000)]).await;
+    let package = h.trendyol.add_package(PackageSpec::line("ACT-L", 1, 100.0));
+    let number = package["orderNumber"].as_str().unwrap().to_string();
+    let package_id = package["id"].as_i64().unwrap();
+    let poll = h.order_poll(&[]);
+    assert_eq!(poll.run(i64::MAX).await.marketplaces[0].created, 1);
+    let path = format!("/marketplace-orders/trendyol/{number}/packages/{package_id}/invoice-link");
+    let link = "https://fatura.example.com/GIB2026000000001.pdf";
+
+    let (status, bad) = call(
+        &h,
+        "POST",
+        &path,
+        Some(json!({"invoiceLink": "http://fatura.example.com/x.pdf"})),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["error"]["fields"][0]["field"].as_str()),
+        (400, Some("invoiceLink")),
+        "{bad}"
+    );
+    let (status, bad) = call(&h, "POST", &path, Some(json!({"link": link}))).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, _) = call(
+        &h,
+        "POST",
+        &format!("/marketplace-orders/trendyol/404404/packages/{package_id}/invoice-link"),
+        Some(json!({ "invoiceLink": link })),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(h.trendyol.invoice_link_request_count(), 0, "nothing sent");
+
+    // 429, then the link arrives but its answer is lost, then the repeat
+    // meets Trendyol's 409: read back, the package carries our link — done.
+    h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    h.trendyol.push_fault(Fault::Status(429));
+    h.trendyol.push_fault(Fault::LostAnswer(504));
+    let (status, view) = call(&h, "POST", &path, Some(json!({ "invoiceLink": link }))).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(h.trendyol.invoice_link_request_count(), 3);
+    assert_eq!(h.trendyol.invoice_links(), [(package_id, link.to_string())]);
+    assert_eq!(view["packages"][0]["status"], "created", "no status change");
+
+    // A repeat: Trendyol has it — nothing sent.
+    let (status, _) = call(&h, "POST", &path, Some(json!({ "invoiceLink": link }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.trendyol.invoice_link_request_count(), 3);
+
+    // Another link for the same package: Trendyol's 409 and its reason.
+    let (status, refused) = call(
+        &h,
+        "POST",
+        &path,
+        Some(json!({"invoiceLink": "https://fatura.example.com/other.pdf"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(INVOICE_LINK_EXISTS),
+        "{refused}"
+    );
+    assert_eq!(h.trendyol.invoice_links().len(), 1, "nothing changed");
+    let (_, view) = call(
+        &h,
+        "GET",
+        &format!("/marketplace-orders/trendyol/{number}"),
+        None,
+    )
+    .await;
+    let got: Vec<String> = outcomes(&view).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, ["done", "already", "refused"], "{view}");
+    assert_eq!(view["sellerActions"][0]["detail"], link);
+    assert_eq!(seller_action_events(&h, &number).len(), 3);
+
+    // Hepsiburada: not built, said so.
+    let (status, body) = call(
+        &h,
+        "POST",
+        "/marketplace-orders/hepsiburada/1/packages/1/invoice-link",
+        Some(json!({ "invoiceLink": link })),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not built"));
+}
