@@ -935,7 +935,41 @@ pub trait ReconciliationStore: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// The day's report with every difference and healed fact.
     fn day_report(&self, day: &str) -> impl Future<Output = Result<Option<DayReport>>> + Send;
+    /// Remembers that `provider` listed these orders in `run_id` of `day`
+    /// (so the pass over our own orders asks only for the others).
+    fn mark_listed(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Which of `refs` `provider` listed in `run_id` of `day`.
+    fn listed_of(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashSet<String>>> + Send;
 }
+
+/// Our payment attempts of one provider created in one Istanbul day (gsi2
+/// `PAYDAY#…`), a page at a time: reconciliation asks the provider about
+/// those its own list did not show.
+pub trait PaymentDayList: Send + Sync {
+    /// `(order id, provider ref)` of each, and the cursor of the next page.
+    fn payments_of_day(
+        &self,
+        provider: &str,
+        day: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<PaymentDayPage>> + Send;
+}
+
+/// `(order id, provider ref)` of each attempt, and the next page's cursor.
+pub type PaymentDayPage = (Vec<(String, String)>, Option<String>);
 
 /// Many orders' payment ledgers in one read (reconciliation checks a whole
 /// provider page against our records at once).

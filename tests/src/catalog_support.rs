@@ -424,6 +424,37 @@ impl CatalogHarness {
         )
     }
 
+    /// The reconcile function on this stack and the marketplace fakes (no
+    /// payment provider), publishing through the harness's publisher;
+    /// `overrides` win over the harness's env.
+    pub fn reconcile(
+        &self,
+        overrides: &[(&str, &str)],
+    ) -> ayaztrade::apps::reconcile::App<DynamoStore, RecordingPublisher> {
+        let mut env = self.env.clone();
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let source = |name: &str| env.get(name).cloned();
+        let settings =
+            ayaztrade::config::ReconcileSettings::from_env(&source).expect("reconcile settings");
+        let http = HttpLayer::new(fast_http_settings());
+        let clients = ayaztrade::providers::marketplace::orders::order_clients(
+            &source,
+            &http,
+            settings.trendyol_requests_per_10s,
+        )
+        .expect("order clients");
+        ayaztrade::apps::reconcile::App::new(
+            self.catalog_store(),
+            self.publisher.clone(),
+            None,
+            None,
+            settings,
+        )
+        .with_marketplaces(clients)
+    }
+
     /// The webhook function on this stack, publishing through the harness's
     /// publisher (credentials: `webhook_support::MARKETPLACE_USER`/`_PASSWORD`).
     pub fn webhook(&self) -> webhook::App<DynamoStore, RecordingPublisher> {

@@ -817,6 +817,7 @@ async fn retrieve_intent(
     State(state): State<Arc<Mutex<FakeState>>>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
     record(
         &state,
@@ -836,7 +837,22 @@ async fn retrieve_intent(
         Door::Fault(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Door::Open => {}
     }
-    let intent = state.lock().unwrap().intents.get(&id).cloned();
+    // `expand[]=latest_charge`: the charge object instead of its id, as on
+    // the list (docs/stripe-wire.md S56).
+    let expand_charge = query_pairs(raw)
+        .iter()
+        .any(|(k, v)| k == "expand[]" && v == "latest_charge");
+    let guard = state.lock().unwrap();
+    let intent = guard.intents.get(&id).cloned().map(|mut i| {
+        let charge = guard.charge(&i);
+        i["latest_charge"] = if expand_charge || charge.is_null() {
+            charge
+        } else {
+            charge["id"].clone()
+        };
+        i
+    });
+    drop(guard);
     match intent {
         Some(intent) => stripe_json(200, intent, &[]),
         None => error(

@@ -1,5 +1,6 @@
 //! The `reconcile` function: every day, the previous Istanbul day's payments
-//! as Stripe and iyzico list them, against our ledgers (README
+//! as Stripe and iyzico list them, and its marketplace orders as Trendyol
+//! and Hepsiburada list them, against our records (README
 //! § Reconciliation).
 //!
 //! Triggers (one Lambda, three inputs):
@@ -26,10 +27,21 @@
 //!    (`<paymentId>:SUCCESS`), a refund made in iyzico's panel under
 //!    `refund:<paymentId>:<refunded total>`.
 //!
+//! 4. `<marketplace>-orders` (Trendyol, Hepsiburada): the day's orders
+//!    through order-poll's own clients (Trendyol: packages last modified in
+//!    the day; Hepsiburada: paid lines added in the day), each compared with
+//!    the stored order: one we lack, or whose marketplace status is further
+//!    along, is taken in through the order intake the poll and the webhook
+//!    use (stock moves once; a late webhook is unchanged); another amount,
+//!    or a status behind ours, is a difference.
+//! 5. `trendyol-ours`: our Trendyol orders first seen in the day (gsi2) that
+//!    the list did not show are asked for by package id; one Trendyol does
+//!    not find is `missing_at_provider`.
+//!
 //! Each difference is stored once per day (`DIFF#…`) and published once as
 //! `reconciliation.mismatch` (an alarm counts them); `reconciliation.completed`
-//! closes each run with the counts. Marketplace orders are not reconciled yet
-//! (the report says so under `notChecked`).
+//! closes each run with the counts. What is not compared is listed on the
+//! report under `notChecked` ([`NOT_CHECKED`]).
 
 use futures_util::stream::{self, TryStreamExt};
 use serde::Serialize;
@@ -45,25 +57,32 @@ use crate::config::{
     self, HttpSettings, IyzicoSettings, ProcessEnv, ReconcileSettings, Source, StripeSettings,
 };
 use crate::domain::delivery::{unix_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
+use crate::domain::marketplace::{Marketplace, Marketplaces};
+use crate::domain::marketplace_order::{status_of, status_words, MarketplaceOrder, OrderSnapshot};
 use crate::domain::operations::validate_day;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{
-    check_payment, completed_event, istanbul_day_bounds, mismatch_event, previous_istanbul_day,
-    requested, requested_event, unhealed, Collection, CompletedDetail, DayReport, Heal, HealedFact,
-    ProviderPayment, RequestedDetail,
+    check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
+    marketplace_not_taken, mismatch_event, missing_at_marketplace, missing_payment_at_provider,
+    previous_istanbul_day, requested, requested_event, unhealed, Collection, CompletedDetail,
+    DayReport, Heal, HealedFact, OrderCheck, ProviderPayment, RequestedDetail,
 };
 use crate::domain::PaymentEventKind;
 use crate::error::{Error, Result};
+use crate::intake::marketplace_orders::{Intake, OrderIntake};
 use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
-    EventPublisher, LedgerBatchReader, MarketplaceOrderStore, OrderReader, PassState,
-    PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
+    EventPublisher, LedgerBatchReader, MarketplaceOrderList, MarketplaceOrderStore, OrderReader,
+    PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
 use crate::providers::iyzico::webhook::payment_event_identity;
 use crate::providers::iyzico::wire::ReportedTransaction;
+use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
+use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
+use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 use crate::providers::stripe::webhook::normalize_stripe_event;
 use crate::providers::stripe::wire::ListedPaymentIntent;
 use crate::providers::stripe::{from_stripe_amount, StripeClient};
@@ -73,11 +92,31 @@ pub const STRIPE_EVENT_TYPES: [&str; 2] = ["payment_intent.succeeded", "charge.r
 pub const PASS_STRIPE_EVENTS: &str = "stripe-events";
 pub const PASS_STRIPE_INTENTS: &str = "stripe-intents";
 pub const PASS_IYZICO: &str = "iyzico-transactions";
-/// What this function does not compare yet; listed on every report.
-pub const NOT_CHECKED: [&str; 2] = [
-    "marketplace orders (Trendyol, Hepsiburada) and their settlement lines",
-    "missing_at_provider: our payments the provider does not list",
+/// Our payments of the day (gsi2 `PAYDAY#…`) the provider's list did not
+/// show, asked for one by one.
+pub const PASS_STRIPE_OURS: &str = "stripe-ours";
+pub const PASS_IYZICO_OURS: &str = "iyzico-ours";
+/// A marketplace's order list of the day: `<marketplace>-orders`.
+pub const PASS_ORDERS_SUFFIX: &str = "-orders";
+/// Our own orders of the day the marketplace did not list, asked for one
+/// by one: `<marketplace>-ours`.
+pub const PASS_OURS_SUFFIX: &str = "-ours";
+/// What this function does not compare yet; listed on every report
+/// (README § Reconciliation says why).
+pub const NOT_CHECKED: [&str; 3] = [
+    "settlement lines and commission (Trendyol settlements, Hepsiburada accounting): researched, not read (docs/marketplace-wire.md T15, H14: records exist only after delivery; Trendyol's order holds no commission to compare)",
+    "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
+    "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
+/// Trendyol finds a package by id without dates only in the last week
+/// (docs/marketplace-wire.md T8); older days are not asked about.
+const TRENDYOL_DIRECT_READ_DAYS: i64 = 6;
+/// Our orders of the day read per index page.
+const OURS_PAGE: i32 = 100;
+/// Re-reads of a marketplace day whose list kept changing between pages.
+const MAX_REREADS: i64 = 5;
+/// Records Trendyol serves for one query (`page × size`), as order-poll.
+const TRENDYOL_MAX_RECORDS: u64 = 10_000;
 
 /// Answered by the handler: the day's report as it stands.
 #[derive(Debug, Serialize)]
@@ -94,6 +133,9 @@ pub struct App<S, P> {
     publisher: P,
     stripe: Option<StripeClient>,
     iyzico: Option<IyzicoClient>,
+    /// The order clients order-poll uses, with this function's share of
+    /// Trendyol's rate limit.
+    marketplaces: OrderClients,
     settings: ReconcileSettings,
 }
 
@@ -109,14 +151,17 @@ impl App<DynamoStore, EventBridgePublisher> {
             )),
             None => None,
         };
-        let iyzico = IyzicoSettings::from_env(&env)?.map(|s| IyzicoClient::new(http, s));
+        let iyzico = IyzicoSettings::from_env(&env)?.map(|s| IyzicoClient::new(http.clone(), s));
+        let settings = ReconcileSettings::from_env(&env)?;
+        let marketplaces = order_clients(&env, &http, settings.trendyol_requests_per_10s)?;
         Ok(App::new(
             DynamoStore::new(aws.dynamodb(), config::table_name(&env)?),
             EventBridgePublisher::new(aws.eventbridge(), config::event_bus_name(&env)?),
             stripe,
             iyzico,
-            ReconcileSettings::from_env(&env)?,
-        ))
+            settings,
+        )
+        .with_marketplaces(marketplaces))
     }
 }
 
@@ -136,7 +181,9 @@ where
         + PaymentLedgerStore
         + MarketplaceOrderStore
         + RefundRequestStore
-        + OrderReader,
+        + OrderReader
+        + MarketplaceOrderList
+        + PaymentDayList,
     P: EventPublisher,
 {
     pub fn new(
@@ -151,8 +198,15 @@ where
             publisher,
             stripe,
             iyzico,
+            marketplaces: Marketplaces::build(|_| None),
             settings,
         }
+    }
+
+    /// Reconciles these marketplaces' orders too.
+    pub fn with_marketplaces(mut self, marketplaces: OrderClients) -> Self {
+        self.marketplaces = marketplaces;
+        self
     }
 
     /// The Lambda handler: an HTTP API request (IAM), a
@@ -252,14 +306,24 @@ where
         istanbul_day_bounds(day)?;
         self.store.start_run(day, run_id, &now_rfc3339()).await?;
         let stop_at = deadline_ms - self.settings.stop_margin.as_millis() as i64;
-        let mut passes: Vec<&str> = Vec::new();
+        let mut passes: Vec<String> = Vec::new();
         if self.stripe.is_some() {
-            passes.extend([PASS_STRIPE_EVENTS, PASS_STRIPE_INTENTS]);
+            passes.extend([
+                PASS_STRIPE_EVENTS.into(),
+                PASS_STRIPE_INTENTS.into(),
+                PASS_STRIPE_OURS.into(),
+            ]);
         }
         if self.iyzico.is_some() {
-            passes.push(PASS_IYZICO);
+            passes.extend([PASS_IYZICO.into(), PASS_IYZICO_OURS.into()]);
         }
-        for pass in passes {
+        for (marketplace, _) in self.marketplaces.iter_configured() {
+            passes.push(format!("{}{PASS_ORDERS_SUFFIX}", marketplace.as_str()));
+            if asks_for_ours(marketplace) {
+                passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
+            }
+        }
+        for pass in passes.iter().map(String::as_str) {
             match self.run_pass(day, run_id, pass, stop_at).await? {
                 PassEnd::Done => {}
                 PassEnd::Superseded => {
@@ -332,7 +396,7 @@ where
             self.store.complete_run(day, run_id, &now_rfc3339()).await?;
             report.status = "completed".into();
         }
-        report.not_checked = NOT_CHECKED.iter().map(|s| s.to_string()).collect();
+        report.not_checked = self.not_checked();
         tracing::info!(
             day,
             run_id,
@@ -344,6 +408,21 @@ where
             outcome: "completed",
             report: Some(report),
         })
+    }
+
+    /// What this run does not compare: the fixed list, and each
+    /// marketplace this deployment has no credentials for.
+    fn not_checked(&self) -> Vec<String> {
+        let mut list: Vec<String> = NOT_CHECKED.iter().map(|s| s.to_string()).collect();
+        for (marketplace, client) in self.marketplaces.iter() {
+            if client.is_none() {
+                list.push(format!(
+                    "{} orders: not configured in this deployment",
+                    marketplace.as_str()
+                ));
+            }
+        }
+        list
     }
 
     /// Reads one pass page by page from its cursor.
@@ -360,7 +439,15 @@ where
                 PASS_STRIPE_EVENTS => self.stripe_events_page(day, &state).await?,
                 PASS_STRIPE_INTENTS => self.stripe_intents_page(day, run_id, &state).await?,
                 PASS_IYZICO => self.iyzico_page(day, run_id, &state).await?,
-                other => return Err(Error::Internal(format!("no pass {other}"))),
+                PASS_STRIPE_OURS => {
+                    self.payments_ours_page(day, run_id, "stripe", &state)
+                        .await?
+                }
+                PASS_IYZICO_OURS => {
+                    self.payments_ours_page(day, run_id, "iyzico", &state)
+                        .await?
+                }
+                other => self.marketplace_page(day, run_id, other, &state).await?,
             };
             if !self
                 .store
@@ -544,6 +631,8 @@ where
         for pi in &page.data {
             payments.push(stripe_payment(pi)?);
         }
+        let ids: Vec<String> = page.data.iter().map(|pi| pi.id.clone()).collect();
+        self.store.mark_listed(day, run_id, "stripe", &ids).await?;
         let ledgers = self.ledgers_for(&payments).await?;
         for (payment, order_id) in &ledgers.0 {
             let ledger = order_id.as_ref().and_then(|id| ledgers.1.get(id));
@@ -633,6 +722,456 @@ where
             .await
     }
 
+    // ---- our payments the provider did not list ------------------------------
+
+    /// One page of our attempts of the day with `provider` (gsi2). The
+    /// payment that paid each one's order (the ledger's reference: for
+    /// iyzico the paymentId, not the checkout token the attempt is keyed
+    /// by), when the provider's list of the day did not show it, is asked
+    /// for directly: found, it is compared as if listed (a payment of a
+    /// neighbouring day is no false difference); unknown, it is
+    /// `missing_at_provider`. Attempts that collected nothing cost no request.
+    async fn payments_ours_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &'static str,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (attempts, next) = self
+            .store
+            .payments_of_day(provider, day, state.after.as_deref(), OURS_PAGE)
+            .await?;
+        let order_ids: Vec<String> = attempts.iter().map(|(o, _)| o.clone()).collect();
+        let ledgers = self.store.load_ledgers(&order_ids).await?;
+        let mut paid: Vec<(String, PaymentLedger)> = Vec::new();
+        for ledger in ledgers.into_values() {
+            if let (true, Some(p), Some(r)) = (
+                ledger.status.is_collected(),
+                ledger.provider.as_deref(),
+                ledger.provider_ref.clone(),
+            ) {
+                if p == provider && !paid.iter().any(|(seen, _)| *seen == r) {
+                    paid.push((r, ledger));
+                }
+            }
+        }
+        let refs: Vec<String> = paid.iter().map(|(r, _)| r.clone()).collect();
+        let listed = self.store.listed_of(day, run_id, provider, &refs).await?;
+        paid.retain(|(r, _)| !listed.contains(r));
+        let requests = paid.len() as u64;
+        stream::iter(paid.iter().map(Ok))
+            .try_for_each_concurrent(self.settings.concurrency, |(r, ledger)| {
+                self.ask_for_payment(day, run_id, provider, r, ledger)
+            })
+            .await?;
+        Ok(PassState {
+            done: next.is_none(),
+            after: next.or_else(|| state.after.clone()),
+            listed: state.listed + attempts.len() as u64,
+            requests: state.requests + requests,
+            version: state.version,
+        })
+    }
+
+    async fn ask_for_payment(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &'static str,
+        provider_ref: &str,
+        ledger: &PaymentLedger,
+    ) -> Result<()> {
+        let found = match provider {
+            "stripe" => match self
+                .stripe()?
+                .retrieve_listed_payment_intent(provider_ref)
+                .await?
+            {
+                Some(pi) => {
+                    let payment = stripe_payment(&pi)?;
+                    let check = check_payment(&payment, Some(ledger));
+                    let difference = check.difference.or_else(|| {
+                        check
+                            .heal
+                            .first()
+                            .map(|h| unhealed(&payment, Some(ledger), h))
+                    });
+                    if let Some(d) = difference {
+                        self.report_difference(day, run_id, &d).await?;
+                    }
+                    true
+                }
+                None => false,
+            },
+            // iyzico payment ids are digits; a ledger naming anything else
+            // (a checkout token) cannot be asked about: logged, not a
+            // difference, and the rest of the page goes on.
+            _ if provider_ref.is_empty() || !provider_ref.bytes().all(|b| b.is_ascii_digit()) => {
+                tracing::warn!(
+                    provider_ref,
+                    "an iyzico payment reference that is not a payment id; not asked about"
+                );
+                true
+            }
+            _ => self.check_iyzico_refunds(day, run_id, provider_ref).await?,
+        };
+        if !found {
+            self.report_difference(
+                day,
+                run_id,
+                &missing_payment_at_provider(provider, provider_ref, ledger),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    // ---- marketplace orders ----------------------------------------------------
+
+    /// One page of a marketplace pass (`<marketplace>-orders` or `-ours`).
+    async fn marketplace_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        pass: &str,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let no_pass = || Error::Internal(format!("no pass {pass}"));
+        let (name, ours) = match pass.strip_suffix(PASS_ORDERS_SUFFIX) {
+            Some(name) => (name, false),
+            None => (
+                pass.strip_suffix(PASS_OURS_SUFFIX).ok_or_else(no_pass)?,
+                true,
+            ),
+        };
+        let marketplace = Marketplace::parse(name).ok_or_else(no_pass)?;
+        let client = self
+            .marketplaces
+            .configured(marketplace)
+            .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))?;
+        match (client, ours) {
+            (OrderClient::Trendyol(orders), false) => {
+                self.trendyol_orders_page(day, run_id, orders, state).await
+            }
+            (OrderClient::Trendyol(orders), true) => {
+                self.trendyol_ours_page(day, run_id, orders, state).await
+            }
+            (OrderClient::Hepsiburada(orders), false) => {
+                self.hepsiburada_orders_page(day, run_id, orders, state)
+                    .await
+            }
+            (OrderClient::Hepsiburada(_), true) => Err(no_pass()),
+        }
+    }
+
+    /// One page of Trendyol's packages last modified in the day (T8: the
+    /// window is one day, well within two weeks), oldest change first.
+    /// Cursor `from:page:total:last:rereads`: the query's start, the page,
+    /// the total its first page announced, the last change time read, and
+    /// how often the list moved under this run (at most 5, then the
+    /// invocation fails and the run resumes later). When
+    /// the total moves (packages changed since and left the day, shifting
+    /// the rest left) the read goes on from the last package read
+    /// (keyset), as order-poll does; a package that left is one of ours
+    /// the `-ours` pass asks for directly.
+    async fn trendyol_orders_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (start, end) = istanbul_day_bounds(day)?;
+        let (start_ms, end_ms) = (start * 1000, end * 1000 - 1);
+        let [from, page, total, last, rereads] =
+            cursor_numbers::<5>(state.after.as_deref())?.unwrap_or([start_ms, 0, -1, start_ms, 0]);
+        let size = self.settings.trendyol_page_size;
+        let p = orders.list(from, end_ms, page as u32, size).await?;
+        log_unreadable(Marketplace::Trendyol, p.unreadable.len());
+        let page_last = p
+            .packages
+            .last()
+            .map_or(last, |s| s.occurred_ms.clamp(start_ms, end_ms));
+        let listed = p.packages.len() as u64;
+        self.settle_orders(day, run_id, Marketplace::Trendyol, &p.packages)
+            .await?;
+        let moved = total >= 0 && p.total_elements != total as u64;
+        let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
+        let (done, next) = if moved {
+            if rereads >= MAX_REREADS {
+                return Err(Error::Store(format!(
+                    "Trendyol's order list of {day} kept changing; the run goes on later"
+                )));
+            }
+            // Keyset from the last package of the page before.
+            let from = last.max(from);
+            (false, [from, 0, -1, from, rereads + 1])
+        } else if last_page {
+            (true, [from, page, total, page_last, rereads])
+        } else if (page as u64 + 2) * u64::from(size) > TRENDYOL_MAX_RECORDS {
+            (false, [page_last, 0, -1, page_last, rereads])
+        } else {
+            (
+                false,
+                [from, page + 1, p.total_elements as i64, page_last, rereads],
+            )
+        };
+        Ok(PassState {
+            done,
+            after: Some(cursor_text(&next)),
+            listed: state.listed + listed,
+            requests: state.requests + 1,
+            version: state.version,
+        })
+    }
+
+    /// One page of Hepsiburada's paid lines added in the day (H6: a 24-hour
+    /// window, `limit` ≤ 100). Cursor `offset:total:rereads`; a changed
+    /// line count (lines packed meanwhile leave the list) reads the day
+    /// again from offset 0, as order-poll does.
+    async fn hepsiburada_orders_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &HepsiburadaOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (start, end) = istanbul_day_bounds(day)?;
+        let [offset, total, rereads] =
+            cursor_numbers::<3>(state.after.as_deref())?.unwrap_or([0, -1, 0]);
+        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let p = orders
+            .list(start * 1000, end * 1000, offset as u64, limit)
+            .await?;
+        log_unreadable(Marketplace::Hepsiburada, p.unreadable.len());
+        let listed = p.lines.len() as u64;
+        let snaps = hb::snapshots(p.lines, now_ms());
+        self.settle_orders(day, run_id, Marketplace::Hepsiburada, &snaps)
+            .await?;
+        let (done, next) = if total >= 0 && p.total_count != total as u64 {
+            if rereads >= MAX_REREADS {
+                return Err(Error::Store(format!(
+                    "Hepsiburada's order list of {day} kept changing; the run goes on later"
+                )));
+            }
+            (false, [0, -1, rereads + 1])
+        } else {
+            let next_offset = offset + i64::from(limit);
+            (
+                next_offset as u64 >= p.total_count,
+                [next_offset, p.total_count as i64, rereads],
+            )
+        };
+        Ok(PassState {
+            done,
+            after: Some(cursor_text(&next)),
+            listed: state.listed + listed,
+            requests: state.requests + 1,
+            version: state.version,
+        })
+    }
+
+    /// Our Trendyol orders first seen in the day (gsi2, status by status)
+    /// that the day's list did not show: each asked for directly by its
+    /// packages, then compared as listed, or reported missing at Trendyol.
+    /// Cursor `<status index>` or `<status index>|<index cursor>`.
+    async fn trendyol_ours_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (start, end) = istanbul_day_bounds(day)?;
+        let words = status_words(Marketplace::Trendyol);
+        if now_ms() / 1000 - end > TRENDYOL_DIRECT_READ_DAYS * 86_400 {
+            tracing::warn!(
+                day,
+                "too old for Trendyol's direct package read; our orders of the day are not checked"
+            );
+            return Ok(PassState {
+                done: true,
+                ..state.clone()
+            });
+        }
+        let (index, cursor) = match state.after.as_deref() {
+            None => (0, None),
+            Some(text) => {
+                let (i, c) = text.split_once('|').unwrap_or((text, ""));
+                let i: usize = i
+                    .parse()
+                    .map_err(|_| Error::Store(format!("bad reconciliation cursor {text:?}")))?;
+                (i, Some(c.to_string()).filter(|c| !c.is_empty()))
+            }
+        };
+        let Some(word) = words.get(index) else {
+            return Ok(PassState {
+                done: true,
+                ..state.clone()
+            });
+        };
+        let (summaries, next) = self
+            .store
+            .marketplace_order_page(
+                Marketplace::Trendyol,
+                word,
+                start * 1000,
+                end * 1000 - 1,
+                cursor.as_deref(),
+                OURS_PAGE,
+            )
+            .await?;
+        let numbers: Vec<String> = summaries.into_iter().map(|o| o.order_number).collect();
+        let listed = self
+            .store
+            .listed_of(day, run_id, Marketplace::Trendyol.as_str(), &numbers)
+            .await?;
+        let unlisted: Vec<&String> = numbers.iter().filter(|n| !listed.contains(*n)).collect();
+        let requests: Vec<u64> = stream::iter(unlisted.into_iter().map(Ok))
+            .map_ok(|number| self.ask_trendyol(day, run_id, orders, number))
+            .try_buffer_unordered(self.settings.concurrency)
+            .try_collect()
+            .await?;
+        let after = match next {
+            Some(c) => format!("{index}|{c}"),
+            None => (index + 1).to_string(),
+        };
+        Ok(PassState {
+            done: false,
+            after: Some(after),
+            listed: state.listed + numbers.len() as u64,
+            requests: state.requests + requests.iter().sum::<u64>(),
+            version: state.version,
+        })
+    }
+
+    /// Asks Trendyol for each package of one of our orders; compares what
+    /// it has, reports the order missing when it has none. The requests made.
+    async fn ask_trendyol(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        number: &str,
+    ) -> Result<u64> {
+        let Some((order, _)) = self
+            .store
+            .load_marketplace_order(Marketplace::Trendyol, number)
+            .await?
+        else {
+            return Ok(0);
+        };
+        let mut requests = 0;
+        let mut found = false;
+        for package_id in order.units.keys().filter(|id| !id.is_empty()) {
+            requests += 1;
+            if let Some(snap) = orders.package(package_id).await? {
+                found = true;
+                self.settle_order(day, run_id, &snap).await?;
+            }
+        }
+        if !found && requests > 0 {
+            self.report_difference(day, run_id, &missing_at_marketplace(&order))
+                .await?;
+        }
+        Ok(requests)
+    }
+
+    /// Remembers which orders the marketplace listed (where our own are
+    /// then checked against them) and compares each with ours.
+    async fn settle_orders(
+        &self,
+        day: &str,
+        run_id: &str,
+        marketplace: Marketplace,
+        snaps: &[OrderSnapshot],
+    ) -> Result<()> {
+        if asks_for_ours(marketplace) {
+            let numbers: Vec<String> = snaps.iter().map(|s| s.order_number.clone()).collect();
+            self.store
+                .mark_listed(day, run_id, marketplace.as_str(), &numbers)
+                .await?;
+        }
+        stream::iter(snaps.iter().map(Ok))
+            .try_for_each_concurrent(self.settings.concurrency, |snap| {
+                self.settle_order(day, run_id, snap)
+            })
+            .await
+    }
+
+    /// Compares one listed order with ours; what we lack (a lost notice, a
+    /// status change) is taken in through the poll's and the webhook's
+    /// own intake, so stock moves once and a late webhook finds nothing
+    /// new; what still differs is reported.
+    async fn settle_order(&self, day: &str, run_id: &str, snap: &OrderSnapshot) -> Result<()> {
+        let stored = self.stored_order(snap).await?;
+        match check_marketplace_order(snap, stored.as_ref()) {
+            OrderCheck::Same => return Ok(()),
+            OrderCheck::Differs(d) => return self.report_difference(day, run_id, &d).await,
+            OrderCheck::TakeIn => {}
+        }
+        let intake = OrderIntake::new(&self.store, &self.publisher)
+            .with_retention(self.settings.personal_data_retention);
+        let taken = match intake.take(snap).await {
+            Ok(taken) => Some(taken),
+            // An order that cannot be taken in at all (order-poll publishes
+            // it as `integration.error` too): a difference of the day.
+            Err(Error::Validation(problems)) => {
+                tracing::warn!(order_number = %snap.order_number, ?problems, "order not taken in");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let after = self.stored_order(snap).await?;
+        match check_marketplace_order(snap, after.as_ref()) {
+            OrderCheck::Same => {}
+            OrderCheck::Differs(d) => return self.report_difference(day, run_id, &d).await,
+            OrderCheck::TakeIn => {
+                return self
+                    .report_difference(day, run_id, &marketplace_not_taken(snap, after.as_ref()))
+                    .await
+            }
+        }
+        let Some(taken @ (Intake::Created | Intake::Changed)) = taken else {
+            return Ok(()); // the webhook or the poll had it meanwhile
+        };
+        let unit = snap.package_id.as_deref().unwrap_or("");
+        let word = status_of(snap.marketplace, &snap.marketplace_status).word;
+        let fact = HealedFact {
+            provider: snap.marketplace.as_str().to_string(),
+            provider_ref: snap.order_number.clone(),
+            order_id: None,
+            fact: if stored.is_none() {
+                "marketplace_order".into()
+            } else {
+                "marketplace_order_status".into()
+            },
+            event_id: format!(
+                "{}:{}:{unit}:{word}",
+                snap.marketplace.as_str(),
+                snap.order_number
+            ),
+            outcome: taken.as_str().to_string(),
+        };
+        tracing::info!(
+            day,
+            marketplace = snap.marketplace.as_str(),
+            order_number = %snap.order_number,
+            fact = %fact.fact,
+            "reconciliation took in a lost order fact"
+        );
+        self.store.record_healed(day, &fact, &now_rfc3339()).await
+    }
+
+    async fn stored_order(&self, snap: &OrderSnapshot) -> Result<Option<MarketplaceOrder>> {
+        Ok(self
+            .store
+            .load_marketplace_order(snap.marketplace, &snap.order_number)
+            .await?
+            .map(|(order, _)| order))
+    }
+
     // ---- iyzico ---------------------------------------------------------------
 
     fn iyzico(&self) -> Result<&IyzicoClient> {
@@ -675,6 +1214,8 @@ where
                 listed.push(p);
             }
         }
+        let ids: Vec<String> = listed.iter().map(|p| p.provider_ref.clone()).collect();
+        self.store.mark_listed(day, run_id, "iyzico", &ids).await?;
         let (resolved, ledgers) = self.ledgers_for(&listed).await?;
         stream::iter(resolved.iter().map(Ok))
             .try_for_each_concurrent(self.settings.concurrency, |(payment, order_id)| {
@@ -686,7 +1227,12 @@ where
         // reporting details (one read each).
         for pid in &refunded_payments {
             requests += 1;
-            self.check_iyzico_refunds(day, run_id, pid).await?;
+            if !self.check_iyzico_refunds(day, run_id, pid).await? {
+                tracing::warn!(
+                    payment_id = %pid,
+                    "iyzico's details do not list a payment its report named"
+                );
+            }
         }
         let total = report.total_page_count.unwrap_or(0);
         Ok(PassState {
@@ -731,22 +1277,21 @@ where
         Ok(())
     }
 
-    async fn check_iyzico_refunds(&self, day: &str, run_id: &str, pid: &str) -> Result<()> {
+    /// Compares a payment as iyzico's reporting details show it (a lost
+    /// success or refund applied first); false when iyzico's answer does
+    /// not hold it.
+    async fn check_iyzico_refunds(&self, day: &str, run_id: &str, pid: &str) -> Result<bool> {
         let report = self.iyzico()?.payment_details(pid).await?;
         let Some(payment) = report
             .payments
             .iter()
             .find(|p| p.payment_id.as_deref() == Some(pid))
         else {
-            tracing::warn!(
-                payment_id = pid,
-                "iyzico's details do not list a payment its report named"
-            );
-            return Ok(());
+            return Ok(false);
         };
         let currency = Currency::parse(payment.currency.as_deref().unwrap_or("TRY"))?;
         let Some(price) = &payment.price else {
-            return Ok(());
+            return Ok(true);
         };
         let amount = Money::parse_major(&price.to_string(), currency)?;
         let mut refunded = 0i64;
@@ -780,7 +1325,8 @@ where
         // A lost success of the same payment is applied first (the same
         // identity as its PAYMENT row's, so whichever comes first applies).
         let ledger = self.ledger_for(&p).await?;
-        self.settle_iyzico(day, run_id, &p, ledger).await
+        self.settle_iyzico(day, run_id, &p, ledger).await?;
+        Ok(true)
     }
 
     /// Applies an iyzico fact through the webhook's claim and intake, under
@@ -832,6 +1378,45 @@ where
         self.apply_delivery(day, &delivery, payload.as_bytes(), fact)
             .await
     }
+}
+
+/// Whether the pass over our own orders runs for `marketplace`: only where
+/// one order can be asked for directly (Trendyol, by package id).
+fn asks_for_ours(marketplace: Marketplace) -> bool {
+    marketplace == Marketplace::Trendyol
+}
+
+/// Entries the marketplace listed that cannot be read: order-poll reports
+/// each as `integration.error`; here they are only counted.
+fn log_unreadable(marketplace: Marketplace, count: usize) {
+    if count > 0 {
+        tracing::warn!(
+            marketplace = marketplace.as_str(),
+            count,
+            "unreadable order entries skipped (order-poll reports them)"
+        );
+    }
+}
+
+/// `<a>:<b>:…` of numbers, as the marketplace passes keep their cursors.
+fn cursor_numbers<const N: usize>(after: Option<&str>) -> Result<Option<[i64; N]>> {
+    let Some(text) = after else {
+        return Ok(None);
+    };
+    let bad = || Error::Store(format!("bad reconciliation cursor {text:?}"));
+    let parts: Vec<i64> = text
+        .split(':')
+        .map(|p| p.parse::<i64>().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    parts.try_into().map(Some).map_err(|_| bad())
+}
+
+fn cursor_text(parts: &[i64]) -> String {
+    parts
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Payments with the order each resolves to, and those orders' ledgers.

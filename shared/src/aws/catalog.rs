@@ -374,7 +374,7 @@ impl CatalogSyncStore for DynamoStore {
     }
 
     async fn put_plans(&self, plans: &[Plan], expires_at: i64) -> Result<()> {
-        let mut writes: Vec<WriteRequest> = plans
+        let writes: Vec<WriteRequest> = plans
             .iter()
             .map(|plan| {
                 let mut item: Item = HashMap::new();
@@ -400,29 +400,7 @@ impl CatalogSyncStore for DynamoStore {
                     .build()
             })
             .collect();
-        let mut rounds = 0;
-        while !writes.is_empty() {
-            let rest = writes.split_off(writes.len().min(25));
-            let chunk = std::mem::replace(&mut writes, rest);
-            let out = self
-                .client()
-                .batch_write_item()
-                .request_items(self.table(), chunk)
-                .send()
-                .await
-                .map_err(|e| store_error("write plans", e))?;
-            if let Some(mut unprocessed) = out.unprocessed_items {
-                if let Some(again) = unprocessed.remove(self.table()) {
-                    rounds += 1;
-                    if rounds > 8 {
-                        return Err(Error::Store("plans stayed unprocessed".into()));
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
-                    writes.extend(again);
-                }
-            }
-        }
-        Ok(())
+        self.batch_write(writes, "write plans").await
     }
 
     async fn get_plan(&self, plan_id: &str) -> Result<Option<Plan>> {

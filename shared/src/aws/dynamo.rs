@@ -20,6 +20,7 @@ use crate::aws::keys;
 use crate::domain::order::Collected;
 use crate::domain::order::{OrderDiscount, OrderLine};
 use crate::domain::payment_ledger::PaymentLedger;
+use crate::domain::reconciliation::istanbul_day;
 use crate::domain::{Order, OrderContent, PaymentAttempt, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
@@ -113,6 +114,45 @@ impl DynamoStore {
             }
         }
         Ok(items)
+    }
+
+    /// Writes `writes` in BatchWriteItem requests of 25; unprocessed items
+    /// (throttling) are sent again with a growing pause, up to 8 rounds.
+    /// The one BatchWriteItem loop: catalog plans and reconciliation's
+    /// listed orders use it.
+    pub(crate) async fn batch_write(
+        &self,
+        mut writes: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+        what: &str,
+    ) -> Result<()> {
+        const MAX_ITEMS: usize = 25;
+        const MAX_ROUNDS: u32 = 8;
+        let mut rounds = 0;
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(MAX_ITEMS));
+            let chunk = std::mem::replace(&mut writes, rest);
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, chunk)
+                .send()
+                .await
+                .map_err(|e| store_error(what, e))?;
+            if let Some(again) = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+            {
+                if !again.is_empty() {
+                    rounds += 1;
+                    if rounds > MAX_ROUNDS {
+                        return Err(Error::Store(format!("{what}: items stayed unprocessed")));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(5))).await;
+                    writes.extend(again);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -277,6 +317,13 @@ pub(crate) struct PaymentAttemptItem {
     created_at: String,
     gsi1pk: String,
     gsi1sk: String,
+    /// The provider's attempts of one Istanbul day (reconciliation asks the
+    /// provider about ours it did not list); absent on attempts written
+    /// before this key existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
     /// iyzico's hosted form (JSON text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hosted_form: Option<String>,
@@ -468,6 +515,12 @@ impl OrderReader for DynamoStore {
 
 impl PaymentAttemptRecorder for DynamoStore {
     async fn record_attempt(&self, attempt: &PaymentAttempt) -> Result<()> {
+        let created_ms = time::OffsetDateTime::parse(
+            &attempt.created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
         let item = PaymentAttemptItem {
             pk: keys::order_pk(&attempt.order_id),
             sk: keys::payment_sk(&attempt.provider, &attempt.provider_ref),
@@ -482,6 +535,9 @@ impl PaymentAttemptRecorder for DynamoStore {
             created_at: attempt.created_at.clone(),
             gsi1pk: keys::provider_ref_gsi_pk(&attempt.provider, &attempt.provider_ref),
             gsi1sk: keys::order_pk(&attempt.order_id),
+            gsi2pk: created_ms
+                .map(|ms| keys::payment_day_gsi2_pk(&attempt.provider, &istanbul_day(ms))),
+            gsi2sk: created_ms.map(|ms| keys::payment_day_gsi2_sk(ms, &attempt.provider_ref)),
             hosted_form: attempt
                 .hosted_form
                 .as_ref()

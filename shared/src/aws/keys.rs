@@ -4,7 +4,7 @@
 //! | item | pk | sk | gsi1pk / gsi1sk | written by |
 //! |---|---|---|---|---|
 //! | order | `ORDER#<id>` | `ORDER` | | `aws::dynamo` (content), `aws::payments` (payment ledger, refund lock) |
-//! | payment attempt | `ORDER#<id>` | `PAYMENT#<provider>#<ref>` | `REF#<provider>#<ref>` / `ORDER#<id>` | `aws::dynamo` |
+//! | payment attempt | `ORDER#<id>` | `PAYMENT#<provider>#<ref>` | `REF#<provider>#<ref>` / `ORDER#<id>`; **gsi2** `PAYDAY#<provider>#<Istanbul day created>` / `<created ms, 13 digits>#<ref>` (attempts written before this key existed have none) | `aws::dynamo` |
 //! | refund request | `REFUND#<requestId>` | `REFUND` | | `aws::payments` |
 //! | idempotency record (= audit of an accepted webhook) | `IDEMP#<scope>#<key>` | `IDEMP` | `AUDIT#<provider>#<yyyy-mm-dd>` / `<received-at>#<event id>` | `aws::idempotency` |
 //! | audit of a rejected webhook (sampled) | `WEBHOOK#<provider>#<shard 0–15>` | `<received-at>#<random>` | `AUDIT#<provider>#<yyyy-mm-dd>` / `<received-at>#unapplied-<random>` | `aws::idempotency` |
@@ -28,9 +28,12 @@
 //! | reconciliation pass cursor | `RECON#<yyyy-mm-dd>` | `PASS#<pass>` | | `aws::reconciliation` |
 //! | reconciliation difference | `RECON#<yyyy-mm-dd>` | `DIFF#<provider>#<ref>#<kind>` | | `aws::reconciliation` |
 //! | fact healed by reconciliation | `RECON#<yyyy-mm-dd>` | `HEALED#<provider>#<event id>` | | `aws::reconciliation` |
+//! | an order a marketplace listed in a run (TTL; its own partition so the report stays one small Query) | `RECON#<yyyy-mm-dd>#LISTED#<provider>#<run id>` | `<order number>` | | `aws::reconciliation` |
 //!
 //! `gsi2` (`gsi2pk`, `gsi2sk`) lists marketplace orders by marketplace and
-//! status in the order we first saw them; only order items carry its keys.
+//! status in the order we first saw them, and payment attempts by provider
+//! and the Istanbul day they were created (reconciliation's
+//! `missing_at_provider`); only those items carry its keys.
 //!
 //! Each adapter's module documentation lists the attributes of its items;
 //! `expires_at` is the table's TTL attribute.
@@ -140,7 +143,23 @@ pub fn marketplace_order_list_pk(marketplace: Marketplace, status: &str) -> Stri
 /// gsi2 sort key: first seen (epoch ms, 13 digits so text order is time
 /// order until the year 2286), then the order number.
 pub fn marketplace_order_list_sk(first_seen_ms: i64, order_number: &str) -> String {
-    format!("{:013}#{order_number}", first_seen_ms.max(0))
+    time_ordered_sk(first_seen_ms, order_number)
+}
+
+/// gsi2: a provider's payment attempts created in one Istanbul day.
+pub fn payment_day_gsi2_pk(provider: &str, day: &str) -> String {
+    format!("PAYDAY#{provider}#{day}")
+}
+
+/// gsi2 sort key of a payment attempt: created (epoch ms), then its ref.
+pub fn payment_day_gsi2_sk(created_ms: i64, provider_ref: &str) -> String {
+    time_ordered_sk(created_ms, provider_ref)
+}
+
+/// Epoch ms in 13 digits (text order is time order until the year 2286),
+/// then an id.
+fn time_ordered_sk(ms: i64, id: &str) -> String {
+    format!("{:013}#{id}", ms.max(0))
 }
 
 /// The buyer's personal data of a marketplace order: a partition of its
@@ -201,6 +220,13 @@ pub fn reconciliation_diff_sk(difference_key: &str) -> String {
     format!("{RECON_DIFF_SK_PREFIX}{difference_key}")
 }
 
+/// The orders `provider` listed in run `run_id` of `day` (sort key: the
+/// order number). Under `RECON#` so the reconcile function's
+/// `dynamodb:LeadingKeys` covers it; apart from the report's partition.
+pub fn reconciliation_listed_pk(day: &str, provider: &str, run_id: &str) -> String {
+    format!("RECON#{day}#LISTED#{provider}#{run_id}")
+}
+
 pub fn reconciliation_healed_sk(provider: &str, event_id: &str) -> String {
     format!("{RECON_HEALED_SK_PREFIX}{provider}#{event_id}")
 }
@@ -237,6 +263,18 @@ mod tests {
         assert_eq!(health_cache_pk("aras"), "CACHE#health#aras");
         assert_eq!(SUBSCRIPTIONS_PK, "SUBSCRIPTION");
         assert_eq!(delivery_pk("sub_1"), "DELIVERY#sub_1");
+        assert_eq!(
+            payment_day_gsi2_pk("stripe", "2026-12-01"),
+            "PAYDAY#stripe#2026-12-01"
+        );
+        assert_eq!(
+            payment_day_gsi2_sk(1_796_072_400_000, "pi_1"),
+            "1796072400000#pi_1"
+        );
+        assert_eq!(
+            reconciliation_listed_pk("2026-12-01", "trendyol", "run-1"),
+            "RECON#2026-12-01#LISTED#trendyol#run-1"
+        );
         assert_eq!(
             marketplace_order_pk(Marketplace::Trendyol, "123"),
             "MKTORDER#trendyol#123"

@@ -10,6 +10,7 @@
 //! | pass | `run_id`, `after`, `done`, `listed`, `requests`, `version` |
 //! | difference | `difference` (JSON text), `run_id`, `found_at`, `published` |
 //! | healed fact | `fact` (JSON text), `healed_at` |
+//! | listed order | `expires_at` (TTL: 7 days; only a run in progress needs it) |
 //!
 //! Every write is conditional where a repeat could double count: a pass
 //! moves only from the version it was read at; a difference is written
@@ -26,7 +27,9 @@ use crate::aws::keys::{self, reconciliation_pk};
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::{DayReport, Difference, HealedFact, ProviderCounts};
 use crate::error::{Error, Result};
-use crate::ports::{LedgerBatchReader, PassState, ReconciliationStore};
+use crate::ports::{
+    LedgerBatchReader, PassState, PaymentDayList, PaymentDayPage, ReconciliationStore,
+};
 
 impl LedgerBatchReader for DynamoStore {
     async fn load_ledgers(&self, order_ids: &[String]) -> Result<HashMap<String, PaymentLedger>> {
@@ -43,6 +46,65 @@ impl LedgerBatchReader for DynamoStore {
             ledgers.insert(ledger.order_id.clone(), ledger);
         }
         Ok(ledgers)
+    }
+}
+
+impl PaymentDayList for DynamoStore {
+    async fn payments_of_day(
+        &self,
+        provider: &str,
+        day: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<PaymentDayPage> {
+        let gsi2pk = keys::payment_day_gsi2_pk(provider, day);
+        let mut request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :p")
+            .expression_attribute_values(":p", s(&gsi2pk))
+            .limit(limit);
+        if let Some(cursor) = cursor {
+            // `[pk, sk, gsi2sk]` of the last item read, as JSON text.
+            let [pk, sk, gsi2sk]: [String; 3] = serde_json::from_str(cursor)
+                .map_err(|_| Error::Store(format!("bad payment day cursor {cursor:?}")))?;
+            request = request
+                .exclusive_start_key("pk", s(pk))
+                .exclusive_start_key("sk", s(sk))
+                .exclusive_start_key("gsi2pk", s(&gsi2pk))
+                .exclusive_start_key("gsi2sk", s(gsi2sk));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| store_error("Query payments of the day", e))?;
+        // The table's keys are always projected: the order from `pk`, the
+        // reference from `sk` (`PAYMENT#<provider>#<ref>`).
+        let prefix = keys::payment_sk(provider, "");
+        let payments = out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let order_id = text(item, "pk")?
+                    .strip_prefix(&keys::order_pk(""))?
+                    .to_string();
+                let provider_ref = text(item, "sk")?.strip_prefix(&prefix)?.to_string();
+                Some((order_id, provider_ref))
+            })
+            .collect();
+        let next = match out.last_evaluated_key() {
+            Some(key) => {
+                let get = |name: &str| key.get(name).and_then(|v| v.as_s().ok()).cloned();
+                match (get("pk"), get("sk"), get("gsi2sk")) {
+                    (Some(pk), Some(sk), Some(g)) => Some(json(&[pk, sk, g])?),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        Ok((payments, next))
     }
 }
 
@@ -67,6 +129,10 @@ fn flag(item: &Item, name: &str) -> bool {
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
 }
+
+/// Marks of listed orders outlive their run by days: a run that keeps
+/// continuing still finds them.
+const LISTED_TTL_SECS: i64 = 7 * 86_400;
 
 /// Which provider a pass belongs to (`stripe-events` → `stripe`).
 fn pass_provider(pass: &str) -> &str {
@@ -330,8 +396,9 @@ impl ReconciliationStore for DynamoStore {
             };
             let counts = &mut providers[i];
             // The listing passes count what the provider listed; the
-            // events pass only finds lost notices.
-            if !pass.ends_with("-events") {
+            // events pass only finds lost notices, the pass over our own
+            // orders lists ours.
+            if !pass.ends_with("-events") && !pass.ends_with("-ours") {
                 counts.listed += number(item, "listed");
             }
             counts.requests += number(item, "requests");
@@ -351,5 +418,61 @@ impl ReconciliationStore for DynamoStore {
         report.differences = differences;
         report.healed = healed;
         Ok(Some(report))
+    }
+
+    async fn mark_listed(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<()> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let pk = keys::reconciliation_listed_pk(day, provider, run_id);
+        let expires_at = crate::clock::now_ms() / 1000 + LISTED_TTL_SECS;
+        let mut refs: Vec<&String> = refs.iter().collect();
+        refs.sort();
+        refs.dedup();
+        let mut writes: Vec<WriteRequest> = Vec::with_capacity(refs.len());
+        for r in refs {
+            let item: Item = HashMap::from([
+                ("pk".to_string(), s(&pk)),
+                ("sk".to_string(), s(r)),
+                ("entity".to_string(), s("reconciliation_listed")),
+                ("expires_at".to_string(), n(expires_at)),
+            ]);
+            writes.push(
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .map_err(|e| Error::Internal(e.to_string()))?,
+                    )
+                    .build(),
+            );
+        }
+        self.batch_write(writes, "BatchWriteItem listed orders")
+            .await
+    }
+
+    async fn listed_of(
+        &self,
+        day: &str,
+        run_id: &str,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let pk = keys::reconciliation_listed_pk(day, provider, run_id);
+        let mut ids: Vec<&String> = refs.iter().collect();
+        ids.sort();
+        ids.dedup();
+        let keys = ids.iter().map(|r| (pk.clone(), r.to_string())).collect();
+        Ok(self
+            .batch_get(keys, "BatchGetItem listed orders")
+            .await?
+            .iter()
+            .filter_map(|item| text(item, "sk"))
+            .collect())
     }
 }

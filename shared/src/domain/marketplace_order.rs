@@ -88,6 +88,39 @@ pub fn hepsiburada_status(marketplace_status: &str) -> Status {
     }
 }
 
+/// Every status word (ours) an order of `marketplace` can be listed under
+/// (gsi2 `MKTLIST#<marketplace>#<word>`), `unknown` included: reading them
+/// all lists every order we hold.
+pub fn status_words(marketplace: Marketplace) -> &'static [&'static str] {
+    match marketplace {
+        Marketplace::Trendyol => &[
+            "awaiting",
+            "created",
+            "picking",
+            "repack",
+            "invoiced",
+            "shipped",
+            "at_collection_point",
+            "undelivered",
+            "delivered",
+            "unpacked",
+            "returned",
+            "cancelled",
+            "unsupplied",
+            UNKNOWN.word,
+        ],
+        Marketplace::Hepsiburada => &[
+            "created",
+            "packaged",
+            "shipped",
+            "undelivered",
+            "delivered",
+            "cancelled",
+            UNKNOWN.word,
+        ],
+    }
+}
+
 pub fn status_of(marketplace: Marketplace, marketplace_status: &str) -> Status {
     match marketplace {
         Marketplace::Trendyol => trendyol_status(marketplace_status),
@@ -865,6 +898,58 @@ mod tests {
         let mut o = change.order;
         o.outbox.clear();
         o
+    }
+
+    #[test]
+    fn every_status_word_is_listed_once() {
+        for m in Marketplace::ALL {
+            let words = status_words(m);
+            let mut unique = words.to_vec();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), words.len());
+        }
+        // Every status a marketplace can send (and one it might invent)
+        // lands on a listed word, so reading them all misses no order.
+        let trendyol = [
+            "Awaiting",
+            "Created",
+            "Picking",
+            "Invoiced",
+            "Shipped",
+            "Cancelled",
+            "Delivered",
+            "UnDelivered",
+            "Returned",
+            "Repack",
+            "UnPacked",
+            "UnSupplied",
+            "AtCollectionPoint",
+            "SomethingNew",
+        ];
+        let hepsiburada = [
+            "Open",
+            "createOrder",
+            "createPackages",
+            "Packaged",
+            "unpack",
+            "InTransit",
+            "Shipped",
+            "Undeliver",
+            "Deliver",
+            "orderCancel",
+            "Cancelled",
+            "SomethingNew",
+        ];
+        for (m, wires) in [
+            (Marketplace::Trendyol, &trendyol[..]),
+            (Marketplace::Hepsiburada, &hepsiburada[..]),
+        ] {
+            for wire in wires {
+                let word = status_of(m, wire).word;
+                assert!(status_words(m).contains(&word), "{m:?} {wire}");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::event::{DetailType, DomainEvent, EventDetail};
+use crate::domain::marketplace_order::{status_of, MarketplaceOrder, OrderSnapshot};
+use crate::domain::marketplace_order_details::LineFacts;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -32,7 +34,12 @@ pub fn istanbul_day_bounds(day: &str) -> Result<(i64, i64)> {
 /// The Istanbul day before the one `now_ms` falls in: what the daily
 /// schedule reconciles.
 pub fn previous_istanbul_day(now_ms: i64) -> String {
-    let local = now_ms.div_euclid(1000) + ISTANBUL_OFFSET_SECS - DAY_SECS;
+    istanbul_day(now_ms - DAY_SECS * 1000)
+}
+
+/// The Istanbul day (`YYYY-MM-DD`) an instant (epoch ms) falls in.
+pub fn istanbul_day(ms: i64) -> String {
+    let local = ms.div_euclid(1000) + ISTANBUL_OFFSET_SECS;
     let date = time::OffsetDateTime::from_unix_timestamp(local)
         .map(|t| t.date())
         .unwrap_or(time::Date::MIN);
@@ -340,6 +347,31 @@ fn refund_check(p: &ProviderPayment, ledger: &PaymentLedger, mut heal: Vec<Heal>
     }
 }
 
+/// A payment our ledger says collected that the provider does not know,
+/// asked for directly.
+pub fn missing_payment_at_provider(
+    provider: &'static str,
+    provider_ref: &str,
+    ledger: &PaymentLedger,
+) -> Difference {
+    let kind = DifferenceKind::MissingAtProvider;
+    Difference {
+        kind,
+        provider: provider.to_string(),
+        provider_ref: provider_ref.to_string(),
+        order_id: Some(ledger.order_id.clone()),
+        provider_side: Side {
+            status: "not_found".into(),
+            amount: None,
+            refunded: None,
+            paid_by: None,
+        },
+        our_side: Some(our_side(ledger)),
+        action: kind.action().to_string(),
+        message: "we recorded this payment as collected; the provider does not know it".into(),
+    }
+}
+
 /// After healing, a heal still wanted is a lost fact the webhook path
 /// refused or could not find: reported as its difference.
 pub fn unhealed(p: &ProviderPayment, ledger: Option<&PaymentLedger>, heal: &Heal) -> Difference {
@@ -354,6 +386,207 @@ pub fn unhealed(p: &ProviderPayment, ledger: Option<&PaymentLedger>, heal: &Heal
         ),
     };
     difference(p, ledger, kind, message)
+}
+
+// ---- marketplace orders -----------------------------------------------------
+
+/// What comparing one listed marketplace order (a Trendyol package, a
+/// Hepsiburada order's listed lines) with our stored order found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderCheck {
+    /// Nothing to do.
+    Same,
+    /// We lack the order (a lost notice), one of its packages or lines, or
+    /// the marketplace is further along: taken in through the order
+    /// intake (the webhook's and the poll's), which moves stock once.
+    TakeIn,
+    /// A difference a person must look at; the order is left as it is.
+    Differs(Box<Difference>),
+}
+
+/// The buyer's money of the snapshot's lines, and ours for the same lines
+/// (`None` on our side: a line we do not hold facts for).
+fn order_sides(
+    snap: &OrderSnapshot,
+    stored: Option<&MarketplaceOrder>,
+) -> (Option<Money>, Option<Money>) {
+    let Some(details) = &snap.details else {
+        return (None, None);
+    };
+    // `None` when a line has no amount or the lines mix currencies.
+    let sum = |amounts: Vec<Option<Money>>| -> Option<Money> {
+        let mut total: Option<Money> = None;
+        for a in amounts {
+            let a = a?;
+            total = Some(match total {
+                None => a,
+                Some(t) => t.checked_add(a).ok()?,
+            });
+        }
+        total
+    };
+    let theirs = sum(details.lines.values().map(LineFacts::amount).collect());
+    let ours = stored.and_then(|o| {
+        sum(details
+            .lines
+            .keys()
+            .map(|id| o.line_facts.get(id).and_then(LineFacts::amount))
+            .collect())
+    });
+    (theirs, ours)
+}
+
+fn order_difference(
+    snap: &OrderSnapshot,
+    stored: Option<&MarketplaceOrder>,
+    kind: DifferenceKind,
+    message: String,
+) -> Difference {
+    let (theirs, ours) = order_sides(snap, stored);
+    let unit_id = snap.package_id.clone().unwrap_or_default();
+    Difference {
+        kind,
+        provider: snap.marketplace.as_str().to_string(),
+        provider_ref: snap.order_number.clone(),
+        order_id: None,
+        provider_side: Side {
+            status: snap.marketplace_status.clone(),
+            amount: theirs,
+            refunded: None,
+            paid_by: None,
+        },
+        our_side: stored.map(|o| Side {
+            status: o
+                .units
+                .get(&unit_id)
+                .map_or_else(|| o.status().to_string(), |u| u.status.clone()),
+            amount: ours,
+            refunded: None,
+            paid_by: None,
+        }),
+        action: kind.action().to_string(),
+        message,
+    }
+}
+
+/// Compares one listed order with ours (`None`: we do not have it). Money
+/// first: a line whose amount (what the buyer pays, exact `Money`) differs
+/// from ours is a difference, and the order is not taken in (the intake
+/// would replace our amounts with the marketplace's). Then the status: the
+/// marketplace further along is taken in; the marketplace behind a status
+/// we recorded before its listing's time is a difference.
+pub fn check_marketplace_order(
+    snap: &OrderSnapshot,
+    stored: Option<&MarketplaceOrder>,
+) -> OrderCheck {
+    let Some(order) = stored else {
+        return OrderCheck::TakeIn;
+    };
+    if let Some(details) = &snap.details {
+        let mut new_line = false;
+        for (id, theirs) in &details.lines {
+            match order.line_facts.get(id) {
+                None => new_line = true,
+                Some(ours)
+                    if ours.amount() != theirs.amount() || ours.quantity != theirs.quantity =>
+                {
+                    return OrderCheck::Differs(Box::new(order_difference(
+                        snap,
+                        stored,
+                        DifferenceKind::AmountDiffers,
+                        format!("line {id}: the marketplace lists another amount than we recorded"),
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        if new_line {
+            return OrderCheck::TakeIn;
+        }
+    }
+    if snap
+        .lines
+        .iter()
+        .any(|l| !order.lines.contains_key(&l.line_id))
+    {
+        return OrderCheck::TakeIn;
+    }
+    let unit_id = snap.package_id.clone().unwrap_or_default();
+    let Some(unit) = order.units.get(&unit_id) else {
+        return OrderCheck::TakeIn;
+    };
+    let theirs = status_of(snap.marketplace, &snap.marketplace_status);
+    if theirs.rank > unit.rank {
+        return OrderCheck::TakeIn;
+    }
+    // Ours moved after the marketplace's listing was made (a webhook
+    // meanwhile): not a difference.
+    let behind = theirs.rank < unit.rank && unit.changed_ms <= snap.occurred_ms;
+    let unknown = theirs.rank == 0 && theirs.word != unit.status;
+    if behind || unknown {
+        return OrderCheck::Differs(Box::new(order_difference(
+            snap,
+            stored,
+            DifferenceKind::StatusDiffers,
+            format!(
+                "the marketplace says {} where we recorded {}",
+                snap.marketplace_status, unit.status
+            ),
+        )));
+    }
+    OrderCheck::Same
+}
+
+/// A listed order the intake was asked to take in that still compares
+/// otherwise (a transition the intake does not apply).
+pub fn marketplace_not_taken(
+    snap: &OrderSnapshot,
+    stored: Option<&MarketplaceOrder>,
+) -> Difference {
+    order_difference(
+        snap,
+        stored,
+        if stored.is_some() {
+            DifferenceKind::StatusDiffers
+        } else {
+            DifferenceKind::MissingHere
+        },
+        "the marketplace lists this order so; taking it in did not make ours agree".to_string(),
+    )
+}
+
+/// One of our orders of the day the marketplace knows nothing of, even
+/// when asked for it directly.
+pub fn missing_at_marketplace(order: &MarketplaceOrder) -> Difference {
+    let amount = order
+        .line_facts
+        .values()
+        .map(LineFacts::amount)
+        .try_fold(None::<Money>, |total, a| match (total, a?) {
+            (None, a) => Some(Some(a)),
+            (Some(t), a) => t.checked_add(a).ok().map(Some),
+        })
+        .flatten();
+    Difference {
+        kind: DifferenceKind::MissingAtProvider,
+        provider: order.marketplace.as_str().to_string(),
+        provider_ref: order.order_number.clone(),
+        order_id: None,
+        provider_side: Side {
+            status: "not_found".into(),
+            amount: None,
+            refunded: None,
+            paid_by: None,
+        },
+        our_side: Some(Side {
+            status: order.status().to_string(),
+            amount,
+            refunded: None,
+            paid_by: None,
+        }),
+        action: DifferenceKind::MissingAtProvider.action().to_string(),
+        message: "we hold this order; the marketplace does not list it, nor find it when asked by its package".into(),
+    }
 }
 
 // ---- reports and events -----------------------------------------------------
@@ -540,6 +773,16 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_the_provider_does_not_know_carries_our_side() {
+        let d = missing_payment_at_provider("stripe", "pi_9", &paid_by("pi_9", 0));
+        assert_eq!(d.key(), "stripe#pi_9#missing_at_provider");
+        assert_eq!(d.order_id.as_deref(), Some("ord-1"));
+        assert_eq!(d.our_side.unwrap().amount, Some(try_(10_000)));
+        assert_eq!(istanbul_day(1_796_072_400_000), "2026-12-01");
+        assert_eq!(istanbul_day(1_796_072_399_999), "2026-11-30");
+    }
+
+    #[test]
     fn a_lost_success_heals_and_a_matching_payment_is_quiet() {
         let check = check_payment(&collected(10_000, 0), Some(&unpaid()));
         assert_eq!(check.heal, vec![Heal::Success]);
@@ -637,6 +880,100 @@ mod tests {
         assert_eq!(json["ourSide"]["amount"]["minor"], 10_000);
         assert_eq!(json["day"], "2026-12-01");
         assert_eq!(e.detail_type.as_str(), "reconciliation.mismatch");
+    }
+
+    fn package(status: &str, sale_minor: i64, at: i64) -> OrderSnapshot {
+        use crate::domain::marketplace::Marketplace;
+        use crate::domain::marketplace_order::LineSnapshot;
+        use crate::domain::marketplace_order_details::SnapshotDetails;
+        let facts = LineFacts {
+            quantity: 2,
+            unit_sale_price: Some(try_(sale_minor)),
+            ..Default::default()
+        };
+        OrderSnapshot {
+            marketplace: Marketplace::Trendyol,
+            order_number: "TY-1".into(),
+            package_id: Some("P1".into()),
+            marketplace_status: status.into(),
+            lines: vec![LineSnapshot {
+                line_id: "L1".into(),
+                sku: Some("SKU-1".into()),
+                quantity: 2,
+                marketplace_status: None,
+            }],
+            occurred_ms: at,
+            details: Some(Box::new(SnapshotDetails {
+                package: Default::default(),
+                lines: [("L1".to_string(), facts)].into(),
+                personal: None,
+            })),
+        }
+    }
+
+    fn stored(snap: &OrderSnapshot) -> MarketplaceOrder {
+        crate::domain::marketplace_order::apply_snapshot(None, snap).order
+    }
+
+    #[test]
+    fn a_listed_order_we_lack_or_that_moved_on_is_taken_in() {
+        let created = package("Created", 5_000, 1_000);
+        assert_eq!(check_marketplace_order(&created, None), OrderCheck::TakeIn);
+        let ours = stored(&created);
+        assert_eq!(
+            check_marketplace_order(&created, Some(&ours)),
+            OrderCheck::Same
+        );
+        let picking = package("Picking", 5_000, 2_000);
+        assert_eq!(
+            check_marketplace_order(&picking, Some(&ours)),
+            OrderCheck::TakeIn
+        );
+        let mut other_package = picking.clone();
+        other_package.package_id = Some("P2".into());
+        assert_eq!(
+            check_marketplace_order(&other_package, Some(&ours)),
+            OrderCheck::TakeIn
+        );
+    }
+
+    #[test]
+    fn another_amount_or_a_status_behind_ours_is_a_difference() {
+        let ours = stored(&package("Shipped", 5_000, 2_000));
+        let OrderCheck::Differs(d) =
+            check_marketplace_order(&package("Shipped", 4_500, 3_000), Some(&ours))
+        else {
+            panic!("an amount difference");
+        };
+        assert_eq!(d.kind, DifferenceKind::AmountDiffers);
+        assert_eq!(d.key(), "trendyol#TY-1#amount_differs");
+        assert_eq!(d.provider_side.amount, Some(try_(9_000)));
+        assert_eq!(d.our_side.unwrap().amount, Some(try_(10_000)));
+        // The marketplace behind us as of its listing: a difference…
+        let OrderCheck::Differs(d) =
+            check_marketplace_order(&package("Created", 5_000, 3_000), Some(&ours))
+        else {
+            panic!("a status difference");
+        };
+        assert_eq!(d.kind, DifferenceKind::StatusDiffers);
+        assert_eq!(d.our_side.unwrap().status, "shipped");
+        // … but not when ours moved after the listing was made.
+        assert_eq!(
+            check_marketplace_order(&package("Created", 5_000, 1_500), Some(&ours)),
+            OrderCheck::Same
+        );
+    }
+
+    #[test]
+    fn an_order_the_marketplace_does_not_know_carries_our_side() {
+        let ours = stored(&package("Created", 5_000, 1_000));
+        let d = missing_at_marketplace(&ours);
+        assert_eq!(d.key(), "trendyol#TY-1#missing_at_provider");
+        assert_eq!(d.our_side.unwrap().amount, Some(try_(10_000)));
+        assert_eq!(
+            marketplace_not_taken(&package("Created", 5_000, 1_000), None).kind,
+            DifferenceKind::MissingHere
+        );
     }
 
     #[test]

@@ -169,6 +169,9 @@ async fn main() {
             max_continuations: 48,
             concurrency: 8,
             stripe_page_size: 100,
+
+            // The defaults for the rest (marketplace pages and limits).
+            ..ReconcileSettings::from_env(&|_: &str| None).expect("default settings")
         },
     );
     let day = previous_istanbul_day(ayaztrade::clock::now_ms() + 86_400_000);

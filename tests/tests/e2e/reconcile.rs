@@ -16,10 +16,13 @@ use ayaztrade::aws::dynamo::DynamoStore;
 use ayaztrade::aws::eventbridge::EventBridgePublisher;
 use ayaztrade::aws::sdk::AwsEnv;
 use ayaztrade::config::{IyzicoSettings, ReconcileSettings, Secret};
+use ayaztrade::domain::marketplace::Marketplace;
 use ayaztrade::domain::reconciliation::{previous_istanbul_day, DifferenceKind, RequestedDetail};
+use ayaztrade::ports::{MarketplaceOrderStore, ProductStore};
 use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::iyzico::client::IyzicoClient;
 use ayaztrade::providers::stripe::{CreatePaymentIntent, StripeClient};
+use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::*;
 use ayaztrade_tests::iyzico_fake::{self, IyzicoFake};
 use ayaztrade_tests::local_stack::{unique_id, Stack};
@@ -117,6 +120,9 @@ fn reconcile_app(
             max_continuations: 3,
             concurrency: 8,
             stripe_page_size,
+
+            // The defaults for the rest (marketplace pages and limits).
+            ..ReconcileSettings::from_env(&|_: &str| None).expect("default settings")
         },
     );
     (app, publisher)
@@ -439,4 +445,332 @@ async fn route(
         .await
         .unwrap();
     ayaztrade_tests::fixtures::http_api_answer(&answer)
+}
+
+// ---- marketplace orders ----------------------------------------------------------
+
+/// A marketplace webhook, Basic-authenticated, through the webhook function.
+async fn deliver_marketplace(h: &CatalogHarness, path: &str, body: &[u8]) -> Value {
+    let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
+    let req = function_url_request("POST", path, &[("authorization", &auth)], body, false);
+    let (status, answer) = response_json(h.webhook().handle(req).await.unwrap());
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+async fn product_stock(h: &CatalogHarness, sku: &str) -> i64 {
+    h.catalog_store()
+        .get_product(sku)
+        .await
+        .unwrap()
+        .expect("product")
+        .product
+        .stock
+}
+
+fn published_by(h: &CatalogHarness) -> BTreeMap<&'static str, usize> {
+    published(&h.publisher)
+}
+
+#[tokio::test]
+async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_difference_once() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[
+        product_json("REC-T", 10, 5_000),
+        product_json("REC-H", 10, 3_000),
+    ])
+    .await;
+    let day = today();
+
+    // GIVEN a day of Trendyol packages, each delivered by webhook, except:
+    // #2 never delivered (nor polled), #3 moved to Picking without its
+    // webhook, #4 stored with another price than Trendyol lists, and one
+    // order of ours Trendyol does not know.
+    let packages: Vec<Value> = (0..5)
+        .map(|_| h.trendyol.add_order(&[("REC-T", 1, 50.0)]))
+        .collect();
+    let id = |i: usize| packages[i]["id"].as_i64().unwrap();
+    let number = |i: usize| packages[i]["orderNumber"].as_str().unwrap().to_string();
+    for i in [0, 1, 3] {
+        let answer =
+            deliver_marketplace(&h, "/webhooks/trendyol", &h.trendyol.webhook_body(id(i))).await;
+        assert_eq!(answer["outcome"], "created", "{answer}");
+    }
+    let mut tampered = h.trendyol.webhook_payload(id(4));
+    for field in ["grossAmount", "totalPrice"] {
+        tampered[field] = json!(45.0);
+    }
+    for field in ["amount", "price"] {
+        tampered["lines"][0][field] = json!(45.0);
+    }
+    tampered["lines"][0]["discountDetails"][0]["lineItemPrice"] = json!(45.0);
+    deliver_marketplace(&h, "/webhooks/trendyol", tampered.to_string().as_bytes()).await;
+    let mut ghost = h.trendyol.webhook_payload(id(0));
+    ghost["id"] = json!(987_654_321);
+    ghost["orderNumber"] = json!("GHOST-1");
+    ghost["lines"][0]["id"] = json!(987_654_322);
+    deliver_marketplace(&h, "/webhooks/trendyol", ghost.to_string().as_bytes()).await;
+    h.trendyol.update_status(id(3), "Picking");
+    // … and of Hepsiburada: two orders polled, a third never seen.
+    for _ in 0..2 {
+        h.hepsiburada.add_order_lines(&[("REC-H", 1, 30.0)]);
+    }
+    let poll = h
+        .order_poll(&[])
+        .run_only(Some(Marketplace::Hepsiburada), i64::MAX)
+        .await;
+    assert_eq!(poll.marketplaces[0].created, 2, "{poll:?}");
+    let hb_lost = h.hepsiburada.add_order_lines(&[("REC-H", 1, 30.0)]);
+    assert_eq!(product_stock(&h, "REC-T").await, 5); // #0, #1, #3, #4, ghost
+    assert_eq!(product_stock(&h, "REC-H").await, 8);
+    let ty_reads = h.trendyol.order_list_request_count();
+    let hb_reads = h.hepsiburada.order_list_request_count();
+    h.publisher.published.lock().unwrap().clear();
+
+    // WHEN the day is reconciled (pages of 2: Trendyol's 5 packages in 3
+    // pages, Hepsiburada's 3 lines in 2)
+    let app = h.reconcile(&[
+        ("RECONCILE_TRENDYOL_PAGE_SIZE", "2"),
+        ("RECONCILE_HEPSIBURADA_PAGE_SIZE", "2"),
+        ("RECONCILE_STOP_BEFORE_DEADLINE_SECS", "0"),
+    ]);
+    let answer = app.run(&run(&day, "run-1"), far_deadline()).await.unwrap();
+    assert_eq!(answer.outcome, "completed");
+    let report = answer.report.unwrap();
+
+    // THEN the lost order and the lost status change are taken in once…
+    let healed: BTreeMap<(String, String, String), usize> =
+        report.healed.iter().fold(BTreeMap::new(), |mut m, f| {
+            *m.entry((f.provider.clone(), f.provider_ref.clone(), f.fact.clone()))
+                .or_default() += 1;
+            m
+        });
+    assert_eq!(
+        healed,
+        BTreeMap::from([
+            (
+                (
+                    "hepsiburada".into(),
+                    hb_lost.order_number.clone(),
+                    "marketplace_order".into()
+                ),
+                1
+            ),
+            (
+                ("trendyol".into(), number(2), "marketplace_order".into()),
+                1
+            ),
+            (
+                (
+                    "trendyol".into(),
+                    number(3),
+                    "marketplace_order_status".into()
+                ),
+                1
+            ),
+        ])
+    );
+    assert_eq!(
+        product_stock(&h, "REC-T").await,
+        4,
+        "stock moved once for #2"
+    );
+    assert_eq!(product_stock(&h, "REC-H").await, 7);
+    let (order3, _) = h
+        .catalog_store()
+        .load_marketplace_order(Marketplace::Trendyol, &number(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order3.status(), "picking");
+    // … each real difference is reported once, and nothing else.
+    let kinds: BTreeMap<(String, String), DifferenceKind> = report
+        .differences
+        .iter()
+        .map(|d| ((d.provider.clone(), d.provider_ref.clone()), d.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeMap::from([
+            (
+                ("trendyol".into(), number(4)),
+                DifferenceKind::AmountDiffers
+            ),
+            (
+                ("trendyol".into(), "GHOST-1".into()),
+                DifferenceKind::MissingAtProvider
+            ),
+        ]),
+        "{:#?}",
+        report.differences
+    );
+    let amount = report
+        .differences
+        .iter()
+        .find(|d| d.kind == DifferenceKind::AmountDiffers)
+        .unwrap();
+    assert_eq!(amount.provider_side.amount.unwrap().minor, 5_000);
+    assert_eq!(
+        amount.our_side.as_ref().unwrap().amount.unwrap().minor,
+        4_500
+    );
+    let events = published_by(&h);
+    assert_eq!(events.get("reconciliation.mismatch"), Some(&2));
+    assert_eq!(events.get("reconciliation.completed"), Some(&1));
+    assert_eq!(events.get("marketplace.order.created"), Some(&2));
+    assert_eq!(events.get("marketplace.order.status_changed"), Some(&1));
+    // Provider requests: the page count, plus one direct read for the one
+    // order of ours Trendyol did not list.
+    assert_eq!(h.trendyol.order_list_request_count() - ty_reads, 3 + 1);
+    assert_eq!(h.hepsiburada.order_list_request_count() - hb_reads, 2);
+    let counts: BTreeMap<_, _> = report
+        .providers
+        .iter()
+        .map(|p| {
+            (
+                p.provider.as_str(),
+                (p.listed, p.requests, p.healed, p.differences),
+            )
+        })
+        .collect();
+    assert_eq!(counts["trendyol"], (5, 4, 2, 2));
+    assert_eq!(counts["hepsiburada"], (3, 2, 1, 0));
+
+    // The lost webhooks arriving late change nothing.
+    for i in [2, 3] {
+        let answer =
+            deliver_marketplace(&h, "/webhooks/trendyol", &h.trendyol.webhook_body(id(i))).await;
+        assert_eq!(answer["outcome"], "unchanged", "{answer}");
+    }
+    assert_eq!(product_stock(&h, "REC-T").await, 4);
+
+    // A second run of the day finds nothing new and changes nothing.
+    h.publisher.published.lock().unwrap().clear();
+    let again = app.run(&run(&day, "run-2"), far_deadline()).await.unwrap();
+    let again = again.report.unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(again.healed, report.healed);
+    assert_eq!(
+        published_by(&h),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+    assert_eq!(product_stock(&h, "REC-T").await, 4);
+    assert_eq!(product_stock(&h, "REC-H").await, 7);
+}
+
+/// A Stripe attempt of ours for `order_id`, created now (so on today's
+/// by-day list of our payments).
+async fn attempt_today(stack: &Stack, order_id: &str, provider_ref: &str) {
+    use ayaztrade::domain::PaymentAttempt;
+    use ayaztrade::money::{Currency, Money};
+    use ayaztrade::ports::PaymentAttemptRecorder;
+    store(stack)
+        .record_attempt(&PaymentAttempt {
+            order_id: order_id.into(),
+            provider: "stripe".into(),
+            provider_ref: provider_ref.into(),
+            amount: Money::new(TOTAL, Currency::TRY),
+            provider_status: "requires_payment_method".into(),
+            idempotency_key: format!("ayaztrade:pi:{order_id}"),
+            created_at: ayaztrade::clock::now_rfc3339(),
+            hosted_form: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once() {
+    let stack = &ayaztrade_tests::local_stack::fresh_stack().await;
+    let stripe = StripeFake::start().await;
+    let h = webhook_harness(stack);
+    let client = StripeClient::new(
+        HttpLayer::new(fast_http_settings()),
+        stripe_settings(&stripe),
+    );
+    let day = today();
+    let ids = orders(stack, 3).await;
+    // GIVEN a payment Stripe lists (paid by its webhook), one a notice
+    // claims that Stripe has never seen (paid here all the same), and an
+    // attempt that collected nothing.
+    let pi = client
+        .create_payment_intent(
+            &CreatePaymentIntent {
+                amount: TOTAL,
+                currency: "try".into(),
+                order_id: ids[0].clone(),
+                description: None,
+            },
+            &format!("ayaztrade:pi:{}", ids[0]),
+        )
+        .await
+        .unwrap();
+    attempt_today(stack, &ids[0], &pi.id).await;
+    deliver_stripe(&h, &stripe.succeed_intent(&pi.id, None)).await;
+    let ghost = format!("pi_ghost{}", fastrand::u64(..));
+    attempt_today(stack, &ids[1], &ghost).await;
+    let now = now_unix();
+    let forged = json!({
+        "id": format!("evt_ghost{}", fastrand::u64(..)), "object": "event",
+        "api_version": "2025-04-30.basil", "created": now, "livemode": false,
+        "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": ghost, "object": "payment_intent", "amount": TOTAL,
+            "amount_received": TOTAL, "currency": "try", "status": "succeeded",
+            "metadata": {"order_id": ids[1]}, "livemode": false, "created": now}}
+    });
+    deliver_stripe(&h, forged.to_string().as_bytes()).await;
+    assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
+    attempt_today(stack, &ids[2], "pi_neverpaid1").await;
+
+    // WHEN the day is reconciled, twice
+    let (app, publisher) = reconcile_app(stack, &stripe, None, 20);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN only the payment Stripe does not know is a difference, found by
+    // asking Stripe for it once; the others cost no request.
+    assert_eq!(report.differences.len(), 1, "{:#?}", report.differences);
+    let d = &report.differences[0];
+    assert_eq!(
+        (d.kind, d.provider_ref.as_str(), d.order_id.as_deref()),
+        (
+            DifferenceKind::MissingAtProvider,
+            ghost.as_str(),
+            Some(ids[1].as_str())
+        )
+    );
+    assert_eq!(d.our_side.as_ref().unwrap().amount.unwrap().minor, TOTAL);
+    assert_eq!(
+        stripe.count("GET", &format!("/v1/payment_intents/{ghost}")),
+        1
+    );
+    assert_eq!(
+        stripe.count("GET", &format!("/v1/payment_intents/{}", pi.id)),
+        0
+    );
+    assert_eq!(stripe.count("GET", "/v1/payment_intents/pi_neverpaid1"), 0);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([
+            ("reconciliation.completed", 1),
+            ("reconciliation.mismatch", 1)
+        ])
+    );
+    publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
 }

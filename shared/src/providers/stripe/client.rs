@@ -12,7 +12,7 @@ use crate::providers::http::{
     OutboundRequest, ProviderResponse, RetryRules, TransportError,
 };
 use crate::providers::stripe::wire::{
-    ErrorBody, EventList, PaymentIntent, PaymentIntentList, Refund, RefundList,
+    ErrorBody, EventList, ListedPaymentIntent, PaymentIntent, PaymentIntentList, Refund, RefundList,
 };
 
 const PROVIDER: &str = "stripe";
@@ -211,6 +211,34 @@ impl StripeClient {
             )
             .await?;
         parse(response)
+    }
+
+    /// A PaymentIntent as the list shows it, its latest charge expanded
+    /// (`GET /v1/payment_intents/{id}?expand[]=latest_charge`, S56); `None`
+    /// when Stripe does not know it (`resource_missing`, S57).
+    /// Reconciliation asks this of a payment of ours the day's list missed.
+    pub async fn retrieve_listed_payment_intent(
+        &self,
+        id: &str,
+    ) -> Result<Option<ListedPaymentIntent>, Error> {
+        check_id(id)?;
+        let path = format!("/v1/payment_intents/{id}?expand[]=latest_charge");
+        let response = self
+            .call(
+                "retrieve_payment_intent",
+                Method::GET,
+                &path,
+                Bytes::new(),
+                None,
+            )
+            .await?;
+        match parse(response) {
+            Ok(pi) => Ok(Some(pi)),
+            Err(Error::Provider(p)) if p.provider_code.as_deref() == Some("resource_missing") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// One page (`limit` 1–100) of the events of `types` created in
