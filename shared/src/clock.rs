@@ -27,6 +27,13 @@ pub fn rfc3339_of_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// RFC 3339 as epoch milliseconds (`None`: not RFC 3339).
+pub fn ms_of_rfc3339(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

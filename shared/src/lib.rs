@@ -30,11 +30,13 @@
 //!              Marketplaces set, marketplace orders (and their money, cargo and
 //!              buyer: marketplace_order_details), shipments and shipping, events,
 //!              outbound (subscriptions, retry schedule, refused addresses),
-//!              invoices (exact VAT-exclusive lines), reconciliation (days, differences)
+//!              invoices (exact VAT-exclusive lines; a marketplace order's:
+//!              marketplace_invoice, a storefront order's: storefront_invoice),
+//!              reconciliation (days, differences)
 //! ports.rs     the small traits the apps need, one per capability
 //! aws/         adapters: keys.rs (THE key layout of the one table), dynamo, payments,
 //!              idempotency, catalog, marketplace_orders (and its gsi2 backfill),
-//!              shipments, outbound, invoices,
+//!              shipments, outbound, invoices, storefront_invoices,
 //!              reconciliation,
 //!              eventbridge, sqs
 //! providers/   http.rs (the one outbound HTTP layer), signing.rs (HMAC and
@@ -59,6 +61,9 @@
 //!   disabling), signed by `providers::signing::standard_webhooks_signature`,
 //!   sent by `providers::outbound` through `providers::http` with
 //!   `AddressPolicy::PublicOnly` (the SSRF guard);
+//! - a storefront order's invoice: the platform's data in by
+//!   `apps::accounting` (its `storefront` part), checked and mapped by
+//!   `domain::storefront_invoice`, issued by `intake::invoices`;
 //! - a marketplace buyer's personal data: read from the wire in
 //!   `providers::marketplace::{trendyol,hepsiburada}::orders`, kept apart
 //!   and erased by TTL by `aws::marketplace_orders`;

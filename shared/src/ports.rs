@@ -854,6 +854,36 @@ pub trait InvoiceStore: Send + Sync {
     fn next_invoice_sequence(&self, series: &str) -> impl Future<Output = Result<i64>> + Send;
 }
 
+/// What the platform sent to invoice a storefront order: the content beside
+/// the order, the buyer apart with a TTL (`aws::storefront_invoices`).
+pub trait StorefrontInvoiceDataStore: Send + Sync {
+    /// Stores both (the buyer first: content without its buyer is never
+    /// seen), replacing what was there.
+    fn put_invoice_data(
+        &self,
+        order_id: &str,
+        data: &crate::domain::storefront_invoice::StoredInvoiceData,
+        buyer: &crate::domain::storefront_invoice::InvoiceBuyer,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn invoice_data(
+        &self,
+        order_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::domain::storefront_invoice::StoredInvoiceData>>> + Send;
+    /// The buyer while kept (`None`: never sent, or due for erasure at
+    /// `now_ms` — TTL deletes lag).
+    fn invoice_buyer(
+        &self,
+        order_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<crate::domain::storefront_invoice::InvoiceBuyer>>> + Send;
+    /// Records what became of the invoice (on the content item, if there).
+    fn set_invoice_outcome(
+        &self,
+        order_id: &str,
+        outcome: &crate::domain::storefront_invoice::Outcome,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
 // ---- Reconciliation ------------------------------------------------------
 
 use crate::domain::reconciliation::{DayReport, Difference, HealedFact};

@@ -265,3 +265,34 @@ impl CapturedLogs {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
+
+/// An HTTP API (payload 2.0) request as API Gateway hands it to a function
+/// that takes raw JSON events (reconcile, accounting): `route` is the
+/// template's path (`/x/{id}`), `path` the one called.
+pub fn http_api_event(
+    method: &str,
+    route: &str,
+    path: &str,
+    path_parameters: serde_json::Value,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    let mut event = serde_json::json!({
+        "version": "2.0", "routeKey": format!("{method} {route}"),
+        "rawPath": path, "rawQueryString": "", "headers": {},
+        "requestContext": {"http": {"method": method, "path": path}, "routeKey": "x", "stage": "$default"},
+        "pathParameters": path_parameters, "isBase64Encoded": false
+    });
+    if let Some(b) = body {
+        event["body"] = b.to_string().into();
+    }
+    event
+}
+
+/// The status and JSON body of a payload-2.0 answer.
+pub fn http_api_answer(answer: &serde_json::Value) -> (u16, serde_json::Value) {
+    let body = serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON");
+    (
+        answer["statusCode"].as_u64().expect("a status") as u16,
+        body,
+    )
+}

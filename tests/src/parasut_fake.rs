@@ -13,13 +13,16 @@
 //! bodies, new records without an id, required attributes (contact `name`,
 //! `account_type`; invoice `item_type`, `issue_date`, an existing contact;
 //! each detail `quantity`, `unit_price`, `vat_rate`), `currency` in
-//! TRL/USD/EUR/GBP, and e-Fatura only to the buyer's registered inbox.
+//! TRL/USD/EUR/GBP, e-Fatura only to the buyer's registered inbox, and an
+//! e-Arşiv's `internet_sale` block, when present: `payment_type` one of the
+//! four documented values, `payment_date` `YYYY-MM-DD` (P24, P35).
 //! Totals are computed as docs/parasut-wire.md P18 assumes (per line,
 //! half-up VAT), answered as decimal strings.
 //!
 //! Approximations (UNCONFIRMED in the doc): the 429 and 415 answers' shape;
 //! a second e-document for one invoice answered 422; decimal quantities
-//! refused (we only send whole ones).
+//! refused (we only send whole ones); an `internet_sale` block missing one
+//! of its four fields refused with 422 (P38).
 //!
 //! Faults are queued (any operation, or one) and do not process the
 //! request, except [`Fault::AfterProcessing`], which does and then answers
@@ -92,6 +95,8 @@ struct FakeState {
     invoices: Vec<(String, Invoice)>,
     inboxes: HashMap<String, String>,
     documents: HashMap<String, (&'static str, String, String)>,
+    /// The attributes of every accepted e-Arşiv create, in order.
+    e_archive_attributes: Vec<Value>,
     jobs: HashMap<String, Job>,
     job_polls: u32,
     job_background: Duration,
@@ -258,6 +263,12 @@ impl ParasutFake {
     /// e-documents made, by type (`e_archives`, `e_invoices`).
     pub fn documents(&self, kind: &str) -> usize {
         self.with(|s| s.documents.values().filter(|d| d.0 == kind).count())
+    }
+
+    /// The attributes of every e-Arşiv Paraşüt accepted (with its
+    /// `internet_sale` block, if sent).
+    pub fn e_archive_attributes(&self) -> Vec<Value> {
+        self.with(|s| s.e_archive_attributes.clone())
     }
 
     /// The stored attributes of every sales invoice and its details.
@@ -614,12 +625,21 @@ fn api(
             if inv.e_document.is_some() || running {
                 return errors(422, "Bu fatura zaten resmileştirildi");
             }
+            if kind == "e_archives" {
+                if let Some(problem) = internet_sale_problem(&doc["data"]["attributes"]) {
+                    return errors(422, problem);
+                }
+            }
             if kind == "e_invoices" {
                 let tax_number = inv.attributes["tax_number"].as_str().unwrap_or_default();
                 let to = doc["data"]["attributes"]["to"].as_str();
                 if to.is_none() || s.inboxes.get(tax_number).map(String::as_str) != to {
                     return errors(422, "Alıcı e-Fatura kullanıcısı değil");
                 }
+            }
+            if kind == "e_archives" {
+                s.e_archive_attributes
+                    .push(doc["data"]["attributes"].clone());
             }
             s.next_id += 1;
             let job_id = s.next_id.to_string();
@@ -679,6 +699,43 @@ fn api(
         }
         _ => errors(404, "Not Found"),
     }
+}
+
+/// What is wrong with an e-Arşiv's `internet_sale` block, if anything
+/// (`EArchiveFormAttributes`: `payment_type` enum, `payment_date` a date).
+fn internet_sale_problem(attributes: &Value) -> Option<&'static str> {
+    let sale = attributes.get("internet_sale")?;
+    let field = |k: &str| sale[k].as_str().filter(|v| !v.trim().is_empty());
+    let (Some(_url), Some(payment_type), Some(_platform), Some(date)) = (
+        field("url"),
+        field("payment_type"),
+        field("payment_platform"),
+        field("payment_date"),
+    ) else {
+        return Some("internet_sale: url, payment_type, payment_platform and payment_date");
+    };
+    const TYPES: [&str; 4] = [
+        "KREDIKARTI/BANKAKARTI",
+        "EFT/HAVALE",
+        "KAPIDAODEME",
+        "ODEMEARACISI",
+    ];
+    if !TYPES.contains(&payment_type) {
+        return Some("internet_sale.payment_type is not valid");
+    }
+    let b = date.as_bytes();
+    let is_date = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !is_date {
+        return Some("internet_sale.payment_date must be YYYY-MM-DD");
+    }
+    None
 }
 
 fn create_invoice(s: &mut FakeState, doc: &Value) -> Response {
@@ -743,4 +800,28 @@ fn create_invoice(s: &mut FakeState, doc: &Value) -> Response {
     let body = json!({"data": invoice_json(s, &id, &inv, false)});
     s.invoices.push((id, inv));
     document(201, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internet_sale_block_is_checked_only_when_present() {
+        let ok = json!({"internet_sale": {"url": "https://shop.example",
+            "payment_type": "KREDIKARTI/BANKAKARTI", "payment_platform": "iyzico",
+            "payment_date": "2026-12-03"}});
+        assert_eq!(internet_sale_problem(&ok), None);
+        assert_eq!(internet_sale_problem(&json!({})), None);
+        for (field, value) in [
+            ("payment_type", "KREDI KARTI"),
+            ("payment_date", "03.12.2026"),
+            ("payment_date", "2026-12-03T10:00:00Z"),
+            ("url", ""),
+        ] {
+            let mut bad = ok.clone();
+            bad["internet_sale"][field] = json!(value);
+            assert!(internet_sale_problem(&bad).is_some(), "{field} {value}");
+        }
+    }
 }

@@ -68,6 +68,28 @@ pub fn error_response(err: &Error) -> Response<Body> {
     json_response(status, &err.to_json())
 }
 
+/// The method and path of an HTTP API (payload format 2.0) request that a
+/// function taking raw JSON events received (`None`: not such a request).
+pub fn http_api_route(input: &serde_json::Value) -> Option<(&str, &str)> {
+    input.get("requestContext")?;
+    let path = input.get("rawPath")?.as_str()?;
+    let method = input
+        .pointer("/requestContext/http/method")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    Some((method, path))
+}
+
+/// A JSON answer in the HTTP API's payload format 2.0, for functions taking
+/// raw JSON events.
+pub fn http_api_answer(status: u16, body: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": body.to_string(),
+    })
+}
+
 /// When this invocation must be done (epoch ms): the Lambda deadline, or 30 s
 /// from `now_ms` outside Lambda (tests).
 pub fn deadline_ms(req: &Request, now_ms: i64) -> i64 {

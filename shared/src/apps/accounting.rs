@@ -1,4 +1,6 @@
-//! The `accounting` function: invoices for delivered marketplace orders.
+//! The `accounting` function: invoices for delivered marketplace orders and
+//! paid storefront orders (the storefront part, its routes and its
+//! triggers: [`storefront`]).
 //!
 //! SQS consumer of the accounting queue, fed by the rule
 //! `MarketplaceOrderDeliveredRule` (only `marketplace.order.status_changed`
@@ -11,7 +13,11 @@
 //! an order that cannot be invoiced as stored is an `integration.error`
 //! (`invoice_not_possible`, action `review`) and the message is done.
 //!
-//! Once the invoice is legalized its durable link goes to the marketplace,
+//! The same queue carries `payment.completed` and `invoice.requested`
+//! (rule `StorefrontInvoiceRule`), and the function serves the IAM routes
+//! `PUT|GET /accounting/orders/{orderId}/invoice-data`: see [`storefront`].
+//!
+//! Once a marketplace order's invoice is legalized its durable link goes to the marketplace,
 //! once per package however often the message comes
 //! ([`crate::intake::invoice_links`]; off while `INVOICE_LINK_TEMPLATE` is
 //! unset).
@@ -19,6 +25,8 @@
 //! Accounting off (`PARASUT_COMPANY_ID` unset or `-`): every message is
 //! acknowledged and nothing is invoiced; the function says so once per cold
 //! start.
+
+mod storefront;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -30,15 +38,20 @@ use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
 use crate::clock::{now_ms, now_rfc3339};
-use crate::config::{self, HttpSettings, ParasutSettings, ProcessEnv, Source};
+use crate::config::{
+    self, HttpSettings, ParasutSettings, ProcessEnv, Source, StorefrontInvoiceSettings,
+};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
+use crate::domain::invoice::{InvoiceRecord, InvoiceRequest};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_invoice::{invoice_for, Readiness};
 use crate::error::{Error, Result};
 use crate::intake::invoice_links::InvoiceLinks;
 use crate::intake::invoices::issue_invoice;
+use crate::money::Money;
 use crate::ports::{
     EventPublisher, InvoiceStore, MarketplaceOrderStore, MarketplacePersonalDataReader,
+    PaymentLedgerStore, StorefrontInvoiceDataStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::parasut::ParasutClient;
@@ -61,7 +74,9 @@ pub const MARGIN_MS: i64 = 45_000;
 /// The part of the EventBridge envelope we read.
 #[derive(Deserialize)]
 struct Envelope {
-    detail: Delivered,
+    #[serde(rename = "detail-type", default)]
+    detail_type: String,
+    detail: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -84,11 +99,32 @@ pub enum Outcome {
     Reported,
 }
 
+/// What the function reads and writes: marketplace orders and their
+/// buyers, storefront ledgers and invoice data, invoices.
+pub trait Store:
+    MarketplaceOrderStore
+    + MarketplacePersonalDataReader
+    + InvoiceStore
+    + PaymentLedgerStore
+    + StorefrontInvoiceDataStore
+{
+}
+
+impl<T> Store for T where
+    T: MarketplaceOrderStore
+        + MarketplacePersonalDataReader
+        + InvoiceStore
+        + PaymentLedgerStore
+        + StorefrontInvoiceDataStore
+{
+}
+
 pub struct App<S, P> {
     store: S,
     publisher: P,
     /// `None`: accounting off.
     parasut: Option<ParasutClient>,
+    storefront: StorefrontInvoiceSettings,
     /// `None`: no invoice links to the marketplaces.
     links: Option<InvoiceLinks>,
     said_off: AtomicBool,
@@ -110,11 +146,18 @@ impl App<DynamoStore, EventBridgePublisher> {
 
 impl<S, P> App<S, P>
 where
-    S: MarketplaceOrderStore + MarketplacePersonalDataReader + InvoiceStore,
+    S: Store,
     P: EventPublisher,
 {
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
         let parasut = ParasutSettings::from_env(env)?.map(|s| ParasutClient::new(http.clone(), s));
+        let storefront = StorefrontInvoiceSettings::from_env(env)?;
+        if parasut.is_some() && storefront.store_url.is_none() {
+            return Err(Error::Config(
+                "STOREFRONT_URL must be set when PARASUT_COMPANY_ID is (the e-Arşiv's internet sale)"
+                    .into(),
+            ));
+        }
         let links = match config::invoice_link_template(env)? {
             Some(template) => Some(InvoiceLinks::new(
                 crate::providers::marketplace::orders::order_clients(
@@ -131,21 +174,30 @@ where
             store,
             publisher,
             parasut,
+            storefront,
             links,
             said_off: AtomicBool::new(false),
         })
     }
 
-    /// The Lambda handler.
+    /// The Lambda handler: an HTTP API request (IAM, the storefront invoice
+    /// data routes) or an SQS batch of the accounting queue.
     pub async fn handle(
         &self,
-        event: lambda_http::lambda_runtime::LambdaEvent<SqsEvent>,
-    ) -> std::result::Result<SqsBatchResponse, lambda_http::Error> {
+        event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> std::result::Result<serde_json::Value, lambda_http::Error> {
+        let input = event.payload;
+        if let Some((method, path)) = crate::api::http_api_route(&input) {
+            return Ok(self.route(method, path, &input).await);
+        }
+        let batch: SqsEvent = serde_json::from_value(input)?;
         // A deadline not in the future is none (a local invoke gives 0).
         let deadline_ms = i64::try_from(event.context.deadline)
             .ok()
             .filter(|d| *d > now_ms());
-        Ok(self.process_until(event.payload, deadline_ms).await)
+        Ok(serde_json::to_value(
+            self.process_until(batch, deadline_ms).await,
+        )?)
     }
 
     /// Each message on its own (in order: one invoice at a time keeps within
@@ -192,8 +244,14 @@ where
             return Ok(Outcome::Skipped("accounting off"));
         };
         let envelope = record.body.as_deref().map(serde_json::from_str::<Envelope>);
-        let Some(Ok(Envelope { detail })) = envelope else {
+        let Some(Ok(envelope)) = envelope else {
             // Never gets better: the DLQ keeps it for a person.
+            return Err(Error::Internal("unreadable accounting message".into()));
+        };
+        if storefront::TRIGGERS.contains(&envelope.detail_type.as_str()) {
+            return self.storefront_trigger(client, &envelope.detail).await;
+        }
+        let Ok(detail) = serde_json::from_value::<Delivered>(envelope.detail) else {
             return Err(Error::Internal(
                 "unreadable marketplace.order.status_changed message".into(),
             ));
@@ -233,15 +291,28 @@ where
             }
             Err(why) => return self.report(&order_ref, why.to_string()).await,
         };
-        match issue_invoice(&self.store, client, &self.publisher, &request).await {
+        let (outcome, record) = self.issue(client, &request).await?;
+        if let (Some(links), Some(record)) = (&self.links, &record) {
+            links
+                .send(&self.store, &self.publisher, &order, record)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Issues `request` ([`issue_invoice`]) and says what its answer means
+    /// for the message (with the record when the invoice exists): `Err` only
+    /// for what a retry may mend.
+    async fn issue(
+        &self,
+        client: &ParasutClient,
+        request: &InvoiceRequest,
+    ) -> Result<(Outcome, Option<InvoiceRecord>)> {
+        let order_ref = request.order_ref.as_str();
+        match issue_invoice(&self.store, client, &self.publisher, request).await {
             Ok(record) => {
                 tracing::info!(order_ref, stage = ?record.stage, "invoice issued");
-                if let Some(links) = &self.links {
-                    links
-                        .send(&self.store, &self.publisher, &order, &record)
-                        .await?;
-                }
-                Ok(Outcome::Invoiced)
+                Ok((Outcome::Invoiced, Some(record)))
             }
             // Already reported by issue_invoice (a failed invoice, one
             // Paraşüt cannot represent): a person decides.
@@ -252,7 +323,7 @@ where
             | Err(Error::Unprocessable {
                 code: "invoice_not_representable",
                 ..
-            }) => Ok(Outcome::Reported),
+            }) => Ok((Outcome::Reported, None)),
             // The order changed after its invoice was made (e.g. a line
             // returned later): the invoice stands; a person decides whether a
             // return document is due.
@@ -261,15 +332,17 @@ where
                 ..
             }) => {
                 self.report(
-                    &order_ref,
+                    order_ref,
                     "the order changed after it was invoiced (e.g. a return): the invoice stands, \
                      nothing new was issued"
                         .into(),
                 )
-                .await
+                .await?;
+                Ok((Outcome::Reported, None))
             }
             Err(e @ (Error::Validation(_) | Error::Unprocessable { .. })) => {
-                self.report(&order_ref, e.to_string()).await
+                self.report(order_ref, e.to_string()).await?;
+                Ok((Outcome::Reported, None))
             }
             Err(e) => Err(e),
         }
@@ -278,10 +351,22 @@ where
     /// `integration.error` `invoice_not_possible` (the same problem of the
     /// same order has one `eventId`); the message is done.
     async fn report(&self, order_ref: &str, message: String) -> Result<Outcome> {
+        self.report_money(order_ref, message, None, None).await
+    }
+
+    /// [`Self::report`] with the two amounts that differ (`expected`: what
+    /// was paid, `received`: what the invoice would state).
+    async fn report_money(
+        &self,
+        order_ref: &str,
+        message: String,
+        expected: Option<Money>,
+        received: Option<Money>,
+    ) -> Result<Outcome> {
         tracing::error!(
             order_ref,
             kind = NOT_POSSIBLE,
-            "delivered order not invoiced: a person must review it"
+            "order not invoiced: a person must review it"
         );
         let digest = hex::encode(Sha256::digest(message.as_bytes()));
         self.publisher
@@ -294,8 +379,8 @@ where
                     provider: crate::providers::parasut::PROVIDER.into(),
                     order_id: Some(order_ref.to_string()),
                     provider_ref: None,
-                    expected: None,
-                    received: None,
+                    expected,
+                    received,
                     message,
                     action: Some("review".into()),
                 }),

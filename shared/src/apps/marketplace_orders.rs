@@ -287,11 +287,7 @@ pub struct ListRequest {
     pub cursor: Option<String>,
 }
 
-fn instant_ms(text: &str) -> Option<i64> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
-}
+use crate::clock::ms_of_rfc3339 as instant_ms;
 
 /// Reads the list's query string, naming every bad field at once.
 pub fn list_request(query: &str, now_ms: i64) -> Result<ListRequest> {

@@ -48,6 +48,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::api::idempotency::{IdempotencyStore, Once};
+use crate::api::{http_api_answer, http_api_route};
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::eventbridge::EventBridgePublisher;
 use crate::aws::sdk::AwsEnv;
@@ -221,8 +222,8 @@ where
             _ => now + 900_000,
         };
         let input = event.payload;
-        if input.get("requestContext").is_some() && input.get("rawPath").is_some() {
-            return Ok(self.route(&input).await);
+        if let Some((method, path)) = http_api_route(&input) {
+            return Ok(self.route(method, path).await);
         }
         let request = match requested(&input) {
             Some(r) => r,
@@ -247,12 +248,7 @@ where
 
     /// `POST|GET /integrations/reconciliation/{day}`, answered in the HTTP
     /// API's payload format 2.0.
-    async fn route(&self, input: &Value) -> Value {
-        let method = input
-            .pointer("/requestContext/http/method")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let path = input.get("rawPath").and_then(Value::as_str).unwrap_or("");
+    async fn route(&self, method: &str, path: &str) -> Value {
         let day = path
             .strip_prefix("/integrations/reconciliation/")
             .unwrap_or("")
@@ -281,11 +277,7 @@ where
                 (e.http_status(), e.to_json())
             }
         };
-        json!({
-            "statusCode": status,
-            "headers": {"content-type": "application/json"},
-            "body": body.to_string(),
-        })
+        http_api_answer(status, &body)
     }
 
     async fn request_run(&self, day: &str) -> Result<Value> {

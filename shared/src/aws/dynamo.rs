@@ -219,6 +219,8 @@ pub(crate) struct OrderItem {
     #[serde(default)]
     paid_minor: Option<i64>,
     #[serde(default)]
+    paid_at: Option<String>,
+    #[serde(default)]
     refunded_minor: Option<i64>,
     /// Ids of the payment events applied (a string set).
     #[serde(default)]
@@ -257,6 +259,7 @@ impl OrderItem {
                 provider: order.collected.provider,
                 provider_ref: order.collected.provider_ref,
                 paid_minor: order.collected.paid_minor,
+                paid_at: order.collected.paid_at,
                 refunded_minor: order.collected.refunded_minor,
                 applied: applied.into_iter().collect(),
                 early_refunds,
@@ -290,6 +293,7 @@ impl OrderItem {
                 provider: self.payment_provider,
                 provider_ref: self.payment_ref,
                 paid_minor: self.paid_minor,
+                paid_at: self.paid_at,
                 refunded_minor: self.refunded_minor.unwrap_or(0),
             },
         })

@@ -22,6 +22,8 @@
 //! | outbound delivery (one event to one endpoint, with its log; TTL) | `DELIVERY#<subscription id>` | `<event id>` | | `aws::outbound` |
 //! | invoice (one per order reference) | `INVOICE#<order ref>` | `INVOICE` | | `aws::invoices` |
 //! | invoice sequence counter | `COUNTER#invoice#<series>` | `COUNTER` | | `aws::invoices` |
+//! | storefront order's invoice data (lines, shipping, outcome; no personal data) | `SFINVOICE#<order id>` | `DATA` | | `aws::storefront_invoices` |
+//! | storefront order's invoice buyer (KVKK: erased by TTL; its own partition so IAM can keep other readers from it) | `SFPII#<order id>` | `PII` | | `aws::storefront_invoices` |
 //! | reconciliation report of a day (Istanbul) | `RECON#<yyyy-mm-dd>` | `REPORT` | | `aws::reconciliation` |
 //! | reconciliation pass cursor | `RECON#<yyyy-mm-dd>` | `PASS#<pass>` | | `aws::reconciliation` |
 //! | reconciliation difference | `RECON#<yyyy-mm-dd>` | `DIFF#<provider>#<ref>#<kind>` | | `aws::reconciliation` |
@@ -52,6 +54,8 @@ pub const CURSOR_SK: &str = "CURSOR";
 pub const SHIPMENT_SK: &str = "SHIPMENT";
 pub const INVOICE_SK: &str = "INVOICE";
 pub const COUNTER_SK: &str = "COUNTER";
+pub const STOREFRONT_INVOICE_DATA_SK: &str = "DATA";
+pub const STOREFRONT_INVOICE_PII_SK: &str = "PII";
 
 /// The one partition of outbound subscriptions (sort key: the id): a
 /// handful of endpoints, read together by one Query per delivery batch.
@@ -162,6 +166,17 @@ fn time_ordered_sk(ms: i64, id: &str) -> String {
 /// own, so `dynamodb:LeadingKeys` can grant orders without it.
 pub fn marketplace_personal_data_pk(marketplace: Marketplace, order_number: &str) -> String {
     format!("MKTPII#{}#{order_number}", marketplace.as_str())
+}
+
+/// What the platform sent to invoice a storefront order (no personal data).
+pub fn storefront_invoice_data_pk(order_id: &str) -> String {
+    format!("SFINVOICE#{order_id}")
+}
+
+/// The buyer of a storefront order's invoice: a partition of its own, so
+/// `dynamodb:LeadingKeys` can grant the rest without it.
+pub fn storefront_invoice_personal_data_pk(order_id: &str) -> String {
+    format!("SFPII#{order_id}")
 }
 
 pub fn order_cursor_pk(marketplace: Marketplace, feed: crate::ports::PollFeed) -> String {

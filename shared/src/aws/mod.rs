@@ -15,3 +15,4 @@ pub mod reconciliation;
 pub mod sdk;
 pub mod shipments;
 pub mod sqs;
+pub mod storefront_invoices;

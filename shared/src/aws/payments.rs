@@ -5,7 +5,7 @@
 //!
 //! | item | attributes |
 //! |---|---|
-//! | order (payment side) | `payment_status`, `payment_provider`, `payment_ref`, `paid_minor`, `refunded_minor`, `payment_event_ids` (string set), `early_refunds` (JSON text), `payment_version`; `refund_lock` (request id), `refund_lock_until` (ms) |
+//! | order (payment side) | `payment_status`, `payment_provider`, `payment_ref`, `paid_minor`, `paid_at`, `refunded_minor`, `payment_event_ids` (string set), `early_refunds` (JSON text), `payment_version`; `refund_lock` (request id), `refund_lock_until` (ms) |
 //! | refund request | `order_id`, `provider`, `operation`, `params_hash`, `state` (`claimed`/`sent`/`done`), `lease_until_ms`, `plan` (JSON text), `response_status`, `response_body`; TTL `expires_at` |
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -82,6 +82,10 @@ impl PaymentLedgerStore for DynamoStore {
         if let Some(paid) = ledger.paid_minor {
             set.push("paid_minor = :paid");
             request = request.expression_attribute_values(":paid", n(paid));
+        }
+        if let Some(at) = &ledger.paid_at {
+            set.push("paid_at = :paid_at");
+            request = request.expression_attribute_values(":paid_at", s(at));
         }
         if !ledger.applied.is_empty() {
             set.push("payment_event_ids = :ids");

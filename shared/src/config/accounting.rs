@@ -83,6 +83,50 @@ impl ParasutSettings {
     }
 }
 
+/// Storefront invoices (README § Accounting).
+#[derive(Debug, Clone)]
+pub struct StorefrontInvoiceSettings {
+    /// `STOREFRONT_URL` (https): the site storefront sales are made on, the
+    /// e-Arşiv's `internet_sale.url` (docs/parasut-wire.md P24). Required
+    /// when accounting is on.
+    pub store_url: Option<String>,
+    /// `STOREFRONT_PERSONAL_DATA_RETENTION_DAYS` (default 30, 1–3650): how
+    /// long a storefront buyer's invoice data (name, e-mail, phone, address,
+    /// identity or tax number) is kept after it arrived.
+    pub personal_data_retention_ms: i64,
+}
+
+impl StorefrontInvoiceSettings {
+    pub fn from_env(env: &dyn Source) -> Result<Self> {
+        let store_url = optional(env, "STOREFRONT_URL");
+        if let Some(url) = &store_url {
+            let host = url.strip_prefix("https://").unwrap_or_default();
+            if host.is_empty() || host.contains(char::is_whitespace) {
+                return Err(Error::Config(
+                    "STOREFRONT_URL must be the store's https:// address".into(),
+                ));
+            }
+        }
+        let days: i64 = match optional(env, "STOREFRONT_PERSONAL_DATA_RETENTION_DAYS") {
+            None => 30,
+            Some(v) => v.parse().map_err(|_| {
+                Error::Config(format!(
+                    "STOREFRONT_PERSONAL_DATA_RETENTION_DAYS={v:?} is not a number"
+                ))
+            })?,
+        };
+        if !(1..=3650).contains(&days) {
+            return Err(Error::Config(
+                "STOREFRONT_PERSONAL_DATA_RETENTION_DAYS must be between 1 and 3650".into(),
+            ));
+        }
+        Ok(StorefrontInvoiceSettings {
+            store_url,
+            personal_data_retention_ms: days * 24 * 3_600_000,
+        })
+    }
+}
+
 /// `INVOICE_LINK_TEMPLATE`: where the platform keeps each invoice's PDF for
 /// good, e.g. `https://fatura.example.com/{invoiceNumber}.pdf`
 /// (`{invoiceNumber}` is replaced by the legal number). `None` (unset or
@@ -142,5 +186,27 @@ mod tests {
         let mut bad = FULL.to_vec();
         bad.push(("PARASUT_BASE_URL", "http://api.parasut.com"));
         assert!(ParasutSettings::from_env(&env(&bad)).is_err());
+    }
+
+    #[test]
+    fn the_store_url_is_https_and_the_retention_bounded() {
+        let s = StorefrontInvoiceSettings::from_env(&env(&[])).unwrap();
+        assert_eq!(
+            (s.store_url, s.personal_data_retention_ms),
+            (None, 30 * 86_400_000)
+        );
+        let ok = env(&[
+            ("STOREFRONT_URL", "https://shop.example"),
+            ("STOREFRONT_PERSONAL_DATA_RETENTION_DAYS", "7"),
+        ]);
+        let s = StorefrontInvoiceSettings::from_env(&ok).unwrap();
+        assert_eq!(s.store_url.as_deref(), Some("https://shop.example"));
+        assert_eq!(s.personal_data_retention_ms, 7 * 86_400_000);
+        for bad in [
+            ("STOREFRONT_URL", "http://shop.example"),
+            ("STOREFRONT_PERSONAL_DATA_RETENTION_DAYS", "0"),
+        ] {
+            assert!(StorefrontInvoiceSettings::from_env(&env(&[bad])).is_err());
+        }
     }
 }

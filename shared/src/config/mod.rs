@@ -16,7 +16,7 @@ mod reconcile;
 mod shipping;
 mod webhooks;
 
-pub use accounting::{invoice_link_template, ParasutSettings};
+pub use accounting::{invoice_link_template, ParasutSettings, StorefrontInvoiceSettings};
 pub use marketplaces::{
     claim_policy, personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
     TrendyolGroupLimits, TrendyolSettings, TrendyolTier,

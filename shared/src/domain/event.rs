@@ -27,6 +27,7 @@ pub enum DetailType {
     SyncRequested,
     SubscriptionDisabled,
     InvoiceCreated,
+    InvoiceRequested,
     ReconciliationRequested,
     ReconciliationMismatch,
     ReconciliationCompleted,
@@ -53,6 +54,7 @@ impl DetailType {
             DetailType::SyncRequested => "sync.requested",
             DetailType::SubscriptionDisabled => "subscription.disabled",
             DetailType::InvoiceCreated => "invoice.created",
+            DetailType::InvoiceRequested => "invoice.requested",
             DetailType::ReconciliationRequested => "reconciliation.requested",
             DetailType::ReconciliationMismatch => "reconciliation.mismatch",
             DetailType::ReconciliationCompleted => "reconciliation.completed",
@@ -60,7 +62,7 @@ impl DetailType {
     }
 
     /// Every type, for validating what an outbound subscription names.
-    pub const ALL: [DetailType; 21] = [
+    pub const ALL: [DetailType; 22] = [
         DetailType::PaymentCompleted,
         DetailType::PaymentFailed,
         DetailType::PaymentRefunded,
@@ -79,6 +81,7 @@ impl DetailType {
         DetailType::SyncRequested,
         DetailType::SubscriptionDisabled,
         DetailType::InvoiceCreated,
+        DetailType::InvoiceRequested,
         DetailType::ReconciliationRequested,
         DetailType::ReconciliationMismatch,
         DetailType::ReconciliationCompleted,
@@ -118,6 +121,15 @@ pub enum EventDetail {
     ReconciliationCompleted(crate::domain::reconciliation::CompletedDetail),
     SubscriptionDisabled(SubscriptionDisabledDetail),
     Invoice(InvoiceDetail),
+    InvoiceRequested(InvoiceRequestedDetail),
+}
+
+/// A storefront order whose invoice data arrived after its payment: the
+/// accounting function is to invoice it now (docs/events.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceRequestedDetail {
+    pub order_id: String,
 }
 
 /// `marketplace.order.seller_action`: what we asked a marketplace to do

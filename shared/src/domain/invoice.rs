@@ -124,7 +124,20 @@ impl InvoiceLine {
     }
 }
 
-/// e-Arşiv's internet-sale block (docs/parasut-wire.md P24).
+/// `internet_sale.payment_type` values Paraşüt takes (docs/parasut-wire.md
+/// P24): card, transfer, cash on delivery, payment intermediary.
+pub const PAYMENT_TYPES: [&str; 4] = [
+    "KREDIKARTI/BANKAKARTI",
+    "EFT/HAVALE",
+    "KAPIDAODEME",
+    "ODEMEARACISI",
+];
+/// A card payment through a gateway (our storefront: Stripe, iyzico).
+pub const PAYMENT_TYPE_CARD: &str = "KREDIKARTI/BANKAKARTI";
+/// Paid to an intermediary that passes the money on (a marketplace).
+pub const PAYMENT_TYPE_INTERMEDIARY: &str = "ODEMEARACISI";
+
+/// e-Arşiv's internet-sale block (docs/parasut-wire.md P24, P35–P38).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InternetSale {
@@ -274,6 +287,12 @@ impl InvoiceRequest {
         if let Some(sale) = &self.internet_sale {
             if !is_date(&sale.payment_date) {
                 return invalid("internetSale.paymentDate must be YYYY-MM-DD");
+            }
+            if !PAYMENT_TYPES.contains(&sale.payment_type.as_str()) {
+                return invalid("internetSale.paymentType is not one Paraşüt takes");
+            }
+            if !sale.url.starts_with("https://") || sale.payment_platform.trim().is_empty() {
+                return invalid("internetSale needs an https url and a paymentPlatform");
             }
         }
         Ok(())
@@ -454,6 +473,24 @@ pub struct InvoiceRecord {
     #[serde(default)]
     pub lease_until_ms: i64,
     pub updated_at: String,
+}
+
+/// Türkiye's offset from UTC (no daylight saving since 2016).
+const TURKIYE_OFFSET_MS: i64 = 3 * 3_600_000;
+
+/// The day (YYYY-MM-DD) in Türkiye of a unix time in ms: the dates an
+/// invoice states (issue date, payment date).
+pub fn date_in_turkiye(ms: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(ms.checked_add(TURKIYE_OFFSET_MS)?) * 1_000_000,
+    )
+    .ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day()
+    ))
 }
 
 fn is_date(text: &str) -> bool {

@@ -39,6 +39,17 @@ impl Marketplace {
         }
     }
 
+    /// The marketplace's storefront, where its buyers order and pay: the
+    /// `internet_sale.url` of an e-Arşiv for its orders
+    /// (docs/parasut-wire.md P37, UNCONFIRMED), and the name of the payment
+    /// platform that collected the money.
+    pub fn site(self) -> (&'static str, &'static str) {
+        match self {
+            Marketplace::Trendyol => ("https://www.trendyol.com", "Trendyol"),
+            Marketplace::Hepsiburada => ("https://www.hepsiburada.com", "Hepsiburada"),
+        }
+    }
+
     /// The marketplace `as_str` names, if any.
     pub fn parse(name: &str) -> Option<Marketplace> {
         Marketplace::ALL.into_iter().find(|m| m.as_str() == name)

@@ -18,10 +18,15 @@
 //!   number (11 digits, TCKN), as given.
 //! - **The date**: the day (Türkiye, UTC+3) the last package was delivered,
 //!   so every retry asks for the same invoice.
+//! - **Internet sale** (e-Arşiv): the marketplace's site, paid through it as
+//!   an intermediary (`ODEMEARACISI`), on the day we first saw the order.
 
 use std::fmt;
 
-use crate::domain::invoice::{Buyer, InvoiceLine, InvoiceRequest, TaxId};
+use crate::domain::invoice::{
+    date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, TaxId,
+    PAYMENT_TYPE_INTERMEDIARY,
+};
 use crate::domain::marketplace_order::MarketplaceOrder;
 use crate::domain::marketplace_order_details::{Address, PersonalData};
 use crate::money::{Currency, Money};
@@ -57,8 +62,6 @@ pub enum Readiness {
 
 const CLOSED: [&str; 4] = ["delivered", "returned", "cancelled", "unsupplied"];
 const DISSOLVED: &str = "unpacked";
-/// Türkiye's offset from UTC (no daylight saving since 2016).
-const TURKIYE_OFFSET_MS: i64 = 3 * 3_600_000;
 
 fn missing(what: impl Into<String>) -> NotInvoiceable {
     NotInvoiceable(what.into())
@@ -151,19 +154,6 @@ fn buyer(personal: Option<&PersonalData>) -> Result<Buyer, NotInvoiceable> {
             .map(str::to_string),
         phone: present(&address.phone).map(str::to_string),
     })
-}
-
-fn date_in_turkiye(ms: i64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(
-        i128::from(ms.checked_add(TURKIYE_OFFSET_MS)?) * 1_000_000,
-    )
-    .ok()?;
-    Some(format!(
-        "{:04}-{:02}-{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    ))
 }
 
 /// The invoice of a stored order, or why not (yet).
@@ -279,6 +269,17 @@ pub fn invoice_for(
         });
     }
     let currency = currency.ok_or_else(|| missing("no delivered line has a price"))?;
+    // The buyer paid the marketplace when ordering; we store when we first
+    // saw the order (minutes later: the webhook or the 5-minute poll), not
+    // the marketplace's own order date.
+    let (url, platform) = order.marketplace.site();
+    let internet_sale = InternetSale {
+        url: url.to_string(),
+        payment_type: PAYMENT_TYPE_INTERMEDIARY.to_string(),
+        payment_platform: platform.to_string(),
+        payment_date: date_in_turkiye(order.first_seen_ms)
+            .ok_or_else(|| missing("the order's time is out of range"))?,
+    };
     Ok(Readiness::Invoice(Box::new(InvoiceRequest {
         order_ref: order_ref(order),
         issue_date: date_in_turkiye(delivered_ms)
@@ -287,7 +288,7 @@ pub fn invoice_for(
         buyer: buyer(personal)?,
         lines,
         total,
-        internet_sale: None,
+        internet_sale: Some(internet_sale),
     })))
 }
 
@@ -416,6 +417,11 @@ mod tests {
         assert_eq!(req.buyer.tax_office, None);
         assert_eq!(req.buyer.email.as_deref(), Some("ayse@example.com"));
         assert_eq!(req.buyer.district.as_deref(), Some("Kadıköy"));
+        let sale = req.internet_sale.as_ref().unwrap();
+        assert_eq!(sale.url, "https://www.trendyol.com");
+        assert_eq!(sale.payment_type, "ODEMEARACISI");
+        assert_eq!(sale.payment_platform, "Trendyol");
+        assert_eq!(sale.payment_date, "1970-01-01", "the day we first saw it");
         req.plan().unwrap();
     }
 

@@ -21,6 +21,7 @@ pub mod reconciliation;
 pub mod refund;
 pub mod shipment;
 pub mod shipping;
+pub mod storefront_invoice;
 
 pub use order::{Order, OrderContent, OrderSubmission};
 pub use payment::{PaymentAttempt, PaymentEventKind, PaymentStatus};

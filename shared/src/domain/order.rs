@@ -117,6 +117,8 @@ pub struct Collected {
     pub provider_ref: Option<String>,
     /// Minor units collected.
     pub paid_minor: Option<i64>,
+    /// When that payment succeeded (RFC 3339), as its notice said.
+    pub paid_at: Option<String>,
     /// Minor units refunded so far.
     pub refunded_minor: i64,
 }

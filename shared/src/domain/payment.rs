@@ -292,6 +292,7 @@ mod refund_tests {
                 provider: Some("stripe".into()),
                 provider_ref: Some("pi_1".into()),
                 paid_minor: Some(paid),
+                paid_at: None,
                 refunded_minor: refunded,
             },
         }

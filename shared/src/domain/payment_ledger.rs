@@ -33,6 +33,9 @@ pub struct PaymentLedger {
     pub provider: Option<String>,
     pub provider_ref: Option<String>,
     pub paid_minor: Option<i64>,
+    /// When the gateway says the paying payment succeeded (the notice's
+    /// `occurredAt`, RFC 3339): the payment date of the order's invoice.
+    pub paid_at: Option<String>,
     pub refunded_minor: i64,
     /// Ids of the events applied, so a redelivery after a failed publish is
     /// recognised (and its events published again, with the same ids).
@@ -66,6 +69,7 @@ impl PaymentLedger {
             provider: None,
             provider_ref: None,
             paid_minor: None,
+            paid_at: None,
             refunded_minor: 0,
             applied: BTreeSet::new(),
             early_refunds: BTreeMap::new(),
@@ -203,6 +207,7 @@ fn succeeded(ledger: &PaymentLedger, notice: &Notice<'_>) -> Decision {
     next.provider = Some(notice.provider.to_string());
     next.provider_ref = Some(notice.provider_ref.to_string());
     next.paid_minor = Some(collected.minor);
+    next.paid_at = Some(notice.occurred_at.to_string());
     next.applied.insert(notice.event_id.to_string());
     let mut events = vec![payment_event(&next, notice)];
     // A refund of this payment that came before its success applies now.

@@ -49,8 +49,15 @@ pub fn invoice_event_id(order_ref: &str) -> String {
     format!("parasut:invoice:{order_ref}")
 }
 
+/// The identity of what is invoiced: everything but the e-Arşiv's internet
+/// sale, which only the e-document step reads and which every caller derives
+/// from the same stored facts (a setting, the payment or order time). Left
+/// out, an invoice claimed before the block existed is still the same
+/// request, and a redelivery for it is not taken for changed content.
 fn request_hash(request: &InvoiceRequest) -> String {
-    let json = serde_json::to_vec(request).expect("invoice requests serialize");
+    let mut identity = request.clone();
+    identity.internet_sale = None;
+    let json = serde_json::to_vec(&identity).expect("invoice requests serialize");
     hex::encode(Sha256::digest(json))
 }
 
@@ -569,4 +576,50 @@ fn still_running(message: &str) -> Error {
         message: format!("{message}; the next attempt continues from here"),
         request_id: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::invoice::{Buyer, InternetSale, InvoiceLine};
+    use crate::money::Currency;
+
+    #[test]
+    fn the_internet_sale_is_not_part_of_the_identity_but_the_content_is() {
+        let mut request = InvoiceRequest {
+            order_ref: "trendyol:1".into(),
+            issue_date: "2026-12-02".into(),
+            currency: Currency::TRY,
+            buyer: Buyer {
+                name: "Ayşe".into(),
+                email: Some("a@example.com".into()),
+                tax_number: None,
+                tax_office: None,
+                address: "Moda".into(),
+                city: "İstanbul".into(),
+                district: None,
+                phone: None,
+            },
+            lines: vec![InvoiceLine {
+                description: "Tişört".into(),
+                sku: "T".into(),
+                quantity: 1,
+                unit_price: 10_000,
+                discount: 0,
+                vat_rate: 20,
+            }],
+            total: 10_000,
+            internet_sale: None,
+        };
+        let before = request_hash(&request);
+        request.internet_sale = Some(InternetSale {
+            url: "https://www.trendyol.com".into(),
+            payment_type: "ODEMEARACISI".into(),
+            payment_platform: "Trendyol".into(),
+            payment_date: "2026-12-01".into(),
+        });
+        assert_eq!(request_hash(&request), before);
+        request.lines[0].discount = 1;
+        assert_ne!(request_hash(&request), before);
+    }
 }

@@ -50,11 +50,15 @@ fn accounting_env(
             "PARASUT_REQUESTS_PER_10S" => "0".into(),
             "PARASUT_JOB_POLL_MS" => "20".into(),
             "PARASUT_JOB_MAX_POLLS" => "5".into(),
+            "STOREFRONT_URL" => STORE_URL.into(),
             _ => return None,
         })
     }
 }
 
+const STORE_URL: &str = "https://shop.ayaztrade.example";
+
+/// Short timeouts: a hung answer is a lost answer after 400 ms.
 fn fast_http() -> HttpLayer {
     HttpLayer::new(HttpSettings {
         connect_timeout: Duration::from_millis(500),
@@ -560,6 +564,12 @@ mod delivered_marketplace_orders {
         };
         assert_eq!(detail.order_ref, format!("trendyol:{number}"));
         assert_eq!(detail.total.minor, 22_980);
+        // A person's e-Arşiv, sold on Trendyol's site, paid through it.
+        let sale = &fake.e_archive_attributes()[0]["internet_sale"];
+        assert_eq!(sale["url"], "https://www.trendyol.com");
+        assert_eq!(sale["payment_type"], "ODEMEARACISI");
+        assert_eq!(sale["payment_platform"], "Trendyol");
+        assert_eq!(sale["payment_date"].as_str().unwrap().len(), 10);
 
         // The other order's buyer is gone (erased after the retention).
         h.stack
@@ -775,5 +785,493 @@ mod delivered_marketplace_orders {
             "{}",
             error.message
         );
+    }
+}
+
+/// Issue 15 item 3: storefront orders. The platform PUTs the invoice data
+/// (buyer, lines with VAT rates, shipping) to the accounting function's IAM
+/// route; the order's payment is applied to our ledger by the one payment
+/// rule; `payment.completed` and `invoice.requested` reach the function from
+/// its queue. Whichever comes second invoices — once, exact to the kuruş,
+/// counted on what the Paraşüt fake executed.
+mod storefront_orders {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use ayaztrade::apps::accounting::{self, Outcome};
+    use ayaztrade::domain::payment_ledger::{decide, Notice};
+    use ayaztrade::domain::PaymentEventKind;
+    use ayaztrade::money::Money;
+    use ayaztrade::ports::PaymentLedgerStore;
+    use ayaztrade_tests::fixtures::{http_api_answer, http_api_event, put_order};
+    use ayaztrade_tests::local_stack::Stack;
+    use serde_json::{json, Value};
+
+    type App = accounting::App<DynamoStore, RecordingPublisher>;
+
+    struct World {
+        stack: &'static Stack,
+        store: DynamoStore,
+        publisher: RecordingPublisher,
+        fake: ParasutFake,
+        app: App,
+    }
+
+    async fn world() -> World {
+        let stack = stack().await;
+        let aws = AwsEnv::from_env().unwrap();
+        let fake = ParasutFake::start().await;
+        let store = DynamoStore::new(aws.dynamodb(), stack.table_name.clone());
+        let publisher = RecordingPublisher::new(EventBridgePublisher::new(
+            aws.eventbridge(),
+            stack.event_bus_name.clone(),
+        ));
+        let app = App::from_source(
+            store.clone(),
+            publisher.clone(),
+            &accounting_env(&fake, Vec::new()),
+            &fast_http(),
+        )
+        .unwrap();
+        World {
+            stack,
+            store,
+            publisher,
+            fake,
+            app,
+        }
+    }
+
+    /// 2 × 349.90 − 20.00 at 20 %, 3 × 129.50 at 10 %, shipping 49.90 at
+    /// 20 %: 1118.20 TRY.
+    const TOTAL: i64 = 67_980 + 38_850 + 4_990;
+
+    fn try_(amount: i64) -> Value {
+        json!({"amount": amount, "currency": "TRY"})
+    }
+
+    fn invoice_data(identity: Value) -> Value {
+        let mut buyer = json!({
+            "name": "Ayşe Yılmaz", "email": "ayse@example.com", "phone": "+90 532 000 00 00",
+            "invoiceAddress": {"line": "Moda Cad. No:5 D:3", "district": "Kadıköy", "city": "İstanbul"}
+        });
+        for (k, v) in identity.as_object().unwrap() {
+            buyer[k] = v.clone();
+        }
+        json!({
+            "buyer": buyer,
+            "lines": [
+                {"sku": "TSHIRT-M", "name": "Tişört", "quantity": 2, "unitPrice": try_(34_990),
+                 "vatRate": 20, "discount": try_(2_000)},
+                {"sku": "KITAP-1", "name": "Kitap", "quantity": 3, "unitPrice": try_(12_950), "vatRate": 10}
+            ],
+            "shipping": {"price": try_(4_990), "vatRate": 20}
+        })
+    }
+
+    fn person() -> Value {
+        invoice_data(json!({"identityNumber": "12345678901"}))
+    }
+
+    /// GIVEN a storefront order of the platform whose total is `TOTAL`.
+    async fn given_an_order(w: &World) -> String {
+        let order_id = unique_id("sf");
+        put_order(
+            w.stack,
+            &order_id,
+            json!({"currency": "TRY", "customerRef": "cust-1",
+                   "lines": [{"sku": "TSHIRT-M", "name": "Tişört", "quantity": 2, "unitPrice": 34_990, "discount": 2_000},
+                             {"sku": "KITAP-1", "name": "Kitap", "quantity": 3, "unitPrice": 12_950}],
+                   "shipping": 4_990, "total": TOTAL}),
+        )
+        .await;
+        order_id
+    }
+
+    /// A gateway notice applied to our ledger by the one payment rule; the
+    /// event it published as the queue message EventBridge would deliver.
+    async fn notice(w: &World, order_id: &str, kind: PaymentEventKind, amount: i64) -> SqsEvent {
+        let (ledger, version) = w.store.load_ledger(order_id).await.unwrap().unwrap();
+        let event_id = unique_id("stripe:evt");
+        let decision = decide(
+            &ledger,
+            &Notice {
+                provider: "stripe",
+                provider_ref: "pi_sf",
+                kind: &kind,
+                amount: Some(Money::new(amount, Currency::TRY)),
+                event_id: &event_id,
+                occurred_at: "2026-12-02T21:30:00Z",
+            },
+        );
+        let written = decision.write.expect("the notice changes the ledger");
+        assert!(w
+            .store
+            .save_ledger(&written, version, &ayaztrade::clock::now_rfc3339())
+            .await
+            .unwrap());
+        let event = &decision.events[0];
+        message(
+            event.detail_type.as_str(),
+            serde_json::to_value(event).unwrap(),
+        )
+    }
+
+    async fn pay(w: &World, order_id: &str) -> SqsEvent {
+        notice(w, order_id, PaymentEventKind::Succeeded, TOTAL).await
+    }
+
+    fn message(detail_type: &str, detail: Value) -> SqsEvent {
+        let envelope = json!({
+            "version": "0", "detail-type": detail_type, "source": "ayaztrade.integrations",
+            "detail": detail
+        });
+        serde_json::from_value(json!({"Records": [{
+            "messageId": unique_id("m"), "receiptHandle": "r", "body": envelope.to_string(),
+            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+            "eventSource": "aws:sqs"
+        }]}))
+        .unwrap()
+    }
+
+    /// The `invoice.requested` a PUT published, as its queue message.
+    fn requested(w: &World, order_id: &str) -> Option<SqsEvent> {
+        let published = w.publisher.published.lock().unwrap();
+        let event = published.iter().rev().find(|e| {
+            e.detail_type == DetailType::InvoiceRequested
+                && serde_json::to_value(e).unwrap()["orderId"] == order_id
+        })?;
+        Some(message(
+            "invoice.requested",
+            serde_json::to_value(event).unwrap(),
+        ))
+    }
+
+    async fn run(w: &World, batch: SqsEvent) -> Outcome {
+        w.app.process_record(&batch.records[0]).await.unwrap()
+    }
+
+    async fn route(w: &World, method: &str, order_id: &str, body: Option<&Value>) -> (u16, Value) {
+        let path = format!("/accounting/orders/{order_id}/invoice-data");
+        let event = http_api_event(
+            method,
+            "/accounting/orders/{orderId}/invoice-data",
+            &path,
+            json!({"orderId": order_id}),
+            body,
+        );
+        let answer = w
+            .app
+            .handle(lambda_http::lambda_runtime::LambdaEvent::new(
+                event,
+                lambda_http::lambda_runtime::Context::default(),
+            ))
+            .await
+            .unwrap();
+        http_api_answer(&answer)
+    }
+
+    fn events(w: &World, t: DetailType) -> Vec<Value> {
+        w.publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == t)
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn whichever_comes_second_invoices_once_exact_to_the_kurus_with_its_internet_sale() {
+        let w = world().await;
+
+        // Payment first, invoice data second.
+        let paid_first = given_an_order(&w).await;
+        let payment = pay(&w, &paid_first).await;
+        assert_eq!(
+            run(&w, payment.clone()).await,
+            Outcome::Skipped("no invoice data yet")
+        );
+        assert_eq!(
+            w.fake.requests(fake::TOKEN),
+            0,
+            "nothing to ask Paraşüt yet"
+        );
+        let (status, view) = route(&w, "PUT", &paid_first, Some(&person())).await;
+        assert_eq!(status, 201, "{view}");
+        let request = requested(&w, &paid_first).expect("the PUT asks for the invoice");
+        assert_eq!(run(&w, request.clone()).await, Outcome::Invoiced);
+
+        // Invoice data first, payment second.
+        let data_first = given_an_order(&w).await;
+        assert_eq!(route(&w, "PUT", &data_first, Some(&person())).await.0, 201);
+        assert!(
+            requested(&w, &data_first).is_none(),
+            "unpaid: nothing asked"
+        );
+        let payment2 = pay(&w, &data_first).await;
+        assert_eq!(run(&w, payment2.clone()).await, Outcome::Invoiced);
+
+        // Every message again, and the same PUT again: nothing new.
+        for batch in [payment, request, payment2] {
+            assert_eq!(run(&w, batch).await, Outcome::Invoiced);
+        }
+        assert_eq!(route(&w, "PUT", &paid_first, Some(&person())).await.0, 200);
+        assert_eq!(
+            run(&w, requested(&w, &paid_first).unwrap()).await,
+            Outcome::Invoiced
+        );
+        assert_eq!(w.fake.invoice_count(), 2, "one invoice per order");
+        assert_eq!(w.fake.requests(fake::CREATE_INVOICE), 2);
+        assert_eq!(w.fake.documents("e_archives"), 2);
+        let created = events(&w, DetailType::InvoiceCreated);
+        assert_eq!(created.len(), 2, "{created:?}");
+        assert_eq!(created[0]["orderRef"], format!("storefront:{paid_first}"));
+        assert_eq!(created[0]["total"]["minor"], TOTAL);
+        assert!(created[0]["invoiceNumber"]
+            .as_str()
+            .unwrap()
+            .starts_with("GIB2026"));
+
+        // Exact: 566.50 + 353.18 + 41.58 net, VAT per line (20 % and 10 %).
+        let attrs = &w.fake.invoice_attributes()[0];
+        assert_eq!(attrs["net_total"], "1118.20", "{attrs}");
+        assert_eq!(attrs["total_vat"], "156.94", "{attrs}");
+        let details = attrs["details"].as_array().unwrap();
+        let rates: Vec<&Value> = details
+            .iter()
+            .map(|d| &d["attributes"]["vat_rate"])
+            .collect();
+        assert_eq!(rates, ["20", "10", "20"]);
+        assert_eq!(details[0]["attributes"]["unit_price"], "291.58");
+        assert_eq!(details[0]["attributes"]["discount_value"], "16.66");
+        assert_eq!(details[2]["attributes"]["description"], "Kargo (SHIPPING)");
+        assert_eq!(attrs["order_no"], format!("storefront:{paid_first}"));
+
+        // The e-Arşiv carries the internet sale: our store, card via Stripe,
+        // paid on 2026-12-03 in Türkiye (21:30 UTC the day before).
+        let archive = &w.fake.e_archive_attributes()[0];
+        assert_eq!(
+            archive["internet_sale"],
+            json!({"url": STORE_URL, "payment_type": "KREDIKARTI/BANKAKARTI",
+                   "payment_platform": "Stripe", "payment_date": "2026-12-03"})
+        );
+
+        let (status, view) = route(&w, "GET", &paid_first, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(view["outcome"]["state"], "invoiced", "{view}");
+        assert_eq!(view["paymentStatus"], "paid");
+        assert_eq!(view["invoice"]["stage"], "done");
+        assert!(events(&w, DetailType::IntegrationError).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_and_triggers_at_once_still_make_one_invoice() {
+        let w = world().await;
+        let order_id = given_an_order(&w).await;
+        assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 201);
+        let payment = pay(&w, &order_id).await;
+        // Paraşüt creates the invoice, its answer is lost, and so is the
+        // look-up right after: this attempt fails with the record at
+        // `creating`.
+        w.fake.push_fault_for(
+            fake::CREATE_INVOICE,
+            Fault::AfterProcessing(Box::new(Fault::Hang(Duration::from_millis(500)))),
+        );
+        for _ in 0..3 {
+            w.fake
+                .push_fault_for(fake::LIST_INVOICES, Fault::Status(503));
+        }
+        let failed = w.app.process(payment.clone()).await;
+        assert_eq!(failed.batch_item_failures.len(), 1, "SQS redelivers it");
+        // The redelivery and a PUT's request arrive at once.
+        assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 200);
+        let request = requested(&w, &order_id).unwrap();
+        let (a, b) = tokio::join!(
+            w.app.process(payment.clone()),
+            w.app.process(request.clone())
+        );
+        let failures = a.batch_item_failures.len() + b.batch_item_failures.len();
+        assert!(
+            failures <= 1,
+            "at most the one that found the other holding it"
+        );
+        for batch in [payment, request] {
+            assert!(w.app.process(batch).await.batch_item_failures.is_empty());
+        }
+        assert_eq!(w.fake.requests(fake::CREATE_INVOICE), 1, "never sent twice");
+        assert_eq!(w.fake.invoice_count(), 1);
+        assert_eq!(w.fake.documents("e_archives"), 1);
+        assert_eq!(events(&w, DetailType::InvoiceCreated).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_amount_other_than_the_payment_is_not_invoiced_and_the_get_says_why() {
+        let w = world().await;
+        let order_id = given_an_order(&w).await;
+        let mut data = person();
+        data["lines"][1]["quantity"] = json!(2);
+        assert_eq!(route(&w, "PUT", &order_id, Some(&data)).await.0, 201);
+        let payment = pay(&w, &order_id).await;
+        for _ in 0..2 {
+            assert_eq!(run(&w, payment.clone()).await, Outcome::Reported);
+        }
+        assert_eq!(w.fake.requests(fake::TOKEN), 0, "Paraşüt never asked");
+        let errors = events(&w, DetailType::IntegrationError);
+        assert_eq!(errors.len(), 2, "reported each time, under one eventId");
+        assert_eq!(errors[0]["eventId"], errors[1]["eventId"]);
+        assert_eq!(errors[0]["kind"], "invoice_not_possible");
+        assert_eq!(errors[0]["orderId"], format!("storefront:{order_id}"));
+        assert_eq!(
+            errors[0]["expected"],
+            json!({"minor": TOTAL, "currency": "TRY"})
+        );
+        assert_eq!(
+            errors[0]["received"],
+            json!({"minor": TOTAL - 12_950, "currency": "TRY"})
+        );
+        assert!(!errors[0]["message"].as_str().unwrap().contains("Ayşe"));
+        let (_, view) = route(&w, "GET", &order_id, None).await;
+        assert_eq!(view["outcome"]["state"], "not_possible", "{view}");
+        assert_eq!(view["invoice"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn e_fatura_for_a_registered_company_and_e_arsiv_for_a_person() {
+        let w = world().await;
+        w.fake
+            .add_inbox("1234567890", "urn:mail:defaultpk@alici.example");
+        let company = given_an_order(&w).await;
+        let data = invoice_data(json!({"taxNumber": "1234567890", "taxOffice": "Kadıköy"}));
+        assert_eq!(route(&w, "PUT", &company, Some(&data)).await.0, 201);
+        assert_eq!(run(&w, pay(&w, &company).await).await, Outcome::Invoiced);
+        assert_eq!(w.fake.documents("e_invoices"), 1);
+        assert_eq!(w.fake.documents("e_archives"), 0);
+        assert_eq!(w.fake.invoice_attributes()[0]["tax_office"], "Kadıköy");
+
+        let person_order = given_an_order(&w).await;
+        assert_eq!(
+            route(&w, "PUT", &person_order, Some(&person())).await.0,
+            201
+        );
+        assert_eq!(
+            run(&w, pay(&w, &person_order).await).await,
+            Outcome::Invoiced
+        );
+        assert_eq!(w.fake.documents("e_archives"), 1);
+        assert_eq!(
+            w.fake.requests(fake::INBOXES),
+            1,
+            "a TCKN is not looked up (P23)"
+        );
+        let kinds: Vec<Value> = events(&w, DetailType::InvoiceCreated)
+            .iter()
+            .map(|e| e["documentKind"].clone())
+            .collect();
+        assert_eq!(kinds, ["e_invoice", "e_archive"]);
+        assert!(w.fake.e_archive_attributes()[0]["internet_sale"].is_object());
+    }
+
+    #[tokio::test]
+    async fn refunded_before_invoicing_is_not_invoiced() {
+        let w = world().await;
+        let order_id = given_an_order(&w).await;
+        pay(&w, &order_id).await;
+        notice(
+            &w,
+            &order_id,
+            PaymentEventKind::Refunded {
+                refunded_total: TOTAL,
+                full: true,
+            },
+            TOTAL,
+        )
+        .await;
+        assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 201);
+        let request = requested(&w, &order_id).unwrap();
+        assert!(matches!(run(&w, request).await, Outcome::Skipped(_)));
+        assert_eq!(w.fake.requests(fake::TOKEN), 0);
+        let (_, view) = route(&w, "GET", &order_id, None).await;
+        assert_eq!(view["outcome"]["state"], "not_invoiced", "{view}");
+        assert!(events(&w, DetailType::IntegrationError).is_empty());
+    }
+
+    #[tokio::test]
+    async fn invoice_data_is_checked_field_by_field_kept_apart_and_locked_once_invoiced() {
+        let w = world().await;
+        let order_id = given_an_order(&w).await;
+        let mut bad = person();
+        bad["buyer"]["email"] = json!("ayse");
+        bad["buyer"]["identityNumber"] = json!("123");
+        bad["lines"][0]["vatRate"] = json!(120);
+        bad["lines"][1]["unitPrice"]["currency"] = json!("EUR");
+        let (status, body) = route(&w, "PUT", &order_id, Some(&bad)).await;
+        assert_eq!(status, 400, "{body}");
+        let fields: Vec<&str> = body["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        for f in [
+            "buyer.email",
+            "buyer.identityNumber",
+            "lines[0].vatRate",
+            "lines[1].unitPrice.currency",
+        ] {
+            assert!(fields.contains(&f), "{f} not in {fields:?}");
+        }
+        let mut float = person();
+        float["lines"][0]["unitPrice"]["amount"] = json!(349.9);
+        let (status, body) = route(&w, "PUT", &order_id, Some(&float)).await;
+        assert_eq!(
+            (status, body["error"]["fields"][0]["field"].as_str()),
+            (400, Some("lines[0].unitPrice.amount"))
+        );
+        assert_eq!(
+            route(&w, "PUT", "no-such-order", Some(&person())).await.0,
+            404
+        );
+        assert_eq!(route(&w, "GET", &order_id, None).await.0, 404);
+
+        assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 201);
+        // The buyer lives apart, with its TTL; the rest names no one.
+        let get = |pk: String, sk: &str| {
+            let dynamo = w.stack.dynamo.clone();
+            let table = w.stack.table_name.clone();
+            let sk = sk.to_string();
+            async move {
+                dynamo
+                    .get_item()
+                    .table_name(table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S(sk))
+                    .send()
+                    .await
+                    .unwrap()
+                    .item
+                    .unwrap()
+            }
+        };
+        let pii = get(format!("SFPII#{order_id}"), "PII").await;
+        let ttl: i64 = pii["expires_at"].as_n().unwrap().parse().unwrap();
+        let days = (ttl - ayaztrade::clock::now_ms() / 1000) / 86_400;
+        assert!((29..=30).contains(&days), "{days}");
+        assert!(pii["buyer"].as_s().unwrap().contains("12345678901"));
+        let content = get(format!("SFINVOICE#{order_id}"), "DATA").await;
+        let text = format!("{content:?}");
+        assert!(!text.contains("Ayşe") && !text.contains("ayse@") && !text.contains("12345678901"));
+
+        assert_eq!(run(&w, pay(&w, &order_id).await).await, Outcome::Invoiced);
+        let mut changed = person();
+        changed["buyer"]["name"] = json!("Ayşe Demir");
+        let (status, body) = route(&w, "PUT", &order_id, Some(&changed)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("invoice_data_locked"))
+        );
+        assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 200);
+        assert_eq!(w.fake.invoice_count(), 1);
     }
 }

@@ -430,12 +430,13 @@ async fn route(
     method: &str,
     path: &str,
 ) -> (u16, Value) {
-    let event = json!({
-        "version": "2.0", "routeKey": format!("{method} /integrations/reconciliation/{{day}}"),
-        "rawPath": path, "rawQueryString": "", "headers": {},
-        "requestContext": {"http": {"method": method, "path": path}, "routeKey": "x", "stage": "$default"},
-        "pathParameters": {"day": path.rsplit('/').next().unwrap()}, "isBase64Encoded": false
-    });
+    let event = ayaztrade_tests::fixtures::http_api_event(
+        method,
+        "/integrations/reconciliation/{day}",
+        path,
+        json!({"day": path.rsplit('/').next().unwrap()}),
+        None,
+    );
     let answer = app
         .handle(lambda_http::lambda_runtime::LambdaEvent::new(
             event,
@@ -443,8 +444,7 @@ async fn route(
         ))
         .await
         .unwrap();
-    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
-    (answer["statusCode"].as_u64().unwrap() as u16, body)
+    ayaztrade_tests::fixtures::http_api_answer(&answer)
 }
 
 // ---- marketplace orders ----------------------------------------------------------
