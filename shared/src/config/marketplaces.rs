@@ -268,7 +268,10 @@ pub struct OrderPollSettings {
     pub trendyol_page_size: u32,
     pub hepsiburada_page_size: u32,
     /// order-poll's share of Trendyol's 50 requests per 10 s on the order
-    /// endpoint (it runs alone there: reserved concurrency 1).
+    /// endpoint (order-poll has reserved concurrency 1). The rest is for the
+    /// other readers of that endpoint, which can run at the same time:
+    /// reconcile 5, marketplace-orders 5, operations' health check 5,
+    /// accounting 2 (its invoice link's package reads) — 33 + 17 = 50.
     pub trendyol_requests_per_10s: u32,
     /// A new window is not started with less time than this left.
     pub window_margin: Duration,
@@ -291,7 +294,7 @@ impl OrderPollSettings {
             hepsiburada_rescan: secs("HEPSIBURADA_ORDER_RESCAN_SECS", 3600)?,
             trendyol_page_size: parsed(env, "TRENDYOL_ORDER_PAGE_SIZE", 200)?,
             hepsiburada_page_size: parsed(env, "HEPSIBURADA_ORDER_PAGE_SIZE", 100)?,
-            trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 45)?,
+            trendyol_requests_per_10s: parsed(env, "TRENDYOL_ORDER_REQUESTS_PER_10S", 33)?,
             window_margin: secs("ORDER_POLL_WINDOW_MARGIN_SECS", 60)?,
             max_run: secs("ORDER_POLL_MAX_RUN_SECS", 600)?,
             personal_data_retention: personal_data_retention(env)?,

@@ -25,7 +25,7 @@ pub struct ReconcileSettings {
     pub trendyol_page_size: u32,
     /// `RECONCILE_TRENDYOL_REQUESTS_PER_10S` (default 5): this function's
     /// share of Trendyol's 50 requests per 10 s on the order endpoint;
-    /// order-poll keeps 45 (`TRENDYOL_ORDER_REQUESTS_PER_10S`).
+    /// order-poll keeps 33 (`TRENDYOL_ORDER_REQUESTS_PER_10S`).
     pub trendyol_requests_per_10s: u32,
     /// `RECONCILE_HEPSIBURADA_PAGE_SIZE` (1–100, default 100, Hepsiburada's
     /// maximum): lines per order-list page.
