@@ -152,12 +152,10 @@ where
     pub fn from_source(store: S, publisher: P, env: &dyn Source, http: &HttpLayer) -> Result<Self> {
         let parasut = ParasutSettings::from_env(env)?.map(|s| ParasutClient::new(http.clone(), s));
         let storefront = StorefrontInvoiceSettings::from_env(env)?;
-        if parasut.is_some() && storefront.store_url.is_none() {
-            return Err(Error::Config(
-                "STOREFRONT_URL must be set when PARASUT_COMPANY_ID is (the e-Arşiv's internet sale)"
-                    .into(),
-            ));
-        }
+        // No STOREFRONT_URL: marketplace orders are still invoiced (their
+        // internet sale names the marketplace's site); a storefront order
+        // with invoice data is reported, not invoiced (`storefront.rs`). A
+        // stack updated without the new parameter keeps invoicing.
         let links = match config::invoice_link_template(env)? {
             Some(template) => Some(InvoiceLinks::new(
                 crate::providers::marketplace::orders::order_clients(

@@ -26,6 +26,7 @@ use crate::aws::keys::{
 use crate::domain::marketplace_order::MarketplaceOrder;
 use crate::domain::operations::{decode_cursor, encode_cursor};
 use crate::error::{Error, Result};
+use crate::intake::marketplace_orders::order_total;
 
 /// What one page of the backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,15 +88,21 @@ impl DynamoStore {
             };
             let order: MarketplaceOrder = serde_json::from_str(&json)
                 .map_err(|e| Error::Store(format!("unreadable marketplace order {pk}: {e}")))?;
+            // The list's projected total too, as `order_put` writes it.
+            let total = order_total(&order);
+            let set = if total.is_some() {
+                "SET gsi2pk = :g2pk, gsi2sk = :g2sk, order_status = :status, \
+                 first_seen_ms = :first, total_minor = :tm, total_currency = :tc"
+            } else {
+                "SET gsi2pk = :g2pk, gsi2sk = :g2sk, order_status = :status, first_seen_ms = :first"
+            };
             let request = self
                 .client()
                 .update_item()
                 .table_name(self.table())
                 .key("pk", s(&pk))
                 .key("sk", s(MARKETPLACE_ORDER_SK))
-                .update_expression(
-                    "SET gsi2pk = :g2pk, gsi2sk = :g2sk, order_status = :status, first_seen_ms = :first",
-                )
+                .update_expression(set)
                 .condition_expression("attribute_not_exists(gsi2pk) AND version = :v")
                 .expression_attribute_values(
                     ":g2pk",
@@ -103,11 +110,20 @@ impl DynamoStore {
                 )
                 .expression_attribute_values(
                     ":g2sk",
-                    s(marketplace_order_list_sk(order.first_seen_ms, &order.order_number)),
+                    s(marketplace_order_list_sk(
+                        order.first_seen_ms,
+                        &order.order_number,
+                    )),
                 )
                 .expression_attribute_values(":status", s(order.status()))
                 .expression_attribute_values(":first", n(order.first_seen_ms))
                 .expression_attribute_values(":v", AttributeValue::N(version));
+            let request = match total {
+                Some(t) => request
+                    .expression_attribute_values(":tm", n(t.minor))
+                    .expression_attribute_values(":tc", s(t.currency.code())),
+                None => request,
+            };
             if update_if(request, "add order list keys").await? {
                 page.updated += 1;
             } else {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
-    MarketplaceOrder, OrderChange, OrderEvent, PersonalWrite, StockMove,
+    LineStock, MarketplaceOrder, OrderChange, OrderEvent, PersonalWrite, StockMove,
 };
 
 /// A claim item status in our words and its place in the lifecycle.
@@ -92,6 +92,11 @@ pub enum Restock {
     NotSellable,
     /// Accepted and sellable, but no product of ours to give it to.
     Untracked,
+    /// Accepted and sellable, but its order line holds no stock to give
+    /// back: never taken (oversold, untracked, first seen cancelled) or
+    /// already given back (a package returned before returns went through
+    /// their claims). Giving a unit back would make stock out of nothing.
+    NotHeld,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,9 +187,18 @@ pub fn apply_claim(
             restock: previous.as_ref().map_or(Restock::Pending, |p| p.restock),
         };
         if status.word == "accepted" && stored.restock == Restock::Pending {
+            // A line we hold whose stock is not taken has nothing to give
+            // back; a line we cannot match (its id as the claim gives it,
+            // UNCONFIRMED T14) is trusted to have taken its unit.
+            let held = stored
+                .order_line_id
+                .as_ref()
+                .and_then(|id| order.lines.get(id))
+                .is_none_or(|line| line.stock == LineStock::Taken);
             stored.restock = match (&stored.sku, policy.sellable(stored.reason_code.as_deref())) {
                 (_, false) => Restock::NotSellable,
                 (None, true) => Restock::Untracked,
+                (Some(_), true) if !held => Restock::NotHeld,
                 (Some(sku), true) => {
                     restocked
                         .entry(sku.clone())
@@ -395,6 +409,25 @@ mod tests {
             .outbox
             .iter()
             .any(|e| e.event_id().ends_with(":restocked")));
+    }
+
+    #[test]
+    fn a_line_whose_stock_is_not_taken_gives_nothing_back() {
+        let s = snap(vec![item("I1", "401", "WaitingInAction")], 2_000);
+        let accepted = snap(vec![item("I1", "401", "Accepted")], 3_000);
+        assert_eq!(order().lines["L1"].stock, LineStock::Taken);
+        for stock in [
+            LineStock::NotTaken,
+            LineStock::Oversold,
+            LineStock::Untracked,
+        ] {
+            let mut held_none = order();
+            held_none.lines.get_mut("L1").unwrap().stock = stock;
+            let stored = settle(apply_claim(&held_none, &s, &policy()));
+            let c = apply_claim(&stored, &accepted, &policy());
+            assert!(c.changed && c.moves.is_empty(), "{stock:?}");
+            assert_eq!(c.order.claims["C1"].items["I1"].restock, Restock::NotHeld);
+        }
     }
 
     #[test]

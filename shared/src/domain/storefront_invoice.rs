@@ -359,6 +359,9 @@ pub struct Facts<'a> {
     pub ledger: &'a PaymentLedger,
     /// The ledger's `paid_at` read as ms (`None`: not recorded or unreadable).
     pub paid_ms: Option<i64>,
+    /// An invoice was already claimed for the order (while it was paid): it
+    /// is finished with the same request whatever was refunded since.
+    pub invoice_started: bool,
     /// `STOREFRONT_URL`: the site the sale was made on.
     pub store_url: &'a str,
 }
@@ -377,6 +380,7 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
     let ledger = facts.ledger;
     match ledger.status {
         PaymentStatus::Unpaid => return Decision::Wait("not paid yet"),
+        _ if facts.invoice_started => {}
         PaymentStatus::Refunded => {
             return Decision::NotInvoiced("refunded in full before it was invoiced")
         }
@@ -566,6 +570,7 @@ mod tests {
             buyer: Some(&data.buyer),
             ledger,
             paid_ms: Some(PAID_MS),
+            invoice_started: false,
             store_url: "https://shop.ayaztrade.example",
         })
     }
@@ -683,9 +688,31 @@ mod tests {
             buyer: None,
             ledger: &ledger,
             paid_ms: Some(PAID_MS),
+            invoice_started: false,
             store_url: "https://shop.ayaztrade.example",
         });
         assert!(matches!(gone, Decision::NotPossible { reason, .. } if reason.contains("erased")));
+    }
+
+    #[test]
+    fn an_invoice_claimed_while_paid_is_finished_with_the_same_request_after_a_refund() {
+        let d = data();
+        let paid = request(decide_with(&d, &paid_ledger(TOTAL, Currency::TRY), 0));
+        for status in [PaymentStatus::Refunded, PaymentStatus::PartiallyRefunded] {
+            let mut ledger = paid_ledger(TOTAL, Currency::TRY);
+            ledger.status = status;
+            let resumed = decide(&Facts {
+                order_id: "ord-1",
+                content: &d.content(),
+                received_ms: 0,
+                buyer: Some(&d.buyer),
+                ledger: &ledger,
+                paid_ms: Some(PAID_MS),
+                invoice_started: true,
+                store_url: "https://shop.ayaztrade.example",
+            });
+            assert_eq!(request(resumed), paid);
+        }
     }
 
     #[test]

@@ -110,6 +110,7 @@ fn restock_word(r: Restock) -> &'static str {
         Restock::Returned => "returned",
         Restock::NotSellable => "not_sellable",
         Restock::Untracked => "untracked",
+        Restock::NotHeld => "not_held",
     }
 }
 

@@ -33,6 +33,7 @@ use super::{App, Outcome, Store};
 use crate::api::http_api_answer;
 use crate::clock::{ms_of_rfc3339, now_ms, now_rfc3339, rfc3339_of_ms};
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, InvoiceRequestedDetail};
+use crate::domain::invoice::InvoiceStage;
 use crate::domain::order::validate_order_id;
 use crate::domain::storefront_invoice::{
     decide, order_ref, Decision, Facts, InvoiceData, Outcome as InvoiceOutcome, StoredInvoiceData,
@@ -119,7 +120,23 @@ where
         ));
         let existing = self.store.invoice_data(order_id).await?;
         let same = existing.as_ref().is_some_and(|d| d.content_hash == hash);
-        let status = if same {
+        let status = if let (true, Some(stored)) = (same, existing.as_ref()) {
+            // The same data again. If its buyer was erased after the
+            // retention, this is the platform sending it again: keep it for
+            // another retention (the content, and so the invoice, unchanged).
+            if self
+                .store
+                .invoice_buyer(order_id, now_ms())
+                .await?
+                .is_none()
+            {
+                let mut renewed = stored.clone();
+                renewed.erase_after_ms =
+                    now_ms().saturating_add(self.storefront.personal_data_retention_ms);
+                self.store
+                    .put_invoice_data(order_id, &renewed, &data.buyer)
+                    .await?;
+            }
             200
         } else {
             if self
@@ -151,7 +168,14 @@ where
                 201
             }
         };
-        if ledger.status.is_collected() {
+        // The ledger read again after the data is stored: a payment that
+        // landed meanwhile found no data and left the invoice to us, so
+        // whichever of the two is stored second triggers it.
+        let collected = match self.store.load_ledger(order_id).await? {
+            Some((now, _)) => now.status.is_collected(),
+            None => ledger.status.is_collected(),
+        };
+        if collected {
             // The payment came first: ask the accounting queue to invoice now.
             self.publisher
                 .publish(&[DomainEvent {
@@ -235,9 +259,29 @@ where
             return Ok(Outcome::Skipped("no invoice data yet"));
         };
         let reference = order_ref(order_id);
+        let started = self.store.get_invoice(&reference).await?;
+        if let Some((record, _)) = &started {
+            if record.stage == InvoiceStage::Done {
+                // Invoiced already: a later trigger (a duplicate, a redrive,
+                // the same PUT again after a refund) answers the first answer.
+                self.record_outcome(order_id, &data, "invoiced", None, None, None)
+                    .await?;
+                return Ok(Outcome::Invoiced);
+            }
+        }
         let Some((ledger, _)) = self.store.load_ledger(order_id).await? else {
             return self
                 .report(&reference, "the order is not stored".into())
+                .await;
+        };
+        let Some(store_url) = self.storefront.store_url.as_deref() else {
+            return self
+                .report(
+                    &reference,
+                    "STOREFRONT_URL is not set: a storefront order's e-Arşiv names the site it \
+                     was sold on"
+                        .into(),
+                )
                 .await;
         };
         let buyer = self.store.invoice_buyer(order_id, now_ms()).await?;
@@ -248,7 +292,8 @@ where
             buyer: buyer.as_ref(),
             ledger: &ledger,
             paid_ms: ledger.paid_at.as_deref().and_then(ms_of_rfc3339),
-            store_url: self.storefront.store_url.as_deref().unwrap_or_default(),
+            invoice_started: started.is_some(),
+            store_url,
         });
         match decision {
             Decision::Wait(why) => {
