@@ -855,27 +855,29 @@ pub trait InvoiceStore: Send + Sync {
 }
 
 /// What the platform sent to invoice a storefront order: the content beside
-/// the order, the buyer apart with a TTL (`aws::storefront_invoices`).
+/// the order, the buyer (and the shipment) apart with a TTL
+/// (`aws::storefront_invoices`).
 pub trait StorefrontInvoiceDataStore: Send + Sync {
-    /// Stores both (the buyer first: content without its buyer is never
-    /// seen), replacing what was there.
+    /// Stores both (the personal data first: content without its buyer is
+    /// never seen), replacing what was there.
     fn put_invoice_data(
         &self,
         order_id: &str,
         data: &crate::domain::storefront_invoice::StoredInvoiceData,
-        buyer: &crate::domain::storefront_invoice::InvoiceBuyer,
+        personal: &crate::domain::storefront_invoice::PersonalInvoiceData,
     ) -> impl Future<Output = Result<()>> + Send;
     fn invoice_data(
         &self,
         order_id: &str,
     ) -> impl Future<Output = Result<Option<crate::domain::storefront_invoice::StoredInvoiceData>>> + Send;
-    /// The buyer while kept (`None`: never sent, or due for erasure at
-    /// `now_ms` — TTL deletes lag).
-    fn invoice_buyer(
+    /// The buyer and shipment while kept (`None`: never sent, or due for
+    /// erasure at `now_ms` — TTL deletes lag).
+    fn invoice_personal_data(
         &self,
         order_id: &str,
         now_ms: i64,
-    ) -> impl Future<Output = Result<Option<crate::domain::storefront_invoice::InvoiceBuyer>>> + Send;
+    ) -> impl Future<Output = Result<Option<crate::domain::storefront_invoice::PersonalInvoiceData>>>
+           + Send;
     /// Records what became of the invoice (on the content item, if there).
     fn set_invoice_outcome(
         &self,

@@ -15,14 +15,17 @@
 //! each detail `quantity`, `unit_price`, `vat_rate`), `currency` in
 //! TRL/USD/EUR/GBP, e-Fatura only to the buyer's registered inbox, and an
 //! e-Arşiv's `internet_sale` block, when present: `payment_type` one of the
-//! four documented values, `payment_date` `YYYY-MM-DD` (P24, P35).
+//! four documented values, `payment_date` `YYYY-MM-DD` (P24, P35); and its
+//! `shipment` block, when present: `title` and a 10-digit `vkn`, or `name`
+//! and an 11-digit `tckn`, and `date` `YYYY-MM-DD` (P36).
 //! Totals are computed as docs/parasut-wire.md P18 assumes (per line,
 //! half-up VAT), answered as decimal strings.
 //!
 //! Approximations (UNCONFIRMED in the doc): the 429 and 415 answers' shape;
 //! a second e-document for one invoice answered 422; decimal quantities
 //! refused (we only send whole ones); an `internet_sale` block missing one
-//! of its four fields refused with 422 (P38).
+//! of its four fields refused with 422 (P38), and so a `shipment` block
+//! that is neither a carrier nor a courier, or lacks its date.
 //!
 //! Faults are queued (any operation, or one) and do not process the
 //! request, except [`Fault::AfterProcessing`], which does and then answers
@@ -626,7 +629,10 @@ fn api(
                 return errors(422, "Bu fatura zaten resmileştirildi");
             }
             if kind == "e_archives" {
-                if let Some(problem) = internet_sale_problem(&doc["data"]["attributes"]) {
+                let attributes = &doc["data"]["attributes"];
+                if let Some(problem) =
+                    internet_sale_problem(attributes).or_else(|| shipment_problem(attributes))
+                {
                     return errors(422, problem);
                 }
             }
@@ -723,17 +729,41 @@ fn internet_sale_problem(attributes: &Value) -> Option<&'static str> {
     if !TYPES.contains(&payment_type) {
         return Some("internet_sale.payment_type is not valid");
     }
-    let b = date.as_bytes();
-    let is_date = b.len() == 10
+    if !is_date(date) {
+        return Some("internet_sale.payment_date must be YYYY-MM-DD");
+    }
+    None
+}
+
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
         && b.iter().enumerate().all(|(i, c)| {
             if i == 4 || i == 7 {
                 *c == b'-'
             } else {
                 c.is_ascii_digit()
             }
-        });
-    if !is_date {
-        return Some("internet_sale.payment_date must be YYYY-MM-DD");
+        })
+}
+
+/// What is wrong with an e-Arşiv's `shipment` block, if anything
+/// (`EArchiveFormAttributes`, P36): a cargo company (`title`, `vkn`) or a
+/// courier (`name`, `tckn`), not both, and `date`.
+fn shipment_problem(attributes: &Value) -> Option<&'static str> {
+    let shipment = attributes.get("shipment")?;
+    let field = |k: &str| shipment[k].as_str().filter(|v| !v.trim().is_empty());
+    let digits = |v: &str, n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
+    let ok = match (field("title"), field("vkn"), field("name"), field("tckn")) {
+        (Some(_), Some(vkn), None, None) => digits(vkn, 10),
+        (None, None, Some(_), Some(tckn)) => digits(tckn, 11),
+        _ => false,
+    };
+    if !ok {
+        return Some("shipment: title and a 10-digit vkn, or name and an 11-digit tckn");
+    }
+    if !field("date").is_some_and(is_date) {
+        return Some("shipment.date must be YYYY-MM-DD");
     }
     None
 }
@@ -822,6 +852,30 @@ mod tests {
             let mut bad = ok.clone();
             bad["internet_sale"][field] = json!(value);
             assert!(internet_sale_problem(&bad).is_some(), "{field} {value}");
+        }
+    }
+
+    #[test]
+    fn a_shipment_block_is_a_carrier_or_a_courier_with_a_date_checked_only_when_present() {
+        assert_eq!(shipment_problem(&json!({})), None);
+        let carrier = json!({"shipment": {"title": "Aras Kargo", "vkn": "1234567890",
+            "date": "2026-12-03"}});
+        let courier = json!({"shipment": {"name": "Mehmet", "tckn": "12345678901",
+            "date": "2026-12-03"}});
+        assert_eq!(shipment_problem(&carrier), None);
+        assert_eq!(shipment_problem(&courier), None);
+        for (ok, field, value) in [
+            (&carrier, "vkn", json!("123456789")),
+            (&carrier, "vkn", json!("12345678901")),
+            (&carrier, "title", json!(" ")),
+            (&carrier, "name", json!("Mehmet")),
+            (&carrier, "date", json!("03.12.2026")),
+            (&courier, "tckn", json!("1234567890")),
+            (&courier, "date", Value::Null),
+        ] {
+            let mut bad = ok.clone();
+            bad["shipment"][field] = value.clone();
+            assert!(shipment_problem(&bad).is_some(), "{field} {value}");
         }
     }
 }

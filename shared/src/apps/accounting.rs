@@ -44,7 +44,7 @@ use crate::config::{
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::invoice::{InvoiceRecord, InvoiceRequest};
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_invoice::{invoice_for, Readiness};
+use crate::domain::marketplace_invoice::{invoice_for, shipment_for, CargoCompanies, Readiness};
 use crate::error::{Error, Result};
 use crate::intake::invoice_links::InvoiceLinks;
 use crate::intake::invoices::issue_invoice;
@@ -127,6 +127,8 @@ pub struct App<S, P> {
     storefront: StorefrontInvoiceSettings,
     /// `None`: no invoice links to the marketplaces.
     links: Option<InvoiceLinks>,
+    /// `PARASUT_CARGO_COMPANIES`: the e-Arşiv's shipment of marketplace orders.
+    cargo: CargoCompanies,
     said_off: AtomicBool,
 }
 
@@ -174,6 +176,7 @@ where
             parasut,
             storefront,
             links,
+            cargo: config::cargo_companies(env)?,
             said_off: AtomicBool::new(false),
         })
     }
@@ -278,7 +281,10 @@ where
             .marketplace_personal_data(marketplace, &order.order_number, now_ms())
             .await?;
         let request = match invoice_for(&order, personal.as_ref()) {
-            Ok(Readiness::Invoice(request)) => request,
+            Ok(Readiness::Invoice(mut request)) => {
+                request.shipment = shipment_for(&order, &request.issue_date, &self.cargo);
+                request
+            }
             Ok(Readiness::Wait(why)) => {
                 tracing::info!(order_ref, why, "not invoiced yet");
                 return Ok(Outcome::Skipped("a package is still open"));

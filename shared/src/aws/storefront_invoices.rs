@@ -6,9 +6,9 @@
 //! | item | attributes |
 //! |---|---|
 //! | storefront invoice data | `data` (JSON of `domain::storefront_invoice::StoredInvoiceData`: lines, shipping, content hash, received time, outcome; no personal data), `updated_at` |
-//! | storefront invoice buyer | `buyer` (JSON: name, e-mail, phone, address, identity or tax number), `erase_after_ms`; TTL `expires_at` |
+//! | storefront invoice buyer | `buyer` (JSON: name, e-mail, phone, address, identity or tax number), `shipment` (JSON, when sent: a cargo company's title and VKN, or a courier's name and TCKN, and the date), `erase_after_ms`; TTL `expires_at` |
 //!
-//! The buyer is personal data (KVKK), kept as `MKTPII#` keeps a marketplace
+//! The buyer (and a courier who shipped) is personal data (KVKK), kept as `MKTPII#` keeps a marketplace
 //! buyer (`aws::marketplace_orders`): its own partition, erased by TTL at
 //! `erase_after_ms` (`STOREFRONT_PERSONAL_DATA_RETENTION_DAYS` after it
 //! arrived) and read back only while that time has not passed.
@@ -19,7 +19,9 @@ use crate::aws::keys::{
     STOREFRONT_INVOICE_PII_SK,
 };
 use crate::clock::now_rfc3339;
-use crate::domain::storefront_invoice::{InvoiceBuyer, Outcome, StoredInvoiceData};
+use crate::domain::storefront_invoice::{
+    InvoiceBuyer, Outcome, PersonalInvoiceData, StoredInvoiceData,
+};
 use crate::error::{Error, Result};
 use crate::ports::StorefrontInvoiceDataStore;
 
@@ -32,15 +34,17 @@ impl StorefrontInvoiceDataStore for DynamoStore {
         &self,
         order_id: &str,
         data: &StoredInvoiceData,
-        buyer: &InvoiceBuyer,
+        personal: &PersonalInvoiceData,
     ) -> Result<()> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
+        let mut put = self.client().put_item();
+        if let Some(shipment) = &personal.shipment {
+            put = put.item("shipment", s(json(shipment)));
+        }
+        put.table_name(self.table())
             .item("pk", s(storefront_invoice_personal_data_pk(order_id)))
             .item("sk", s(STOREFRONT_INVOICE_PII_SK))
             .item("entity", s("storefront_invoice_personal_data"))
-            .item("buyer", s(json(buyer)))
+            .item("buyer", s(json(&personal.buyer)))
             .item("erase_after_ms", n(data.erase_after_ms))
             .item("expires_at", n(data.erase_after_ms.div_euclid(1000) + 1))
             .send()
@@ -79,7 +83,11 @@ impl StorefrontInvoiceDataStore for DynamoStore {
             .map_err(|_| Error::Store("unreadable storefront invoice data".into()))
     }
 
-    async fn invoice_buyer(&self, order_id: &str, now_ms: i64) -> Result<Option<InvoiceBuyer>> {
+    async fn invoice_personal_data(
+        &self,
+        order_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<PersonalInvoiceData>> {
         let Some(item) = self
             .get_item(
                 &storefront_invoice_personal_data_pk(order_id),
@@ -101,9 +109,14 @@ impl StorefrontInvoiceDataStore for DynamoStore {
         else {
             return Ok(None);
         };
-        serde_json::from_str(text)
-            .map(Some)
-            .map_err(|_| Error::Store("unreadable storefront invoice buyer".into()))
+        let unreadable = |_| Error::Store("unreadable storefront invoice buyer".into());
+        let buyer: InvoiceBuyer = serde_json::from_str(text).map_err(unreadable)?;
+        // Absent on items stored before the shipment existed, or without one.
+        let shipment = match item.get("shipment").and_then(|v| v.as_s().ok()) {
+            Some(text) => Some(serde_json::from_str(text).map_err(unreadable)?),
+            None => None,
+        };
+        Ok(Some(PersonalInvoiceData { buyer, shipment }))
     }
 
     async fn set_invoice_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<()> {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::config::{base_url, optional, Secret, Source};
+use crate::domain::marketplace_invoice::CargoCompanies;
 use crate::error::{Error, Result};
 
 const DEFAULT_BASE_URL: &str = "https://api.parasut.com";
@@ -127,6 +128,21 @@ impl StorefrontInvoiceSettings {
     }
 }
 
+/// `PARASUT_CARGO_COMPANIES`: the cargo companies whose title and VKN a
+/// marketplace order's e-Arşiv names in its `shipment` block
+/// (docs/parasut-wire.md P36), as `Name=VKN[=Title]` entries separated by
+/// `;`, e.g. `Aras Kargo=1234567890;Yurtiçi Kargo=9876543210`; the name is
+/// matched case-insensitively against the order's cargo provider name.
+/// Unset or `-`: none (no marketplace e-Arşiv carries the block). A VKN
+/// that is not 10 digits stops the function at start.
+pub fn cargo_companies(env: &dyn Source) -> Result<CargoCompanies> {
+    match optional(env, "PARASUT_CARGO_COMPANIES") {
+        None => Ok(CargoCompanies::default()),
+        Some(text) => CargoCompanies::parse(&text)
+            .map_err(|why| Error::Config(format!("PARASUT_CARGO_COMPANIES: {why}"))),
+    }
+}
+
 /// `INVOICE_LINK_TEMPLATE`: where the platform keeps each invoice's PDF for
 /// good, e.g. `https://fatura.example.com/{invoiceNumber}.pdf`
 /// (`{invoiceNumber}` is replaced by the legal number). `None` (unset or
@@ -208,5 +224,23 @@ mod tests {
         ] {
             assert!(StorefrontInvoiceSettings::from_env(&env(&[bad])).is_err());
         }
+    }
+
+    #[test]
+    fn cargo_companies_are_optional_and_checked_at_start() {
+        assert!(cargo_companies(&env(&[])).unwrap().is_empty());
+        assert!(cargo_companies(&env(&[("PARASUT_CARGO_COMPANIES", "-")]))
+            .unwrap()
+            .is_empty());
+        let c = cargo_companies(&env(&[(
+            "PARASUT_CARGO_COMPANIES",
+            "Aras Kargo=1234567890;Yurtiçi Kargo=9876543210",
+        )]))
+        .unwrap();
+        assert_eq!(c.find("aras kargo").unwrap().vkn, "1234567890");
+        let err = cargo_companies(&env(&[("PARASUT_CARGO_COMPANIES", "Aras Kargo=12345")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PARASUT_CARGO_COMPANIES") && err.contains("10 digits"));
     }
 }

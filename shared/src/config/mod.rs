@@ -16,7 +16,9 @@ mod reconcile;
 mod shipping;
 mod webhooks;
 
-pub use accounting::{invoice_link_template, ParasutSettings, StorefrontInvoiceSettings};
+pub use accounting::{
+    cargo_companies, invoice_link_template, ParasutSettings, StorefrontInvoiceSettings,
+};
 pub use marketplaces::{
     claim_policy, personal_data_retention, CatalogSettings, HepsiburadaSettings, OrderPollSettings,
     TrendyolGroupLimits, TrendyolSettings, TrendyolTier,

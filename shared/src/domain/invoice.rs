@@ -150,6 +150,33 @@ pub struct InternetSale {
     pub payment_date: String,
 }
 
+/// Who carried the goods (docs/parasut-wire.md P36): a cargo company by its
+/// title and VKN, or a courier by name and TCKN (personal data).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "by")]
+pub enum Shipper {
+    Carrier { title: String, vkn: String },
+    Courier { name: String, tckn: String },
+}
+
+impl std::fmt::Debug for Shipper {
+    /// A cargo company is named; a courier (a person) is not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shipper::Carrier { title, vkn } => write!(f, "Carrier({title:?}, {vkn})"),
+            Shipper::Courier { .. } => f.write_str("Courier(***)"),
+        }
+    }
+}
+
+/// e-Arşiv's shipment block (P36): who shipped, and the day (YYYY-MM-DD).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    pub shipper: Shipper,
+    pub date: String,
+}
+
 /// One sale to invoice. `order_ref` is the identity: one invoice per
 /// `order_ref`, however often this is asked (e.g. `storefront:ord-1`,
 /// `trendyol:1234567`).
@@ -166,6 +193,10 @@ pub struct InvoiceRequest {
     pub total: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internet_sale: Option<InternetSale>,
+    /// e-Arşiv only; like the internet sale, not part of the request's
+    /// identity (`intake::invoices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<Shipment>,
 }
 
 /// A line as Paraşüt takes it: decimal strings, VAT exclusive.
@@ -293,6 +324,25 @@ impl InvoiceRequest {
             }
             if !sale.url.starts_with("https://") || sale.payment_platform.trim().is_empty() {
                 return invalid("internetSale needs an https url and a paymentPlatform");
+            }
+        }
+        if let Some(shipment) = &self.shipment {
+            if !is_date(&shipment.date) {
+                return invalid("shipment.date must be YYYY-MM-DD");
+            }
+            let ok = match &shipment.shipper {
+                Shipper::Carrier { title, vkn } => {
+                    !title.trim().is_empty() && matches!(TaxId::parse(vkn), Ok(TaxId::Vkn(_)))
+                }
+                Shipper::Courier { name, tckn } => {
+                    !name.trim().is_empty() && matches!(TaxId::parse(tckn), Ok(TaxId::Tckn(_)))
+                }
+            };
+            if !ok {
+                return invalid(
+                    "shipment: a carrier's title and 10-digit VKN, or a courier's name and \
+                     11-digit TCKN",
+                );
             }
         }
         Ok(())
@@ -493,7 +543,8 @@ pub fn date_in_turkiye(ms: i64) -> Option<String> {
     ))
 }
 
-fn is_date(text: &str) -> bool {
+/// `YYYY-MM-DD` (digits; not a calendar check).
+pub fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -537,6 +588,7 @@ mod tests {
             lines,
             total,
             internet_sale: None,
+            shipment: None,
         }
     }
 

@@ -20,11 +20,14 @@
 //!   so every retry asks for the same invoice.
 //! - **Internet sale** (e-Arşiv): the marketplace's site, paid through it as
 //!   an intermediary (`ODEMEARACISI`), on the day we first saw the order.
+//! - **Shipment** (e-Arşiv, [`shipment_for`]): the cargo company that carried
+//!   the last delivered package, when `PARASUT_CARGO_COMPANIES` gives its
+//!   VKN ([`CargoCompanies`]); otherwise no block.
 
 use std::fmt;
 
 use crate::domain::invoice::{
-    date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, TaxId,
+    date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, Shipment, Shipper, TaxId,
     PAYMENT_TYPE_INTERMEDIARY,
 };
 use crate::domain::marketplace_order::MarketplaceOrder;
@@ -34,6 +37,92 @@ use crate::money::{Currency, Money};
 /// The order ref an order is invoiced under: `<marketplace>:<orderNumber>`.
 pub fn order_ref(order: &MarketplaceOrder) -> String {
     format!("{}:{}", order.marketplace.as_str(), order.order_number)
+}
+
+/// A cargo company as the merchant names it for the e-Arşiv: the title
+/// printed and its VKN (10 digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoCompany {
+    /// The marketplace's name for it (`cargoProviderName`), as configured.
+    pub name: String,
+    pub title: String,
+    pub vkn: String,
+}
+
+/// `PARASUT_CARGO_COMPANIES`: cargo provider name → title and VKN. The
+/// merchant supplies the VKNs; none is built in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CargoCompanies(Vec<CargoCompany>);
+
+fn fold(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl CargoCompanies {
+    /// `Name=VKN` or `Name=VKN=Title` entries separated by `;` (the title
+    /// defaults to the name). Empty text: none. Every VKN has 10 digits and
+    /// no name appears twice (case-insensitively), else why not.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut companies: Vec<CargoCompany> = Vec::new();
+        for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let mut parts = entry.splitn(3, '=').map(str::trim);
+            let (Some(name), Some(vkn)) = (parts.next(), parts.next()) else {
+                return Err(format!("{entry:?}: expected Name=VKN or Name=VKN=Title"));
+            };
+            let title = parts.next().unwrap_or(name);
+            if name.is_empty() || title.is_empty() {
+                return Err(format!("{entry:?}: the name and title must not be empty"));
+            }
+            if !matches!(TaxId::parse(vkn), Ok(TaxId::Vkn(_))) {
+                return Err(format!("{name:?}: the VKN must have 10 digits"));
+            }
+            if companies.iter().any(|c| fold(&c.name) == fold(name)) {
+                return Err(format!("{name:?} appears twice"));
+            }
+            companies.push(CargoCompany {
+                name: name.to_string(),
+                title: title.to_string(),
+                vkn: vkn.to_string(),
+            });
+        }
+        Ok(CargoCompanies(companies))
+    }
+
+    /// The company of a cargo provider name, case-insensitively.
+    pub fn find(&self, provider: &str) -> Option<&CargoCompany> {
+        let provider = fold(provider);
+        self.0.iter().find(|c| fold(&c.name) == provider)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The e-Arşiv's shipment block of an invoiced order: the cargo company of
+/// the package delivered last (the delivery that dates the invoice), when
+/// the merchant gave its VKN; `None` otherwise. Dated the invoice's date
+/// (the day of that delivery): the stored order keeps a package's time of
+/// its latest status only, so once delivered its shipping time is gone.
+pub fn shipment_for(
+    order: &MarketplaceOrder,
+    issue_date: &str,
+    companies: &CargoCompanies,
+) -> Option<Shipment> {
+    let (last, _) = order
+        .units
+        .iter()
+        .filter(|(_, u)| u.status == "delivered")
+        .max_by_key(|(_, u)| u.changed_ms)?;
+    let provider = order.packages.get(last)?.cargo_provider.as_deref()?;
+    let company = companies.find(provider)?;
+    Some(Shipment {
+        shipper: Shipper::Carrier {
+            title: company.title.clone(),
+            vkn: company.vkn.clone(),
+        },
+        date: issue_date.to_string(),
+    })
 }
 
 /// Why an order cannot be invoiced as stored: a person decides. Names what
@@ -289,6 +378,7 @@ pub fn invoice_for(
         lines,
         total,
         internet_sale: Some(internet_sale),
+        shipment: None,
     })))
 }
 
@@ -524,5 +614,75 @@ mod tests {
         assert_eq!(vat_percent("18.5"), None);
         assert_eq!(vat_percent("KDV"), None);
         assert_eq!(vat_percent("101"), None);
+    }
+
+    fn package(cargo: &str) -> PackageFacts {
+        PackageFacts {
+            cargo_provider: Some(cargo.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cargo_companies_parse_strictly_and_match_any_case() {
+        let c = CargoCompanies::parse(
+            "Aras Kargo=1234567890; Yurtiçi Kargo = 9876543210 = Yurtiçi Kargo Servisi A.Ş.;",
+        )
+        .unwrap();
+        let aras = c.find("ARAS KARGO").unwrap();
+        assert_eq!(
+            (aras.title.as_str(), aras.vkn.as_str()),
+            ("Aras Kargo", "1234567890")
+        );
+        let yk = c.find(" yurtiçi kargo").unwrap();
+        assert_eq!(yk.title, "Yurtiçi Kargo Servisi A.Ş.");
+        assert!(c.find("MNG Kargo").is_none());
+        assert!(CargoCompanies::parse("").unwrap().is_empty());
+        for bad in [
+            "Aras Kargo=123456789",
+            "Aras Kargo=12345678901",
+            "Aras Kargo",
+            "=1234567890",
+            "Aras=1234567890;aras=1234567891",
+            "Aras=12345678x0",
+        ] {
+            assert!(CargoCompanies::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_last_delivered_packages_mapped_cargo_company_is_the_shipment() {
+        let companies =
+            CargoCompanies::parse("Aras Kargo=1234567890;MNG Kargo=1111111111").unwrap();
+        let mut o = order();
+        o.packages = BTreeMap::from([
+            ("p1".into(), package("MNG Kargo")),
+            ("p2".into(), package("Aras Kargo Marketplace")),
+        ]);
+        // p2 was delivered last, by a provider the setting does not name.
+        assert_eq!(shipment_for(&o, "2026-12-02", &companies), None);
+        o.packages.insert("p2".into(), package("aras kargo"));
+        let req = request(&o, Some(&person()));
+        let shipment = shipment_for(&o, &req.issue_date, &companies).unwrap();
+        assert_eq!(
+            shipment,
+            Shipment {
+                shipper: Shipper::Carrier {
+                    title: "Aras Kargo".into(),
+                    vkn: "1234567890".into()
+                },
+                date: "2026-12-02".into()
+            }
+        );
+        let mut with = req.clone();
+        with.shipment = Some(shipment);
+        with.validate().unwrap();
+        // No setting, or no cargo recorded: no block.
+        assert_eq!(
+            shipment_for(&o, "2026-12-02", &CargoCompanies::default()),
+            None
+        );
+        o.packages.clear();
+        assert_eq!(shipment_for(&o, "2026-12-02", &companies), None);
     }
 }

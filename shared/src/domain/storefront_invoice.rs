@@ -22,8 +22,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::invoice::{
-    date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, TaxId, MAX_LINE_MINOR,
-    PAYMENT_TYPE_CARD,
+    date_in_turkiye, is_date, Buyer, InternetSale, InvoiceLine, InvoiceRequest, Shipment, Shipper,
+    TaxId, MAX_LINE_MINOR, PAYMENT_TYPE_CARD,
 };
 use crate::domain::payment::PaymentStatus;
 use crate::domain::payment_ledger::PaymentLedger;
@@ -124,6 +124,101 @@ pub struct SaleContent {
     pub shipping: Option<ShippingLine>,
 }
 
+/// Who shipped the order and when (the e-Arşiv's `shipment` block,
+/// docs/parasut-wire.md P36): a cargo company (`carrierTitle`,
+/// `carrierTaxNumber`) or a courier (`courierName`, `courierIdentityNumber`),
+/// and `date`. A courier is a person: the whole block is kept with the buyer
+/// (TTL), never logged (Debug prints nothing of it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShipmentData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_title: Option<String>,
+    /// The cargo company's VKN (10 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_tax_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub courier_name: Option<String>,
+    /// The courier's T.C. kimlik numarası (11 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub courier_identity_number: Option<String>,
+    /// YYYY-MM-DD.
+    pub date: String,
+}
+
+impl std::fmt::Debug for ShipmentData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShipmentData(***)")
+    }
+}
+
+impl ShipmentData {
+    /// Every problem, each naming its field (`shipment.…`).
+    fn validate(&self, errors: &mut Vec<FieldError>) {
+        let mut err = |field: &str, message: &str| {
+            errors.push(FieldError::new(format!("shipment.{field}"), message))
+        };
+        let name_ok = |v: &Option<String>| {
+            v.as_ref()
+                .is_some_and(|v| (1..=255).contains(&v.trim().chars().count()))
+        };
+        let carrier = self.carrier_title.is_some() || self.carrier_tax_number.is_some();
+        let courier = self.courier_name.is_some() || self.courier_identity_number.is_some();
+        match (carrier, courier) {
+            (true, true) => err(
+                "courierName",
+                "either carrierTitle and carrierTaxNumber (a cargo company) or courierName and \
+                 courierIdentityNumber (a courier), not both",
+            ),
+            (false, false) => err(
+                "carrierTitle",
+                "carrierTitle and carrierTaxNumber (a cargo company) or courierName and \
+                 courierIdentityNumber (a courier) is required",
+            ),
+            (true, false) => {
+                if !name_ok(&self.carrier_title) {
+                    err("carrierTitle", "1–255 characters");
+                }
+                let vkn = self.carrier_tax_number.as_deref().map(TaxId::parse);
+                if !matches!(vkn, Some(Ok(TaxId::Vkn(_)))) {
+                    err("carrierTaxNumber", "10 digits");
+                }
+            }
+            (false, true) => {
+                if !name_ok(&self.courier_name) {
+                    err("courierName", "1–255 characters");
+                }
+                let tckn = self.courier_identity_number.as_deref().map(TaxId::parse);
+                if !matches!(tckn, Some(Ok(TaxId::Tckn(_)))) {
+                    err("courierIdentityNumber", "11 digits");
+                }
+            }
+        }
+        if !is_date(&self.date) {
+            err("date", "YYYY-MM-DD");
+        }
+    }
+
+    /// The e-Arşiv's block, from validated data.
+    pub fn to_shipment(&self) -> Option<Shipment> {
+        let trimmed = |v: &Option<String>| v.as_deref().map(|v| v.trim().to_string());
+        let shipper = match (
+            trimmed(&self.carrier_title),
+            trimmed(&self.carrier_tax_number),
+            trimmed(&self.courier_name),
+            trimmed(&self.courier_identity_number),
+        ) {
+            (Some(title), Some(vkn), None, None) => Shipper::Carrier { title, vkn },
+            (None, None, Some(name), Some(tckn)) => Shipper::Courier { name, tckn },
+            _ => return None,
+        };
+        Some(Shipment {
+            shipper,
+            date: self.date.clone(),
+        })
+    }
+}
+
 /// The body of `PUT /accounting/orders/{orderId}/invoice-data`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -132,9 +227,29 @@ pub struct InvoiceData {
     pub lines: Vec<SaleLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<ShippingLine>,
+    /// Absent: nothing of it is serialized, so data stored before the field
+    /// existed hashes the same (its content hash is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<ShipmentData>,
+}
+
+/// What is kept of the invoice data with a TTL, apart: the buyer and the
+/// shipment (a courier's name and identity number are personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalInvoiceData {
+    pub buyer: InvoiceBuyer,
+    pub shipment: Option<ShipmentData>,
 }
 
 impl InvoiceData {
+    /// The part kept with a TTL.
+    pub fn personal(&self) -> PersonalInvoiceData {
+        PersonalInvoiceData {
+            buyer: self.buyer.clone(),
+            shipment: self.shipment.clone(),
+        }
+    }
+
     /// The part kept without a TTL.
     pub fn content(&self) -> SaleContent {
         SaleContent {
@@ -281,6 +396,9 @@ impl InvoiceData {
             }
             amount("shipping.price".into(), &s.price, &mut err);
         }
+        if let Some(s) = &self.shipment {
+            s.validate(&mut errors);
+        }
         errors
     }
 }
@@ -356,6 +474,8 @@ pub struct Facts<'a> {
     pub received_ms: i64,
     /// `None`: erased after the retention.
     pub buyer: Option<&'a InvoiceBuyer>,
+    /// Who shipped it, if the platform said (kept with the buyer).
+    pub shipment: Option<&'a ShipmentData>,
     pub ledger: &'a PaymentLedger,
     /// The ledger's `paid_at` read as ms (`None`: not recorded or unreadable).
     pub paid_ms: Option<i64>,
@@ -494,6 +614,7 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
             payment_platform: payment_platform(provider),
             payment_date,
         }),
+        shipment: facts.shipment.and_then(ShipmentData::to_shipment),
     }))
 }
 
@@ -545,6 +666,7 @@ mod tests {
                 price: try_(4990),
                 vat_rate: 20,
             }),
+            shipment: None,
         }
     }
 
@@ -568,6 +690,7 @@ mod tests {
             content: &data.content(),
             received_ms,
             buyer: Some(&data.buyer),
+            shipment: data.shipment.as_ref(),
             ledger,
             paid_ms: Some(PAID_MS),
             invoice_started: false,
@@ -686,6 +809,7 @@ mod tests {
             content: &d.content(),
             received_ms: 0,
             buyer: None,
+            shipment: None,
             ledger: &ledger,
             paid_ms: Some(PAID_MS),
             invoice_started: false,
@@ -706,6 +830,7 @@ mod tests {
                 content: &d.content(),
                 received_ms: 0,
                 buyer: Some(&d.buyer),
+                shipment: None,
                 ledger: &ledger,
                 paid_ms: Some(PAID_MS),
                 invoice_started: true,
@@ -755,5 +880,112 @@ mod tests {
         assert_eq!(Marketplace::parse(ORDER_REF_PREFIX), None);
         assert!(!format!("{:?}", data()).contains("Ayşe"));
         assert!(!format!("{:?}", data()).contains("12345678901"));
+    }
+
+    fn carrier(title: &str, vkn: &str, date: &str) -> ShipmentData {
+        ShipmentData {
+            carrier_title: Some(title.into()),
+            carrier_tax_number: Some(vkn.into()),
+            courier_name: None,
+            courier_identity_number: None,
+            date: date.into(),
+        }
+    }
+
+    fn courier(name: &str, tckn: &str, date: &str) -> ShipmentData {
+        ShipmentData {
+            carrier_title: None,
+            carrier_tax_number: None,
+            courier_name: Some(name.into()),
+            courier_identity_number: Some(tckn.into()),
+            date: date.into(),
+        }
+    }
+
+    fn shipment_errors(s: ShipmentData) -> Vec<String> {
+        let mut d = data();
+        d.shipment = Some(s);
+        d.validate().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_shipment_is_a_carrier_or_a_courier_with_a_date_each_field_named() {
+        assert!(shipment_errors(carrier("Aras Kargo", "1234567890", "2026-12-02")).is_empty());
+        assert!(shipment_errors(courier("Mehmet Kurye", "12345678901", "2026-12-02")).is_empty());
+        assert_eq!(
+            shipment_errors(carrier(" ", "123456789", "02.12.2026")),
+            [
+                "shipment.carrierTitle",
+                "shipment.carrierTaxNumber",
+                "shipment.date"
+            ]
+        );
+        assert_eq!(
+            shipment_errors(courier("Mehmet", "1234567890", "2026-12-02")),
+            ["shipment.courierIdentityNumber"]
+        );
+        let mut both = carrier("Aras Kargo", "1234567890", "2026-12-02");
+        both.courier_name = Some("Mehmet".into());
+        assert_eq!(shipment_errors(both), ["shipment.courierName"]);
+        let mut half = carrier("Aras Kargo", "1234567890", "2026-12-02");
+        half.carrier_tax_number = None;
+        assert_eq!(shipment_errors(half), ["shipment.carrierTaxNumber"]);
+        let neither = ShipmentData {
+            carrier_title: None,
+            carrier_tax_number: None,
+            courier_name: None,
+            courier_identity_number: None,
+            date: "2026-12-02".into(),
+        };
+        assert_eq!(shipment_errors(neither), ["shipment.carrierTitle"]);
+        // A field we do not know is refused, as everywhere in the body.
+        let body =
+            r#"{"carrierTitle":"A","carrierTaxNumber":"1234567890","date":"2026-12-02","x":1}"#;
+        assert!(serde_json::from_str::<ShipmentData>(body).is_err());
+        // Never printed: the courier is a person.
+        let printed = format!("{:?}", courier("Mehmet Kurye", "12345678901", "2026-12-02"));
+        assert!(!printed.contains("Mehmet") && !printed.contains("12345678901"));
+    }
+
+    #[test]
+    fn data_without_a_shipment_serializes_as_before_so_its_hash_is_unchanged() {
+        let d = data();
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("shipment"));
+        // A body stored before the field existed reads back and hashes the same.
+        let back: InvoiceData = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let mut with = d.clone();
+        with.shipment = Some(carrier("Aras Kargo", "1234567890", "2026-12-02"));
+        assert_ne!(serde_json::to_string(&with).unwrap(), text);
+    }
+
+    #[test]
+    fn the_shipment_goes_into_the_e_archive_request() {
+        let mut d = data();
+        let ledger = paid_ledger(TOTAL, Currency::TRY);
+        assert_eq!(request(decide_with(&d, &ledger, 0)).shipment, None);
+        d.shipment = Some(carrier(" Aras Kargo ", "1234567890", "2026-12-02"));
+        let req = request(decide_with(&d, &ledger, 0));
+        assert_eq!(
+            req.shipment,
+            Some(Shipment {
+                shipper: Shipper::Carrier {
+                    title: "Aras Kargo".into(),
+                    vkn: "1234567890".into()
+                },
+                date: "2026-12-02".into()
+            })
+        );
+        req.validate().unwrap();
+        d.shipment = Some(courier("Mehmet Kurye", "12345678901", "2026-12-03"));
+        let req = request(decide_with(&d, &ledger, 0));
+        assert_eq!(
+            req.shipment.unwrap().shipper,
+            Shipper::Courier {
+                name: "Mehmet Kurye".into(),
+                tckn: "12345678901".into()
+            }
+        );
     }
 }

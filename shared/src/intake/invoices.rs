@@ -50,13 +50,15 @@ pub fn invoice_event_id(order_ref: &str) -> String {
 }
 
 /// The identity of what is invoiced: everything but the e-Arşiv's internet
-/// sale, which only the e-document step reads and which every caller derives
-/// from the same stored facts (a setting, the payment or order time). Left
-/// out, an invoice claimed before the block existed is still the same
-/// request, and a redelivery for it is not taken for changed content.
+/// sale and shipment blocks, which only the e-document step reads and which
+/// every caller derives from the same stored facts (a setting, the payment
+/// or order time, the stored invoice data). Left out, an invoice claimed
+/// before a block existed is still the same request, and a redelivery for
+/// it is not taken for changed content.
 fn request_hash(request: &InvoiceRequest) -> String {
     let mut identity = request.clone();
     identity.internet_sale = None;
+    identity.shipment = None;
     let json = serde_json::to_vec(&identity).expect("invoice requests serialize");
     hex::encode(Sha256::digest(json))
 }
@@ -401,7 +403,11 @@ impl<S: InvoiceStore, P: EventPublisher> Attempt<'_, S, P> {
         let (kind, inbox) = self.client.document_kind(tax_id.as_ref()).await?;
         let body = match (kind, inbox) {
             (DocumentKind::EInvoice, Some(to)) => e_invoice_body(&invoice_id, &to),
-            _ => e_archive_body(&invoice_id, self.request.internet_sale.as_ref()),
+            _ => e_archive_body(
+                &invoice_id,
+                self.request.internet_sale.as_ref(),
+                self.request.shipment.as_ref(),
+            ),
         };
         self.record.document_kind = Some(kind_word(kind).into());
         self.record.job_id = None;
@@ -581,11 +587,11 @@ fn still_running(message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::invoice::{Buyer, InternetSale, InvoiceLine};
+    use crate::domain::invoice::{Buyer, InternetSale, InvoiceLine, Shipment, Shipper};
     use crate::money::Currency;
 
     #[test]
-    fn the_internet_sale_is_not_part_of_the_identity_but_the_content_is() {
+    fn the_internet_sale_and_shipment_are_not_part_of_the_identity_but_the_content_is() {
         let mut request = InvoiceRequest {
             order_ref: "trendyol:1".into(),
             issue_date: "2026-12-02".into(),
@@ -610,6 +616,7 @@ mod tests {
             }],
             total: 10_000,
             internet_sale: None,
+            shipment: None,
         };
         let before = request_hash(&request);
         request.internet_sale = Some(InternetSale {
@@ -617,6 +624,14 @@ mod tests {
             payment_type: "ODEMEARACISI".into(),
             payment_platform: "Trendyol".into(),
             payment_date: "2026-12-01".into(),
+        });
+        assert_eq!(request_hash(&request), before);
+        request.shipment = Some(Shipment {
+            shipper: Shipper::Carrier {
+                title: "Aras Kargo".into(),
+                vkn: "1234567890".into(),
+            },
+            date: "2026-12-02".into(),
         });
         assert_eq!(request_hash(&request), before);
         request.lines[0].discount = 1;

@@ -155,6 +155,7 @@ fn request(tax_number: &str) -> InvoiceRequest {
             payment_platform: "iyzico".into(),
             payment_date: "2026-12-02".into(),
         }),
+        shipment: None,
     }
 }
 
@@ -644,6 +645,73 @@ mod delivered_marketplace_orders {
             .unwrap();
         assert_eq!(outcome, accounting::Outcome::Skipped("accounting off"));
         assert_eq!(fake.invoice_count(), 1);
+    }
+
+    /// The e-Arşiv's shipment (P36): the cargo company the merchant named in
+    /// `PARASUT_CARGO_COMPANIES` for the order's cargo provider, dated the
+    /// invoice's date; a provider the setting does not name: no block.
+    #[tokio::test]
+    async fn a_mapped_cargo_provider_is_the_e_archives_shipment_and_an_unmapped_one_is_absent() {
+        let h = CatalogHarness::start(0, &[]).await;
+        let fake = ParasutFake::start().await;
+        h.put_products(&[product_json("SHIP-T", 10, 10_000)]).await;
+        let [(mapped, mapped_id), (unmapped, unmapped_id)] = delivered(
+            &h,
+            [
+                PackageSpec::line("SHIP-T", 1, 100.0),
+                PackageSpec::line("SHIP-T", 1, 50.0),
+            ],
+        )
+        .await;
+        let http = fast_http();
+        // The fake's packages go by "Trendyol Express Marketplace".
+        let env = accounting_env(
+            &fake,
+            vec![(
+                "PARASUT_CARGO_COMPANIES".into(),
+                "Aras Kargo=1111111111;TRENDYOL EXPRESS marketplace=1234567890=Trendyol Express"
+                    .into(),
+            )],
+        );
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+            .unwrap();
+        let response = app.process(delivered_event("s1", &mapped, mapped_id)).await;
+        assert!(response.batch_item_failures.is_empty());
+        let env = accounting_env(
+            &fake,
+            vec![(
+                "PARASUT_CARGO_COMPANIES".into(),
+                "Aras Kargo=1111111111".into(),
+            )],
+        );
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+            .unwrap();
+        let response = app
+            .process(delivered_event("s2", &unmapped, unmapped_id))
+            .await;
+        assert!(response.batch_item_failures.is_empty());
+
+        assert_eq!(fake.invoice_count(), 2);
+        assert_eq!(fake.documents("e_archives"), 2);
+        let archives = fake.e_archive_attributes();
+        let issue_date = &fake.invoice_attributes()[0]["issue_date"];
+        assert_eq!(
+            archives[0]["shipment"],
+            json!({"title": "Trendyol Express", "vkn": "1234567890", "date": issue_date}),
+            "{archives:?}"
+        );
+        assert!(archives[1]["internet_sale"].is_object());
+        assert!(archives[1].get("shipment").is_none(), "{archives:?}");
+
+        // A VKN that is not 10 digits stops the function at start.
+        let env = accounting_env(
+            &fake,
+            vec![("PARASUT_CARGO_COMPANIES".into(), "Aras Kargo=12345".into())],
+        );
+        assert!(
+            accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+                .is_err()
+        );
     }
 
     /// Issue 15 item 3: the invoice's durable link reaches Trendyol once per
@@ -1194,6 +1262,96 @@ mod storefront_orders {
         assert_eq!(w.fake.requests(fake::TOKEN), 0);
         let (_, view) = route(&w, "GET", &order_id, None).await;
         assert_eq!(view["outcome"]["state"], "not_invoiced", "{view}");
+        assert!(events(&w, DetailType::IntegrationError).is_empty());
+    }
+
+    /// The e-Arşiv's shipment (P36) as the platform gives it: a cargo
+    /// company or a courier; the courier (a person) kept with the buyer.
+    #[tokio::test]
+    async fn a_shipment_in_the_invoice_data_is_the_e_archives_shipment_block() {
+        let w = world().await;
+        let carrier_order = given_an_order(&w).await;
+        let mut bad = person();
+        bad["shipment"] = json!({"carrierTitle": "Aras Kargo", "carrierTaxNumber": "12345",
+                                 "courierIdentityNumber": "1", "date": "3.12.2026"});
+        let (status, body) = route(&w, "PUT", &carrier_order, Some(&bad)).await;
+        assert_eq!(status, 400, "{body}");
+        let fields: Vec<&str> = body["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["shipment.courierName", "shipment.date"]);
+        bad["shipment"] = json!({"carrierTitle": "Aras Kargo", "carrierTaxNumber": "12345",
+                                 "date": "2026-12-03"});
+        let (status, body) = route(&w, "PUT", &carrier_order, Some(&bad)).await;
+        assert_eq!(
+            (status, body["error"]["fields"][0]["field"].as_str()),
+            (400, Some("shipment.carrierTaxNumber"))
+        );
+
+        let mut carrier = person();
+        carrier["shipment"] = json!({"carrierTitle": "Aras Kargo Yurtiçi Yurtdışı Taşımacılık A.Ş.",
+                                     "carrierTaxNumber": "0720039666", "date": "2026-12-03"});
+        assert_eq!(
+            route(&w, "PUT", &carrier_order, Some(&carrier)).await.0,
+            201
+        );
+        assert_eq!(
+            run(&w, pay(&w, &carrier_order).await).await,
+            Outcome::Invoiced
+        );
+
+        let courier_order = given_an_order(&w).await;
+        let mut courier = person();
+        courier["shipment"] = json!({"courierName": "Mehmet Kurye",
+                                     "courierIdentityNumber": "10987654321", "date": "2026-12-04"});
+        assert_eq!(
+            route(&w, "PUT", &courier_order, Some(&courier)).await.0,
+            201
+        );
+        assert_eq!(
+            run(&w, pay(&w, &courier_order).await).await,
+            Outcome::Invoiced
+        );
+
+        assert_eq!(w.fake.invoice_count(), 2);
+        assert_eq!(w.fake.documents("e_archives"), 2);
+        let archives = w.fake.e_archive_attributes();
+        assert_eq!(
+            archives[0]["shipment"],
+            json!({"title": "Aras Kargo Yurtiçi Yurtdışı Taşımacılık A.Ş.",
+                   "vkn": "0720039666", "date": "2026-12-03"})
+        );
+        assert_eq!(
+            archives[1]["shipment"],
+            json!({"name": "Mehmet Kurye", "tckn": "10987654321", "date": "2026-12-04"})
+        );
+        // The courier lives with the buyer (TTL); the content names no one.
+        let item = |pk: String, sk: &'static str| {
+            let dynamo = w.stack.dynamo.clone();
+            let table = w.stack.table_name.clone();
+            async move {
+                dynamo
+                    .get_item()
+                    .table_name(table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S(sk.into()))
+                    .send()
+                    .await
+                    .unwrap()
+                    .item
+                    .unwrap()
+            }
+        };
+        let pii = item(format!("SFPII#{courier_order}"), "PII").await;
+        assert!(pii["shipment"].as_s().unwrap().contains("10987654321"));
+        let content = format!(
+            "{:?}",
+            item(format!("SFINVOICE#{courier_order}"), "DATA").await
+        );
+        assert!(!content.contains("Mehmet") && !content.contains("10987654321"));
         assert!(events(&w, DetailType::IntegrationError).is_empty());
     }
 

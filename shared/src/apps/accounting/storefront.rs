@@ -4,8 +4,9 @@
 //! so the platform hands them to us per order:
 //!
 //! - `PUT /accounting/orders/{orderId}/invoice-data` (IAM): the buyer, the
-//!   lines and the shipping line, validated field by field
-//!   ([`InvoiceData::validate`]); the buyer is stored apart with a TTL
+//!   lines, the shipping line and optionally who shipped it (the e-Arşiv's
+//!   `shipment`), validated field by field ([`InvoiceData::validate`]); the
+//!   buyer and the shipment (a courier is a person) are stored apart with a TTL
 //!   (`SFPII#`), the rest beside it (`SFINVOICE#`). An identical PUT changes
 //!   nothing; other content once the invoice was started is refused (409
 //!   `invoice_data_locked`). If our ledger already says paid, the PUT
@@ -126,7 +127,7 @@ where
             // another retention (the content, and so the invoice, unchanged).
             if self
                 .store
-                .invoice_buyer(order_id, now_ms())
+                .invoice_personal_data(order_id, now_ms())
                 .await?
                 .is_none()
             {
@@ -134,7 +135,7 @@ where
                 renewed.erase_after_ms =
                     now_ms().saturating_add(self.storefront.personal_data_retention_ms);
                 self.store
-                    .put_invoice_data(order_id, &renewed, &data.buyer)
+                    .put_invoice_data(order_id, &renewed, &data.personal())
                     .await?;
             }
             200
@@ -160,7 +161,7 @@ where
                 outcome: None,
             };
             self.store
-                .put_invoice_data(order_id, &stored, &data.buyer)
+                .put_invoice_data(order_id, &stored, &data.personal())
                 .await?;
             if existing.is_some() {
                 200
@@ -284,12 +285,13 @@ where
                 )
                 .await;
         };
-        let buyer = self.store.invoice_buyer(order_id, now_ms()).await?;
+        let personal = self.store.invoice_personal_data(order_id, now_ms()).await?;
         let decision = decide(&Facts {
             order_id,
             content: &data.content,
             received_ms: data.received_ms,
-            buyer: buyer.as_ref(),
+            buyer: personal.as_ref().map(|p| &p.buyer),
+            shipment: personal.as_ref().and_then(|p| p.shipment.as_ref()),
             ledger: &ledger,
             paid_ms: ledger.paid_at.as_deref().and_then(ms_of_rfc3339),
             invoice_started: started.is_some(),

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::domain::invoice::{Buyer, InternetSale, InvoicePlan, TaxId};
+use crate::domain::invoice::{Buyer, InternetSale, InvoicePlan, Shipment, Shipper, TaxId};
 
 /// JSON:API media type we send and accept (P2).
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
@@ -108,8 +108,12 @@ pub fn sales_invoice_body(
     }})
 }
 
-/// `POST /e_archives` (P24).
-pub fn e_archive_body(sales_invoice_id: &str, sale: Option<&InternetSale>) -> Value {
+/// `POST /e_archives` (P24, P35, P36).
+pub fn e_archive_body(
+    sales_invoice_id: &str,
+    sale: Option<&InternetSale>,
+    shipment: Option<&Shipment>,
+) -> Value {
     let mut attributes = json!({});
     if let Some(sale) = sale {
         attributes["internet_sale"] = json!({
@@ -118,6 +122,16 @@ pub fn e_archive_body(sales_invoice_id: &str, sale: Option<&InternetSale>) -> Va
             "payment_platform": sale.payment_platform,
             "payment_date": sale.payment_date,
         });
+    }
+    if let Some(shipment) = shipment {
+        attributes["shipment"] = match &shipment.shipper {
+            Shipper::Carrier { title, vkn } => {
+                json!({"title": title, "vkn": vkn, "date": shipment.date})
+            }
+            Shipper::Courier { name, tckn } => {
+                json!({"name": name, "tckn": tckn, "date": shipment.date})
+            }
+        };
     }
     json!({"data": {
         "type": "e_archives",
@@ -278,5 +292,35 @@ mod tests {
         );
         let body = br#"{"errors":[{"title":"Unprocessable","detail":"tax_number 1234 invalid"}]}"#;
         assert_eq!(error_titles(body), "Unprocessable");
+    }
+
+    #[test]
+    fn the_e_archive_sends_a_carrier_or_a_courier_shipment_when_there_is_one() {
+        let attrs = |shipment: Option<&Shipment>| {
+            e_archive_body("9", None, shipment)["data"]["attributes"].clone()
+        };
+        assert_eq!(attrs(None), json!({}));
+        let carrier = Shipment {
+            shipper: Shipper::Carrier {
+                title: "Aras Kargo".into(),
+                vkn: "1234567890".into(),
+            },
+            date: "2026-12-02".into(),
+        };
+        assert_eq!(
+            attrs(Some(&carrier))["shipment"],
+            json!({"title": "Aras Kargo", "vkn": "1234567890", "date": "2026-12-02"})
+        );
+        let courier = Shipment {
+            shipper: Shipper::Courier {
+                name: "Mehmet Kurye".into(),
+                tckn: "12345678901".into(),
+            },
+            date: "2026-12-03".into(),
+        };
+        assert_eq!(
+            attrs(Some(&courier))["shipment"],
+            json!({"name": "Mehmet Kurye", "tckn": "12345678901", "date": "2026-12-03"})
+        );
     }
 }
