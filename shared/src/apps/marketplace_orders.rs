@@ -24,9 +24,14 @@
 //! - `POST /marketplace-orders/trendyol/{orderNumber}/packages/{packageId}/invoice-link`
 //!   `{"invoiceLink": "https://…"}`: the invoice's link for the buyer.
 //!
+//! - `POST /marketplace-orders/hepsiburada/{orderNumber}/packages/{packageNumber}/invoice-link`
+//!   `{"invoiceLink": "https://…", "invoiceNumber": "GIB…"}`: the same at
+//!   Hepsiburada (docs/marketplace-wire.md H13), read back from its
+//!   missing-invoice list.
+//!
 //! Every action runs the one protocol of `intake::seller_actions` and is
 //! recorded on the order (`sellerActions`, `marketplace.order.seller_action`).
-//! Hepsiburada's actions are not built (404 naming them).
+//! Hepsiburada's packaging and line cancel are not built (404 naming them).
 //! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
 //!   `{"items": [claim item id, …]}` (optional: every item of the claim):
 //!   approves a buyer's return (`claims.rs`).
@@ -55,7 +60,9 @@ use crate::domain::marketplace_order::{trendyol_status, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
-use crate::intake::invoice_links::send_trendyol_invoice_link;
+use crate::intake::invoice_links::{
+    hepsiburada_order_packages, send_hepsiburada_invoice_link, send_trendyol_invoice_link,
+};
 use crate::intake::marketplace_orders::order_total;
 use crate::intake::seller_actions::{ActionOutcome, PackageAction, SellerActions};
 use crate::money::Money;
@@ -64,6 +71,7 @@ use crate::ports::{
     MarketplacePersonalDataReader,
 };
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::hepsiburada::orders::HbInvoice;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::{
     check_invoice_link, PackageStatus, TrendyolOrders, UNSUPPLIED_REASONS,
@@ -113,7 +121,54 @@ struct UnsuppliedBody {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct InvoiceLinkBody {
-    invoice_link: String,
+    #[serde(default)]
+    invoice_link: Option<String>,
+    /// Hepsiburada only: the invoice's GİB number (its serial and row
+    /// number go with the link).
+    #[serde(default)]
+    invoice_number: Option<String>,
+}
+
+/// The link (and, for Hepsiburada, the invoice number) of an invoice-link
+/// request, naming every bad field.
+fn invoice_link_request(
+    body: InvoiceLinkBody,
+    marketplace: Marketplace,
+) -> Result<(String, Option<String>)> {
+    let mut errors = Vec::new();
+    let link = match body.invoice_link {
+        Some(l) if check_invoice_link(&l).is_ok() => Some(l),
+        _ => {
+            errors.push(FieldError::new(
+                "invoiceLink",
+                "an https:// URL of at most 1024 printable ASCII characters",
+            ));
+            None
+        }
+    };
+    let number = match (marketplace, body.invoice_number) {
+        (Marketplace::Hepsiburada, Some(n))
+            if n.len() >= 4 && n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            Some(n)
+        }
+        (Marketplace::Hepsiburada, _) => {
+            errors.push(FieldError::new(
+                "invoiceNumber",
+                "the GİB invoice number (e.g. GIB2026000000001): required for Hepsiburada",
+            ));
+            None
+        }
+        (_, Some(_)) => {
+            errors.push(FieldError::new("invoiceNumber", "only for Hepsiburada"));
+            None
+        }
+        (_, None) => None,
+    };
+    match link {
+        Some(link) if errors.is_empty() => Ok((link, number)),
+        _ => Err(Error::Validation(errors)),
+    }
 }
 
 /// A validated UnSupplied request.
@@ -675,19 +730,47 @@ where
         package_id: &str,
         body: &[u8],
     ) -> Result<OrderView> {
-        let body = parse_json::<InvoiceLinkBody>(body)?;
-        check_invoice_link(&body.invoice_link)?;
-        let client = self.trendyol(marketplace, "invoice link")?;
-        self.stored_package(marketplace, order_number, package_id)
-            .await?;
-        let outcome = send_trendyol_invoice_link(
-            &self.actions(),
-            client,
-            order_number,
-            package_id,
-            &body.invoice_link,
-        )
-        .await?;
+        let (link, invoice_number) =
+            invoice_link_request(parse_json::<InvoiceLinkBody>(body)?, marketplace)?;
+        let outcome = match (marketplace, self.sources.get(marketplace), invoice_number) {
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(client)), Some(number)) => {
+                // `{packageId}` is Hepsiburada's package number.
+                let order = self.stored_order(marketplace, order_number).await?;
+                if !hepsiburada_order_packages(client, &order)
+                    .await?
+                    .iter()
+                    .any(|n| n == package_id)
+                {
+                    return Err(Error::NotFound {
+                        what: "Hepsiburada package of this order",
+                        id: package_id.chars().take(40).collect(),
+                    });
+                }
+                let invoice = HbInvoice {
+                    link,
+                    invoice_number: number,
+                    issued_ms: now_ms(),
+                };
+                send_hepsiburada_invoice_link(
+                    &self.actions(),
+                    client,
+                    order_number,
+                    package_id,
+                    &invoice,
+                )
+                .await?
+            }
+            (Marketplace::Hepsiburada, _, _) => {
+                return Err(Error::Config("Hepsiburada is not configured here".into()))
+            }
+            _ => {
+                let client = self.trendyol(marketplace, "invoice link")?;
+                self.stored_package(marketplace, order_number, package_id)
+                    .await?;
+                send_trendyol_invoice_link(&self.actions(), client, order_number, package_id, &link)
+                    .await?
+            }
+        };
         self.answer(
             marketplace,
             order_number,
@@ -709,11 +792,30 @@ where
             (Marketplace::Trendyol, _) => {
                 Err(Error::Config("Trendyol is not configured here".into()))
             }
-            // Hepsiburada's packaging, cancel and invoice link are not
-            // built yet (issue 13; docs/marketplace-wire.md H13).
+            // Hepsiburada's packaging and line cancel are not built yet
+            // (issue 13; docs/marketplace-wire.md H13).
             (m, _) => Err(Error::NotFound {
                 what: "seller action for this marketplace (not built)",
                 id: format!("{}:{what}", m.as_str()),
+            }),
+        }
+    }
+
+    /// The stored order, 404 when unknown.
+    async fn stored_order(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+    ) -> Result<MarketplaceOrder> {
+        match self
+            .store
+            .load_marketplace_order(marketplace, order_number)
+            .await?
+        {
+            Some((order, _)) => Ok(order),
+            None => Err(Error::NotFound {
+                what: "marketplace order",
+                id: order_number.chars().take(64).collect(),
             }),
         }
     }
@@ -762,8 +864,12 @@ where
             return Err(Error::Conflict {
                 code: "marketplace_refused",
                 message: format!(
-                    "Trendyol refused {what} for package {package_id} (its status: \
-                     {marketplace_status}): {message}"
+                    "{} refused {what} for package {package_id} (its status: \
+                     {marketplace_status}): {message}",
+                    match marketplace {
+                        Marketplace::Trendyol => "Trendyol",
+                        Marketplace::Hepsiburada => "Hepsiburada",
+                    }
                 ),
             });
         }
