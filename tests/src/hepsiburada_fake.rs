@@ -49,7 +49,7 @@ pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, Record
 mod cancelled;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
 mod invoices;
-pub use invoices::{INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
+pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
 
 pub const TEST_MERCHANT_ID: &str = "6fc6d90d-ee1d-4372-b3a6-264b1275e9ff";
 /// 12-character alphanumeric "Servis Anahtarı".
@@ -559,6 +559,7 @@ enum Route {
     PackageInfo(String),
     Invoice(String),
     MissingInvoice,
+    CancelLine(String),
 }
 
 impl Route {
@@ -578,6 +579,7 @@ impl Route {
             Route::PackageInfo(_) => PACKAGE_INFO,
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
+            Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
         }
     }
 
@@ -603,7 +605,7 @@ impl Route {
                 EndpointKind::Tracking
             }
             // A write, apart from the package reads around it.
-            Route::Invoice(_) => EndpointKind::Write,
+            Route::Invoice(_) | Route::CancelLine(_) => EndpointKind::Write,
             _ => EndpointKind::Reference,
         }
     }
@@ -668,6 +670,11 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
                 && p.eq_ignore_ascii_case("packagenumber") =>
         {
             (Route::Invoice(no.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["lineitems", m, mid, "id", line, "cancelbymerchant"])
+            if post && m.eq_ignore_ascii_case("merchantid") =>
+        {
+            (Route::CancelLine(line.to_string()), Some(mid.to_string()))
         }
         (Host::Oms, ["packages", m, mid, "missing-invoice"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -784,8 +791,10 @@ async fn serve(
         if let Fault::Timeout(d) = fault {
             tokio::time::sleep(d).await;
         }
-        // Only the invoice link processes a lost answer (invoices.rs).
-        if !(matches!(fault, Fault::LostAnswer(_)) && matches!(route, Route::Invoice(_))) {
+        // Only the seller actions process a lost answer (invoices.rs).
+        if !(matches!(fault, Fault::LostAnswer(_))
+            && matches!(route, Route::Invoice(_) | Route::CancelLine(_)))
+        {
             return fault_response(&fault);
         }
         lost_answer = Some(fault);
@@ -806,6 +815,7 @@ async fn serve(
         Route::PackageInfo(no) => package_info(&s, &no),
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),
         Route::MissingInvoice => invoices::missing_invoice(&s, uri),
+        Route::CancelLine(line) => invoices::cancel_by_merchant(&mut s, &line, &body),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -1500,6 +1510,8 @@ struct HbOrders {
     invoice_links: Vec<(String, String)>,
     /// The next invoice link is refused with this message (400).
     invoice_refusal: Option<String>,
+    /// Executed merchant cancels: (line id, reason id).
+    merchant_cancels: Vec<(String, u64)>,
 }
 
 impl HbOrders {
@@ -1517,6 +1529,7 @@ impl HbOrders {
             tracking_updates: Vec::new(),
             invoice_links: Vec::new(),
             invoice_refusal: None,
+            merchant_cancels: Vec::new(),
         }
     }
 

@@ -1,6 +1,9 @@
-//! Hepsiburada's invoice link on the oms host (docs/marketplace-wire.md
-//! H13): "Fatura Linki Gonderme" `PUT …/packagenumber/{no}/invoice` (204)
-//! and the packages missing an invoice `GET …/missing-invoice`.
+//! Hepsiburada's seller actions on the oms host (docs/marketplace-wire.md
+//! H13): "Fatura Linki Gonderme" `PUT …/packagenumber/{no}/invoice` (204),
+//! the packages missing an invoice `GET …/missing-invoice`, and the
+//! merchant cancel of a line not yet packed `POST /lineitems/merchantid/
+//! {id}/id/{lineId}/cancelbymerchant` `{"reasonId"}` (200; 400 with a
+//! string body — the line then shows in the cancelled list, H15).
 //!
 //! Checks as the other package calls (auth, User-Agent, merchant id, rate
 //! limit, fault injection — `EndpointKind::Tracking` — by the caller).
@@ -16,16 +19,54 @@
 
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{
     hb_json, oms_error, package_not_found, parse_iso_instant, HbPackage, HbState, HepsiburadaFake,
+    OPEN_STATUS,
 };
 
 pub const PACKAGE_INVOICE: &str =
     "PUT /packages/merchantid/{merchantId}/packagenumber/{packageNumber}/invoice";
 pub const MISSING_INVOICE: &str = "GET /packages/merchantid/{merchantId}/missing-invoice";
+pub const CANCEL_BY_MERCHANT: &str =
+    "POST /lineitems/merchantid/{merchantId}/id/{lineId}/cancelbymerchant";
+
+/// A 400 with a bare string body, as the OAS documents for the cancel.
+fn string_refusal(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(Value::String(message.to_string())),
+    )
+        .into_response()
+}
+
+pub(super) fn cancel_by_merchant(s: &mut HbState, line_id: &str, body: &Bytes) -> Response {
+    let reason = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("reasonId").and_then(Value::as_u64))
+        .filter(|r| *r > 0);
+    let Some(reason) = reason else {
+        return string_refusal("reasonId is required");
+    };
+    let now = s.orders.clock();
+    let o = &mut s.orders;
+    let Some(line) = o.lines.iter_mut().find(|l| l.id == line_id) else {
+        return string_refusal(&format!("Line item {line_id} not found"));
+    };
+    if line.status != OPEN_STATUS {
+        return string_refusal(&format!(
+            "Line item {line_id} is {} and cannot be cancelled by the merchant",
+            line.status
+        ));
+    }
+    line.status = super::CANCELLED_STATUS.into();
+    line.last_status_ms = now.max(line.last_status_ms + 1);
+    o.merchant_cancels.push((line_id.to_string(), reason));
+    StatusCode::OK.into_response()
+}
 const MISSING_MAX_LIMIT: usize = 100;
 
 /// Fields the fake requires (UNCONFIRMED which Hepsiburada requires).
@@ -138,6 +179,16 @@ impl HepsiburadaFake {
                 .invoice
                 .clone()
         })
+    }
+
+    /// Executed merchant cancels, in order: (line id, reason id).
+    pub fn merchant_cancels(&self) -> Vec<(String, u64)> {
+        self.with(|s| s.orders.merchant_cancels.clone())
+    }
+
+    /// Merchant-cancel requests that arrived (any outcome).
+    pub fn cancel_request_count(&self) -> usize {
+        self.request_count(CANCEL_BY_MERCHANT)
     }
 
     /// Invoice-link requests that arrived (any outcome).
