@@ -48,6 +48,8 @@ pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, Record
 /// The cancelled-line list (H15).
 mod cancelled;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
+mod invoices;
+pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
 
 pub const TEST_MERCHANT_ID: &str = "6fc6d90d-ee1d-4372-b3a6-264b1275e9ff";
 /// 12-character alphanumeric "Servis Anahtarı".
@@ -555,6 +557,9 @@ enum Route {
     Cancelled,
     InTransit(String),
     PackageInfo(String),
+    Invoice(String),
+    MissingInvoice,
+    CancelLine(String),
 }
 
 impl Route {
@@ -572,6 +577,9 @@ impl Route {
             Route::Cancelled => ORDER_CANCELLED_LIST,
             Route::InTransit(_) => PACKAGE_INTRANSIT,
             Route::PackageInfo(_) => PACKAGE_INFO,
+            Route::Invoice(_) => PACKAGE_INVOICE,
+            Route::MissingInvoice => MISSING_INVOICE,
+            Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
         }
     }
 
@@ -593,7 +601,11 @@ impl Route {
                 EndpointKind::Status
             }
             Route::Orders | Route::Cancelled => EndpointKind::Orders,
-            Route::InTransit(_) | Route::PackageInfo(_) => EndpointKind::Tracking,
+            Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
+                EndpointKind::Tracking
+            }
+            // A write, apart from the package reads around it.
+            Route::Invoice(_) | Route::CancelLine(_) => EndpointKind::Write,
             _ => EndpointKind::Reference,
         }
     }
@@ -651,6 +663,23 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
                 && p.eq_ignore_ascii_case("packagenumber") =>
         {
             (Route::InTransit(no.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid, p, no, "invoice"])
+            if method == Method::PUT
+                && m.eq_ignore_ascii_case("merchantid")
+                && p.eq_ignore_ascii_case("packagenumber") =>
+        {
+            (Route::Invoice(no.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["lineitems", m, mid, "id", line, "cancelbymerchant"])
+            if post && m.eq_ignore_ascii_case("merchantid") =>
+        {
+            (Route::CancelLine(line.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid, "missing-invoice"])
+            if get && m.eq_ignore_ascii_case("merchantid") =>
+        {
+            (Route::MissingInvoice, Some(mid.to_string()))
         }
         (Host::Oms, ["packages", m, mid, p, no])
             if get
@@ -757,14 +786,21 @@ async fn serve(
             Pass::Open => None,
         }
     };
+    let mut lost_answer = None;
     if let Some(fault) = fault {
         if let Fault::Timeout(d) = fault {
             tokio::time::sleep(d).await;
         }
-        return fault_response(&fault);
+        // Only the seller actions process a lost answer (invoices.rs).
+        if !(matches!(fault, Fault::LostAnswer(_))
+            && matches!(route, Route::Invoice(_) | Route::CancelLine(_)))
+        {
+            return fault_response(&fault);
+        }
+        lost_answer = Some(fault);
     }
     let mut s = state.lock().unwrap();
-    match route {
+    let answer = match route {
         Route::PriceUpload => upload(&mut s, &body, true),
         Route::StockUpload => upload(&mut s, &body, false),
         Route::PriceStatus(id) => upload_status(&mut s, &id, true),
@@ -777,6 +813,13 @@ async fn serve(
         Route::Cancelled => cancelled::cancelled_list(&mut s, uri),
         Route::InTransit(no) => intransit(&mut s, &no, &body),
         Route::PackageInfo(no) => package_info(&s, &no),
+        Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),
+        Route::MissingInvoice => invoices::missing_invoice(&s, uri),
+        Route::CancelLine(line) => invoices::cancel_by_merchant(&mut s, &line, &body),
+    };
+    match lost_answer {
+        Some(fault) => fault_response(&fault),
+        None => answer,
     }
 }
 
@@ -1463,6 +1506,12 @@ struct HbOrders {
     next_package_number: u64,
     /// Accepted intransit calls: (package number, tracking number).
     tracking_updates: Vec<(String, String)>,
+    /// Accepted invoice links: (package number, link).
+    invoice_links: Vec<(String, String)>,
+    /// The next invoice link is refused with this message (400).
+    invoice_refusal: Option<String>,
+    /// Executed merchant cancels: (line id, reason id).
+    merchant_cancels: Vec<(String, u64)>,
 }
 
 impl HbOrders {
@@ -1478,6 +1527,9 @@ impl HbOrders {
             packages: Vec::new(),
             next_package_number: 5_000_031_000,
             tracking_updates: Vec::new(),
+            invoice_links: Vec::new(),
+            invoice_refusal: None,
+            merchant_cancels: Vec::new(),
         }
     }
 
@@ -1885,6 +1937,8 @@ struct HbPackage {
     tracking_url: Option<String>,
     /// The last accepted intransit body.
     intransit_body: Option<Value>,
+    /// The accepted invoice-link body (`None`: missing an invoice).
+    invoice: Option<Value>,
 }
 
 fn package_json(p: &HbPackage) -> Value {
@@ -1969,6 +2023,7 @@ impl HepsiburadaFake {
                 tracking_number: None,
                 tracking_url: None,
                 intransit_body: None,
+                invoice: None,
             });
             number
         })

@@ -24,9 +24,17 @@
 //! - `POST /marketplace-orders/trendyol/{orderNumber}/packages/{packageId}/invoice-link`
 //!   `{"invoiceLink": "https://…"}`: the invoice's link for the buyer.
 //!
+//! - `POST /marketplace-orders/hepsiburada/{orderNumber}/packages/{packageNumber}/invoice-link`
+//!   `{"invoiceLink": "https://…", "invoiceNumber": "GIB…"}`: the same at
+//!   Hepsiburada (docs/marketplace-wire.md H13), read back from its
+//!   missing-invoice list.
+//!
 //! Every action runs the one protocol of `intake::seller_actions` and is
 //! recorded on the order (`sellerActions`, `marketplace.order.seller_action`).
-//! Hepsiburada's actions are not built (404 naming them).
+//! Hepsiburada's packaging is not built (404 naming it).
+//! - `POST /marketplace-orders/hepsiburada/{orderNumber}/lines/{lineId}/cancel`
+//!   `{"reasonId": n}`: a line not yet packed, cancelled by the merchant
+//!   (H13); its stock comes back once, through the intake.
 //! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
 //!   `{"items": [claim item id, …]}` (optional: every item of the claim):
 //!   approves a buyer's return (`claims.rs`).
@@ -55,8 +63,10 @@ use crate::domain::marketplace_order::{trendyol_status, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
-use crate::intake::invoice_links::send_trendyol_invoice_link;
-use crate::intake::marketplace_orders::order_total;
+use crate::intake::invoice_links::{
+    hepsiburada_order_packages, send_hepsiburada_invoice_link, send_trendyol_invoice_link,
+};
+use crate::intake::marketplace_orders::{order_total, OrderIntake};
 use crate::intake::seller_actions::{ActionOutcome, PackageAction, SellerActions};
 use crate::money::Money;
 use crate::ports::{
@@ -64,6 +74,8 @@ use crate::ports::{
     MarketplacePersonalDataReader,
 };
 use crate::providers::http::HttpLayer;
+use crate::providers::marketplace::hepsiburada::orders::cancelled::cancelled_snapshots;
+use crate::providers::marketplace::hepsiburada::orders::HbInvoice;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::{
     check_invoice_link, PackageStatus, TrendyolOrders, UNSUPPLIED_REASONS,
@@ -113,7 +125,54 @@ struct UnsuppliedBody {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct InvoiceLinkBody {
-    invoice_link: String,
+    #[serde(default)]
+    invoice_link: Option<String>,
+    /// Hepsiburada only: the invoice's GİB number (its serial and row
+    /// number go with the link).
+    #[serde(default)]
+    invoice_number: Option<String>,
+}
+
+/// The link (and, for Hepsiburada, the invoice number) of an invoice-link
+/// request, naming every bad field.
+fn invoice_link_request(
+    body: InvoiceLinkBody,
+    marketplace: Marketplace,
+) -> Result<(String, Option<String>)> {
+    let mut errors = Vec::new();
+    let link = match body.invoice_link {
+        Some(l) if check_invoice_link(&l).is_ok() => Some(l),
+        _ => {
+            errors.push(FieldError::new(
+                "invoiceLink",
+                "an https:// URL of at most 1024 printable ASCII characters",
+            ));
+            None
+        }
+    };
+    let number = match (marketplace, body.invoice_number) {
+        (Marketplace::Hepsiburada, Some(n))
+            if n.len() >= 4 && n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            Some(n)
+        }
+        (Marketplace::Hepsiburada, _) => {
+            errors.push(FieldError::new(
+                "invoiceNumber",
+                "the GİB invoice number (e.g. GIB2026000000001): required for Hepsiburada",
+            ));
+            None
+        }
+        (_, Some(_)) => {
+            errors.push(FieldError::new("invoiceNumber", "only for Hepsiburada"));
+            None
+        }
+        (_, None) => None,
+    };
+    match link {
+        Some(link) if errors.is_empty() => Ok((link, number)),
+        _ => Err(Error::Validation(errors)),
+    }
 }
 
 /// A validated UnSupplied request.
@@ -196,6 +255,32 @@ fn unsupplied_request(
         _ => Err(Error::Validation(errors)),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CancelLineBody {
+    #[serde(default)]
+    reason_id: Option<serde_json::Value>,
+}
+
+/// The merchant-cancel reason id (Hepsiburada's list is UNCONFIRMED: any
+/// positive integer is passed on; Hepsiburada refuses one it does not have).
+fn cancel_reason_of(body: &CancelLineBody) -> Result<u32> {
+    body.reason_id
+        .as_ref()
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
+        .filter(|r| *r > 0)
+        .ok_or_else(|| {
+            Error::validation(
+                "reasonId",
+                "a positive integer: Hepsiburada's merchant cancel reason id",
+            )
+        })
+}
+
+/// How a line's merchant cancel is named in answers.
+const CANCEL_WHAT: &str = "the merchant cancel";
 
 /// The seller actions under `…/packages/{packageId}/`.
 const PACKAGE_ACTIONS: [&str; 3] = ["status", "unsupplied", "invoice-link"];
@@ -485,6 +570,17 @@ where
             .map(|v| json_response(200, &v)),
             (
                 &Method::POST,
+                ["marketplace-orders", marketplace, order_number, "lines", line_id, "cancel"],
+            ) => match marketplace_of(marketplace) {
+                Ok(m) => {
+                    self.cancel_line(m, &percent_decoded(order_number), line_id, body_bytes(&req))
+                        .await
+                }
+                Err(e) => Err(e),
+            }
+            .map(|v| json_response(200, &v)),
+            (
+                &Method::POST,
                 ["marketplace-orders", marketplace, order_number, "claims", claim_id, "approve"],
             ) => match marketplace_of(marketplace) {
                 Ok(m) => {
@@ -675,19 +771,47 @@ where
         package_id: &str,
         body: &[u8],
     ) -> Result<OrderView> {
-        let body = parse_json::<InvoiceLinkBody>(body)?;
-        check_invoice_link(&body.invoice_link)?;
-        let client = self.trendyol(marketplace, "invoice link")?;
-        self.stored_package(marketplace, order_number, package_id)
-            .await?;
-        let outcome = send_trendyol_invoice_link(
-            &self.actions(),
-            client,
-            order_number,
-            package_id,
-            &body.invoice_link,
-        )
-        .await?;
+        let (link, invoice_number) =
+            invoice_link_request(parse_json::<InvoiceLinkBody>(body)?, marketplace)?;
+        let outcome = match (marketplace, self.sources.get(marketplace), invoice_number) {
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(client)), Some(number)) => {
+                // `{packageId}` is Hepsiburada's package number.
+                let order = self.stored_order(marketplace, order_number).await?;
+                if !hepsiburada_order_packages(client, &order)
+                    .await?
+                    .iter()
+                    .any(|n| n == package_id)
+                {
+                    return Err(Error::NotFound {
+                        what: "Hepsiburada package of this order",
+                        id: package_id.chars().take(40).collect(),
+                    });
+                }
+                let invoice = HbInvoice {
+                    link,
+                    invoice_number: number,
+                    issued_ms: now_ms(),
+                };
+                send_hepsiburada_invoice_link(
+                    &self.actions(),
+                    client,
+                    order_number,
+                    package_id,
+                    &invoice,
+                )
+                .await?
+            }
+            (Marketplace::Hepsiburada, _, _) => {
+                return Err(Error::Config("Hepsiburada is not configured here".into()))
+            }
+            _ => {
+                let client = self.trendyol(marketplace, "invoice link")?;
+                self.stored_package(marketplace, order_number, package_id)
+                    .await?;
+                send_trendyol_invoice_link(&self.actions(), client, order_number, package_id, &link)
+                    .await?
+            }
+        };
         self.answer(
             marketplace,
             order_number,
@@ -696,6 +820,82 @@ where
             outcome,
         )
         .await
+    }
+
+    /// A Hepsiburada line not yet packed, cancelled by the merchant
+    /// (cancelbymerchant, docs/marketplace-wire.md H13). Read first and
+    /// after a refusal from Hepsiburada's cancelled list (the last 24 h);
+    /// the cancelled line is then taken in through the order intake, so its
+    /// stock comes back once whether this, the cancelled-list poll or the
+    /// orderCancel webhook tells it first.
+    pub async fn cancel_line(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        line_id: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        let reason_id = cancel_reason_of(&parse_json::<CancelLineBody>(body)?)?;
+        let client = match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => c,
+            (Marketplace::Hepsiburada, _) => {
+                return Err(Error::Config("Hepsiburada is not configured here".into()))
+            }
+            // Trendyol: lines not supplied (`…/unsupplied`).
+            (m, _) => {
+                return Err(Error::NotFound {
+                    what: "seller action for this marketplace (use …/unsupplied)",
+                    id: format!("{}:cancel", m.as_str()),
+                })
+            }
+        };
+        let order = self.stored_order(marketplace, order_number).await?;
+        let Some(stored) = order.lines.get(line_id) else {
+            return Err(Error::NotFound {
+                what: "Hepsiburada order line",
+                id: line_id.chars().take(64).collect(),
+            });
+        };
+        let stored_cancelled = stored.status == "cancelled";
+        let action = PackageAction {
+            order_number,
+            package_id: line_id,
+            action: format!("cancel_line:{reason_id}"),
+            detail: None,
+            takes_in: true,
+        };
+        let outcome = self
+            .actions()
+            .package(
+                marketplace,
+                &action,
+                || client.cancelled_line(line_id, now_ms()),
+                |line: &Option<_>| {
+                    if line.is_some() {
+                        "Cancelled"
+                    } else {
+                        "not cancelled"
+                    }
+                    .to_string()
+                },
+                |line: &Option<_>| stored_cancelled || line.is_some(),
+                |_| client.cancel_line(line_id, reason_id),
+                || async {
+                    // What Hepsiburada now lists, taken in like its poll.
+                    if let Some(line) = client.cancelled_line(line_id, now_ms()).await? {
+                        for snap in cancelled_snapshots(vec![line], now_ms()) {
+                            OrderIntake::new(&self.store, &self.publisher)
+                                .with_retention(self.retention)
+                                .take(&snap)
+                                .await?;
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        self.answer(marketplace, order_number, line_id, CANCEL_WHAT, outcome)
+            .await
     }
 
     fn actions(&self) -> SellerActions<'_, S, P> {
@@ -709,11 +909,30 @@ where
             (Marketplace::Trendyol, _) => {
                 Err(Error::Config("Trendyol is not configured here".into()))
             }
-            // Hepsiburada's packaging, cancel and invoice link are not
-            // built yet (issue 13; docs/marketplace-wire.md H13).
+            // Hepsiburada's packaging is not built yet (issue 13;
+            // docs/marketplace-wire.md H13).
             (m, _) => Err(Error::NotFound {
                 what: "seller action for this marketplace (not built)",
                 id: format!("{}:{what}", m.as_str()),
+            }),
+        }
+    }
+
+    /// The stored order, 404 when unknown.
+    async fn stored_order(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+    ) -> Result<MarketplaceOrder> {
+        match self
+            .store
+            .load_marketplace_order(marketplace, order_number)
+            .await?
+        {
+            Some((order, _)) => Ok(order),
+            None => Err(Error::NotFound {
+                what: "marketplace order",
+                id: order_number.chars().take(64).collect(),
             }),
         }
     }
@@ -754,6 +973,11 @@ where
         what: &str,
         outcome: ActionOutcome,
     ) -> Result<OrderView> {
+        let unit = if what == CANCEL_WHAT {
+            format!("line {package_id}")
+        } else {
+            format!("package {package_id}")
+        };
         if let ActionOutcome::Refused {
             message,
             marketplace_status,
@@ -762,8 +986,12 @@ where
             return Err(Error::Conflict {
                 code: "marketplace_refused",
                 message: format!(
-                    "Trendyol refused {what} for package {package_id} (its status: \
-                     {marketplace_status}): {message}"
+                    "{} refused {what} for {unit} (its status: \
+                     {marketplace_status}): {message}",
+                    match marketplace {
+                        Marketplace::Trendyol => "Trendyol",
+                        Marketplace::Hepsiburada => "Hepsiburada",
+                    }
                 ),
             });
         }

@@ -17,17 +17,28 @@
 //!
 //! The link is `INVOICE_LINK_TEMPLATE` with the invoice number — never
 //! Paraşüt's one-hour PDF link (`config::invoice_link_template`).
-//! Hepsiburada: not built (docs/marketplace-wire.md H13).
+//!
+//! Hepsiburada (docs/marketplace-wire.md H13): per *package number* — the
+//! ones its delivered lines carry on the order, and those Hepsiburada's
+//! missing-invoice list names for this order. The read is the package
+//! (unknown there: 404) and whether the missing-invoice list still names it
+//! (not listed: an invoice is there, sent now or before). The call carries
+//! the invoice number's serial and row number with the link.
 
+use crate::clock::now_ms;
 use crate::clock::now_rfc3339;
 use crate::domain::event::{DetailType, DomainEvent, EventDetail, IntegrationErrorDetail};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStage};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::MarketplaceOrder;
 use crate::domain::marketplace_order_details::PersonalDataRetention;
+use crate::error::Error;
 use crate::error::Result;
 use crate::intake::seller_actions::{ActionOutcome, PackageAction, SellerActions};
 use crate::ports::{EventPublisher, MarketplaceOrderStore};
+use crate::providers::marketplace::hepsiburada::orders::{
+    HbInvoice, HbInvoiceState, HepsiburadaOrders,
+};
 use crate::providers::marketplace::orders::{OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::{check_invoice_link, TrendyolOrders};
 
@@ -71,6 +82,97 @@ where
         .await
 }
 
+/// Sends `invoice` as package `package_number`'s invoice link at
+/// Hepsiburada, by the same one protocol (the route and accounting both
+/// come here).
+pub async fn send_hepsiburada_invoice_link<S, P>(
+    actions: &SellerActions<'_, S, P>,
+    client: &HepsiburadaOrders,
+    order_number: &str,
+    package_number: &str,
+    invoice: &HbInvoice,
+) -> Result<ActionOutcome>
+where
+    S: MarketplaceOrderStore,
+    P: EventPublisher,
+{
+    let action = PackageAction {
+        order_number,
+        package_id: package_number,
+        action: ACTION.to_string(),
+        detail: Some(invoice.link.clone()),
+        takes_in: false,
+    };
+    actions
+        .package(
+            Marketplace::Hepsiburada,
+            &action,
+            || async {
+                client
+                    .invoice_state(package_number)
+                    .await?
+                    .ok_or_else(|| Error::NotFound {
+                        what: "Hepsiburada package (at Hepsiburada)",
+                        id: package_number.chars().take(40).collect(),
+                    })
+            },
+            |state: &HbInvoiceState| state.status.clone(),
+            |state: &HbInvoiceState| !state.missing_invoice,
+            |_| client.send_invoice_link(package_number, invoice),
+            || async { Ok(()) },
+        )
+        .await
+}
+
+/// Package numbers of a Hepsiburada order's delivered lines, as stored.
+pub fn hepsiburada_packages(order: &MarketplaceOrder) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (id, line) in &order.lines {
+        let number = order
+            .line_facts
+            .get(id)
+            .and_then(|f| f.package_number.clone());
+        if let Some(n) = number.filter(|_| line.status == "delivered") {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// The package numbers a Hepsiburada order is known to have: those its
+/// lines carry, those a seller action was recorded for, and those
+/// Hepsiburada's missing-invoice list names for it.
+pub async fn hepsiburada_order_packages(
+    client: &HepsiburadaOrders,
+    order: &MarketplaceOrder,
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |n: String| {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    };
+    order
+        .line_facts
+        .values()
+        .filter_map(|f| f.package_number.clone())
+        .for_each(&mut add);
+    order
+        .seller_actions
+        .iter()
+        .filter_map(|a| a.package_id.clone())
+        .for_each(&mut add);
+    client
+        .missing_invoices()
+        .await?
+        .into_iter()
+        .filter(|m| m.order_number.as_deref() == Some(order.order_number.as_str()))
+        .for_each(|m| add(m.package_number));
+    Ok(out)
+}
+
 /// The durable link of an invoice: the template with its number.
 pub fn invoice_link(template: &str, invoice_number: &str) -> Option<String> {
     let link = template.replace("{invoiceNumber}", invoice_number);
@@ -84,11 +186,19 @@ pub fn invoice_link(template: &str, invoice_number: &str) -> Option<String> {
 /// recorded as sent (another link recorded for one is tried, and refused
 /// by Trendyol for a person to see).
 pub fn packages_to_link(order: &MarketplaceOrder, link: &str) -> Vec<String> {
-    order
+    let delivered = order
         .units
         .iter()
         .filter(|(_, unit)| unit.status == "delivered")
         .map(|(id, _)| id.clone())
+        .collect();
+    not_linked(order, delivered, link)
+}
+
+/// Of `packages`, those whose `link` is not recorded as sent on `order`.
+pub fn not_linked(order: &MarketplaceOrder, packages: Vec<String>, link: &str) -> Vec<String> {
+    packages
+        .into_iter()
         .filter(|id| {
             !order.seller_actions.iter().any(|a| {
                 a.action == ACTION
@@ -103,7 +213,7 @@ pub fn packages_to_link(order: &MarketplaceOrder, link: &str) -> Vec<String> {
 /// What [`InvoiceLinks::send`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinksSent {
-    /// Packages whose link Trendyol now has (sent now or found there).
+    /// Packages whose link the marketplace now has (sent now or found there).
     pub linked: usize,
     /// Packages refused (reported).
     pub refused: usize,
@@ -150,8 +260,57 @@ impl InvoiceLinks {
             tracing::warn!(order_ref, "no valid invoice link for this invoice number");
             return Ok(sent);
         };
-        let client = match (order.marketplace, self.clients.get(order.marketplace)) {
-            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => c,
+        let actions = SellerActions::new(store, publisher, self.retention);
+        let mut outcomes = Vec::new();
+        match (order.marketplace, self.clients.get(order.marketplace)) {
+            (Marketplace::Trendyol, Some(OrderClient::Trendyol(client))) => {
+                for package_id in packages_to_link(order, &link) {
+                    let outcome = send_trendyol_invoice_link(
+                        &actions,
+                        client,
+                        &order.order_number,
+                        &package_id,
+                        &link,
+                    )
+                    .await?;
+                    outcomes.push((package_id, outcome));
+                }
+            }
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(client))) => {
+                let mut packages = hepsiburada_packages(order);
+                for missing in client.missing_invoices().await? {
+                    if missing.order_number.as_deref() == Some(order.order_number.as_str())
+                        && !packages.contains(&missing.package_number)
+                    {
+                        packages.push(missing.package_number);
+                    }
+                }
+                let hb_invoice = HbInvoice {
+                    link: link.clone(),
+                    invoice_number: number.to_string(),
+                    issued_ms: now_ms(),
+                };
+                for package_number in not_linked(order, packages, &link) {
+                    let outcome = match send_hepsiburada_invoice_link(
+                        &actions,
+                        client,
+                        &order.order_number,
+                        &package_number,
+                        &hb_invoice,
+                    )
+                    .await
+                    {
+                        // A package number Hepsiburada does not know: no
+                        // retry mends it; a person must look.
+                        Err(Error::NotFound { .. }) => ActionOutcome::Refused {
+                            message: "package unknown at Hepsiburada".into(),
+                            marketplace_status: "unknown".into(),
+                        },
+                        other => other?,
+                    };
+                    outcomes.push((package_number, outcome));
+                }
+            }
             (m, _) => {
                 tracing::info!(
                     order_ref,
@@ -160,18 +319,9 @@ impl InvoiceLinks {
                 );
                 return Ok(sent);
             }
-        };
-        let actions = SellerActions::new(store, publisher, self.retention);
-        for package_id in packages_to_link(order, &link) {
-            match send_trendyol_invoice_link(
-                &actions,
-                client,
-                &order.order_number,
-                &package_id,
-                &link,
-            )
-            .await?
-            {
+        }
+        for (package_id, outcome) in outcomes {
+            match outcome {
                 ActionOutcome::Done | ActionOutcome::Already => sent.linked += 1,
                 ActionOutcome::Refused {
                     message,

@@ -50,7 +50,8 @@ impl ActionOutcome {
     }
 }
 
-/// One action on one Trendyol package.
+/// One action on one marketplace package (a Trendyol shipment package id,
+/// a Hepsiburada package number).
 #[derive(Debug, Clone)]
 pub struct PackageAction<'a> {
     pub order_number: &'a str,
@@ -97,39 +98,82 @@ where
         F: FnOnce(OrderSnapshot) -> Fut,
         Fut: Future<Output = Result<std::result::Result<(), Refusal>>>,
     {
-        let current = read_package(client, action.package_id).await?;
+        self.package(
+            Marketplace::Trendyol,
+            action,
+            || read_package(client, action.package_id),
+            |snap: &OrderSnapshot| snap.marketplace_status.clone(),
+            reached,
+            send,
+            || async {
+                if action.takes_in {
+                    // What Trendyol now says, taken in like a webhook.
+                    let after = read_package(client, action.package_id).await?;
+                    OrderIntake::new(self.store, self.publisher)
+                        .with_retention(self.retention)
+                        .take(&after)
+                        .await?;
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// The one protocol, whichever the marketplace: `read` the package as
+    /// the marketplace has it (`status` names its state for a refusal);
+    /// when `reached` already, nothing is sent; otherwise `send`, and after
+    /// a refusal `read` again: only what the marketplace then shows decides.
+    /// `after` (taking the new state in) runs unless refused; the outcome
+    /// is recorded on the order either way.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn package<T, Rd, RdFut, St, R, F, Fut, A, AFut>(
+        &self,
+        marketplace: Marketplace,
+        action: &PackageAction<'_>,
+        read: Rd,
+        status: St,
+        reached: R,
+        send: F,
+        after: A,
+    ) -> Result<ActionOutcome>
+    where
+        Rd: Fn() -> RdFut,
+        RdFut: Future<Output = Result<T>>,
+        St: Fn(&T) -> String,
+        R: Fn(&T) -> bool,
+        F: FnOnce(T) -> Fut,
+        Fut: Future<Output = Result<std::result::Result<(), Refusal>>>,
+        A: FnOnce() -> AFut,
+        AFut: Future<Output = Result<()>>,
+    {
+        let current = read().await?;
         let mut outcome = ActionOutcome::Already;
         if !reached(&current) {
             outcome = ActionOutcome::Done;
             if let Err(refusal) = send(current).await? {
                 // Refused: done anyway (a repeat of a call whose answer
-                // was lost), or Trendyol's state forbids it.
-                let now = read_package(client, action.package_id).await?;
+                // was lost), or the marketplace's state forbids it.
+                let now = read().await?;
                 if !reached(&now) {
                     tracing::warn!(
+                        marketplace = marketplace.as_str(),
                         package_id = action.package_id,
                         action = %action.action,
                         http_status = refusal.status,
-                        "Trendyol refused a seller action"
+                        "the marketplace refused a seller action"
                     );
                     let refused = ActionOutcome::Refused {
                         message: format!("{} (HTTP {})", refusal.message, refusal.status),
-                        marketplace_status: now.marketplace_status,
+                        marketplace_status: status(&now),
                     };
-                    self.record(Marketplace::Trendyol, action, &refused).await?;
+                    self.record(marketplace, action, &refused).await?;
                     return Ok(refused);
                 }
             }
         }
-        if action.takes_in {
-            // What Trendyol now says, taken in like a webhook.
-            let after = read_package(client, action.package_id).await?;
-            OrderIntake::new(self.store, self.publisher)
-                .with_retention(self.retention)
-                .take(&after)
-                .await?;
-        }
-        self.record(Marketplace::Trendyol, action, &outcome).await?;
+        after().await?;
+        self.record(marketplace, action, &outcome).await?;
         Ok(outcome)
     }
 

@@ -854,6 +854,171 @@ mod delivered_marketplace_orders {
             error.message
         );
     }
+
+    /// Issue 15 at Hepsiburada (docs/marketplace-wire.md H13): after the
+    /// invoice of a delivered order, its link reaches the package Hepsiburada
+    /// lists as missing an invoice for the order — once, however often the
+    /// message comes and though the answer is lost (counted on what the
+    /// Hepsiburada fake executed).
+    #[tokio::test]
+    async fn the_invoice_link_reaches_hepsiburada_once_under_redelivery_and_a_lost_answer() {
+        use ayaztrade_tests::hepsiburada_fake::{EndpointKind, Fault as HbFault};
+        use ayaztrade_tests::webhook_support::{
+            basic_auth, function_url_request, MARKETPLACE_PASSWORD, MARKETPLACE_USER,
+        };
+        let h = CatalogHarness::start(0, &[]).await;
+        let fake = ParasutFake::start().await;
+        h.put_products(&[product_json("LINK-H", 10, 10_000)]).await;
+        let order = h.hepsiburada.add_order_lines(&[("LINK-H", 1, 100.0)]);
+        let number = order.order_number.clone();
+        let report = h.order_poll(&[]).run(i64::MAX).await;
+        assert!(
+            report
+                .marketplaces
+                .iter()
+                .any(|m| m.marketplace == "hepsiburada" && m.feed == "orders" && m.created == 1),
+            "{report:?}"
+        );
+        let package = h.hepsiburada.add_package(&number);
+        let other_order = h.hepsiburada.add_order_lines(&[("LINK-H", 1, 50.0)]);
+        let other_package = h.hepsiburada.add_package(&other_order.order_number);
+        // Hepsiburada says it is delivered (its webhook).
+        let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
+        let body = serde_json::to_vec(&json!({"orderNumber": number})).unwrap();
+        let (status, told) = ayaztrade_tests::fixtures::response_json(
+            h.webhook()
+                .handle(function_url_request(
+                    "PUT",
+                    "/webhooks/hepsiburada/deliver",
+                    &[("authorization", &auth)],
+                    &body,
+                    false,
+                ))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            (status, &told["outcome"]),
+            (200, &json!("changed")),
+            "{told}"
+        );
+
+        let mut extra: Vec<(String, String)> = [
+            "HEPSIBURADA_MERCHANT_ID",
+            "HEPSIBURADA_SERVICE_KEY",
+            "HEPSIBURADA_USER_AGENT",
+            "HEPSIBURADA_OMS_BASE",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), h.env(k).unwrap().to_string()))
+        .collect();
+        extra.push((
+            "INVOICE_LINK_TEMPLATE".into(),
+            "https://fatura.example.com/{invoiceNumber}.pdf".into(),
+        ));
+        let env = accounting_env(&fake, extra);
+        let http = fast_http();
+        let app = accounting::App::from_source(h.catalog_store(), h.publisher.clone(), &env, &http)
+            .unwrap();
+
+        let event = |message: &str| {
+            let envelope = json!({
+                "version": "0",
+                "detail-type": "marketplace.order.status_changed",
+                "source": "ayaztrade.marketplace",
+                "detail": {
+                    "eventId": format!("hepsiburada:{number}:delivered"),
+                    "marketplace": "hepsiburada",
+                    "orderNumber": number,
+                    "packageId": "",
+                    "status": "delivered",
+                    "marketplaceStatus": "deliver",
+                    "previousStatus": "created"
+                }
+            });
+            serde_json::from_value::<SqsEvent>(json!({"Records": [{
+                "messageId": message,
+                "receiptHandle": "r",
+                "body": envelope.to_string(),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs"
+            }]}))
+            .unwrap()
+        };
+        // The link arrives, its answer is lost; the HTTP layer's repeat is
+        // refused (an invoice is there); the missing-invoice list no longer
+        // names the package: done. Redeliveries send nothing.
+        h.hepsiburada.set_faults_hit(EndpointKind::Orders, false);
+        h.hepsiburada.set_faults_hit(EndpointKind::Tracking, false);
+        h.hepsiburada.push_fault(HbFault::LostAnswer(504));
+        for message in ["h1", "h1-again", "h1-third"] {
+            let response = app.process(event(message)).await;
+            assert!(response.batch_item_failures.is_empty(), "{message}");
+        }
+        assert_eq!(fake.invoice_count(), 1);
+        let invoiced: Vec<_> = h
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
+            .map(|e| e.detail.clone())
+            .collect();
+        let EventDetail::Invoice(detail) = &invoiced[0] else {
+            panic!("{invoiced:?}")
+        };
+        let link = format!("https://fatura.example.com/{}.pdf", detail.invoice_number);
+        assert_eq!(
+            h.hepsiburada.invoice_links(),
+            [(package.clone(), link.clone())],
+            "once, to this order's package only (not {other_package})"
+        );
+        assert_eq!(
+            h.hepsiburada.invoice_request_count(),
+            2,
+            "sent, lost, repeated once; the redeliveries send nothing"
+        );
+        let body = h.hepsiburada.invoice_body(&package).unwrap();
+        assert_eq!(body["invoiceLink"], link.as_str());
+        assert_eq!(
+            format!(
+                "{}{}",
+                body["serialNumber"].as_str().unwrap(),
+                body["rowNumber"].as_str().unwrap()
+            ),
+            detail.invoice_number
+        );
+        let order = h
+            .catalog_store()
+            .load_marketplace_order(Marketplace::Hepsiburada, &number)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        let recorded: Vec<_> = order
+            .seller_actions
+            .iter()
+            .map(|a| {
+                (
+                    a.action.as_str(),
+                    a.package_id.as_deref(),
+                    a.outcome.as_str(),
+                    a.detail.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            recorded,
+            [(
+                "invoice_link",
+                Some(package.as_str()),
+                "done",
+                Some(link.as_str())
+            )]
+        );
+    }
 }
 
 /// Issue 15 item 3: storefront orders. The platform PUTs the invoice data

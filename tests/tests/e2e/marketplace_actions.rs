@@ -1,4 +1,4 @@
-//! Seller actions back to Trendyol (issue 13 item 4): lines not supplied
+//! Seller actions back to Trendyol and Hepsiburada (issue 13 item 4): lines not supplied
 //! and the invoice link, through `marketplace-orders`, against the Trendyol
 //! fake — each once however often asked or whatever answer is lost,
 //! recorded on the order, refused with Trendyol's reason, nothing sent for
@@ -9,6 +9,9 @@ use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};
 use ayaztrade_tests::trendyol_fake::{
     EndpointKind, Fault, LineSpec, PackageSpec, INVOICE_LINK_EXISTS, UNSUPPLIED_REFUSED,
+};
+use ayaztrade_tests::webhook_support::{
+    basic_auth, function_url_request, MARKETPLACE_PASSWORD, MARKETPLACE_USER,
 };
 use serde_json::{json, Value};
 
@@ -272,12 +275,12 @@ async fn an_invoice_link_reaches_trendyol_once_whatever_is_lost() {
     assert_eq!(view["sellerActions"][0]["detail"], link);
     assert_eq!(seller_action_events(&h, &number).len(), 3);
 
-    // Hepsiburada: not built, said so.
+    // Hepsiburada's package status: not built, said so.
     let (status, body) = call(
         &h,
         "POST",
-        "/marketplace-orders/hepsiburada/1/packages/1/invoice-link",
-        Some(json!({ "invoiceLink": link })),
+        "/marketplace-orders/hepsiburada/1/packages/1/status",
+        Some(json!({ "status": "picking" })),
     )
     .await;
     assert_eq!(status, 404, "{body}");
@@ -285,4 +288,277 @@ async fn an_invoice_link_reaches_trendyol_once_whatever_is_lost() {
         .as_str()
         .unwrap()
         .contains("not built"));
+}
+
+/// Issue 15 at Hepsiburada (docs/marketplace-wire.md H13): the invoice link
+/// of a package number, once however often asked or whatever answer is
+/// lost (read back from the missing-invoice list), refused with
+/// Hepsiburada's message, nothing sent for a bad request — counted on
+/// what the Hepsiburada fake executed.
+#[tokio::test]
+async fn an_invoice_link_reaches_hepsiburada_once_whatever_is_lost() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("ACT-HB", 5, 10_000)]).await;
+    let order = h.hepsiburada.add_order_lines(&[("ACT-HB", 1, 100.0)]);
+    let number = order.order_number.clone();
+    let poll = h.order_poll(&[]);
+    let report = poll.run(i64::MAX).await;
+    assert!(
+        report
+            .marketplaces
+            .iter()
+            .any(|m| m.marketplace == "hepsiburada" && m.feed == "orders" && m.created == 1),
+        "{report:?}"
+    );
+    // Packed at Hepsiburada: the package number is not on our order; the
+    // missing-invoice list names it for this order.
+    let package = h.hepsiburada.add_package(&number);
+    let path = format!("/marketplace-orders/hepsiburada/{number}/packages/{package}/invoice-link");
+    let link = "https://fatura.example.com/GIB2026000000001.pdf";
+    let good = json!({"invoiceLink": link, "invoiceNumber": "GIB2026000000001"});
+
+    // Bad body: every bad field named; unknown order or package: 404.
+    let (status, bad) = call(
+        &h,
+        "POST",
+        &path,
+        Some(json!({"invoiceLink": "http://x", "invoiceNumber": "A/1"})),
+    )
+    .await;
+    let fields: Vec<_> = bad["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (status, fields),
+        (400, vec!["invoiceLink", "invoiceNumber"]),
+        "{bad}"
+    );
+    let (status, bad) = call(&h, "POST", &path, Some(json!({ "invoiceLink": link }))).await;
+    assert_eq!(
+        (status, bad["error"]["fields"][0]["field"].as_str()),
+        (400, Some("invoiceNumber")),
+        "{bad}"
+    );
+    for unknown in [
+        format!("/marketplace-orders/hepsiburada/404404/packages/{package}/invoice-link"),
+        format!("/marketplace-orders/hepsiburada/{number}/packages/999999/invoice-link"),
+    ] {
+        let (status, body) = call(&h, "POST", &unknown, Some(good.clone())).await;
+        assert_eq!(status, 404, "{unknown}: {body}");
+    }
+    assert_eq!(h.hepsiburada.invoice_request_count(), 0, "nothing sent");
+
+    // Refused: 409 with Hepsiburada's message, recorded, nothing changed.
+    let reason = "Fatura tarihi paket tarihinden once olamaz";
+    h.hepsiburada.refuse_next_invoice(reason);
+    let (status, refused) = call(&h, "POST", &path, Some(good.clone())).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(reason),
+        "{refused}"
+    );
+    assert_eq!(h.hepsiburada.invoice_request_count(), 1);
+    assert!(h.hepsiburada.invoice_links().is_empty(), "nothing changed");
+
+    // The link arrives, its answer is lost; the HTTP layer's repeat is
+    // refused (an invoice is there), read back: not missing — done.
+    h.hepsiburada.set_faults_hit(EndpointKind::Orders, false);
+    h.hepsiburada.set_faults_hit(EndpointKind::Tracking, false);
+    h.hepsiburada.push_fault(Fault::LostAnswer(504));
+    let (status, view) = call(&h, "POST", &path, Some(good.clone())).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        h.hepsiburada.invoice_request_count(),
+        3,
+        "refused, lost, repeated"
+    );
+    assert_eq!(
+        h.hepsiburada.invoice_links(),
+        [(package.clone(), link.to_string())],
+        "executed once"
+    );
+    let body = h.hepsiburada.invoice_body(&package).unwrap();
+    assert_eq!(
+        (&body["serialNumber"], &body["rowNumber"]),
+        (&json!("GIB"), &json!("2026000000001"))
+    );
+
+    // A repeat: Hepsiburada has an invoice — nothing sent.
+    let (status, _) = call(&h, "POST", &path, Some(good.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.hepsiburada.invoice_request_count(), 3);
+
+    let (_, view) = call(
+        &h,
+        "GET",
+        &format!("/marketplace-orders/hepsiburada/{number}"),
+        None,
+    )
+    .await;
+    let got: Vec<String> = outcomes(&view).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, ["refused", "done", "already"], "{view}");
+    assert_eq!(view["sellerActions"][1]["packageId"], package.as_str());
+    assert!(view["sellerActions"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(reason));
+    assert_eq!(seller_action_events(&h, &number).len(), 3);
+}
+
+/// Issue 13 at Hepsiburada (docs/marketplace-wire.md H13): the merchant
+/// cancel of a line not yet packed — once however often asked or whatever
+/// answer is lost (read back from the cancelled list), its stock back once
+/// however the cancel is learned, refused with Hepsiburada's message for a
+/// packed line, nothing sent for a bad request; counted on what the
+/// Hepsiburada fake executed.
+#[tokio::test]
+async fn a_hepsiburada_line_is_cancelled_once_and_its_stock_comes_back_once() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[
+        product_json("ACT-C1", 5, 10_000),
+        product_json("ACT-C2", 5, 10_000),
+    ])
+    .await;
+    let order = h
+        .hepsiburada
+        .add_order_lines(&[("ACT-C1", 2, 100.0), ("ACT-C2", 1, 100.0)]);
+    let number = order.order_number.clone();
+    let line = |sku: &str| {
+        order
+            .items
+            .iter()
+            .find(|i| i["merchantSKU"] == sku)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (line_1, line_2) = (line("ACT-C1"), line("ACT-C2"));
+    let poll = h.order_poll(&[]);
+    poll.run(i64::MAX).await;
+    assert_eq!((h.stock("ACT-C1").await, h.stock("ACT-C2").await), (3, 4));
+    let path = |l: &str| format!("/marketplace-orders/hepsiburada/{number}/lines/{l}/cancel");
+    let good = json!({"reasonId": 7});
+
+    // Bad body, unknown order or line, Trendyol: nothing sent.
+    for bad in [json!({}), json!({"reasonId": 0}), json!({"reasonId": "x"})] {
+        let (status, body) = call(&h, "POST", &path(&line_1), Some(bad.clone())).await;
+        assert_eq!(
+            (status, body["error"]["fields"][0]["field"].as_str()),
+            (400, Some("reasonId")),
+            "{bad}: {body}"
+        );
+    }
+    for unknown in [
+        format!("/marketplace-orders/hepsiburada/404404/lines/{line_1}/cancel"),
+        path("no-such-line"),
+        format!("/marketplace-orders/trendyol/{number}/lines/{line_1}/cancel"),
+    ] {
+        let (status, body) = call(&h, "POST", &unknown, Some(good.clone())).await;
+        assert_eq!(status, 404, "{unknown}: {body}");
+    }
+    assert_eq!(h.hepsiburada.cancel_request_count(), 0, "nothing sent");
+
+    // A packed line: Hepsiburada's 400 stands — 409 with its message,
+    // recorded, nothing changed.
+    h.hepsiburada.update_line_status(&line_2, "Packaged");
+    let (status, refused) = call(&h, "POST", &path(&line_2), Some(good.clone())).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be cancelled by the merchant"),
+        "{refused}"
+    );
+    assert!(h.hepsiburada.merchant_cancels().is_empty());
+    assert_eq!(h.stock("ACT-C2").await, 4);
+
+    // The cancel is done, its answer lost; the HTTP layer's repeat is
+    // refused (cancelled already), read back from the cancelled list: done,
+    // taken in — the stock comes back once.
+    h.hepsiburada.set_faults_hit(EndpointKind::Orders, false);
+    h.hepsiburada.set_faults_hit(EndpointKind::Tracking, false);
+    h.hepsiburada.push_fault(Fault::LostAnswer(504));
+    let (status, view) = call(&h, "POST", &path(&line_1), Some(good.clone())).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        h.hepsiburada.merchant_cancels(),
+        [(line_1.clone(), 7)],
+        "executed once"
+    );
+    assert_eq!(
+        h.hepsiburada.cancel_request_count(),
+        3,
+        "refused, lost, repeated"
+    );
+    assert_eq!(h.stock("ACT-C1").await, 5);
+    let status_of = |view: &Value, id: &str| {
+        view["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lineId"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status_of(&view, &line_1), "cancelled", "{view}");
+    assert_eq!(status_of(&view, &line_2), "created", "{view}");
+
+    // Asked again, then the cancelled-list poll: nothing sent, no stock moves.
+    let (status, _) = call(&h, "POST", &path(&line_1), Some(good.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.hepsiburada.cancel_request_count(), 3);
+    let report = poll.run(i64::MAX).await;
+    let cancelled = report
+        .marketplaces
+        .iter()
+        .find(|m| m.marketplace == "hepsiburada" && m.feed == "cancelled")
+        .expect("the cancelled feed was polled");
+    assert_eq!(cancelled.changed, 0, "{report:?}");
+    assert_eq!((h.stock("ACT-C1").await, h.stock("ACT-C2").await), (5, 4));
+
+    // Hepsiburada's orderCancel webhook for the whole order later: the
+    // cancelled line gives nothing again; only the other line comes back.
+    let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
+    let body = serde_json::to_vec(&json!({"orderNumber": number})).unwrap();
+    let (status, told) = response_json(
+        h.webhook()
+            .handle(function_url_request(
+                "PUT",
+                "/webhooks/hepsiburada/orderCancel",
+                &[("authorization", &auth)],
+                &body,
+                false,
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{told}");
+    assert_eq!((h.stock("ACT-C1").await, h.stock("ACT-C2").await), (5, 5));
+
+    let (_, view) = call(
+        &h,
+        "GET",
+        &format!("/marketplace-orders/hepsiburada/{number}"),
+        None,
+    )
+    .await;
+    let got: Vec<(String, String)> = outcomes(&view);
+    assert_eq!(
+        got,
+        [
+            ("cancel_line:7".to_string(), "refused".to_string()),
+            ("cancel_line:7".to_string(), "done".to_string()),
+            ("cancel_line:7".to_string(), "already".to_string()),
+        ],
+        "{view}"
+    );
+    assert_eq!(seller_action_events(&h, &number).len(), 3);
 }

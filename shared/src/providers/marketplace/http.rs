@@ -285,7 +285,7 @@ pub fn json_array(items: &[&serde_json::value::RawValue]) -> String {
 
 /// The human-readable part of a marketplace error body. Trendyol answers
 /// `{"errors":[{"key":…,"message":…}]}` or `{"exception":…,"message":…}`,
-/// Hepsiburada `{"message":…}` or `{"errors":[…]}`; anything else is not
+/// Hepsiburada `{"message":…}`, `{"errors":[…]}` or a JSON string; anything else is not
 /// echoed (it may be an HTML error page).
 pub fn error_message(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -305,7 +305,10 @@ pub fn error_message(body: &[u8]) -> Option<String> {
                 .join("; ")
         })
         .filter(|m| !m.is_empty());
-    let text = from_list.or_else(|| pick(&value))?;
+    // Hepsiburada's merchant cancel answers 400 with a bare JSON string
+    // (docs/marketplace-wire.md H13).
+    let bare = value.as_str().map(str::to_owned);
+    let text = from_list.or_else(|| pick(&value)).or(bare)?;
     Some(text.chars().take(500).collect())
 }
 
@@ -371,6 +374,10 @@ mod tests {
         assert_eq!(
             error_message(br#"{"exception":"ClientApiAuthenticationException"}"#).as_deref(),
             Some("ClientApiAuthenticationException")
+        );
+        assert_eq!(
+            error_message(br#""Line cannot be cancelled""#).as_deref(),
+            Some("Line cannot be cancelled")
         );
         assert_eq!(error_message(b"<html>bad gateway</html>"), None);
     }

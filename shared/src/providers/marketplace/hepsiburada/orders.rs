@@ -489,6 +489,196 @@ impl HepsiburadaOrders {
     }
 }
 
+impl HepsiburadaOrders {
+    /// Package `package_number` as Hepsiburada has it for an invoice link:
+    /// its status, and whether it is still in the missing-invoice list
+    /// (docs/marketplace-wire.md H13). `None`: Hepsiburada does not know
+    /// the package.
+    pub async fn invoice_state(
+        &self,
+        package_number: &str,
+    ) -> Result<Option<HbInvoiceState>, Error> {
+        check_package_number(package_number)?;
+        let url = format!(
+            "{}/packages/merchantid/{}/packagenumber/{package_number}",
+            self.oms_base, self.merchant_id
+        );
+        let Some(answer) = self
+            .api
+            .get_if_known(&self.tracking, "hepsiburada_package_check", url)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows: Vec<PackageInfo> = match self.api.decode(&answer)? {
+            OneOrMany::Many(rows) => rows,
+            OneOrMany::One(row) => vec![row],
+        };
+        let Some(info) = rows.into_iter().find(|r| {
+            r.package_number
+                .as_deref()
+                .is_none_or(|n| n == package_number)
+        }) else {
+            return Ok(None);
+        };
+        let missing = self
+            .missing_invoices()
+            .await?
+            .iter()
+            .any(|m| m.package_number == package_number);
+        Ok(Some(HbInvoiceState {
+            status: info.status.unwrap_or_else(|| "unknown".into()),
+            missing_invoice: missing,
+        }))
+    }
+
+    /// Every package Hepsiburada lists as missing an invoice
+    /// (`GET /packages/merchantid/{id}/missing-invoice`, paged by
+    /// `offset`/`limit`: UNCONFIRMED paging and item fields).
+    pub async fn missing_invoices(&self) -> Result<Vec<MissingInvoice>, Error> {
+        let mut out = Vec::new();
+        for page in 0..MISSING_INVOICE_MAX_PAGES {
+            let offset = page * u64::from(MAX_LIMIT);
+            let url = format!(
+                "{}/packages/merchantid/{}/missing-invoice?offset={offset}&limit={MAX_LIMIT}",
+                self.oms_base, self.merchant_id
+            );
+            let answer = self
+                .api
+                .get(&self.tracking, "hepsiburada_missing_invoice", url)
+                .await?;
+            let items = match self.api.decode(&answer)? {
+                MissingPage::Items(items) => items,
+                MissingPage::Paged { items } => items,
+            };
+            let n = items.len();
+            out.extend(items.into_iter().filter_map(|i| {
+                Some(MissingInvoice {
+                    package_number: non_empty(i.package_number)?,
+                    order_number: non_empty(i.order_number),
+                })
+            }));
+            if n < MAX_LIMIT as usize {
+                return Ok(out);
+            }
+        }
+        Err(Error::Config(format!(
+            "Hepsiburada lists more than {} packages missing an invoice",
+            MISSING_INVOICE_MAX_PAGES * u64::from(MAX_LIMIT)
+        )))
+    }
+
+    /// Sends the invoice link of package `package_number` (`PUT
+    /// …/packagenumber/{no}/invoice`, 204). `Ok(Err)`: Hepsiburada refused
+    /// (a package with an invoice already, or not invoiceable): read back.
+    /// Repeatable: a repeat of a link that arrived is refused, then read
+    /// back as there.
+    pub async fn send_invoice_link(
+        &self,
+        package_number: &str,
+        invoice: &HbInvoice,
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_package_number(package_number)?;
+        let body = invoice_body(invoice)?;
+        let url = format!(
+            "{}/packages/merchantid/{}/packagenumber/{package_number}/invoice",
+            self.oms_base, self.merchant_id
+        );
+        Ok(self
+            .api
+            .write_json(
+                &self.tracking,
+                "hepsiburada_invoice_link",
+                Method::PUT,
+                url,
+                body,
+                true,
+            )
+            .await?
+            .map(|_| ()))
+    }
+}
+
+/// At most this many pages of the missing-invoice list are read.
+const MISSING_INVOICE_MAX_PAGES: u64 = 50;
+
+/// A package as an invoice link sees it at Hepsiburada.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HbInvoiceState {
+    pub status: String,
+    /// Listed by `missing-invoice`: no invoice there yet.
+    pub missing_invoice: bool,
+}
+
+/// One item of the missing-invoice list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingInvoice {
+    pub package_number: String,
+    pub order_number: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum MissingPage {
+    Items(Vec<MissingItem>),
+    Paged {
+        #[serde(alias = "data")]
+        items: Vec<MissingItem>,
+    },
+}
+
+/// UNCONFIRMED item field names (as in the package read and the order list).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MissingItem {
+    #[serde(default)]
+    package_number: Option<String>,
+    #[serde(default)]
+    order_number: Option<String>,
+}
+
+/// An invoice as Hepsiburada's invoice-link call carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HbInvoice {
+    /// The durable link (`INVOICE_LINK_TEMPLATE`), https.
+    pub link: String,
+    /// The GİB invoice number (3-character serial, then the row number).
+    pub invoice_number: String,
+    /// `arrangementDate`: when the invoice was made (epoch ms).
+    pub issued_ms: i64,
+}
+
+/// `serialNumber` is the invoice number's 3-character serial, `rowNumber`
+/// the rest; `arrangementDate` as `2020-04-16T10:14:17.707Z`. All three
+/// UNCONFIRMED (docs/marketplace-wire.md H13).
+fn invoice_body(i: &HbInvoice) -> Result<Bytes, Error> {
+    if !i.link.starts_with("https://") {
+        return Err(Error::validation("invoiceLink", "an https:// link"));
+    }
+    let n = i.invoice_number.as_str();
+    if n.len() < 4 || !n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::validation(
+            "invoiceNumber",
+            "a GİB invoice number (serial and row number, letters and digits)",
+        ));
+    }
+    let Some(date) = hb_instant(i.issued_ms) else {
+        return Err(Error::validation(
+            "issued_ms",
+            "outside representable dates",
+        ));
+    };
+    Ok(Bytes::from(
+        serde_json::json!({
+            "invoiceLink": i.link,
+            "arrangementDate": date,
+            "serialNumber": &n[..3],
+            "rowNumber": &n[3..],
+        })
+        .to_string(),
+    ))
+}
+
 /// The carrier data Hepsiburada's intransit call requires besides the
 /// tracking number (docs/marketplace-wire.md H7).
 #[derive(Debug, Clone, PartialEq)]
@@ -683,6 +873,36 @@ mod tests {
             tracking_phone_number: "4442552".into(),
             deci: 2.5,
         }
+    }
+
+    #[test]
+    fn the_invoice_body_splits_the_gib_number() {
+        let invoice = HbInvoice {
+            link: "https://fatura.example.com/GIB2026000000001.pdf".into(),
+            invoice_number: "GIB2026000000001".into(),
+            issued_ms: 1_795_700_000_000,
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&invoice_body(&invoice).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "invoiceLink": "https://fatura.example.com/GIB2026000000001.pdf",
+                "arrangementDate": "2026-11-26T13:33:20.000Z",
+                "serialNumber": "GIB",
+                "rowNumber": "2026000000001",
+            })
+        );
+        let bad = HbInvoice {
+            link: "http://x".into(),
+            ..invoice.clone()
+        };
+        assert!(invoice_body(&bad).is_err());
+        let bad = HbInvoice {
+            invoice_number: "A/1".into(),
+            ..invoice
+        };
+        assert!(invoice_body(&bad).is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! the order list's dates: ISO 8601), and that a window wider than 24 h is
 //! cut like the order list's (we never send one).
 
+use bytes::Bytes;
+use http::Method;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -18,7 +20,7 @@ use super::{parse_items, HepsiburadaOrders};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{LineSnapshot, OrderSnapshot};
 use crate::error::Error;
-use crate::providers::marketplace::http::Unreadable;
+use crate::providers::marketplace::http::{Refusal, Unreadable};
 
 /// Largest (and default) page of the cancelled list.
 pub const MAX_CANCELLED_LIMIT: u32 = 50;
@@ -117,6 +119,63 @@ pub fn cancelled_snapshots(lines: Vec<CancelledLine>, seen_ms: i64) -> Vec<Order
 }
 
 impl HepsiburadaOrders {
+    /// Cancels line `line_id` (not yet packed) as the merchant, with
+    /// `reason_id` (docs/marketplace-wire.md H13: `POST /lineitems/
+    /// merchantid/{id}/id/{lineId}/cancelbymerchant` `{"reasonId"}`; 200, or
+    /// 400 with a string body). `Ok(Err)`: refused — read back with
+    /// [`Self::cancelled_line`]. Repeatable: a repeat for a cancelled line
+    /// is refused, then read back as done.
+    pub async fn cancel_line(
+        &self,
+        line_id: &str,
+        reason_id: u32,
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_line_id(line_id)?;
+        let url = format!(
+            "{}/lineitems/merchantid/{}/id/{line_id}/cancelbymerchant",
+            self.oms_base, self.merchant_id
+        );
+        let body = Bytes::from(serde_json::json!({ "reasonId": reason_id }).to_string());
+        Ok(self
+            .api
+            .write_json(
+                &self.tracking,
+                "hepsiburada_cancel_line",
+                Method::POST,
+                url,
+                body,
+                true,
+            )
+            .await?
+            .map(|_| ()))
+    }
+
+    /// Line `line_id` if Hepsiburada lists it as cancelled in the 24 hours
+    /// before `now_ms` (the cancelled list's widest window).
+    pub async fn cancelled_line(
+        &self,
+        line_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<CancelledLine>, Error> {
+        const MINUTE: i64 = 60_000;
+        let end = (now_ms / MINUTE + 1) * MINUTE;
+        let begin = end - Marketplace::Hepsiburada.max_order_window_ms();
+        let mut offset = 0u64;
+        loop {
+            let page = self
+                .list_cancelled(begin, end, offset, MAX_CANCELLED_LIMIT)
+                .await?;
+            let n = page.lines.len() as u64;
+            if let Some(line) = page.lines.into_iter().find(|l| l.line_id == line_id) {
+                return Ok(Some(line));
+            }
+            offset += n;
+            if n == 0 || offset >= page.total_count {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Lines cancelled in `[begin_ms, end_ms)`, both whole minutes, at most
     /// 24 h apart.
     pub async fn list_cancelled(
@@ -142,6 +201,22 @@ impl HepsiburadaOrders {
             unreadable,
         })
     }
+}
+
+/// A Hepsiburada line id (a GUID in practice): letters, digits, dashes.
+fn check_line_id(line_id: &str) -> Result<(), Error> {
+    if line_id.is_empty()
+        || line_id.len() > 64
+        || !line_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(Error::validation(
+            "lineId",
+            "a Hepsiburada line id (letters, digits, dashes)",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
