@@ -142,7 +142,7 @@ pub fn hepsiburada_packages(order: &MarketplaceOrder) -> Vec<String> {
 }
 
 /// The package numbers a Hepsiburada order is known to have: those its
-/// lines carry, those a seller action was recorded for, and those
+/// lines carry, those an invoice link was recorded for, and those
 /// Hepsiburada's missing-invoice list names for it.
 pub async fn hepsiburada_order_packages(
     client: &HepsiburadaOrders,
@@ -159,9 +159,11 @@ pub async fn hepsiburada_order_packages(
         .values()
         .filter_map(|f| f.package_number.clone())
         .for_each(&mut add);
+    // Only invoice-link actions: a line cancel records its line id there.
     order
         .seller_actions
         .iter()
+        .filter(|a| a.action == ACTION)
         .filter_map(|a| a.package_id.clone())
         .for_each(&mut add);
     client
