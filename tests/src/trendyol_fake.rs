@@ -36,7 +36,9 @@ use serde_json::{json, Value};
 
 /// Claims (returns): getClaims (T14).
 mod claims;
-pub use claims::{APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES};
+pub use claims::{
+    form_fields, Rejection, APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES, REJECT_CLAIM,
+};
 
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
@@ -580,6 +582,7 @@ enum Route {
     Orders,
     Claims,
     ApproveClaim(String),
+    RejectClaim(String),
     TrackingNumber(String),
     PackageStatus(String),
     Unsupplied(String),
@@ -600,6 +603,7 @@ impl Route {
             Route::Orders
             | Route::Claims
             | Route::ApproveClaim(_)
+            | Route::RejectClaim(_)
             | Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::Unsupplied(_)
@@ -620,6 +624,7 @@ impl Route {
             Route::Orders => SHIPMENT_PACKAGES,
             Route::Claims => CLAIMS,
             Route::ApproveClaim(_) => APPROVE_CLAIM,
+            Route::RejectClaim(_) => REJECT_CLAIM,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
             Route::PackageStatus(_) => UPDATE_PACKAGE,
             Route::Unsupplied(_) => UNSUPPLIED,
@@ -635,6 +640,7 @@ impl Route {
             Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::ApproveClaim(_)
+            | Route::RejectClaim(_)
             | Route::Unsupplied(_)
             | Route::InvoiceLink => EndpointKind::Tracking,
             _ => EndpointKind::Reference,
@@ -686,6 +692,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         }
         ["integration", "order", "sellers", sid, "claims", cid, "items", "approve"] if put => {
             (Route::ApproveClaim(cid.to_string()), Some(sid.to_string()))
+        }
+        ["integration", "order", "sellers", sid, "claims", cid, "issue"] if post => {
+            (Route::RejectClaim(cid.to_string()), Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "shipment-packages", pid, "update-tracking-number"]
             if put =>
@@ -878,6 +887,7 @@ async fn serve(
         Route::Orders => shipment_packages(&mut s, uri),
         Route::Claims => claims::claims_list(&mut s, uri),
         Route::ApproveClaim(cid) => claims::approve_claim(&mut s, &cid, &body),
+        Route::RejectClaim(cid) => claims::reject_claim(&mut s, &cid, headers, &body),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
         Route::Unsupplied(pid) => unsupplied(&mut s, &pid, &body),

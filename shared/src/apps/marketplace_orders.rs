@@ -38,6 +38,9 @@
 //! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
 //!   `{"items": [claim item id, …]}` (optional: every item of the claim):
 //!   approves a buyer's return (`claims.rs`).
+//! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/reject`
+//!   `{"reasonId": n, "description": "…", "items"?: […]}`: rejects it with
+//!   a Trendyol claim issue reason (`claims.rs`); no stock comes back.
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -490,7 +493,7 @@ pub struct App<S, P> {
     claim_policy: crate::domain::marketplace_claim::ClaimPolicy,
 }
 
-/// Seller actions on claims (approve).
+/// Seller actions on claims (approve, reject).
 mod claims;
 
 impl App<DynamoStore, EventBridgePublisher> {
@@ -585,6 +588,22 @@ where
             ) => match marketplace_of(marketplace) {
                 Ok(m) => {
                     self.approve_claim(
+                        m,
+                        &percent_decoded(order_number),
+                        claim_id,
+                        body_bytes(&req),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+            .map(|v| json_response(200, &v)),
+            (
+                &Method::POST,
+                ["marketplace-orders", marketplace, order_number, "claims", claim_id, "reject"],
+            ) => match marketplace_of(marketplace) {
+                Ok(m) => {
+                    self.reject_claim(
                         m,
                         &percent_decoded(order_number),
                         claim_id,

@@ -10,7 +10,7 @@
 //! modelled like the packages), selection on `lastModifiedDate`
 //! (UNCONFIRMED), oldest change first.
 
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -21,6 +21,8 @@ pub const CLAIMS: &str = "GET /integration/order/sellers/{sellerId}/claims";
 /// approveClaimLineItems.
 pub const APPROVE_CLAIM: &str =
     "PUT /integration/order/sellers/{sellerId}/claims/{claimId}/items/approve";
+/// createClaimIssue (the rejection), a `multipart/form-data` form.
+pub const REJECT_CLAIM: &str = "POST /integration/order/sellers/{sellerId}/claims/{claimId}/issue";
 pub const CLAIMS_MAX_PAGE_SIZE: i64 = 200;
 pub const CLAIMS_DEFAULT_PAGE_SIZE: i64 = 50;
 /// Claim item statuses (docs/marketplace-wire.md T14).
@@ -59,6 +61,17 @@ pub(super) struct TyClaims {
     next: u64,
     /// Executed approvals: (claim id, item ids).
     approvals: Vec<(String, Vec<String>)>,
+    /// Executed rejections: (claim id, item ids, reason id, description).
+    rejections: Vec<Rejection>,
+}
+
+/// A rejection the fake executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub claim_id: String,
+    pub items: Vec<String>,
+    pub reason_id: i64,
+    pub description: String,
 }
 
 fn claim_json(s: &TyState, c: &Claim) -> Value {
@@ -237,7 +250,156 @@ pub(super) fn approve_claim(s: &mut TyState, claim_id: &str, body: &[u8]) -> Res
     ty_json(200, Value::Null)
 }
 
+/// The text fields of a `multipart/form-data` body, by name; `Err` when the
+/// Content-Type or the framing is not a form.
+pub fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = ct
+        .strip_prefix("multipart/form-data;")
+        .and_then(|rest| rest.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| format!("Content-Type must be multipart/form-data: {ct}"))?;
+    let body = std::str::from_utf8(body).map_err(|_| "the form is not UTF-8".to_string())?;
+    let delimiter = format!("--{boundary}");
+    let mut parts = body.split(delimiter.as_str());
+    if parts.next() != Some("") {
+        return Err("the form does not start with its boundary".into());
+    }
+    let mut fields = Vec::new();
+    let mut closed = false;
+    for part in parts {
+        if part.starts_with("--") {
+            closed = true;
+            break;
+        }
+        let part = part
+            .strip_prefix("\r\n")
+            .and_then(|p| p.strip_suffix("\r\n"))
+            .ok_or("a form part is not framed by CRLF")?;
+        let (head, value) = part
+            .split_once("\r\n\r\n")
+            .ok_or("a form part has no header end")?;
+        let name = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+            .ok_or("a form part has no name")?;
+        fields.push((name.to_string(), value.to_string()));
+    }
+    if !closed {
+        return Err("the form is not closed".into());
+    }
+    Ok(fields)
+}
+
+/// createClaimIssue: a form of `claimIssueReasonId` (a positive number),
+/// `claimItemIdList` (comma-separated items of the claim) and
+/// `description` (1–500 characters), 400 otherwise; an item not in
+/// `WaitingInAction` is 409 (the refusal's status and text: UNCONFIRMED).
+/// The items move to `Rejected`.
+pub(super) fn reject_claim(
+    s: &mut TyState,
+    claim_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let fields = match form_fields(headers, body) {
+        Ok(f) => f,
+        Err(message) => return business_error(400, "request.body.invalid", &message),
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(reason_id) = field("claimIssueReasonId")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+    else {
+        return business_error(
+            400,
+            "claimIssueReasonId.required",
+            "claimIssueReasonId must be a claim issue reason id",
+        );
+    };
+    let ids: Vec<String> = field("claimItemIdList")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_string)
+        .collect();
+    if ids.is_empty() {
+        return business_error(
+            400,
+            "claimItemIdList.required",
+            "claimItemIdList must list claim item ids",
+        );
+    }
+    let Some(description) = field("description")
+        .filter(|d| !d.trim().is_empty() && d.chars().count() <= 500)
+        .map(str::to_string)
+    else {
+        return business_error(
+            400,
+            "description.invalid",
+            "description must be 1 to 500 characters",
+        );
+    };
+    let now = s.orders.clock();
+    let Some(c) = s.claims.claims.iter_mut().find(|c| c.id == claim_id) else {
+        return business_error(
+            404,
+            "claim.not.found",
+            &format!("İade talebi bulunamadı: {claim_id}"),
+        );
+    };
+    for id in &ids {
+        match c.items.iter().find(|i| &i.id == id) {
+            None => {
+                return business_error(
+                    400,
+                    "claim.item.not.found",
+                    &format!("claim item {id} is not in claim {claim_id}"),
+                )
+            }
+            Some(i) if i.status != "WaitingInAction" => {
+                return business_error(
+                    409,
+                    "claim.item.status.not.valid",
+                    &format!(
+                        "claim item {id} is {}; only WaitingInAction items can be rejected",
+                        i.status
+                    ),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    for i in c.items.iter_mut().filter(|i| ids.contains(&i.id)) {
+        i.status = "Rejected".into();
+    }
+    c.last_modified_ms = now.max(c.last_modified_ms + 1);
+    s.claims.rejections.push(Rejection {
+        claim_id: claim_id.to_string(),
+        items: ids,
+        reason_id,
+        description,
+    });
+    ty_json(200, Value::Null)
+}
+
 impl super::TrendyolFake {
+    /// Rejections the fake executed.
+    pub fn claim_rejections(&self) -> Vec<Rejection> {
+        self.with(|s| s.claims.rejections.clone())
+    }
+
     /// Approvals the fake executed: (claim id, item ids).
     pub fn claim_approvals(&self) -> Vec<(String, Vec<String>)> {
         self.with(|s| s.claims.approvals.clone())

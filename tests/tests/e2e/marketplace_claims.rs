@@ -585,3 +585,161 @@ async fn approving_a_claim_is_idempotent_resolves_a_lost_answer_by_reading_back_
         .unwrap()
         .contains("WaitingInAction"));
 }
+
+#[tokio::test]
+async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_refuses_what_trendyol_forbids(
+) {
+    use ayaztrade_tests::fixtures::http_request;
+    use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault, Rejection};
+
+    let h = CatalogHarness::start(1, &[]).await;
+    h.put_products(&[product_json("CLM-5", 5, 1_000)]).await;
+    let package = h.trendyol.add_order(&[("CLM-5", 3, 10.0)]);
+    let (package_id, number) = (
+        package["id"].as_i64().unwrap(),
+        package["orderNumber"].as_str().unwrap().to_string(),
+    );
+    let poll = h.order_poll(&[]);
+    poll.run(i64::MAX).await;
+    h.trendyol.update_status(package_id, "Delivered");
+    let (claim, items) = h.trendyol.add_claim(package_id, &[(0, 2)], 401);
+    h.trendyol
+        .set_claim_item_status(&claim, &items[1..], "WaitingInAction");
+    poll.run(i64::MAX).await;
+    assert_eq!(stock(&h, "CLM-5").await, 2);
+    platform_events(&h, &number).await;
+    let app = h.marketplace_orders(&[]);
+    let reject_at = |marketplace: &str, order: &str, claim_id: &str, body: serde_json::Value| {
+        let path = format!("/marketplace-orders/{marketplace}/{order}/claims/{claim_id}/reject");
+        let app = &app;
+        async move {
+            response_json(
+                app.handle(http_request("POST", &path, Some(&body)))
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let reject = |body: serde_json::Value| reject_at("trendyol", &number, &claim, body);
+    let fields = |bad: &serde_json::Value| -> Vec<String> {
+        bad["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Bad input changes nothing and sends nothing; each bad field named.
+    let (status, bad) = reject(json!({"reasonId": 0, "description": " "})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(fields(&bad), ["reasonId", "description"], "{bad}");
+    let (status, bad) = reject(json!({"reasonId": "7", "description": "x".repeat(501)})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(fields(&bad), ["reasonId", "description"], "{bad}");
+    let (status, bad) = reject(json!({"reasonId": 7, "description": "x", "items": ["nope"]})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(fields(&bad), ["items[0]"], "{bad}");
+    let (status, bad) = reject(json!({"reasonId": 7, "description": "x", "why": 1})).await;
+    assert_eq!(status, 400, "{bad}");
+    let good = json!({"reasonId": 7, "description": "Ürün kullanılmış", "items": [items[1]]});
+    assert_eq!(
+        reject_at("trendyol", &number, "no-such-claim", good.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        reject_at("trendyol", "999", &claim, good.clone()).await.0,
+        404
+    );
+    assert_eq!(
+        reject_at("hepsiburada", &number, &claim, good.clone())
+            .await
+            .0,
+        404
+    );
+    // Item 0 is still `Created` at Trendyol: 409 naming it, nothing sent.
+    let (status, refused) = reject(json!({"reasonId": 7, "description": "x"})).await;
+    assert_eq!(status, 409, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{} is Created", items[0])),
+        "{refused}"
+    );
+    assert!(!message.contains(&items[1]), "{refused}");
+    assert!(h.trendyol.claim_rejections().is_empty());
+
+    // Trendyol rejects but the answer is lost (504): the HTTP layer sends
+    // again, Trendyol refuses the repeat, the claim read back says
+    // Rejected: done, executed once, no stock back.
+    h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    h.trendyol.push_fault(Fault::LostAnswer(504));
+    let (status, view) = reject(good.clone()).await;
+    assert_eq!(status, 200, "{view}");
+    h.trendyol.set_faults_hit(EndpointKind::Orders, true);
+    assert_eq!(
+        h.trendyol.claim_rejections(),
+        [Rejection {
+            claim_id: claim.clone(),
+            items: vec![items[1].clone()],
+            reason_id: 7,
+            description: "Ürün kullanılmış".into(),
+        }]
+    );
+    assert_eq!(
+        h.trendyol.claim(&claim).unwrap()["items"][0]["claimItems"][1]["claimItemStatus"]["name"],
+        "Rejected"
+    );
+    assert_eq!(stock(&h, "CLM-5").await, 2);
+    let last = view["sellerActions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["outcome"], "done", "{view}");
+    assert_eq!(last["action"], format!("claim_reject:{claim}"), "{view}");
+    assert!(!view.to_string().contains("kullanılmış"), "{view}");
+    // A repeat answers the same: nothing sent, nothing moved.
+    let (status, again) = reject(good.clone()).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["sellerActions"].as_array().unwrap().last().unwrap()["outcome"],
+        "already"
+    );
+    assert_eq!(h.trendyol.claim_rejections().len(), 1);
+    poll.run(i64::MAX).await;
+    assert_eq!(
+        stock(&h, "CLM-5").await,
+        2,
+        "a rejected item gives no stock"
+    );
+    let events = platform_events(&h, &number).await;
+    let rejected = events
+        .iter()
+        .filter(|(t, d)| {
+            t == "marketplace.claim.status_changed"
+                && d["items"]
+                    .as_array()
+                    .is_some_and(|i| i.iter().any(|i| i["status"] == "rejected"))
+        })
+        .count();
+    assert_eq!(rejected, 1, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|(t, d)| t == "marketplace.order.seller_action"
+                && d["action"] == format!("claim_reject:{claim}")
+                && d["outcome"] == "done"),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(t, _)| t == "marketplace.stock.updated"),
+        "{events:?}"
+    );
+    assert!(
+        !format!("{events:?}").contains("kullanılmış"),
+        "the description is not published"
+    );
+}

@@ -242,13 +242,38 @@ impl BasicJsonApi {
         body: Bytes,
         repeatable: bool,
     ) -> Result<Result<Answer, Refusal>, Error> {
+        self.write_as(
+            endpoint,
+            operation,
+            method,
+            url,
+            "application/json",
+            body,
+            repeatable,
+        )
+        .await
+    }
+
+    /// [`write_json`](Self::write_json) with another `content_type` (a
+    /// `multipart/form-data` form, Trendyol's claim rejection T14).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn write_as(
+        &self,
+        endpoint: &Endpoint,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        content_type: &str,
+        body: Bytes,
+        repeatable: bool,
+    ) -> Result<Result<Answer, Refusal>, Error> {
         match self
             .send(
                 endpoint,
                 operation,
                 method,
                 url,
-                Some("application/json"),
+                Some(content_type),
                 body,
                 repeatable,
             )
@@ -266,6 +291,39 @@ impl BasicJsonApi {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The boundary of the forms we send (a value holding it is refused).
+pub const FORM_BOUNDARY: &str = "ayaztrade-form-5f0c2e9a7b3d41c8";
+
+/// A `multipart/form-data` body of text `fields` (name, value), in order,
+/// with the fixed [`FORM_BOUNDARY`]: its `Content-Type` and its bytes. A
+/// name or value holding the boundary (or a name with a quote or a line
+/// break) cannot be framed: `Err` naming the field.
+pub fn form_data(fields: &[(&str, &str)]) -> Result<(String, Bytes), String> {
+    let mut body = String::new();
+    for (name, value) in fields {
+        if name.contains(FORM_BOUNDARY)
+            || value.contains(FORM_BOUNDARY)
+            || name.contains(['"', '\r', '\n'])
+        {
+            return Err((*name).to_string());
+        }
+        body.push_str("--");
+        body.push_str(FORM_BOUNDARY);
+        body.push_str("\r\nContent-Disposition: form-data; name=\"");
+        body.push_str(name);
+        body.push_str("\"\r\n\r\n");
+        body.push_str(value);
+        body.push_str("\r\n");
+    }
+    body.push_str("--");
+    body.push_str(FORM_BOUNDARY);
+    body.push_str("--\r\n");
+    Ok((
+        format!("multipart/form-data; boundary={FORM_BOUNDARY}"),
+        Bytes::from(body),
+    ))
 }
 
 /// A JSON array of items already encoded, joined without re-encoding them.
@@ -356,6 +414,24 @@ fn without_quoted_values(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_is_framed_field_by_field_with_the_fixed_boundary() {
+        let (ct, body) = form_data(&[("a", "1"), ("description", "Kırık geldi\r\nx")]).unwrap();
+        assert_eq!(ct, format!("multipart/form-data; boundary={FORM_BOUNDARY}"));
+        let expected = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nKırık geldi\r\nx\r\n\
+             --{b}--\r\n",
+            b = FORM_BOUNDARY
+        );
+        assert_eq!(std::str::from_utf8(&body).unwrap(), expected);
+        assert_eq!(
+            form_data(&[("a", "1"), ("d", &format!("x--{FORM_BOUNDARY}"))]),
+            Err("d".to_string())
+        );
+        assert_eq!(form_data(&[("a\"b", "1")]), Err("a\"b".to_string()));
+    }
 
     #[test]
     fn unreadable_entries_keep_no_quoted_values() {

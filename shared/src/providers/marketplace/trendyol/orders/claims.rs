@@ -21,7 +21,7 @@ use super::{PageWire, TrendyolOrders, MAX_PAGE_SIZE};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_claim::{ClaimItemSnapshot, ClaimSnapshot};
 use crate::error::Error;
-use crate::providers::marketplace::http::{Refusal, Unreadable};
+use crate::providers::marketplace::http::{form_data, Refusal, Unreadable};
 
 /// Claim and claim item ids are Trendyol's UUIDs: letters, digits and
 /// dashes; anything else is refused before a path or body is built.
@@ -237,9 +237,82 @@ impl TrendyolOrders {
     }
 }
 
+/// The longest rejection description Trendyol takes (T14).
+pub const MAX_REJECT_DESCRIPTION: usize = 500;
+
+/// The createClaimIssue form (T14): `claimIssueReasonId`,
+/// `claimItemIdList` (comma-separated) and `description`.
+fn reject_form(
+    item_ids: &[String],
+    reason_id: u64,
+    description: &str,
+) -> Result<(String, Bytes), Error> {
+    let reason = reason_id.to_string();
+    let items = item_ids.join(",");
+    form_data(&[
+        ("claimIssueReasonId", &reason),
+        ("claimItemIdList", &items),
+        ("description", description),
+    ])
+    .map_err(|field| Error::validation(field, "text that cannot be sent as a form field"))
+}
+
+impl TrendyolOrders {
+    /// Rejects claim items with a reason (createClaimIssue, T14; only
+    /// `WaitingInAction` ones can be): `Err` inside is Trendyol's refusal.
+    /// Repeatable like the approval: a repeat after a lost answer is
+    /// refused (the items are no longer waiting), which the caller
+    /// resolves by reading the claim back. Whether the answer has a body
+    /// is UNCONFIRMED: it is not read.
+    pub async fn reject_claim_items(
+        &self,
+        claim_id: &str,
+        item_ids: &[String],
+        reason_id: u64,
+        description: &str,
+    ) -> Result<Result<(), Refusal>, Error> {
+        check_claim_id(claim_id)?;
+        for id in item_ids {
+            check_claim_id(id)?;
+        }
+        let url = format!(
+            "{}/integration/order/sellers/{}/claims/{claim_id}/issue",
+            self.base, self.seller_id
+        );
+        let (content_type, body) = reject_form(item_ids, reason_id, description)?;
+        Ok(self
+            .api
+            .write_as(
+                &self.package_status,
+                "trendyol_reject_claim",
+                Method::POST,
+                url,
+                &content_type,
+                body,
+                true,
+            )
+            .await?
+            .map(|_| ()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejection_is_sent_as_the_three_form_fields() {
+        let (ct, body) = reject_form(&["i-1".into(), "i-2".into()], 7, "Ürün kullanılmış").unwrap();
+        assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+        let text = std::str::from_utf8(&body).unwrap();
+        for part in [
+            "name=\"claimIssueReasonId\"\r\n\r\n7\r\n",
+            "name=\"claimItemIdList\"\r\n\r\ni-1,i-2\r\n",
+            "name=\"description\"\r\n\r\nÜrün kullanılmış\r\n",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+    }
 
     #[test]
     fn a_claim_reads_its_items_under_their_lines_and_never_the_buyer() {
