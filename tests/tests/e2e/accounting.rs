@@ -1592,7 +1592,7 @@ mod storefront_orders {
         let (status, body) = route(&w, "PUT", &order_id, Some(&changed)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
-            (409, Some("invoice_data_locked"))
+            (422, Some("invoice_data_locked"))
         );
         assert_eq!(route(&w, "PUT", &order_id, Some(&person())).await.0, 200);
         assert_eq!(w.fake.invoice_count(), 1);

@@ -8,7 +8,7 @@
 //!   `shipment`), validated field by field ([`InvoiceData::validate`]); the
 //!   buyer and the shipment (a courier is a person) are stored apart with a TTL
 //!   (`SFPII#`), the rest beside it (`SFINVOICE#`). An identical PUT changes
-//!   nothing; other content once the invoice was started is refused (409
+//!   nothing; other content once the invoice was started is refused (422
 //!   `invoice_data_locked`). If our ledger already says paid, the PUT
 //!   publishes `invoice.requested`, which brings the order back here
 //!   through the accounting queue (an HTTP answer cannot wait for Paraşüt).
@@ -146,7 +146,10 @@ where
                 .await?
                 .is_some()
             {
-                return Err(Error::Conflict {
+                // The order's invoice is claimed with the data it was
+                // started from: other data for the same order is refused as
+                // a repeat with other parameters (DESIGN §3b: 422).
+                return Err(Error::Unprocessable {
                     code: "invoice_data_locked",
                     message: "this order's invoice was started with other data; it is not changed"
                         .into(),
