@@ -545,89 +545,49 @@ where
         let path = req.uri().path().trim_end_matches('/').to_string();
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let result = match (req.method(), segments.as_slice()) {
-            (&Method::GET, ["marketplace-orders", marketplace, order_number]) => {
-                match marketplace_of(marketplace) {
-                    Ok(m) => self
-                        .order(m, &percent_decoded(order_number))
-                        .await
-                        .map(|v| json_response(200, &v)),
-                    Err(e) => Err(e),
-                }
-            }
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "packages", package_id, action],
-            ) if PACKAGE_ACTIONS.contains(action) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.package_action(
-                        m,
-                        &percent_decoded(order_number),
-                        package_id,
-                        action,
-                        body_bytes(&req),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "lines", line_id, "cancel"],
-            ) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.cancel_line(m, &percent_decoded(order_number), line_id, body_bytes(&req))
-                        .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "claims", claim_id, "approve"],
-            ) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.approve_claim(
-                        m,
-                        &percent_decoded(order_number),
-                        claim_id,
-                        body_bytes(&req),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
-            (
-                &Method::POST,
-                ["marketplace-orders", marketplace, order_number, "claims", claim_id, "reject"],
-            ) => match marketplace_of(marketplace) {
-                Ok(m) => {
-                    self.reject_claim(
-                        m,
-                        &percent_decoded(order_number),
-                        claim_id,
-                        body_bytes(&req),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            }
-            .map(|v| json_response(200, &v)),
             (&Method::GET, ["marketplace-orders", marketplace]) => {
-                match (
-                    marketplace_of(marketplace),
-                    list_request(req.uri().query().unwrap_or(""), now_ms()),
-                ) {
-                    (Ok(m), Ok(request)) => {
-                        self.list(m, request).await.map(|p| json_response(200, &p))
-                    }
-                    (Err(e), _) | (_, Err(e)) => Err(e),
+                async {
+                    let m = marketplace_of(marketplace)?;
+                    let request = list_request(req.uri().query().unwrap_or(""), now_ms())?;
+                    self.list(m, request).await.map(|p| json_response(200, &p))
                 }
+                .await
+            }
+            (&Method::GET, ["marketplace-orders", marketplace, order_number]) => {
+                async {
+                    let m = marketplace_of(marketplace)?;
+                    let number = percent_decoded(order_number);
+                    self.order(m, &number).await.map(|v| json_response(200, &v))
+                }
+                .await
+            }
+            (
+                &Method::POST,
+                ["marketplace-orders", marketplace, order_number, kind, id, action],
+            ) => {
+                async {
+                    let m = marketplace_of(marketplace)?;
+                    let number = percent_decoded(order_number);
+                    let body = body_bytes(&req);
+                    match (*kind, *action) {
+                        ("packages", a) if PACKAGE_ACTIONS.contains(&a) => {
+                            self.package_action(m, &number, id, a, body).await
+                        }
+                        ("lines", "cancel") => self.cancel_line(m, &number, id, body).await,
+                        ("claims", "approve") => self.approve_claim(m, &number, id, body).await,
+                        ("claims", "reject") => self.reject_claim(m, &number, id, body).await,
+                        _ => Err(Error::NoRoute {
+                            method: Method::POST.to_string(),
+                            path: path.clone(),
+                        }),
+                    }
+                    .map(|v| json_response(200, &v))
+                }
+                .await
             }
             (method, _) => Err(Error::NoRoute {
                 method: method.to_string(),
-                path,
+                path: path.clone(),
             }),
         };
         Ok(result.unwrap_or_else(|e| error_response(&e)))
