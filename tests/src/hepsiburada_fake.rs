@@ -1845,43 +1845,16 @@ fn order_list(s: &mut HbState, uri: &Uri) -> Response {
             ));
         }
         s.orders.fire_hooks(offset);
-        let (lo, hi) = match (q.begin_ms, q.end_ms) {
-            (Some(b), Some(e)) if e.saturating_sub(b) > ORDERS_MAX_WINDOW_MS => {
-                q.truncated = true;
-                (Some(b), Some(b + ORDERS_MAX_WINDOW_MS))
-            }
-            (Some(b), Some(e)) => (Some(b), Some(e)),
-            (Some(b), None) => (Some(b), Some(b + ORDERS_MAX_WINDOW_MS)),
-            (None, e) => (None, e),
-        };
+        let (lo, hi, truncated) = served_window(q.begin_ms, q.end_ms);
+        q.truncated |= truncated;
         q.effective_end_ms = hi;
-        let mut hits: Vec<&HbLine> = s
-            .orders
-            .lines
-            .iter()
-            .filter(|l| {
-                l.status == OPEN_STATUS
-                    && lo.is_none_or(|b| l.order_date_ms >= b)
-                    && hi.is_none_or(|e| l.order_date_ms < e)
-            })
-            .collect();
-        hits.sort_by_key(|l| (l.order_date_ms, l.seq));
-        let total = hits.len();
-        let page: Vec<&HbLine> = hits
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        let ids = page.iter().map(|l| l.id.clone()).collect();
-        Ok((
-            json!({
-                "totalCount": total,
-                "limit": limit,
-                "offset": offset,
-                "pageCount": total.div_ceil(limit as usize),
-                "items": page.into_iter().map(line_json).collect::<Vec<_>>(),
-            }),
-            ids,
+        let open = s.orders.lines.iter().filter(|l| l.status == OPEN_STATUS);
+        Ok(window_page(
+            open,
+            (lo, hi),
+            (offset, limit),
+            |l| l.order_date_ms,
+            line_json,
         ))
     })();
     let response = match result {
@@ -1895,6 +1868,51 @@ fn order_list(s: &mut HbState, uri: &Uri) -> Response {
     q.served_at_ms = s.orders.clock();
     s.orders.queries.push(q);
     response
+}
+
+/// The window Hepsiburada serves for `begin`..`end`: at most 24 h (a wider
+/// one is cut to begin + 24 h, the flag says so; no end is begin + 24 h).
+fn served_window(begin: Option<u64>, end: Option<u64>) -> (Option<u64>, Option<u64>, bool) {
+    match (begin, end) {
+        (Some(b), Some(e)) if e.saturating_sub(b) > ORDERS_MAX_WINDOW_MS => {
+            (Some(b), Some(b + ORDERS_MAX_WINDOW_MS), true)
+        }
+        (Some(b), Some(e)) => (Some(b), Some(e), false),
+        (Some(b), None) => (Some(b), Some(b + ORDERS_MAX_WINDOW_MS), false),
+        (None, e) => (None, e, false),
+    }
+}
+
+/// One page of `lines` that `date_of` dates in `[lo, hi)`, oldest first, in
+/// Hepsiburada's list envelope, with the ids it served.
+fn window_page<'a>(
+    lines: impl Iterator<Item = &'a HbLine>,
+    (lo, hi): (Option<u64>, Option<u64>),
+    (offset, limit): (i64, i64),
+    date_of: impl Fn(&HbLine) -> u64,
+    to_json: impl Fn(&HbLine) -> Value,
+) -> (Value, Vec<String>) {
+    let mut hits: Vec<&HbLine> = lines
+        .filter(|l| lo.is_none_or(|b| date_of(l) >= b) && hi.is_none_or(|e| date_of(l) < e))
+        .collect();
+    hits.sort_by_key(|l| (date_of(l), l.seq));
+    let total = hits.len();
+    let page: Vec<&HbLine> = hits
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    let ids = page.iter().map(|l| l.id.clone()).collect();
+    (
+        json!({
+            "totalCount": total,
+            "limit": limit,
+            "offset": offset,
+            "pageCount": total.div_ceil(limit as usize),
+            "items": page.into_iter().map(to_json).collect::<Vec<_>>(),
+        }),
+        ids,
+    )
 }
 
 // ---------------------------------------------------------------------------

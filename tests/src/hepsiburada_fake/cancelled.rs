@@ -14,8 +14,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{
-    hb_json, iso_tr, oms_error, parse_hb_date, HbLine, HbOrderQuery, HbState, ORDERS_MAX_WINDOW_MS,
-    TEST_MERCHANT_ID,
+    hb_json, iso_tr, oms_error, parse_hb_date, HbLine, HbOrderQuery, HbState, TEST_MERCHANT_ID,
 };
 
 /// "İptal Sipariş Bilgileri Listeleme".
@@ -92,43 +91,16 @@ pub(super) fn cancelled_list(s: &mut HbState, uri: &Uri) -> Response {
                 vec![],
             ));
         }
-        let (lo, hi) = match (q.begin_ms, q.end_ms) {
-            (Some(b), Some(e)) if e.saturating_sub(b) > ORDERS_MAX_WINDOW_MS => {
-                q.truncated = true;
-                (Some(b), Some(b + ORDERS_MAX_WINDOW_MS))
-            }
-            (Some(b), Some(e)) => (Some(b), Some(e)),
-            (Some(b), None) => (Some(b), Some(b + ORDERS_MAX_WINDOW_MS)),
-            (None, e) => (None, e),
-        };
+        let (lo, hi, truncated) = super::served_window(q.begin_ms, q.end_ms);
+        q.truncated |= truncated;
         q.effective_end_ms = hi;
-        let mut hits: Vec<&HbLine> = s
-            .orders
-            .lines
-            .iter()
-            .filter(|l| {
-                is_cancelled(l)
-                    && lo.is_none_or(|b| l.last_status_ms >= b)
-                    && hi.is_none_or(|e| l.last_status_ms < e)
-            })
-            .collect();
-        hits.sort_by_key(|l| (l.last_status_ms, l.seq));
-        let total = hits.len();
-        let page: Vec<&HbLine> = hits
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        let ids = page.iter().map(|l| l.id.clone()).collect();
-        Ok((
-            json!({
-                "totalCount": total,
-                "limit": limit,
-                "offset": offset,
-                "pageCount": total.div_ceil(limit as usize),
-                "items": page.into_iter().map(cancelled_json).collect::<Vec<_>>(),
-            }),
-            ids,
+        let cancelled = s.orders.lines.iter().filter(|l| is_cancelled(l));
+        Ok(super::window_page(
+            cancelled,
+            (lo, hi),
+            (offset, limit),
+            |l| l.last_status_ms,
+            cancelled_json,
         ))
     })();
     let response = match result {
