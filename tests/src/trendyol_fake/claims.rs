@@ -212,40 +212,9 @@ pub(super) fn approve_claim(s: &mut TyState, claim_id: &str, body: &[u8]) -> Res
         },
         Err(_) => return business_error(400, "request.body.invalid", "the body is not JSON"),
     };
-    let now = s.orders.clock();
-    let Some(c) = s.claims.claims.iter_mut().find(|c| c.id == claim_id) else {
-        return business_error(
-            404,
-            "claim.not.found",
-            &format!("İade talebi bulunamadı: {claim_id}"),
-        );
-    };
-    for id in &ids {
-        match c.items.iter().find(|i| &i.id == id) {
-            None => {
-                return business_error(
-                    400,
-                    "claim.item.not.found",
-                    &format!("claim item {id} is not in claim {claim_id}"),
-                )
-            }
-            Some(i) if i.status != "WaitingInAction" => {
-                return business_error(
-                    400,
-                    "claim.item.status.not.valid",
-                    &format!(
-                        "claim item {id} is {}; only WaitingInAction items can be approved",
-                        i.status
-                    ),
-                )
-            }
-            Some(_) => {}
-        }
+    if let Some(refusal) = decide_waiting_items(s, claim_id, &ids, "Accepted", 400) {
+        return refusal;
     }
-    for i in c.items.iter_mut().filter(|i| ids.contains(&i.id)) {
-        i.status = "Accepted".into();
-    }
-    c.last_modified_ms = now.max(c.last_modified_ms + 1);
     s.claims.approvals.push((claim_id.to_string(), ids));
     ty_json(200, Value::Null)
 }
@@ -351,40 +320,9 @@ pub(super) fn reject_claim(
             "description must be 1 to 500 characters",
         );
     };
-    let now = s.orders.clock();
-    let Some(c) = s.claims.claims.iter_mut().find(|c| c.id == claim_id) else {
-        return business_error(
-            404,
-            "claim.not.found",
-            &format!("İade talebi bulunamadı: {claim_id}"),
-        );
-    };
-    for id in &ids {
-        match c.items.iter().find(|i| &i.id == id) {
-            None => {
-                return business_error(
-                    400,
-                    "claim.item.not.found",
-                    &format!("claim item {id} is not in claim {claim_id}"),
-                )
-            }
-            Some(i) if i.status != "WaitingInAction" => {
-                return business_error(
-                    409,
-                    "claim.item.status.not.valid",
-                    &format!(
-                        "claim item {id} is {}; only WaitingInAction items can be rejected",
-                        i.status
-                    ),
-                )
-            }
-            Some(_) => {}
-        }
+    if let Some(refusal) = decide_waiting_items(s, claim_id, &ids, "Rejected", 409) {
+        return refusal;
     }
-    for i in c.items.iter_mut().filter(|i| ids.contains(&i.id)) {
-        i.status = "Rejected".into();
-    }
-    c.last_modified_ms = now.max(c.last_modified_ms + 1);
     s.claims.rejections.push(Rejection {
         claim_id: claim_id.to_string(),
         items: ids,
@@ -392,6 +330,54 @@ pub(super) fn reject_claim(
         description,
     });
     ty_json(200, Value::Null)
+}
+
+/// Moves claim items `ids` of `claim_id` from WaitingInAction to `status`
+/// (`None`), or the refusal (404 unknown claim, 400 an item not in it, `not_waiting` for
+/// an item in another status: approve answers 400, reject 409 — neither is
+/// confirmed, our client reads the claim back either way).
+fn decide_waiting_items(
+    s: &mut TyState,
+    claim_id: &str,
+    ids: &[String],
+    status: &str,
+    not_waiting: u16,
+) -> Option<Response> {
+    let now = s.orders.clock();
+    let Some(c) = s.claims.claims.iter_mut().find(|c| c.id == claim_id) else {
+        return Some(business_error(
+            404,
+            "claim.not.found",
+            &format!("İade talebi bulunamadı: {claim_id}"),
+        ));
+    };
+    for id in ids {
+        match c.items.iter().find(|i| &i.id == id) {
+            None => {
+                return Some(business_error(
+                    400,
+                    "claim.item.not.found",
+                    &format!("claim item {id} is not in claim {claim_id}"),
+                ))
+            }
+            Some(i) if i.status != "WaitingInAction" => {
+                return Some(business_error(
+                    not_waiting,
+                    "claim.item.status.not.valid",
+                    &format!(
+                    "claim item {id} is {}; only WaitingInAction items can be moved to {status}",
+                    i.status
+                ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for i in c.items.iter_mut().filter(|i| ids.contains(&i.id)) {
+        i.status = status.into();
+    }
+    c.last_modified_ms = now.max(c.last_modified_ms + 1);
+    None
 }
 
 impl super::TrendyolFake {
