@@ -330,29 +330,29 @@ impl OrderPollSettings {
     }
 }
 
-/// Trendyol's customer return reasons whose units are sellable again by
-/// default: changed mind (401), size too small / too big (501, 551), did
+/// Customer return reasons whose units are sellable again by default.
+/// Trendyol: changed mind (401), size too small / too big (501, 551), did
 /// not like the model / the product (251, 2042), ordered the wrong product
-/// (701). Defective, wrong or damaged items (301, 351, 851, …) are not.
-pub const DEFAULT_SELLABLE_CLAIM_REASONS: &str = "251,401,501,551,701,2042";
+/// (701); defective, wrong or damaged items (301, 351, 851, …) are not.
+/// Hepsiburada (H16): found it cheaper, not arrived when needed, size /
+/// dimensions did not fit; broken, damaged, missing, wrong, expired or poor
+/// quality are not.
+pub const DEFAULT_SELLABLE_CLAIM_REASONS: &str = "trendyol:251,trendyol:401,trendyol:501,\
+trendyol:551,trendyol:701,trendyol:2042,hepsiburada:FoundCheaper,\
+hepsiburada:NotArrivedWhenNeeded,hepsiburada:IncompatiblyProduct";
 
 /// `MARKETPLACE_CLAIM_SELLABLE_REASONS`: comma-separated marketplace reason
-/// codes whose accepted claim items go back to stock (`none` = never).
+/// codes whose accepted claim items go back to stock, each bare (every
+/// marketplace, as before Hepsiburada's claims) or prefixed with its
+/// marketplace (`hepsiburada:FoundCheaper`); `none` = never.
 pub fn claim_policy(env: &dyn Source) -> Result<crate::domain::marketplace_claim::ClaimPolicy> {
     let raw = optional(env, "MARKETPLACE_CLAIM_SELLABLE_REASONS")
         .unwrap_or_else(|| DEFAULT_SELLABLE_CLAIM_REASONS.to_string());
-    let mut sellable_reasons = Vec::new();
-    if raw.trim() != "none" {
-        for code in raw.split(',').map(str::trim) {
-            if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::Config(format!(
-                    "MARKETPLACE_CLAIM_SELLABLE_REASONS: {code:?} is not a reason code (comma-separated codes, or none)"
-                )));
-            }
-            sellable_reasons.push(code.to_string());
-        }
-    }
-    Ok(crate::domain::marketplace_claim::ClaimPolicy { sellable_reasons })
+    crate::domain::marketplace_claim::ClaimPolicy::parse(&raw).map_err(|entry| {
+        Error::Config(format!(
+            "MARKETPLACE_CLAIM_SELLABLE_REASONS: {entry:?} is not a reason code (comma-separated codes, each optionally marketplace:code, or none)"
+        ))
+    })
 }
 
 /// Whether an order-list window fits the marketplace's limits.

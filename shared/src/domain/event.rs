@@ -298,8 +298,10 @@ pub struct ClaimItemDetail {
     pub marketplace_status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<String>,
-    /// `pending`, `returned` (one unit back to stock), `not_sellable`,
-    /// `untracked`.
+    /// Units the item returns (Trendyol: 1; Hepsiburada: the claim's).
+    pub quantity: u32,
+    /// `pending`, `returned` (its units back to stock), `not_sellable`,
+    /// `untracked`, `not_held`.
     pub restock: String,
 }
 

@@ -8,8 +8,8 @@
 //! - Claim item statuses only move forward (`claim_status`); the same
 //!   snapshot applied twice changes nothing the second time.
 //! - Stock comes back only for an item the marketplace accepted whose
-//!   reason says the unit is sellable again (`ClaimPolicy`, a setting): one
-//!   unit per claim item, once (`Restock::Returned` is written in the same
+//!   reason says the unit is sellable again (`ClaimPolicy`, a setting): the
+//!   item's units (Trendyol: one; Hepsiburada: the claim's quantity), once (`Restock::Returned` is written in the same
 //!   transaction as the product's stock).
 //! - Events: `marketplace.claim.created` once per claim,
 //!   `marketplace.claim.status_changed` once per item change, each with an
@@ -30,26 +30,66 @@ pub struct ClaimStatus {
     pub word: &'static str,
     /// Later statuses rank higher; unknown ones rank 0 and move nothing.
     pub rank: u8,
+    /// The marketplace took the return (accepted, or refunded after it):
+    /// the status at which a sellable unit goes back to stock.
+    pub accepted: bool,
 }
 
 const fn claim(word: &'static str, rank: u8) -> ClaimStatus {
-    ClaimStatus { word, rank }
+    ClaimStatus {
+        word,
+        rank,
+        accepted: false,
+    }
 }
 
-/// Trendyol's claim item statuses (docs/marketplace-wire.md T14). A
-/// rejected item can still be accepted after Trendyol's analysis, so
-/// `accepted` ranks above `rejected`.
-pub fn claim_status(marketplace_status: &str) -> ClaimStatus {
-    match marketplace_status.to_ascii_lowercase().as_str() {
-        "created" => claim("created", 1),
-        "waitinginaction" => claim("waiting_in_action", 2),
-        "waitingfraudcheck" => claim("waiting_fraud_check", 2),
-        "inanalysis" => claim("in_analysis", 3),
-        "unresolved" => claim("unresolved", 4),
-        "rejected" => claim("rejected", 5),
-        "accepted" => claim("accepted", 6),
-        "cancelled" => claim("cancelled", 6),
-        _ => claim("unknown", 0),
+const fn taken(word: &'static str, rank: u8) -> ClaimStatus {
+    ClaimStatus {
+        word,
+        rank,
+        accepted: true,
+    }
+}
+
+/// The status word of a claim item waiting for the seller's decision: only
+/// then can it be approved or rejected (both marketplaces).
+pub const AWAITING_SELLER: &str = "waiting_in_action";
+
+/// A marketplace's claim item status in our words (docs/marketplace-wire.md
+/// T14, H16).
+///
+/// Trendyol: a rejected item can still be accepted after Trendyol's
+/// analysis, so `accepted` ranks above `rejected`.
+///
+/// Hepsiburada: a claim is one line; a seller's rejection may be disputed
+/// (`InDispute`) and decided by Hepsiburada either way, so `in_dispute`
+/// ranks below both outcomes; `Refunded` follows `Accepted` (a claim first
+/// seen refunded still gives its units back). The order is UNCONFIRMED.
+pub fn claim_status(marketplace: Marketplace, marketplace_status: &str) -> ClaimStatus {
+    let word = marketplace_status.to_ascii_lowercase();
+    match marketplace {
+        Marketplace::Trendyol => match word.as_str() {
+            "created" => claim("created", 1),
+            "waitinginaction" => claim(AWAITING_SELLER, 2),
+            "waitingfraudcheck" => claim("waiting_fraud_check", 2),
+            "inanalysis" => claim("in_analysis", 3),
+            "unresolved" => claim("unresolved", 4),
+            "rejected" => claim("rejected", 5),
+            "accepted" => taken("accepted", 6),
+            "cancelled" => claim("cancelled", 6),
+            _ => claim("unknown", 0),
+        },
+        Marketplace::Hepsiburada => match word.as_str() {
+            "newrequest" => claim("created", 1),
+            "awaitingpreapproval" => claim("waiting_pre_approval", 2),
+            "awaitingaction" => claim(AWAITING_SELLER, 3),
+            "indispute" => claim("in_dispute", 4),
+            "rejected" => claim("rejected", 5),
+            "accepted" => taken("accepted", 6),
+            "cancelled" => claim("cancelled", 6),
+            "refunded" => taken("refunded", 7),
+            _ => claim("unknown", 0),
+        },
     }
 }
 
@@ -78,15 +118,18 @@ pub struct ClaimItemSnapshot {
     pub reason_code: Option<String>,
     pub reason: Option<String>,
     pub marketplace_status: String,
+    /// Units the item returns (a Trendyol claim item is one; a Hepsiburada
+    /// claim names its line's quantity).
+    pub quantity: u32,
 }
 
-/// Whether a claim item's unit goes back to stock.
+/// Whether a claim item's units go back to stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Restock {
     /// Not accepted (yet).
     Pending,
-    /// Accepted and sellable: one unit went back to stock.
+    /// Accepted and sellable: its units went back to stock.
     Returned,
     /// Accepted, but its reason does not make the unit sellable.
     NotSellable,
@@ -112,7 +155,14 @@ pub struct ClaimItem {
     pub status: String,
     pub marketplace_status: String,
     pub rank: u8,
+    /// Units the item returns (stored before Hepsiburada's claims: one).
+    #[serde(default = "one")]
+    pub quantity: u32,
     pub restock: Restock,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A claim as stored on its order.
@@ -129,13 +179,43 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClaimPolicy {
     /// Reason codes (the marketplace's) whose accepted units go back to
-    /// stock; anything else (defective, wrong, damaged, unknown) does not.
-    pub sellable_reasons: Vec<String>,
+    /// stock, each for one marketplace or (`None`) for every one; anything
+    /// else (defective, wrong, damaged, unknown) does not.
+    pub sellable_reasons: Vec<(Option<Marketplace>, String)>,
 }
 
 impl ClaimPolicy {
-    pub fn sellable(&self, reason_code: Option<&str>) -> bool {
-        reason_code.is_some_and(|c| self.sellable_reasons.iter().any(|s| s == c))
+    /// The setting's text: comma-separated reason codes, each bare (every
+    /// marketplace: the format before Hepsiburada's claims) or prefixed
+    /// with its marketplace (`hepsiburada:FoundCheaper`, `trendyol:401`);
+    /// `none` = nothing is sellable. `Err` names the entry it cannot read.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut sellable_reasons = Vec::new();
+        if text.trim() == "none" {
+            return Ok(ClaimPolicy { sellable_reasons });
+        }
+        for entry in text.split(',').map(str::trim) {
+            let (marketplace, code) = match entry.split_once(':') {
+                Some((m, code)) => match Marketplace::parse(m.trim()) {
+                    Some(m) => (Some(m), code.trim()),
+                    None => return Err(entry.to_string()),
+                },
+                None => (None, entry),
+            };
+            if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(entry.to_string());
+            }
+            sellable_reasons.push((marketplace, code.to_string()));
+        }
+        Ok(ClaimPolicy { sellable_reasons })
+    }
+
+    pub fn sellable(&self, marketplace: Marketplace, reason_code: Option<&str>) -> bool {
+        reason_code.is_some_and(|c| {
+            self.sellable_reasons
+                .iter()
+                .any(|(m, s)| m.is_none_or(|m| m == marketplace) && s == c)
+        })
     }
 }
 
@@ -166,7 +246,7 @@ pub fn apply_claim(
     let mut restocked: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     let mut changed = is_new;
     for item in &snap.items {
-        let status = claim_status(&item.marketplace_status);
+        let status = claim_status(snap.marketplace, &item.marketplace_status);
         let previous = claim.items.get(&item.item_id).cloned();
         let moves = match &previous {
             None => true,
@@ -184,9 +264,10 @@ pub fn apply_claim(
             status: status.word.to_string(),
             marketplace_status: item.marketplace_status.clone(),
             rank: status.rank,
+            quantity: item.quantity.max(1),
             restock: previous.as_ref().map_or(Restock::Pending, |p| p.restock),
         };
-        if status.word == "accepted" && stored.restock == Restock::Pending {
+        if status.accepted && stored.restock == Restock::Pending {
             // A line we hold whose stock is not taken has nothing to give
             // back; a line we cannot match (its id as the claim gives it,
             // UNCONFIRMED T14) is trusted to have taken its unit.
@@ -195,7 +276,8 @@ pub fn apply_claim(
                 .as_ref()
                 .and_then(|id| order.lines.get(id))
                 .is_none_or(|line| line.stock == LineStock::Taken);
-            stored.restock = match (&stored.sku, policy.sellable(stored.reason_code.as_deref())) {
+            let sellable = policy.sellable(snap.marketplace, stored.reason_code.as_deref());
+            stored.restock = match (&stored.sku, sellable) {
                 (_, false) => Restock::NotSellable,
                 (None, true) => Restock::Untracked,
                 (Some(_), true) if !held => Restock::NotHeld,
@@ -203,7 +285,7 @@ pub fn apply_claim(
                     restocked
                         .entry(sku.clone())
                         .or_default()
-                        .push((item.item_id.clone(), 1));
+                        .push((item.item_id.clone(), i64::from(stored.quantity)));
                     Restock::Returned
                 }
             };
@@ -325,6 +407,7 @@ mod tests {
             reason_code: Some(reason.into()),
             reason: Some("reason".into()),
             marketplace_status: status.into(),
+            quantity: 1,
         }
     }
 
@@ -341,7 +424,7 @@ mod tests {
 
     fn policy() -> ClaimPolicy {
         ClaimPolicy {
-            sellable_reasons: vec!["401".into()],
+            sellable_reasons: vec![(None, "401".into())],
         }
     }
 
@@ -443,5 +526,144 @@ mod tests {
             &policy(),
         );
         assert_eq!(c.moves.len(), 1);
+    }
+
+    fn hb_order() -> MarketplaceOrder {
+        let snap = OrderSnapshot {
+            marketplace: Marketplace::Hepsiburada,
+            order_number: "4001".into(),
+            package_id: None,
+            marketplace_status: "Open".into(),
+            lines: vec![LineSnapshot {
+                line_id: "L-9".into(),
+                sku: Some("SKU-H".into()),
+                quantity: 3,
+                marketplace_status: None,
+            }],
+            occurred_ms: 1_000,
+            details: None,
+        };
+        let mut o = apply_snapshot(None, &snap).order;
+        o.outbox.clear();
+        o
+    }
+
+    fn hb_claim(status: &str, reason: &str, at: i64) -> ClaimSnapshot {
+        ClaimSnapshot {
+            marketplace: Marketplace::Hepsiburada,
+            claim_id: "356189794".into(),
+            order_number: "4001".into(),
+            claimed_ms: 2_000,
+            occurred_ms: at,
+            items: vec![ClaimItemSnapshot {
+                item_id: "356189794".into(),
+                order_line_id: Some("L-9".into()),
+                sku: Some("SKU-H".into()),
+                reason_code: Some(reason.into()),
+                reason: None,
+                marketplace_status: status.into(),
+                quantity: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_setting_names_reasons_for_every_marketplace_or_for_one() {
+        let p = ClaimPolicy::parse("401, hepsiburada:FoundCheaper,trendyol:501").unwrap();
+        assert!(p.sellable(Marketplace::Trendyol, Some("401")));
+        assert!(p.sellable(Marketplace::Hepsiburada, Some("401")));
+        assert!(p.sellable(Marketplace::Hepsiburada, Some("FoundCheaper")));
+        assert!(!p.sellable(Marketplace::Trendyol, Some("FoundCheaper")));
+        assert!(p.sellable(Marketplace::Trendyol, Some("501")));
+        assert!(!p.sellable(Marketplace::Hepsiburada, Some("501")));
+        assert!(!p.sellable(Marketplace::Trendyol, None));
+        assert_eq!(ClaimPolicy::parse("none").unwrap(), ClaimPolicy::default());
+        for bad in [
+            "",
+            "401,,501",
+            "amazon:401",
+            "hepsiburada:",
+            "4 01",
+            "trendyol:a-b",
+        ] {
+            assert!(ClaimPolicy::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hepsiburada_statuses_move_forward_and_a_refund_counts_as_accepted() {
+        let hb = |s| claim_status(Marketplace::Hepsiburada, s);
+        let order = [
+            "NewRequest",
+            "AwaitingAction",
+            "InDispute",
+            "Rejected",
+            "Accepted",
+            "Refunded",
+        ];
+        for pair in order.windows(2) {
+            assert!(hb(pair[0]).rank < hb(pair[1]).rank, "{pair:?}");
+        }
+        assert_eq!(hb("AwaitingAction").word, AWAITING_SELLER);
+        assert_eq!(
+            claim_status(Marketplace::Trendyol, "WaitingInAction").word,
+            AWAITING_SELLER
+        );
+        assert!(hb("Accepted").accepted && hb("Refunded").accepted && !hb("Rejected").accepted);
+        // Trendyol's words are not Hepsiburada's.
+        assert_eq!(hb("WaitingInAction").rank, 0);
+        assert_eq!(claim_status(Marketplace::Trendyol, "Refunded").rank, 0);
+    }
+
+    #[test]
+    fn a_hepsiburada_claim_gives_its_quantity_back_once_even_first_seen_refunded() {
+        let policy = ClaimPolicy::parse("hepsiburada:FoundCheaper").unwrap();
+        let waiting = settle(apply_claim(
+            &hb_order(),
+            &hb_claim("AwaitingAction", "FoundCheaper", 2_000),
+            &policy,
+        ));
+        let c = apply_claim(
+            &waiting,
+            &hb_claim("Accepted", "FoundCheaper", 3_000),
+            &policy,
+        );
+        assert_eq!(c.moves.len(), 1);
+        assert_eq!((c.moves[0].sku.as_str(), c.moves[0].change), ("SKU-H", 2));
+        let stored = settle(c);
+        let refunded = apply_claim(
+            &stored,
+            &hb_claim("Refunded", "FoundCheaper", 4_000),
+            &policy,
+        );
+        assert!(refunded.changed && refunded.moves.is_empty());
+        assert_eq!(
+            refunded.order.claims["356189794"].items["356189794"].restock,
+            Restock::Returned
+        );
+        // First seen refunded: the units come back then.
+        let c = apply_claim(
+            &hb_order(),
+            &hb_claim("Refunded", "FoundCheaper", 4_000),
+            &policy,
+        );
+        assert_eq!(c.moves[0].change, 2);
+        // A reason not named for Hepsiburada: nothing.
+        let c = apply_claim(
+            &hb_order(),
+            &hb_claim("Accepted", "WrongProduct", 4_000),
+            &policy,
+        );
+        assert!(c.moves.is_empty());
+        assert_eq!(
+            c.order.claims["356189794"].items["356189794"].restock,
+            Restock::NotSellable
+        );
+        // Items stored before quantities were kept read as one unit.
+        let old: ClaimItem = serde_json::from_value(serde_json::json!({
+            "status": "created", "marketplace_status": "Created", "rank": 1, "restock": "pending"
+        }))
+        .unwrap();
+        assert_eq!(old.quantity, 1);
     }
 }

@@ -1,5 +1,5 @@
 //! The one way a marketplace claim (return) gets in, whoever reports it
-//! (order-poll's claim feed; a marketplace's claim webhook later): decide
+//! (order-poll's claim feeds; a seller action's read-back): decide
 //! (`domain::marketplace_claim`), write the claim on its order with the
 //! units it gives back as the order's one conditional transaction, publish
 //! the events it put on the order's outbox (the order intake's publisher and
@@ -137,6 +137,7 @@ pub fn claim_detail(
                     status: i.status.clone(),
                     marketplace_status: i.marketplace_status.clone(),
                     previous_status: changed.as_ref().and_then(|(_, p)| p.clone()),
+                    quantity: i.quantity,
                     restock: restock_word(i.restock).to_string(),
                 })
                 .collect()
