@@ -120,6 +120,8 @@ fn parse_claim(raw: &[u8], seen_ms: i64) -> Result<ClaimSnapshot, serde_json::Er
                 reason_code: reason.as_ref().and_then(|r| id_text(&r.id)),
                 reason: reason.and_then(|r| r.name),
                 marketplace_status: ci.claim_item_status.name,
+                // Each Trendyol claim item is one unit (UNCONFIRMED, T14).
+                quantity: 1,
             });
         }
     }
@@ -225,7 +227,7 @@ impl TrendyolOrders {
         Ok(self
             .api
             .write_json(
-                &self.package_status,
+                &self.claim_actions,
                 "trendyol_approve_claim",
                 Method::PUT,
                 url,
@@ -283,7 +285,7 @@ impl TrendyolOrders {
         Ok(self
             .api
             .write_as(
-                &self.package_status,
+                &self.claim_actions,
                 "trendyol_reject_claim",
                 Method::POST,
                 url,
