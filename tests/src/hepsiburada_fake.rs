@@ -48,6 +48,12 @@ pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, Record
 /// The cancelled-line list (H15).
 mod cancelled;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
+/// Claims (returns, H16).
+mod claims;
+pub use claims::{
+    CLAIM_ACCEPT, CLAIM_CUSTOMER_NAME, CLAIM_EXPLANATION, CLAIM_LIST, CLAIM_MAX_LIMIT,
+    CLAIM_REJECT, CLAIM_STATUS_LIST,
+};
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
 
@@ -204,6 +210,7 @@ struct HbState {
     polls_to_complete: u32,
     next_hb_sku: u64,
     orders: HbOrders,
+    claims: claims::HbClaims,
     /// The catalog host's limit over all its endpoints, and its arrivals.
     catalog_limit: Option<(usize, Duration)>,
     catalog_arrivals: std::collections::VecDeque<Instant>,
@@ -227,6 +234,7 @@ impl HbState {
             polls_to_complete: 1,
             next_hb_sku: 0x4_0000,
             orders: HbOrders::new(),
+            claims: Default::default(),
             catalog_limit: Some((CATALOG_RATE_LIMIT, Duration::from_secs(1))),
             catalog_arrivals: Default::default(),
             catalog_throttled: 0,
@@ -560,6 +568,8 @@ enum Route {
     Invoice(String),
     MissingInvoice,
     CancelLine(String),
+    ClaimList(Option<String>),
+    ClaimDecision(String, bool),
 }
 
 impl Route {
@@ -580,6 +590,10 @@ impl Route {
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
+            Route::ClaimList(None) => CLAIM_LIST,
+            Route::ClaimList(Some(_)) => CLAIM_STATUS_LIST,
+            Route::ClaimDecision(_, false) => CLAIM_ACCEPT,
+            Route::ClaimDecision(_, true) => CLAIM_REJECT,
         }
     }
 
@@ -600,12 +614,14 @@ impl Route {
             Route::PriceStatus(_) | Route::StockStatus(_) | Route::ImportStatus(_) => {
                 EndpointKind::Status
             }
-            Route::Orders | Route::Cancelled => EndpointKind::Orders,
+            Route::Orders | Route::Cancelled | Route::ClaimList(_) => EndpointKind::Orders,
             Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
                 EndpointKind::Tracking
             }
             // A write, apart from the package reads around it.
-            Route::Invoice(_) | Route::CancelLine(_) => EndpointKind::Write,
+            Route::Invoice(_) | Route::CancelLine(_) | Route::ClaimDecision(..) => {
+                EndpointKind::Write
+            }
             _ => EndpointKind::Reference,
         }
     }
@@ -675,6 +691,25 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
             if post && m.eq_ignore_ascii_case("merchantid") =>
         {
             (Route::CancelLine(line.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["claims", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::ClaimList(None), Some(mid.to_string()))
+        }
+        (Host::Oms, ["claims", m, mid, "status", status])
+            if get && m.eq_ignore_ascii_case("merchantid") =>
+        {
+            (
+                Route::ClaimList(Some(status.to_string())),
+                Some(mid.to_string()),
+            )
+        }
+        (Host::Oms, ["claims", "number", no, action])
+            if post && (*action == "accept" || *action == "reject") =>
+        {
+            (
+                Route::ClaimDecision(no.to_string(), *action == "reject"),
+                None,
+            )
         }
         (Host::Oms, ["packages", m, mid, "missing-invoice"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -793,7 +828,10 @@ async fn serve(
         }
         // Only the seller actions process a lost answer (invoices.rs).
         if !(matches!(fault, Fault::LostAnswer(_))
-            && matches!(route, Route::Invoice(_) | Route::CancelLine(_)))
+            && matches!(
+                route,
+                Route::Invoice(_) | Route::CancelLine(_) | Route::ClaimDecision(..)
+            ))
         {
             return fault_response(&fault);
         }
@@ -816,6 +854,8 @@ async fn serve(
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),
         Route::MissingInvoice => invoices::missing_invoice(&s, uri),
         Route::CancelLine(line) => invoices::cancel_by_merchant(&mut s, &line, &body),
+        Route::ClaimList(status) => claims::claim_list(&mut s, uri, status.as_deref()),
+        Route::ClaimDecision(no, reject) => claims::decide(&mut s, &no, &body, reject),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),

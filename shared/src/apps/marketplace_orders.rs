@@ -35,12 +35,13 @@
 //! - `POST /marketplace-orders/hepsiburada/{orderNumber}/lines/{lineId}/cancel`
 //!   `{"reasonId": n}`: a line not yet packed, cancelled by the merchant
 //!   (H13); its stock comes back once, through the intake.
-//! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
+//! - `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/approve`
 //!   `{"items": [claim item id, …]}` (optional: every item of the claim):
-//!   approves a buyer's return (`claims.rs`).
-//! - `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/reject`
-//!   `{"reasonId": n, "description": "…", "items"?: […]}`: rejects it with
-//!   a Trendyol claim issue reason (`claims.rs`); no stock comes back.
+//!   approves a buyer's return (`claims.rs`), Trendyol and Hepsiburada.
+//! - `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/reject`
+//!   `{"reasonId": n | "reasonCode": "…", "description": "…", "items"?: […]}`:
+//!   rejects it with the marketplace's reason (`claims.rs`); no stock
+//!   comes back. The GET view lists the order's claims.
 //!
 //! Its own function (not `shipment` or `operations`): IAM grants buyers'
 //! personal data (`MKTPII#`) to this function and to `shipment` (which
@@ -313,6 +314,10 @@ pub struct OrderView {
     /// message).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub seller_actions: Vec<SellerAction>,
+    /// The buyers' returns (`claims.rs`): items, statuses, reasons, units
+    /// back to stock.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<claims::ClaimView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -481,6 +486,7 @@ pub fn order_view(order: &MarketplaceOrder, buyer: Option<PersonalData>) -> Orde
             .as_ref()
             .and_then(|p| unix_ms_to_rfc3339(p.erase_after_ms)),
         seller_actions: order.seller_actions.clone(),
+        claims: claims::claim_views(&order.claims),
     }
 }
 

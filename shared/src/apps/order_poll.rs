@@ -27,7 +27,11 @@
 //!   windows like the packages', each claim taken in through the claim
 //!   intake (`intake::marketplace_claims`): events once, sellable units back
 //!   to stock once. A claim of an order we do not hold is reported as
-//!   `integration.error` and skipped.
+//!   `integration.error` and skipped. Hepsiburada's claims are the same
+//!   feed with a cursor of its own: its windows like the cancelled lines',
+//!   each claim status's list read over the window by status-change date
+//!   (a claim that moved is in the list of its new status), pages of the
+//!   page size (≤ 100) until a short one.
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -50,6 +54,7 @@ use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::hepsiburada::orders::cancelled::{
     cancelled_snapshots, MAX_CANCELLED_LIMIT,
 };
+use crate::providers::marketplace::hepsiburada::orders::claims::CLAIM_STATUSES;
 use crate::providers::marketplace::hepsiburada::orders::{self as hb, HepsiburadaOrders};
 use crate::providers::marketplace::http::Unreadable;
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
@@ -77,7 +82,7 @@ fn minute_up(ms: i64) -> i64 {
 #[serde(rename_all = "camelCase")]
 pub struct MarketplaceReport {
     pub marketplace: String,
-    /// `orders` or `cancelled` (Hepsiburada's cancelled lines).
+    /// `orders`, `cancelled` (Hepsiburada's cancelled lines) or `claims`.
     pub feed: String,
     pub windows: u32,
     pub requests: u32,
@@ -210,7 +215,7 @@ where
             for (marketplace, source) in self.sources.iter_configured() {
                 let polled = match source {
                     OrderClient::Trendyol(_) => feed != PollFeed::Cancelled,
-                    OrderClient::Hepsiburada(_) => feed != PollFeed::Claims,
+                    OrderClient::Hepsiburada(_) => true,
                 };
                 if !polled || only.is_some_and(|m| m != marketplace) {
                     continue;
@@ -366,9 +371,9 @@ where
                     PollFeed::Orders | PollFeed::Cancelled => {
                         self.hepsiburada_window(orders, feed, start, end, r).await?
                     }
-                    // Not in Hepsiburada's feeds (README § Status).
                     PollFeed::Claims => {
-                        return Err(Error::Config("Hepsiburada's claims are not polled".into()))
+                        self.hepsiburada_claims_window(orders, start, end, r)
+                            .await?
                     }
                 }
                 end
@@ -537,6 +542,37 @@ where
             }
             page += 1;
         }
+    }
+
+    /// Hepsiburada's claims that changed status in `[begin, end)`: each
+    /// status's list, page by page until a short page. A claim moving to
+    /// another status during the read may be missed in this run; its new
+    /// status date lies inside the next run's overlap, which reads it.
+    async fn hepsiburada_claims_window(
+        &self,
+        orders: &HepsiburadaOrders,
+        begin: i64,
+        end: i64,
+        r: &mut MarketplaceReport,
+    ) -> Result<()> {
+        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        for status in CLAIM_STATUSES {
+            let mut offset = 0u64;
+            loop {
+                let p = orders
+                    .list_claims(status, begin, end, offset, limit)
+                    .await?;
+                r.requests += 1;
+                self.report_unreadable(Marketplace::Hepsiburada, &p.unreadable, r)
+                    .await?;
+                self.take_claims(p.claims, r).await?;
+                if p.listed < limit as usize {
+                    break;
+                }
+                offset += p.listed as u64;
+            }
+        }
+        Ok(())
     }
 
     /// Takes in a page's claims one by one (claims of one order share its

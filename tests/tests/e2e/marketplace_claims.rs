@@ -16,7 +16,7 @@ use ayaztrade_tests::webhook_support::{
 };
 use serde_json::json;
 
-async fn stock(h: &CatalogHarness, sku: &str) -> i64 {
+pub(super) async fn stock(h: &CatalogHarness, sku: &str) -> i64 {
     h.catalog_store()
         .get_product(sku)
         .await
@@ -46,7 +46,7 @@ fn events_of(h: &CatalogHarness, order_number: &str) -> Vec<(String, serde_json:
         .collect()
 }
 
-async fn deliver(h: &CatalogHarness, path: &str, body: &[u8]) -> serde_json::Value {
+pub(super) async fn deliver(h: &CatalogHarness, path: &str, body: &[u8]) -> serde_json::Value {
     let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
     let req = function_url_request("PUT", path, &[("authorization", &auth)], body, false);
     let (status, json) = response_json(h.webhook().handle(req).await.unwrap());
@@ -107,8 +107,8 @@ async fn a_lost_hepsiburada_cancel_webhook_is_found_by_the_poll_and_stock_comes_
     h.hepsiburada.cancel_order(&number);
     let before = h.hepsiburada.cancelled_list_request_count();
     // Three tries per call (the HTTP layer's retries): the orders feed
-    // (read first) and the cancelled feed both fail.
-    for _ in 0..6 {
+    // (read first), the claims feed and the cancelled feed all fail.
+    for _ in 0..9 {
         h.hepsiburada.push_fault(Fault::Status(503));
     }
     let failed = poll
@@ -218,7 +218,10 @@ async fn a_cancel_told_by_webhook_first_is_not_given_back_again_by_the_poll() {
 /// What reached the platform's queue for this order since the last call:
 /// `(detail-type, detail)`. Only this order's messages are taken off the
 /// queue; others are handed back at once for the tests they belong to.
-async fn platform_events(h: &CatalogHarness, number: &str) -> Vec<(String, serde_json::Value)> {
+pub(super) async fn platform_events(
+    h: &CatalogHarness,
+    number: &str,
+) -> Vec<(String, serde_json::Value)> {
     let queue = &h.stack.marketplace_events_queue_url;
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
@@ -482,7 +485,8 @@ async fn approving_a_claim_is_idempotent_resolves_a_lost_answer_by_reading_back_
         .set_claim_item_status(&claim, &items[1..], "WaitingInAction");
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "CLM-4").await, 2);
-    let app = h.marketplace_orders(&[]);
+    // Claim actions have their own budget: 5 per (here) second, spaced.
+    let app = h.marketplace_orders(&[("TRENDYOL_GROUP_WINDOW_MS", "1000")]);
     let approve = |claim_id: String, body: serde_json::Value| {
         let path = format!("/marketplace-orders/trendyol/{number}/claims/{claim_id}/approve");
         let app = &app;
@@ -541,6 +545,15 @@ async fn approving_a_claim_is_idempotent_resolves_a_lost_answer_by_reading_back_
     assert_eq!(
         h.trendyol.claim_approvals(),
         [(claim.clone(), vec![items[1].clone()])]
+    );
+    // The approval and its repeat, at least a fifth of the window apart.
+    let sent = h
+        .trendyol
+        .arrivals(ayaztrade_tests::trendyol_fake::APPROVE_CLAIM);
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[1].duration_since(sent[0]) >= std::time::Duration::from_millis(190),
+        "{sent:?}"
     );
     assert_eq!(stock(&h, "CLM-4").await, 3);
     let actions = view["sellerActions"].as_array().unwrap();
@@ -608,7 +621,7 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "CLM-5").await, 2);
     platform_events(&h, &number).await;
-    let app = h.marketplace_orders(&[]);
+    let app = h.marketplace_orders(&[("TRENDYOL_GROUP_WINDOW_MS", "1000")]);
     let reject_at = |marketplace: &str, order: &str, claim_id: &str, body: serde_json::Value| {
         let path = format!("/marketplace-orders/{marketplace}/{order}/claims/{claim_id}/reject");
         let app = &app;
@@ -653,12 +666,10 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
         reject_at("trendyol", "999", &claim, good.clone()).await.0,
         404
     );
-    assert_eq!(
-        reject_at("hepsiburada", &number, &claim, good.clone())
-            .await
-            .0,
-        404
-    );
+    // Hepsiburada rejects with a reason word, not a Trendyol reason id.
+    let (status, other) = reject_at("hepsiburada", &number, &claim, good.clone()).await;
+    assert_eq!(status, 400, "{other}");
+    assert_eq!(other["error"]["fields"][0]["field"], "reasonId", "{other}");
     // Item 0 is still `Created` at Trendyol: 409 naming it, nothing sent.
     let (status, refused) = reject(json!({"reasonId": 7, "description": "x"})).await;
     assert_eq!(status, 409, "{refused}");

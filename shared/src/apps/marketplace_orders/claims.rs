@@ -1,36 +1,53 @@
 //! Seller actions on a marketplace claim (return), served by the
-//! marketplace-orders function:
-//! `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/approve`
+//! marketplace-orders function, the same for both marketplaces:
+//! `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/approve`
 //! `{"items": [claim item id, …]}` (absent: every item of the claim), and
-//! `POST /marketplace-orders/trendyol/{orderNumber}/claims/{claimId}/reject`
-//! `{"reasonId": n, "description": "…", "items"?: […]}` (Trendyol's
-//! createClaimIssue, a reason id of its claim-issue-reasons and 1–500
-//! characters; a rejected item gives no stock back). Both the same way:
+//! `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/reject`
+//! with the marketplace's reason and a description of 1–500 characters
+//! (`"items"?` as for approve; a rejected item gives no stock back):
+//! - Trendyol: `{"reasonId": n, "description": "…"}`, createClaimIssue with
+//!   a reason id of its claim-issue-reasons (T14);
+//! - Hepsiburada: `{"reasonCode": "WrongProduct", "description": "…"}`,
+//!   its `ClaimRejectionReason` and `MerchantStatement` (H16). A
+//!   Hepsiburada claim has one item, named by the claim number.
 //!
-//! Idempotent by asking Trendyol, like the package status action: the claim
-//! is read first (every item already accepted, or rejected: nothing is
-//! sent, `already`),
-//! an item Trendyol holds in another status than `WaitingInAction` is 409
-//! with that status (nothing sent), and after a refusal the claim is read
-//! again (accepted, or rejected: our call arrived and its answer was lost,
-//! `done`). The description is never logged nor recorded. Then
-//! the claim as Trendyol has it is taken in through the claim intake
-//! (`marketplace.claim.status_changed`, sellable units back to stock once),
-//! and the action is recorded on the order (`sellerActions`).
+//! Idempotent by asking the marketplace, like the package status action:
+//! the claim is read first (every item already accepted, or rejected:
+//! nothing is sent, `already`), an item the marketplace holds in another
+//! status than awaiting the seller (Trendyol `WaitingInAction`, Hepsiburada
+//! `AwaitingAction`) is 409 with that status (nothing sent), and after a
+//! refusal the claim is read again (accepted, or rejected: our call arrived
+//! and its answer was lost, `done`). The description is never logged nor
+//! recorded. Then the claim as the marketplace has it is taken in through
+//! the claim intake (`marketplace.claim.status_changed`, sellable units
+//! back to stock once), and the action is recorded on the order
+//! (`sellerActions`).
+//!
+//! Also the claims of the order's GET view ([`claim_views`]): items,
+//! statuses, reasons, quantities and whether stock came back; nothing of
+//! the buyer.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{marketplace_claim_not_found, App, OrderView};
 use crate::api::parse_json;
 use crate::clock::now_ms;
+use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_claim::{claim_status, ClaimSnapshot};
+use crate::domain::marketplace_claim::{
+    claim_status, Claim, ClaimSnapshot, ClaimStatus, Restock, AWAITING_SELLER,
+};
 use crate::domain::marketplace_order::SellerAction;
 use crate::error::{Error, FieldError, Result};
 use crate::intake::marketplace_claims::ClaimIntakeRun;
 use crate::ports::{
     EventPublisher, MarketplaceOrderList, MarketplaceOrderStore, MarketplacePersonalDataReader,
 };
+use crate::providers::marketplace::hepsiburada::orders::claims::{
+    check_claim_number, check_reject_reason,
+};
+use crate::providers::marketplace::hepsiburada::orders::HepsiburadaOrders;
+use crate::providers::marketplace::http::Refusal;
 use crate::providers::marketplace::orders::OrderClient;
 use crate::providers::marketplace::trendyol::orders::claims::{
     check_claim_id, MAX_REJECT_DESCRIPTION,
@@ -50,23 +67,38 @@ struct RejectBody {
     #[serde(default)]
     reason_id: Option<serde_json::Value>,
     #[serde(default)]
+    reason_code: Option<serde_json::Value>,
+    #[serde(default)]
     description: Option<serde_json::Value>,
     #[serde(default)]
     items: Option<Vec<String>>,
 }
 
+/// A rejection's reason: Trendyol's claim issue reason id, Hepsiburada's
+/// rejection reason word.
+#[derive(Debug, PartialEq, Eq)]
+enum RejectReason {
+    Id(u64),
+    Code(String),
+}
+
 /// What the seller decides on claim items.
 enum Decision {
     Approve,
-    Reject { reason_id: u64, description: String },
+    Reject {
+        reason: RejectReason,
+        description: String,
+    },
 }
 
 impl Decision {
-    /// The claim item status word (`claim_status`) the decision leads to.
-    fn target(&self) -> &'static str {
+    /// Whether an item in `status` shows the decision made: accepted (or
+    /// refunded after it); rejected, or disputed after a rejection
+    /// (Hepsiburada).
+    fn reached(&self, status: ClaimStatus) -> bool {
         match self {
-            Decision::Approve => "accepted",
-            Decision::Reject { .. } => "rejected",
+            Decision::Approve => status.accepted,
+            Decision::Reject { .. } => matches!(status.word, "rejected" | "in_dispute"),
         }
     }
 
@@ -78,18 +110,51 @@ impl Decision {
     }
 }
 
-/// The reject body checked: reason id, description and the items (`None`:
-/// all), every bad field named.
-fn reject_body(body: RejectBody) -> Result<(Decision, Option<Vec<String>>)> {
+/// The reject body checked for `marketplace`: its reason, the description
+/// and the items (`None`: all), every bad field named.
+fn reject_body(
+    marketplace: Marketplace,
+    body: RejectBody,
+) -> Result<(Decision, Option<Vec<String>>)> {
     let mut problems = Vec::new();
-    let reason_id = match body.reason_id.as_ref().and_then(serde_json::Value::as_u64) {
-        Some(n) if n > 0 => n,
-        _ => {
-            problems.push(FieldError::new(
-                "reasonId",
-                "a positive integer: a Trendyol claim issue reason id",
-            ));
-            0
+    let reason = match marketplace {
+        Marketplace::Trendyol => {
+            if body.reason_code.is_some() {
+                problems.push(FieldError::new(
+                    "reasonCode",
+                    "Hepsiburada only; Trendyol takes reasonId",
+                ));
+            }
+            match body.reason_id.as_ref().and_then(serde_json::Value::as_u64) {
+                Some(n) if n > 0 => RejectReason::Id(n),
+                _ => {
+                    problems.push(FieldError::new(
+                        "reasonId",
+                        "a positive integer: a Trendyol claim issue reason id",
+                    ));
+                    RejectReason::Id(0)
+                }
+            }
+        }
+        Marketplace::Hepsiburada => {
+            if body.reason_id.is_some() {
+                problems.push(FieldError::new(
+                    "reasonId",
+                    "Trendyol only; Hepsiburada takes reasonCode",
+                ));
+            }
+            match body.reason_code {
+                Some(serde_json::Value::String(c)) if check_reject_reason(&c).is_ok() => {
+                    RejectReason::Code(c)
+                }
+                _ => {
+                    problems.push(FieldError::new(
+                        "reasonCode",
+                        "a Hepsiburada claim rejection reason (letters and digits, e.g. WrongProduct)",
+                    ));
+                    RejectReason::Code(String::new())
+                }
+            }
         }
     };
     let description = match body.description {
@@ -111,17 +176,94 @@ fn reject_body(body: RejectBody) -> Result<(Decision, Option<Vec<String>>)> {
     }
     Ok((
         Decision::Reject {
-            reason_id,
+            reason,
             description,
         },
         body.items,
     ))
 }
 
-fn in_status(snap: &ClaimSnapshot, item: &str, word: &str) -> bool {
-    snap.items
-        .iter()
-        .any(|i| i.item_id == item && claim_status(&i.marketplace_status).word == word)
+/// The marketplace client a claim action goes through.
+enum ClaimClient<'a> {
+    Trendyol(&'a TrendyolOrders),
+    Hepsiburada(&'a HepsiburadaOrders),
+}
+
+impl ClaimClient<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            ClaimClient::Trendyol(_) => "Trendyol",
+            ClaimClient::Hepsiburada(_) => "Hepsiburada",
+        }
+    }
+
+    /// The marketplace's word for an item awaiting the seller.
+    fn awaiting_word(&self) -> &'static str {
+        match self {
+            ClaimClient::Trendyol(_) => "WaitingInAction",
+            ClaimClient::Hepsiburada(_) => "AwaitingAction",
+        }
+    }
+
+    fn check_id(&self, claim_id: &str) -> Result<()> {
+        match self {
+            ClaimClient::Trendyol(_) => check_claim_id(claim_id),
+            ClaimClient::Hepsiburada(_) => check_claim_number(claim_id),
+        }
+    }
+
+    /// The claim as the marketplace has it now (`stored`: ours, for
+    /// Hepsiburada's claim date); 404 when it lists none.
+    async fn read(&self, claim_id: &str, stored: &Claim) -> Result<ClaimSnapshot> {
+        match self {
+            ClaimClient::Trendyol(c) => c.claim(claim_id).await?,
+            ClaimClient::Hepsiburada(c) => c.claim(claim_id, stored.claimed_ms).await?,
+        }
+        .ok_or_else(|| marketplace_claim_not_found(claim_id))
+    }
+
+    /// Sends the decision for `items` (Hepsiburada: the claim, its one item).
+    async fn send(
+        &self,
+        claim_id: &str,
+        items: &[String],
+        decision: &Decision,
+    ) -> Result<std::result::Result<(), Refusal>> {
+        match (self, decision) {
+            (ClaimClient::Trendyol(c), Decision::Approve) => {
+                c.approve_claim_items(claim_id, items).await
+            }
+            (
+                ClaimClient::Trendyol(c),
+                Decision::Reject {
+                    reason: RejectReason::Id(id),
+                    description,
+                },
+            ) => {
+                c.reject_claim_items(claim_id, items, *id, description)
+                    .await
+            }
+            (ClaimClient::Hepsiburada(c), Decision::Approve) => c.accept_claim(claim_id).await,
+            (
+                ClaimClient::Hepsiburada(c),
+                Decision::Reject {
+                    reason: RejectReason::Code(code),
+                    description,
+                },
+            ) => c.reject_claim(claim_id, code, description).await,
+            // reject_body gives each marketplace its own kind of reason.
+            (_, Decision::Reject { .. }) => Err(Error::Config(format!(
+                "a {} rejection with another marketplace's reason",
+                self.name()
+            ))),
+        }
+    }
+}
+
+fn reached(snap: &ClaimSnapshot, item: &str, decision: &Decision) -> bool {
+    snap.items.iter().any(|i| {
+        i.item_id == item && decision.reached(claim_status(snap.marketplace, &i.marketplace_status))
+    })
 }
 
 impl<S, P> App<S, P>
@@ -129,7 +271,8 @@ where
     S: MarketplaceOrderStore + MarketplaceOrderList + MarketplacePersonalDataReader,
     P: EventPublisher,
 {
-    /// Approves claim items at Trendyol (module docs); answers the order.
+    /// Approves claim items at the marketplace (module docs); answers the
+    /// order.
     pub async fn approve_claim(
         &self,
         marketplace: Marketplace,
@@ -152,8 +295,8 @@ where
         .await
     }
 
-    /// Rejects claim items at Trendyol with a reason (module docs); answers
-    /// the order.
+    /// Rejects claim items at the marketplace with a reason (module docs);
+    /// answers the order.
     pub async fn reject_claim(
         &self,
         marketplace: Marketplace,
@@ -166,7 +309,7 @@ where
         } else {
             parse_json(body)?
         };
-        let (decision, items) = reject_body(body)?;
+        let (decision, items) = reject_body(marketplace, body)?;
         self.decide_claim(marketplace, order_number, claim_id, decision, items)
             .await
     }
@@ -180,19 +323,18 @@ where
         items: Option<Vec<String>>,
     ) -> Result<OrderView> {
         let client = match (marketplace, self.sources.get(marketplace)) {
-            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => c,
-            (Marketplace::Trendyol, _) => {
-                return Err(Error::Config("Trendyol is not configured here".into()))
+            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => ClaimClient::Trendyol(c),
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => {
+                ClaimClient::Hepsiburada(c)
             }
-            // Hepsiburada's claims are not built yet (README § Returns).
             (m, _) => {
-                return Err(Error::NotFound {
-                    what: "claim action",
-                    id: m.as_str().to_string(),
-                })
+                return Err(Error::Config(format!(
+                    "{} is not configured here",
+                    m.as_str()
+                )))
             }
         };
-        if check_claim_id(claim_id).is_err() {
+        if client.check_id(claim_id).is_err() {
             return Err(marketplace_claim_not_found(claim_id));
         }
         let Some((order, _)) = self
@@ -229,47 +371,38 @@ where
             }
             None => claim.items.keys().cloned().collect(),
         };
-        let target = decision.target();
         let verb = decision.verb();
-        let current = self.read_claim(client, claim_id).await?;
+        let current = client.read(claim_id, claim).await?;
         let pending: Vec<String> = items
             .iter()
-            .filter(|i| !in_status(&current, i, target))
+            .filter(|i| !reached(&current, i, &decision))
             .cloned()
             .collect();
         let mut outcome = ("already", None);
         if !pending.is_empty() {
-            // Trendyol's state forbids it: say which item stands where,
-            // send nothing.
+            // The marketplace's state forbids it: say which item stands
+            // where, send nothing.
             let blocked: Vec<String> = current
                 .items
                 .iter()
                 .filter(|i| pending.contains(&i.item_id))
-                .filter(|i| !i.marketplace_status.eq_ignore_ascii_case("WaitingInAction"))
+                .filter(|i| {
+                    claim_status(marketplace, &i.marketplace_status).word != AWAITING_SELLER
+                })
                 .map(|i| format!("{} is {}", i.item_id, i.marketplace_status))
                 .collect();
             let refused = if !blocked.is_empty() {
                 Some(format!(
-                    "only WaitingInAction claim items can be {verb}d: {}",
+                    "only {} claim items can be {verb}d: {}",
+                    client.awaiting_word(),
                     blocked.join(", ")
                 ))
             } else {
-                let sent = match &decision {
-                    Decision::Approve => client.approve_claim_items(claim_id, &pending).await?,
-                    Decision::Reject {
-                        reason_id,
-                        description,
-                    } => {
-                        client
-                            .reject_claim_items(claim_id, &pending, *reason_id, description)
-                            .await?
-                    }
-                };
-                match sent {
+                match client.send(claim_id, &pending, &decision).await? {
                     Ok(()) => None,
                     Err(refusal) => {
-                        let now = self.read_claim(client, claim_id).await?;
-                        (!pending.iter().all(|i| in_status(&now, i, target)))
+                        let now = client.read(claim_id, claim).await?;
+                        (!pending.iter().all(|i| reached(&now, i, &decision)))
                             .then(|| format!("{} (HTTP {})", refusal.message, refusal.status))
                     }
                 }
@@ -282,16 +415,24 @@ where
                         claim_action(verb, claim_id, "refused", Some(message.clone())),
                     )
                     .await?;
-                tracing::warn!(claim_id, verb, "Trendyol refused a claim decision");
+                tracing::warn!(
+                    claim_id,
+                    verb,
+                    marketplace = marketplace.as_str(),
+                    "the marketplace refused a claim decision"
+                );
                 return Err(Error::Conflict {
                     code: "marketplace_refused",
-                    message: format!("Trendyol refused to {verb} claim {claim_id}: {message}"),
+                    message: format!(
+                        "{} refused to {verb} claim {claim_id}: {message}",
+                        client.name()
+                    ),
                 });
             }
             outcome = ("done", None);
         }
-        // What Trendyol now says, taken in like the poll.
-        let after = self.read_claim(client, claim_id).await?;
+        // What the marketplace now says, taken in like the poll.
+        let after = client.read(claim_id, claim).await?;
         ClaimIntakeRun::new(&self.store, &self.publisher, &self.claim_policy)
             .take(&after)
             .await?;
@@ -304,13 +445,71 @@ where
             .await?;
         self.order(marketplace, order_number).await
     }
+}
 
-    async fn read_claim(&self, client: &TrendyolOrders, claim_id: &str) -> Result<ClaimSnapshot> {
-        client
-            .claim(claim_id)
-            .await?
-            .ok_or_else(|| marketplace_claim_not_found(claim_id))
-    }
+/// A claim as the order's GET view shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimView {
+    pub claim_id: String,
+    pub claimed_at: Option<String>,
+    pub changed_at: Option<String>,
+    pub items: Vec<ClaimItemView>,
+}
+
+/// A claim item: what it returns, where it stands, and the units that went
+/// back to stock. The marketplace's reason code and name, never the buyer's
+/// note or name.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimItemView {
+    pub item_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_line_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: String,
+    pub marketplace_status: String,
+    pub quantity: u32,
+    /// `pending`, `returned`, `not_sellable`, `untracked`, `not_held`.
+    pub restock: Restock,
+    pub units_returned: u32,
+}
+
+/// The order's claims for its GET view, by claim id.
+pub fn claim_views(claims: &std::collections::BTreeMap<String, Claim>) -> Vec<ClaimView> {
+    claims
+        .iter()
+        .map(|(id, c)| ClaimView {
+            claim_id: id.clone(),
+            claimed_at: unix_ms_to_rfc3339(c.claimed_ms),
+            changed_at: unix_ms_to_rfc3339(c.changed_ms),
+            items: c
+                .items
+                .iter()
+                .map(|(item_id, i)| ClaimItemView {
+                    item_id: item_id.clone(),
+                    order_line_id: i.order_line_id.clone(),
+                    sku: i.sku.clone(),
+                    reason_code: i.reason_code.clone(),
+                    reason: i.reason.clone(),
+                    status: i.status.clone(),
+                    marketplace_status: i.marketplace_status.clone(),
+                    quantity: i.quantity,
+                    restock: i.restock,
+                    units_returned: if i.restock == Restock::Returned {
+                        i.quantity
+                    } else {
+                        0
+                    },
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn claim_action(
@@ -334,11 +533,15 @@ mod tests {
     use super::*;
 
     fn check(body: serde_json::Value) -> Result<(Decision, Option<Vec<String>>)> {
-        reject_body(serde_json::from_value(body).unwrap())
+        reject_body(Marketplace::Trendyol, serde_json::from_value(body).unwrap())
     }
 
     fn bad_fields(body: serde_json::Value) -> Vec<String> {
-        match check(body) {
+        fields_of(check(body))
+    }
+
+    fn fields_of(r: Result<(Decision, Option<Vec<String>>)>) -> Vec<String> {
+        match r {
             Err(Error::Validation(p)) => p.into_iter().map(|f| f.field).collect(),
             other => panic!("expected a validation error, got {:?}", other.map(|_| ())),
         }
@@ -351,9 +554,12 @@ mod tests {
         assert!(items.is_none());
         match d {
             Decision::Reject {
-                reason_id,
+                reason,
                 description,
-            } => assert_eq!((reason_id, description.as_str()), (3, "Kullanılmış")),
+            } => assert_eq!(
+                (reason, description.as_str()),
+                (RejectReason::Id(3), "Kullanılmış")
+            ),
             Decision::Approve => panic!("a rejection"),
         }
         let ok = "ş".repeat(500);
@@ -390,5 +596,68 @@ mod tests {
             serde_json::from_value::<RejectBody>(serde_json::json!({"reasonId": 1, "x": 1}))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_hepsiburada_rejection_names_a_reason_word_and_never_a_trendyol_id() {
+        let hb = |body: serde_json::Value| {
+            reject_body(
+                Marketplace::Hepsiburada,
+                serde_json::from_value(body).unwrap(),
+            )
+        };
+        match hb(serde_json::json!({"reasonCode": "WrongProduct", "description": "x"})) {
+            Ok((Decision::Reject { reason, .. }, None)) => {
+                assert_eq!(reason, RejectReason::Code("WrongProduct".into()))
+            }
+            _ => panic!("a rejection"),
+        }
+        assert_eq!(
+            fields_of(hb(serde_json::json!({"reasonId": 3, "description": ""}))),
+            ["reasonId", "reasonCode", "description"]
+        );
+        assert_eq!(
+            fields_of(hb(
+                serde_json::json!({"reasonCode": "Wrong Product", "description": "x"})
+            )),
+            ["reasonCode"]
+        );
+        assert_eq!(
+            bad_fields(serde_json::json!({"reasonId": 3, "reasonCode": "X", "description": "x"})),
+            ["reasonCode"]
+        );
+    }
+
+    #[test]
+    fn the_view_shows_each_claim_item_and_its_units_back_without_the_buyer() {
+        use crate::domain::marketplace_claim::ClaimItem;
+        let item = |restock| ClaimItem {
+            order_line_id: Some("L1".into()),
+            sku: Some("SKU-A".into()),
+            reason_code: Some("FoundCheaper".into()),
+            reason: None,
+            status: "accepted".into(),
+            marketplace_status: "Accepted".into(),
+            rank: 6,
+            quantity: 2,
+            restock,
+        };
+        let claim = Claim {
+            claimed_ms: 1_000,
+            changed_ms: 2_000,
+            items: [
+                ("C1".to_string(), item(Restock::Returned)),
+                ("C2".to_string(), item(Restock::NotSellable)),
+            ]
+            .into(),
+        };
+        let views = claim_views(&[("C1".to_string(), claim)].into());
+        let json = serde_json::to_value(&views).unwrap();
+        assert_eq!(json[0]["claimId"], "C1");
+        assert_eq!(json[0]["items"][0]["unitsReturned"], 2);
+        assert_eq!(json[0]["items"][0]["restock"], "returned");
+        assert_eq!(json[0]["items"][1]["unitsReturned"], 0);
+        assert_eq!(json[0]["items"][1]["reasonCode"], "FoundCheaper");
+        assert_eq!(json[0]["items"][1]["quantity"], 2);
     }
 }

@@ -44,6 +44,9 @@ use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader
 
 /// The cancelled-line list (H15), read by order-poll.
 pub mod cancelled;
+/// Claims (returns, H16): listed by order-poll, accepted or rejected by
+/// marketplace-orders.
+pub mod claims;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;

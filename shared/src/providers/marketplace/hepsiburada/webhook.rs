@@ -15,6 +15,9 @@ use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::OrderSnapshot;
 
 /// Event names (the last path segment) that we turn into order events.
+/// Claim notices (`claims/awaitingaction`, `claims/accept`, … H16) are
+/// answered `ignored` on purpose: order-poll's claims feed finds every
+/// claim, and a notice repeats the buyer's name and text.
 pub const ORDER_EVENTS: &[&str] = &[
     "createOrder",
     "createPackages",
