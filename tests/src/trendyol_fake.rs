@@ -37,7 +37,8 @@ use serde_json::{json, Value};
 /// Claims (returns): getClaims (T14).
 mod claims;
 pub use claims::{
-    form_fields, Rejection, APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES, REJECT_CLAIM,
+    form_fields, Rejection, APPROVE_CLAIM, CLAIMS, CLAIM_ISSUE_REASONS, CLAIM_ISSUE_REASON_IDS,
+    CLAIM_ITEM_STATUSES, REJECT_CLAIM,
 };
 
 pub const TEST_SELLER_ID: &str = "123456";
@@ -581,6 +582,7 @@ enum Route {
     BrandByName,
     Orders,
     Claims,
+    ClaimIssueReasons,
     ApproveClaim(String),
     RejectClaim(String),
     TrackingNumber(String),
@@ -602,6 +604,7 @@ impl Route {
             | Route::BrandByName => Some(ServiceGroup::Read),
             Route::Orders
             | Route::Claims
+            | Route::ClaimIssueReasons
             | Route::ApproveClaim(_)
             | Route::RejectClaim(_)
             | Route::TrackingNumber(_)
@@ -623,6 +626,7 @@ impl Route {
             Route::BrandByName => BRAND_BY_NAME,
             Route::Orders => SHIPMENT_PACKAGES,
             Route::Claims => CLAIMS,
+            Route::ClaimIssueReasons => CLAIM_ISSUE_REASONS,
             Route::ApproveClaim(_) => APPROVE_CLAIM,
             Route::RejectClaim(_) => REJECT_CLAIM,
             Route::TrackingNumber(_) => UPDATE_TRACKING_NUMBER,
@@ -687,6 +691,8 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         ["integration", "order", "sellers", sid, "orders"] if get => {
             (Route::Orders, Some(sid.to_string()))
         }
+        // Not seller-scoped (T14).
+        ["integration", "order", "claim-issue-reasons"] if get => (Route::ClaimIssueReasons, None),
         ["integration", "order", "sellers", sid, "claims"] if get => {
             (Route::Claims, Some(sid.to_string()))
         }
@@ -886,6 +892,7 @@ async fn serve(
         }
         Route::Orders => shipment_packages(&mut s, uri),
         Route::Claims => claims::claims_list(&mut s, uri),
+        Route::ClaimIssueReasons => claims::claim_issue_reasons(&mut s),
         Route::ApproveClaim(cid) => claims::approve_claim(&mut s, &cid, &body),
         Route::RejectClaim(cid) => claims::reject_claim(&mut s, &cid, headers, &body),
         Route::TrackingNumber(pid) => update_tracking_number(&mut s, &pid, &body),

@@ -38,6 +38,8 @@
 //! - `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/approve`
 //!   `{"items": [claim item id, …]}` (optional: every item of the claim):
 //!   approves a buyer's return (`claims.rs`), Trendyol and Hepsiburada.
+//! - `GET /marketplace-orders/trendyol/claim-issue-reasons`: the reason ids
+//!   a Trendyol rejection may name (`claims.rs`).
 //! - `POST /marketplace-orders/{marketplace}/{orderNumber}/claims/{claimId}/reject`
 //!   `{"reasonId": n | "reasonCode": "…", "description": "…", "items"?: […]}`:
 //!   rejects it with the marketplace's reason (`claims.rs`); no stock
@@ -556,6 +558,16 @@ where
                     let m = marketplace_of(marketplace)?;
                     let request = list_request(req.uri().query().unwrap_or(""), now_ms())?;
                     self.list(m, request).await.map(|p| json_response(200, &p))
+                }
+                .await
+            }
+            // No order number is this word (both marketplaces' are digits).
+            (&Method::GET, ["marketplace-orders", marketplace, "claim-issue-reasons"]) => {
+                async {
+                    let m = marketplace_of(marketplace)?;
+                    self.claim_issue_reasons(m)
+                        .await
+                        .map(|v| json_response(200, &v))
                 }
                 .await
             }

@@ -23,6 +23,25 @@ pub const APPROVE_CLAIM: &str =
     "PUT /integration/order/sellers/{sellerId}/claims/{claimId}/items/approve";
 /// createClaimIssue (the rejection), a `multipart/form-data` form.
 pub const REJECT_CLAIM: &str = "POST /integration/order/sellers/{sellerId}/claims/{claimId}/issue";
+/// getClaimsIssueReasons: not seller-scoped (T14).
+pub const CLAIM_ISSUE_REASONS: &str = "GET /integration/order/claim-issue-reasons";
+/// Trendyol's claim issue reasons, as its page lists them (T14,
+/// [TY-ISSUE-REASONS]).
+pub const CLAIM_ISSUE_REASON_IDS: &[(i64, &str)] = &[
+    (1, "İade gelen ürün sahte"),
+    (51, "İade gelen ürün kullanılmış"),
+    (201, "İade gelen ürün yanlış"),
+    (251, "İade gelen ürün defolu / zarar görmüş"),
+    (401, "Eksik ürün"),
+    (101, "Fazla ürün"),
+    (151, "Ürünün bir parçası / aksesuarı eksik"),
+    (301, "Ürün bana ait değil"),
+    (351, "İade paketi boş geldi"),
+    (1651, "İade paketi elime ulaşmadı"),
+    (1701, "Ürün yanlış değil"),
+    (1751, "Ürün kusurlu değil"),
+    (451, "Diğer"),
+];
 pub const CLAIMS_MAX_PAGE_SIZE: i64 = 200;
 pub const CLAIMS_DEFAULT_PAGE_SIZE: i64 = 50;
 /// Claim item statuses (docs/marketplace-wire.md T14).
@@ -63,6 +82,8 @@ pub(super) struct TyClaims {
     approvals: Vec<(String, Vec<String>)>,
     /// Executed rejections: (claim id, item ids, reason id, description).
     rejections: Vec<Rejection>,
+    /// Reads of the claim issue reasons.
+    issue_reason_reads: usize,
 }
 
 /// A rejection the fake executed.
@@ -265,7 +286,18 @@ pub fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Stri
     Ok(fields)
 }
 
-/// createClaimIssue: a form of `claimIssueReasonId` (a positive number),
+/// getClaimsIssueReasons: a bare array of `{id, name}` (T14); counted.
+pub(super) fn claim_issue_reasons(s: &mut TyState) -> Response {
+    s.claims.issue_reason_reads += 1;
+    let rows: Vec<Value> = CLAIM_ISSUE_REASON_IDS
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    ty_json(200, Value::Array(rows))
+}
+
+/// createClaimIssue: a form of `claimIssueReasonId` (one of the claim
+/// issue reasons: another is 400, UNCONFIRMED text),
 /// `claimItemIdList` (comma-separated items of the claim) and
 /// `description` (1–500 characters), 400 otherwise; an item not in
 /// `WaitingInAction` is 409 (the refusal's status and text: UNCONFIRMED).
@@ -288,7 +320,7 @@ pub(super) fn reject_claim(
     };
     let Some(reason_id) = field("claimIssueReasonId")
         .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|n| *n > 0)
+        .filter(|n| CLAIM_ISSUE_REASON_IDS.iter().any(|(id, _)| id == n))
     else {
         return business_error(
             400,
@@ -384,6 +416,11 @@ impl super::TrendyolFake {
     /// Rejections the fake executed.
     pub fn claim_rejections(&self) -> Vec<Rejection> {
         self.with(|s| s.claims.rejections.clone())
+    }
+
+    /// Reads of getClaimsIssueReasons that reached the fake.
+    pub fn claim_issue_reason_reads(&self) -> usize {
+        self.with(|s| s.claims.issue_reason_reads)
     }
 
     /// Approvals the fake executed: (claim id, item ids).

@@ -650,12 +650,18 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
     let (status, bad) = reject(json!({"reasonId": "7", "description": "x".repeat(501)})).await;
     assert_eq!(status, 400, "{bad}");
     assert_eq!(fields(&bad), ["reasonId", "description"], "{bad}");
-    let (status, bad) = reject(json!({"reasonId": 7, "description": "x", "items": ["nope"]})).await;
+    let (status, bad) =
+        reject(json!({"reasonId": 51, "description": "x", "items": ["nope"]})).await;
     assert_eq!(status, 400, "{bad}");
     assert_eq!(fields(&bad), ["items[0]"], "{bad}");
-    let (status, bad) = reject(json!({"reasonId": 7, "description": "x", "why": 1})).await;
+    let (status, bad) = reject(json!({"reasonId": 51, "description": "x", "why": 1})).await;
     assert_eq!(status, 400, "{bad}");
-    let good = json!({"reasonId": 7, "description": "Ürün kullanılmış", "items": [items[1]]});
+    // A reason id Trendyol does not list (its claim-issue-reasons, read by
+    // this instance): 400 naming it, before anything is sent.
+    let (status, bad) = reject(json!({"reasonId": 7, "description": "x"})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(fields(&bad), ["reasonId"], "{bad}");
+    let good = json!({"reasonId": 51, "description": "Ürün kullanılmış", "items": [items[1]]});
     assert_eq!(
         reject_at("trendyol", &number, "no-such-claim", good.clone())
             .await
@@ -671,7 +677,7 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
     assert_eq!(status, 400, "{other}");
     assert_eq!(other["error"]["fields"][0]["field"], "reasonId", "{other}");
     // Item 0 is still `Created` at Trendyol: 409 naming it, nothing sent.
-    let (status, refused) = reject(json!({"reasonId": 7, "description": "x"})).await;
+    let (status, refused) = reject(json!({"reasonId": 51, "description": "x"})).await;
     assert_eq!(status, 409, "{refused}");
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(
@@ -694,7 +700,7 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
         [Rejection {
             claim_id: claim.clone(),
             items: vec![items[1].clone()],
-            reason_id: 7,
+            reason_id: 51,
             description: "Ürün kullanılmış".into(),
         }]
     );
@@ -720,6 +726,38 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
         "already"
     );
     assert_eq!(h.trendyol.claim_rejections().len(), 1);
+    // The reasons were read once for all these requests; the platform's
+    // menu is the same list, from the same read.
+    assert_eq!(h.trendyol.claim_issue_reason_reads(), 1);
+    let (status, menu) = response_json(
+        app.handle(http_request(
+            "GET",
+            "/marketplace-orders/trendyol/claim-issue-reasons",
+            None,
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 200, "{menu}");
+    assert!(
+        menu["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == 51 && r["name"] == "İade gelen ürün kullanılmış"),
+        "{menu}"
+    );
+    assert_eq!(h.trendyol.claim_issue_reason_reads(), 1);
+    let (status, _) = response_json(
+        app.handle(http_request(
+            "GET",
+            "/marketplace-orders/hepsiburada/claim-issue-reasons",
+            None,
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(status, 404);
     poll.run(i64::MAX).await;
     assert_eq!(
         stock(&h, "CLM-5").await,

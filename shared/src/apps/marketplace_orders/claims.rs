@@ -23,6 +23,11 @@
 //! back to stock once), and the action is recorded on the order
 //! (`sellerActions`).
 //!
+//! A Trendyol `reasonId` that is not one of its claim issue reasons (read
+//! once an hour per instance, also served as
+//! `GET /marketplace-orders/trendyol/claim-issue-reasons`) is 400 before
+//! anything is sent.
+//!
 //! Also the claims of the order's GET view ([`claim_views`]): items,
 //! statuses, reasons, quantities and whether stock came back; nothing of
 //! the buyer.
@@ -50,7 +55,7 @@ use crate::providers::marketplace::hepsiburada::orders::HepsiburadaOrders;
 use crate::providers::marketplace::http::Refusal;
 use crate::providers::marketplace::orders::OrderClient;
 use crate::providers::marketplace::trendyol::orders::claims::{
-    check_claim_id, MAX_REJECT_DESCRIPTION,
+    check_claim_id, ClaimIssueReason, MAX_REJECT_DESCRIPTION,
 };
 use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
@@ -222,6 +227,33 @@ impl ClaimClient<'_> {
         .ok_or_else(|| marketplace_claim_not_found(claim_id))
     }
 
+    /// Refuses a Trendyol reason id that is not one of its claim issue
+    /// reasons (read once an hour per instance) before anything is sent.
+    async fn check_reason(&self, decision: &Decision) -> Result<()> {
+        let (
+            ClaimClient::Trendyol(c),
+            Decision::Reject {
+                reason: RejectReason::Id(id),
+                ..
+            },
+        ) = (self, decision)
+        else {
+            return Ok(());
+        };
+        let reasons = c.claim_issue_reasons().await?;
+        if reasons.iter().any(|r| r.id == *id) {
+            return Ok(());
+        }
+        let known: Vec<String> = reasons.iter().map(|r| r.id.to_string()).collect();
+        Err(Error::validation(
+            "reasonId",
+            format!(
+                "not one of Trendyol's claim issue reasons ({}; GET /marketplace-orders/trendyol/claim-issue-reasons)",
+                known.join(", ")
+            ),
+        ))
+    }
+
     /// Sends the decision for `items` (Hepsiburada: the claim, its one item).
     async fn send(
         &self,
@@ -314,6 +346,25 @@ where
             .await
     }
 
+    /// `GET /marketplace-orders/trendyol/claim-issue-reasons`: the reasons a
+    /// Trendyol rejection may name, for the platform's menu (Hepsiburada
+    /// publishes no such list: 404).
+    pub async fn claim_issue_reasons(&self, marketplace: Marketplace) -> Result<IssueReasonsView> {
+        match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Trendyol, Some(OrderClient::Trendyol(c))) => Ok(IssueReasonsView {
+                marketplace: marketplace.as_str(),
+                reasons: c.claim_issue_reasons().await?.to_vec(),
+            }),
+            (Marketplace::Trendyol, _) => {
+                Err(Error::Config("Trendyol is not configured here".into()))
+            }
+            (m, _) => Err(Error::NotFound {
+                what: "claim issue reasons of this marketplace",
+                id: m.as_str().to_string(),
+            }),
+        }
+    }
+
     async fn decide_claim(
         &self,
         marketplace: Marketplace,
@@ -371,6 +422,7 @@ where
             }
             None => claim.items.keys().cloned().collect(),
         };
+        client.check_reason(&decision).await?;
         let verb = decision.verb();
         let current = client.read(claim_id, claim).await?;
         let pending: Vec<String> = items
@@ -445,6 +497,13 @@ where
             .await?;
         self.order(marketplace, order_number).await
     }
+}
+
+/// Trendyol's claim issue reasons, as the route answers them.
+#[derive(Debug, Serialize)]
+pub struct IssueReasonsView {
+    pub marketplace: &'static str,
+    pub reasons: Vec<ClaimIssueReason>,
 }
 
 /// A claim as the order's GET view shows it.

@@ -389,14 +389,11 @@ pub struct TrendyolOrders {
     package_status: Endpoint,
     /// sendInvoiceLink.
     invoice_link: Endpoint,
-    /// Claim approve and reject (createClaimIssue): 5 requests per minute
-    /// at Trendyol (T14, [TY-LIMITS]), spaced over the group window. Boxed:
+    /// Claim approve and reject (createClaimIssue) on their own budget, and
+    /// the claim issue reasons this instance read (`claims.rs`). Boxed:
     /// `OrderClient`'s two variants stay of a size.
-    claim_actions: Box<Endpoint>,
+    claim_actions: Box<claims::ClaimActions>,
 }
-
-/// Trendyol's limit on claim approve and reject, per minute (T14).
-pub const CLAIM_ACTIONS_PER_MINUTE: u32 = 5;
 
 impl TrendyolOrders {
     /// `requests_per_10s`: this function's share of Trendyol's 50 per 10 s
@@ -424,13 +421,7 @@ impl TrendyolOrders {
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
             invoice_link: Endpoint::new(PROVIDER, StandardRetryRules)
                 .with_spaced_limit(requests_per_10s, settings.rate_window),
-            // Their own budget, not the package status's (50 per 10 s):
-            // per instance; several warm instances at once can still meet
-            // Trendyol's 429, which the HTTP layer waits out.
-            claim_actions: Box::new(
-                Endpoint::new(PROVIDER, StandardRetryRules)
-                    .with_spaced_limit(CLAIM_ACTIONS_PER_MINUTE, settings.group_window),
-            ),
+            claim_actions: Box::new(claims::ClaimActions::new(settings.group_window)),
         })
     }
 

@@ -13,15 +13,54 @@
 //! The buyer's name and note (`customerFirstName`, `customerLastName`,
 //! `customerNote`) are never read.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{PageWire, TrendyolOrders, MAX_PAGE_SIZE};
+use super::{PageWire, TrendyolOrders, MAX_PAGE_SIZE, PROVIDER};
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_claim::{ClaimItemSnapshot, ClaimSnapshot};
 use crate::error::Error;
+use crate::providers::http::{Endpoint, StandardRetryRules};
 use crate::providers::marketplace::http::{form_data, Refusal, Unreadable};
+
+/// Trendyol's limit on claim approve and reject, per minute (T14).
+pub const CLAIM_ACTIONS_PER_MINUTE: u32 = 5;
+/// How long one instance trusts the claim issue reasons it read: Trendyol
+/// changes them rarely, and a reason it dropped is still refused by it.
+pub const ISSUE_REASONS_TTL: Duration = Duration::from_secs(3600);
+
+/// One of Trendyol's claim issue reasons (getClaimsIssueReasons, T14): the
+/// `reasonId` a rejection names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimIssueReason {
+    pub id: u64,
+    pub name: String,
+}
+
+type CachedReasons = Option<(Instant, Arc<Vec<ClaimIssueReason>>)>;
+
+/// Approve and reject's own endpoint budget (5 per `window`, spaced: not
+/// the package status's 50 per 10 s; per instance, so several warm
+/// instances can still meet Trendyol's 429, which the HTTP layer waits
+/// out), and the issue reasons read last.
+pub struct ClaimActions {
+    endpoint: Endpoint,
+    issue_reasons: Mutex<CachedReasons>,
+}
+
+impl ClaimActions {
+    pub fn new(window: Duration) -> Self {
+        ClaimActions {
+            endpoint: Endpoint::new(PROVIDER, StandardRetryRules)
+                .with_spaced_limit(CLAIM_ACTIONS_PER_MINUTE, window),
+            issue_reasons: Mutex::new(None),
+        }
+    }
+}
 
 /// Claim and claim item ids are Trendyol's UUIDs: letters, digits and
 /// dashes; anything else is refused before a path or body is built.
@@ -227,7 +266,7 @@ impl TrendyolOrders {
         Ok(self
             .api
             .write_json(
-                &self.claim_actions,
+                &self.claim_actions.endpoint,
                 "trendyol_approve_claim",
                 Method::PUT,
                 url,
@@ -236,6 +275,28 @@ impl TrendyolOrders {
             )
             .await?
             .map(|_| ()))
+    }
+}
+
+impl TrendyolOrders {
+    /// Trendyol's claim issue reasons (`GET /integration/order/
+    /// claim-issue-reasons`, not seller-scoped: T14), read at most once per
+    /// [`ISSUE_REASONS_TTL`] by this instance.
+    pub async fn claim_issue_reasons(&self) -> Result<Arc<Vec<ClaimIssueReason>>, Error> {
+        let cache = &self.claim_actions.issue_reasons;
+        if let Some((at, reasons)) = cache.lock().expect("reasons cache").as_ref() {
+            if at.elapsed() < ISSUE_REASONS_TTL {
+                return Ok(reasons.clone());
+            }
+        }
+        let url = format!("{}/integration/order/claim-issue-reasons", self.base);
+        let answer = self
+            .api
+            .get(&self.list, "trendyol_claim_issue_reasons", url)
+            .await?;
+        let reasons: Arc<Vec<ClaimIssueReason>> = Arc::new(self.api.decode(&answer)?);
+        *cache.lock().expect("reasons cache") = Some((Instant::now(), reasons.clone()));
+        Ok(reasons)
     }
 }
 
@@ -285,7 +346,7 @@ impl TrendyolOrders {
         Ok(self
             .api
             .write_as(
-                &self.claim_actions,
+                &self.claim_actions.endpoint,
                 "trendyol_reject_claim",
                 Method::POST,
                 url,
