@@ -8,7 +8,7 @@
 use crate::clock::now_rfc3339;
 use crate::domain::event::{ClaimItemDetail, EventDetail, MarketplaceClaimDetail};
 use crate::domain::marketplace_claim::{
-    apply_claim, untrack_restock, ClaimPolicy, ClaimSnapshot, Restock,
+    apply_claim, untrack_restock, Claim, ClaimPolicy, ClaimSnapshot, Restock,
 };
 use crate::domain::marketplace_order::MarketplaceOrder;
 use crate::error::{Error, Result};
@@ -114,6 +114,31 @@ fn restock_word(r: Restock) -> &'static str {
     }
 }
 
+/// A stored claim's items as events and the order's view show them
+/// (`changed`: only that item, with its status before).
+pub fn claim_items(
+    claim: &Claim,
+    changed: Option<(&String, Option<String>)>,
+) -> Vec<ClaimItemDetail> {
+    claim
+        .items
+        .iter()
+        .filter(|(id, _)| changed.as_ref().is_none_or(|(item, _)| *item == *id))
+        .map(|(id, i)| ClaimItemDetail {
+            item_id: id.clone(),
+            order_line_id: i.order_line_id.clone(),
+            sku: i.sku.clone(),
+            reason_code: i.reason_code.clone(),
+            reason: i.reason.clone(),
+            status: i.status.clone(),
+            marketplace_status: i.marketplace_status.clone(),
+            previous_status: changed.as_ref().and_then(|(_, p)| p.clone()),
+            quantity: i.quantity,
+            restock: restock_word(i.restock).to_string(),
+        })
+        .collect()
+}
+
 /// The detail of `marketplace.claim.created` (every item: `changed` None)
 /// or `.status_changed` (the item that moved and its status before).
 pub fn claim_detail(
@@ -124,24 +149,7 @@ pub fn claim_detail(
     let items = order
         .claims
         .get(claim_id)
-        .map(|c| {
-            c.items
-                .iter()
-                .filter(|(id, _)| changed.as_ref().is_none_or(|(item, _)| *item == *id))
-                .map(|(id, i)| ClaimItemDetail {
-                    item_id: id.clone(),
-                    order_line_id: i.order_line_id.clone(),
-                    sku: i.sku.clone(),
-                    reason_code: i.reason_code.clone(),
-                    reason: i.reason.clone(),
-                    status: i.status.clone(),
-                    marketplace_status: i.marketplace_status.clone(),
-                    previous_status: changed.as_ref().and_then(|(_, p)| p.clone()),
-                    quantity: i.quantity,
-                    restock: restock_word(i.restock).to_string(),
-                })
-                .collect()
-        })
+        .map(|c| claim_items(c, changed))
         .unwrap_or_default();
     EventDetail::MarketplaceClaim(MarketplaceClaimDetail {
         marketplace: order.marketplace.as_str().to_string(),

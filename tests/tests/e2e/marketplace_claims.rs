@@ -68,14 +68,23 @@ async fn line_stock(h: &CatalogHarness, order_number: &str) -> BTreeMap<String, 
         .collect()
 }
 
-fn cancelled_feed(
-    report: &ayaztrade::apps::order_poll::PollReport,
-) -> &ayaztrade::apps::order_poll::MarketplaceReport {
+/// One marketplace's feed in a poll's report.
+pub(super) fn feed_of<'a>(
+    report: &'a ayaztrade::apps::order_poll::PollReport,
+    marketplace: &str,
+    feed: &str,
+) -> &'a ayaztrade::apps::order_poll::MarketplaceReport {
     report
         .marketplaces
         .iter()
-        .find(|m| m.marketplace == "hepsiburada" && m.feed == "cancelled")
-        .expect("the cancelled feed was polled")
+        .find(|m| m.marketplace == marketplace && m.feed == feed)
+        .unwrap_or_else(|| panic!("{marketplace}'s {feed} feed was polled: {report:?}"))
+}
+
+fn cancelled_feed(
+    report: &ayaztrade::apps::order_poll::PollReport,
+) -> &ayaztrade::apps::order_poll::MarketplaceReport {
+    feed_of(report, "hepsiburada", "cancelled")
 }
 
 #[tokio::test]
@@ -273,11 +282,7 @@ pub(super) async fn platform_events(
 fn claims_feed(
     report: &ayaztrade::apps::order_poll::PollReport,
 ) -> &ayaztrade::apps::order_poll::MarketplaceReport {
-    report
-        .marketplaces
-        .iter()
-        .find(|m| m.marketplace == "trendyol" && m.feed == "claims")
-        .expect("the claims feed was polled")
+    feed_of(report, "trendyol", "claims")
 }
 
 #[tokio::test]

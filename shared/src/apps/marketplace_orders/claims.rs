@@ -38,13 +38,14 @@ use super::{marketplace_claim_not_found, App, OrderView};
 use crate::api::parse_json;
 use crate::clock::now_ms;
 use crate::domain::delivery::unix_ms_to_rfc3339;
+use crate::domain::event::ClaimItemDetail;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_claim::{
-    claim_status, Claim, ClaimSnapshot, ClaimStatus, Restock, AWAITING_SELLER,
+    claim_status, Claim, ClaimSnapshot, ClaimStatus, AWAITING_SELLER,
 };
 use crate::domain::marketplace_order::SellerAction;
 use crate::error::{Error, FieldError, Result};
-use crate::intake::marketplace_claims::ClaimIntakeRun;
+use crate::intake::marketplace_claims::{claim_items, ClaimIntakeRun};
 use crate::ports::{
     EventPublisher, MarketplaceOrderList, MarketplaceOrderStore, MarketplacePersonalDataReader,
 };
@@ -506,37 +507,16 @@ pub struct IssueReasonsView {
     pub reasons: Vec<ClaimIssueReason>,
 }
 
-/// A claim as the order's GET view shows it.
+/// A claim as the order's GET view shows it: its items as the claim events
+/// carry them (`quantity` units each; `restock: returned` says they came
+/// back to stock), never the buyer's note or name.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimView {
     pub claim_id: String,
     pub claimed_at: Option<String>,
     pub changed_at: Option<String>,
-    pub items: Vec<ClaimItemView>,
-}
-
-/// A claim item: what it returns, where it stands, and the units that went
-/// back to stock. The marketplace's reason code and name, never the buyer's
-/// note or name.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClaimItemView {
-    pub item_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_line_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub status: String,
-    pub marketplace_status: String,
-    pub quantity: u32,
-    /// `pending`, `returned`, `not_sellable`, `untracked`, `not_held`.
-    pub restock: Restock,
-    pub units_returned: u32,
+    pub items: Vec<ClaimItemDetail>,
 }
 
 /// The order's claims for its GET view, by claim id.
@@ -547,26 +527,7 @@ pub fn claim_views(claims: &std::collections::BTreeMap<String, Claim>) -> Vec<Cl
             claim_id: id.clone(),
             claimed_at: unix_ms_to_rfc3339(c.claimed_ms),
             changed_at: unix_ms_to_rfc3339(c.changed_ms),
-            items: c
-                .items
-                .iter()
-                .map(|(item_id, i)| ClaimItemView {
-                    item_id: item_id.clone(),
-                    order_line_id: i.order_line_id.clone(),
-                    sku: i.sku.clone(),
-                    reason_code: i.reason_code.clone(),
-                    reason: i.reason.clone(),
-                    status: i.status.clone(),
-                    marketplace_status: i.marketplace_status.clone(),
-                    quantity: i.quantity,
-                    restock: i.restock,
-                    units_returned: if i.restock == Restock::Returned {
-                        i.quantity
-                    } else {
-                        0
-                    },
-                })
-                .collect(),
+            items: claim_items(c, None),
         })
         .collect()
 }
@@ -689,7 +650,7 @@ mod tests {
 
     #[test]
     fn the_view_shows_each_claim_item_and_its_units_back_without_the_buyer() {
-        use crate::domain::marketplace_claim::ClaimItem;
+        use crate::domain::marketplace_claim::{ClaimItem, Restock};
         let item = |restock| ClaimItem {
             order_line_id: Some("L1".into()),
             sku: Some("SKU-A".into()),
@@ -713,10 +674,11 @@ mod tests {
         let views = claim_views(&[("C1".to_string(), claim)].into());
         let json = serde_json::to_value(&views).unwrap();
         assert_eq!(json[0]["claimId"], "C1");
-        assert_eq!(json[0]["items"][0]["unitsReturned"], 2);
+        assert_eq!(json[0]["claimedAt"], "1970-01-01T00:00:01Z");
         assert_eq!(json[0]["items"][0]["restock"], "returned");
-        assert_eq!(json[0]["items"][1]["unitsReturned"], 0);
+        assert_eq!(json[0]["items"][1]["restock"], "not_sellable");
         assert_eq!(json[0]["items"][1]["reasonCode"], "FoundCheaper");
         assert_eq!(json[0]["items"][1]["quantity"], 2);
+        assert!(json[0]["items"][0].get("previousStatus").is_none());
     }
 }
