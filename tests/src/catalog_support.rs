@@ -597,6 +597,18 @@ impl CatalogHarness {
         queue_url: &str,
         order_number: &str,
     ) -> Vec<(String, Value)> {
+        self.queued_where(queue_url, |detail| detail["orderNumber"] == order_number)
+            .await
+    }
+
+    /// What reached `queue_url` whose detail `matches`, since the last
+    /// call: `(detail-type, detail)`, taken off the queue; the rest is
+    /// handed back at once.
+    pub async fn queued_where(
+        &self,
+        queue_url: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Vec<(String, Value)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         loop {
@@ -618,7 +630,7 @@ impl CatalogHarness {
             for m in messages {
                 let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
                 let handle = m.receipt_handle().unwrap();
-                if body["detail"]["orderNumber"] == order_number {
+                if matches(&body["detail"]) {
                     out.push((
                         body["detail-type"].as_str().unwrap().to_string(),
                         body["detail"].clone(),

@@ -17,11 +17,11 @@ use ayaztrade::domain::event::{DetailType, EventDetail};
 use ayaztrade::domain::marketplace::Marketplace;
 use ayaztrade::domain::marketplace_order::MarketplaceOrder;
 use ayaztrade::ports::MarketplaceOrderStore;
-use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus};
+use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus, Fault as ArasFault};
 use ayaztrade_tests::catalog_support::{product_json, sqs_event, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json, CapturedLogs};
 use ayaztrade_tests::parasut_fake::{self as parasut, ParasutFake};
-use ayaztrade_tests::trendyol_fake::{Kind, LineSpec, PackageSpec};
+use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault, Kind, LineSpec, PackageSpec};
 use ayaztrade_tests::webhook_support::{
     basic_auth, function_url_request, MARKETPLACE_PASSWORD, MARKETPLACE_USER,
 };
@@ -132,7 +132,8 @@ impl Loop {
 
     /// `POST /shipping/aras/shipments` from the order reference alone
     /// (receiver, address and contents from the stored order), asked twice
-    /// as a client retry would: the shipment's record.
+    /// as a client retry would: the shipment's record. Aras executed one
+    /// SetOrder for it, whatever answer was lost.
     async fn ship(&self, package_id: &str) -> Value {
         let body = json!({
             "marketplaceOrder": {
@@ -161,9 +162,14 @@ impl Loop {
             "the repeat answers the record: {}",
             answers[1].1
         );
-        assert_eq!(answers[0].1["shipmentId"], answers[1].1["shipmentId"]);
-        assert_eq!(self.aras.requests("SetOrder"), 1, "one SetOrder executed");
+        let id = answers[0].1["shipmentId"].as_str().unwrap();
+        assert_eq!(answers[1].1["shipmentId"], id);
         assert_eq!(self.aras.created_count(), 1);
+        assert_eq!(
+            self.aras.shipment(id).unwrap().sends,
+            1,
+            "one SetOrder executed"
+        );
         answers.remove(0).1
     }
 
@@ -180,9 +186,9 @@ impl Loop {
     /// its queue, each batch handled, then handed over once more (an SQS
     /// redelivery): the batch's detail types.
     async fn account(&self) -> Vec<String> {
-        let app = self
-            .h
-            .accounting(&self.parasut, &[("INVOICE_LINK_TEMPLATE", LINK_TEMPLATE)]);
+        let mut settings = SETTINGS.to_vec();
+        settings.push(("INVOICE_LINK_TEMPLATE", LINK_TEMPLATE));
+        let app = self.h.accounting(&self.parasut, &settings);
         let queue = &self.h.stack.accounting_queue_url;
         let received = self
             .h
@@ -244,6 +250,21 @@ impl Loop {
                 }
                 _ => None,
             })
+            .collect()
+    }
+
+    /// The `invoice.created` of this order on the outbound queue (what
+    /// the deliveries function posts to the ERP / accounting endpoints).
+    async fn outbound_invoices(&self) -> Vec<Value> {
+        let order_ref = format!("{}:{}", self.marketplace.as_str(), self.number);
+        self.h
+            .queued_where(&self.h.stack.outbound_queue_url, |d| {
+                d["orderRef"] == order_ref.as_str()
+            })
+            .await
+            .into_iter()
+            .filter(|(t, _)| t == "invoice.created")
+            .map(|(_, d)| d)
             .collect()
     }
 
@@ -408,8 +429,13 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         "{events:?}"
     );
 
-    // 4. The Aras shipment from the order reference; its tracking number
-    // reaches Trendyol once it is on its way, and only once.
+    // 4. The Aras shipment from the order reference (Aras's answer to
+    // the SetOrder lost); its tracking number reaches Trendyol once it is
+    // on its way, and only once.
+    w.aras.push_fault_for(
+        "SetOrder",
+        ArasFault::AfterProcessing(Box::new(ArasFault::Status(502))),
+    );
     let shipment = w.ship(&pid).await;
     let id = shipment["shipmentId"].as_str().unwrap().to_string();
     let sent = w.aras.shipment(&id).unwrap().fields;
@@ -478,8 +504,12 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
 
     // 5. Invoiced: the delivered event reaches accounting's queue through
     // the template's rule; the Paraşüt invoice exact to the kuruş and its
-    // link at Trendyol — once, though SQS hands the message over twice.
+    // link at Trendyol — once, though SQS hands the message over twice and
+    // Trendyol's answer to the link is lost (read back: it is there).
+    w.h.trendyol.set_faults_hit(EndpointKind::Orders, false);
+    w.h.trendyol.push_fault(Fault::LostAnswer(504));
     assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
+    w.h.trendyol.set_faults_hit(EndpointKind::Orders, true);
     assert_eq!(w.parasut.invoice_count(), 1);
     assert_eq!(w.parasut.requests(parasut::CREATE_INVOICE), 1);
     assert_eq!(w.parasut.invoice_attributes()[0]["net_total"], "229.80");
@@ -488,7 +518,17 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     assert_eq!(invoices[0].total.minor, 22_980);
     let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
     assert_eq!(w.h.trendyol.invoice_links(), [(package_id, link.clone())]);
-    assert_eq!(w.h.trendyol.invoice_link_request_count(), 1);
+    assert_eq!(
+        w.h.trendyol.invoice_link_request_count(),
+        2,
+        "sent, answer lost, repeated; the redelivery sent nothing"
+    );
+    let outbound = w.outbound_invoices().await;
+    assert_eq!(outbound.len(), 1, "{outbound:?}");
+    assert_eq!(
+        outbound[0]["invoiceNumber"],
+        invoices[0].invoice_number.as_str()
+    );
     let events = w.marketplace_events().await;
     let actions: Vec<(&Value, &Value, &Value)> =
         of_type(&events, "marketplace.order.seller_action")
@@ -567,7 +607,13 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     // the read API.
     w.buyer_erased_after_retention(delivered_ms).await;
 
-    // 8. Never in a log, the whole way.
+    // 8. Never in a log, the whole way (the capture ran to the end: the
+    // accounting step and the claim's are in it).
+    let text = logs.text();
+    assert!(
+        text.contains("invoice issued") && text.contains("trendyol_approve_claim"),
+        "{text}"
+    );
     let customer = package["customerId"].as_i64().unwrap().to_string();
     logs.assert_free_of(&[
         "Test Müşteri",
