@@ -123,6 +123,21 @@ impl Loop {
         )
     }
 
+    /// A seller action under this order asked twice, as a client retry
+    /// would: recorded `done`, then `already` (the marketplace read back
+    /// first, nothing sent again). The order as the repeat answered it.
+    async fn act_twice(&self, rest: &str, body: Value) -> Value {
+        let mut view = Value::Null;
+        for expected in ["done", "already"] {
+            let (status, answer) = self.call("POST", rest, Some(body.clone())).await;
+            assert_eq!(status, 200, "{answer}");
+            let last = &answer["sellerActions"].as_array().unwrap().last().unwrap()["outcome"];
+            assert_eq!(last, expected, "{answer}");
+            view = answer;
+        }
+        view
+    }
+
     /// `GET /marketplace-orders/{marketplace}/{n}`: the whole order.
     async fn read(&self) -> Value {
         let (status, view) = self.call("GET", "", None).await;
@@ -398,21 +413,13 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     assert_eq!(view["packages"][0]["details"]["total"], try_(22_980));
 
     // 3. Picking, asked twice: Trendyol executed it once.
-    let status_path = format!("/packages/{pid}/status");
-    for expected in ["done", "already"] {
-        let (status, view) = w
-            .call("POST", &status_path, Some(json!({"status": "picking"})))
-            .await;
-        assert_eq!(status, 200, "{view}");
-        assert_eq!(view["packages"][0]["status"], "picking");
-        let last = view["sellerActions"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .clone();
-        assert_eq!(last["outcome"], expected, "{view}");
-    }
+    let view = w
+        .act_twice(
+            &format!("/packages/{pid}/status"),
+            json!({"status": "picking"}),
+        )
+        .await;
+    assert_eq!(view["packages"][0]["status"], "picking");
     assert_eq!(
         w.h.trendyol.package_updates(),
         [(package_id, "Picking".to_string(), None)]
@@ -555,18 +562,8 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         .set_claim_item_status(&claim, &items, "WaitingInAction");
     w.poll().await;
     w.marketplace_events().await;
-    let approve = format!("/claims/{claim}/approve");
-    for expected in ["done", "already"] {
-        let (status, view) = w.call("POST", &approve, Some(json!({}))).await;
-        assert_eq!(status, 200, "{view}");
-        let last = view["sellerActions"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .clone();
-        assert_eq!(last["outcome"], expected, "{view}");
-    }
+    w.act_twice(&format!("/claims/{claim}/approve"), json!({}))
+        .await;
     assert_eq!(
         w.h.trendyol.claim_approvals(),
         [(claim.clone(), items.clone())]
