@@ -630,3 +630,75 @@ fn claims_created(report: &PollReport) -> u32 {
         .expect("the claims feed was polled")
         .created
 }
+
+/// The other way to invoice (README § Order to cash): the seller marks the
+/// package `Invoiced` at Trendyol with an invoice made elsewhere, before
+/// shipping. When the order closes, accounting issues no second invoice
+/// for the sale: a person is told (`integration.error`), Paraşüt and
+/// Trendyol's invoice link are untouched, however often the message comes.
+#[tokio::test]
+async fn an_order_invoiced_elsewhere_gets_no_second_invoice_from_accounting() {
+    let sku = "LOOP-E";
+    let mut w = Loop::start(Marketplace::Trendyol, &[product_json(sku, 5, 10_000)]).await;
+    let package = w.h.trendyol.add_package(PackageSpec::line(sku, 1, 100.0));
+    w.number = package["orderNumber"].as_str().unwrap().to_string();
+    let package_id = package["id"].as_i64().unwrap();
+    assert_eq!(w.poll().await.marketplaces[0].created, 1);
+    let view = w
+        .act_twice(
+            &format!("/packages/{package_id}/status"),
+            json!({"status": "invoiced", "invoiceNumber": "ABC2026000000042"}),
+        )
+        .await;
+    assert_eq!(view["packages"][0]["status"], "invoiced", "{view}");
+    assert_eq!(
+        w.h.trendyol.package_updates(),
+        [(
+            package_id,
+            "Invoiced".to_string(),
+            Some("ABC2026000000042".to_string())
+        )]
+    );
+    w.h.trendyol.update_status(package_id, "Shipped");
+    w.h.trendyol.update_status(package_id, "Delivered");
+    assert_eq!(w.poll().await.marketplaces[0].changed, 1);
+
+    assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
+    assert_eq!(w.parasut.invoice_count(), 0, "no second invoice");
+    assert_eq!(w.parasut.requests(parasut::CREATE_INVOICE), 0);
+    assert!(w.invoices().is_empty());
+    assert_eq!(w.h.trendyol.invoice_link_request_count(), 0);
+    let errors: Vec<(String, EventDetail)> =
+        w.h.publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == DetailType::IntegrationError)
+            .map(|e| (e.event_id.clone(), e.detail.clone()))
+            .collect();
+    assert_eq!(
+        errors.len(),
+        2,
+        "one per delivery of the message: {errors:?}"
+    );
+    assert_eq!(errors[0].0, errors[1].0, "one eventId: consumers dedupe");
+    let EventDetail::IntegrationError(error) = &errors[0].1 else {
+        panic!("{errors:?}")
+    };
+    assert_eq!(
+        (error.kind.as_str(), error.action.as_deref()),
+        ("invoice_not_possible", Some("review"))
+    );
+    assert_eq!(
+        error.order_id.as_deref(),
+        Some(format!("trendyol:{}", w.number).as_str())
+    );
+    assert!(
+        error
+            .message
+            .contains(&format!("package {package_id} was marked Invoiced")),
+        "{}",
+        error.message
+    );
+}
