@@ -519,12 +519,9 @@ mod delivered_marketplace_orders {
         assert_eq!(details[0]["attributes"]["quantity"], "2");
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         assert_eq!(invoiced.len(), 1);
         let EventDetail::Invoice(detail) = &invoiced[0] else {
@@ -549,12 +546,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1, "no invoice for it");
         let errors: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::IntegrationError)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::IntegrationError)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
         let EventDetail::IntegrationError(error) = &errors[0] else {
@@ -718,12 +712,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1);
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         let EventDetail::Invoice(detail) = &invoiced[0] else {
             panic!("{invoiced:?}")
@@ -782,12 +773,9 @@ mod delivered_marketplace_orders {
         );
         let errors: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::IntegrationError)
-            .map(|e| (e.event_id.clone(), e.detail.clone()))
+            .of_type(DetailType::IntegrationError)
+            .into_iter()
+            .map(|e| (e.event_id, e.detail))
             .collect();
         assert!(!errors.is_empty());
         assert!(
@@ -913,12 +901,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1);
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         let EventDetail::Invoice(detail) = &invoiced[0] else {
             panic!("{invoiced:?}")

@@ -253,16 +253,10 @@ impl Loop {
         let order_ref = format!("{}:{}", self.marketplace.as_str(), self.number);
         self.h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|e| match &e.detail {
-                EventDetail::Invoice(d)
-                    if e.detail_type == DetailType::InvoiceCreated && d.order_ref == order_ref =>
-                {
-                    Some(d.clone())
-                }
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .filter_map(|e| match e.detail {
+                EventDetail::Invoice(d) if d.order_ref == order_ref => Some(d),
                 _ => None,
             })
             .collect()
@@ -670,12 +664,9 @@ async fn an_order_invoiced_elsewhere_gets_no_second_invoice_from_accounting() {
     assert_eq!(w.h.trendyol.invoice_link_request_count(), 0);
     let errors: Vec<(String, EventDetail)> =
         w.h.publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::IntegrationError)
-            .map(|e| (e.event_id.clone(), e.detail.clone()))
+            .of_type(DetailType::IntegrationError)
+            .into_iter()
+            .map(|e| (e.event_id, e.detail))
             .collect();
     assert_eq!(
         errors.len(),
