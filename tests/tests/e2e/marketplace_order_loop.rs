@@ -102,6 +102,17 @@ impl Loop {
         report
     }
 
+    /// One order-poll run: the claims it took in new.
+    async fn claims_created(&self) -> u32 {
+        let report = self.poll().await;
+        report
+            .marketplaces
+            .iter()
+            .find(|m| m.marketplace == self.marketplace.as_str() && m.feed == "claims")
+            .unwrap_or_else(|| panic!("no claims feed polled: {report:?}"))
+            .created
+    }
+
     async fn stored(&self) -> MarketplaceOrder {
         self.h
             .catalog_store()
@@ -547,7 +558,7 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     // Trendyol once and one unit comes back to stock, once.
     let hb_pushes = w.h.hepsiburada.accepted_count(sku, Kind::Stock);
     let (claim, items) = w.h.trendyol.add_claim(package_id, &[(0, 1)], 401);
-    assert_eq!(claims_created(&w.poll().await), 1);
+    assert_eq!(w.claims_created().await, 1);
     let events = w.marketplace_events().await;
     let created = of_type(&events, "marketplace.claim.created");
     assert_eq!(created.len(), 1, "{events:?}");
@@ -563,7 +574,7 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         [(claim.clone(), items.clone())]
     );
     assert_eq!(w.h.stock(sku).await, 4, "one unit back");
-    assert_eq!(claims_created(&w.poll().await), 0);
+    assert_eq!(w.claims_created().await, 0);
     assert_eq!(w.h.stock(sku).await, 4, "the poll after it moves nothing");
     let events = w.marketplace_events().await;
     let changed = of_type(&events, "marketplace.claim.status_changed");
@@ -614,15 +625,6 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         &format!("pf+{customer}"),
         "00000000000",
     ]);
-}
-
-fn claims_created(report: &PollReport) -> u32 {
-    report
-        .marketplaces
-        .iter()
-        .find(|m| m.marketplace == "trendyol" && m.feed == "claims")
-        .expect("the claims feed was polled")
-        .created
 }
 
 /// The other way to invoice (README § Order to cash): the seller marks the
