@@ -560,6 +560,137 @@ impl CatalogHarness {
         env
     }
 
+    /// The accounting function on this stack, Paraşüt at `parasut`, the
+    /// marketplaces at the harness's fakes; `overrides` win (e.g.
+    /// `INVOICE_LINK_TEMPLATE`).
+    pub fn accounting(
+        &self,
+        parasut: &crate::parasut_fake::ParasutFake,
+        overrides: &[(&str, &str)],
+    ) -> ayaztrade::apps::accounting::App<DynamoStore, RecordingPublisher> {
+        let extra = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(
+                overrides
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
+            .collect();
+        let env = crate::parasut_fake::accounting_env(parasut, extra);
+        ayaztrade::apps::accounting::App::from_source(
+            self.catalog_store(),
+            self.publisher.clone(),
+            &env,
+            &HttpLayer::new(fast_http_settings()),
+        )
+        .expect("accounting app")
+    }
+
+    /// What reached a platform queue (`queue_url`) for one marketplace
+    /// order since the last call: `(detail-type, detail)` in arrival order.
+    /// Only this order's messages are taken off the queue; others are
+    /// handed back at once for whoever reads them.
+    pub async fn platform_events(
+        &self,
+        queue_url: &str,
+        order_number: &str,
+    ) -> Vec<(String, Value)> {
+        self.queued_where(queue_url, |detail| detail["orderNumber"] == order_number)
+            .await
+    }
+
+    /// What reached `queue_url` whose detail `matches`, since the last
+    /// call: `(detail-type, detail)`, taken off the queue; the rest is
+    /// handed back at once.
+    pub async fn queued_where(
+        &self,
+        queue_url: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Vec<(String, Value)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive");
+            let messages = received.messages.unwrap_or_default();
+            if messages
+                .iter()
+                .all(|m| !seen.insert(m.message_id().unwrap_or_default().to_string()))
+            {
+                return out;
+            }
+            for m in messages {
+                let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                let handle = m.receipt_handle().unwrap();
+                if matches(&body["detail"]) {
+                    out.push((
+                        body["detail-type"].as_str().unwrap().to_string(),
+                        body["detail"].clone(),
+                    ));
+                    self.sqs
+                        .delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .unwrap();
+                } else {
+                    self.sqs
+                        .change_message_visibility()
+                        .queue_url(queue_url)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    /// The DynamoDB TTL (`expires_at`, seconds) of an order's personal-data
+    /// item, as stored: the proof DynamoDB erases it (moto never does).
+    pub async fn personal_data_ttl(
+        &self,
+        marketplace: ayaztrade::domain::marketplace::Marketplace,
+        order_number: &str,
+    ) -> Option<i64> {
+        let out = self
+            .stack
+            .dynamo
+            .get_item()
+            .table_name(&self.stack.table_name)
+            .set_key(Some(personal_data_key(marketplace, order_number)))
+            .send()
+            .await
+            .unwrap();
+        out.item?.get("expires_at")?.as_n().ok()?.parse().ok()
+    }
+
+    /// Deletes an order's personal-data item as DynamoDB's TTL would.
+    pub async fn erase_personal_data(
+        &self,
+        marketplace: ayaztrade::domain::marketplace::Marketplace,
+        order_number: &str,
+    ) {
+        self.stack
+            .dynamo
+            .delete_item()
+            .table_name(&self.stack.table_name)
+            .set_key(Some(personal_data_key(marketplace, order_number)))
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// One full cycle: sync, then drain the queue.
     pub async fn cycle(&self) -> product_sync::SyncReport {
         let report = self.sync.run().await.expect("product sync");
@@ -590,6 +721,25 @@ pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
         })
         .collect();
     event
+}
+
+/// The key of an order's personal-data item (`MKTPII#…` / `PII`).
+fn personal_data_key(
+    marketplace: ayaztrade::domain::marketplace::Marketplace,
+    order_number: &str,
+) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use ayaztrade::aws::keys::{marketplace_personal_data_pk, MARKETPLACE_ORDER_PII_SK};
+    HashMap::from([
+        (
+            "pk".to_string(),
+            AttributeValue::S(marketplace_personal_data_pk(marketplace, order_number)),
+        ),
+        (
+            "sk".to_string(),
+            AttributeValue::S(MARKETPLACE_ORDER_PII_SK.into()),
+        ),
+    ])
 }
 
 /// The Aras client the env at `source` configures.

@@ -261,8 +261,25 @@ impl CapturedLogs {
         (logs, tracing::subscriber::set_default(subscriber))
     }
 
+    /// Every log line at DEBUG (the most `telemetry::init` ever allows in
+    /// a deployment), to search the whole of a marketplace order's life for
+    /// its buyer's data.
+    pub fn start_debug() -> (Self, tracing::subscriber::DefaultGuard) {
+        Self::start(tracing::Level::DEBUG)
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Panics when any of `personal` was logged; also that something was
+    /// captured at all (a provider call), so an empty capture cannot pass.
+    pub fn assert_free_of(&self, personal: &[&str]) {
+        let text = self.text();
+        assert!(text.contains("provider call"), "logs were captured: {text}");
+        for p in personal {
+            assert!(!text.contains(p), "{p:?} reached the logs:\n{text}");
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub struct Stack {
     /// The outbound queue the deliveries function consumes (the template's
     /// rule fills it with every domain event).
     pub outbound_queue_url: String,
+    /// The accounting function's queue (the template's rules fill it with
+    /// closing `marketplace.order.status_changed` and storefront triggers).
+    pub accounting_queue_url: String,
     pub dynamo: aws_sdk_dynamodb::Client,
 }
 
@@ -107,6 +110,10 @@ async fn create() -> Stack {
             .unwrap()
             .to_string(),
         outbound_queue_url: names["Queues"]["OutboundQueue"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        accounting_queue_url: names["Queues"]["AccountingQueue"]
             .as_str()
             .unwrap()
             .to_string(),

@@ -832,6 +832,38 @@ fn create_invoice(s: &mut FakeState, doc: &Value) -> Response {
     document(201, body)
 }
 
+/// The accounting function's settings against the Paraşüt fake (a
+/// fresh invoice series), with `extra` over them.
+pub fn accounting_env(
+    fake: &ParasutFake,
+    extra: Vec<(String, String)>,
+) -> impl Fn(&str) -> Option<String> {
+    let base = fake.base_url.clone();
+    let series = format!("T{:08X}", fastrand::u32(..));
+    move |name: &str| -> Option<String> {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
+        Some(match name {
+            "PARASUT_BASE_URL" => base.clone(),
+            "PARASUT_COMPANY_ID" => COMPANY_ID.into(),
+            "PARASUT_CLIENT_ID" => CLIENT_ID.into(),
+            "PARASUT_CLIENT_SECRET" => CLIENT_SECRET.into(),
+            "PARASUT_USERNAME" => USERNAME.into(),
+            "PARASUT_PASSWORD" => PASSWORD.into(),
+            "PARASUT_INVOICE_SERIES" => series.clone(),
+            "PARASUT_REQUESTS_PER_10S" => "0".into(),
+            "PARASUT_JOB_POLL_MS" => "20".into(),
+            "PARASUT_JOB_MAX_POLLS" => "5".into(),
+            "STOREFRONT_URL" => STORE_URL.into(),
+            _ => return None,
+        })
+    }
+}
+
+/// The storefront the accounting settings name (an e-Arşiv's internet sale).
+pub const STORE_URL: &str = "https://shop.ayaztrade.example";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,6 +170,17 @@ impl RecordingPublisher {
             fail_next: Arc::default(),
         }
     }
+
+    /// What was published of one detail type, in order.
+    pub fn of_type(&self, t: ayaztrade::domain::event::DetailType) -> Vec<DomainEvent> {
+        self.published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail_type == t)
+            .cloned()
+            .collect()
+    }
 }
 
 impl EventPublisher for RecordingPublisher {

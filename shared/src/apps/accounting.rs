@@ -4,7 +4,7 @@
 //!
 //! SQS consumer of the accounting queue, fed by the rule
 //! `MarketplaceOrderDeliveredRule` (only `marketplace.order.status_changed`
-//! with `status: delivered` reaches it). Each message on its own: load the
+//! whose status closes a package reaches it). Each message on its own: load the
 //! order and its buyer's personal data, map them
 //! ([`crate::domain::marketplace_invoice::invoice_for`]) and issue the
 //! invoice ([`crate::intake::invoices::issue_invoice`], one per order ref).

@@ -65,7 +65,7 @@ use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::MarketplaceOrder;
-use crate::domain::marketplace_order::{trendyol_status, SellerAction};
+use crate::domain::marketplace_order::{package_status_action, trendyol_status, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
@@ -676,7 +676,7 @@ where
         let action = PackageAction {
             order_number,
             package_id,
-            action: format!("package_status:{}", status.word()),
+            action: package_status_action(status.word()),
             detail: None,
             takes_in: true,
         };

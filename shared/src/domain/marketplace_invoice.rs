@@ -13,6 +13,10 @@
 //!   marketplace's unit price before discounts, the discounts it gave (the
 //!   seller's and the marketplace's, per unit × quantity) and its VAT rate;
 //!   the line's gross must be what the buyer paid for it (its amount).
+//! - **Not twice**: a package the seller marked `Invoiced` at the
+//!   marketplace through us (Trendyol takes it with the invoice's number,
+//!   before shipping) has an invoice made elsewhere — ours would be a
+//!   second one for the same sale: [`NotInvoiceable`], a person decides.
 //! - **Who**: the invoice address. A tax number (10 digits, VKN) makes it a
 //!   company invoice and needs the tax office; otherwise the identity
 //!   number (11 digits, TCKN), as given.
@@ -30,7 +34,7 @@ use crate::domain::invoice::{
     date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, Shipment, Shipper, TaxId,
     PAYMENT_TYPE_INTERMEDIARY,
 };
-use crate::domain::marketplace_order::MarketplaceOrder;
+use crate::domain::marketplace_order::{package_status_action, MarketplaceOrder};
 use crate::domain::marketplace_order_details::{Address, PersonalData};
 use crate::money::{Currency, Money};
 
@@ -274,6 +278,22 @@ pub fn invoice_for(
     let Some(delivered_ms) = delivered_ms.filter(|_| !delivered.is_empty()) else {
         return Ok(Readiness::NothingDelivered);
     };
+    // Accounting invoices only after the order closed, so it never marks a
+    // package Invoiced itself: one marked so (with its invoice number) was
+    // invoiced elsewhere.
+    let invoiced = package_status_action("Invoiced");
+    if let Some(marked) = order
+        .seller_actions
+        .iter()
+        .find(|a| a.action == invoiced && a.outcome == "done")
+    {
+        return Err(missing(format!(
+            "package {} was marked Invoiced at {} with an invoice made elsewhere: \
+             a second invoice for the same sale is not issued",
+            marked.package_id.as_deref().unwrap_or("-"),
+            order.marketplace.as_str()
+        )));
+    }
     let problems: Vec<&String> = order.packages.values().flat_map(|p| &p.problems).collect();
     if !problems.is_empty() {
         return Err(missing(format!(
@@ -388,7 +408,7 @@ mod tests {
 
     use super::*;
     use crate::domain::marketplace::Marketplace;
-    use crate::domain::marketplace_order::{LineState, LineStock, UnitState};
+    use crate::domain::marketplace_order::{LineState, LineStock, SellerAction, UnitState};
     use crate::domain::marketplace_order_details::{LineFacts, PackageFacts};
 
     fn try_(minor: i64) -> Option<Money> {
@@ -513,6 +533,45 @@ mod tests {
         assert_eq!(sale.payment_platform, "Trendyol");
         assert_eq!(sale.payment_date, "1970-01-01", "the day we first saw it");
         req.plan().unwrap();
+    }
+
+    fn action(action: &str, outcome: &str) -> SellerAction {
+        SellerAction {
+            at_ms: 1,
+            action: action.into(),
+            package_id: Some("p1".into()),
+            outcome: outcome.into(),
+            detail: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_package_marked_invoiced_through_us_is_never_invoiced_a_second_time() {
+        let mut o = order();
+        // Picking, an Invoiced the marketplace refused or was past already:
+        // no invoice was made elsewhere that we know of.
+        o.seller_actions = vec![
+            action("package_status:Picking", "done"),
+            action("package_status:Invoiced", "refused"),
+            action("package_status:Invoiced", "already"),
+            action("invoice_link", "done"),
+        ];
+        request(&o, Some(&person()));
+        o.seller_actions
+            .push(action(&package_status_action("Invoiced"), "done"));
+        let why = invoice_for(&o, Some(&person())).unwrap_err().to_string();
+        assert!(
+            why.contains("package p1 was marked Invoiced at trendyol"),
+            "{why}"
+        );
+        assert!(!why.contains("Ayşe"), "{why}");
+        // Still open: nothing to say yet.
+        o.units.insert("p3".into(), unit("shipped", 9));
+        assert_eq!(
+            invoice_for(&o, Some(&person())),
+            Ok(Readiness::Wait("a package is still on its way"))
+        );
     }
 
     #[test]

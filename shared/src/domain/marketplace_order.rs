@@ -314,6 +314,13 @@ pub struct MarketplaceOrder {
 /// Actions kept on an order (older ones are dropped first).
 pub const MAX_SELLER_ACTIONS: usize = 20;
 
+/// The recorded name of a package status change asked of the marketplace
+/// (`package_status:Picking`, `package_status:Invoiced`; the marketplace's
+/// status word).
+pub fn package_status_action(status_word: &str) -> String {
+    format!("package_status:{status_word}")
+}
+
 /// One seller action on the order: `package_status:<Status>`,
 /// `unsupplied:<reasonId>`, `invoice_link`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ use ayaztrade::providers::http::HttpLayer;
 use ayaztrade::providers::parasut::ParasutClient;
 use ayaztrade::Error;
 use ayaztrade_tests::local_stack::{stack, unique_id};
-use ayaztrade_tests::parasut_fake::{self as fake, Fault, ParasutFake};
+use ayaztrade_tests::parasut_fake::{self as fake, accounting_env, Fault, ParasutFake, STORE_URL};
 use ayaztrade_tests::webhook_support::RecordingPublisher;
 
 struct Harness {
@@ -26,37 +26,6 @@ struct Harness {
     client: ParasutClient,
     fake: ParasutFake,
 }
-
-/// The accounting function's settings against the Paraşüt fake (a
-/// fresh invoice series), with `extra` over them.
-fn accounting_env(
-    fake: &ParasutFake,
-    extra: Vec<(String, String)>,
-) -> impl Fn(&str) -> Option<String> {
-    let base = fake.base_url.clone();
-    let series = format!("T{:08X}", fastrand::u32(..));
-    move |name: &str| -> Option<String> {
-        if let Some((_, v)) = extra.iter().find(|(k, _)| k == name) {
-            return Some(v.clone());
-        }
-        Some(match name {
-            "PARASUT_BASE_URL" => base.clone(),
-            "PARASUT_COMPANY_ID" => fake::COMPANY_ID.into(),
-            "PARASUT_CLIENT_ID" => fake::CLIENT_ID.into(),
-            "PARASUT_CLIENT_SECRET" => fake::CLIENT_SECRET.into(),
-            "PARASUT_USERNAME" => fake::USERNAME.into(),
-            "PARASUT_PASSWORD" => fake::PASSWORD.into(),
-            "PARASUT_INVOICE_SERIES" => series.clone(),
-            "PARASUT_REQUESTS_PER_10S" => "0".into(),
-            "PARASUT_JOB_POLL_MS" => "20".into(),
-            "PARASUT_JOB_MAX_POLLS" => "5".into(),
-            "STOREFRONT_URL" => STORE_URL.into(),
-            _ => return None,
-        })
-    }
-}
-
-const STORE_URL: &str = "https://shop.ayaztrade.example";
 
 /// Short timeouts: a hung answer is a lost answer after 400 ms.
 fn fast_http() -> HttpLayer {
@@ -461,9 +430,7 @@ async fn an_order_no_net_can_represent_is_refused_loudly_before_anything_is_sent
 mod delivered_marketplace_orders {
     use super::*;
     use aws_lambda_events::event::sqs::SqsEvent;
-    use aws_sdk_dynamodb::types::AttributeValue;
     use ayaztrade::apps::accounting;
-    use ayaztrade::aws::keys::{marketplace_personal_data_pk, MARKETPLACE_ORDER_PII_SK};
     use ayaztrade::domain::marketplace::Marketplace;
     use ayaztrade::ports::MarketplaceOrderStore;
     use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
@@ -552,12 +519,9 @@ mod delivered_marketplace_orders {
         assert_eq!(details[0]["attributes"]["quantity"], "2");
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         assert_eq!(invoiced.len(), 1);
         let EventDetail::Invoice(detail) = &invoiced[0] else {
@@ -573,21 +537,8 @@ mod delivered_marketplace_orders {
         assert_eq!(sale["payment_date"].as_str().unwrap().len(), 10);
 
         // The other order's buyer is gone (erased after the retention).
-        h.stack
-            .dynamo
-            .delete_item()
-            .table_name(&h.stack.table_name)
-            .key(
-                "pk",
-                AttributeValue::S(marketplace_personal_data_pk(
-                    Marketplace::Trendyol,
-                    &gone_number,
-                )),
-            )
-            .key("sk", AttributeValue::S(MARKETPLACE_ORDER_PII_SK.into()))
-            .send()
-            .await
-            .unwrap();
+        h.erase_personal_data(Marketplace::Trendyol, &gone_number)
+            .await;
         let response = app
             .process(delivered_event("m2", &gone_number, gone_id))
             .await;
@@ -595,12 +546,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1, "no invoice for it");
         let errors: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::IntegrationError)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::IntegrationError)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
         let EventDetail::IntegrationError(error) = &errors[0] else {
@@ -764,12 +712,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1);
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         let EventDetail::Invoice(detail) = &invoiced[0] else {
             panic!("{invoiced:?}")
@@ -828,12 +773,9 @@ mod delivered_marketplace_orders {
         );
         let errors: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::IntegrationError)
-            .map(|e| (e.event_id.clone(), e.detail.clone()))
+            .of_type(DetailType::IntegrationError)
+            .into_iter()
+            .map(|e| (e.event_id, e.detail))
             .collect();
         assert!(!errors.is_empty());
         assert!(
@@ -959,12 +901,9 @@ mod delivered_marketplace_orders {
         assert_eq!(fake.invoice_count(), 1);
         let invoiced: Vec<_> = h
             .publisher
-            .published
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.detail_type == DetailType::InvoiceCreated)
-            .map(|e| e.detail.clone())
+            .of_type(DetailType::InvoiceCreated)
+            .into_iter()
+            .map(|e| e.detail)
             .collect();
         let EventDetail::Invoice(detail) = &invoiced[0] else {
             panic!("{invoiced:?}")

@@ -16,6 +16,7 @@ mod marketplace_fakes;
 mod marketplace_hb_claims;
 mod marketplace_order_backfill;
 mod marketplace_order_fakes;
+mod marketplace_order_loop;
 mod marketplace_orders;
 mod marketplace_whole_orders;
 mod operations;

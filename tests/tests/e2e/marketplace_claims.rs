@@ -224,61 +224,6 @@ async fn a_cancel_told_by_webhook_first_is_not_given_back_again_by_the_poll() {
     }
 }
 
-/// What reached the platform's queue for this order since the last call:
-/// `(detail-type, detail)`. Only this order's messages are taken off the
-/// queue; others are handed back at once for the tests they belong to.
-pub(super) async fn platform_events(
-    h: &CatalogHarness,
-    number: &str,
-) -> Vec<(String, serde_json::Value)> {
-    let queue = &h.stack.marketplace_events_queue_url;
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    loop {
-        let received = h
-            .sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("receive");
-        let messages = received.messages.unwrap_or_default();
-        if messages
-            .iter()
-            .all(|m| !seen.insert(m.message_id().unwrap_or_default().to_string()))
-        {
-            return out;
-        }
-        for m in messages {
-            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
-            let handle = m.receipt_handle().unwrap();
-            if body["detail"]["orderNumber"] == number {
-                out.push((
-                    body["detail-type"].as_str().unwrap().to_string(),
-                    body["detail"].clone(),
-                ));
-                h.sqs
-                    .delete_message()
-                    .queue_url(queue)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .unwrap();
-            } else {
-                h.sqs
-                    .change_message_visibility()
-                    .queue_url(queue)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-}
-
 fn claims_feed(
     report: &ayaztrade::apps::order_poll::PollReport,
 ) -> &ayaztrade::apps::order_poll::MarketplaceReport {
@@ -312,7 +257,8 @@ async fn a_trendyol_claim_accepted_as_sellable_gives_its_unit_back_once_and_each
     h.trendyol.update_status(package_id, "Returned");
     poll.run(i64::MAX).await;
     h.cycle().await;
-    platform_events(&h, &number).await;
+    h.platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let hb_pushes = h.hepsiburada.accepted_count("CLM-1", Kind::Stock);
 
     // The buyer returns one CLM-1 (changed mind: sellable) and the CLM-2
@@ -326,7 +272,9 @@ async fn a_trendyol_claim_accepted_as_sellable_gives_its_unit_back_once_and_each
         (2, None),
         "{report:?}"
     );
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let created: Vec<&serde_json::Value> = events
         .iter()
         .filter(|(t, _)| t == "marketplace.claim.created")
@@ -357,7 +305,9 @@ async fn a_trendyol_claim_accepted_as_sellable_gives_its_unit_back_once_and_each
         "{again:?}"
     );
     assert_eq!((stock(&h, "CLM-1").await, stock(&h, "CLM-2").await), (4, 4));
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let changed: Vec<&serde_json::Value> = events
         .iter()
         .filter(|(t, _)| t == "marketplace.claim.status_changed")
@@ -577,7 +527,9 @@ async fn approving_a_claim_is_idempotent_resolves_a_lost_answer_by_reading_back_
         3,
         "the poll after the approval moves nothing"
     );
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let changed: Vec<&serde_json::Value> = events
         .iter()
         .filter(|(t, _)| t == "marketplace.claim.status_changed")
@@ -625,7 +577,9 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
         .set_claim_item_status(&claim, &items[1..], "WaitingInAction");
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "CLM-5").await, 2);
-    platform_events(&h, &number).await;
+    h.platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
+    // Claim actions have their own budget: 5 per (here) second, spaced.
     let app = h.marketplace_orders(&[("TRENDYOL_GROUP_WINDOW_MS", "1000")]);
     let reject_at = |marketplace: &str, order: &str, claim_id: &str, body: serde_json::Value| {
         let path = format!("/marketplace-orders/{marketplace}/{order}/claims/{claim_id}/reject");
@@ -769,7 +723,9 @@ async fn rejecting_a_claim_with_a_reason_sends_it_once_gives_no_stock_back_and_r
         2,
         "a rejected item gives no stock"
     );
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let rejected = events
         .iter()
         .filter(|(t, d)| {

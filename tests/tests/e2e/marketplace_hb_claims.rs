@@ -14,23 +14,13 @@ use ayaztrade_tests::hepsiburada_fake::{
 };
 use serde_json::json;
 
-use super::marketplace_claims::{deliver, feed_of, platform_events, stock};
+use super::marketplace_claims::{deliver, feed_of, stock};
+use super::marketplace_order_loop::of_type;
 
 fn hb_claims_feed(
     report: &ayaztrade::apps::order_poll::PollReport,
 ) -> &ayaztrade::apps::order_poll::MarketplaceReport {
     feed_of(report, "hepsiburada", "claims")
-}
-
-fn of_type<'a>(
-    events: &'a [(String, serde_json::Value)],
-    detail_type: &str,
-) -> Vec<&'a serde_json::Value> {
-    events
-        .iter()
-        .filter(|(t, _)| t == detail_type)
-        .map(|(_, d)| d)
-        .collect()
 }
 
 /// An order of `lines` polled in (its stock taken); its number.
@@ -55,7 +45,8 @@ async fn a_hepsiburada_claim_is_stored_once_its_events_reach_the_platform_once_a
     .await;
     let number = polled_order(&h, &[("HBC-1", 3, 10.0), ("HBC-2", 1, 10.0)]).await;
     assert_eq!((stock(&h, "HBC-1").await, stock(&h, "HBC-2").await), (2, 4));
-    platform_events(&h, &number).await;
+    h.platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let poll = h.order_poll(&[]);
 
     // Two units of HBC-1 back because they were found cheaper (sellable),
@@ -94,7 +85,9 @@ async fn a_hepsiburada_claim_is_stored_once_its_events_reach_the_platform_once_a
         (None, 2),
         "{report:?}"
     );
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let created = of_type(&events, "marketplace.claim.created");
     assert_eq!(created.len(), 2, "{events:?}");
     assert!(created.iter().all(|d| d["items"][0]["status"] == "created"
@@ -144,7 +137,9 @@ async fn a_hepsiburada_claim_is_stored_once_its_events_reach_the_platform_once_a
     }
     assert_eq!((stock(&h, "HBC-1").await, stock(&h, "HBC-2").await), (4, 4));
 
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let changed = of_type(&events, "marketplace.claim.status_changed");
     assert_eq!(changed.len(), 5, "{events:?}");
     let restock: Vec<(&str, &str, &str)> = changed
@@ -254,7 +249,8 @@ async fn accepting_a_hepsiburada_claim_after_a_lost_answer_executes_once_and_ref
     let poll = h.order_poll(&[]);
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "HBC-3").await, 3);
-    platform_events(&h, &number).await;
+    h.platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let app = h.marketplace_orders(&[]);
     let post = |path: String, body: serde_json::Value| {
         let app = &app;
@@ -327,7 +323,9 @@ async fn accepting_a_hepsiburada_claim_after_a_lost_answer_executes_once_and_ref
         4,
         "the poll after it moves nothing"
     );
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let accepted: Vec<_> = of_type(&events, "marketplace.claim.status_changed")
         .into_iter()
         .filter(|d| d["items"][0]["status"] == "accepted")
@@ -346,7 +344,8 @@ async fn rejecting_a_hepsiburada_claim_sends_its_reason_once_gives_nothing_back_
     h.hepsiburada.set_claim_status(&claim, "AwaitingAction");
     let poll = h.order_poll(&[]);
     poll.run(i64::MAX).await;
-    platform_events(&h, &number).await;
+    h.platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let app = h.marketplace_orders(&[]);
     let reject = format!("/marketplace-orders/hepsiburada/{number}/claims/{claim}/reject");
     let post = |body: serde_json::Value| {
@@ -412,7 +411,9 @@ async fn rejecting_a_hepsiburada_claim_sends_its_reason_once_gives_nothing_back_
     poll.run(i64::MAX).await;
     assert_eq!(stock(&h, "HBC-4").await, 5);
 
-    let events = platform_events(&h, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let (order, _) = h
         .catalog_store()
         .load_marketplace_order(Marketplace::Hepsiburada, &number)

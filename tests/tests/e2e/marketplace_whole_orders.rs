@@ -28,20 +28,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ("TRENDYOL_RATE_WINDOW_MS", "1000"),
 ];
 
-/// Every log line of the test at DEBUG (the most `telemetry::init` ever
-/// allows in a deployment) must be free of the buyer's data.
-fn start_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
-    CapturedLogs::start(tracing::Level::DEBUG)
-}
-
-fn assert_free_of(logs: &CapturedLogs, personal: &[&str]) {
-    let text = logs.text();
-    assert!(text.contains("provider call"), "logs were captured: {text}");
-    for p in personal {
-        assert!(!text.contains(p), "{p:?} reached the logs:\n{text}");
-    }
-}
-
 fn try_(minor: i64) -> Option<Money> {
     Some(Money::new(minor, Currency::TRY))
 }
@@ -63,73 +49,10 @@ async fn stored(h: &CatalogHarness, m: Marketplace, number: &str) -> Marketplace
         .0
 }
 
-/// The raw personal-data item's TTL (seconds), to prove DynamoDB erases it.
-async fn ttl_of_personal_data(h: &CatalogHarness, m: Marketplace, number: &str) -> Option<i64> {
-    let out = h
-        .stack
-        .dynamo
-        .get_item()
-        .table_name(&h.stack.table_name)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(
-                ayaztrade::aws::keys::marketplace_personal_data_pk(m, number),
-            ),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("PII".into()),
-        )
-        .send()
-        .await
-        .unwrap();
-    out.item?.get("expires_at")?.as_n().ok()?.parse().ok()
-}
-
 /// `GET` on the marketplace-orders function.
 async fn read(h: &CatalogHarness, path: &str) -> (u16, serde_json::Value) {
     let app = h.marketplace_orders(ACTIONS);
     response_json(app.handle(http_request("GET", path, None)).await.unwrap())
-}
-
-/// What reached the platform's queue for this order: `(detail-type,
-/// detail)` in arrival order (drained: each call sees only new messages).
-async fn queued(
-    h: &CatalogHarness,
-    queue_url: &str,
-    number: &str,
-) -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    loop {
-        let received = h
-            .sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("receive");
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
-            if body["detail"]["orderNumber"] == number {
-                out.push((
-                    body["detail-type"].as_str().unwrap().to_string(),
-                    body["detail"].clone(),
-                ));
-            }
-            h.sqs
-                .delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
 }
 
 fn types(events: &[(String, serde_json::Value)]) -> Vec<&str> {
@@ -154,7 +77,7 @@ fn created_events(h: &CatalogHarness, number: &str) -> Vec<serde_json::Value> {
 async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
     let h = CatalogHarness::start(0, &[]).await;
     h.put_products(&[product_json("WHOLE-T", 5, 12_490)]).await;
-    let (logs, _guard) = start_logs();
+    let (logs, _guard) = CapturedLogs::start_debug();
     let mut line = LineSpec::new("WHOLE-T", 2, 114.90);
     line.list_price = 124.90;
     let package = h.trendyol.add_package(PackageSpec::new(vec![line]));
@@ -240,7 +163,9 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         "{bad}"
     );
     // The platform's queue got the order once, with its lines and total.
-    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     assert_eq!(
         types(&events),
         ["marketplace.order.created", "marketplace.stock.updated"],
@@ -332,7 +257,9 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         ],
         "each status sent once"
     );
-    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     let statuses: Vec<&str> = events
         .iter()
         .filter(|(t, _)| t == "marketplace.order.status_changed")
@@ -420,14 +347,16 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
         order.units[&package_id.to_string()].changed_ms + 7 * DAY_MS
     );
     assert_eq!(
-        ttl_of_personal_data(&h, Marketplace::Trendyol, &number).await,
+        h.personal_data_ttl(Marketplace::Trendyol, &number).await,
         Some(erase_at / 1000 + 1)
     );
     let (_, page) = read(&h, "/marketplace-orders/trendyol?status=delivered").await;
     assert_eq!(page["orders"][0]["orderNumber"], number.as_str(), "{page}");
     let (_, page) = read(&h, "/marketplace-orders/trendyol?status=created").await;
     assert_eq!(page["orders"], json!([]), "moved to delivered");
-    let events = queued(&h, &h.stack.marketplace_events_queue_url, &number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &number)
+        .await;
     assert_eq!(
         types(&events),
         ["marketplace.order.status_changed"],
@@ -441,17 +370,14 @@ async fn a_trendyol_order_is_kept_whole_once_and_its_buyer_forgotten_after_deliv
             .unwrap();
         assert_eq!(read.is_some(), kept, "at {at}");
     }
-    assert_free_of(
-        &logs,
-        &["Test Müşteri", "Örnek Sok", "05320000001", "trendyolmail"],
-    );
+    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05320000001", "trendyolmail"]);
 }
 
 #[tokio::test]
 async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_delivery() {
     let h = CatalogHarness::start(0, &[]).await;
     h.put_products(&[product_json("WHOLE-H", 5, 3_333)]).await;
-    let (logs, _guard) = start_logs();
+    let (logs, _guard) = CapturedLogs::start_debug();
     let hb = h
         .hepsiburada
         .add_order(HbOrderSpec::new(vec![HbLineSpec::new("WHOLE-H", 3, 33.33)]));
@@ -506,7 +432,9 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
     );
     assert_eq!(view["lines"][0]["details"]["lineTotal"]["minor"], 9_999);
     assert_eq!(view["lines"][0]["details"]["commission"]["minor"], 1_500);
-    let events = queued(&h, &h.stack.marketplace_events_queue_url, &hb.order_number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &hb.order_number)
+        .await;
     assert_eq!(
         types(&events),
         ["marketplace.order.created", "marketplace.stock.updated"],
@@ -557,7 +485,9 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
         h.hepsiburada.tracking_number(&package),
         Some(aras.shipment(&id).unwrap().tracking_number)
     );
-    let shipped = queued(&h, &h.stack.shipment_events_queue_url, &hb.order_number).await;
+    let shipped = h
+        .platform_events(&h.stack.shipment_events_queue_url, &hb.order_number)
+        .await;
     assert_eq!(
         types(&shipped),
         ["shipment.created", "shipment.status_changed"],
@@ -571,7 +501,9 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
     let erase_at = order.personal.as_ref().unwrap().erase_after_ms;
     let left = erase_at - now_ms();
     assert!(left > 6 * DAY_MS && left <= 7 * DAY_MS, "{left}");
-    let events = queued(&h, &h.stack.marketplace_events_queue_url, &hb.order_number).await;
+    let events = h
+        .platform_events(&h.stack.marketplace_events_queue_url, &hb.order_number)
+        .await;
     assert_eq!(
         types(&events),
         ["marketplace.order.status_changed"],
@@ -582,8 +514,5 @@ async fn a_hepsiburada_order_is_kept_whole_once_and_its_buyer_forgotten_after_de
         .await
         .unwrap()
         .is_none());
-    assert_free_of(
-        &logs,
-        &["Test Müşteri", "Örnek Sok", "05000000000", "test.musteri@"],
-    );
+    logs.assert_free_of(&["Test Müşteri", "Örnek Sok", "05000000000", "test.musteri@"]);
 }
