@@ -203,20 +203,26 @@ impl HepsiburadaOrders {
     }
 }
 
-/// A Hepsiburada line id (a GUID in practice): letters, digits, dashes.
-fn check_line_id(line_id: &str) -> Result<(), Error> {
-    if line_id.is_empty()
-        || line_id.len() > 64
-        || !line_id
+/// A Hepsiburada id that goes into a path (a line id — a GUID in
+/// practice —, a claim number): letters, digits, dashes, at most 64;
+/// anything else is refused as `field` before a path is built.
+pub(super) fn check_path_id(value: &str, field: &str, what: &str) -> Result<(), Error> {
+    if value.is_empty()
+        || value.len() > 64
+        || !value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return Err(Error::validation(
-            "lineId",
-            "a Hepsiburada line id (letters, digits, dashes)",
+            field,
+            format!("{what} (letters, digits, dashes)"),
         ));
     }
     Ok(())
+}
+
+fn check_line_id(line_id: &str) -> Result<(), Error> {
+    check_path_id(line_id, "lineId", "a Hepsiburada line id")
 }
 
 #[cfg(test)]
