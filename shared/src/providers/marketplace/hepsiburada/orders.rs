@@ -44,6 +44,8 @@ use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader
 
 /// The cancelled-line list (H15), read by order-poll.
 pub mod cancelled;
+/// Packaging of lines and the package list it is read back from (H13).
+pub mod packages;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;

@@ -204,7 +204,7 @@ impl HepsiburadaOrders {
 }
 
 /// A Hepsiburada line id (a GUID in practice): letters, digits, dashes.
-fn check_line_id(line_id: &str) -> Result<(), Error> {
+pub(super) fn check_line_id(line_id: &str) -> Result<(), Error> {
     if line_id.is_empty()
         || line_id.len() > 64
         || !line_id
