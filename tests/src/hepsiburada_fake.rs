@@ -50,6 +50,9 @@ mod cancelled;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
+/// Packaging of lines and the package list (H13).
+mod packages;
+pub use packages::{CREATE_PACKAGE, PACKAGE_LIST, PACKAGE_LIST_MAX_LIMIT};
 
 pub const TEST_MERCHANT_ID: &str = "6fc6d90d-ee1d-4372-b3a6-264b1275e9ff";
 /// 12-character alphanumeric "Servis Anahtarı".
@@ -560,6 +563,8 @@ enum Route {
     Invoice(String),
     MissingInvoice,
     CancelLine(String),
+    CreatePackage,
+    PackageList,
 }
 
 impl Route {
@@ -580,6 +585,8 @@ impl Route {
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
+            Route::CreatePackage => CREATE_PACKAGE,
+            Route::PackageList => PACKAGE_LIST,
         }
     }
 
@@ -601,11 +608,12 @@ impl Route {
                 EndpointKind::Status
             }
             Route::Orders | Route::Cancelled => EndpointKind::Orders,
-            Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
-                EndpointKind::Tracking
-            }
+            Route::InTransit(_)
+            | Route::PackageInfo(_)
+            | Route::MissingInvoice
+            | Route::PackageList => EndpointKind::Tracking,
             // A write, apart from the package reads around it.
-            Route::Invoice(_) | Route::CancelLine(_) => EndpointKind::Write,
+            Route::Invoice(_) | Route::CancelLine(_) | Route::CreatePackage => EndpointKind::Write,
             _ => EndpointKind::Reference,
         }
     }
@@ -675,6 +683,12 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
             if post && m.eq_ignore_ascii_case("merchantid") =>
         {
             (Route::CancelLine(line.to_string()), Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid]) if post && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::CreatePackage, Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::PackageList, Some(mid.to_string()))
         }
         (Host::Oms, ["packages", m, mid, "missing-invoice"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -791,9 +805,13 @@ async fn serve(
         if let Fault::Timeout(d) = fault {
             tokio::time::sleep(d).await;
         }
-        // Only the seller actions process a lost answer (invoices.rs).
+        // Only the seller actions process a lost answer (invoices.rs,
+        // packages.rs).
         if !(matches!(fault, Fault::LostAnswer(_))
-            && matches!(route, Route::Invoice(_) | Route::CancelLine(_)))
+            && matches!(
+                route,
+                Route::Invoice(_) | Route::CancelLine(_) | Route::CreatePackage
+            ))
         {
             return fault_response(&fault);
         }
@@ -816,6 +834,8 @@ async fn serve(
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),
         Route::MissingInvoice => invoices::missing_invoice(&s, uri),
         Route::CancelLine(line) => invoices::cancel_by_merchant(&mut s, &line, &body),
+        Route::CreatePackage => packages::create_package(&mut s, &body),
+        Route::PackageList => packages::package_list(&mut s, uri),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -1512,6 +1532,8 @@ struct HbOrders {
     invoice_refusal: Option<String>,
     /// Executed merchant cancels: (line id, reason id).
     merchant_cancels: Vec<(String, u64)>,
+    /// Packages made by the create call (package numbers).
+    created_packages: Vec<String>,
 }
 
 impl HbOrders {
@@ -1530,6 +1552,7 @@ impl HbOrders {
             invoice_links: Vec::new(),
             invoice_refusal: None,
             merchant_cancels: Vec::new(),
+            created_packages: Vec::new(),
         }
     }
 
@@ -1957,6 +1980,8 @@ struct HbPackage {
     intransit_body: Option<Value>,
     /// The accepted invoice-link body (`None`: missing an invoice).
     invoice: Option<Value>,
+    /// Its lines: (line item id, quantity).
+    items: Vec<(String, i64)>,
 }
 
 fn package_json(p: &HbPackage) -> Value {
@@ -2023,6 +2048,13 @@ impl HepsiburadaFake {
     /// own carrier, for which intransit is refused).
     pub fn add_package_with_carrier(&self, order_number: &str, carrier: &str) -> String {
         self.with(|s| {
+            let items = s
+                .orders
+                .lines
+                .iter()
+                .filter(|l| l.order_number == order_number)
+                .map(|l| (l.id.clone(), l.spec.quantity))
+                .collect();
             let n = s
                 .orders
                 .update(|l| l.order_number == order_number, PACKAGED_STATUS);
@@ -2042,6 +2074,7 @@ impl HepsiburadaFake {
                 tracking_url: None,
                 intransit_body: None,
                 invoice: None,
+                items,
             });
             number
         })

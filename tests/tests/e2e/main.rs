@@ -13,6 +13,7 @@ mod lambda_events;
 mod marketplace_actions;
 mod marketplace_claims;
 mod marketplace_fakes;
+mod marketplace_hb_packages;
 mod marketplace_order_backfill;
 mod marketplace_order_fakes;
 mod marketplace_orders;
