@@ -59,7 +59,7 @@ pub(super) fn create_package(s: &mut HbState, body: &Bytes) -> Response {
         return refusal(400, "lineItemRequests is required");
     };
     if let Some(v) = fields.get("parcelQuantity").filter(|v| !v.is_null()) {
-        if !v.as_u64().is_some_and(|n| n >= 1) {
+        if v.as_u64().is_none_or(|n| n < 1) {
             return refusal(400, "parcelQuantity must be a positive integer");
         }
     }
@@ -201,24 +201,24 @@ pub(super) fn package_list(s: &mut HbState, uri: &Uri) -> Response {
         None => Ok(default),
         Some(v) => v
             .parse::<i64>()
-            .map_err(|_| refusal(400, &format!("{k} must be an integer"))),
+            .map_err(|_| format!("{k} must be an integer")),
     };
     let limit = match number("limit", PACKAGE_LIST_MAX_LIMIT) {
         Ok(n) if n >= 1 => n.min(PACKAGE_LIST_MAX_LIMIT),
         Ok(_) => return refusal(400, "limit must be at least 1"),
-        Err(r) => return r,
+        Err(m) => return refusal(400, &m),
     };
     let offset = match number("Offset", 0) {
         Ok(n) if n >= 0 => n,
         Ok(_) => return refusal(400, "Offset must not be negative"),
-        Err(r) => return r,
+        Err(m) => return refusal(400, &m),
     };
     let now = s.orders.clock();
     let mut from = match number("timespan", -1) {
         Ok(h) if h >= 0 => Some(now.saturating_sub(h as u64 * HOUR_MS)),
         Ok(_) if text("timespan").is_none() => None,
         Ok(_) => return refusal(400, "timespan must not be negative"),
-        Err(r) => return r,
+        Err(m) => return refusal(400, &m),
     };
     let mut to = None;
     for (k, bound) in [("begindate", &mut from), ("enddate", &mut to)] {
