@@ -1456,6 +1456,19 @@ pub struct HbStoredOrder {
     pub items: Vec<Value>,
 }
 
+impl HbStoredOrder {
+    /// The line item id of the order's line of `merchant_sku`; panics when
+    /// it has none.
+    pub fn line_id(&self, merchant_sku: &str) -> String {
+        self.items
+            .iter()
+            .find(|i| i["merchantSKU"] == merchant_sku)
+            .and_then(|i| i["id"].as_str())
+            .unwrap_or_else(|| panic!("no line of {merchant_sku} in {}", self.order_number))
+            .to_string()
+    }
+}
+
 /// What happens when an order-list request arrives (see
 /// [`HepsiburadaFake::on_next_page_request`]).
 #[derive(Debug, Clone)]
@@ -1807,23 +1820,29 @@ impl HepsiburadaFake {
     }
 }
 
+/// The query's value of a parameter, when not blank. Names are
+/// case-sensitive, as Hepsiburada reads them.
+fn query_text(uri: &Uri) -> impl Fn(&str) -> Option<String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    move |k: &str| {
+        pairs
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
 fn oms_error(status: u16, message: &str) -> Response {
     hb_json(status, json!({"message": message}))
 }
 
 fn order_list(s: &mut HbState, uri: &Uri) -> Response {
-    let text = |k: &str| {
-        // Parameter names are case-sensitive: the order list reads
-        // `offset`/`limit` (the changelog's examples; `/packages` wants
-        // `Offset`), so `Offset=0` here counts as no offset.
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
-        pairs
-            .into_iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v)
-            .filter(|v| !v.trim().is_empty())
-    };
+    // Parameter names are case-sensitive: the order list reads
+    // `offset`/`limit` (the changelog's examples; `/packages` wants
+    // `Offset`), so `Offset=0` here counts as no offset.
+    let text = query_text(uri);
     let (offset_raw, limit_raw) = (text("offset"), text("limit"));
     let begindate = text("begindate");
     let enddate = text("enddate");

@@ -86,7 +86,7 @@ use crate::providers::marketplace::hepsiburada::orders::cancelled::cancelled_sna
 use crate::providers::marketplace::hepsiburada::orders::packages::{
     HbPackage, PackLine, PackRequest,
 };
-use crate::providers::marketplace::hepsiburada::orders::HbInvoice;
+use crate::providers::marketplace::hepsiburada::orders::{HbInvoice, HepsiburadaOrders};
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::{
     check_invoice_link, PackageStatus, TrendyolOrders, UNSUPPLIED_REASONS,
@@ -906,19 +906,12 @@ where
         body: &[u8],
     ) -> Result<OrderView> {
         let reason_id = cancel_reason_of(&parse_json::<CancelLineBody>(body)?)?;
-        let client = match (marketplace, self.sources.get(marketplace)) {
-            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => c,
-            (Marketplace::Hepsiburada, _) => {
-                return Err(Error::Config("Hepsiburada is not configured here".into()))
-            }
-            // Trendyol: lines not supplied (`…/unsupplied`).
-            (m, _) => {
-                return Err(Error::NotFound {
-                    what: "seller action for this marketplace (use …/unsupplied)",
-                    id: format!("{}:cancel", m.as_str()),
-                })
-            }
-        };
+        // Trendyol: lines not supplied (`…/unsupplied`).
+        let client = self.hepsiburada(
+            marketplace,
+            "cancel",
+            "seller action for this marketplace (use …/unsupplied)",
+        )?;
         let order = self.stored_order(marketplace, order_number).await?;
         let Some(stored) = order.lines.get(line_id) else {
             return Err(Error::NotFound {
@@ -990,19 +983,11 @@ where
         body: &[u8],
     ) -> Result<OrderView> {
         let body = parse_json::<PackBody>(body)?;
-        let client = match (marketplace, self.sources.get(marketplace)) {
-            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => c,
-            (Marketplace::Hepsiburada, _) => {
-                return Err(Error::Config("Hepsiburada is not configured here".into()))
-            }
-            // Trendyol makes the packages itself.
-            (m, _) => {
-                return Err(Error::NotFound {
-                    what: "seller action for this marketplace (Trendyol makes its packages)",
-                    id: format!("{}:packages", m.as_str()),
-                })
-            }
-        };
+        let client = self.hepsiburada(
+            marketplace,
+            "packages",
+            "seller action for this marketplace (Trendyol makes its packages)",
+        )?;
         let order = self.stored_order(marketplace, order_number).await?;
         let request = pack_request(&body, &order)?;
         let detail = lines_detail(
@@ -1113,6 +1098,26 @@ where
             // this shape (docs/marketplace-wire.md H13).
             (m, _) => Err(Error::NotFound {
                 what: "seller action for this marketplace (not built)",
+                id: format!("{}:{what}", m.as_str()),
+            }),
+        }
+    }
+
+    /// The Hepsiburada client for an action only Hepsiburada has here; for
+    /// another marketplace 404 `elsewhere` (what to use there instead).
+    fn hepsiburada(
+        &self,
+        marketplace: Marketplace,
+        what: &str,
+        elsewhere: &'static str,
+    ) -> Result<&HepsiburadaOrders> {
+        match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => Ok(c),
+            (Marketplace::Hepsiburada, _) => {
+                Err(Error::Config("Hepsiburada is not configured here".into()))
+            }
+            (m, _) => Err(Error::NotFound {
+                what: elsewhere,
                 id: format!("{}:{what}", m.as_str()),
             }),
         }
@@ -1297,8 +1302,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_unsupplied_request_names_every_bad_field() {
+    /// An order of `marketplace` holding `lines` (id, quantity), created.
+    fn order_with_lines(marketplace: Marketplace, lines: &[(&str, u32)]) -> MarketplaceOrder {
         use crate::domain::marketplace_order::{LineState, LineStock};
         let line = |quantity| LineState {
             sku: Some("A".into()),
@@ -1308,19 +1313,27 @@ mod tests {
             rank: 2,
             stock: LineStock::Taken,
         };
-        let order = MarketplaceOrder {
-            marketplace: Marketplace::Trendyol,
+        MarketplaceOrder {
+            marketplace,
             order_number: "1".into(),
             first_seen_ms: 0,
             units: Default::default(),
-            lines: [("55".to_string(), line(2)), ("56".to_string(), line(1))].into(),
+            lines: lines
+                .iter()
+                .map(|(id, q)| (id.to_string(), line(*q)))
+                .collect(),
             outbox: Vec::new(),
             packages: Default::default(),
             line_facts: Default::default(),
             personal: None,
             seller_actions: Vec::new(),
             claims: Default::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn an_unsupplied_request_names_every_bad_field() {
+        let order = order_with_lines(Marketplace::Trendyol, &[("55", 2), ("56", 1)]);
         let body = |j: &str| serde_json::from_str::<UnsuppliedBody>(j).unwrap();
         assert_eq!(
             unsupplied_request(
@@ -1364,28 +1377,7 @@ mod tests {
 
     #[test]
     fn a_packaging_request_names_every_bad_field() {
-        use crate::domain::marketplace_order::{LineState, LineStock};
-        let line = |quantity| LineState {
-            sku: Some("A".into()),
-            quantity,
-            status: "created".into(),
-            marketplace_status: "Open".into(),
-            rank: 2,
-            stock: LineStock::Taken,
-        };
-        let order = MarketplaceOrder {
-            marketplace: Marketplace::Hepsiburada,
-            order_number: "4001".into(),
-            first_seen_ms: 0,
-            units: Default::default(),
-            lines: [("a-1".to_string(), line(2)), ("b-2".to_string(), line(1))].into(),
-            outbox: Vec::new(),
-            packages: Default::default(),
-            line_facts: Default::default(),
-            personal: None,
-            seller_actions: Vec::new(),
-            claims: Default::default(),
-        };
+        let order = order_with_lines(Marketplace::Hepsiburada, &[("a-1", 2), ("b-2", 1)]);
         let body = |j: &str| serde_json::from_str::<PackBody>(j).unwrap();
         let ok = pack_request(
             &body(r#"{"lines":[{"lineId":"a-1","quantity":2}],"parcelQuantity":1,"deci":2.5}"#),

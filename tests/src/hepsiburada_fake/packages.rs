@@ -28,7 +28,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{
-    hb_json, iso_tr, parse_hb_date, HbPackage, HbState, HepsiburadaFake, HOUR_MS,
+    hb_json, iso_tr, parse_hb_date, query_text, HbPackage, HbState, HepsiburadaFake, HOUR_MS,
     MERCHANT_ACCOUNT_CARRIER, OPEN_STATUS, PACKAGED_STATUS, TEST_MERCHANT_ID,
 };
 
@@ -187,19 +187,12 @@ fn listed_json(s: &HbState, p: &HbPackage) -> Value {
 }
 
 pub(super) fn package_list(s: &mut HbState, uri: &Uri) -> Response {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
     // Names are case-sensitive: `Offset`, not `offset`.
-    let text = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let text = query_text(uri);
     let number = |k: &str, default: i64| match text(k) {
         None => Ok(default),
         Some(v) => v
+            .trim()
             .parse::<i64>()
             .map_err(|_| format!("{k} must be an integer")),
     };

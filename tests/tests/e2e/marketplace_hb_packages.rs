@@ -6,7 +6,6 @@
 //! what the fake executed; then the invoice link and the Aras tracking
 //! push use that package number.
 
-use ayaztrade::domain::event::DetailType;
 use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus};
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};
@@ -43,18 +42,6 @@ fn line_of(view: &Value, id: &str) -> Value {
         .clone()
 }
 
-fn seller_action_events(h: &CatalogHarness, number: &str) -> Vec<Value> {
-    h.publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| e.detail_type == DetailType::MarketplaceOrderSellerAction)
-        .map(|e| serde_json::to_value(e).unwrap())
-        .filter(|v| v["orderNumber"] == number)
-        .collect()
-}
-
 #[tokio::test]
 async fn hepsiburada_lines_are_packed_once_whatever_answer_is_lost() {
     let h = CatalogHarness::start(1, &[]).await;
@@ -67,17 +54,7 @@ async fn hepsiburada_lines_are_packed_once_whatever_answer_is_lost() {
         .hepsiburada
         .add_order_lines(&[("PK-1", 2, 100.0), ("PK-2", 1, 50.0)]);
     let number = order.order_number.clone();
-    let id_of = |sku: &str| {
-        order
-            .items
-            .iter()
-            .find(|i| i["merchantSKU"] == sku)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (line_1, line_2) = (id_of("PK-1"), id_of("PK-2"));
+    let (line_1, line_2) = (order.line_id("PK-1"), order.line_id("PK-2"));
     let poll = h.order_poll(&[]);
     poll.run(i64::MAX).await;
     assert_eq!((h.stock("PK-1").await, h.stock("PK-2").await), (3, 4));
@@ -214,7 +191,7 @@ async fn hepsiburada_lines_are_packed_once_whatever_answer_is_lost() {
             ("already", package.as_str())
         ]
     );
-    assert_eq!(seller_action_events(&h, &number).len(), 3);
+    assert_eq!(h.seller_action_events(&number).len(), 3);
 
     // Packing moves no stock, and the packed lines' absence from the
     // paid-order list is not read as anything by order-poll.
