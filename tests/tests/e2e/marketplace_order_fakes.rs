@@ -1451,7 +1451,7 @@ async fn hepsiburada_packaging_is_checked_and_read_back_page_by_page() {
     let made = reply.json();
     let number = made["packageNumber"].as_str().unwrap().to_string();
     assert!(made["barcode"].is_string(), "{made}");
-    assert_eq!(fake.created_packages(), [number.clone()]);
+    assert_eq!(fake.created_packages(), std::slice::from_ref(&number));
     // Packed lines leave the paid-order list.
     let open_lines = hb_orders(&fake, "offset=0&limit=100").await.json();
     assert!(
