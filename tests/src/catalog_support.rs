@@ -168,6 +168,22 @@ impl CatalogHarness {
 
     /// Stores products through the bulk API, 1,000 per call; panics unless
     /// every one was stored.
+    /// The `marketplace.order.seller_action` events published for one
+    /// order, as JSON.
+    pub fn seller_action_events(&self, order_number: &str) -> Vec<Value> {
+        self.publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e.detail_type == ayaztrade::domain::event::DetailType::MarketplaceOrderSellerAction
+            })
+            .map(|e| serde_json::to_value(e).unwrap())
+            .filter(|v| v["orderNumber"] == order_number)
+            .collect()
+    }
+
     /// A product's stock as stored now.
     pub async fn stock(&self, sku: &str) -> i64 {
         use ayaztrade::ports::ProductStore;

@@ -56,6 +56,9 @@ pub use claims::{
 };
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
+/// Packaging of lines and the package list (H13).
+mod packages;
+pub use packages::{CREATE_PACKAGE, PACKAGE_LIST, PACKAGE_LIST_MAX_LIMIT};
 
 pub const TEST_MERCHANT_ID: &str = "6fc6d90d-ee1d-4372-b3a6-264b1275e9ff";
 /// 12-character alphanumeric "Servis Anahtarı".
@@ -570,6 +573,8 @@ enum Route {
     CancelLine(String),
     ClaimList(Option<String>),
     ClaimDecision(String, bool),
+    CreatePackage,
+    PackageList,
 }
 
 impl Route {
@@ -594,6 +599,8 @@ impl Route {
             Route::ClaimList(Some(_)) => CLAIM_STATUS_LIST,
             Route::ClaimDecision(_, false) => CLAIM_ACCEPT,
             Route::ClaimDecision(_, true) => CLAIM_REJECT,
+            Route::CreatePackage => CREATE_PACKAGE,
+            Route::PackageList => PACKAGE_LIST,
         }
     }
 
@@ -615,13 +622,15 @@ impl Route {
                 EndpointKind::Status
             }
             Route::Orders | Route::Cancelled | Route::ClaimList(_) => EndpointKind::Orders,
-            Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
-                EndpointKind::Tracking
-            }
+            Route::InTransit(_)
+            | Route::PackageInfo(_)
+            | Route::MissingInvoice
+            | Route::PackageList => EndpointKind::Tracking,
             // A write, apart from the package reads around it.
-            Route::Invoice(_) | Route::CancelLine(_) | Route::ClaimDecision(..) => {
-                EndpointKind::Write
-            }
+            Route::Invoice(_)
+            | Route::CancelLine(_)
+            | Route::ClaimDecision(..)
+            | Route::CreatePackage => EndpointKind::Write,
             _ => EndpointKind::Reference,
         }
     }
@@ -710,6 +719,12 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
                 Route::ClaimDecision(no.to_string(), *action == "reject"),
                 None,
             )
+        }
+        (Host::Oms, ["packages", m, mid]) if post && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::CreatePackage, Some(mid.to_string()))
+        }
+        (Host::Oms, ["packages", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::PackageList, Some(mid.to_string()))
         }
         (Host::Oms, ["packages", m, mid, "missing-invoice"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -826,11 +841,15 @@ async fn serve(
         if let Fault::Timeout(d) = fault {
             tokio::time::sleep(d).await;
         }
-        // Only the seller actions process a lost answer (invoices.rs).
+        // Only the seller actions process a lost answer (invoices.rs,
+        // packages.rs).
         if !(matches!(fault, Fault::LostAnswer(_))
             && matches!(
                 route,
-                Route::Invoice(_) | Route::CancelLine(_) | Route::ClaimDecision(..)
+                Route::Invoice(_)
+                    | Route::CancelLine(_)
+                    | Route::ClaimDecision(..)
+                    | Route::CreatePackage
             ))
         {
             return fault_response(&fault);
@@ -856,6 +875,8 @@ async fn serve(
         Route::CancelLine(line) => invoices::cancel_by_merchant(&mut s, &line, &body),
         Route::ClaimList(status) => claims::claim_list(&mut s, uri, status.as_deref()),
         Route::ClaimDecision(no, reject) => claims::decide(&mut s, &no, &body, reject),
+        Route::CreatePackage => packages::create_package(&mut s, &body),
+        Route::PackageList => packages::package_list(&mut s, uri),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -1476,6 +1497,19 @@ pub struct HbStoredOrder {
     pub items: Vec<Value>,
 }
 
+impl HbStoredOrder {
+    /// The line item id of the order's line of `merchant_sku`; panics when
+    /// it has none.
+    pub fn line_id(&self, merchant_sku: &str) -> String {
+        self.items
+            .iter()
+            .find(|i| i["merchantSKU"] == merchant_sku)
+            .and_then(|i| i["id"].as_str())
+            .unwrap_or_else(|| panic!("no line of {merchant_sku} in {}", self.order_number))
+            .to_string()
+    }
+}
+
 /// What happens when an order-list request arrives (see
 /// [`HepsiburadaFake::on_next_page_request`]).
 #[derive(Debug, Clone)]
@@ -1552,6 +1586,8 @@ struct HbOrders {
     invoice_refusal: Option<String>,
     /// Executed merchant cancels: (line id, reason id).
     merchant_cancels: Vec<(String, u64)>,
+    /// Packages made by the create call (package numbers).
+    created_packages: Vec<String>,
 }
 
 impl HbOrders {
@@ -1570,6 +1606,7 @@ impl HbOrders {
             invoice_links: Vec::new(),
             invoice_refusal: None,
             merchant_cancels: Vec::new(),
+            created_packages: Vec::new(),
         }
     }
 
@@ -1824,23 +1861,29 @@ impl HepsiburadaFake {
     }
 }
 
+/// The query's value of a parameter, when not blank. Names are
+/// case-sensitive, as Hepsiburada reads them.
+fn query_text(uri: &Uri) -> impl Fn(&str) -> Option<String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    move |k: &str| {
+        pairs
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
 fn oms_error(status: u16, message: &str) -> Response {
     hb_json(status, json!({"message": message}))
 }
 
 fn order_list(s: &mut HbState, uri: &Uri) -> Response {
-    let text = |k: &str| {
-        // Parameter names are case-sensitive: the order list reads
-        // `offset`/`limit` (the changelog's examples; `/packages` wants
-        // `Offset`), so `Offset=0` here counts as no offset.
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
-        pairs
-            .into_iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v)
-            .filter(|v| !v.trim().is_empty())
-    };
+    // Parameter names are case-sensitive: the order list reads
+    // `offset`/`limit` (the changelog's examples; `/packages` wants
+    // `Offset`), so `Offset=0` here counts as no offset.
+    let text = query_text(uri);
     let (offset_raw, limit_raw) = (text("offset"), text("limit"));
     let begindate = text("begindate");
     let enddate = text("enddate");
@@ -1997,6 +2040,8 @@ struct HbPackage {
     intransit_body: Option<Value>,
     /// The accepted invoice-link body (`None`: missing an invoice).
     invoice: Option<Value>,
+    /// Its lines: (line item id, quantity).
+    items: Vec<(String, i64)>,
 }
 
 fn package_json(p: &HbPackage) -> Value {
@@ -2063,6 +2108,13 @@ impl HepsiburadaFake {
     /// own carrier, for which intransit is refused).
     pub fn add_package_with_carrier(&self, order_number: &str, carrier: &str) -> String {
         self.with(|s| {
+            let items = s
+                .orders
+                .lines
+                .iter()
+                .filter(|l| l.order_number == order_number)
+                .map(|l| (l.id.clone(), l.spec.quantity))
+                .collect();
             let n = s
                 .orders
                 .update(|l| l.order_number == order_number, PACKAGED_STATUS);
@@ -2082,6 +2134,7 @@ impl HepsiburadaFake {
                 tracking_url: None,
                 intransit_body: None,
                 invoice: None,
+                items,
             });
             number
         })

@@ -31,7 +31,12 @@
 //!
 //! Every action runs the one protocol of `intake::seller_actions` and is
 //! recorded on the order (`sellerActions`, `marketplace.order.seller_action`).
-//! Hepsiburada's packaging is not built (404 naming it).
+//! - `POST /marketplace-orders/hepsiburada/{orderNumber}/packages`
+//!   `{"lines": [{"lineId", "quantity"}], "parcelQuantity"?, "deci"?}`: lines
+//!   packed into one new Hepsiburada package (H13), read back from its
+//!   package list after a refusal or an unclear failure; the package number
+//!   goes on the lines (`Packaged`) and on the recorded action. Package
+//!   status and UnSupplied stay Trendyol's (404 for Hepsiburada).
 //! - `POST /marketplace-orders/hepsiburada/{orderNumber}/lines/{lineId}/cancel`
 //!   `{"reasonId": n}`: a line not yet packed, cancelled by the merchant
 //!   (H13); its stock comes back once, through the intake.
@@ -65,7 +70,9 @@ use crate::config::{self, HttpSettings, ProcessEnv, Source};
 use crate::domain::delivery::unix_ms_to_rfc3339;
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::MarketplaceOrder;
-use crate::domain::marketplace_order::{package_status_action, trendyol_status, SellerAction};
+use crate::domain::marketplace_order::{
+    hepsiburada_packaged, package_status_action, trendyol_status, SellerAction,
+};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::domain::marketplace_order_details::{LineFacts, PackageFacts, PersonalData};
 use crate::error::{Error, FieldError, Result};
@@ -81,7 +88,10 @@ use crate::ports::{
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::marketplace::hepsiburada::orders::cancelled::cancelled_snapshots;
-use crate::providers::marketplace::hepsiburada::orders::HbInvoice;
+use crate::providers::marketplace::hepsiburada::orders::packages::{
+    HbPackage, PackLine, PackRequest,
+};
+use crate::providers::marketplace::hepsiburada::orders::{HbInvoice, HepsiburadaOrders};
 use crate::providers::marketplace::orders::{order_clients, OrderClient, OrderClients};
 use crate::providers::marketplace::trendyol::orders::{
     check_invoice_link, PackageStatus, TrendyolOrders, UNSUPPLIED_REASONS,
@@ -188,19 +198,19 @@ struct UnsuppliedRequest {
     reason_id: u16,
 }
 
-/// Reads an UnSupplied body against the stored order, naming every bad
-/// field: each line must be the order's, at most its quantity, once; the
-/// reason one of Trendyol's.
-fn unsupplied_request(
-    body: &UnsuppliedBody,
+/// The `lines` of a request (`[{"lineId", "quantity"}]`) read against the
+/// stored order, each bad field named in `errors`: every line the order's,
+/// named once, its quantity 1 to the line's.
+fn order_lines(
+    body_lines: &[serde_json::Value],
     order: &MarketplaceOrder,
-) -> Result<UnsuppliedRequest> {
-    let mut errors = Vec::new();
-    if body.lines.is_empty() {
+    errors: &mut Vec<FieldError>,
+) -> Vec<(String, u32)> {
+    if body_lines.is_empty() {
         errors.push(FieldError::new("lines", "at least one {lineId, quantity}"));
     }
     let mut lines: Vec<(String, u32)> = Vec::new();
-    for (i, line) in body.lines.iter().enumerate() {
+    for (i, line) in body_lines.iter().enumerate() {
         let id = match &line["lineId"] {
             serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
             serde_json::Value::Number(n) if n.is_u64() => Some(n.to_string()),
@@ -240,6 +250,18 @@ fn unsupplied_request(
             ));
         }
     }
+    lines
+}
+
+/// Reads an UnSupplied body against the stored order, naming every bad
+/// field: each line must be the order's, at most its quantity, once; the
+/// reason one of Trendyol's.
+fn unsupplied_request(
+    body: &UnsuppliedBody,
+    order: &MarketplaceOrder,
+) -> Result<UnsuppliedRequest> {
+    let mut errors = Vec::new();
+    let lines = order_lines(&body.lines, order, &mut errors);
     let reason_id = body
         .reason_id
         .as_ref()
@@ -285,8 +307,68 @@ fn cancel_reason_of(body: &CancelLineBody) -> Result<u32> {
         })
 }
 
-/// How a line's merchant cancel is named in answers.
-const CANCEL_WHAT: &str = "the merchant cancel";
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PackBody {
+    #[serde(default)]
+    lines: Vec<serde_json::Value>,
+    #[serde(default)]
+    parcel_quantity: Option<serde_json::Value>,
+    #[serde(default)]
+    deci: Option<serde_json::Value>,
+}
+
+/// The recorded name of a Hepsiburada packaging (`detail`: its lines).
+const PACK_ACTION: &str = "package_lines";
+
+/// Reads a packaging body against the stored order, naming every bad
+/// field: the lines as [`order_lines`], `parcelQuantity` a positive
+/// integer, `deci` a non-negative number (both optional: which of them
+/// Hepsiburada requires is UNCONFIRMED, docs/marketplace-wire.md H13).
+fn pack_request(body: &PackBody, order: &MarketplaceOrder) -> Result<PackRequest> {
+    let mut errors = Vec::new();
+    let lines = order_lines(&body.lines, order, &mut errors);
+    let parcel_quantity = match &body.parcel_quantity {
+        None => None,
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if (1..=99).contains(&n) => Some(n),
+            _ => {
+                errors.push(FieldError::new("parcelQuantity", "an integer 1–99"));
+                None
+            }
+        },
+    };
+    let deci = match &body.deci {
+        None => None,
+        Some(v) => match v.as_f64() {
+            Some(d) if d.is_finite() && (0.0..=10_000.0).contains(&d) => Some(d),
+            _ => {
+                errors.push(FieldError::new("deci", "a number 0–10000 (desi)"));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(PackRequest {
+        lines: lines
+            .into_iter()
+            .map(|(line_id, quantity)| PackLine { line_id, quantity })
+            .collect(),
+        parcel_quantity,
+        deci,
+    })
+}
+
+/// Lines as recorded beside an action: `<lineId>×<quantity>,…`.
+fn lines_detail<'a>(lines: impl IntoIterator<Item = (&'a str, u32)>) -> String {
+    lines
+        .into_iter()
+        .map(|(id, q)| format!("{id}×{q}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// The seller actions under `…/packages/{packageId}/`.
 const PACKAGE_ACTIONS: [&str; 3] = ["status", "unsupplied", "invoice-link"];
@@ -579,6 +661,16 @@ where
                 }
                 .await
             }
+            (&Method::POST, ["marketplace-orders", marketplace, order_number, "packages"]) => {
+                async {
+                    let m = marketplace_of(marketplace)?;
+                    let number = percent_decoded(order_number);
+                    self.pack_lines(m, &number, body_bytes(&req))
+                        .await
+                        .map(|v| json_response(200, &v))
+                }
+                .await
+            }
             (
                 &Method::POST,
                 ["marketplace-orders", marketplace, order_number, kind, id, action],
@@ -699,7 +791,7 @@ where
         self.answer(
             marketplace,
             order_number,
-            package_id,
+            &format!("package {package_id}"),
             status.word(),
             outcome,
         )
@@ -723,12 +815,7 @@ where
             .stored_package(marketplace, order_number, package_id)
             .await?;
         let request = unsupplied_request(&body, &order)?;
-        let detail = request
-            .lines
-            .iter()
-            .map(|(id, q)| format!("{id}×{q}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let detail = lines_detail(request.lines.iter().map(|(id, q)| (id.as_str(), *q)));
         let action = PackageAction {
             order_number,
             package_id,
@@ -753,8 +840,14 @@ where
                 |_| client.unsupply_lines(package_id, &request.lines, request.reason_id),
             )
             .await?;
-        self.answer(marketplace, order_number, package_id, "UnSupplied", outcome)
-            .await
+        self.answer(
+            marketplace,
+            order_number,
+            &format!("package {package_id}"),
+            "UnSupplied",
+            outcome,
+        )
+        .await
     }
 
     /// The link of the package's invoice, for Trendyol to mail to the
@@ -812,7 +905,7 @@ where
         self.answer(
             marketplace,
             order_number,
-            package_id,
+            &format!("package {package_id}"),
             "invoice link",
             outcome,
         )
@@ -833,19 +926,12 @@ where
         body: &[u8],
     ) -> Result<OrderView> {
         let reason_id = cancel_reason_of(&parse_json::<CancelLineBody>(body)?)?;
-        let client = match (marketplace, self.sources.get(marketplace)) {
-            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => c,
-            (Marketplace::Hepsiburada, _) => {
-                return Err(Error::Config("Hepsiburada is not configured here".into()))
-            }
-            // Trendyol: lines not supplied (`…/unsupplied`).
-            (m, _) => {
-                return Err(Error::NotFound {
-                    what: "seller action for this marketplace (use …/unsupplied)",
-                    id: format!("{}:cancel", m.as_str()),
-                })
-            }
-        };
+        // Trendyol: lines not supplied (`…/unsupplied`).
+        let client = self.hepsiburada(
+            marketplace,
+            "cancel",
+            "seller action for this marketplace (use …/unsupplied)",
+        )?;
         let order = self.stored_order(marketplace, order_number).await?;
         let Some(stored) = order.lines.get(line_id) else {
             return Err(Error::NotFound {
@@ -887,12 +973,134 @@ where
                                 .await?;
                         }
                     }
-                    Ok(())
+                    Ok(None)
                 },
             )
             .await?;
-        self.answer(marketplace, order_number, line_id, CANCEL_WHAT, outcome)
-            .await
+        self.answer(
+            marketplace,
+            order_number,
+            &format!("line {line_id}"),
+            "the merchant cancel",
+            outcome,
+        )
+        .await
+    }
+
+    /// Lines of a Hepsiburada order packed into one new package
+    /// (docs/marketplace-wire.md H13). Exactly once by asking Hepsiburada:
+    /// a packaging of the same lines recorded as done answers at once; else
+    /// the package list is read first (a live package holding exactly these
+    /// lines: nothing sent), the package created, and after a refusal or an
+    /// unclear failure (timeout, 5xx: the create is never repeated blind)
+    /// the list is read again — only a package found there counts as made.
+    /// The package number goes on the lines (`Packaged`, through the
+    /// intake) and on the recorded action; no stock moves.
+    pub async fn pack_lines(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        body: &[u8],
+    ) -> Result<OrderView> {
+        let body = parse_json::<PackBody>(body)?;
+        let client = self.hepsiburada(
+            marketplace,
+            "packages",
+            "seller action for this marketplace (Trendyol makes its packages)",
+        )?;
+        let order = self.stored_order(marketplace, order_number).await?;
+        let request = pack_request(&body, &order)?;
+        let detail = lines_detail(
+            request
+                .lines
+                .iter()
+                .map(|l| (l.line_id.as_str(), l.quantity)),
+        );
+        // A repeat answers the first answer.
+        if order.seller_actions.iter().any(|a| {
+            a.action == PACK_ACTION
+                && a.detail.as_deref() == Some(detail.as_str())
+                && (a.outcome == "done" || a.outcome == "already")
+        }) {
+            return self.order(marketplace, order_number).await;
+        }
+        let action = PackageAction {
+            order_number,
+            // Named by Hepsiburada's answer (`after`).
+            package_id: "",
+            action: PACK_ACTION.to_string(),
+            detail: Some(detail.clone()),
+            takes_in: true,
+        };
+        let (request, lines) = (&request, &request.lines);
+        // The package number, once Hepsiburada's answer or list named it.
+        let made: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+        let made = &made;
+        let outcome = self
+            .actions()
+            .package(
+                marketplace,
+                &action,
+                || client.package_holding(lines),
+                |found: &Option<HbPackage>| match found {
+                    Some(p) => p.status.clone().unwrap_or_else(|| "unknown".into()),
+                    None => "not packed".into(),
+                },
+                |found: &Option<HbPackage>| found.is_some(),
+                move |_| async move {
+                    match client.create_package(request).await {
+                        Ok(Ok(number)) => {
+                            *made.lock().unwrap() = Some(number);
+                            Ok(Ok(()))
+                        }
+                        Ok(Err(refusal)) => Ok(Err(refusal)),
+                        // Unclear whether Hepsiburada made it: read back;
+                        // not found, the failure stands and a retry reads
+                        // first again.
+                        Err(failure @ Error::Provider(_)) => {
+                            match client.package_holding(lines).await? {
+                                Some(p) => {
+                                    *made.lock().unwrap() = Some(p.package_number);
+                                    Ok(Ok(()))
+                                }
+                                None => Err(failure),
+                            }
+                        }
+                        Err(e) => Err(e),
+                    }
+                },
+                || async {
+                    let known = made.lock().unwrap().clone();
+                    let number = match known {
+                        Some(n) => n,
+                        None => client
+                            .package_holding(lines)
+                            .await?
+                            .map(|p| p.package_number)
+                            .ok_or_else(|| {
+                                Error::Store(format!(
+                                    "Hepsiburada no longer lists the package of lines {detail}"
+                                ))
+                            })?,
+                    };
+                    let order = self.stored_order(marketplace, order_number).await?;
+                    let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
+                    OrderIntake::new(&self.store, &self.publisher)
+                        .with_retention(self.retention)
+                        .take(&hepsiburada_packaged(&order, &number, &ids, now_ms()))
+                        .await?;
+                    Ok(Some(number))
+                },
+            )
+            .await?;
+        self.answer(
+            marketplace,
+            order_number,
+            &format!("lines {detail}"),
+            "packaging",
+            outcome,
+        )
+        .await
     }
 
     fn actions(&self) -> SellerActions<'_, S, P> {
@@ -906,10 +1114,30 @@ where
             (Marketplace::Trendyol, _) => {
                 Err(Error::Config("Trendyol is not configured here".into()))
             }
-            // Hepsiburada's packaging is not built yet (issue 13;
-            // docs/marketplace-wire.md H13).
+            // Hepsiburada has no package status or UnSupplied call of
+            // this shape (docs/marketplace-wire.md H13).
             (m, _) => Err(Error::NotFound {
                 what: "seller action for this marketplace (not built)",
+                id: format!("{}:{what}", m.as_str()),
+            }),
+        }
+    }
+
+    /// The Hepsiburada client for an action only Hepsiburada has here; for
+    /// another marketplace 404 `elsewhere` (what to use there instead).
+    fn hepsiburada(
+        &self,
+        marketplace: Marketplace,
+        what: &str,
+        elsewhere: &'static str,
+    ) -> Result<&HepsiburadaOrders> {
+        match (marketplace, self.sources.get(marketplace)) {
+            (Marketplace::Hepsiburada, Some(OrderClient::Hepsiburada(c))) => Ok(c),
+            (Marketplace::Hepsiburada, _) => {
+                Err(Error::Config("Hepsiburada is not configured here".into()))
+            }
+            (m, _) => Err(Error::NotFound {
+                what: elsewhere,
                 id: format!("{}:{what}", m.as_str()),
             }),
         }
@@ -960,21 +1188,17 @@ where
         Ok(order)
     }
 
-    /// The order as it stands, or 409 `marketplace_refused` with
-    /// Trendyol's message.
+    /// The order as it stands, or 409 `marketplace_refused` with the
+    /// marketplace's message (`unit`: what it was asked about, e.g.
+    /// `package 3700000001`).
     async fn answer(
         &self,
         marketplace: Marketplace,
         order_number: &str,
-        package_id: &str,
+        unit: &str,
         what: &str,
         outcome: ActionOutcome,
     ) -> Result<OrderView> {
-        let unit = if what == CANCEL_WHAT {
-            format!("line {package_id}")
-        } else {
-            format!("package {package_id}")
-        };
         if let ActionOutcome::Refused {
             message,
             marketplace_status,
@@ -1098,8 +1322,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_unsupplied_request_names_every_bad_field() {
+    /// An order of `marketplace` holding `lines` (id, quantity), created.
+    fn order_with_lines(marketplace: Marketplace, lines: &[(&str, u32)]) -> MarketplaceOrder {
         use crate::domain::marketplace_order::{LineState, LineStock};
         let line = |quantity| LineState {
             sku: Some("A".into()),
@@ -1109,19 +1333,27 @@ mod tests {
             rank: 2,
             stock: LineStock::Taken,
         };
-        let order = MarketplaceOrder {
-            marketplace: Marketplace::Trendyol,
+        MarketplaceOrder {
+            marketplace,
             order_number: "1".into(),
             first_seen_ms: 0,
             units: Default::default(),
-            lines: [("55".to_string(), line(2)), ("56".to_string(), line(1))].into(),
+            lines: lines
+                .iter()
+                .map(|(id, q)| (id.to_string(), line(*q)))
+                .collect(),
             outbox: Vec::new(),
             packages: Default::default(),
             line_facts: Default::default(),
             personal: None,
             seller_actions: Vec::new(),
             claims: Default::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn an_unsupplied_request_names_every_bad_field() {
+        let order = order_with_lines(Marketplace::Trendyol, &[("55", 2), ("56", 1)]);
         let body = |j: &str| serde_json::from_str::<UnsuppliedBody>(j).unwrap();
         assert_eq!(
             unsupplied_request(
@@ -1161,6 +1393,48 @@ mod tests {
             Err(Error::Validation(e)) if e.len() == 2 && e[0].field == "lines" && e[1].field == "reasonId"
         ));
         assert!(serde_json::from_str::<UnsuppliedBody>(r#"{"lines":[],"why":1}"#).is_err());
+    }
+
+    #[test]
+    fn a_packaging_request_names_every_bad_field() {
+        let order = order_with_lines(Marketplace::Hepsiburada, &[("a-1", 2), ("b-2", 1)]);
+        let body = |j: &str| serde_json::from_str::<PackBody>(j).unwrap();
+        let ok = pack_request(
+            &body(r#"{"lines":[{"lineId":"a-1","quantity":2}],"parcelQuantity":1,"deci":2.5}"#),
+            &order,
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.lines.len(), ok.parcel_quantity, ok.deci),
+            (1, Some(1), Some(2.5))
+        );
+        match pack_request(
+            &body(
+                r#"{"lines":[{"lineId":"zz","quantity":1},{"lineId":"a-1","quantity":3}],
+                   "parcelQuantity":0,"deci":"x"}"#,
+            ),
+            &order,
+        ) {
+            Err(Error::Validation(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(
+                    fields,
+                    [
+                        "lines[0].lineId",
+                        "lines[1].quantity",
+                        "parcelQuantity",
+                        "deci"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            pack_request(&body("{}"), &order),
+            Err(Error::Validation(e)) if e.len() == 1 && e[0].field == "lines"
+        ));
+        assert!(serde_json::from_str::<PackBody>(r#"{"lines":[],"barcode":"1"}"#).is_err());
+        assert_eq!(lines_detail([("a-1", 2), ("b-2", 1)]), "a-1×2,b-2×1");
     }
 
     #[test]

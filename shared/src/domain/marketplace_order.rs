@@ -367,6 +367,59 @@ impl MarketplaceOrder {
     }
 }
 
+/// The marketplace status of lines Hepsiburada has packed.
+pub const HB_PACKAGED: &str = "Packaged";
+
+/// What a Hepsiburada packaging of `line_ids` into `package_number` says
+/// about `order`, as a report for the order intake: those lines
+/// `Packaged`, each carrying the package number among its facts (where the
+/// invoice link and the tracking push find it). The facts are the stored
+/// ones with the number added, so the intake keeps everything else.
+/// Packing moves no stock (it was taken when the order arrived).
+pub fn hepsiburada_packaged(
+    order: &MarketplaceOrder,
+    package_number: &str,
+    line_ids: &[&str],
+    at_ms: i64,
+) -> OrderSnapshot {
+    let mut details = SnapshotDetails {
+        package: order.packages.get("").cloned().unwrap_or_default(),
+        lines: BTreeMap::new(),
+        personal: None,
+    };
+    let mut lines = Vec::new();
+    for id in line_ids {
+        let Some(stored) = order.lines.get(*id) else {
+            continue;
+        };
+        let mut facts = order
+            .line_facts
+            .get(*id)
+            .cloned()
+            .unwrap_or_else(|| LineFacts {
+                quantity: stored.quantity,
+                ..Default::default()
+            });
+        facts.package_number = Some(package_number.to_string());
+        details.lines.insert(id.to_string(), facts);
+        lines.push(LineSnapshot {
+            line_id: id.to_string(),
+            sku: stored.sku.clone(),
+            quantity: stored.quantity,
+            marketplace_status: Some(HB_PACKAGED.into()),
+        });
+    }
+    OrderSnapshot {
+        marketplace: Marketplace::Hepsiburada,
+        order_number: order.order_number.clone(),
+        package_id: None,
+        marketplace_status: HB_PACKAGED.into(),
+        lines,
+        occurred_ms: at_ms,
+        details: Some(Box::new(details)),
+    }
+}
+
 impl MarketplaceOrder {
     /// The order's status in one word, for lists: its least advanced
     /// package (an order is as far as its slowest package), not counting
@@ -944,6 +997,33 @@ mod tests {
         let mut o = change.order;
         o.outbox.clear();
         o
+    }
+
+    #[test]
+    fn packing_hepsiburada_lines_marks_them_and_moves_no_stock() {
+        let open = hb_order(
+            "HB1",
+            "Open",
+            vec![line("l1", "A", 2), line("l2", "B", 1)],
+            1_000,
+        );
+        let order = settle(apply_snapshot(None, &open));
+        let snap = hepsiburada_packaged(&order, "5000031669", &["l1", "nope"], 2_000);
+        assert_eq!(snap.lines.len(), 1, "only lines of the order");
+        let change = apply_snapshot(Some(&order), &snap);
+        assert!(change.moves.is_empty(), "packing moves no stock");
+        let packed = settle(change);
+        assert_eq!(packed.lines["l1"].status, "packaged");
+        assert_eq!(packed.lines["l1"].stock, LineStock::Taken);
+        assert_eq!(packed.lines["l2"].status, "created");
+        assert_eq!(
+            packed.line_facts["l1"].package_number.as_deref(),
+            Some("5000031669")
+        );
+        assert_eq!(packed.line_facts["l1"].quantity, 2);
+        assert!(!packed.line_facts.contains_key("l2"));
+        let again = hepsiburada_packaged(&packed, "5000031669", &["l1"], 3_000);
+        assert!(!apply_snapshot(Some(&packed), &again).changed, "told twice");
     }
 
     #[test]

@@ -119,7 +119,7 @@ where
             |state: &HbInvoiceState| state.status.clone(),
             |state: &HbInvoiceState| !state.missing_invoice,
             |_| client.send_invoice_link(package_number, invoice),
-            || async { Ok(()) },
+            || async { Ok(None) },
         )
         .await
 }

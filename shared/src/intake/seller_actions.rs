@@ -114,7 +114,7 @@ where
                         .take(&after)
                         .await?;
                 }
-                Ok(())
+                Ok(None)
             },
         )
         .await
@@ -124,8 +124,10 @@ where
     /// the marketplace has it (`status` names its state for a refusal);
     /// when `reached` already, nothing is sent; otherwise `send`, and after
     /// a refusal `read` again: only what the marketplace then shows decides.
-    /// `after` (taking the new state in) runs unless refused; the outcome
-    /// is recorded on the order either way.
+    /// `after` (taking the new state in) runs unless refused, and names the
+    /// package the action ended in when only the marketplace could tell it
+    /// (a new package's number); the outcome is recorded on the order
+    /// either way.
     #[allow(clippy::too_many_arguments)]
     pub async fn package<T, Rd, RdFut, St, R, F, Fut, A, AFut>(
         &self,
@@ -145,7 +147,7 @@ where
         F: FnOnce(T) -> Fut,
         Fut: Future<Output = Result<std::result::Result<(), Refusal>>>,
         A: FnOnce() -> AFut,
-        AFut: Future<Output = Result<()>>,
+        AFut: Future<Output = Result<Option<String>>>,
     {
         let current = read().await?;
         let mut outcome = ActionOutcome::Already;
@@ -172,8 +174,12 @@ where
                 }
             }
         }
-        after().await?;
-        self.record(marketplace, action, &outcome).await?;
+        let learned = after().await?;
+        let action = PackageAction {
+            package_id: learned.as_deref().unwrap_or(action.package_id),
+            ..action.clone()
+        };
+        self.record(marketplace, &action, &outcome).await?;
         Ok(outcome)
     }
 
@@ -188,7 +194,8 @@ where
         let recorded = SellerAction {
             at_ms: now_ms(),
             action: action.action.clone(),
-            package_id: Some(action.package_id.to_string()),
+            // None: an action that made no package (a refused packaging).
+            package_id: Some(action.package_id.to_string()).filter(|p| !p.is_empty()),
             outcome: outcome.word().to_string(),
             message: match outcome {
                 ActionOutcome::Refused { message, .. } => Some(message.clone()),

@@ -14,7 +14,8 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{
-    hb_json, iso_tr, oms_error, parse_hb_date, HbLine, HbOrderQuery, HbState, TEST_MERCHANT_ID,
+    hb_json, iso_tr, oms_error, parse_hb_date, query_text, HbLine, HbOrderQuery, HbState,
+    TEST_MERCHANT_ID,
 };
 
 /// "İptal Sipariş Bilgileri Listeleme".
@@ -46,15 +47,7 @@ fn cancelled_json(l: &HbLine) -> Value {
 }
 
 pub(super) fn cancelled_list(s: &mut HbState, uri: &Uri) -> Response {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
-    let text = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.trim().is_empty())
-    };
+    let text = query_text(uri);
     let (offset_raw, limit_raw) = (text("offset"), text("limit"));
     let (begindate, enddate) = (text("begindate"), text("enddate"));
     let mut q = HbOrderQuery {

@@ -14,6 +14,7 @@ mod marketplace_actions;
 mod marketplace_claims;
 mod marketplace_fakes;
 mod marketplace_hb_claims;
+mod marketplace_hb_packages;
 mod marketplace_order_backfill;
 mod marketplace_order_fakes;
 mod marketplace_order_loop;

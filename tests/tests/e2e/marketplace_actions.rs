@@ -4,7 +4,6 @@
 //! recorded on the order, refused with Trendyol's reason, nothing sent for
 //! a bad request.
 
-use ayaztrade::domain::event::DetailType;
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json};
 use ayaztrade_tests::trendyol_fake::{
@@ -41,18 +40,6 @@ fn outcomes(view: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn seller_action_events(h: &CatalogHarness, number: &str) -> Vec<Value> {
-    h.publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| e.detail_type == DetailType::MarketplaceOrderSellerAction)
-        .map(|e| serde_json::to_value(e).unwrap())
-        .filter(|v| v["orderNumber"] == number)
-        .collect()
 }
 
 #[tokio::test]
@@ -186,7 +173,7 @@ async fn lines_not_supplied_are_told_once_and_give_their_stock_back_once() {
         .as_str()
         .unwrap()
         .contains(UNSUPPLIED_REFUSED));
-    let events = seller_action_events(&h, &number);
+    let events = h.seller_action_events(&number);
     let seen: Vec<&str> = events
         .iter()
         .map(|e| e["outcome"].as_str().unwrap())
@@ -273,7 +260,7 @@ async fn an_invoice_link_reaches_trendyol_once_whatever_is_lost() {
     let got: Vec<String> = outcomes(&view).into_iter().map(|(_, o)| o).collect();
     assert_eq!(got, ["done", "already", "refused"], "{view}");
     assert_eq!(view["sellerActions"][0]["detail"], link);
-    assert_eq!(seller_action_events(&h, &number).len(), 3);
+    assert_eq!(h.seller_action_events(&number).len(), 3);
 
     // Hepsiburada's package status: not built, said so.
     let (status, body) = call(
@@ -408,7 +395,7 @@ async fn an_invoice_link_reaches_hepsiburada_once_whatever_is_lost() {
         .as_str()
         .unwrap()
         .contains(reason));
-    assert_eq!(seller_action_events(&h, &number).len(), 3);
+    assert_eq!(h.seller_action_events(&number).len(), 3);
 }
 
 /// Issue 13 at Hepsiburada (docs/marketplace-wire.md H13): the merchant
@@ -429,17 +416,7 @@ async fn a_hepsiburada_line_is_cancelled_once_and_its_stock_comes_back_once() {
         .hepsiburada
         .add_order_lines(&[("ACT-C1", 2, 100.0), ("ACT-C2", 1, 100.0)]);
     let number = order.order_number.clone();
-    let line = |sku: &str| {
-        order
-            .items
-            .iter()
-            .find(|i| i["merchantSKU"] == sku)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (line_1, line_2) = (line("ACT-C1"), line("ACT-C2"));
+    let (line_1, line_2) = (order.line_id("ACT-C1"), order.line_id("ACT-C2"));
     let poll = h.order_poll(&[]);
     poll.run(i64::MAX).await;
     assert_eq!((h.stock("ACT-C1").await, h.stock("ACT-C2").await), (3, 4));
@@ -560,5 +537,5 @@ async fn a_hepsiburada_line_is_cancelled_once_and_its_stock_comes_back_once() {
         ],
         "{view}"
     );
-    assert_eq!(seller_action_events(&h, &number).len(), 3);
+    assert_eq!(h.seller_action_events(&number).len(), 3);
 }

@@ -1329,3 +1329,167 @@ async fn trendyol_price_updates_are_held_to_thirty_per_barcode_per_minute() {
         "30 + stock + other barcode"
     );
 }
+
+// ------------------------------------ Hepsiburada packaging (H13, issue 13)
+
+use ayaztrade::providers::marketplace::hepsiburada::orders::packages::PackLine;
+
+/// The package create and list as the fake serves them (the checks
+/// docs/marketplace-wire.md H13 names), and the client's read-back paging
+/// through the list ten at a time with `Offset`.
+#[tokio::test]
+async fn hepsiburada_packaging_is_checked_and_read_back_page_by_page() {
+    let fake = HepsiburadaFake::start().await;
+    let list = |query: &str| {
+        let fake = fake.clone();
+        let path = format!("/packages/merchantid/{}?{query}", hb::TEST_MERCHANT_ID);
+        async move { send(&fake.oms_base_url, "GET", &path, &hb_headers(), b"").await }
+    };
+    let create_path = format!("/packages/merchantid/{}", hb::TEST_MERCHANT_ID);
+    let create = |body: Value| {
+        let (fake, path) = (fake.clone(), create_path.clone());
+        async move {
+            send(
+                &fake.oms_base_url,
+                "POST",
+                &path,
+                &hb_headers(),
+                body.to_string().as_bytes(),
+            )
+            .await
+        }
+    };
+    // Twelve packed orders, then one open order of two lines.
+    let mut packed = Vec::new();
+    for i in 0..12 {
+        let order = fake.add_order_lines(&[(&format!("PKG-{i}"), 1, 10.0)]);
+        fake.add_package(&order.order_number);
+        packed.push(order.line_id(&format!("PKG-{i}")));
+    }
+    let open = fake.add_order_lines(&[("PKG-A", 2, 10.0), ("PKG-B", 1, 10.0)]);
+    let (a, b) = (open.line_id("PKG-A"), open.line_id("PKG-B"));
+
+    // Credentials and User-Agent as every oms call.
+    let path = format!("/packages/merchantid/{}?limit=10", hb::TEST_MERCHANT_ID);
+    let wrong_ua = vec![
+        (
+            "authorization",
+            basic(hb::TEST_MERCHANT_ID, hb::TEST_SERVICE_KEY),
+        ),
+        ("user-agent", "someone-else".to_string()),
+    ];
+    let reply = send(&fake.oms_base_url, "GET", &path, &wrong_ua, b"").await;
+    assert_eq!(reply.status, 401);
+    let reply = send(&fake.oms_base_url, "GET", &path, &[], b"").await;
+    assert_eq!(reply.status, 401);
+
+    // limit: below 1 refused, above 10 served as 10; `Offset` with a
+    // capital O (a lower-case one is not read); timespan in hours back.
+    assert_eq!(list("limit=0").await.status, 400);
+    let page = list("limit=50").await;
+    assert_eq!(page.json().as_array().unwrap().len(), 10, "at most 10");
+    let second = list("limit=10&Offset=10").await.json();
+    assert_eq!(second.as_array().unwrap().len(), 2);
+    assert_eq!(second[1]["items"][0]["lineItemId"], packed[11].as_str());
+    assert_eq!(second[1]["items"][0]["quantity"], 1);
+    let lower = list("limit=10&offset=10").await.json();
+    assert_eq!(lower.as_array().unwrap().len(), 10, "offset is not Offset");
+    fake.set_clock_offset(2 * HOUR_MS as i64);
+    assert!(list("timespan=1")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        list("timespan=3&Offset=10")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    fake.set_clock_offset(0);
+
+    // The create: a body naming lines, every line known, open, whole and
+    // of one order; refusals are JSON strings.
+    for (body, status) in [
+        (serde_json::json!({}), 400),
+        (
+            serde_json::json!({"lineItemRequests": [{"id": a, "quantity": 0}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"lineItemRequests": [{"id": "no-such-line", "quantity": 1}]}),
+            404,
+        ),
+        (
+            serde_json::json!({"lineItemRequests": [{"id": packed[0], "quantity": 1}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"lineItemRequests": [{"id": a, "quantity": 1}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"lineItemRequests": [{"id": a, "quantity": 2}, {"id": packed[1], "quantity": 1}]}),
+            400,
+        ),
+    ] {
+        let reply = create(body.clone()).await;
+        assert_eq!(reply.status, status, "{body}");
+        assert!(reply.json().is_string(), "{body}: {}", reply.json());
+    }
+    assert!(fake.created_packages().is_empty(), "nothing made");
+    let reply = create(serde_json::json!({
+        "lineItemRequests": [{"id": a, "quantity": 2}, {"id": b, "quantity": 1}],
+        "parcelQuantity": 1, "deci": 2.5
+    }))
+    .await;
+    assert_eq!(reply.status, 201);
+    let made = reply.json();
+    let number = made["packageNumber"].as_str().unwrap().to_string();
+    assert!(made["barcode"].is_string(), "{made}");
+    assert_eq!(fake.created_packages(), std::slice::from_ref(&number));
+    // Packed lines leave the paid-order list.
+    let open_lines = hb_orders(&fake, "offset=0&limit=100").await.json();
+    assert!(
+        !open_lines["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == a.as_str() || i["id"] == b.as_str()),
+        "{open_lines}"
+    );
+
+    // The client finds the package on the list's second page, by exactly
+    // its lines; other lines or quantities find nothing.
+    let client = hb_client(&fake, hb::TEST_SERVICE_KEY);
+    let line = |id: &str, quantity| PackLine {
+        line_id: id.into(),
+        quantity,
+    };
+    let found = client
+        .package_holding(&[line(&b, 1), line(&a, 2)])
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.package_number, number);
+    let reads = fake.package_list_request_count();
+    assert_eq!(client.package_holding(&[line(&a, 2)]).await.unwrap(), None);
+    assert_eq!(
+        fake.package_list_request_count() - reads,
+        2,
+        "13 packages: two pages of ten"
+    );
+    fake.set_package_status(&number, "Unpacked");
+    assert_eq!(
+        client
+            .package_holding(&[line(&a, 2), line(&b, 1)])
+            .await
+            .unwrap(),
+        None,
+        "an unpacked package holds nothing"
+    );
+}

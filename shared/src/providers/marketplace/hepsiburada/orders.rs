@@ -47,6 +47,8 @@ pub mod cancelled;
 /// Claims (returns, H16): listed by order-poll, accepted or rejected by
 /// marketplace-orders.
 pub mod claims;
+/// Packaging of lines and the package list it is read back from (H13).
+pub mod packages;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;

@@ -221,7 +221,7 @@ pub(super) fn check_path_id(value: &str, field: &str, what: &str) -> Result<(), 
     Ok(())
 }
 
-fn check_line_id(line_id: &str) -> Result<(), Error> {
+pub(super) fn check_line_id(line_id: &str) -> Result<(), Error> {
     check_path_id(line_id, "lineId", "a Hepsiburada line id")
 }
 
