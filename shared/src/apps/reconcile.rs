@@ -37,6 +37,14 @@
 //! 5. `trendyol-ours`: our Trendyol orders first seen in the day (gsi2) that
 //!    the list did not show are asked for by package id; one Trendyol does
 //!    not find is `missing_at_provider`.
+//! 6. `trendyol-settlements`: Trendyol's sale and return records dated in
+//!    the day (its current-account statement, one type at a time), each
+//!    compared with the line of our order it names
+//!    (`domain::reconciliation::settlements`): a sale for another amount is
+//!    `amount_differs`, a return we hold no claim or return for is
+//!    `refund_differs`, an order we lack is read back by its package and
+//!    taken in (else `missing_here`); a sale that agrees leaves its
+//!    commission on the line (one conditional write, none on a rerun).
 //!
 //! Each difference is stored once per day (`DIFF#…`) and published once as
 //! `reconciliation.mismatch` (an alarm counts them); `reconciliation.completed`
@@ -58,9 +66,15 @@ use crate::config::{
 };
 use crate::domain::delivery::{unix_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
 use crate::domain::marketplace::{Marketplace, Marketplaces};
-use crate::domain::marketplace_order::{status_of, status_words, MarketplaceOrder, OrderSnapshot};
+use crate::domain::marketplace_order::{
+    status_of, status_words, MarketplaceOrder, OrderChange, OrderSnapshot, PersonalWrite,
+};
 use crate::domain::operations::validate_day;
 use crate::domain::payment_ledger::PaymentLedger;
+use crate::domain::reconciliation::settlements::{
+    check_settlement, settlement_missing_here, with_commission, CommissionWrite, SettlementKind,
+    SettlementRecord,
+};
 use crate::domain::reconciliation::{
     check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
     marketplace_not_taken, mismatch_event, missing_at_marketplace, missing_payment_at_provider,
@@ -74,7 +88,8 @@ use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
     EventPublisher, LedgerBatchReader, MarketplaceOrderList, MarketplaceOrderStore, OrderReader,
-    PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
+    OrderSave, PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore,
+    RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -101,10 +116,18 @@ pub const PASS_ORDERS_SUFFIX: &str = "-orders";
 /// Our own orders of the day the marketplace did not list, asked for one
 /// by one: `<marketplace>-ours`.
 pub const PASS_OURS_SUFFIX: &str = "-ours";
+/// A marketplace's settlement records of the day: `<marketplace>-settlements`.
+pub const PASS_SETTLEMENTS_SUFFIX: &str = "-settlements";
+/// The settlement record types compared, in the order they are read (one
+/// `transactionType` per request, T15).
+const SETTLEMENT_KINDS: [SettlementKind; 2] = [SettlementKind::Sale, SettlementKind::Return];
+/// Records per settlement page: the smaller of the two sizes Trendyol
+/// accepts (T15).
+const TRENDYOL_SETTLEMENT_PAGE: u32 = 500;
 /// What this function does not compare yet; listed on every report
 /// (README § Reconciliation says why).
 pub const NOT_CHECKED: [&str; 3] = [
-    "settlement lines and commission (Trendyol settlements, Hepsiburada accounting): researched, not read (docs/marketplace-wire.md T15, H14: records exist only after delivery; Trendyol's order holds no commission to compare)",
+    "Hepsiburada accounting records and Trendyol's Discount, Coupon and Provision records: researched, not read (docs/marketplace-wire.md T15, H14); Trendyol's Sale and Return records are compared",
     "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
     "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
@@ -321,6 +344,9 @@ where
             passes.push(format!("{}{PASS_ORDERS_SUFFIX}", marketplace.as_str()));
             if asks_for_ours(marketplace) {
                 passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
+            }
+            if reads_settlements(marketplace) {
+                passes.push(format!("{}{PASS_SETTLEMENTS_SUFFIX}", marketplace.as_str()));
             }
         }
         for pass in passes.iter().map(String::as_str) {
@@ -838,30 +864,35 @@ where
         state: &PassState,
     ) -> Result<PassState> {
         let no_pass = || Error::Internal(format!("no pass {pass}"));
-        let (name, ours) = match pass.strip_suffix(PASS_ORDERS_SUFFIX) {
-            Some(name) => (name, false),
-            None => (
-                pass.strip_suffix(PASS_OURS_SUFFIX).ok_or_else(no_pass)?,
-                true,
-            ),
-        };
+        let (name, suffix) = [
+            PASS_ORDERS_SUFFIX,
+            PASS_OURS_SUFFIX,
+            PASS_SETTLEMENTS_SUFFIX,
+        ]
+        .into_iter()
+        .find_map(|suffix| pass.strip_suffix(suffix).map(|name| (name, suffix)))
+        .ok_or_else(no_pass)?;
         let marketplace = Marketplace::parse(name).ok_or_else(no_pass)?;
         let client = self
             .marketplaces
             .configured(marketplace)
             .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))?;
-        match (client, ours) {
-            (OrderClient::Trendyol(orders), false) => {
+        match (client, suffix) {
+            (OrderClient::Trendyol(orders), PASS_ORDERS_SUFFIX) => {
                 self.trendyol_orders_page(day, run_id, orders, state).await
             }
-            (OrderClient::Trendyol(orders), true) => {
+            (OrderClient::Trendyol(orders), PASS_OURS_SUFFIX) => {
                 self.trendyol_ours_page(day, run_id, orders, state).await
             }
-            (OrderClient::Hepsiburada(orders), false) => {
+            (OrderClient::Trendyol(orders), _) => {
+                self.trendyol_settlements_page(day, run_id, orders, state)
+                    .await
+            }
+            (OrderClient::Hepsiburada(orders), PASS_ORDERS_SUFFIX) => {
                 self.hepsiburada_orders_page(day, run_id, orders, state)
                     .await
             }
-            (OrderClient::Hepsiburada(_), true) => Err(no_pass()),
+            (OrderClient::Hepsiburada(_), _) => Err(no_pass()),
         }
     }
 
@@ -1076,6 +1107,170 @@ where
                 .await?;
         }
         Ok(requests)
+    }
+
+    /// One page of Trendyol's settlement records of one type dated in the
+    /// day (T15: the window is one day, well within 15). Cursor
+    /// `type:page:total:rereads`: the index of the type in
+    /// [`SETTLEMENT_KINDS`], the page, the total its first page announced
+    /// and how often it moved under this run (records of a past day are
+    /// not expected to move; if they do, the type is read again from page
+    /// 0 — every check and write is idempotent — at most 5 times).
+    async fn trendyol_settlements_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (start, end) = istanbul_day_bounds(day)?;
+        let [kind_index, page, total, rereads] =
+            cursor_numbers::<4>(state.after.as_deref())?.unwrap_or([0, 0, -1, 0]);
+        let Some(kind) = SETTLEMENT_KINDS.get(kind_index as usize).copied() else {
+            return Ok(PassState {
+                done: true,
+                ..state.clone()
+            });
+        };
+        let size = TRENDYOL_SETTLEMENT_PAGE;
+        let p = orders
+            .settlements_page(kind, start * 1000, end * 1000 - 1, page as u32, size)
+            .await?;
+        if !p.unreadable.is_empty() {
+            tracing::warn!(
+                count = p.unreadable.len(),
+                kind = kind.as_str(),
+                "unreadable Trendyol settlement records skipped"
+            );
+        }
+        // One order's records one after the other (a lost order is read
+        // back once, its commission written without racing itself);
+        // orders side by side.
+        let mut by_order: std::collections::BTreeMap<&str, Vec<&SettlementRecord>> =
+            std::collections::BTreeMap::new();
+        for r in &p.records {
+            by_order.entry(r.order_number.as_str()).or_default().push(r);
+        }
+        let reads: Vec<u64> = stream::iter(by_order.into_values().map(Ok))
+            .map_ok(|records| self.settle_settlements(day, run_id, orders, records))
+            .try_buffer_unordered(self.settings.concurrency)
+            .try_collect()
+            .await?;
+        let moved = total >= 0 && p.total_elements != total as u64;
+        let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
+        let next = if moved {
+            if rereads >= MAX_REREADS {
+                return Err(Error::Store(format!(
+                    "Trendyol's settlement records of {day} kept changing; the run goes on later"
+                )));
+            }
+            [kind_index, 0, -1, rereads + 1]
+        } else if last_page {
+            [kind_index + 1, 0, -1, 0]
+        } else {
+            [kind_index, page + 1, p.total_elements as i64, rereads]
+        };
+        Ok(PassState {
+            done: next[0] as usize >= SETTLEMENT_KINDS.len(),
+            after: Some(cursor_text(&next)),
+            listed: state.listed + p.listed as u64,
+            requests: state.requests + 1 + reads.iter().sum::<u64>(),
+            version: state.version,
+        })
+    }
+
+    /// Compares one order's settlement records of a page with our order;
+    /// the provider requests made (a package read back).
+    async fn settle_settlements(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        records: Vec<&SettlementRecord>,
+    ) -> Result<u64> {
+        let Some(first) = records.first() else {
+            return Ok(0);
+        };
+        let (marketplace, number) = (first.marketplace, first.order_number.as_str());
+        let load = || async {
+            Ok::<_, Error>(
+                self.store
+                    .load_marketplace_order(marketplace, number)
+                    .await?
+                    .map(|(order, _)| order),
+            )
+        };
+        let mut stored = load().await?;
+        let mut requests = 0;
+        let mut read_back = false;
+        for record in records {
+            let mut check = check_settlement(record, stored.as_ref());
+            if let (true, false, Some(package_id)) =
+                (check.take_in, read_back, record.package_id.as_deref())
+            {
+                // A lost order: read back and taken in as the orders pass
+                // takes one in (healed once; stock moves once).
+                read_back = true;
+                requests += 1;
+                if let Some(snap) = orders.package(package_id).await? {
+                    self.settle_order(day, run_id, &snap).await?;
+                    stored = load().await?;
+                    check = check_settlement(record, stored.as_ref());
+                }
+            }
+            if check.take_in {
+                self.report_difference(day, run_id, &settlement_missing_here(record))
+                    .await?;
+            }
+            if let Some(d) = &check.difference {
+                self.report_difference(day, run_id, d).await?;
+            }
+            if let Some(write) = &check.commission {
+                self.keep_commission(marketplace, number, write).await?;
+                stored = load().await?;
+            }
+        }
+        Ok(requests)
+    }
+
+    /// Keeps a settlement's commission on the order's line: a conditional
+    /// write at the version read (read again on a concurrent change), none
+    /// when the line already holds it.
+    async fn keep_commission(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        write: &CommissionWrite,
+    ) -> Result<()> {
+        for _ in 0..5 {
+            let Some((order, version)) = self
+                .store
+                .load_marketplace_order(marketplace, order_number)
+                .await?
+            else {
+                return Ok(());
+            };
+            let Some(order) = with_commission(&order, write) else {
+                return Ok(());
+            };
+            let change = OrderChange {
+                order,
+                moves: Vec::new(),
+                changed: true,
+                personal: PersonalWrite::Unchanged,
+            };
+            match self
+                .store
+                .save_marketplace_order(&change, Some(version), &now_rfc3339())
+                .await?
+            {
+                OrderSave::Saved { .. } => return Ok(()),
+                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
+            }
+        }
+        Err(Error::Store(format!(
+            "marketplace order {order_number} kept changing; its commission was not kept"
+        )))
     }
 
     /// Remembers which orders the marketplace listed (where our own are
@@ -1383,6 +1578,13 @@ where
 /// Whether the pass over our own orders runs for `marketplace`: only where
 /// one order can be asked for directly (Trendyol, by package id).
 fn asks_for_ours(marketplace: Marketplace) -> bool {
+    marketplace == Marketplace::Trendyol
+}
+
+/// Whether the settlement pass runs for `marketplace`: Trendyol's
+/// current-account statement (T15); Hepsiburada's accounting service is
+/// not read (H14).
+fn reads_settlements(marketplace: Marketplace) -> bool {
     marketplace == Marketplace::Trendyol
 }
 

@@ -13,6 +13,10 @@ use crate::domain::payment_ledger::PaymentLedger;
 use crate::error::{Error, Result};
 use crate::money::Money;
 
+/// Marketplace settlement lines (Trendyol's current-account statement)
+/// against our stored orders.
+pub mod settlements;
+
 /// Istanbul is UTC+3 all year (no daylight saving since 2016).
 pub const ISTANBUL_OFFSET_SECS: i64 = 3 * 3600;
 const DAY_SECS: i64 = 24 * 3600;
@@ -151,6 +155,10 @@ pub struct Difference {
     pub provider_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// The line of the order it is about, where the provider reports per
+    /// line (a settlement record's barcode); part of its identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
     pub provider_side: Side,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub our_side: Option<Side>,
@@ -163,12 +171,20 @@ impl Difference {
     /// found different in the same way on a rerun is the same difference,
     /// reported once.
     pub fn key(&self) -> String {
-        format!(
-            "{}#{}#{}",
-            self.provider,
-            self.provider_ref,
-            self.kind.as_str()
-        )
+        match &self.line {
+            Some(line) => format!(
+                "{}#{}#{line}#{}",
+                self.provider,
+                self.provider_ref,
+                self.kind.as_str()
+            ),
+            None => format!(
+                "{}#{}#{}",
+                self.provider,
+                self.provider_ref,
+                self.kind.as_str()
+            ),
+        }
     }
 }
 
@@ -219,6 +235,7 @@ fn difference(
         order_id: ledger
             .map(|l| l.order_id.clone())
             .or_else(|| p.order_id.clone()),
+        line: None,
         provider_side: provider_side(p),
         our_side: ledger.map(our_side),
         action: kind.action().to_string(),
@@ -360,6 +377,7 @@ pub fn missing_payment_at_provider(
         provider: provider.to_string(),
         provider_ref: provider_ref.to_string(),
         order_id: Some(ledger.order_id.clone()),
+        line: None,
         provider_side: Side {
             status: "not_found".into(),
             amount: None,
@@ -449,6 +467,7 @@ fn order_difference(
         provider: snap.marketplace.as_str().to_string(),
         provider_ref: snap.order_number.clone(),
         order_id: None,
+        line: None,
         provider_side: Side {
             status: snap.marketplace_status.clone(),
             amount: theirs,
@@ -572,6 +591,7 @@ pub fn missing_at_marketplace(order: &MarketplaceOrder) -> Difference {
         provider: order.marketplace.as_str().to_string(),
         provider_ref: order.order_number.clone(),
         order_id: None,
+        line: None,
         provider_side: Side {
             status: "not_found".into(),
             amount: None,
