@@ -39,6 +39,9 @@ mod claims;
 pub use claims::{
     form_fields, Rejection, APPROVE_CLAIM, CLAIMS, CLAIM_ITEM_STATUSES, REJECT_CLAIM,
 };
+/// The current-account statement's settlements service (T15).
+mod settlements;
+pub use settlements::{SettlementQuery, SettlementSpec, SETTLEMENTS, SETTLEMENT_TYPES};
 
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
@@ -183,6 +186,7 @@ struct TyState {
     brands: Vec<(i64, String)>,
     orders: TyOrders,
     claims: claims::TyClaims,
+    settlements: settlements::TySettlements,
     /// Service-group limits since 14 September 2026 (group → max per
     /// window) and each group's arrivals.
     group_limits: HashMap<ServiceGroup, usize>,
@@ -236,6 +240,7 @@ impl TyState {
             ],
             orders: TyOrders::new(),
             claims: Default::default(),
+            settlements: Default::default(),
             group_limits: LOWEST_TIER_LIMITS.into_iter().collect(),
             group_window: Duration::from_secs(60),
             group_arrivals: HashMap::new(),
@@ -587,6 +592,7 @@ enum Route {
     PackageStatus(String),
     Unsupplied(String),
     InvoiceLink,
+    Settlements,
 }
 
 impl Route {
@@ -607,7 +613,8 @@ impl Route {
             | Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::Unsupplied(_)
-            | Route::InvoiceLink => None,
+            | Route::InvoiceLink
+            | Route::Settlements => None,
         }
     }
 
@@ -629,6 +636,7 @@ impl Route {
             Route::PackageStatus(_) => UPDATE_PACKAGE,
             Route::Unsupplied(_) => UNSUPPLIED,
             Route::InvoiceLink => SEND_INVOICE_LINK,
+            Route::Settlements => SETTLEMENTS,
         }
     }
 
@@ -637,6 +645,7 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders | Route::Claims => EndpointKind::Orders,
+            Route::Settlements => EndpointKind::Finance,
             Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::ApproveClaim(_)
@@ -686,6 +695,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         ["integration", "product", "brands", "by-name"] if get => (Route::BrandByName, None),
         ["integration", "order", "sellers", sid, "orders"] if get => {
             (Route::Orders, Some(sid.to_string()))
+        }
+        ["integration", "finance", "che", "sellers", sid, "settlements"] if get => {
+            (Route::Settlements, Some(sid.to_string()))
         }
         ["integration", "order", "sellers", sid, "claims"] if get => {
             (Route::Claims, Some(sid.to_string()))
@@ -892,6 +904,7 @@ async fn serve(
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
         Route::Unsupplied(pid) => unsupplied(&mut s, &pid, &body),
         Route::InvoiceLink => send_invoice_link(&mut s, &body),
+        Route::Settlements => settlements::settlements_list(&mut s, uri),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -2700,6 +2713,8 @@ pub enum EndpointKind {
     /// Tracking-number pushes (Trendyol updateTrackingNumber, Hepsiburada
     /// intransit) and Hepsiburada's package read.
     Tracking,
+    /// Finance reads (Trendyol's settlements).
+    Finance,
 }
 
 /// What a successful batch item changed.
@@ -2828,6 +2843,7 @@ impl Gate {
                 EndpointKind::Reference,
                 EndpointKind::Orders,
                 EndpointKind::Tracking,
+                EndpointKind::Finance,
             ]
             .into_iter()
             .collect(),

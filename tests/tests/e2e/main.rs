@@ -22,6 +22,7 @@ mod orders;
 mod outbound;
 mod payments;
 mod reconcile;
+mod reconcile_settlements;
 mod refunds;
 mod shipments;
 mod webhooks;
