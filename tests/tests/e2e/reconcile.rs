@@ -660,16 +660,16 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
     assert_eq!(product_stock(&h, "REC-H").await, 7);
 }
 
-/// A Stripe attempt of ours for `order_id`, created now (so on today's
-/// by-day list of our payments).
-async fn attempt_today(stack: &Stack, order_id: &str, provider_ref: &str) {
+/// A payment attempt of ours with `provider` for `order_id`, created now
+/// (so on today's by-day list of our payments).
+async fn attempt_today(stack: &Stack, provider: &str, order_id: &str, provider_ref: &str) {
     use ayaztrade::domain::PaymentAttempt;
     use ayaztrade::money::{Currency, Money};
     use ayaztrade::ports::PaymentAttemptRecorder;
     store(stack)
         .record_attempt(&PaymentAttempt {
             order_id: order_id.into(),
-            provider: "stripe".into(),
+            provider: provider.into(),
             provider_ref: provider_ref.into(),
             amount: Money::new(TOTAL, Currency::TRY),
             provider_status: "requires_payment_method".into(),
@@ -707,10 +707,10 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
         )
         .await
         .unwrap();
-    attempt_today(stack, &ids[0], &pi.id).await;
+    attempt_today(stack, "stripe", &ids[0], &pi.id).await;
     deliver_stripe(&h, &stripe.succeed_intent(&pi.id, None)).await;
     let ghost = format!("pi_ghost{}", fastrand::u64(..));
-    attempt_today(stack, &ids[1], &ghost).await;
+    attempt_today(stack, "stripe", &ids[1], &ghost).await;
     let now = now_unix();
     let forged = json!({
         "id": format!("evt_ghost{}", fastrand::u64(..)), "object": "event",
@@ -723,7 +723,7 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
     });
     deliver_stripe(&h, forged.to_string().as_bytes()).await;
     assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
-    attempt_today(stack, &ids[2], "pi_neverpaid1").await;
+    attempt_today(stack, "stripe", &ids[2], "pi_neverpaid1").await;
 
     // WHEN the day is reconciled, twice
     let (app, publisher) = reconcile_app(stack, &stripe, None, 20);
@@ -762,6 +762,73 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
             ("reconciliation.completed", 1),
             ("reconciliation.mismatch", 1)
         ])
+    );
+    publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+}
+
+#[tokio::test]
+async fn a_payment_we_hold_that_iyzico_does_not_know_is_missing_at_provider_once() {
+    let stack = &ayaztrade_tests::local_stack::fresh_stack().await;
+    let stripe = StripeFake::start().await;
+    let iyzico = IyzicoFake::start().await;
+    let h = webhook_harness(stack);
+    let day = today();
+    let ids = orders(stack, 2).await;
+    // GIVEN a payment iyzico lists (paid by its notice) and one a signed
+    // notice claims that iyzico has never made (paid here all the same).
+    let pid = iyzico.seed_paid(&ids[0], TOTAL);
+    attempt_today(stack, "iyzico", &ids[0], &pid).await;
+    deliver_iyzico(&h, &ids[0], &pid).await;
+    let ghost = format!("{}", 90_000_000 + fastrand::u32(..1_000_000));
+    attempt_today(stack, "iyzico", &ids[1], &ghost).await;
+    deliver_iyzico(&h, &ids[1], &ghost).await;
+    assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
+    let details_reads = iyzico.report_reads();
+
+    // WHEN the day is reconciled, twice
+    let (app, publisher) = reconcile_app(stack, &stripe, Some(&iyzico), 20);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN only the payment iyzico does not know is a difference, found by
+    // asking iyzico's reporting details for it once (the listed one costs
+    // no request beyond the daily report).
+    let iyzico_differences: Vec<_> = report
+        .differences
+        .iter()
+        .filter(|d| d.provider == "iyzico")
+        .collect();
+    assert_eq!(iyzico_differences.len(), 1, "{:#?}", report.differences);
+    let d = iyzico_differences[0];
+    assert_eq!(
+        (d.kind, d.provider_ref.as_str(), d.order_id.as_deref()),
+        (
+            DifferenceKind::MissingAtProvider,
+            ghost.as_str(),
+            Some(ids[1].as_str())
+        )
+    );
+    assert_eq!(d.our_side.as_ref().unwrap().amount.unwrap().minor, TOTAL);
+    // One details read: the ghost's.
+    assert_eq!(iyzico.report_reads() - details_reads, 1);
+    assert_eq!(
+        published(&publisher).get("reconciliation.mismatch"),
+        Some(&1)
     );
     publisher.published.lock().unwrap().clear();
     let again = app
