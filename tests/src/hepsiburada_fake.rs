@@ -45,8 +45,11 @@ use crate::trendyol_fake::{
 };
 pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, RecordedRequest};
 
+/// The record-based accounting service (H14).
+mod accounting;
 /// The cancelled-line list (H15).
 mod cancelled;
+pub use accounting::{HbAccountingSpec, ACCOUNTING_MAX_LIMIT, ACCOUNTING_TRANSACTIONS};
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
@@ -204,6 +207,7 @@ struct HbState {
     polls_to_complete: u32,
     next_hb_sku: u64,
     orders: HbOrders,
+    accounting: accounting::HbAccounting,
     /// The catalog host's limit over all its endpoints, and its arrivals.
     catalog_limit: Option<(usize, Duration)>,
     catalog_arrivals: std::collections::VecDeque<Instant>,
@@ -227,6 +231,7 @@ impl HbState {
             polls_to_complete: 1,
             next_hb_sku: 0x4_0000,
             orders: HbOrders::new(),
+            accounting: Default::default(),
             catalog_limit: Some((CATALOG_RATE_LIMIT, Duration::from_secs(1))),
             catalog_arrivals: Default::default(),
             catalog_throttled: 0,
@@ -560,6 +565,7 @@ enum Route {
     Invoice(String),
     MissingInvoice,
     CancelLine(String),
+    Accounting,
 }
 
 impl Route {
@@ -580,6 +586,7 @@ impl Route {
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
+            Route::Accounting => ACCOUNTING_TRANSACTIONS,
         }
     }
 
@@ -601,6 +608,7 @@ impl Route {
                 EndpointKind::Status
             }
             Route::Orders | Route::Cancelled => EndpointKind::Orders,
+            Route::Accounting => EndpointKind::Finance,
             Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
                 EndpointKind::Tracking
             }
@@ -651,6 +659,9 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
         ),
         (Host::Oms, ["orders", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
             (Route::Orders, Some(mid.to_string()))
+        }
+        (Host::Oms, ["transactions", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::Accounting, Some(mid.to_string()))
         }
         (Host::Oms, ["orders", m, mid, "cancelled"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -811,6 +822,7 @@ async fn serve(
         Route::AttributeValues(cid, aid) => attribute_values(&s, &cid, &aid),
         Route::Orders => order_list(&mut s, uri),
         Route::Cancelled => cancelled::cancelled_list(&mut s, uri),
+        Route::Accounting => accounting::transactions(&mut s, uri),
         Route::InTransit(no) => intransit(&mut s, &no, &body),
         Route::PackageInfo(no) => package_info(&s, &no),
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),

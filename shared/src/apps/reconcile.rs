@@ -116,8 +116,10 @@ pub const PASS_ORDERS_SUFFIX: &str = "-orders";
 /// Our own orders of the day the marketplace did not list, asked for one
 /// by one: `<marketplace>-ours`.
 pub const PASS_OURS_SUFFIX: &str = "-ours";
-/// A marketplace's settlement records of the day: `<marketplace>-settlements`.
+/// Trendyol's settlement records of the day: `trendyol-settlements`.
 pub const PASS_SETTLEMENTS_SUFFIX: &str = "-settlements";
+/// Hepsiburada's accounting records of the day: `hepsiburada-accounting`.
+pub const PASS_ACCOUNTING_SUFFIX: &str = "-accounting";
 /// The settlement record types compared, in the order they are read (one
 /// `transactionType` per request, T15).
 const SETTLEMENT_KINDS: [SettlementKind; 2] = [SettlementKind::Sale, SettlementKind::Return];
@@ -127,7 +129,7 @@ const TRENDYOL_SETTLEMENT_PAGE: u32 = 500;
 /// What this function does not compare yet; listed on every report
 /// (README § Reconciliation says why).
 pub const NOT_CHECKED: [&str; 3] = [
-    "Hepsiburada accounting records and Trendyol's Discount, Coupon and Provision records: researched, not read (docs/marketplace-wire.md T15, H14); Trendyol's Sale and Return records are compared",
+    "Trendyol's Discount, Coupon and Provision records and Hepsiburada's accounting records other than Payment, Return and Commission: not read (docs/marketplace-wire.md T15, H14)",
     "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
     "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
@@ -345,9 +347,11 @@ where
             if asks_for_ours(marketplace) {
                 passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
             }
-            if reads_settlements(marketplace) {
-                passes.push(format!("{}{PASS_SETTLEMENTS_SUFFIX}", marketplace.as_str()));
-            }
+            passes.push(format!(
+                "{}{}",
+                marketplace.as_str(),
+                settlement_pass(marketplace)
+            ));
         }
         for pass in passes.iter().map(String::as_str) {
             match self.run_pass(day, run_id, pass, stop_at).await? {
@@ -868,6 +872,7 @@ where
             PASS_ORDERS_SUFFIX,
             PASS_OURS_SUFFIX,
             PASS_SETTLEMENTS_SUFFIX,
+            PASS_ACCOUNTING_SUFFIX,
         ]
         .into_iter()
         .find_map(|suffix| pass.strip_suffix(suffix).map(|name| (name, suffix)))
@@ -884,7 +889,7 @@ where
             (OrderClient::Trendyol(orders), PASS_OURS_SUFFIX) => {
                 self.trendyol_ours_page(day, run_id, orders, state).await
             }
-            (OrderClient::Trendyol(orders), _) => {
+            (OrderClient::Trendyol(orders), PASS_SETTLEMENTS_SUFFIX) => {
                 self.trendyol_settlements_page(day, run_id, orders, state)
                     .await
             }
@@ -892,7 +897,11 @@ where
                 self.hepsiburada_orders_page(day, run_id, orders, state)
                     .await
             }
-            (OrderClient::Hepsiburada(_), _) => Err(no_pass()),
+            (OrderClient::Hepsiburada(orders), PASS_ACCOUNTING_SUFFIX) => {
+                self.hepsiburada_accounting_page(day, run_id, orders, state)
+                    .await
+            }
+            _ => Err(no_pass()),
         }
     }
 
@@ -1143,18 +1152,8 @@ where
                 "unreadable Trendyol settlement records skipped"
             );
         }
-        // One order's records one after the other (a lost order is read
-        // back once, its commission written without racing itself);
-        // orders side by side.
-        let mut by_order: std::collections::BTreeMap<&str, Vec<&SettlementRecord>> =
-            std::collections::BTreeMap::new();
-        for r in &p.records {
-            by_order.entry(r.order_number.as_str()).or_default().push(r);
-        }
-        let reads: Vec<u64> = stream::iter(by_order.into_values().map(Ok))
-            .map_ok(|records| self.settle_settlements(day, run_id, orders, records))
-            .try_buffer_unordered(self.settings.concurrency)
-            .try_collect()
+        let reads = self
+            .settle_records(day, run_id, &p.records, Some(orders))
             .await?;
         let moved = total >= 0 && p.total_elements != total as u64;
         let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
@@ -1174,9 +1173,80 @@ where
             done: next[0] as usize >= SETTLEMENT_KINDS.len(),
             after: Some(cursor_text(&next)),
             listed: state.listed + p.listed as u64,
-            requests: state.requests + 1 + reads.iter().sum::<u64>(),
+            requests: state.requests + 1 + reads,
             version: state.version,
         })
+    }
+
+    /// One page of Hepsiburada's accounting records of the day (H14:
+    /// `limit` ≤ 100): sales, returns and commissions, each compared with
+    /// our line of its merchant SKU. Cursor `offset:total:rereads`; a total
+    /// that moves between pages reads the day again from offset 0 (at most
+    /// 5 times; every check and write is idempotent). An order we lack is
+    /// not read back (the records name no package): `missing_here`.
+    async fn hepsiburada_accounting_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &HepsiburadaOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let [offset, total, rereads] =
+            cursor_numbers::<3>(state.after.as_deref())?.unwrap_or([0, -1, 0]);
+        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let p = orders.accounting_page(day, offset as u64, limit).await?;
+        if !p.unreadable.is_empty() {
+            tracing::warn!(
+                count = p.unreadable.len(),
+                "unreadable Hepsiburada accounting records skipped"
+            );
+        }
+        self.settle_records(day, run_id, &p.records, None).await?;
+        let (done, next) = if total >= 0 && p.total_count != total as u64 {
+            if rereads >= MAX_REREADS {
+                return Err(Error::Store(format!(
+                    "Hepsiburada's accounting records of {day} kept changing; the run goes on later"
+                )));
+            }
+            (false, [0, -1, rereads + 1])
+        } else {
+            let next_offset = offset + i64::from(limit);
+            (
+                next_offset as u64 >= p.total_count || p.listed == 0,
+                [next_offset, p.total_count as i64, rereads],
+            )
+        };
+        Ok(PassState {
+            done,
+            after: Some(cursor_text(&next)),
+            listed: state.listed + p.listed as u64,
+            requests: state.requests + 1,
+            version: state.version,
+        })
+    }
+
+    /// Compares a page's settlement records with our orders: one order's
+    /// records one after the other (a lost order is read back once, its
+    /// commission written without racing itself), orders side by side.
+    /// The provider requests made (packages read back).
+    async fn settle_records(
+        &self,
+        day: &str,
+        run_id: &str,
+        records: &[SettlementRecord],
+        read_back: Option<&TrendyolOrders>,
+    ) -> Result<u64> {
+        let mut by_order: std::collections::BTreeMap<&str, Vec<&SettlementRecord>> =
+            std::collections::BTreeMap::new();
+        for r in records {
+            by_order.entry(r.order_number.as_str()).or_default().push(r);
+        }
+        let reads: Vec<u64> = stream::iter(by_order.into_values().map(Ok))
+            .map_ok(|records| self.settle_settlements(day, run_id, read_back, records))
+            .try_buffer_unordered(self.settings.concurrency)
+            .try_collect()
+            .await?;
+        Ok(reads.iter().sum())
     }
 
     /// Compares one order's settlement records of a page with our order;
@@ -1185,7 +1255,7 @@ where
         &self,
         day: &str,
         run_id: &str,
-        orders: &TrendyolOrders,
+        read_back: Option<&TrendyolOrders>,
         records: Vec<&SettlementRecord>,
     ) -> Result<u64> {
         let Some(first) = records.first() else {
@@ -1202,15 +1272,15 @@ where
         };
         let mut stored = load().await?;
         let mut requests = 0;
-        let mut read_back = false;
+        let mut read = false;
         for record in records {
             let mut check = check_settlement(record, stored.as_ref());
-            if let (true, false, Some(package_id)) =
-                (check.take_in, read_back, record.package_id.as_deref())
+            if let (true, false, Some(orders), Some(package_id)) =
+                (check.take_in, read, read_back, record.package_id.as_deref())
             {
                 // A lost order: read back and taken in as the orders pass
                 // takes one in (healed once; stock moves once).
-                read_back = true;
+                read = true;
                 requests += 1;
                 if let Some(snap) = orders.package(package_id).await? {
                     self.settle_order(day, run_id, &snap).await?;
@@ -1581,11 +1651,14 @@ fn asks_for_ours(marketplace: Marketplace) -> bool {
     marketplace == Marketplace::Trendyol
 }
 
-/// Whether the settlement pass runs for `marketplace`: Trendyol's
-/// current-account statement (T15); Hepsiburada's accounting service is
-/// not read (H14).
-fn reads_settlements(marketplace: Marketplace) -> bool {
-    marketplace == Marketplace::Trendyol
+/// The suffix of `marketplace`'s settlement pass: Trendyol's
+/// current-account statement (T15), Hepsiburada's record-based accounting
+/// (H14).
+fn settlement_pass(marketplace: Marketplace) -> &'static str {
+    match marketplace {
+        Marketplace::Trendyol => PASS_SETTLEMENTS_SUFFIX,
+        Marketplace::Hepsiburada => PASS_ACCOUNTING_SUFFIX,
+    }
 }
 
 /// Entries the marketplace listed that cannot be read: order-poll reports

@@ -15,6 +15,7 @@ use ayaztrade::domain::reconciliation::DifferenceKind;
 use ayaztrade::money::{Currency, Money};
 use ayaztrade::ports::MarketplaceOrderStore;
 use ayaztrade_tests::catalog_support::{product_json, CatalogHarness};
+use ayaztrade_tests::hepsiburada_fake::HbAccountingSpec;
 use ayaztrade_tests::trendyol_fake::{
     EndpointKind, Fault, PackageSpec, SettlementSpec, DAY_MS, SHIPMENT_PACKAGES,
 };
@@ -316,4 +317,153 @@ async fn a_settlement_run_cut_between_two_pages_resumes_and_rides_out_429_and_5x
         vec![(Some(try_(1_500)), Some("15".into()))]
     );
     assert_eq!(published_by(&h).get("reconciliation.mismatch"), Some(&1));
+}
+
+/// Commission kept on each line of our Hepsiburada order `number`.
+async fn hb_commissions(h: &CatalogHarness, number: &str) -> Vec<Option<Money>> {
+    let (order, _) = h
+        .catalog_store()
+        .load_marketplace_order(Marketplace::Hepsiburada, number)
+        .await
+        .unwrap()
+        .expect("order");
+    order.line_facts.values().map(|l| l.commission).collect()
+}
+
+#[tokio::test]
+async fn a_day_of_hepsiburada_accounting_reports_each_difference_once_and_resumes_after_an_outage()
+{
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("HBS-A", 20, 3_000)]).await;
+    let day = today();
+    // GIVEN three Hepsiburada orders polled in (their lines carry the order
+    // list's commission, 15 %)…
+    let orders: Vec<String> = (0..3)
+        .map(|_| {
+            h.hepsiburada
+                .add_order_lines(&[("HBS-A", 1, 30.0)])
+                .order_number
+        })
+        .collect();
+    let poll = h
+        .order_poll(&[])
+        .run_only(Some(Marketplace::Hepsiburada), i64::MAX)
+        .await;
+    assert_eq!(poll.marketplaces[0].created, 3, "{poll:?}");
+    assert_eq!(hb_commissions(&h, &orders[0]).await, vec![Some(try_(450))]);
+    // … and Hepsiburada's records of the day: one order settled as we have
+    // it, one charged another commission, one paid another amount, a
+    // return with no claim of ours, and a payment for an order we never saw.
+    h.hepsiburada.settle_order(&orders[0]);
+    let spec = |t: &str, order: &str, amount: i64| HbAccountingSpec::new(t, order, "HBS-A", amount);
+    h.hepsiburada
+        .add_accounting_record(spec("Payment", &orders[1], 3_000));
+    h.hepsiburada
+        .add_accounting_record(spec("Commission", &orders[1], 400));
+    h.hepsiburada
+        .add_accounting_record(spec("Payment", &orders[2], 2_500));
+    h.hepsiburada
+        .add_accounting_record(spec("Return", &orders[0], 3_000));
+    h.hepsiburada
+        .add_accounting_record(spec("Payment", "HB-GHOST-1", 3_000));
+    // A record of a type not compared is listed, and changes nothing.
+    h.hepsiburada
+        .add_accounting_record(spec("CargoMargin", &orders[0], 100));
+    faults_on_finance_only(&h);
+    for kind in [
+        EndpointKind::Write,
+        EndpointKind::Status,
+        EndpointKind::Reference,
+        EndpointKind::Orders,
+        EndpointKind::Tracking,
+    ] {
+        h.hepsiburada.set_faults_hit(kind, false);
+    }
+    h.publisher.published.lock().unwrap().clear();
+    let app = h.reconcile(&[
+        ("RECONCILE_STOP_BEFORE_DEADLINE_SECS", "0"),
+        ("RECONCILE_HEPSIBURADA_PAGE_SIZE", "2"),
+    ]);
+
+    // WHEN the day is reconciled in pages of 2 — the first page after a
+    // 429 and a 503, an outage on the third that outlasts the retries —
+    // and the next invocation goes on with the run
+    h.hepsiburada.push_fault(Fault::Status(429));
+    h.hepsiburada.push_fault(Fault::Status(503));
+    h.hepsiburada.fail_accounting_reads_after(2, 3);
+    let failed = app.run(&run(&day, "run-1"), far_deadline()).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let done = app.run(&run(&day, "run-1"), far_deadline()).await.unwrap();
+    assert_eq!(done.outcome, "completed");
+    let report = done.report.unwrap();
+
+    // THEN each real difference is reported once…
+    let kinds: BTreeMap<(String, Option<String>), DifferenceKind> = report
+        .differences
+        .iter()
+        .map(|d| ((d.provider_ref.clone(), d.line.clone()), d.kind))
+        .collect();
+    let line = |l: &str| Some(l.to_string());
+    assert_eq!(
+        kinds,
+        BTreeMap::from([
+            (
+                (orders[0].clone(), line("HBS-A")),
+                DifferenceKind::RefundDiffers
+            ),
+            (
+                (orders[1].clone(), line("HBS-A/commission")),
+                DifferenceKind::AmountDiffers
+            ),
+            (
+                (orders[2].clone(), line("HBS-A")),
+                DifferenceKind::AmountDiffers
+            ),
+            (
+                ("HB-GHOST-1".to_string(), line("HBS-A")),
+                DifferenceKind::MissingHere
+            ),
+        ]),
+        "{:#?}",
+        report.differences
+    );
+    let commission = report
+        .differences
+        .iter()
+        .find(|d| d.line.as_deref() == Some("HBS-A/commission"))
+        .unwrap();
+    assert_eq!(commission.provider_side.amount, Some(try_(400)));
+    assert_eq!(
+        commission.our_side.as_ref().unwrap().amount,
+        Some(try_(450))
+    );
+    assert_eq!(published_by(&h).get("reconciliation.mismatch"), Some(&4));
+    // … the stored commission is left as it is…
+    assert_eq!(hb_commissions(&h, &orders[1]).await, vec![Some(try_(450))]);
+    // … and the records were read page by page (8 records: 4 pages), each
+    // page once but for the retried ones: 2 + 3 failed attempts.
+    let answered = h
+        .hepsiburada
+        .accounting_queries()
+        .iter()
+        .filter(|(_, status)| *status == 200)
+        .count();
+    assert_eq!(answered, 4);
+    assert_eq!(h.hepsiburada.accounting_request_count(), 4 + 2 + 3);
+    assert!(h
+        .hepsiburada
+        .accounting_queries()
+        .iter()
+        .all(|(q, _)| q.contains("Offset=")
+            && q.contains("Limit=2")
+            && q.contains(&format!("RecordDateStart={day}"))));
+
+    // A second run of the day finds nothing new.
+    h.publisher.published.lock().unwrap().clear();
+    let again = app.run(&run(&day, "run-2"), far_deadline()).await.unwrap();
+    assert_eq!(again.report.unwrap().differences, report.differences);
+    assert_eq!(
+        published_by(&h),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
 }

@@ -1,14 +1,17 @@
 //! A marketplace's settlement records (Trendyol's current-account
-//! statement, docs/marketplace-wire.md T15) against our stored orders,
-//! without I/O: what a sale or return record says about one line of one
-//! order, what differs, and the commission to keep on the line.
+//! statement, docs/marketplace-wire.md T15; Hepsiburada's record-based
+//! accounting, H14) against our stored orders, without I/O: what a sale,
+//! return or commission record says about one line of one order, what
+//! differs, and the commission to keep on the line.
 //!
-//! A record names the order and the product (barcode), not our line id: it
-//! is matched with the order's lines of that barcode. A sale's amount is
-//! compared with what the buyer pays for those lines (`LineFacts::amount`);
-//! its commission is kept on the line when exactly one line carries the
-//! barcode (several: which line the commission belongs to is not said, so
-//! nothing is written and the amount is still compared).
+//! A record names the order and the product (Trendyol: the barcode;
+//! Hepsiburada: our merchant SKU), not our line id: it is matched with the
+//! order's lines of that product. A sale's amount is compared with what the
+//! buyer pays for those lines (`LineFacts::amount`). A Trendyol sale's
+//! commission is kept on the line; a Hepsiburada commission record is
+//! compared with the commission stored on the line (its order list's), and
+//! kept when none is stored. Commission is written only when exactly one
+//! line carries the product (several: which line it belongs to is not said).
 
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::MarketplaceOrder;
@@ -24,6 +27,9 @@ pub enum SettlementKind {
     Sale,
     /// Money given back for a returned line (Trendyol `Return`).
     Return,
+    /// The marketplace's commission on a line, as its own record
+    /// (Hepsiburada `Commission`).
+    Commission,
 }
 
 impl SettlementKind {
@@ -31,6 +37,7 @@ impl SettlementKind {
         match self {
             SettlementKind::Sale => "sale",
             SettlementKind::Return => "return",
+            SettlementKind::Commission => "commission",
         }
     }
 }
@@ -44,10 +51,14 @@ pub struct SettlementRecord {
     pub kind: SettlementKind,
     pub order_number: String,
     pub barcode: Option<String>,
+    /// Our merchant SKU, where the record names the product so (and no
+    /// barcode).
+    pub sku: Option<String>,
     /// The shipment package, when the record names it: what a lost order
     /// is read back by.
     pub package_id: Option<String>,
-    /// The sale's (credit) or return's (debt) amount, exact.
+    /// The sale's (credit), return's (debt) or commission record's amount,
+    /// exact (its magnitude).
     pub amount: Money,
     /// The marketplace's commission on the record (its magnitude).
     pub commission: Option<Money>,
@@ -73,19 +84,53 @@ pub struct SettlementCheck {
     pub commission: Option<CommissionWrite>,
 }
 
-/// The lines of `order` with the record's barcode, by line id.
+/// The lines of `order` with the record's product (its barcode, else its
+/// SKU), by line id.
 fn lines_of<'o>(
     order: &'o MarketplaceOrder,
-    barcode: Option<&str>,
+    record: &SettlementRecord,
 ) -> Vec<(&'o String, &'o LineFacts)> {
-    let Some(barcode) = barcode else {
-        return Vec::new();
-    };
     order
         .line_facts
         .iter()
-        .filter(|(_, l)| l.barcode.as_deref() == Some(barcode))
+        .filter(|(id, l)| match (&record.barcode, &record.sku) {
+            (Some(barcode), _) => l.barcode.as_ref() == Some(barcode),
+            (None, Some(sku)) => order
+                .lines
+                .get(*id)
+                .is_some_and(|state| state.sku.as_ref() == Some(sku)),
+            (None, None) => false,
+        })
         .collect()
+}
+
+/// The product a record is about, as differences name it (`line`): the
+/// barcode or SKU, `/commission` added for a commission record (so its
+/// difference is not the same as the sale's of the same line).
+fn product_ref(record: &SettlementRecord) -> String {
+    let product = record
+        .barcode
+        .clone()
+        .or_else(|| record.sku.clone())
+        .unwrap_or_default();
+    match record.kind {
+        SettlementKind::Commission => format!("{product}/commission"),
+        _ => product,
+    }
+}
+
+/// The commission stored on these lines (`None`: a line without one, or
+/// mixed currencies).
+fn lines_commission(lines: &[(&String, &LineFacts)]) -> Option<Money> {
+    let mut total: Option<Money> = None;
+    for (_, l) in lines {
+        let c = l.commission?;
+        total = Some(match total {
+            None => c,
+            Some(t) => t.checked_add(c).ok()?,
+        });
+    }
+    total
 }
 
 /// What the buyer pays for these lines (`None`: a line without an amount,
@@ -114,10 +159,10 @@ fn settlement_difference(
         provider: record.marketplace.as_str().to_string(),
         provider_ref: record.order_number.clone(),
         order_id: None,
-        line: Some(record.barcode.clone().unwrap_or_default()),
+        line: Some(product_ref(record)),
         provider_side: Side {
             status: format!("settlement_{}", record.kind.as_str()),
-            amount: (record.kind == SettlementKind::Sale).then_some(record.amount),
+            amount: (record.kind != SettlementKind::Return).then_some(record.amount),
             refunded: (record.kind == SettlementKind::Return).then_some(record.amount),
             paid_by: None,
         },
@@ -154,7 +199,7 @@ pub fn check_settlement(
             ..Default::default()
         };
     };
-    let lines = lines_of(order, record.barcode.as_deref());
+    let lines = lines_of(order, record);
     if lines.is_empty() {
         return SettlementCheck {
             difference: Some(settlement_difference(
@@ -210,6 +255,33 @@ pub fn check_settlement(
                 ..Default::default()
             }
         }
+        SettlementKind::Commission => match (lines_commission(&lines), lines.as_slice()) {
+            (Some(ours), _) if ours == record.amount => SettlementCheck::default(),
+            (Some(ours), _) => SettlementCheck {
+                difference: Some(settlement_difference(
+                    record,
+                    Some(order),
+                    Some(ours),
+                    DifferenceKind::AmountDiffers,
+                    format!(
+                        "settlement record {}: the marketplace charged another commission than the one stored on these lines",
+                        record.record_id
+                    ),
+                )),
+                ..Default::default()
+            },
+            // None stored yet (an order taken in from a source without
+            // commission): kept, as a Trendyol sale's.
+            (None, [(line_id, facts)]) => SettlementCheck {
+                commission: Some(CommissionWrite {
+                    line_id: (*line_id).clone(),
+                    commission: record.amount,
+                    rate: facts.commission_rate.clone(),
+                }),
+                ..Default::default()
+            },
+            (None, _) => SettlementCheck::default(),
+        },
         SettlementKind::Return => {
             let ids: Vec<&String> = lines.iter().map(|(id, _)| *id).collect();
             let claimed = order.claims.values().any(|c| {
@@ -339,6 +411,7 @@ mod tests {
             kind,
             order_number: "TY-9".into(),
             barcode: Some(barcode.into()),
+            sku: None,
             package_id: Some("P9".into()),
             amount: try_(amount),
             commission: commission.map(try_),
@@ -469,6 +542,48 @@ mod tests {
                 &record(SettlementKind::Return, "B1", 5_000, None),
                 Some(&claimed)
             ),
+            SettlementCheck::default()
+        );
+    }
+
+    #[test]
+    fn a_commission_record_is_compared_by_sku_with_the_stored_commission() {
+        let mut ours = order("Delivered", &[("L1", "SKU-1", 2, 5_000)]);
+        let commission = |amount: i64| SettlementRecord {
+            kind: SettlementKind::Commission,
+            barcode: None,
+            sku: Some("SKU-1".into()),
+            commission: None,
+            commission_rate: None,
+            ..record(SettlementKind::Sale, "-", amount, None)
+        };
+        // None stored: kept on the line.
+        let write = check_settlement(&commission(1_500), Some(&ours))
+            .commission
+            .expect("kept");
+        assert_eq!(
+            (write.line_id.as_str(), write.commission),
+            ("L1", try_(1_500))
+        );
+        ours = with_commission(&ours, &write).unwrap();
+        assert_eq!(
+            check_settlement(&commission(1_500), Some(&ours)),
+            SettlementCheck::default()
+        );
+        let d = check_settlement(&commission(1_400), Some(&ours))
+            .difference
+            .unwrap();
+        assert_eq!(d.kind, DifferenceKind::AmountDiffers);
+        assert_eq!(d.key(), "trendyol#TY-9#SKU-1/commission#amount_differs");
+        assert_eq!(d.our_side.unwrap().amount, Some(try_(1_500)));
+        // A sale record by SKU is matched the same way.
+        let sale = SettlementRecord {
+            barcode: None,
+            sku: Some("SKU-1".into()),
+            ..record(SettlementKind::Sale, "-", 10_000, None)
+        };
+        assert_eq!(
+            check_settlement(&sale, Some(&ours)),
             SettlementCheck::default()
         );
     }

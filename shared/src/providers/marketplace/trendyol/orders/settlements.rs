@@ -34,11 +34,13 @@ pub const SETTLEMENT_PAGE_SIZES: [u32; 2] = [500, 1000];
 /// Longest window one request may span (T15: 15 days).
 pub const SETTLEMENT_MAX_WINDOW_MS: i64 = 15 * 86_400_000;
 
-/// The `transactionType` that lists these records.
-pub fn transaction_type(kind: SettlementKind) -> &'static str {
+/// The `transactionType` that lists these records; `None` for commission,
+/// which Trendyol carries on the sale record, not as a record of its own.
+pub fn transaction_type(kind: SettlementKind) -> Option<&'static str> {
     match kind {
-        SettlementKind::Sale => "Sale",
-        SettlementKind::Return => "Return",
+        SettlementKind::Sale => Some("Sale"),
+        SettlementKind::Return => Some("Return"),
+        SettlementKind::Commission => None,
     }
 }
 
@@ -89,9 +91,10 @@ fn parse_record(raw: &[u8], kind: SettlementKind) -> Result<SettlementRecord, St
     let order_number = w
         .order_number
         .ok_or_else(|| "a record without an orderNumber".to_string())?;
+    // A sale credits the seller; a return debits it.
     let (field, value) = match kind {
         SettlementKind::Sale => ("credit", &w.credit),
-        SettlementKind::Return => ("debt", &w.debt),
+        SettlementKind::Return | SettlementKind::Commission => ("debt", &w.debt),
     };
     let amount = exact_amount(value, field)?.ok_or_else(|| format!("a record without {field}"))?;
     Ok(SettlementRecord {
@@ -100,6 +103,7 @@ fn parse_record(raw: &[u8], kind: SettlementKind) -> Result<SettlementRecord, St
         kind,
         order_number,
         barcode: w.barcode,
+        sku: None,
         package_id: w
             .shipment_package_id
             .filter(|p| p.bytes().all(|b| b.is_ascii_digit())),
@@ -126,15 +130,16 @@ impl TrendyolOrders {
                 "at most 15 days after startDate",
             ));
         }
+        let Some(transaction_type) = transaction_type(kind) else {
+            return Err(Error::validation("transactionType", "Sale or Return"));
+        };
         if !SETTLEMENT_PAGE_SIZES.contains(&size) {
             return Err(Error::validation("size", "500 or 1000"));
         }
         let url = format!(
-            "{}/integration/finance/che/sellers/{}/settlements?transactionType={}\
+            "{}/integration/finance/che/sellers/{}/settlements?transactionType={transaction_type}\
              &startDate={start_ms}&endDate={end_ms}&page={page}&size={size}",
-            self.base,
-            self.seller_id,
-            transaction_type(kind)
+            self.base, self.seller_id,
         );
         let answer = self
             .api
