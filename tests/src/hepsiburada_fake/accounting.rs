@@ -125,22 +125,23 @@ pub(super) fn transactions(s: &mut HbState, uri: &Uri) -> Response {
             .map(|(_, v)| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let answer = (|| -> Result<Value, Response> {
+    // Refusals as (status, message), answered in the oms envelope.
+    let answer = (|| -> Result<Value, (u16, String)> {
         if let Some((after, left)) = s.accounting.outage {
             if s.accounting.served >= after && left > 0 {
                 s.accounting.outage = Some((after, left - 1));
-                return Err(oms_error(503, "Service Unavailable"));
+                return Err((503, "Service Unavailable".into()));
             }
         }
-        let number = |k: &str| -> Result<i64, Response> {
+        let number = |k: &str| -> Result<i64, (u16, String)> {
             text(k)
-                .ok_or_else(|| oms_error(400, &format!("{k} is required")))?
+                .ok_or_else(|| (400, format!("{k} is required")))?
                 .parse::<i64>()
-                .map_err(|_| oms_error(400, &format!("{k} must be a number")))
+                .map_err(|_| (400, format!("{k} must be a number")))
         };
         let (offset, limit) = (number("Offset")?, number("Limit")?);
         if offset < 0 || !(1..=ACCOUNTING_MAX_LIMIT).contains(&limit) {
-            return Err(oms_error(400, "Limit en fazla 100 olabilir"));
+            return Err((400, "Limit en fazla 100 olabilir".into()));
         }
         let identified = ["OrderNumber", "PackageNumber", "Sku", "InvoiceNumber"]
             .iter()
@@ -148,13 +149,13 @@ pub(super) fn transactions(s: &mut HbState, uri: &Uri) -> Response {
         let ranges = ["Record", "Due", "Order", "Payment"]
             .map(|r| (text(&format!("{r}DateStart")), text(&format!("{r}DateEnd"))));
         if !identified && !ranges.iter().any(|(a, b)| a.is_some() && b.is_some()) {
-            return Err(oms_error(
+            return Err((
                 400,
-                "4 tarih aralığı parametresinden biri girilmek zorundadır",
+                "4 tarih aralığı parametresinden biri girilmek zorundadır".into(),
             ));
         }
-        let day = |d: &str| -> Result<i64, Response> {
-            let bad = || oms_error(400, &format!("invalid date {d}"));
+        let day = |d: &str| -> Result<i64, (u16, String)> {
+            let bad = || (400, format!("invalid date {d}"));
             let parts: Vec<i64> = d
                 .split('-')
                 .map(|p| p.parse::<i64>().map_err(|_| bad()))
@@ -170,7 +171,7 @@ pub(super) fn transactions(s: &mut HbState, uri: &Uri) -> Response {
             if let (Some(a), Some(b)) = (a, b) {
                 let (from, to) = (day(a)?, day(b)?);
                 if to < from || to - from > 31 {
-                    return Err(oms_error(400, "tarih aralığı en fazla 1 ay olabilir"));
+                    return Err((400, "tarih aralığı en fazla 1 ay olabilir".into()));
                 }
             }
         }
@@ -214,7 +215,7 @@ pub(super) fn transactions(s: &mut HbState, uri: &Uri) -> Response {
             s.accounting.served += 1;
             hb_json(200, body)
         }
-        Err(refusal) => refusal,
+        Err((status, message)) => oms_error(status, &message),
     };
     let status = response.status().as_u16();
     s.accounting

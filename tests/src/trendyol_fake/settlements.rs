@@ -176,44 +176,37 @@ pub(super) fn settlements_list(s: &mut TyState, uri: &Uri) -> Response {
         size: 0,
         returned: Vec::new(),
     };
-    let answer = (|| -> Result<Value, Response> {
+    // Refusals as (status, key, message): 5xx in Trendyol's system
+    // envelope, the rest as business errors.
+    let answer = (|| -> Result<Value, (u16, &'static str, String)> {
         if let Some((after, left)) = s.settlements.outage {
             if s.settlements.served >= after && left > 0 {
                 s.settlements.outage = Some((after, left - 1));
-                return Err(ty_error(
-                    503,
-                    "TrendyolSystemException",
-                    "service.unavailable",
-                    "service.unavailable",
-                ));
+                return Err((503, "service.unavailable", "service.unavailable".into()));
             }
         }
         if types.is_empty() {
-            return Err(ty_error(
-                500,
-                "TrendyolSystemException",
-                "generic.exception",
-                "generic.exception",
-            ));
+            return Err((500, "generic.exception", "generic.exception".into()));
         }
         if let Some(t) = types
             .iter()
             .find(|t| !SETTLEMENT_TYPES.contains(&t.as_str()))
         {
-            return Err(business_error(
+            return Err((
                 400,
                 "transactionType.invalid",
-                &format!("Geçersiz transactionType: {t}"),
+                format!("Geçersiz transactionType: {t}"),
             ));
         }
-        let num = |k: &str, default: Option<i64>| -> Result<i64, Response> {
+        let num = |k: &str, default: Option<i64>| -> Result<i64, (u16, &'static str, String)> {
             match query_param(uri, k).filter(|v| !v.trim().is_empty()) {
-                Some(v) => v.trim().parse::<i64>().map_err(|_| {
-                    business_error(400, "invalid.parameter", &format!("{k} sayı olmalı: {v}"))
-                }),
-                None => default.ok_or_else(|| {
-                    business_error(400, "invalid.parameter", &format!("{k} zorunludur"))
-                }),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| (400, "invalid.parameter", format!("{k} sayı olmalı: {v}"))),
+                None => {
+                    default.ok_or_else(|| (400, "invalid.parameter", format!("{k} zorunludur")))
+                }
             }
         };
         let start = num("startDate", None)?;
@@ -221,24 +214,24 @@ pub(super) fn settlements_list(s: &mut TyState, uri: &Uri) -> Response {
         let page = num("page", Some(0))?;
         let size = num("size", Some(500))?;
         if end < start || end - start > SETTLEMENTS_MAX_WINDOW_MS {
-            return Err(business_error(
+            return Err((
                 400,
                 "date.range.invalid",
-                "Başlangıç ve bitiş tarihi arasındaki süre 15 günden uzun olamaz",
+                "Başlangıç ve bitiş tarihi arasındaki süre 15 günden uzun olamaz".into(),
             ));
         }
         if page < 0 {
-            return Err(business_error(
+            return Err((
                 400,
                 "invalid.parameter",
-                "page 0 veya daha büyük olmalı",
+                "page 0 veya daha büyük olmalı".into(),
             ));
         }
         if size != 500 && size != 1000 {
-            return Err(business_error(
+            return Err((
                 400,
                 "invalid.parameter",
-                "Size değeri 500 ya da 1000 olmalı",
+                "Size değeri 500 ya da 1000 olmalı".into(),
             ));
         }
         let mut matching: Vec<&Record> = s
@@ -280,7 +273,10 @@ pub(super) fn settlements_list(s: &mut TyState, uri: &Uri) -> Response {
             s.settlements.served += 1;
             ty_json(200, body)
         }
-        Err(refusal) => refusal,
+        Err((status, key, message)) if status >= 500 => {
+            ty_error(status, "TrendyolSystemException", key, &message)
+        }
+        Err((status, key, message)) => business_error(status, key, &message),
     };
     query.http_status = response.status().as_u16();
     s.settlements.queries.push(query);
