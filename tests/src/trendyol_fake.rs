@@ -2682,6 +2682,17 @@ pub(crate) fn civil_parts(ms: u64, offset_hours: i64) -> [i64; 7] {
 // ---------------------------------------------------------------------------
 // Shared by the Hepsiburada fake: faults, rate limits, recording.
 
+/// kuruş → the JSON number the marketplaces write (`219.99`, `-15.75`).
+pub(crate) fn kurus_json(kurus: i64) -> Value {
+    let text = format!(
+        "{}{}.{:02}",
+        if kurus < 0 { "-" } else { "" },
+        kurus.abs() / 100,
+        kurus.abs() % 100
+    );
+    serde_json::from_str(&text).expect("a decimal")
+}
+
 /// A fault for a request that reaches the fake. None of them but
 /// `LostAnswer` processes the request: nothing is created, updated or
 /// remembered (not even for the 15-minute rule).

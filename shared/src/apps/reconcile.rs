@@ -66,14 +66,11 @@ use crate::config::{
 };
 use crate::domain::delivery::{unix_to_rfc3339, Delivery, Effect, OrderRef, PaymentNotice};
 use crate::domain::marketplace::{Marketplace, Marketplaces};
-use crate::domain::marketplace_order::{
-    status_of, status_words, MarketplaceOrder, OrderChange, OrderSnapshot, PersonalWrite,
-};
+use crate::domain::marketplace_order::{status_of, status_words, MarketplaceOrder, OrderSnapshot};
 use crate::domain::operations::validate_day;
 use crate::domain::payment_ledger::PaymentLedger;
 use crate::domain::reconciliation::settlements::{
-    check_settlement, settlement_missing_here, with_commission, CommissionWrite, SettlementKind,
-    SettlementRecord,
+    check_settlement, settlement_missing_here, with_commission, SettlementKind, SettlementRecord,
 };
 use crate::domain::reconciliation::{
     check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
@@ -88,8 +85,7 @@ use crate::intake::payment_notices::{delivery_claim, DeliveryApplier};
 use crate::money::{Currency, Money};
 use crate::ports::{
     EventPublisher, LedgerBatchReader, MarketplaceOrderList, MarketplaceOrderStore, OrderReader,
-    OrderSave, PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore,
-    RefundRequestStore,
+    PassState, PaymentDayList, PaymentLedgerStore, ReconciliationStore, RefundRequestStore,
 };
 use crate::providers::http::HttpLayer;
 use crate::providers::iyzico::client::IyzicoClient;
@@ -989,20 +985,12 @@ where
         let snaps = hb::snapshots(p.lines, now_ms());
         self.settle_orders(day, run_id, Marketplace::Hepsiburada, &snaps)
             .await?;
-        let (done, next) = if total >= 0 && p.total_count != total as u64 {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Hepsiburada's order list of {day} kept changing; the run goes on later"
-                )));
-            }
-            (false, [0, -1, rereads + 1])
-        } else {
-            let next_offset = offset + i64::from(limit);
-            (
-                next_offset as u64 >= p.total_count,
-                [next_offset, p.total_count as i64, rereads],
-            )
-        };
+        let (done, next) = next_offset_cursor(
+            [offset, total, rereads],
+            limit,
+            p.total_count,
+            &format!("Hepsiburada's order list of {day}"),
+        )?;
         Ok(PassState {
             done,
             after: Some(cursor_text(&next)),
@@ -1202,20 +1190,12 @@ where
             );
         }
         self.settle_records(day, run_id, &p.records, None).await?;
-        let (done, next) = if total >= 0 && p.total_count != total as u64 {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Hepsiburada's accounting records of {day} kept changing; the run goes on later"
-                )));
-            }
-            (false, [0, -1, rereads + 1])
-        } else {
-            let next_offset = offset + i64::from(limit);
-            (
-                next_offset as u64 >= p.total_count || p.listed == 0,
-                [next_offset, p.total_count as i64, rereads],
-            )
-        };
+        let (done, next) = next_offset_cursor(
+            [offset, total, rereads],
+            limit,
+            p.total_count,
+            &format!("Hepsiburada's accounting records of {day}"),
+        )?;
         Ok(PassState {
             done,
             after: Some(cursor_text(&next)),
@@ -1296,51 +1276,15 @@ where
                 self.report_difference(day, run_id, d).await?;
             }
             if let Some(write) = &check.commission {
-                self.keep_commission(marketplace, number, write).await?;
+                // A conditional write at the version read; none when the
+                // line already holds it (a rerun writes nothing).
+                OrderIntake::new(&self.store, &self.publisher)
+                    .amend(marketplace, number, |order| with_commission(order, write))
+                    .await?;
                 stored = load().await?;
             }
         }
         Ok(requests)
-    }
-
-    /// Keeps a settlement's commission on the order's line: a conditional
-    /// write at the version read (read again on a concurrent change), none
-    /// when the line already holds it.
-    async fn keep_commission(
-        &self,
-        marketplace: Marketplace,
-        order_number: &str,
-        write: &CommissionWrite,
-    ) -> Result<()> {
-        for _ in 0..5 {
-            let Some((order, version)) = self
-                .store
-                .load_marketplace_order(marketplace, order_number)
-                .await?
-            else {
-                return Ok(());
-            };
-            let Some(order) = with_commission(&order, write) else {
-                return Ok(());
-            };
-            let change = OrderChange {
-                order,
-                moves: Vec::new(),
-                changed: true,
-                personal: PersonalWrite::Unchanged,
-            };
-            match self
-                .store
-                .save_marketplace_order(&change, Some(version), &now_rfc3339())
-                .await?
-            {
-                OrderSave::Saved { .. } => return Ok(()),
-                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
-            }
-        }
-        Err(Error::Store(format!(
-            "marketplace order {order_number} kept changing; its commission was not kept"
-        )))
     }
 
     /// Remembers which orders the marketplace listed (where our own are
@@ -1684,6 +1628,31 @@ fn cursor_numbers<const N: usize>(after: Option<&str>) -> Result<Option<[i64; N]
         .map(|p| p.parse::<i64>().map_err(|_| bad()))
         .collect::<Result<_>>()?;
     parts.try_into().map(Some).map_err(|_| bad())
+}
+
+/// The next `offset:total:rereads` cursor of a Hepsiburada offset-paged
+/// list, and whether it is done: a total that changed between pages (lines
+/// or records left or came) reads the list again from offset 0, at most
+/// [`MAX_REREADS`] times, then the invocation fails and the run resumes.
+fn next_offset_cursor(
+    [offset, total, rereads]: [i64; 3],
+    limit: u32,
+    total_count: u64,
+    what: &str,
+) -> Result<(bool, [i64; 3])> {
+    if total >= 0 && total_count != total as u64 {
+        if rereads >= MAX_REREADS {
+            return Err(Error::Store(format!(
+                "{what} kept changing; the run goes on later"
+            )));
+        }
+        return Ok((false, [0, -1, rereads + 1]));
+    }
+    let next_offset = offset + i64::from(limit);
+    Ok((
+        next_offset as u64 >= total_count,
+        [next_offset, total_count as i64, rereads],
+    ))
 }
 
 fn cursor_text(parts: &[i64]) -> String {

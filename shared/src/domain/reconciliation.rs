@@ -432,24 +432,14 @@ fn order_sides(
         return (None, None);
     };
     // `None` when a line has no amount or the lines mix currencies.
-    let sum = |amounts: Vec<Option<Money>>| -> Option<Money> {
-        let mut total: Option<Money> = None;
-        for a in amounts {
-            let a = a?;
-            total = Some(match total {
-                None => a,
-                Some(t) => t.checked_add(a).ok()?,
-            });
-        }
-        total
-    };
-    let theirs = sum(details.lines.values().map(LineFacts::amount).collect());
+    let theirs = settlements::sum(details.lines.values().map(LineFacts::amount));
     let ours = stored.and_then(|o| {
-        sum(details
-            .lines
-            .keys()
-            .map(|id| o.line_facts.get(id).and_then(LineFacts::amount))
-            .collect())
+        settlements::sum(
+            details
+                .lines
+                .keys()
+                .map(|id| o.line_facts.get(id).and_then(LineFacts::amount)),
+        )
     });
     (theirs, ours)
 }

@@ -28,7 +28,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{hb_json, iso_tr, oms_error, HbState, HepsiburadaFake, TR_OFFSET_HOURS};
-use crate::trendyol_fake::civil_parts;
+use crate::trendyol_fake::{civil_parts, kurus_json as lira};
 
 /// "Kayıt Bazlı Muhasebe Servisi".
 pub const ACCOUNTING_TRANSACTIONS: &str = "GET /transactions/merchantid/{merchantId}";
@@ -81,16 +81,6 @@ pub(super) struct HbAccounting {
     served: usize,
     /// An outage planned after that many answers: (after, requests left).
     outage: Option<(usize, usize)>,
-}
-
-fn lira(kurus: i64) -> Value {
-    let text = format!(
-        "{}{}.{:02}",
-        if kurus < 0 { "-" } else { "" },
-        kurus.abs() / 100,
-        kurus.abs() % 100
-    );
-    serde_json::from_str(&text).expect("a decimal")
 }
 
 /// `yyyy-MM-dd` of an instant in Istanbul.

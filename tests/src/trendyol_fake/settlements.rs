@@ -18,7 +18,10 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{business_error, query_param, ty_error, ty_json, TrendyolFake, TyState, DAY_MS};
+use super::{
+    business_error, kurus_json as lira, query_param, ty_error, ty_json, TrendyolFake, TyState,
+    DAY_MS,
+};
 
 /// getSettlements.
 pub const SETTLEMENTS: &str = "GET /integration/finance/che/sellers/{sellerId}/settlements";
@@ -113,17 +116,6 @@ pub(super) struct TySettlements {
     served: usize,
     /// An outage planned after that many answers: (after, requests left).
     outage: Option<(usize, usize)>,
-}
-
-/// kuruş → the JSON number Trendyol writes (`219.99`).
-fn lira(kurus: i64) -> Value {
-    let text = format!(
-        "{}{}.{:02}",
-        if kurus < 0 { "-" } else { "" },
-        kurus.abs() / 100,
-        kurus.abs() % 100
-    );
-    serde_json::from_str(&text).expect("a decimal")
 }
 
 fn record_json(r: &Record) -> Value {

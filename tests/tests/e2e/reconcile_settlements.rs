@@ -60,7 +60,8 @@ async fn delivered(h: &CatalogHarness, package: &Value) {
     assert_eq!(answer["outcome"], "created", "{answer}");
 }
 
-/// Faults only on the finance service (the order passes read untouched).
+/// Faults only on the finance services, of both fakes (the order passes
+/// read untouched).
 fn faults_on_finance_only(h: &CatalogHarness) {
     for kind in [
         EndpointKind::Write,
@@ -70,6 +71,7 @@ fn faults_on_finance_only(h: &CatalogHarness) {
         EndpointKind::Tracking,
     ] {
         h.trendyol.set_faults_hit(kind, false);
+        h.hepsiburada.set_faults_hit(kind, false);
     }
 }
 
@@ -370,15 +372,6 @@ async fn a_day_of_hepsiburada_accounting_reports_each_difference_once_and_resume
     h.hepsiburada
         .add_accounting_record(spec("CargoMargin", &orders[0], 100));
     faults_on_finance_only(&h);
-    for kind in [
-        EndpointKind::Write,
-        EndpointKind::Status,
-        EndpointKind::Reference,
-        EndpointKind::Orders,
-        EndpointKind::Tracking,
-    ] {
-        h.hepsiburada.set_faults_hit(kind, false);
-    }
     h.publisher.published.lock().unwrap().clear();
     let app = h.reconcile(&[
         ("RECONCILE_STOP_BEFORE_DEADLINE_SECS", "0"),

@@ -122,23 +122,20 @@ fn product_ref(record: &SettlementRecord) -> String {
 /// The commission stored on these lines (`None`: a line without one, or
 /// mixed currencies).
 fn lines_commission(lines: &[(&String, &LineFacts)]) -> Option<Money> {
-    let mut total: Option<Money> = None;
-    for (_, l) in lines {
-        let c = l.commission?;
-        total = Some(match total {
-            None => c,
-            Some(t) => t.checked_add(c).ok()?,
-        });
-    }
-    total
+    sum(lines.iter().map(|(_, l)| l.commission))
 }
 
 /// What the buyer pays for these lines (`None`: a line without an amount,
 /// or mixed currencies).
 fn lines_amount(lines: &[(&String, &LineFacts)]) -> Option<Money> {
+    sum(lines.iter().map(|(_, l)| l.amount()))
+}
+
+/// The sum of amounts; `None` when one is missing or currencies mix.
+pub(super) fn sum(amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
     let mut total: Option<Money> = None;
-    for (_, l) in lines {
-        let a = l.amount()?;
+    for a in amounts {
+        let a = a?;
         total = Some(match total {
             None => a,
             Some(t) => t.checked_add(a).ok()?,
