@@ -935,14 +935,10 @@ where
         let moved = total >= 0 && p.total_elements != total as u64;
         let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
         let (done, next) = if moved {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Trendyol's order list of {day} kept changing; the run goes on later"
-                )));
-            }
+            let rereads = reread(rereads, &format!("Trendyol's order list of {day}"))?;
             // Keyset from the last package of the page before.
             let from = last.max(from);
-            (false, [from, 0, -1, from, rereads + 1])
+            (false, [from, 0, -1, from, rereads])
         } else if last_page {
             (true, [from, page, total, page_last, rereads])
         } else if (page as u64 + 2) * u64::from(size) > TRENDYOL_MAX_RECORDS {
@@ -1146,12 +1142,8 @@ where
         let moved = total >= 0 && p.total_elements != total as u64;
         let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
         let next = if moved {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Trendyol's settlement records of {day} kept changing; the run goes on later"
-                )));
-            }
-            [kind_index, 0, -1, rereads + 1]
+            let rereads = reread(rereads, &format!("Trendyol's settlement records of {day}"))?;
+            [kind_index, 0, -1, rereads]
         } else if last_page {
             [kind_index + 1, 0, -1, 0]
         } else {
@@ -1630,6 +1622,18 @@ fn cursor_numbers<const N: usize>(after: Option<&str>) -> Result<Option<[i64; N]
     parts.try_into().map(Some).map_err(|_| bad())
 }
 
+/// One more read of a list that moved under the run (`what`): the new
+/// count, or an error once it moved [`MAX_REREADS`] times (the invocation
+/// fails; the run resumes later from its cursor).
+fn reread(rereads: i64, what: &str) -> Result<i64> {
+    if rereads >= MAX_REREADS {
+        return Err(Error::Store(format!(
+            "{what} kept changing; the run goes on later"
+        )));
+    }
+    Ok(rereads + 1)
+}
+
 /// The next `offset:total:rereads` cursor of a Hepsiburada offset-paged
 /// list, and whether it is done: a total that changed between pages (lines
 /// or records left or came) reads the list again from offset 0, at most
@@ -1641,12 +1645,7 @@ fn next_offset_cursor(
     what: &str,
 ) -> Result<(bool, [i64; 3])> {
     if total >= 0 && total_count != total as u64 {
-        if rereads >= MAX_REREADS {
-            return Err(Error::Store(format!(
-                "{what} kept changing; the run goes on later"
-            )));
-        }
-        return Ok((false, [0, -1, rereads + 1]));
+        return Ok((false, [0, -1, reread(rereads, what)?]));
     }
     let next_offset = offset + i64::from(limit);
     Ok((
