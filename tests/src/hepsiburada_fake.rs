@@ -50,7 +50,10 @@ mod accounting;
 /// The cancelled-line list (H15).
 mod cancelled;
 pub use accounting::{HbAccountingSpec, ACCOUNTING_MAX_LIMIT, ACCOUNTING_TRANSACTIONS};
+/// One order by its number (H16).
+mod order_detail;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
+pub use order_detail::ORDER_DETAIL;
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
 
@@ -566,6 +569,7 @@ enum Route {
     MissingInvoice,
     CancelLine(String),
     Accounting,
+    OrderDetail(String),
 }
 
 impl Route {
@@ -587,6 +591,7 @@ impl Route {
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
             Route::Accounting => ACCOUNTING_TRANSACTIONS,
+            Route::OrderDetail(_) => ORDER_DETAIL,
         }
     }
 
@@ -607,7 +612,7 @@ impl Route {
             Route::PriceStatus(_) | Route::StockStatus(_) | Route::ImportStatus(_) => {
                 EndpointKind::Status
             }
-            Route::Orders | Route::Cancelled => EndpointKind::Orders,
+            Route::Orders | Route::Cancelled | Route::OrderDetail(_) => EndpointKind::Orders,
             Route::Accounting => EndpointKind::Finance,
             Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
                 EndpointKind::Tracking
@@ -662,6 +667,13 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
         }
         (Host::Oms, ["transactions", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
             (Route::Accounting, Some(mid.to_string()))
+        }
+        (Host::Oms, ["orders", m, mid, o, n])
+            if get
+                && m.eq_ignore_ascii_case("merchantid")
+                && o.eq_ignore_ascii_case("ordernumber") =>
+        {
+            (Route::OrderDetail(n.to_string()), Some(mid.to_string()))
         }
         (Host::Oms, ["orders", m, mid, "cancelled"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -823,6 +835,7 @@ async fn serve(
         Route::Orders => order_list(&mut s, uri),
         Route::Cancelled => cancelled::cancelled_list(&mut s, uri),
         Route::Accounting => accounting::transactions(&mut s, uri),
+        Route::OrderDetail(n) => order_detail::order_detail(&s, &n),
         Route::InTransit(no) => intransit(&mut s, &no, &body),
         Route::PackageInfo(no) => package_info(&s, &no),
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),

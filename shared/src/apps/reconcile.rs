@@ -34,9 +34,10 @@
 //!    along, is taken in through the order intake the poll and the webhook
 //!    use (stock moves once; a late webhook is unchanged); another amount,
 //!    or a status behind ours, is a difference.
-//! 5. `trendyol-ours`: our Trendyol orders first seen in the day (gsi2) that
-//!    the list did not show are asked for by package id; one Trendyol does
-//!    not find is `missing_at_provider`.
+//! 5. `<marketplace>-ours`: our orders first seen in the day (gsi2) that
+//!    the list did not show are asked for (Trendyol by package id,
+//!    Hepsiburada by order number); one the marketplace does not find is
+//!    `missing_at_provider`.
 //! 6. `trendyol-settlements`: Trendyol's sale and return records dated in
 //!    the day (its current-account statement, one type at a time), each
 //!    compared with the line of our order it names
@@ -124,10 +125,9 @@ const SETTLEMENT_KINDS: [SettlementKind; 2] = [SettlementKind::Sale, SettlementK
 const TRENDYOL_SETTLEMENT_PAGE: u32 = 500;
 /// What this function does not compare yet; listed on every report
 /// (README § Reconciliation says why).
-pub const NOT_CHECKED: [&str; 3] = [
+pub const NOT_CHECKED: [&str; 2] = [
     "Trendyol's Discount, Coupon and Provision records and Hepsiburada's accounting records other than Payment, Return and Commission: not read (docs/marketplace-wire.md T15, H14)",
     "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
-    "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
 /// Trendyol finds a package by id without dates only in the last week
 /// (docs/marketplace-wire.md T8); older days are not asked about.
@@ -340,9 +340,9 @@ where
         }
         for (marketplace, _) in self.marketplaces.iter_configured() {
             passes.push(format!("{}{PASS_ORDERS_SUFFIX}", marketplace.as_str()));
-            if asks_for_ours(marketplace) {
-                passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
-            }
+            // Our own orders of the day the list did not show, asked for
+            // one by one (both marketplaces can be asked for one order).
+            passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
             passes.push(format!(
                 "{}{}",
                 marketplace.as_str(),
@@ -882,8 +882,9 @@ where
             (OrderClient::Trendyol(orders), PASS_ORDERS_SUFFIX) => {
                 self.trendyol_orders_page(day, run_id, orders, state).await
             }
-            (OrderClient::Trendyol(orders), PASS_OURS_SUFFIX) => {
-                self.trendyol_ours_page(day, run_id, orders, state).await
+            (client, PASS_OURS_SUFFIX) => {
+                self.ours_page(day, run_id, marketplace, client, state)
+                    .await
             }
             (OrderClient::Trendyol(orders), PASS_SETTLEMENTS_SUFFIX) => {
                 self.trendyol_settlements_page(day, run_id, orders, state)
@@ -996,20 +997,26 @@ where
         })
     }
 
-    /// Our Trendyol orders first seen in the day (gsi2, status by status)
-    /// that the day's list did not show: each asked for directly by its
-    /// packages, then compared as listed, or reported missing at Trendyol.
-    /// Cursor `<status index>` or `<status index>|<index cursor>`.
-    async fn trendyol_ours_page(
+    /// Our orders of a marketplace first seen in the day (gsi2, status by
+    /// status) that the day's list did not show: each asked for directly
+    /// (Trendyol: by its packages, then compared as listed; Hepsiburada: by
+    /// its number — its list shows only lines not yet packed, so most of
+    /// our orders of a past day are asked for, one request each), or
+    /// reported missing at the marketplace. Cursor `<status index>` or
+    /// `<status index>|<index cursor>`.
+    async fn ours_page(
         &self,
         day: &str,
         run_id: &str,
-        orders: &TrendyolOrders,
+        marketplace: Marketplace,
+        client: &OrderClient,
         state: &PassState,
     ) -> Result<PassState> {
         let (start, end) = istanbul_day_bounds(day)?;
-        let words = status_words(Marketplace::Trendyol);
-        if now_ms() / 1000 - end > TRENDYOL_DIRECT_READ_DAYS * 86_400 {
+        let words = status_words(marketplace);
+        if marketplace == Marketplace::Trendyol
+            && now_ms() / 1000 - end > TRENDYOL_DIRECT_READ_DAYS * 86_400
+        {
             tracing::warn!(
                 day,
                 "too old for Trendyol's direct package read; our orders of the day are not checked"
@@ -1038,7 +1045,7 @@ where
         let (summaries, next) = self
             .store
             .marketplace_order_page(
-                Marketplace::Trendyol,
+                marketplace,
                 word,
                 start * 1000,
                 end * 1000 - 1,
@@ -1049,11 +1056,20 @@ where
         let numbers: Vec<String> = summaries.into_iter().map(|o| o.order_number).collect();
         let listed = self
             .store
-            .listed_of(day, run_id, Marketplace::Trendyol.as_str(), &numbers)
+            .listed_of(day, run_id, marketplace.as_str(), &numbers)
             .await?;
         let unlisted: Vec<&String> = numbers.iter().filter(|n| !listed.contains(*n)).collect();
         let requests: Vec<u64> = stream::iter(unlisted.into_iter().map(Ok))
-            .map_ok(|number| self.ask_trendyol(day, run_id, orders, number))
+            .map_ok(|number| async move {
+                match client {
+                    OrderClient::Trendyol(orders) => {
+                        self.ask_trendyol(day, run_id, orders, number).await
+                    }
+                    OrderClient::Hepsiburada(orders) => {
+                        self.ask_hepsiburada(day, run_id, orders, number).await
+                    }
+                }
+            })
             .try_buffer_unordered(self.settings.concurrency)
             .try_collect()
             .await?;
@@ -1279,6 +1295,30 @@ where
         Ok(requests)
     }
 
+    /// Asks Hepsiburada whether it knows one of our orders (one request,
+    /// docs/marketplace-wire.md H16); reports the order missing when it
+    /// does not. The requests made.
+    async fn ask_hepsiburada(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &HepsiburadaOrders,
+        number: &str,
+    ) -> Result<u64> {
+        let Some((order, _)) = self
+            .store
+            .load_marketplace_order(Marketplace::Hepsiburada, number)
+            .await?
+        else {
+            return Ok(0);
+        };
+        if !orders.order_known(number).await? {
+            self.report_difference(day, run_id, &missing_at_marketplace(&order))
+                .await?;
+        }
+        Ok(1)
+    }
+
     /// Remembers which orders the marketplace listed (where our own are
     /// then checked against them) and compares each with ours.
     async fn settle_orders(
@@ -1288,12 +1328,10 @@ where
         marketplace: Marketplace,
         snaps: &[OrderSnapshot],
     ) -> Result<()> {
-        if asks_for_ours(marketplace) {
-            let numbers: Vec<String> = snaps.iter().map(|s| s.order_number.clone()).collect();
-            self.store
-                .mark_listed(day, run_id, marketplace.as_str(), &numbers)
-                .await?;
-        }
+        let numbers: Vec<String> = snaps.iter().map(|s| s.order_number.clone()).collect();
+        self.store
+            .mark_listed(day, run_id, marketplace.as_str(), &numbers)
+            .await?;
         stream::iter(snaps.iter().map(Ok))
             .try_for_each_concurrent(self.settings.concurrency, |snap| {
                 self.settle_order(day, run_id, snap)
@@ -1579,12 +1617,6 @@ where
         self.apply_delivery(day, &delivery, payload.as_bytes(), fact)
             .await
     }
-}
-
-/// Whether the pass over our own orders runs for `marketplace`: only where
-/// one order can be asked for directly (Trendyol, by package id).
-fn asks_for_ours(marketplace: Marketplace) -> bool {
-    marketplace == Marketplace::Trendyol
 }
 
 /// The suffix of `marketplace`'s settlement pass: Trendyol's

@@ -661,6 +661,74 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
     assert_eq!(product_stock(&h, "REC-H").await, 7);
 }
 
+#[tokio::test]
+async fn a_hepsiburada_order_we_hold_that_hepsiburada_does_not_know_is_missing_at_provider_once() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("REC-HM", 10, 3_000)]).await;
+    let day = today();
+    // GIVEN three Hepsiburada orders of ours polled in today: two packed
+    // since (so the day's list, which shows lines waiting to be packed,
+    // no longer shows them) and one Hepsiburada does not know (as if a
+    // forged or misrouted notice had brought it).
+    let numbers: Vec<String> = (0..3)
+        .map(|_| {
+            h.hepsiburada
+                .add_order_lines(&[("REC-HM", 1, 30.0)])
+                .order_number
+        })
+        .collect();
+    let poll = h
+        .order_poll(&[])
+        .run_only(Some(Marketplace::Hepsiburada), i64::MAX)
+        .await;
+    assert_eq!(poll.marketplaces[0].created, 3, "{poll:?}");
+    for n in &numbers[..2] {
+        h.hepsiburada.update_status(n, "Packaged");
+    }
+    h.hepsiburada.forget_order(&numbers[2]);
+    h.publisher.published.lock().unwrap().clear();
+
+    // WHEN the day is reconciled, twice
+    let app = h.reconcile(&[("RECONCILE_STOP_BEFORE_DEADLINE_SECS", "0")]);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN each order the list did not show is asked for once, and only
+    // the unknown one is a difference.
+    assert_eq!(h.hepsiburada.order_detail_request_count(), 3);
+    let hb: Vec<_> = report
+        .differences
+        .iter()
+        .filter(|d| d.provider == "hepsiburada")
+        .collect();
+    assert_eq!(hb.len(), 1, "{:#?}", report.differences);
+    assert_eq!(
+        (hb[0].kind, hb[0].provider_ref.as_str()),
+        (DifferenceKind::MissingAtProvider, numbers[2].as_str())
+    );
+    assert_eq!(
+        hb[0].our_side.as_ref().unwrap().amount.unwrap().minor,
+        3_000
+    );
+    assert_eq!(published_by(&h).get("reconciliation.mismatch"), Some(&1));
+    h.publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published_by(&h),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+}
+
 /// A payment attempt of ours with `provider` for `order_id`, created now
 /// (so on today's by-day list of our payments).
 async fn attempt_today(stack: &Stack, provider: &str, order_id: &str, provider_ref: &str) {

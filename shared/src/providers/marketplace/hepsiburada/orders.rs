@@ -46,6 +46,8 @@ use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader
 pub mod accounting;
 /// The cancelled-line list (H15), read by order-poll.
 pub mod cancelled;
+/// One order by its number, asked by reconcile.
+pub mod detail;
 
 const PROVIDER: &str = "hepsiburada";
 pub const MAX_LIMIT: u32 = 100;
