@@ -32,7 +32,10 @@ fn names_order(body: &[u8], order_number: &str) -> bool {
     fn walk(v: &serde_json::Value, n: &str) -> bool {
         match v {
             serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
-                (k == "orderNumber" && (v.as_str() == Some(n) || v.to_string() == n)) || walk(v, n)
+                (k == "orderNumber"
+                    && (v.as_str() == Some(n)
+                        || (v.is_u64() && v.as_u64() == n.parse::<u64>().ok())))
+                    || walk(v, n)
             }),
             serde_json::Value::Array(a) => a.iter().any(|v| walk(v, n)),
             _ => false,
