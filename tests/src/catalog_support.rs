@@ -84,6 +84,11 @@ pub fn catalog_env(
             hepsiburada.mpop_base_url.as_str(),
         ),
         ("HEPSIBURADA_OMS_BASE", hepsiburada.oms_base_url.as_str()),
+        // The fake serves the accounting service on its oms port.
+        (
+            "HEPSIBURADA_FINANCE_BASE",
+            hepsiburada.oms_base_url.as_str(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -45,8 +45,13 @@ use crate::trendyol_fake::{
 };
 pub use crate::trendyol_fake::{AcceptedCounts, EndpointKind, Fault, Kind, RecordedRequest};
 
+/// The record-based accounting service (H14).
+mod accounting;
 /// The cancelled-line list (H15).
 mod cancelled;
+pub use accounting::{HbAccountingSpec, ACCOUNTING_MAX_LIMIT, ACCOUNTING_TRANSACTIONS};
+/// One order by its number (H17).
+mod order_detail;
 pub use cancelled::{CANCELLED_MAX_LIMIT, CANCELLED_STATUS, ORDER_CANCELLED_LIST};
 /// Claims (returns, H16).
 mod claims;
@@ -54,6 +59,7 @@ pub use claims::{
     CLAIM_ACCEPT, CLAIM_CUSTOMER_NAME, CLAIM_EXPLANATION, CLAIM_LIST, CLAIM_MAX_LIMIT,
     CLAIM_REJECT, CLAIM_STATUS_LIST,
 };
+pub use order_detail::ORDER_DETAIL;
 mod invoices;
 pub use invoices::{CANCEL_BY_MERCHANT, INVOICE_REQUIRED, MISSING_INVOICE, PACKAGE_INVOICE};
 /// Packaging of lines and the package list (H13).
@@ -214,6 +220,7 @@ struct HbState {
     next_hb_sku: u64,
     orders: HbOrders,
     claims: claims::HbClaims,
+    accounting: accounting::HbAccounting,
     /// The catalog host's limit over all its endpoints, and its arrivals.
     catalog_limit: Option<(usize, Duration)>,
     catalog_arrivals: std::collections::VecDeque<Instant>,
@@ -238,6 +245,7 @@ impl HbState {
             next_hb_sku: 0x4_0000,
             orders: HbOrders::new(),
             claims: Default::default(),
+            accounting: Default::default(),
             catalog_limit: Some((CATALOG_RATE_LIMIT, Duration::from_secs(1))),
             catalog_arrivals: Default::default(),
             catalog_throttled: 0,
@@ -575,6 +583,8 @@ enum Route {
     ClaimDecision(String, bool),
     CreatePackage,
     PackageList,
+    Accounting,
+    OrderDetail(String),
 }
 
 impl Route {
@@ -595,12 +605,14 @@ impl Route {
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
-            Route::ClaimList(None) => CLAIM_LIST,
-            Route::ClaimList(Some(_)) => CLAIM_STATUS_LIST,
-            Route::ClaimDecision(_, false) => CLAIM_ACCEPT,
-            Route::ClaimDecision(_, true) => CLAIM_REJECT,
-            Route::CreatePackage => CREATE_PACKAGE,
-            Route::PackageList => PACKAGE_LIST,
+            Route::Orders | Route::Cancelled | Route::ClaimList(_) | Route::OrderDetail(_) => {
+                EndpointKind::Orders
+            }
+            Route::Accounting => EndpointKind::Finance,
+            Route::InTransit(_)
+            | Route::PackageInfo(_)
+            | Route::MissingInvoice
+            | Route::PackageList => EndpointKind::Tracking,
         }
     }
 
@@ -626,6 +638,11 @@ impl Route {
             | Route::PackageInfo(_)
             | Route::MissingInvoice
             | Route::PackageList => EndpointKind::Tracking,
+            Route::Orders | Route::Cancelled | Route::OrderDetail(_) => EndpointKind::Orders,
+            Route::Accounting => EndpointKind::Finance,
+            Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
+                EndpointKind::Tracking
+            }
             // A write, apart from the package reads around it.
             Route::Invoice(_)
             | Route::CancelLine(_)
@@ -676,6 +693,16 @@ fn route(host: Host, method: &Method, path: &str) -> Option<(Route, Option<Strin
         ),
         (Host::Oms, ["orders", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
             (Route::Orders, Some(mid.to_string()))
+        }
+        (Host::Oms, ["transactions", m, mid]) if get && m.eq_ignore_ascii_case("merchantid") => {
+            (Route::Accounting, Some(mid.to_string()))
+        }
+        (Host::Oms, ["orders", m, mid, o, n])
+            if get
+                && m.eq_ignore_ascii_case("merchantid")
+                && o.eq_ignore_ascii_case("ordernumber") =>
+        {
+            (Route::OrderDetail(n.to_string()), Some(mid.to_string()))
         }
         (Host::Oms, ["orders", m, mid, "cancelled"])
             if get && m.eq_ignore_ascii_case("merchantid") =>
@@ -868,6 +895,8 @@ async fn serve(
         Route::AttributeValues(cid, aid) => attribute_values(&s, &cid, &aid),
         Route::Orders => order_list(&mut s, uri),
         Route::Cancelled => cancelled::cancelled_list(&mut s, uri),
+        Route::Accounting => accounting::transactions(&mut s, uri),
+        Route::OrderDetail(n) => order_detail::order_detail(&s, &n),
         Route::InTransit(no) => intransit(&mut s, &no, &body),
         Route::PackageInfo(no) => package_info(&s, &no),
         Route::Invoice(no) => invoices::send_invoice(&mut s, &no, &body),

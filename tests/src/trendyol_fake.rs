@@ -40,6 +40,9 @@ pub use claims::{
     form_fields, Rejection, APPROVE_CLAIM, CLAIMS, CLAIM_ISSUE_REASONS, CLAIM_ISSUE_REASON_IDS,
     CLAIM_ITEM_STATUSES, REJECT_CLAIM,
 };
+/// The current-account statement's settlements service (T15).
+mod settlements;
+pub use settlements::{SettlementQuery, SettlementSpec, SETTLEMENTS, SETTLEMENT_TYPES};
 
 pub const TEST_SELLER_ID: &str = "123456";
 pub const TEST_API_KEY: &str = "ty-fake-api-key-0123";
@@ -184,6 +187,7 @@ struct TyState {
     brands: Vec<(i64, String)>,
     orders: TyOrders,
     claims: claims::TyClaims,
+    settlements: settlements::TySettlements,
     /// Service-group limits since 14 September 2026 (group → max per
     /// window) and each group's arrivals.
     group_limits: HashMap<ServiceGroup, usize>,
@@ -237,6 +241,7 @@ impl TyState {
             ],
             orders: TyOrders::new(),
             claims: Default::default(),
+            settlements: Default::default(),
             group_limits: LOWEST_TIER_LIMITS.into_iter().collect(),
             group_window: Duration::from_secs(60),
             group_arrivals: HashMap::new(),
@@ -589,6 +594,7 @@ enum Route {
     PackageStatus(String),
     Unsupplied(String),
     InvoiceLink,
+    Settlements,
 }
 
 impl Route {
@@ -610,7 +616,8 @@ impl Route {
             | Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::Unsupplied(_)
-            | Route::InvoiceLink => None,
+            | Route::InvoiceLink
+            | Route::Settlements => None,
         }
     }
 
@@ -633,6 +640,7 @@ impl Route {
             Route::PackageStatus(_) => UPDATE_PACKAGE,
             Route::Unsupplied(_) => UNSUPPLIED,
             Route::InvoiceLink => SEND_INVOICE_LINK,
+            Route::Settlements => SETTLEMENTS,
         }
     }
 
@@ -641,6 +649,7 @@ impl Route {
             Route::Create | Route::Content | Route::Inventory => EndpointKind::Write,
             Route::Batch(_) => EndpointKind::Status,
             Route::Orders | Route::Claims => EndpointKind::Orders,
+            Route::Settlements => EndpointKind::Finance,
             Route::TrackingNumber(_)
             | Route::PackageStatus(_)
             | Route::ApproveClaim(_)
@@ -693,6 +702,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, Option<String>)> {
         }
         // Not seller-scoped (T14).
         ["integration", "order", "claim-issue-reasons"] if get => (Route::ClaimIssueReasons, None),
+        ["integration", "finance", "che", "sellers", sid, "settlements"] if get => {
+            (Route::Settlements, Some(sid.to_string()))
+        }
         ["integration", "order", "sellers", sid, "claims"] if get => {
             (Route::Claims, Some(sid.to_string()))
         }
@@ -899,6 +911,7 @@ async fn serve(
         Route::PackageStatus(pid) => update_package(&mut s, &pid, &body),
         Route::Unsupplied(pid) => unsupplied(&mut s, &pid, &body),
         Route::InvoiceLink => send_invoice_link(&mut s, &body),
+        Route::Settlements => settlements::settlements_list(&mut s, uri),
     };
     match lost_answer {
         Some(fault) => fault_response(&fault),
@@ -2676,6 +2689,17 @@ pub(crate) fn civil_parts(ms: u64, offset_hours: i64) -> [i64; 7] {
 // ---------------------------------------------------------------------------
 // Shared by the Hepsiburada fake: faults, rate limits, recording.
 
+/// kuruş → the JSON number the marketplaces write (`219.99`, `-15.75`).
+pub(crate) fn kurus_json(kurus: i64) -> Value {
+    let text = format!(
+        "{}{}.{:02}",
+        if kurus < 0 { "-" } else { "" },
+        kurus.abs() / 100,
+        kurus.abs() % 100
+    );
+    serde_json::from_str(&text).expect("a decimal")
+}
+
 /// A fault for a request that reaches the fake. None of them but
 /// `LostAnswer` processes the request: nothing is created, updated or
 /// remembered (not even for the 15-minute rule).
@@ -2707,6 +2731,8 @@ pub enum EndpointKind {
     /// Tracking-number pushes (Trendyol updateTrackingNumber, Hepsiburada
     /// intransit) and Hepsiburada's package read.
     Tracking,
+    /// Finance reads (Trendyol's settlements).
+    Finance,
 }
 
 /// What a successful batch item changed.
@@ -2835,6 +2861,7 @@ impl Gate {
                 EndpointKind::Reference,
                 EndpointKind::Orders,
                 EndpointKind::Tracking,
+                EndpointKind::Finance,
             ]
             .into_iter()
             .collect(),

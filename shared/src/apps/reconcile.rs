@@ -34,9 +34,18 @@
 //!    along, is taken in through the order intake the poll and the webhook
 //!    use (stock moves once; a late webhook is unchanged); another amount,
 //!    or a status behind ours, is a difference.
-//! 5. `trendyol-ours`: our Trendyol orders first seen in the day (gsi2) that
-//!    the list did not show are asked for by package id; one Trendyol does
-//!    not find is `missing_at_provider`.
+//! 5. `<marketplace>-ours`: our orders first seen in the day (gsi2) that
+//!    the list did not show are asked for (Trendyol by package id,
+//!    Hepsiburada by order number); one the marketplace does not find is
+//!    `missing_at_provider`.
+//! 6. `trendyol-settlements`: Trendyol's sale and return records dated in
+//!    the day (its current-account statement, one type at a time), each
+//!    compared with the line of our order it names
+//!    (`domain::reconciliation::settlements`): a sale for another amount is
+//!    `amount_differs`, a return we hold no claim or return for is
+//!    `refund_differs`, an order we lack is read back by its package and
+//!    taken in (else `missing_here`); a sale that agrees leaves its
+//!    commission on the line (one conditional write, none on a rerun).
 //!
 //! Each difference is stored once per day (`DIFF#…`) and published once as
 //! `reconciliation.mismatch` (an alarm counts them); `reconciliation.completed`
@@ -61,6 +70,9 @@ use crate::domain::marketplace::{Marketplace, Marketplaces};
 use crate::domain::marketplace_order::{status_of, status_words, MarketplaceOrder, OrderSnapshot};
 use crate::domain::operations::validate_day;
 use crate::domain::payment_ledger::PaymentLedger;
+use crate::domain::reconciliation::settlements::{
+    check_settlement, settlement_missing_here, with_commission, SettlementKind, SettlementRecord,
+};
 use crate::domain::reconciliation::{
     check_marketplace_order, check_payment, completed_event, istanbul_day_bounds,
     marketplace_not_taken, mismatch_event, missing_at_marketplace, missing_payment_at_provider,
@@ -101,12 +113,21 @@ pub const PASS_ORDERS_SUFFIX: &str = "-orders";
 /// Our own orders of the day the marketplace did not list, asked for one
 /// by one: `<marketplace>-ours`.
 pub const PASS_OURS_SUFFIX: &str = "-ours";
+/// Trendyol's settlement records of the day: `trendyol-settlements`.
+pub const PASS_SETTLEMENTS_SUFFIX: &str = "-settlements";
+/// Hepsiburada's accounting records of the day: `hepsiburada-accounting`.
+pub const PASS_ACCOUNTING_SUFFIX: &str = "-accounting";
+/// The settlement record types compared, in the order they are read (one
+/// `transactionType` per request, T15).
+const SETTLEMENT_KINDS: [SettlementKind; 2] = [SettlementKind::Sale, SettlementKind::Return];
+/// Records per settlement page: the smaller of the two sizes Trendyol
+/// accepts (T15).
+const TRENDYOL_SETTLEMENT_PAGE: u32 = 500;
 /// What this function does not compare yet; listed on every report
 /// (README § Reconciliation says why).
-pub const NOT_CHECKED: [&str; 3] = [
-    "settlement lines and commission (Trendyol settlements, Hepsiburada accounting): researched, not read (docs/marketplace-wire.md T15, H14: records exist only after delivery; Trendyol's order holds no commission to compare)",
+pub const NOT_CHECKED: [&str; 2] = [
+    "Trendyol's Discount, Coupon and Provision records and Hepsiburada's accounting records other than Payment, Return and Commission: not read (docs/marketplace-wire.md T15, H14)",
     "missing_at_provider for payments recorded before the by-day index existed (their attempts carry no PAYDAY key)",
-    "missing_at_provider for Hepsiburada orders: its order list shows only lines not yet packed, and no read of one order is built",
 ];
 /// Trendyol finds a package by id without dates only in the last week
 /// (docs/marketplace-wire.md T8); older days are not asked about.
@@ -319,9 +340,14 @@ where
         }
         for (marketplace, _) in self.marketplaces.iter_configured() {
             passes.push(format!("{}{PASS_ORDERS_SUFFIX}", marketplace.as_str()));
-            if asks_for_ours(marketplace) {
-                passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
-            }
+            // Our own orders of the day the list did not show, asked for
+            // one by one (both marketplaces can be asked for one order).
+            passes.push(format!("{}{PASS_OURS_SUFFIX}", marketplace.as_str()));
+            passes.push(format!(
+                "{}{}",
+                marketplace.as_str(),
+                settlement_pass(marketplace)
+            ));
         }
         for pass in passes.iter().map(String::as_str) {
             match self.run_pass(day, run_id, pass, stop_at).await? {
@@ -838,30 +864,41 @@ where
         state: &PassState,
     ) -> Result<PassState> {
         let no_pass = || Error::Internal(format!("no pass {pass}"));
-        let (name, ours) = match pass.strip_suffix(PASS_ORDERS_SUFFIX) {
-            Some(name) => (name, false),
-            None => (
-                pass.strip_suffix(PASS_OURS_SUFFIX).ok_or_else(no_pass)?,
-                true,
-            ),
-        };
+        let (name, suffix) = [
+            PASS_ORDERS_SUFFIX,
+            PASS_OURS_SUFFIX,
+            PASS_SETTLEMENTS_SUFFIX,
+            PASS_ACCOUNTING_SUFFIX,
+        ]
+        .into_iter()
+        .find_map(|suffix| pass.strip_suffix(suffix).map(|name| (name, suffix)))
+        .ok_or_else(no_pass)?;
         let marketplace = Marketplace::parse(name).ok_or_else(no_pass)?;
         let client = self
             .marketplaces
             .configured(marketplace)
             .ok_or_else(|| Error::Config(format!("{} is not configured", marketplace.as_str())))?;
-        match (client, ours) {
-            (OrderClient::Trendyol(orders), false) => {
+        match (client, suffix) {
+            (OrderClient::Trendyol(orders), PASS_ORDERS_SUFFIX) => {
                 self.trendyol_orders_page(day, run_id, orders, state).await
             }
-            (OrderClient::Trendyol(orders), true) => {
-                self.trendyol_ours_page(day, run_id, orders, state).await
+            (client, PASS_OURS_SUFFIX) => {
+                self.ours_page(day, run_id, marketplace, client, state)
+                    .await
             }
-            (OrderClient::Hepsiburada(orders), false) => {
+            (OrderClient::Trendyol(orders), PASS_SETTLEMENTS_SUFFIX) => {
+                self.trendyol_settlements_page(day, run_id, orders, state)
+                    .await
+            }
+            (OrderClient::Hepsiburada(orders), PASS_ORDERS_SUFFIX) => {
                 self.hepsiburada_orders_page(day, run_id, orders, state)
                     .await
             }
-            (OrderClient::Hepsiburada(_), true) => Err(no_pass()),
+            (OrderClient::Hepsiburada(orders), PASS_ACCOUNTING_SUFFIX) => {
+                self.hepsiburada_accounting_page(day, run_id, orders, state)
+                    .await
+            }
+            _ => Err(no_pass()),
         }
     }
 
@@ -899,14 +936,10 @@ where
         let moved = total >= 0 && p.total_elements != total as u64;
         let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
         let (done, next) = if moved {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Trendyol's order list of {day} kept changing; the run goes on later"
-                )));
-            }
+            let rereads = reread(rereads, &format!("Trendyol's order list of {day}"))?;
             // Keyset from the last package of the page before.
             let from = last.max(from);
-            (false, [from, 0, -1, from, rereads + 1])
+            (false, [from, 0, -1, from, rereads])
         } else if last_page {
             (true, [from, page, total, page_last, rereads])
         } else if (page as u64 + 2) * u64::from(size) > TRENDYOL_MAX_RECORDS {
@@ -949,20 +982,12 @@ where
         let snaps = hb::snapshots(p.lines, now_ms());
         self.settle_orders(day, run_id, Marketplace::Hepsiburada, &snaps)
             .await?;
-        let (done, next) = if total >= 0 && p.total_count != total as u64 {
-            if rereads >= MAX_REREADS {
-                return Err(Error::Store(format!(
-                    "Hepsiburada's order list of {day} kept changing; the run goes on later"
-                )));
-            }
-            (false, [0, -1, rereads + 1])
-        } else {
-            let next_offset = offset + i64::from(limit);
-            (
-                next_offset as u64 >= p.total_count,
-                [next_offset, p.total_count as i64, rereads],
-            )
-        };
+        let (done, next) = next_offset_cursor(
+            [offset, total, rereads],
+            limit,
+            p.total_count,
+            &format!("Hepsiburada's order list of {day}"),
+        )?;
         Ok(PassState {
             done,
             after: Some(cursor_text(&next)),
@@ -972,20 +997,26 @@ where
         })
     }
 
-    /// Our Trendyol orders first seen in the day (gsi2, status by status)
-    /// that the day's list did not show: each asked for directly by its
-    /// packages, then compared as listed, or reported missing at Trendyol.
-    /// Cursor `<status index>` or `<status index>|<index cursor>`.
-    async fn trendyol_ours_page(
+    /// Our orders of a marketplace first seen in the day (gsi2, status by
+    /// status) that the day's list did not show: each asked for directly
+    /// (Trendyol: by its packages, then compared as listed; Hepsiburada: by
+    /// its number — its list shows only lines not yet packed, so most of
+    /// our orders of a past day are asked for, one request each), or
+    /// reported missing at the marketplace. Cursor `<status index>` or
+    /// `<status index>|<index cursor>`.
+    async fn ours_page(
         &self,
         day: &str,
         run_id: &str,
-        orders: &TrendyolOrders,
+        marketplace: Marketplace,
+        client: &OrderClient,
         state: &PassState,
     ) -> Result<PassState> {
         let (start, end) = istanbul_day_bounds(day)?;
-        let words = status_words(Marketplace::Trendyol);
-        if now_ms() / 1000 - end > TRENDYOL_DIRECT_READ_DAYS * 86_400 {
+        let words = status_words(marketplace);
+        if marketplace == Marketplace::Trendyol
+            && now_ms() / 1000 - end > TRENDYOL_DIRECT_READ_DAYS * 86_400
+        {
             tracing::warn!(
                 day,
                 "too old for Trendyol's direct package read; our orders of the day are not checked"
@@ -1014,7 +1045,7 @@ where
         let (summaries, next) = self
             .store
             .marketplace_order_page(
-                Marketplace::Trendyol,
+                marketplace,
                 word,
                 start * 1000,
                 end * 1000 - 1,
@@ -1025,11 +1056,20 @@ where
         let numbers: Vec<String> = summaries.into_iter().map(|o| o.order_number).collect();
         let listed = self
             .store
-            .listed_of(day, run_id, Marketplace::Trendyol.as_str(), &numbers)
+            .listed_of(day, run_id, marketplace.as_str(), &numbers)
             .await?;
         let unlisted: Vec<&String> = numbers.iter().filter(|n| !listed.contains(*n)).collect();
         let requests: Vec<u64> = stream::iter(unlisted.into_iter().map(Ok))
-            .map_ok(|number| self.ask_trendyol(day, run_id, orders, number))
+            .map_ok(|number| async move {
+                match client {
+                    OrderClient::Trendyol(orders) => {
+                        self.ask_trendyol(day, run_id, orders, number).await
+                    }
+                    OrderClient::Hepsiburada(orders) => {
+                        self.ask_hepsiburada(day, run_id, orders, number).await
+                    }
+                }
+            })
             .try_buffer_unordered(self.settings.concurrency)
             .try_collect()
             .await?;
@@ -1078,6 +1118,207 @@ where
         Ok(requests)
     }
 
+    /// One page of Trendyol's settlement records of one type dated in the
+    /// day (T15: the window is one day, well within 15). Cursor
+    /// `type:page:total:rereads`: the index of the type in
+    /// [`SETTLEMENT_KINDS`], the page, the total its first page announced
+    /// and how often it moved under this run (records of a past day are
+    /// not expected to move; if they do, the type is read again from page
+    /// 0 — every check and write is idempotent — at most 5 times).
+    async fn trendyol_settlements_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &TrendyolOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let (start, end) = istanbul_day_bounds(day)?;
+        let [kind_index, page, total, rereads] =
+            cursor_numbers::<4>(state.after.as_deref())?.unwrap_or([0, 0, -1, 0]);
+        let Some(kind) = SETTLEMENT_KINDS.get(kind_index as usize).copied() else {
+            return Ok(PassState {
+                done: true,
+                ..state.clone()
+            });
+        };
+        let size = TRENDYOL_SETTLEMENT_PAGE;
+        let p = orders
+            .settlements_page(kind, start * 1000, end * 1000 - 1, page as u32, size)
+            .await?;
+        if !p.unreadable.is_empty() {
+            tracing::warn!(
+                count = p.unreadable.len(),
+                kind = kind.as_str(),
+                "unreadable Trendyol settlement records skipped"
+            );
+        }
+        let reads = self
+            .settle_records(day, run_id, &p.records, Some(orders))
+            .await?;
+        let moved = total >= 0 && p.total_elements != total as u64;
+        let last_page = p.listed < size as usize || page as u64 + 1 >= p.total_pages;
+        let next = if moved {
+            let rereads = reread(rereads, &format!("Trendyol's settlement records of {day}"))?;
+            [kind_index, 0, -1, rereads]
+        } else if last_page {
+            [kind_index + 1, 0, -1, 0]
+        } else {
+            [kind_index, page + 1, p.total_elements as i64, rereads]
+        };
+        Ok(PassState {
+            done: next[0] as usize >= SETTLEMENT_KINDS.len(),
+            after: Some(cursor_text(&next)),
+            listed: state.listed + p.listed as u64,
+            requests: state.requests + 1 + reads,
+            version: state.version,
+        })
+    }
+
+    /// One page of Hepsiburada's accounting records of the day (H14:
+    /// `limit` ≤ 100): sales, returns and commissions, each compared with
+    /// our line of its merchant SKU. Cursor `offset:total:rereads`; a total
+    /// that moves between pages reads the day again from offset 0 (at most
+    /// 5 times; every check and write is idempotent). An order we lack is
+    /// not read back (the records name no package): `missing_here`.
+    async fn hepsiburada_accounting_page(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &HepsiburadaOrders,
+        state: &PassState,
+    ) -> Result<PassState> {
+        let [offset, total, rereads] =
+            cursor_numbers::<3>(state.after.as_deref())?.unwrap_or([0, -1, 0]);
+        let limit = self.settings.hepsiburada_page_size.min(hb::MAX_LIMIT);
+        let p = orders.accounting_page(day, offset as u64, limit).await?;
+        if !p.unreadable.is_empty() {
+            tracing::warn!(
+                count = p.unreadable.len(),
+                "unreadable Hepsiburada accounting records skipped"
+            );
+        }
+        self.settle_records(day, run_id, &p.records, None).await?;
+        let (done, next) = next_offset_cursor(
+            [offset, total, rereads],
+            limit,
+            p.total_count,
+            &format!("Hepsiburada's accounting records of {day}"),
+        )?;
+        Ok(PassState {
+            done,
+            after: Some(cursor_text(&next)),
+            listed: state.listed + p.listed as u64,
+            requests: state.requests + 1,
+            version: state.version,
+        })
+    }
+
+    /// Compares a page's settlement records with our orders: one order's
+    /// records one after the other (a lost order is read back once, its
+    /// commission written without racing itself), orders side by side.
+    /// The provider requests made (packages read back).
+    async fn settle_records(
+        &self,
+        day: &str,
+        run_id: &str,
+        records: &[SettlementRecord],
+        read_back: Option<&TrendyolOrders>,
+    ) -> Result<u64> {
+        let mut by_order: std::collections::BTreeMap<&str, Vec<&SettlementRecord>> =
+            std::collections::BTreeMap::new();
+        for r in records {
+            by_order.entry(r.order_number.as_str()).or_default().push(r);
+        }
+        let reads: Vec<u64> = stream::iter(by_order.into_values().map(Ok))
+            .map_ok(|records| self.settle_settlements(day, run_id, read_back, records))
+            .try_buffer_unordered(self.settings.concurrency)
+            .try_collect()
+            .await?;
+        Ok(reads.iter().sum())
+    }
+
+    /// Compares one order's settlement records of a page with our order;
+    /// the provider requests made (a package read back).
+    async fn settle_settlements(
+        &self,
+        day: &str,
+        run_id: &str,
+        read_back: Option<&TrendyolOrders>,
+        records: Vec<&SettlementRecord>,
+    ) -> Result<u64> {
+        let Some(first) = records.first() else {
+            return Ok(0);
+        };
+        let (marketplace, number) = (first.marketplace, first.order_number.as_str());
+        let load = || async {
+            Ok::<_, Error>(
+                self.store
+                    .load_marketplace_order(marketplace, number)
+                    .await?
+                    .map(|(order, _)| order),
+            )
+        };
+        let mut stored = load().await?;
+        let mut requests = 0;
+        let mut read = false;
+        for record in records {
+            let mut check = check_settlement(record, stored.as_ref());
+            if let (true, false, Some(orders), Some(package_id)) =
+                (check.take_in, read, read_back, record.package_id.as_deref())
+            {
+                // A lost order: read back and taken in as the orders pass
+                // takes one in (healed once; stock moves once).
+                read = true;
+                requests += 1;
+                if let Some(snap) = orders.package(package_id).await? {
+                    self.settle_order(day, run_id, &snap).await?;
+                    stored = load().await?;
+                    check = check_settlement(record, stored.as_ref());
+                }
+            }
+            if check.take_in {
+                self.report_difference(day, run_id, &settlement_missing_here(record))
+                    .await?;
+            }
+            if let Some(d) = &check.difference {
+                self.report_difference(day, run_id, d).await?;
+            }
+            if let Some(write) = &check.commission {
+                // A conditional write at the version read; none when the
+                // line already holds it (a rerun writes nothing).
+                OrderIntake::new(&self.store, &self.publisher)
+                    .amend(marketplace, number, |order| with_commission(order, write))
+                    .await?;
+                stored = load().await?;
+            }
+        }
+        Ok(requests)
+    }
+
+    /// Asks Hepsiburada whether it knows one of our orders (one request,
+    /// docs/marketplace-wire.md H17); reports the order missing when it
+    /// does not. The requests made.
+    async fn ask_hepsiburada(
+        &self,
+        day: &str,
+        run_id: &str,
+        orders: &HepsiburadaOrders,
+        number: &str,
+    ) -> Result<u64> {
+        let Some((order, _)) = self
+            .store
+            .load_marketplace_order(Marketplace::Hepsiburada, number)
+            .await?
+        else {
+            return Ok(0);
+        };
+        if !orders.order_known(number).await? {
+            self.report_difference(day, run_id, &missing_at_marketplace(&order))
+                .await?;
+        }
+        Ok(1)
+    }
+
     /// Remembers which orders the marketplace listed (where our own are
     /// then checked against them) and compares each with ours.
     async fn settle_orders(
@@ -1087,12 +1328,10 @@ where
         marketplace: Marketplace,
         snaps: &[OrderSnapshot],
     ) -> Result<()> {
-        if asks_for_ours(marketplace) {
-            let numbers: Vec<String> = snaps.iter().map(|s| s.order_number.clone()).collect();
-            self.store
-                .mark_listed(day, run_id, marketplace.as_str(), &numbers)
-                .await?;
-        }
+        let numbers: Vec<String> = snaps.iter().map(|s| s.order_number.clone()).collect();
+        self.store
+            .mark_listed(day, run_id, marketplace.as_str(), &numbers)
+            .await?;
         stream::iter(snaps.iter().map(Ok))
             .try_for_each_concurrent(self.settings.concurrency, |snap| {
                 self.settle_order(day, run_id, snap)
@@ -1380,10 +1619,14 @@ where
     }
 }
 
-/// Whether the pass over our own orders runs for `marketplace`: only where
-/// one order can be asked for directly (Trendyol, by package id).
-fn asks_for_ours(marketplace: Marketplace) -> bool {
-    marketplace == Marketplace::Trendyol
+/// The suffix of `marketplace`'s settlement pass: Trendyol's
+/// current-account statement (T15), Hepsiburada's record-based accounting
+/// (H14).
+fn settlement_pass(marketplace: Marketplace) -> &'static str {
+    match marketplace {
+        Marketplace::Trendyol => PASS_SETTLEMENTS_SUFFIX,
+        Marketplace::Hepsiburada => PASS_ACCOUNTING_SUFFIX,
+    }
 }
 
 /// Entries the marketplace listed that cannot be read: order-poll reports
@@ -1409,6 +1652,38 @@ fn cursor_numbers<const N: usize>(after: Option<&str>) -> Result<Option<[i64; N]
         .map(|p| p.parse::<i64>().map_err(|_| bad()))
         .collect::<Result<_>>()?;
     parts.try_into().map(Some).map_err(|_| bad())
+}
+
+/// One more read of a list that moved under the run (`what`): the new
+/// count, or an error once it moved [`MAX_REREADS`] times (the invocation
+/// fails; the run resumes later from its cursor).
+fn reread(rereads: i64, what: &str) -> Result<i64> {
+    if rereads >= MAX_REREADS {
+        return Err(Error::Store(format!(
+            "{what} kept changing; the run goes on later"
+        )));
+    }
+    Ok(rereads + 1)
+}
+
+/// The next `offset:total:rereads` cursor of a Hepsiburada offset-paged
+/// list, and whether it is done: a total that changed between pages (lines
+/// or records left or came) reads the list again from offset 0, at most
+/// [`MAX_REREADS`] times, then the invocation fails and the run resumes.
+fn next_offset_cursor(
+    [offset, total, rereads]: [i64; 3],
+    limit: u32,
+    total_count: u64,
+    what: &str,
+) -> Result<(bool, [i64; 3])> {
+    if total >= 0 && total_count != total as u64 {
+        return Ok((false, [0, -1, reread(rereads, what)?]));
+    }
+    let next_offset = offset + i64::from(limit);
+    Ok((
+        next_offset as u64 >= total_count,
+        [next_offset, total_count as i64, rereads],
+    ))
 }
 
 fn cursor_text(parts: &[i64]) -> String {

@@ -147,6 +147,10 @@ pub struct HepsiburadaSettings {
     pub catalog_base: String,
     /// `https://oms-external.hepsiburada.com` (test: `-sit`): orders.
     pub oms_base: String,
+    /// `https://mpfinance-external.hepsiburada.com` (test: `-sit`): the
+    /// record-based accounting service reconcile reads (host UNCONFIRMED:
+    /// docs/marketplace-wire.md H14).
+    pub finance_base: String,
     /// A GUID; also the Basic-auth username with a service key.
     pub merchant_id: String,
     pub service_key: Secret,
@@ -194,6 +198,11 @@ impl HepsiburadaSettings {
                 env,
                 "HEPSIBURADA_OMS_BASE",
                 "https://oms-external-sit.hepsiburada.com",
+            )?,
+            finance_base: base_url(
+                env,
+                "HEPSIBURADA_FINANCE_BASE",
+                "https://mpfinance-external-sit.hepsiburada.com",
             )?,
             merchant_id,
             service_key: Secret::new(service_key),

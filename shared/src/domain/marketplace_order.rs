@@ -625,10 +625,26 @@ fn apply_details(
         .filter(|p| !known_problems.contains(p))
         .cloned()
         .collect();
-    let lines_same = details
+    // A commission the order description does not carry (Trendyol's
+    // package has none; reconciliation keeps the settlement's) survives a
+    // newer description of the line.
+    let lines: Vec<(&String, LineFacts)> = details
         .lines
         .iter()
-        .all(|(id, l)| order.line_facts.get(id) == Some(l));
+        .map(|(id, l)| {
+            let mut l = l.clone();
+            if let (None, Some(kept)) = (&l.commission, order.line_facts.get(id)) {
+                l.commission = kept.commission;
+                if l.commission_rate.is_none() {
+                    l.commission_rate = kept.commission_rate.clone();
+                }
+            }
+            (id, l)
+        })
+        .collect();
+    let lines_same = lines
+        .iter()
+        .all(|(id, l)| order.line_facts.get(*id) == Some(l));
     let package_same = stored.is_some_and(|p| {
         PackageFacts {
             observed_ms: p.observed_ms,
@@ -646,8 +662,8 @@ fn apply_details(
             problems: new_problems,
         });
     }
-    for (id, l) in &details.lines {
-        order.line_facts.insert(id.clone(), l.clone());
+    for (id, l) in lines {
+        order.line_facts.insert(id.clone(), l);
     }
     order.packages.insert(unit_id.to_string(), package);
     true

@@ -13,6 +13,10 @@ use crate::domain::payment_ledger::PaymentLedger;
 use crate::error::{Error, Result};
 use crate::money::Money;
 
+/// Marketplace settlement lines (Trendyol's current-account statement)
+/// against our stored orders.
+pub mod settlements;
+
 /// Istanbul is UTC+3 all year (no daylight saving since 2016).
 pub const ISTANBUL_OFFSET_SECS: i64 = 3 * 3600;
 const DAY_SECS: i64 = 24 * 3600;
@@ -151,6 +155,10 @@ pub struct Difference {
     pub provider_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// The line of the order it is about, where the provider reports per
+    /// line (a settlement record's barcode); part of its identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
     pub provider_side: Side,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub our_side: Option<Side>,
@@ -163,12 +171,20 @@ impl Difference {
     /// found different in the same way on a rerun is the same difference,
     /// reported once.
     pub fn key(&self) -> String {
-        format!(
-            "{}#{}#{}",
-            self.provider,
-            self.provider_ref,
-            self.kind.as_str()
-        )
+        match &self.line {
+            Some(line) => format!(
+                "{}#{}#{line}#{}",
+                self.provider,
+                self.provider_ref,
+                self.kind.as_str()
+            ),
+            None => format!(
+                "{}#{}#{}",
+                self.provider,
+                self.provider_ref,
+                self.kind.as_str()
+            ),
+        }
     }
 }
 
@@ -219,6 +235,7 @@ fn difference(
         order_id: ledger
             .map(|l| l.order_id.clone())
             .or_else(|| p.order_id.clone()),
+        line: None,
         provider_side: provider_side(p),
         our_side: ledger.map(our_side),
         action: kind.action().to_string(),
@@ -360,6 +377,7 @@ pub fn missing_payment_at_provider(
         provider: provider.to_string(),
         provider_ref: provider_ref.to_string(),
         order_id: Some(ledger.order_id.clone()),
+        line: None,
         provider_side: Side {
             status: "not_found".into(),
             amount: None,
@@ -414,24 +432,14 @@ fn order_sides(
         return (None, None);
     };
     // `None` when a line has no amount or the lines mix currencies.
-    let sum = |amounts: Vec<Option<Money>>| -> Option<Money> {
-        let mut total: Option<Money> = None;
-        for a in amounts {
-            let a = a?;
-            total = Some(match total {
-                None => a,
-                Some(t) => t.checked_add(a).ok()?,
-            });
-        }
-        total
-    };
-    let theirs = sum(details.lines.values().map(LineFacts::amount).collect());
+    let theirs = settlements::sum(details.lines.values().map(LineFacts::amount));
     let ours = stored.and_then(|o| {
-        sum(details
-            .lines
-            .keys()
-            .map(|id| o.line_facts.get(id).and_then(LineFacts::amount))
-            .collect())
+        settlements::sum(
+            details
+                .lines
+                .keys()
+                .map(|id| o.line_facts.get(id).and_then(LineFacts::amount)),
+        )
     });
     (theirs, ours)
 }
@@ -449,6 +457,7 @@ fn order_difference(
         provider: snap.marketplace.as_str().to_string(),
         provider_ref: snap.order_number.clone(),
         order_id: None,
+        line: None,
         provider_side: Side {
             status: snap.marketplace_status.clone(),
             amount: theirs,
@@ -572,6 +581,7 @@ pub fn missing_at_marketplace(order: &MarketplaceOrder) -> Difference {
         provider: order.marketplace.as_str().to_string(),
         provider_ref: order.order_number.clone(),
         order_id: None,
+        line: None,
         provider_side: Side {
             status: "not_found".into(),
             amount: None,

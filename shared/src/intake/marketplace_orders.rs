@@ -16,7 +16,8 @@ use crate::domain::event::{
 };
 use crate::domain::marketplace::Marketplace;
 use crate::domain::marketplace_order::{
-    apply_snapshot_with, refuse_move, LineStock, MarketplaceOrder, OrderEvent, OrderSnapshot,
+    apply_snapshot_with, refuse_move, LineStock, MarketplaceOrder, OrderChange, OrderEvent,
+    OrderSnapshot, PersonalWrite,
 };
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::error::{Error, Result};
@@ -126,6 +127,52 @@ where
         Err(Error::Store(format!(
             "marketplace order {} kept changing; gave up after {MAX_ATTEMPTS} attempts",
             snap.order_number
+        )))
+    }
+
+    /// Writes a change to the stored order that moves no stock and keeps
+    /// its personal data (a seller action, a kept commission): `amend`
+    /// gives the order to write, or `None` when there is nothing to write.
+    /// Applied at the version read, read again on a concurrent change;
+    /// then what the outbox holds is published. Whether anything was
+    /// written (an order we do not hold: nothing).
+    pub async fn amend(
+        &self,
+        marketplace: Marketplace,
+        order_number: &str,
+        amend: impl Fn(&MarketplaceOrder) -> Option<MarketplaceOrder>,
+    ) -> Result<bool> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some((order, version)) = self
+                .store
+                .load_marketplace_order(marketplace, order_number)
+                .await?
+            else {
+                return Ok(false);
+            };
+            let Some(order) = amend(&order) else {
+                return Ok(false);
+            };
+            let change = OrderChange {
+                order,
+                moves: Vec::new(),
+                changed: true,
+                personal: PersonalWrite::Unchanged,
+            };
+            match self
+                .store
+                .save_marketplace_order(&change, Some(version), &now_rfc3339())
+                .await?
+            {
+                OrderSave::Saved { .. } => {
+                    self.flush(marketplace, order_number).await?;
+                    return Ok(true);
+                }
+                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
+            }
+        }
+        Err(Error::Store(format!(
+            "marketplace order {order_number} kept changing; the change was not written"
         )))
     }
 

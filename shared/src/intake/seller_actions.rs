@@ -14,13 +14,13 @@
 
 use std::future::Future;
 
-use crate::clock::{now_ms, now_rfc3339};
+use crate::clock::now_ms;
 use crate::domain::marketplace::Marketplace;
-use crate::domain::marketplace_order::{OrderChange, OrderSnapshot, PersonalWrite, SellerAction};
+use crate::domain::marketplace_order::{OrderSnapshot, SellerAction};
 use crate::domain::marketplace_order_details::PersonalDataRetention;
 use crate::error::{Error, Result};
 use crate::intake::marketplace_orders::OrderIntake;
-use crate::ports::{EventPublisher, MarketplaceOrderStore, OrderSave};
+use crate::ports::{EventPublisher, MarketplaceOrderStore};
 use crate::providers::marketplace::http::Refusal;
 use crate::providers::marketplace::trendyol::orders::TrendyolOrders;
 
@@ -217,38 +217,14 @@ where
         order_number: &str,
         action: SellerAction,
     ) -> Result<()> {
-        for _ in 0..5 {
-            let Some((mut order, version)) = self
-                .store
-                .load_marketplace_order(marketplace, order_number)
-                .await?
-            else {
-                return Ok(());
-            };
-            order.record_action(action.clone());
-            let change = OrderChange {
-                order,
-                moves: Vec::new(),
-                changed: true,
-                personal: PersonalWrite::Unchanged,
-            };
-            match self
-                .store
-                .save_marketplace_order(&change, Some(version), &now_rfc3339())
-                .await?
-            {
-                OrderSave::Saved { .. } => {
-                    OrderIntake::new(self.store, self.publisher)
-                        .flush(marketplace, order_number)
-                        .await?;
-                    return Ok(());
-                }
-                OrderSave::Conflict | OrderSave::Refused { .. } => continue,
-            }
-        }
-        Err(Error::Store(format!(
-            "marketplace order {order_number} kept changing; the action was not recorded"
-        )))
+        OrderIntake::new(self.store, self.publisher)
+            .amend(marketplace, order_number, |order| {
+                let mut order = order.clone();
+                order.record_action(action.clone());
+                Some(order)
+            })
+            .await
+            .map(|_| ())
     }
 }
 

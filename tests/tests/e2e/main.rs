@@ -25,6 +25,7 @@ mod orders;
 mod outbound;
 mod payments;
 mod reconcile;
+mod reconcile_settlements;
 mod refunds;
 mod shipments;
 mod webhooks;

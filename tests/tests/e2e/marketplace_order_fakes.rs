@@ -913,6 +913,7 @@ fn hb_settings(fake: &HepsiburadaFake, key: &str, catalog_rps: u32) -> Hepsibura
         listing_base: fake.listing_base_url.clone(),
         catalog_base: fake.mpop_base_url.clone(),
         oms_base: fake.oms_base_url.clone(),
+        finance_base: fake.oms_base_url.clone(),
         merchant_id: hb::TEST_MERCHANT_ID.into(),
         service_key: Secret::new(key),
         user_agent: hb::TEST_INTEGRATOR_USERNAME.into(),

@@ -129,11 +129,11 @@ fn reconcile_app(
 }
 
 /// Today in Istanbul: the fakes date everything now.
-fn today() -> String {
+pub(crate) fn today() -> String {
     previous_istanbul_day(ayaztrade::clock::now_ms() + 86_400_000)
 }
 
-fn run(day: &str, run_id: &str) -> RequestedDetail {
+pub(crate) fn run(day: &str, run_id: &str) -> RequestedDetail {
     RequestedDetail {
         day: day.into(),
         run_id: run_id.into(),
@@ -141,7 +141,7 @@ fn run(day: &str, run_id: &str) -> RequestedDetail {
     }
 }
 
-fn far_deadline() -> i64 {
+pub(crate) fn far_deadline() -> i64 {
     ayaztrade::clock::now_ms() + 600_000
 }
 
@@ -166,7 +166,7 @@ async fn ledger(stack: &Stack, order_id: &str) -> (String, i64) {
     (item["payment_status"].as_s().unwrap().clone(), refunded)
 }
 
-fn published(p: &RecordingPublisher) -> BTreeMap<&'static str, usize> {
+pub(crate) fn published(p: &RecordingPublisher) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();
     for e in p.published.lock().unwrap().iter() {
         *counts.entry(e.detail_type.as_str()).or_default() += 1;
@@ -450,7 +450,7 @@ async fn route(
 // ---- marketplace orders ----------------------------------------------------------
 
 /// A marketplace webhook, Basic-authenticated, through the webhook function.
-async fn deliver_marketplace(h: &CatalogHarness, path: &str, body: &[u8]) -> Value {
+pub(crate) async fn deliver_marketplace(h: &CatalogHarness, path: &str, body: &[u8]) -> Value {
     let auth = basic_auth(MARKETPLACE_USER, MARKETPLACE_PASSWORD);
     let req = function_url_request("POST", path, &[("authorization", &auth)], body, false);
     let (status, answer) = response_json(h.webhook().handle(req).await.unwrap());
@@ -458,7 +458,7 @@ async fn deliver_marketplace(h: &CatalogHarness, path: &str, body: &[u8]) -> Val
     answer
 }
 
-async fn product_stock(h: &CatalogHarness, sku: &str) -> i64 {
+pub(crate) async fn product_stock(h: &CatalogHarness, sku: &str) -> i64 {
     h.catalog_store()
         .get_product(sku)
         .await
@@ -468,7 +468,7 @@ async fn product_stock(h: &CatalogHarness, sku: &str) -> i64 {
         .stock
 }
 
-fn published_by(h: &CatalogHarness) -> BTreeMap<&'static str, usize> {
+pub(crate) fn published_by(h: &CatalogHarness) -> BTreeMap<&'static str, usize> {
     published(&h.publisher)
 }
 
@@ -633,8 +633,11 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
             )
         })
         .collect();
-    assert_eq!(counts["trendyol"], (5, 4, 2, 2));
-    assert_eq!(counts["hepsiburada"], (3, 2, 1, 0));
+    // Trendyol's requests: 4 for the orders, 2 for the (empty) sale and
+    // return records of the settlements pass.
+    assert_eq!(counts["trendyol"], (5, 6, 2, 2));
+    // Hepsiburada's: 2 order pages, 1 (empty) accounting page.
+    assert_eq!(counts["hepsiburada"], (3, 3, 1, 0));
 
     // The lost webhooks arriving late change nothing.
     for i in [2, 3] {
@@ -658,16 +661,84 @@ async fn a_day_of_marketplace_orders_heals_lost_orders_and_reports_each_differen
     assert_eq!(product_stock(&h, "REC-H").await, 7);
 }
 
-/// A Stripe attempt of ours for `order_id`, created now (so on today's
-/// by-day list of our payments).
-async fn attempt_today(stack: &Stack, order_id: &str, provider_ref: &str) {
+#[tokio::test]
+async fn a_hepsiburada_order_we_hold_that_hepsiburada_does_not_know_is_missing_at_provider_once() {
+    let h = CatalogHarness::start(0, &[]).await;
+    h.put_products(&[product_json("REC-HM", 10, 3_000)]).await;
+    let day = today();
+    // GIVEN three Hepsiburada orders of ours polled in today: two packed
+    // since (so the day's list, which shows lines waiting to be packed,
+    // no longer shows them) and one Hepsiburada does not know (as if a
+    // forged or misrouted notice had brought it).
+    let numbers: Vec<String> = (0..3)
+        .map(|_| {
+            h.hepsiburada
+                .add_order_lines(&[("REC-HM", 1, 30.0)])
+                .order_number
+        })
+        .collect();
+    let poll = h
+        .order_poll(&[])
+        .run_only(Some(Marketplace::Hepsiburada), i64::MAX)
+        .await;
+    assert_eq!(poll.marketplaces[0].created, 3, "{poll:?}");
+    for n in &numbers[..2] {
+        h.hepsiburada.update_status(n, "Packaged");
+    }
+    h.hepsiburada.forget_order(&numbers[2]);
+    h.publisher.published.lock().unwrap().clear();
+
+    // WHEN the day is reconciled, twice
+    let app = h.reconcile(&[("RECONCILE_STOP_BEFORE_DEADLINE_SECS", "0")]);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN each order the list did not show is asked for once, and only
+    // the unknown one is a difference.
+    assert_eq!(h.hepsiburada.order_detail_request_count(), 3);
+    let hb: Vec<_> = report
+        .differences
+        .iter()
+        .filter(|d| d.provider == "hepsiburada")
+        .collect();
+    assert_eq!(hb.len(), 1, "{:#?}", report.differences);
+    assert_eq!(
+        (hb[0].kind, hb[0].provider_ref.as_str()),
+        (DifferenceKind::MissingAtProvider, numbers[2].as_str())
+    );
+    assert_eq!(
+        hb[0].our_side.as_ref().unwrap().amount.unwrap().minor,
+        3_000
+    );
+    assert_eq!(published_by(&h).get("reconciliation.mismatch"), Some(&1));
+    h.publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published_by(&h),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+}
+
+/// A payment attempt of ours with `provider` for `order_id`, created now
+/// (so on today's by-day list of our payments).
+async fn attempt_today(stack: &Stack, provider: &str, order_id: &str, provider_ref: &str) {
     use ayaztrade::domain::PaymentAttempt;
     use ayaztrade::money::{Currency, Money};
     use ayaztrade::ports::PaymentAttemptRecorder;
     store(stack)
         .record_attempt(&PaymentAttempt {
             order_id: order_id.into(),
-            provider: "stripe".into(),
+            provider: provider.into(),
             provider_ref: provider_ref.into(),
             amount: Money::new(TOTAL, Currency::TRY),
             provider_status: "requires_payment_method".into(),
@@ -705,10 +776,10 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
         )
         .await
         .unwrap();
-    attempt_today(stack, &ids[0], &pi.id).await;
+    attempt_today(stack, "stripe", &ids[0], &pi.id).await;
     deliver_stripe(&h, &stripe.succeed_intent(&pi.id, None)).await;
     let ghost = format!("pi_ghost{}", fastrand::u64(..));
-    attempt_today(stack, &ids[1], &ghost).await;
+    attempt_today(stack, "stripe", &ids[1], &ghost).await;
     let now = now_unix();
     let forged = json!({
         "id": format!("evt_ghost{}", fastrand::u64(..)), "object": "event",
@@ -721,7 +792,7 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
     });
     deliver_stripe(&h, forged.to_string().as_bytes()).await;
     assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
-    attempt_today(stack, &ids[2], "pi_neverpaid1").await;
+    attempt_today(stack, "stripe", &ids[2], "pi_neverpaid1").await;
 
     // WHEN the day is reconciled, twice
     let (app, publisher) = reconcile_app(stack, &stripe, None, 20);
@@ -760,6 +831,73 @@ async fn a_payment_we_hold_that_stripe_does_not_know_is_missing_at_provider_once
             ("reconciliation.completed", 1),
             ("reconciliation.mismatch", 1)
         ])
+    );
+    publisher.published.lock().unwrap().clear();
+    let again = app
+        .run(&run(&day, "run-2"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+    assert_eq!(again.differences, report.differences);
+    assert_eq!(
+        published(&publisher),
+        BTreeMap::from([("reconciliation.completed", 1)])
+    );
+}
+
+#[tokio::test]
+async fn a_payment_we_hold_that_iyzico_does_not_know_is_missing_at_provider_once() {
+    let stack = &ayaztrade_tests::local_stack::fresh_stack().await;
+    let stripe = StripeFake::start().await;
+    let iyzico = IyzicoFake::start().await;
+    let h = webhook_harness(stack);
+    let day = today();
+    let ids = orders(stack, 2).await;
+    // GIVEN a payment iyzico lists (paid by its notice) and one a signed
+    // notice claims that iyzico has never made (paid here all the same).
+    let pid = iyzico.seed_paid(&ids[0], TOTAL);
+    attempt_today(stack, "iyzico", &ids[0], &pid).await;
+    deliver_iyzico(&h, &ids[0], &pid).await;
+    let ghost = format!("{}", 90_000_000 + fastrand::u32(..1_000_000));
+    attempt_today(stack, "iyzico", &ids[1], &ghost).await;
+    deliver_iyzico(&h, &ids[1], &ghost).await;
+    assert_eq!(ledger(stack, &ids[1]).await.0, "paid");
+    let details_reads = iyzico.report_reads();
+
+    // WHEN the day is reconciled, twice
+    let (app, publisher) = reconcile_app(stack, &stripe, Some(&iyzico), 20);
+    let report = app
+        .run(&run(&day, "run-1"), far_deadline())
+        .await
+        .unwrap()
+        .report
+        .unwrap();
+
+    // THEN only the payment iyzico does not know is a difference, found by
+    // asking iyzico's reporting details for it once (the listed one costs
+    // no request beyond the daily report).
+    let iyzico_differences: Vec<_> = report
+        .differences
+        .iter()
+        .filter(|d| d.provider == "iyzico")
+        .collect();
+    assert_eq!(iyzico_differences.len(), 1, "{:#?}", report.differences);
+    let d = iyzico_differences[0];
+    assert_eq!(
+        (d.kind, d.provider_ref.as_str(), d.order_id.as_deref()),
+        (
+            DifferenceKind::MissingAtProvider,
+            ghost.as_str(),
+            Some(ids[1].as_str())
+        )
+    );
+    assert_eq!(d.our_side.as_ref().unwrap().amount.unwrap().minor, TOTAL);
+    // One details read: the ghost's.
+    assert_eq!(iyzico.report_reads() - details_reads, 1);
+    assert_eq!(
+        published(&publisher).get("reconciliation.mismatch"),
+        Some(&1)
     );
     publisher.published.lock().unwrap().clear();
     let again = app

@@ -42,11 +42,15 @@ use crate::providers::marketplace::http::{BasicJsonApi, Refusal, TrackingPush, U
 use crate::providers::marketplace::trendyol::orders::check_tracking_number;
 use crate::providers::marketplace::wire_money::{AmountWire, Decimal, MoneyReader};
 
+/// The record-based accounting service (H14), read by reconcile.
+pub mod accounting;
 /// The cancelled-line list (H15), read by order-poll.
 pub mod cancelled;
 /// Claims (returns, H16): listed by order-poll, accepted or rejected by
 /// marketplace-orders.
 pub mod claims;
+/// One order by its number, asked by reconcile.
+pub mod detail;
 /// Packaging of lines and the package list it is read back from (H13).
 pub mod packages;
 
@@ -346,6 +350,8 @@ pub fn snapshots(lines: Vec<OrderLine>, seen_ms: i64) -> Vec<OrderSnapshot> {
 pub struct HepsiburadaOrders {
     api: BasicJsonApi,
     oms_base: String,
+    /// The accounting service's host (H14).
+    finance_base: String,
     merchant_id: String,
     list: Endpoint,
     /// intransit and the package read-back (order services: 1,000 req/s).
@@ -363,6 +369,7 @@ impl HepsiburadaOrders {
                 &settings.user_agent,
             )?,
             oms_base: settings.oms_base.clone(),
+            finance_base: settings.finance_base.clone(),
             merchant_id: settings.merchant_id.clone(),
             // 1,000 requests per second allowed on order services; a poll
             // never comes near it, the limit only guards a runaway loop.

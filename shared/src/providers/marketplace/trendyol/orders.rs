@@ -39,6 +39,9 @@ use crate::providers::marketplace::wire_money::{Decimal, MoneyReader};
 
 /// Claims (returns): getClaims (T14), read by order-poll.
 pub mod claims;
+/// Sale and return records of the current-account statement (T15), read
+/// by reconcile.
+pub mod settlements;
 
 const PROVIDER: &str = "trendyol";
 /// Longest tracking number we send (Aras barcodes are 10–20 characters;
