@@ -605,14 +605,14 @@ impl Route {
             Route::Invoice(_) => PACKAGE_INVOICE,
             Route::MissingInvoice => MISSING_INVOICE,
             Route::CancelLine(_) => invoices::CANCEL_BY_MERCHANT,
-            Route::Orders | Route::Cancelled | Route::ClaimList(_) | Route::OrderDetail(_) => {
-                EndpointKind::Orders
-            }
-            Route::Accounting => EndpointKind::Finance,
-            Route::InTransit(_)
-            | Route::PackageInfo(_)
-            | Route::MissingInvoice
-            | Route::PackageList => EndpointKind::Tracking,
+            Route::ClaimList(None) => CLAIM_LIST,
+            Route::ClaimList(Some(_)) => CLAIM_STATUS_LIST,
+            Route::ClaimDecision(_, false) => CLAIM_ACCEPT,
+            Route::ClaimDecision(_, true) => CLAIM_REJECT,
+            Route::CreatePackage => CREATE_PACKAGE,
+            Route::PackageList => PACKAGE_LIST,
+            Route::Accounting => ACCOUNTING_TRANSACTIONS,
+            Route::OrderDetail(_) => ORDER_DETAIL,
         }
     }
 
@@ -633,16 +633,14 @@ impl Route {
             Route::PriceStatus(_) | Route::StockStatus(_) | Route::ImportStatus(_) => {
                 EndpointKind::Status
             }
-            Route::Orders | Route::Cancelled | Route::ClaimList(_) => EndpointKind::Orders,
+            Route::Orders | Route::Cancelled | Route::ClaimList(_) | Route::OrderDetail(_) => {
+                EndpointKind::Orders
+            }
+            Route::Accounting => EndpointKind::Finance,
             Route::InTransit(_)
             | Route::PackageInfo(_)
             | Route::MissingInvoice
             | Route::PackageList => EndpointKind::Tracking,
-            Route::Orders | Route::Cancelled | Route::OrderDetail(_) => EndpointKind::Orders,
-            Route::Accounting => EndpointKind::Finance,
-            Route::InTransit(_) | Route::PackageInfo(_) | Route::MissingInvoice => {
-                EndpointKind::Tracking
-            }
             // A write, apart from the package reads around it.
             Route::Invoice(_)
             | Route::CancelLine(_)

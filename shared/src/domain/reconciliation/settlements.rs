@@ -529,6 +529,7 @@ mod tests {
                         marketplace_status: "Created".into(),
                         rank: 1,
                         restock: crate::domain::marketplace_claim::Restock::Pending,
+                        quantity: 1,
                     },
                 )]
                 .into(),
