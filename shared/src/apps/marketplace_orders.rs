@@ -328,6 +328,20 @@ const PACK_ACTION: &str = "package_lines";
 fn pack_request(body: &PackBody, order: &MarketplaceOrder) -> Result<PackRequest> {
     let mut errors = Vec::new();
     let lines = order_lines(&body.lines, order, &mut errors);
+    // Whole lines only: whether Hepsiburada packs part of a line is
+    // UNCONFIRMED (H13), and a line packed in part could not be told
+    // apart from our own earlier package of it when read back.
+    for (i, line) in body.lines.iter().enumerate() {
+        let stored = line["lineId"].as_str().and_then(|id| order.lines.get(id));
+        if let (Some(stored), Some(q)) = (stored, line["quantity"].as_u64()) {
+            if q >= 1 && q < u64::from(stored.quantity) {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].quantity"),
+                    format!("{} (the line's whole quantity)", stored.quantity),
+                ));
+            }
+        }
+    }
     let parcel_quantity = match &body.parcel_quantity {
         None => None,
         Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
@@ -989,7 +1003,6 @@ where
 
     /// Lines of a Hepsiburada order packed into one new package
     /// (docs/marketplace-wire.md H13). Exactly once by asking Hepsiburada:
-    /// a packaging of the same lines recorded as done answers at once; else
     /// the package list is read first (a live package holding exactly these
     /// lines: nothing sent), the package created, and after a refusal or an
     /// unclear failure (timeout, 5xx: the create is never repeated blind)
@@ -1016,14 +1029,10 @@ where
                 .iter()
                 .map(|l| (l.line_id.as_str(), l.quantity)),
         );
-        // A repeat answers the first answer.
-        if order.seller_actions.iter().any(|a| {
-            a.action == PACK_ACTION
-                && a.detail.as_deref() == Some(detail.as_str())
-                && (a.outcome == "done" || a.outcome == "already")
-        }) {
-            return self.order(marketplace, order_number).await;
-        }
+        // No answer from our own record alone: a package recorded here may
+        // have been unpacked in Hepsiburada's panel since (the unpack notice
+        // leaves the order `packaged`), so a repeat reads the list first
+        // like any request — a live package of these lines answers it.
         let action = PackageAction {
             order_number,
             // Named by Hepsiburada's answer (`after`).

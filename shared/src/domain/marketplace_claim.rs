@@ -256,6 +256,13 @@ pub fn apply_claim(
             continue;
         }
         changed = true;
+        // Never more units back than the line sold (a claim's quantity is
+        // the marketplace's word, UNCONFIRMED for Hepsiburada, H16).
+        let sold = item
+            .order_line_id
+            .as_ref()
+            .and_then(|id| order.lines.get(id))
+            .map_or(u32::MAX, |line| line.quantity.max(1));
         let mut stored = ClaimItem {
             order_line_id: item.order_line_id.clone(),
             sku: item.sku.clone(),
@@ -264,7 +271,7 @@ pub fn apply_claim(
             status: status.word.to_string(),
             marketplace_status: item.marketplace_status.clone(),
             rank: status.rank,
-            quantity: item.quantity.max(1),
+            quantity: item.quantity.max(1).min(sold),
             restock: previous.as_ref().map_or(Restock::Pending, |p| p.restock),
         };
         if status.accepted && stored.restock == Restock::Pending {
@@ -648,6 +655,13 @@ mod tests {
             &policy,
         );
         assert_eq!(c.moves[0].change, 2);
+        // A claim of more units than the line sold gives back the line's.
+        let mut greedy = hb_claim("Accepted", "FoundCheaper", 4_000);
+        greedy.items[0].quantity = 7;
+        assert_eq!(
+            apply_claim(&hb_order(), &greedy, &policy).moves[0].change,
+            3
+        );
         // A reason not named for Hepsiburada: nothing.
         let c = apply_claim(
             &hb_order(),

@@ -34,7 +34,7 @@ use crate::domain::invoice::{
     date_in_turkiye, Buyer, InternetSale, InvoiceLine, InvoiceRequest, Shipment, Shipper, TaxId,
     PAYMENT_TYPE_INTERMEDIARY,
 };
-use crate::domain::marketplace_order::{package_status_action, MarketplaceOrder};
+use crate::domain::marketplace_order::MarketplaceOrder;
 use crate::domain::marketplace_order_details::{Address, PersonalData};
 use crate::money::{Currency, Money};
 
@@ -281,12 +281,7 @@ pub fn invoice_for(
     // Accounting invoices only after the order closed, so it never marks a
     // package Invoiced itself: one marked so (with its invoice number) was
     // invoiced elsewhere.
-    let invoiced = package_status_action("Invoiced");
-    if let Some(marked) = order
-        .seller_actions
-        .iter()
-        .find(|a| a.action == invoiced && a.outcome == "done")
-    {
+    if let Some(marked) = order.invoiced_elsewhere() {
         return Err(missing(format!(
             "package {} was marked Invoiced at {} with an invoice made elsewhere: \
              a second invoice for the same sale is not issued",
@@ -408,7 +403,9 @@ mod tests {
 
     use super::*;
     use crate::domain::marketplace::Marketplace;
-    use crate::domain::marketplace_order::{LineState, LineStock, SellerAction, UnitState};
+    use crate::domain::marketplace_order::{
+        package_status_action, LineState, LineStock, SellerAction, UnitState, MAX_SELLER_ACTIONS,
+    };
     use crate::domain::marketplace_order_details::{LineFacts, PackageFacts};
 
     fn try_(minor: i64) -> Option<Money> {
@@ -549,17 +546,21 @@ mod tests {
     #[test]
     fn a_package_marked_invoiced_through_us_is_never_invoiced_a_second_time() {
         let mut o = order();
-        // Picking, an Invoiced the marketplace refused or was past already:
+        // Picking, an Invoiced the marketplace refused:
         // no invoice was made elsewhere that we know of.
         o.seller_actions = vec![
             action("package_status:Picking", "done"),
             action("package_status:Invoiced", "refused"),
-            action("package_status:Invoiced", "already"),
             action("invoice_link", "done"),
         ];
         request(&o, Some(&person()));
-        o.seller_actions
-            .push(action(&package_status_action("Invoiced"), "done"));
+        // Found there already (an earlier attempt whose answer was lost)
+        // counts as much as done; twenty later actions do not push it out.
+        o.record_action(action(&package_status_action("Invoiced"), "already"));
+        for _ in 0..25 {
+            o.record_action(action("invoice_link", "refused"));
+        }
+        assert_eq!(o.seller_actions.len(), MAX_SELLER_ACTIONS);
         let why = invoice_for(&o, Some(&person())).unwrap_err().to_string();
         assert!(
             why.contains("package p1 was marked Invoiced at trendyol"),

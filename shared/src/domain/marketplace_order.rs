@@ -362,8 +362,35 @@ impl MarketplaceOrder {
             action: action.clone(),
         });
         self.seller_actions.push(action);
-        let excess = self.seller_actions.len().saturating_sub(MAX_SELLER_ACTIONS);
-        self.seller_actions.drain(..excess);
+        // Oldest first, but never the mark that the seller invoiced the
+        // package elsewhere: accounting reads it to refuse a second invoice
+        // however many actions come after it.
+        while self.seller_actions.len() > MAX_SELLER_ACTIONS {
+            let oldest = self
+                .seller_actions
+                .iter()
+                .position(|a| !a.invoiced_elsewhere())
+                .unwrap_or(0);
+            self.seller_actions.remove(oldest);
+        }
+    }
+
+    /// The action by which the seller told the marketplace, through us,
+    /// that a package is invoiced (with the invoice's number): an invoice
+    /// made elsewhere.
+    pub fn invoiced_elsewhere(&self) -> Option<&SellerAction> {
+        self.seller_actions.iter().find(|a| a.invoiced_elsewhere())
+    }
+}
+
+impl SellerAction {
+    /// `package_status:Invoiced` sent and accepted (`done`), or found
+    /// there already (`already`: the marketplace had it, perhaps from an
+    /// earlier attempt whose answer was lost) — either way the seller named
+    /// an invoice of their own.
+    pub fn invoiced_elsewhere(&self) -> bool {
+        self.action == package_status_action("Invoiced")
+            && (self.outcome == "done" || self.outcome == "already")
     }
 }
 

@@ -85,7 +85,10 @@ pub struct SettlementCheck {
 }
 
 /// The lines of `order` with the record's product (its barcode, else its
-/// SKU), by line id.
+/// SKU), by line id. A sale or commission is about lines still sold: a
+/// line cancelled or not supplied (its units back in stock, perhaps split
+/// into a package that never shipped) is left out; a return may be about
+/// any of them.
 fn lines_of<'o>(
     order: &'o MarketplaceOrder,
     record: &SettlementRecord,
@@ -93,6 +96,13 @@ fn lines_of<'o>(
     order
         .line_facts
         .iter()
+        .filter(|(id, _)| {
+            record.kind == SettlementKind::Return
+                || !order
+                    .lines
+                    .get(*id)
+                    .is_some_and(|l| matches!(l.status.as_str(), "cancelled" | "unsupplied"))
+        })
         .filter(|(id, l)| match (&record.barcode, &record.sku) {
             (Some(barcode), _) => l.barcode.as_ref() == Some(barcode),
             (None, Some(sku)) => order
@@ -104,19 +114,21 @@ fn lines_of<'o>(
         .collect()
 }
 
-/// The product a record is about, as differences name it (`line`): the
-/// barcode or SKU, `/commission` added for a commission record (so its
-/// difference is not the same as the sale's of the same line).
-fn product_ref(record: &SettlementRecord) -> String {
+/// The record a difference is about, as it names it (`line`, part of its
+/// identity): the barcode or SKU, `/commission` added for a commission
+/// record, then `@` and the marketplace's record id — two returns of one
+/// line on one day are two differences, and a rerun finds the same ones.
+fn record_ref(record: &SettlementRecord) -> String {
     let product = record
         .barcode
         .clone()
         .or_else(|| record.sku.clone())
         .unwrap_or_default();
-    match record.kind {
-        SettlementKind::Commission => format!("{product}/commission"),
-        _ => product,
-    }
+    let kind = match record.kind {
+        SettlementKind::Commission => "/commission",
+        _ => "",
+    };
+    format!("{product}{kind}@{}", record.record_id)
 }
 
 /// The commission stored on these lines (`None`: a line without one, or
@@ -129,6 +141,32 @@ fn lines_commission(lines: &[(&String, &LineFacts)]) -> Option<Money> {
 /// or mixed currencies).
 fn lines_amount(lines: &[(&String, &LineFacts)]) -> Option<Money> {
     sum(lines.iter().map(|(_, l)| l.amount()))
+}
+
+/// A line's price before discounts (unit price × quantity).
+fn before_discounts(l: &LineFacts) -> Option<Money> {
+    l.unit_price
+        .and_then(|p| p.checked_mul(i64::from(l.quantity)).ok())
+}
+
+/// Whether a sale's amount is what these lines sold for. Which figure a
+/// sale record carries is UNCONFIRMED (T15): what the buyer paid, or the
+/// price before the seller's discounts (debited as their own Discount and
+/// Coupon records, which we do not read). Either agrees; so does one line
+/// of several of the product (a record per line, each package settled on
+/// its own day). Anything else is a real difference.
+fn sale_agrees(lines: &[(&String, &LineFacts)], amount: Money) -> bool {
+    let all = [
+        lines_amount(lines),
+        sum(lines.iter().map(|(_, l)| before_discounts(l))),
+    ];
+    all.into_iter()
+        .chain(
+            lines
+                .iter()
+                .flat_map(|(_, l)| [l.amount(), before_discounts(l)]),
+        )
+        .any(|a| a == Some(amount))
 }
 
 /// The sum of amounts; `None` when one is missing or currencies mix.
@@ -156,7 +194,7 @@ fn settlement_difference(
         provider: record.marketplace.as_str().to_string(),
         provider_ref: record.order_number.clone(),
         order_id: None,
-        line: Some(product_ref(record)),
+        line: Some(record_ref(record)),
         provider_side: Side {
             status: format!("settlement_{}", record.kind.as_str()),
             amount: (record.kind != SettlementKind::Return).then_some(record.amount),
@@ -215,7 +253,7 @@ pub fn check_settlement(
     let ours = lines_amount(&lines);
     match record.kind {
         SettlementKind::Sale => {
-            if ours != Some(record.amount) {
+            if !sale_agrees(&lines, record.amount) {
                 return SettlementCheck {
                     difference: Some(settlement_difference(
                         record,
@@ -465,7 +503,7 @@ mod tests {
         assert_eq!(check.commission, None);
         let d = check.difference.unwrap();
         assert_eq!(d.kind, DifferenceKind::AmountDiffers);
-        assert_eq!(d.key(), "trendyol#TY-9#B1#amount_differs");
+        assert_eq!(d.key(), "trendyol#TY-9#B1@725041340#amount_differs");
         assert_eq!(d.provider_side.amount, Some(try_(9_000)));
         assert_eq!(d.our_side.unwrap().amount, Some(try_(10_000)));
         let d = check_settlement(
@@ -597,5 +635,70 @@ mod tests {
             Some(&ours),
         );
         assert_eq!(check, SettlementCheck::default());
+    }
+
+    #[test]
+    fn a_discounted_line_agrees_before_or_after_its_discount_and_nothing_else() {
+        let mut ours = order("Delivered", &[("L1", "B1", 2, 5_000)]);
+        ours.line_facts.get_mut("L1").unwrap().unit_price = Some(try_(6_000));
+        for agrees in [10_000, 12_000] {
+            let check = check_settlement(
+                &record(SettlementKind::Sale, "B1", agrees, None),
+                Some(&ours),
+            );
+            assert_eq!(check.difference, None, "{agrees}");
+        }
+        let d = check_settlement(
+            &record(SettlementKind::Sale, "B1", 11_000, None),
+            Some(&ours),
+        )
+        .difference
+        .unwrap();
+        assert_eq!(d.kind, DifferenceKind::AmountDiffers);
+    }
+
+    #[test]
+    fn a_cancelled_line_is_not_what_a_sale_settles_and_one_line_of_several_agrees() {
+        let mut ours = order(
+            "Delivered",
+            &[
+                ("L1", "B1", 1, 5_000),
+                ("L2", "B1", 1, 5_000),
+                ("L3", "B1", 1, 5_000),
+            ],
+        );
+        // L3 not supplied: the sale is of L1 and L2 (together, or one a day).
+        ours.lines.get_mut("L3").unwrap().status = "unsupplied".into();
+        for amount in [10_000, 5_000] {
+            let check = check_settlement(
+                &record(SettlementKind::Sale, "B1", amount, None),
+                Some(&ours),
+            );
+            assert_eq!(check.difference, None, "{amount}");
+        }
+        assert!(check_settlement(
+            &record(SettlementKind::Sale, "B1", 15_000, None),
+            Some(&ours)
+        )
+        .difference
+        .is_some());
+    }
+
+    #[test]
+    fn two_returns_of_one_line_on_one_day_are_two_differences() {
+        let ours = order("Delivered", &[("L1", "B1", 2, 5_000)]);
+        let mut second = record(SettlementKind::Return, "B1", 5_000, None);
+        second.record_id = "725041341".into();
+        let keys: Vec<String> = [record(SettlementKind::Return, "B1", 5_000, None), second]
+            .iter()
+            .map(|r| check_settlement(r, Some(&ours)).difference.unwrap().key())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "trendyol#TY-9#B1@725041340#refund_differs",
+                "trendyol#TY-9#B1@725041341#refund_differs"
+            ]
+        );
     }
 }

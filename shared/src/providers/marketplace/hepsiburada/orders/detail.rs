@@ -9,11 +9,13 @@
 //!
 //! UNCONFIRMED (kept in this file): the answer's shape (it is not read:
 //! the order is known when a 2xx answer carries its number as an
-//! `orderNumber`), and that an unknown order is a 4xx other than 401/403/
-//! 429 (read as "not known"); a 2xx without the number is "not known" too.
+//! `orderNumber`), and that an unknown order is answered 404 (the only
+//! answer read as "not known"); a 2xx without the number, or another
+//! refusal, fails the pass (retried next run) rather than report orders
+//! missing on a misread.
 
 use super::HepsiburadaOrders;
-use crate::error::Error;
+use crate::error::{Error, ProviderFailure};
 
 /// Order numbers are digits (and, in tests, letters and dashes): anything
 /// else is refused before a path is built.
@@ -52,11 +54,26 @@ impl HepsiburadaOrders {
             "{}/orders/merchantid/{}/ordernumber/{order_number}",
             self.oms_base, self.merchant_id
         );
-        Ok(self
+        // Only a 404 says "not known": any other refusal, or a 2xx that
+        // does not name the order (a shape we misread), is an error for the
+        // run — never a `missing_at_provider` for every order of the day.
+        match self
             .api
-            .get_if_known(&self.list, "hepsiburada_order_detail", url)
-            .await?
-            .is_some_and(|answer| names_order(&answer.body, order_number)))
+            .get(&self.list, "hepsiburada_order_detail", url)
+            .await
+        {
+            Ok(answer) if names_order(&answer.body, order_number) => Ok(true),
+            Ok(_) => Err(self
+                .api
+                .unreadable("an order detail that does not name the order asked")),
+            Err(Error::Provider(p))
+                if p.failure == ProviderFailure::Rejected
+                    && p.provider_code.as_deref() == Some("404") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
