@@ -564,6 +564,7 @@ pub fn apply_snapshot_with(
         && apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
     let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
     let details_changed = apply_details(&mut order, snap, &key, &unit_id);
+    announce_with_lines(&mut order, current, outbox_before, &key, &unit_id);
     let personal = apply_personal(&mut order, snap, retention);
     let changed = is_new
         || unit_changed
@@ -579,6 +580,51 @@ pub fn apply_snapshot_with(
         moves,
         changed,
         personal,
+    }
+}
+
+/// `Created` is what tells the platform an order exists, with its lines,
+/// SKUs and total: an order first known by a report naming no lines (a
+/// Hepsiburada notice names only the order) is announced when its lines
+/// are first known (the paid-order list the poll reads), not before and
+/// empty-handed. Lines are never removed, so that happens once; a status
+/// change in the same report is told by the announcement.
+fn announce_with_lines(
+    order: &mut MarketplaceOrder,
+    current: Option<&MarketplaceOrder>,
+    outbox_before: usize,
+    key: &str,
+    unit_id: &str,
+) {
+    let held = match current {
+        None => order.lines.is_empty(),
+        Some(_) => false,
+    };
+    let first_lines = current.is_some_and(|c| c.lines.is_empty()) && !order.lines.is_empty();
+    let unit = order.units.get(unit_id).cloned();
+    if !(held || first_lines) || unit.is_none() {
+        return;
+    }
+    // This report's own announcement (held) or status change (told by the
+    // announcement) leaves the outbox; its other events stay.
+    let tail = order.outbox.split_off(outbox_before);
+    order.outbox.extend(tail.into_iter().filter(|e| {
+        !matches!(
+            e,
+            OrderEvent::Created { .. } | OrderEvent::StatusChanged { .. }
+        )
+    }));
+    if let (true, Some(unit)) = (first_lines, unit) {
+        order.outbox.insert(
+            outbox_before,
+            OrderEvent::Created {
+                event_id: format!("{key}:created"),
+                occurred_ms: unit.changed_ms,
+                package_id: (!unit_id.is_empty()).then(|| unit_id.to_string()),
+                status: unit.status,
+                marketplace_status: unit.marketplace_status,
+            },
+        );
     }
 }
 
@@ -1353,6 +1399,67 @@ mod tests {
                 "trendyol:TY-1:stock:L1:taken"
             ]
         );
+    }
+
+    #[test]
+    fn an_order_first_known_by_a_notice_is_announced_once_with_its_lines() {
+        let created = |c: &OrderChange| -> Vec<(String, String)> {
+            c.order
+                .outbox
+                .iter()
+                .filter_map(|e| match e {
+                    OrderEvent::Created {
+                        event_id, status, ..
+                    } => Some((event_id.clone(), status.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let notice = hb_order("HB-5", "createOrder", vec![], 1);
+        let c = apply_snapshot(None, &notice);
+        assert!(c.changed, "stored");
+        assert!(c.order.outbox.is_empty(), "{:?}", c.order.outbox);
+        let stored = settle(c);
+        let listed = hb_order("HB-5", "Open", vec![line("a", "A", 2)], 2);
+        let c = apply_snapshot(Some(&stored), &listed);
+        assert_eq!(
+            created(&c),
+            [(
+                "hepsiburada:HB-5:created".to_string(),
+                "created".to_string()
+            )]
+        );
+        assert!(matches!(c.order.outbox[0], OrderEvent::Created { .. }));
+        assert_eq!(c.moves.len(), 1, "stock taken with it");
+        let stored = settle(c);
+        for again in [
+            listed,
+            OrderSnapshot {
+                occurred_ms: 3,
+                ..notice
+            },
+        ] {
+            assert!(apply_snapshot(Some(&stored), &again)
+                .order
+                .outbox
+                .is_empty());
+        }
+        // Cancelled before its lines were listed: announced cancelled when
+        // they are, nothing taken.
+        let cancel = hb_order("HB-6", "orderCancel", vec![], 1);
+        let stored = settle(apply_snapshot(None, &cancel));
+        let c = apply_snapshot(
+            Some(&stored),
+            &hb_order("HB-6", "Open", vec![line("a", "A", 1)], 2),
+        );
+        assert_eq!(
+            created(&c),
+            [(
+                "hepsiburada:HB-6:created".to_string(),
+                "cancelled".to_string()
+            )]
+        );
+        assert!(c.moves.is_empty());
     }
 
     #[test]
