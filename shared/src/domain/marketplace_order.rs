@@ -587,8 +587,9 @@ pub fn apply_snapshot_with(
 /// SKUs and total: an order first known by a report naming no lines (a
 /// Hepsiburada notice names only the order) is announced when its lines
 /// are first known (the paid-order list the poll reads), not before and
-/// empty-handed. Lines are never removed, so that happens once; a status
-/// change in the same report is told by the announcement.
+/// empty-handed; its status changes until then are told by that
+/// announcement, not as changes of an order the platform never saw.
+/// Lines are never removed, so that happens once.
 fn announce_with_lines(
     order: &mut MarketplaceOrder,
     current: Option<&MarketplaceOrder>,
@@ -596,17 +597,13 @@ fn announce_with_lines(
     key: &str,
     unit_id: &str,
 ) {
-    let held = match current {
-        None => order.lines.is_empty(),
-        Some(_) => false,
-    };
-    let first_lines = current.is_some_and(|c| c.lines.is_empty()) && !order.lines.is_empty();
-    let unit = order.units.get(unit_id).cloned();
-    if !(held || first_lines) || unit.is_none() {
+    let held = order.lines.is_empty();
+    let first_lines = current.is_some_and(|c| c.lines.is_empty()) && !held;
+    if !(held || first_lines) {
         return;
     }
-    // This report's own announcement (held) or status change (told by the
-    // announcement) leaves the outbox; its other events stay.
+    // This report's own announcement or status change leaves the outbox
+    // (held, or told by the announcement); its other events stay.
     let tail = order.outbox.split_off(outbox_before);
     order.outbox.extend(tail.into_iter().filter(|e| {
         !matches!(
@@ -614,6 +611,7 @@ fn announce_with_lines(
             OrderEvent::Created { .. } | OrderEvent::StatusChanged { .. }
         )
     }));
+    let unit = order.units.get(unit_id).cloned();
     if let (true, Some(unit)) = (first_lines, unit) {
         order.outbox.insert(
             outbox_before,
@@ -1420,14 +1418,27 @@ mod tests {
         assert!(c.changed, "stored");
         assert!(c.order.outbox.is_empty(), "{:?}", c.order.outbox);
         let stored = settle(c);
+        let packed = hb_order("HB-5", "createPackages", vec![], 2);
+        let c = apply_snapshot(Some(&stored), &packed);
+        assert!(c.changed, "moved");
+        assert!(c.order.outbox.is_empty(), "{:?}", c.order.outbox);
+        let stored = settle(c);
         let listed = hb_order("HB-5", "Open", vec![line("a", "A", 2)], 2);
         let c = apply_snapshot(Some(&stored), &listed);
         assert_eq!(
             created(&c),
             [(
                 "hepsiburada:HB-5:created".to_string(),
-                "created".to_string()
+                "packaged".to_string()
             )]
+        );
+        assert!(
+            !c.order
+                .outbox
+                .iter()
+                .any(|e| matches!(e, OrderEvent::StatusChanged { .. })),
+            "told by the announcement: {:?}",
+            c.order.outbox
         );
         assert!(matches!(c.order.outbox[0], OrderEvent::Created { .. }));
         assert_eq!(c.moves.len(), 1, "stock taken with it");
