@@ -989,7 +989,10 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
         faults + 1,
         "the answer was lost"
     );
-    assert_eq!(w.h.hepsiburada.claim_accepts(), [claim.clone()]);
+    assert_eq!(
+        w.h.hepsiburada.claim_accepts(),
+        std::slice::from_ref(&claim)
+    );
     assert_eq!(w.h.stock(sku).await, 4, "one unit back");
     assert_eq!(w.polled("claims").await, (0, 0));
     assert_eq!(w.h.stock(sku).await, 4, "the poll after it moves nothing");
