@@ -118,9 +118,15 @@ impl Loop {
         (m.created, m.changed)
     }
 
-    /// One order-poll run: the claims it took in new.
-    async fn claims_created(&self) -> u32 {
-        self.polled("claims").await.0
+    /// One order-poll run takes one new claim in: one
+    /// `marketplace.claim.created` on the platform's queue, its stock
+    /// not yet back.
+    async fn claim_taken_in(&self) {
+        assert_eq!(self.polled("claims").await.0, 1);
+        let events = self.marketplace_events().await;
+        let created = of_type(&events, "marketplace.claim.created");
+        assert_eq!(created.len(), 1, "{events:?}");
+        assert_eq!(created[0]["items"][0]["restock"], "pending");
     }
 
     async fn stored(&self) -> MarketplaceOrder {
@@ -216,6 +222,115 @@ impl Loop {
             .poll_tracking()
             .await
             .unwrap()
+    }
+
+    /// The shipment [`Loop::ship`] made as Aras received it: each of
+    /// `fields` as the stored order gave it.
+    fn sent_to_aras(&self, id: &str, fields: &[(&str, &str)]) {
+        let sent = self.aras.shipment(id).unwrap().fields;
+        for (field, value) in fields {
+            assert_eq!(
+                sent.get(*field).map(String::as_str),
+                Some(*value),
+                "{field}: {sent:?}"
+            );
+        }
+    }
+
+    /// Aras has the parcel on its way: shipment-tracking pushes its
+    /// tracking number to the marketplace once (not before, not again) and
+    /// `shipment.created`, `shipment.status_changed` (inTransit) reach the
+    /// platform's queue. The tracking number.
+    async fn on_its_way(&self, id: &str) -> String {
+        assert_eq!(self.track().await.pushed, 0, "not handed over yet");
+        self.aras.advance(id, FakeStatus::OnTheWay);
+        assert_eq!(self.track().await.pushed, 1);
+        assert_eq!(self.track().await.pushed, 0);
+        let shipped = self.shipment_events().await;
+        assert_eq!(
+            types(&shipped),
+            ["shipment.created", "shipment.status_changed"],
+            "{shipped:?}"
+        );
+        assert_eq!(
+            of_type(&shipped, "shipment.status_changed")[0]["status"],
+            "inTransit"
+        );
+        self.aras.shipment(id).unwrap().tracking_number
+    }
+
+    /// After [`Loop::account`]: one Paraşüt invoice, net `net_total` for
+    /// an order of `total` kuruş; `invoice.created` once on the outbound
+    /// queue; the invoice link's `seller_action` (done) on the platform's
+    /// queue. The link.
+    async fn invoiced_once(&self, net_total: &str, total: i64) -> String {
+        assert_eq!(self.parasut.invoice_count(), 1);
+        assert_eq!(self.parasut.requests(parasut::CREATE_INVOICE), 1);
+        assert_eq!(self.parasut.invoice_attributes()[0]["net_total"], net_total);
+        let invoices = self.invoices();
+        assert_eq!(invoices.len(), 1, "{invoices:?}");
+        assert_eq!(invoices[0].total.minor, total);
+        let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
+        let outbound = self.outbound_invoices().await;
+        assert_eq!(outbound.len(), 1, "{outbound:?}");
+        assert_eq!(
+            outbound[0]["invoiceNumber"],
+            invoices[0].invoice_number.as_str()
+        );
+        let events = self.marketplace_events().await;
+        let actions: Vec<(&Value, &Value, &Value)> =
+            of_type(&events, "marketplace.order.seller_action")
+                .into_iter()
+                .map(|d| (&d["action"], &d["outcome"], &d["detail"]))
+                .collect();
+        assert_eq!(
+            actions,
+            [(&json!("invoice_link"), &json!("done"), &json!(link))],
+            "{events:?}"
+        );
+        link
+    }
+
+    /// After a claim's approval gave `sku` one unit back (its stock now
+    /// `stock`): a poll after it moves nothing, the claim's
+    /// `status_changed` (accepted, returned) and one `stock.updated` (+1)
+    /// reach the platform's queue, and the catalog pushes the new figure
+    /// to both marketplaces.
+    async fn unit_back_once(&self, sku: &str, stock: i64) {
+        assert_eq!(self.h.stock(sku).await, stock, "one unit back");
+        assert_eq!(self.polled("claims").await, (0, 0));
+        assert_eq!(
+            self.h.stock(sku).await,
+            stock,
+            "the poll after it moves nothing"
+        );
+        let events = self.marketplace_events().await;
+        let changed = of_type(&events, "marketplace.claim.status_changed");
+        assert_eq!(changed.len(), 1, "{events:?}");
+        assert_eq!(
+            (
+                &changed[0]["items"][0]["status"],
+                &changed[0]["items"][0]["restock"]
+            ),
+            (&json!("accepted"), &json!("returned"))
+        );
+        let moved = of_type(&events, "marketplace.stock.updated");
+        assert_eq!(moved.len(), 1, "{events:?}");
+        assert_eq!(
+            (&moved[0]["sku"], &moved[0]["change"]),
+            (&json!(sku), &json!(1))
+        );
+        self.h.cycle().await;
+        self.h.cycle().await;
+        assert_eq!(
+            self.h
+                .trendyol
+                .product(&format!("BC-{sku}"))
+                .unwrap()
+                .quantity,
+            stock
+        );
+        assert_eq!(self.h.hepsiburada.listing(sku).unwrap().stock, Some(stock));
     }
 
     /// The accounting function on the messages the template's rule put on
@@ -460,43 +575,25 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     );
     let shipment = w.ship(&pid).await;
     let id = shipment["shipmentId"].as_str().unwrap().to_string();
-    let sent = w.aras.shipment(&id).unwrap().fields;
-    for (field, value) in [
-        ("ReceiverName", "Test Müşteri"),
-        (
-            "ReceiverAddress",
-            "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
-        ),
-        ("ReceiverCityName", "İstanbul"),
-        ("ReceiverTownName", "Şişli"),
-        ("ReceiverPhone1", "05320000001"),
-        ("Description", "2 × Test Ürün LOOP-T"),
-    ] {
-        assert_eq!(
-            sent.get(field).map(String::as_str),
-            Some(value),
-            "{field}: {sent:?}"
-        );
-    }
-    assert_eq!(w.track().await.pushed, 0, "not handed over yet");
-    w.aras.advance(&id, FakeStatus::OnTheWay);
-    assert_eq!(w.track().await.pushed, 1);
-    assert_eq!(w.track().await.pushed, 0);
-    let tracking = w.aras.shipment(&id).unwrap().tracking_number;
+    w.sent_to_aras(
+        &id,
+        &[
+            ("ReceiverName", "Test Müşteri"),
+            (
+                "ReceiverAddress",
+                "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
+            ),
+            ("ReceiverCityName", "İstanbul"),
+            ("ReceiverTownName", "Şişli"),
+            ("ReceiverPhone1", "05320000001"),
+            ("Description", "2 × Test Ürün LOOP-T"),
+        ],
+    );
+    let tracking = w.on_its_way(&id).await;
     assert_eq!(
         w.h.trendyol.tracking_updates(),
-        [(package_id, tracking.clone())],
+        [(package_id, tracking)],
         "Trendyol took the number once"
-    );
-    let shipped = w.shipment_events().await;
-    assert_eq!(
-        types(&shipped),
-        ["shipment.created", "shipment.status_changed"],
-        "{shipped:?}"
-    );
-    assert_eq!(
-        of_type(&shipped, "shipment.status_changed")[0]["status"],
-        "inTransit"
     );
 
     // Trendyol sees it shipped, Aras delivers, Trendyol says delivered.
@@ -532,35 +629,12 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     w.h.trendyol.push_fault(Fault::LostAnswer(504));
     assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
     w.h.trendyol.set_faults_hit(EndpointKind::Orders, true);
-    assert_eq!(w.parasut.invoice_count(), 1);
-    assert_eq!(w.parasut.requests(parasut::CREATE_INVOICE), 1);
-    assert_eq!(w.parasut.invoice_attributes()[0]["net_total"], "229.80");
-    let invoices = w.invoices();
-    assert_eq!(invoices.len(), 1, "{invoices:?}");
-    assert_eq!(invoices[0].total.minor, 22_980);
-    let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
-    assert_eq!(w.h.trendyol.invoice_links(), [(package_id, link.clone())]);
+    let link = w.invoiced_once("229.80", 22_980).await;
+    assert_eq!(w.h.trendyol.invoice_links(), [(package_id, link)]);
     assert_eq!(
         w.h.trendyol.invoice_link_request_count(),
         2,
         "sent, answer lost, repeated; the redelivery sent nothing"
-    );
-    let outbound = w.outbound_invoices().await;
-    assert_eq!(outbound.len(), 1, "{outbound:?}");
-    assert_eq!(
-        outbound[0]["invoiceNumber"],
-        invoices[0].invoice_number.as_str()
-    );
-    let events = w.marketplace_events().await;
-    let actions: Vec<(&Value, &Value, &Value)> =
-        of_type(&events, "marketplace.order.seller_action")
-            .into_iter()
-            .map(|d| (&d["action"], &d["outcome"], &d["detail"]))
-            .collect();
-    assert_eq!(
-        actions,
-        [(&json!("invoice_link"), &json!("done"), &json!(link))],
-        "{events:?}"
     );
 
     // 6. The buyer returns one unit (changed mind: sellable). The poll
@@ -568,11 +642,7 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     // Trendyol once and one unit comes back to stock, once.
     let hb_pushes = w.h.hepsiburada.accepted_count(sku, Kind::Stock);
     let (claim, items) = w.h.trendyol.add_claim(package_id, &[(0, 1)], 401);
-    assert_eq!(w.claims_created().await, 1);
-    let events = w.marketplace_events().await;
-    let created = of_type(&events, "marketplace.claim.created");
-    assert_eq!(created.len(), 1, "{events:?}");
-    assert_eq!(created[0]["items"][0]["restock"], "pending");
+    w.claim_taken_in().await;
     w.h.trendyol
         .set_claim_item_status(&claim, &items, "WaitingInAction");
     w.poll().await;
@@ -583,33 +653,8 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         w.h.trendyol.claim_approvals(),
         [(claim.clone(), items.clone())]
     );
-    assert_eq!(w.h.stock(sku).await, 4, "one unit back");
-    assert_eq!(w.claims_created().await, 0);
-    assert_eq!(w.h.stock(sku).await, 4, "the poll after it moves nothing");
-    let events = w.marketplace_events().await;
-    let changed = of_type(&events, "marketplace.claim.status_changed");
-    assert_eq!(changed.len(), 1, "{events:?}");
-    assert_eq!(
-        (
-            &changed[0]["items"][0]["status"],
-            &changed[0]["items"][0]["restock"]
-        ),
-        (&json!("accepted"), &json!("returned"))
-    );
-    let stock = of_type(&events, "marketplace.stock.updated");
-    assert_eq!(stock.len(), 1, "{events:?}");
-    assert_eq!(
-        (&stock[0]["sku"], &stock[0]["change"]),
-        (&json!(sku), &json!(1))
-    );
     // The catalog pushes the new figure to both marketplaces, once.
-    w.h.cycle().await;
-    w.h.cycle().await;
-    assert_eq!(
-        w.h.trendyol.product(&format!("BC-{sku}")).unwrap().quantity,
-        4
-    );
-    assert_eq!(w.h.hepsiburada.listing(sku).unwrap().stock, Some(4));
+    w.unit_back_once(sku, 4).await;
     assert_eq!(
         w.h.hepsiburada.accepted_count(sku, Kind::Stock),
         hb_pushes + 1
@@ -858,43 +903,25 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
     );
     let shipment = w.ship(&package).await;
     let id = shipment["shipmentId"].as_str().unwrap().to_string();
-    let sent = w.aras.shipment(&id).unwrap().fields;
-    for (field, value) in [
-        ("ReceiverName", "Test Müşteri"),
-        ("ReceiverAddress", "Test Mah. Örnek Sok. No:1"),
-        ("ReceiverCityName", "İstanbul"),
-        ("ReceiverTownName", "Kadıköy"),
-        ("ReceiverDistrictName", "Moda"),
-        ("ReceiverPhone1", "05000000000"),
-        ("Description", "2 × Test Ürün LOOP-H"),
-    ] {
-        assert_eq!(
-            sent.get(field).map(String::as_str),
-            Some(value),
-            "{field}: {sent:?}"
-        );
-    }
-    assert_eq!(w.track().await.pushed, 0, "not handed over yet");
-    w.aras.advance(&id, FakeStatus::OnTheWay);
-    assert_eq!(w.track().await.pushed, 1);
-    assert_eq!(w.track().await.pushed, 0);
-    let tracking = w.aras.shipment(&id).unwrap().tracking_number;
+    w.sent_to_aras(
+        &id,
+        &[
+            ("ReceiverName", "Test Müşteri"),
+            ("ReceiverAddress", "Test Mah. Örnek Sok. No:1"),
+            ("ReceiverCityName", "İstanbul"),
+            ("ReceiverTownName", "Kadıköy"),
+            ("ReceiverDistrictName", "Moda"),
+            ("ReceiverPhone1", "05000000000"),
+            ("Description", "2 × Test Ürün LOOP-H"),
+        ],
+    );
+    let tracking = w.on_its_way(&id).await;
     assert_eq!(
         w.h.hepsiburada.tracking_updates(),
         [(package.clone(), tracking)],
         "Hepsiburada took the number once"
     );
     assert_eq!(w.h.hepsiburada.intransit_request_count(), 1);
-    let shipped = w.shipment_events().await;
-    assert_eq!(
-        types(&shipped),
-        ["shipment.created", "shipment.status_changed"],
-        "{shipped:?}"
-    );
-    assert_eq!(
-        of_type(&shipped, "shipment.status_changed")[0]["status"],
-        "inTransit"
-    );
 
     // 5. Aras delivers; Hepsiburada's package is delivered and it says so
     // by its `deliver` notice, twice.
@@ -932,34 +959,12 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
     w.h.hepsiburada.push_fault(HbFault::LostAnswer(504));
     assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
     hb_faults_on_writes_only(&w, false);
-    assert_eq!(w.parasut.invoice_count(), 1);
-    assert_eq!(w.parasut.requests(parasut::CREATE_INVOICE), 1);
-    assert_eq!(w.parasut.invoice_attributes()[0]["net_total"], "229.80");
-    let invoices = w.invoices();
-    assert_eq!(invoices.len(), 1, "{invoices:?}");
-    assert_eq!(invoices[0].total.minor, 22_980);
-    let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
-    assert_eq!(
-        w.h.hepsiburada.invoice_links(),
-        [(package.clone(), link.clone())]
-    );
+    let link = w.invoiced_once("229.80", 22_980).await;
+    assert_eq!(w.h.hepsiburada.invoice_links(), [(package.clone(), link)]);
     assert_eq!(
         w.h.hepsiburada.invoice_request_count(),
         2,
         "sent, answer lost, repeated (refused: it is there); the redelivery sent nothing"
-    );
-    let outbound = w.outbound_invoices().await;
-    assert_eq!(outbound.len(), 1, "{outbound:?}");
-    let events = w.marketplace_events().await;
-    let actions: Vec<(&Value, &Value, &Value)> =
-        of_type(&events, "marketplace.order.seller_action")
-            .into_iter()
-            .map(|d| (&d["action"], &d["outcome"], &d["detail"]))
-            .collect();
-    assert_eq!(
-        actions,
-        [(&json!("invoice_link"), &json!("done"), &json!(link))],
-        "{events:?}"
     );
 
     // 6. The buyer returns one unit, found cheaper (sellable). The poll
@@ -970,11 +975,7 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
         w.h.trendyol
             .accepted_count(&format!("BC-{sku}"), Kind::Stock);
     let claim = w.h.hepsiburada.add_claim(&w.number, 0, 1, "FoundCheaper");
-    assert_eq!(w.claims_created().await, 1);
-    let events = w.marketplace_events().await;
-    let created = of_type(&events, "marketplace.claim.created");
-    assert_eq!(created.len(), 1, "{events:?}");
-    assert_eq!(created[0]["items"][0]["restock"], "pending");
+    w.claim_taken_in().await;
     w.h.hepsiburada.set_claim_status(&claim, "AwaitingAction");
     assert_eq!(w.polled("claims").await, (0, 1));
     w.marketplace_events().await;
@@ -993,33 +994,8 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
         w.h.hepsiburada.claim_accepts(),
         std::slice::from_ref(&claim)
     );
-    assert_eq!(w.h.stock(sku).await, 4, "one unit back");
-    assert_eq!(w.polled("claims").await, (0, 0));
-    assert_eq!(w.h.stock(sku).await, 4, "the poll after it moves nothing");
-    let events = w.marketplace_events().await;
-    let changed = of_type(&events, "marketplace.claim.status_changed");
-    assert_eq!(changed.len(), 1, "{events:?}");
-    assert_eq!(
-        (
-            &changed[0]["items"][0]["status"],
-            &changed[0]["items"][0]["restock"]
-        ),
-        (&json!("accepted"), &json!("returned"))
-    );
-    let stock = of_type(&events, "marketplace.stock.updated");
-    assert_eq!(stock.len(), 1, "{events:?}");
-    assert_eq!(
-        (&stock[0]["sku"], &stock[0]["change"]),
-        (&json!(sku), &json!(1))
-    );
     // The catalog pushes the new figure to both marketplaces.
-    w.h.cycle().await;
-    w.h.cycle().await;
-    assert_eq!(w.h.hepsiburada.listing(sku).unwrap().stock, Some(4));
-    assert_eq!(
-        w.h.trendyol.product(&format!("BC-{sku}")).unwrap().quantity,
-        4
-    );
+    w.unit_back_once(sku, 4).await;
     assert!(
         w.h.trendyol
             .accepted_count(&format!("BC-{sku}"), Kind::Stock)
