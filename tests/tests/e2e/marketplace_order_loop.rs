@@ -165,6 +165,47 @@ impl Loop {
         view
     }
 
+    /// What reached the platform's queue when the order came in: one
+    /// `marketplace.order.created` with the line of `sku` × `quantity` and
+    /// the total in kuruş, one `marketplace.stock.updated` taking them.
+    async fn announced_once(&self, sku: &str, quantity: i64, total: i64) {
+        let events = self.marketplace_events().await;
+        assert_eq!(
+            types(&events),
+            ["marketplace.order.created", "marketplace.stock.updated"],
+            "{events:?}"
+        );
+        let created = of_type(&events, "marketplace.order.created")[0];
+        assert_eq!(created["total"], try_(total), "{created}");
+        assert_eq!(created["lines"][0]["sku"], sku, "{created}");
+        assert_eq!(created["lines"][0]["quantity"], quantity, "{created}");
+        assert_eq!(
+            of_type(&events, "marketplace.stock.updated")[0]["change"],
+            -quantity
+        );
+    }
+
+    /// The read API before anything was done: the order created with its
+    /// total, the buyer's name, both addresses with their phone.
+    async fn read_with_buyer(&self, total: i64, phone: &str) -> Value {
+        let view = self.read().await;
+        assert_eq!(view["status"], "created");
+        assert_eq!(view["total"], try_(total));
+        let buyer = &view["buyer"];
+        assert_eq!(buyer["buyerName"], "Test Müşteri", "{view}");
+        for address in ["shippingAddress", "invoiceAddress"] {
+            assert_eq!(buyer[address]["phone"], phone, "{address}: {view}");
+            assert!(
+                buyer[address]["address"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Örnek Sok"),
+                "{address}: {view}"
+            );
+        }
+        view
+    }
+
     /// `GET /marketplace-orders/{marketplace}/{n}`: the whole order.
     async fn read(&self) -> Value {
         let (status, view) = self.call("GET", "", None).await;
@@ -502,36 +543,10 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         "the redelivery is answered from the first delivery's record"
     );
     assert_eq!(w.h.stock(sku).await, 3, "2 taken, once");
-    let events = w.marketplace_events().await;
-    assert_eq!(
-        types(&events),
-        ["marketplace.order.created", "marketplace.stock.updated"],
-        "{events:?}"
-    );
-    let created = of_type(&events, "marketplace.order.created")[0];
-    assert_eq!(created["total"], try_(22_980), "2 × 114.90");
-    assert_eq!(created["lines"][0]["sku"], sku);
-    assert_eq!(
-        of_type(&events, "marketplace.stock.updated")[0]["change"],
-        -2
-    );
+    w.announced_once(sku, 2, 22_980).await;
 
     // 2. The read API: buyer, both addresses, lines with exact money.
-    let view = w.read().await;
-    assert_eq!(view["status"], "created");
-    assert_eq!(view["total"], try_(22_980));
-    let buyer = &view["buyer"];
-    assert_eq!(buyer["buyerName"], "Test Müşteri", "{view}");
-    for address in ["shippingAddress", "invoiceAddress"] {
-        assert_eq!(buyer[address]["phone"], "05320000001", "{address}: {view}");
-        assert!(
-            buyer[address]["address"]
-                .as_str()
-                .unwrap()
-                .contains("Örnek Sok"),
-            "{address}: {view}"
-        );
-    }
+    let view = w.read_with_buyer(22_980, "05320000001").await;
     let l = &view["lines"][0];
     assert_eq!(
         (l["sku"].as_str(), l["quantity"].as_u64()),
@@ -794,35 +809,14 @@ async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_pla
     );
     assert_eq!(w.polled("orders").await, (0, 0));
     assert_eq!(w.h.stock(sku).await, 3, "2 taken, once");
-    let events = w.marketplace_events().await;
-    assert_eq!(
-        types(&events),
-        ["marketplace.order.created", "marketplace.stock.updated"],
-        "{events:?}"
-    );
-    let created = of_type(&events, "marketplace.order.created")[0];
-    assert_eq!(created["total"], try_(22_980), "2 × 114.90: {created}");
-    assert_eq!(created["lines"][0]["sku"], sku, "{created}");
-    assert_eq!(created["lines"][0]["quantity"], 2, "{created}");
-    assert_eq!(
-        of_type(&events, "marketplace.stock.updated")[0]["change"],
-        -2
-    );
+    w.announced_once(sku, 2, 22_980).await;
 
     // 2. The read API: buyer, both addresses, the line in kuruş.
-    let view = w.read().await;
-    assert_eq!(view["status"], "created");
-    assert_eq!(view["total"], try_(22_980));
-    let buyer = &view["buyer"];
-    assert_eq!(buyer["buyerName"], "Test Müşteri", "{view}");
-    for address in ["shippingAddress", "invoiceAddress"] {
-        assert_eq!(buyer[address]["phone"], "05000000000", "{address}: {view}");
-        assert_eq!(
-            buyer[address]["address"], "Test Mah. Örnek Sok. No:1",
-            "{address}: {view}"
-        );
-    }
-    assert_eq!(buyer["invoiceAddress"]["identityNumber"], "11111111111");
+    let view = w.read_with_buyer(22_980, "05000000000").await;
+    assert_eq!(
+        view["buyer"]["invoiceAddress"]["identityNumber"],
+        "11111111111"
+    );
     let l = &view["lines"][0];
     assert_eq!(
         (
