@@ -591,6 +591,7 @@ pub fn apply_snapshot_with(
         && apply_unit(&mut order, snap, snap_status, &key, &unit_id, is_new);
     let (lines_changed, moves) = apply_lines(&mut order, snap, snap_status, &unit_id);
     let details_changed = apply_details(&mut order, snap, &key, &unit_id);
+    announce_with_lines(&mut order, current, outbox_before, &key, &unit_id);
     let personal = apply_personal(&mut order, snap, retention);
     let changed = is_new
         || unit_changed
@@ -606,6 +607,49 @@ pub fn apply_snapshot_with(
         moves,
         changed,
         personal,
+    }
+}
+
+/// `Created` is what tells the platform an order exists, with its lines,
+/// SKUs and total: an order first known by a report naming no lines (a
+/// Hepsiburada notice names only the order) is announced when its lines
+/// are first known (the paid-order list the poll reads), not before and
+/// empty-handed; its status changes until then are told by that
+/// announcement, not as changes of an order the platform never saw.
+/// Lines are never removed, so that happens once.
+fn announce_with_lines(
+    order: &mut MarketplaceOrder,
+    current: Option<&MarketplaceOrder>,
+    outbox_before: usize,
+    key: &str,
+    unit_id: &str,
+) {
+    let held = order.lines.is_empty();
+    let first_lines = current.is_some_and(|c| c.lines.is_empty()) && !held;
+    if !(held || first_lines) {
+        return;
+    }
+    // This report's own announcement or status change leaves the outbox
+    // (held, or told by the announcement); its other events stay.
+    let tail = order.outbox.split_off(outbox_before);
+    order.outbox.extend(tail.into_iter().filter(|e| {
+        !matches!(
+            e,
+            OrderEvent::Created { .. } | OrderEvent::StatusChanged { .. }
+        )
+    }));
+    let unit = order.units.get(unit_id).cloned();
+    if let (true, Some(unit)) = (first_lines, unit) {
+        order.outbox.insert(
+            outbox_before,
+            OrderEvent::Created {
+                event_id: format!("{key}:created"),
+                occurred_ms: unit.changed_ms,
+                package_id: (!unit_id.is_empty()).then(|| unit_id.to_string()),
+                status: unit.status,
+                marketplace_status: unit.marketplace_status,
+            },
+        );
     }
 }
 
@@ -1380,6 +1424,80 @@ mod tests {
                 "trendyol:TY-1:stock:L1:taken"
             ]
         );
+    }
+
+    #[test]
+    fn an_order_first_known_by_a_notice_is_announced_once_with_its_lines() {
+        let created = |c: &OrderChange| -> Vec<(String, String)> {
+            c.order
+                .outbox
+                .iter()
+                .filter_map(|e| match e {
+                    OrderEvent::Created {
+                        event_id, status, ..
+                    } => Some((event_id.clone(), status.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let notice = hb_order("HB-5", "createOrder", vec![], 1);
+        let c = apply_snapshot(None, &notice);
+        assert!(c.changed, "stored");
+        assert!(c.order.outbox.is_empty(), "{:?}", c.order.outbox);
+        let stored = settle(c);
+        let packed = hb_order("HB-5", "createPackages", vec![], 2);
+        let c = apply_snapshot(Some(&stored), &packed);
+        assert!(c.changed, "moved");
+        assert!(c.order.outbox.is_empty(), "{:?}", c.order.outbox);
+        let stored = settle(c);
+        let listed = hb_order("HB-5", "Open", vec![line("a", "A", 2)], 2);
+        let c = apply_snapshot(Some(&stored), &listed);
+        assert_eq!(
+            created(&c),
+            [(
+                "hepsiburada:HB-5:created".to_string(),
+                "packaged".to_string()
+            )]
+        );
+        assert!(
+            !c.order
+                .outbox
+                .iter()
+                .any(|e| matches!(e, OrderEvent::StatusChanged { .. })),
+            "told by the announcement: {:?}",
+            c.order.outbox
+        );
+        assert!(matches!(c.order.outbox[0], OrderEvent::Created { .. }));
+        assert_eq!(c.moves.len(), 1, "stock taken with it");
+        let stored = settle(c);
+        for again in [
+            listed,
+            OrderSnapshot {
+                occurred_ms: 3,
+                ..notice
+            },
+        ] {
+            assert!(apply_snapshot(Some(&stored), &again)
+                .order
+                .outbox
+                .is_empty());
+        }
+        // Cancelled before its lines were listed: announced cancelled when
+        // they are, nothing taken.
+        let cancel = hb_order("HB-6", "orderCancel", vec![], 1);
+        let stored = settle(apply_snapshot(None, &cancel));
+        let c = apply_snapshot(
+            Some(&stored),
+            &hb_order("HB-6", "Open", vec![line("a", "A", 1)], 2),
+        );
+        assert_eq!(
+            created(&c),
+            [(
+                "hepsiburada:HB-6:created".to_string(),
+                "cancelled".to_string()
+            )]
+        );
+        assert!(c.moves.is_empty());
     }
 
     #[test]

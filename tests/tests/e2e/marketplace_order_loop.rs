@@ -20,6 +20,10 @@ use ayaztrade::ports::MarketplaceOrderStore;
 use ayaztrade_tests::aras_fake::{ArasFake, FakeStatus, Fault as ArasFault};
 use ayaztrade_tests::catalog_support::{product_json, sqs_event, CatalogHarness};
 use ayaztrade_tests::fixtures::{http_request, response_json, CapturedLogs};
+use ayaztrade_tests::hepsiburada_fake::{
+    EndpointKind as HbEndpointKind, Fault as HbFault, HbOrderSpec, CLAIM_CUSTOMER_NAME,
+    CLAIM_EXPLANATION,
+};
 use ayaztrade_tests::parasut_fake::{self as parasut, ParasutFake};
 use ayaztrade_tests::trendyol_fake::{EndpointKind, Fault, Kind, LineSpec, PackageSpec};
 use ayaztrade_tests::webhook_support::{
@@ -102,15 +106,27 @@ impl Loop {
         report
     }
 
-    /// One order-poll run: the claims it took in new.
-    async fn claims_created(&self) -> u32 {
+    /// One order-poll run: `(created, changed)` of this marketplace's
+    /// `feed` (`orders`, `claims`).
+    async fn polled(&self, feed: &str) -> (u32, u32) {
         let report = self.poll().await;
-        report
+        let m = report
             .marketplaces
             .iter()
-            .find(|m| m.marketplace == self.marketplace.as_str() && m.feed == "claims")
-            .unwrap_or_else(|| panic!("no claims feed polled: {report:?}"))
-            .created
+            .find(|m| m.marketplace == self.marketplace.as_str() && m.feed == feed)
+            .unwrap_or_else(|| panic!("no {feed} feed polled: {report:?}"));
+        (m.created, m.changed)
+    }
+
+    /// One order-poll run takes one new claim in: one
+    /// `marketplace.claim.created` on the platform's queue, its stock
+    /// not yet back.
+    async fn claim_taken_in(&self) {
+        assert_eq!(self.polled("claims").await.0, 1);
+        let events = self.marketplace_events().await;
+        let created = of_type(&events, "marketplace.claim.created");
+        assert_eq!(created.len(), 1, "{events:?}");
+        assert_eq!(created[0]["items"][0]["restock"], "pending");
     }
 
     async fn stored(&self) -> MarketplaceOrder {
@@ -145,6 +161,47 @@ impl Loop {
             let last = &answer["sellerActions"].as_array().unwrap().last().unwrap()["outcome"];
             assert_eq!(last, expected, "{answer}");
             view = answer;
+        }
+        view
+    }
+
+    /// What reached the platform's queue when the order came in: one
+    /// `marketplace.order.created` with the line of `sku` × `quantity` and
+    /// the total in kuruş, one `marketplace.stock.updated` taking them.
+    async fn announced_once(&self, sku: &str, quantity: i64, total: i64) {
+        let events = self.marketplace_events().await;
+        assert_eq!(
+            types(&events),
+            ["marketplace.order.created", "marketplace.stock.updated"],
+            "{events:?}"
+        );
+        let created = of_type(&events, "marketplace.order.created")[0];
+        assert_eq!(created["total"], try_(total), "{created}");
+        assert_eq!(created["lines"][0]["sku"], sku, "{created}");
+        assert_eq!(created["lines"][0]["quantity"], quantity, "{created}");
+        assert_eq!(
+            of_type(&events, "marketplace.stock.updated")[0]["change"],
+            -quantity
+        );
+    }
+
+    /// The read API before anything was done: the order created with its
+    /// total, the buyer's name, both addresses with their phone.
+    async fn read_with_buyer(&self, total: i64, phone: &str) -> Value {
+        let view = self.read().await;
+        assert_eq!(view["status"], "created");
+        assert_eq!(view["total"], try_(total));
+        let buyer = &view["buyer"];
+        assert_eq!(buyer["buyerName"], "Test Müşteri", "{view}");
+        for address in ["shippingAddress", "invoiceAddress"] {
+            assert_eq!(buyer[address]["phone"], phone, "{address}: {view}");
+            assert!(
+                buyer[address]["address"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Örnek Sok"),
+                "{address}: {view}"
+            );
         }
         view
     }
@@ -206,6 +263,115 @@ impl Loop {
             .poll_tracking()
             .await
             .unwrap()
+    }
+
+    /// The shipment [`Loop::ship`] made as Aras received it: each of
+    /// `fields` as the stored order gave it.
+    fn sent_to_aras(&self, id: &str, fields: &[(&str, &str)]) {
+        let sent = self.aras.shipment(id).unwrap().fields;
+        for (field, value) in fields {
+            assert_eq!(
+                sent.get(*field).map(String::as_str),
+                Some(*value),
+                "{field}: {sent:?}"
+            );
+        }
+    }
+
+    /// Aras has the parcel on its way: shipment-tracking pushes its
+    /// tracking number to the marketplace once (not before, not again) and
+    /// `shipment.created`, `shipment.status_changed` (inTransit) reach the
+    /// platform's queue. The tracking number.
+    async fn on_its_way(&self, id: &str) -> String {
+        assert_eq!(self.track().await.pushed, 0, "not handed over yet");
+        self.aras.advance(id, FakeStatus::OnTheWay);
+        assert_eq!(self.track().await.pushed, 1);
+        assert_eq!(self.track().await.pushed, 0);
+        let shipped = self.shipment_events().await;
+        assert_eq!(
+            types(&shipped),
+            ["shipment.created", "shipment.status_changed"],
+            "{shipped:?}"
+        );
+        assert_eq!(
+            of_type(&shipped, "shipment.status_changed")[0]["status"],
+            "inTransit"
+        );
+        self.aras.shipment(id).unwrap().tracking_number
+    }
+
+    /// After [`Loop::account`]: one Paraşüt invoice, net `net_total` for
+    /// an order of `total` kuruş; `invoice.created` once on the outbound
+    /// queue; the invoice link's `seller_action` (done) on the platform's
+    /// queue. The link.
+    async fn invoiced_once(&self, net_total: &str, total: i64) -> String {
+        assert_eq!(self.parasut.invoice_count(), 1);
+        assert_eq!(self.parasut.requests(parasut::CREATE_INVOICE), 1);
+        assert_eq!(self.parasut.invoice_attributes()[0]["net_total"], net_total);
+        let invoices = self.invoices();
+        assert_eq!(invoices.len(), 1, "{invoices:?}");
+        assert_eq!(invoices[0].total.minor, total);
+        let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
+        let outbound = self.outbound_invoices().await;
+        assert_eq!(outbound.len(), 1, "{outbound:?}");
+        assert_eq!(
+            outbound[0]["invoiceNumber"],
+            invoices[0].invoice_number.as_str()
+        );
+        let events = self.marketplace_events().await;
+        let actions: Vec<(&Value, &Value, &Value)> =
+            of_type(&events, "marketplace.order.seller_action")
+                .into_iter()
+                .map(|d| (&d["action"], &d["outcome"], &d["detail"]))
+                .collect();
+        assert_eq!(
+            actions,
+            [(&json!("invoice_link"), &json!("done"), &json!(link))],
+            "{events:?}"
+        );
+        link
+    }
+
+    /// After a claim's approval gave `sku` one unit back (its stock now
+    /// `stock`): a poll after it moves nothing, the claim's
+    /// `status_changed` (accepted, returned) and one `stock.updated` (+1)
+    /// reach the platform's queue, and the catalog pushes the new figure
+    /// to both marketplaces.
+    async fn unit_back_once(&self, sku: &str, stock: i64) {
+        assert_eq!(self.h.stock(sku).await, stock, "one unit back");
+        assert_eq!(self.polled("claims").await, (0, 0));
+        assert_eq!(
+            self.h.stock(sku).await,
+            stock,
+            "the poll after it moves nothing"
+        );
+        let events = self.marketplace_events().await;
+        let changed = of_type(&events, "marketplace.claim.status_changed");
+        assert_eq!(changed.len(), 1, "{events:?}");
+        assert_eq!(
+            (
+                &changed[0]["items"][0]["status"],
+                &changed[0]["items"][0]["restock"]
+            ),
+            (&json!("accepted"), &json!("returned"))
+        );
+        let moved = of_type(&events, "marketplace.stock.updated");
+        assert_eq!(moved.len(), 1, "{events:?}");
+        assert_eq!(
+            (&moved[0]["sku"], &moved[0]["change"]),
+            (&json!(sku), &json!(1))
+        );
+        self.h.cycle().await;
+        self.h.cycle().await;
+        assert_eq!(
+            self.h
+                .trendyol
+                .product(&format!("BC-{sku}"))
+                .unwrap()
+                .quantity,
+            stock
+        );
+        assert_eq!(self.h.hepsiburada.listing(sku).unwrap().stock, Some(stock));
     }
 
     /// The accounting function on the messages the template's rule put on
@@ -377,36 +543,10 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         "the redelivery is answered from the first delivery's record"
     );
     assert_eq!(w.h.stock(sku).await, 3, "2 taken, once");
-    let events = w.marketplace_events().await;
-    assert_eq!(
-        types(&events),
-        ["marketplace.order.created", "marketplace.stock.updated"],
-        "{events:?}"
-    );
-    let created = of_type(&events, "marketplace.order.created")[0];
-    assert_eq!(created["total"], try_(22_980), "2 × 114.90");
-    assert_eq!(created["lines"][0]["sku"], sku);
-    assert_eq!(
-        of_type(&events, "marketplace.stock.updated")[0]["change"],
-        -2
-    );
+    w.announced_once(sku, 2, 22_980).await;
 
     // 2. The read API: buyer, both addresses, lines with exact money.
-    let view = w.read().await;
-    assert_eq!(view["status"], "created");
-    assert_eq!(view["total"], try_(22_980));
-    let buyer = &view["buyer"];
-    assert_eq!(buyer["buyerName"], "Test Müşteri", "{view}");
-    for address in ["shippingAddress", "invoiceAddress"] {
-        assert_eq!(buyer[address]["phone"], "05320000001", "{address}: {view}");
-        assert!(
-            buyer[address]["address"]
-                .as_str()
-                .unwrap()
-                .contains("Örnek Sok"),
-            "{address}: {view}"
-        );
-    }
+    let view = w.read_with_buyer(22_980, "05320000001").await;
     let l = &view["lines"][0];
     assert_eq!(
         (l["sku"].as_str(), l["quantity"].as_u64()),
@@ -450,43 +590,25 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     );
     let shipment = w.ship(&pid).await;
     let id = shipment["shipmentId"].as_str().unwrap().to_string();
-    let sent = w.aras.shipment(&id).unwrap().fields;
-    for (field, value) in [
-        ("ReceiverName", "Test Müşteri"),
-        (
-            "ReceiverAddress",
-            "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
-        ),
-        ("ReceiverCityName", "İstanbul"),
-        ("ReceiverTownName", "Şişli"),
-        ("ReceiverPhone1", "05320000001"),
-        ("Description", "2 × Test Ürün LOOP-T"),
-    ] {
-        assert_eq!(
-            sent.get(field).map(String::as_str),
-            Some(value),
-            "{field}: {sent:?}"
-        );
-    }
-    assert_eq!(w.track().await.pushed, 0, "not handed over yet");
-    w.aras.advance(&id, FakeStatus::OnTheWay);
-    assert_eq!(w.track().await.pushed, 1);
-    assert_eq!(w.track().await.pushed, 0);
-    let tracking = w.aras.shipment(&id).unwrap().tracking_number;
+    w.sent_to_aras(
+        &id,
+        &[
+            ("ReceiverName", "Test Müşteri"),
+            (
+                "ReceiverAddress",
+                "Test Mah. Örnek Sok. No:1 Şişli İstanbul",
+            ),
+            ("ReceiverCityName", "İstanbul"),
+            ("ReceiverTownName", "Şişli"),
+            ("ReceiverPhone1", "05320000001"),
+            ("Description", "2 × Test Ürün LOOP-T"),
+        ],
+    );
+    let tracking = w.on_its_way(&id).await;
     assert_eq!(
         w.h.trendyol.tracking_updates(),
-        [(package_id, tracking.clone())],
+        [(package_id, tracking)],
         "Trendyol took the number once"
-    );
-    let shipped = w.shipment_events().await;
-    assert_eq!(
-        types(&shipped),
-        ["shipment.created", "shipment.status_changed"],
-        "{shipped:?}"
-    );
-    assert_eq!(
-        of_type(&shipped, "shipment.status_changed")[0]["status"],
-        "inTransit"
     );
 
     // Trendyol sees it shipped, Aras delivers, Trendyol says delivered.
@@ -522,35 +644,12 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     w.h.trendyol.push_fault(Fault::LostAnswer(504));
     assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
     w.h.trendyol.set_faults_hit(EndpointKind::Orders, true);
-    assert_eq!(w.parasut.invoice_count(), 1);
-    assert_eq!(w.parasut.requests(parasut::CREATE_INVOICE), 1);
-    assert_eq!(w.parasut.invoice_attributes()[0]["net_total"], "229.80");
-    let invoices = w.invoices();
-    assert_eq!(invoices.len(), 1, "{invoices:?}");
-    assert_eq!(invoices[0].total.minor, 22_980);
-    let link = LINK_TEMPLATE.replace("{invoiceNumber}", &invoices[0].invoice_number);
-    assert_eq!(w.h.trendyol.invoice_links(), [(package_id, link.clone())]);
+    let link = w.invoiced_once("229.80", 22_980).await;
+    assert_eq!(w.h.trendyol.invoice_links(), [(package_id, link)]);
     assert_eq!(
         w.h.trendyol.invoice_link_request_count(),
         2,
         "sent, answer lost, repeated; the redelivery sent nothing"
-    );
-    let outbound = w.outbound_invoices().await;
-    assert_eq!(outbound.len(), 1, "{outbound:?}");
-    assert_eq!(
-        outbound[0]["invoiceNumber"],
-        invoices[0].invoice_number.as_str()
-    );
-    let events = w.marketplace_events().await;
-    let actions: Vec<(&Value, &Value, &Value)> =
-        of_type(&events, "marketplace.order.seller_action")
-            .into_iter()
-            .map(|d| (&d["action"], &d["outcome"], &d["detail"]))
-            .collect();
-    assert_eq!(
-        actions,
-        [(&json!("invoice_link"), &json!("done"), &json!(link))],
-        "{events:?}"
     );
 
     // 6. The buyer returns one unit (changed mind: sellable). The poll
@@ -558,11 +657,7 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
     // Trendyol once and one unit comes back to stock, once.
     let hb_pushes = w.h.hepsiburada.accepted_count(sku, Kind::Stock);
     let (claim, items) = w.h.trendyol.add_claim(package_id, &[(0, 1)], 401);
-    assert_eq!(w.claims_created().await, 1);
-    let events = w.marketplace_events().await;
-    let created = of_type(&events, "marketplace.claim.created");
-    assert_eq!(created.len(), 1, "{events:?}");
-    assert_eq!(created[0]["items"][0]["restock"], "pending");
+    w.claim_taken_in().await;
     w.h.trendyol
         .set_claim_item_status(&claim, &items, "WaitingInAction");
     w.poll().await;
@@ -573,33 +668,8 @@ async fn a_trendyol_order_goes_the_whole_loop_once_with_its_events_on_the_platfo
         w.h.trendyol.claim_approvals(),
         [(claim.clone(), items.clone())]
     );
-    assert_eq!(w.h.stock(sku).await, 4, "one unit back");
-    assert_eq!(w.claims_created().await, 0);
-    assert_eq!(w.h.stock(sku).await, 4, "the poll after it moves nothing");
-    let events = w.marketplace_events().await;
-    let changed = of_type(&events, "marketplace.claim.status_changed");
-    assert_eq!(changed.len(), 1, "{events:?}");
-    assert_eq!(
-        (
-            &changed[0]["items"][0]["status"],
-            &changed[0]["items"][0]["restock"]
-        ),
-        (&json!("accepted"), &json!("returned"))
-    );
-    let stock = of_type(&events, "marketplace.stock.updated");
-    assert_eq!(stock.len(), 1, "{events:?}");
-    assert_eq!(
-        (&stock[0]["sku"], &stock[0]["change"]),
-        (&json!(sku), &json!(1))
-    );
     // The catalog pushes the new figure to both marketplaces, once.
-    w.h.cycle().await;
-    w.h.cycle().await;
-    assert_eq!(
-        w.h.trendyol.product(&format!("BC-{sku}")).unwrap().quantity,
-        4
-    );
-    assert_eq!(w.h.hepsiburada.listing(sku).unwrap().stock, Some(4));
+    w.unit_back_once(sku, 4).await;
     assert_eq!(
         w.h.hepsiburada.accepted_count(sku, Kind::Stock),
         hb_pushes + 1
@@ -694,4 +764,254 @@ async fn an_order_invoiced_elsewhere_gets_no_second_invoice_from_accounting() {
         "{}",
         error.message
     );
+}
+
+/// Hepsiburada's injected faults hit only its writes (not the reads that
+/// settle them) while `writes_only`.
+fn hb_faults_on_writes_only(w: &Loop, writes_only: bool) {
+    for kind in [HbEndpointKind::Orders, HbEndpointKind::Tracking] {
+        w.h.hepsiburada.set_faults_hit(kind, !writes_only);
+    }
+}
+
+/// Issue 13's loop for Hepsiburada, on the same harness. Hepsiburada's own
+/// shape on the way: its notices name only the order (lines, money and
+/// buyer come from the paid-order list the poll reads, so the order is
+/// announced when the poll has read them); its lines are packed through
+/// our route into a package whose number the shipment, the tracking push
+/// and the invoice link use; delivery is learnt from its `deliver` notice
+/// (the paid-order list shows only lines waiting to be packed, so the poll
+/// cannot see it); its claims come only by the poll. No step is skipped.
+#[tokio::test]
+async fn a_hepsiburada_order_goes_the_whole_loop_once_with_its_events_on_the_platform_queues_and_its_buyer_never_logged(
+) {
+    let sku = "LOOP-H";
+    let mut w = Loop::start(Marketplace::Hepsiburada, &[product_json(sku, 5, 12_490)]).await;
+    let (logs, _guard) = CapturedLogs::start_debug();
+    let order = w.h.hepsiburada.add_order(HbOrderSpec::line(sku, 2, 114.90));
+    w.number = order.order_number.clone();
+    let line_id = order.line_id(sku);
+
+    // 1. Hepsiburada's createOrder notice, the poll, the notice again
+    // (Hepsiburada retries): stored once, stock taken once, one
+    // `marketplace.order.created`, with the lines and total the poll read.
+    let notice = serde_json::to_vec(&json!({"orderNumber": w.number})).unwrap();
+    let create = "/webhooks/hepsiburada/createOrder";
+    assert_eq!(
+        w.webhook("PUT", create, &notice).await,
+        ("created".to_string(), false)
+    );
+    assert_eq!(w.polled("orders").await, (0, 1), "the lines added");
+    assert_eq!(
+        w.webhook("PUT", create, &notice).await,
+        ("created".to_string(), true),
+        "the redelivery is answered from the first delivery's record"
+    );
+    assert_eq!(w.polled("orders").await, (0, 0));
+    assert_eq!(w.h.stock(sku).await, 3, "2 taken, once");
+    w.announced_once(sku, 2, 22_980).await;
+
+    // 2. The read API: buyer, both addresses, the line in kuruş.
+    let view = w.read_with_buyer(22_980, "05000000000").await;
+    assert_eq!(
+        view["buyer"]["invoiceAddress"]["identityNumber"],
+        "11111111111"
+    );
+    let l = &view["lines"][0];
+    assert_eq!(
+        (
+            l["lineId"].as_str(),
+            l["sku"].as_str(),
+            l["quantity"].as_u64()
+        ),
+        (Some(line_id.as_str()), Some(sku), Some(2))
+    );
+    assert_eq!(l["details"]["unitSalePrice"], try_(11_490));
+    assert_eq!(l["details"]["lineTotal"], try_(22_980));
+    assert_eq!(l["details"]["vat"], try_(3_830));
+    assert_eq!(l["details"]["commission"], try_(3_447), "15 %");
+
+    // 3. Packed through our route, Hepsiburada's answer lost, asked again
+    // as a client retry would: one package at Hepsiburada, its number on
+    // the line, the seller action on the queue.
+    let pack = json!({"lines": [{"lineId": line_id, "quantity": 2}], "parcelQuantity": 1});
+    hb_faults_on_writes_only(&w, true);
+    w.h.hepsiburada.push_fault(HbFault::LostAnswer(504));
+    let faults = w.h.hepsiburada.faults_injected();
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (status, view) = w.call("POST", "/packages", Some(pack.clone())).await;
+        assert_eq!(status, 200, "{view}");
+        answers.push(view);
+    }
+    hb_faults_on_writes_only(&w, false);
+    assert_eq!(
+        w.h.hepsiburada.faults_injected(),
+        faults + 1,
+        "the answer was lost"
+    );
+    let made = w.h.hepsiburada.created_packages();
+    assert_eq!(made.len(), 1, "executed once");
+    assert_eq!(w.h.hepsiburada.create_package_request_count(), 1);
+    let package = made[0].clone();
+    assert_eq!(
+        w.h.hepsiburada.package_items(&package),
+        [(line_id.clone(), 2)]
+    );
+    for view in &answers {
+        assert_eq!(view["lines"][0]["status"], "packaged", "{view}");
+        assert_eq!(
+            view["lines"][0]["details"]["packageNumber"],
+            package.as_str()
+        );
+        let actions = view["sellerActions"].as_array().unwrap();
+        assert_eq!(actions.len(), 1, "the repeat answers the first: {view}");
+        assert_eq!(
+            (
+                &actions[0]["action"],
+                &actions[0]["outcome"],
+                &actions[0]["packageId"]
+            ),
+            (&json!("package_lines"), &json!("done"), &json!(package))
+        );
+    }
+    assert_eq!(w.h.stock(sku).await, 3, "packing moves no stock");
+    assert_eq!(
+        w.polled("orders").await,
+        (0, 0),
+        "nor does its leaving the list"
+    );
+    let events = w.marketplace_events().await;
+    let actions = of_type(&events, "marketplace.order.seller_action");
+    assert_eq!(actions.len(), 1, "{events:?}");
+    assert_eq!(actions[0]["action"], "package_lines");
+    assert!(of_type(&events, "marketplace.order.created").is_empty());
+    assert!(of_type(&events, "marketplace.stock.updated").is_empty());
+
+    // 4. The Aras shipment from the order reference and the package
+    // number (Aras's answer to the SetOrder lost); the tracking number
+    // reaches Hepsiburada (intransit) once it is on its way, once.
+    w.aras.push_fault_for(
+        "SetOrder",
+        ArasFault::AfterProcessing(Box::new(ArasFault::Status(502))),
+    );
+    let shipment = w.ship(&package).await;
+    let id = shipment["shipmentId"].as_str().unwrap().to_string();
+    w.sent_to_aras(
+        &id,
+        &[
+            ("ReceiverName", "Test Müşteri"),
+            ("ReceiverAddress", "Test Mah. Örnek Sok. No:1"),
+            ("ReceiverCityName", "İstanbul"),
+            ("ReceiverTownName", "Kadıköy"),
+            ("ReceiverDistrictName", "Moda"),
+            ("ReceiverPhone1", "05000000000"),
+            ("Description", "2 × Test Ürün LOOP-H"),
+        ],
+    );
+    let tracking = w.on_its_way(&id).await;
+    assert_eq!(
+        w.h.hepsiburada.tracking_updates(),
+        [(package.clone(), tracking)],
+        "Hepsiburada took the number once"
+    );
+    assert_eq!(w.h.hepsiburada.intransit_request_count(), 1);
+
+    // 5. Aras delivers; Hepsiburada's package is delivered and it says so
+    // by its `deliver` notice, twice.
+    w.aras.advance(&id, FakeStatus::Delivered);
+    assert_eq!(w.track().await.changed, 1);
+    w.h.hepsiburada.set_package_status(&package, "Delivered");
+    let deliver = "/webhooks/hepsiburada/deliver";
+    assert_eq!(
+        w.webhook("PUT", deliver, &notice).await,
+        ("changed".to_string(), false)
+    );
+    assert_eq!(
+        w.webhook("PUT", deliver, &notice).await,
+        ("changed".to_string(), true)
+    );
+    let delivered_ms = w.stored().await.units[""].changed_ms;
+    let events = w.marketplace_events().await;
+    let statuses: Vec<&Value> = of_type(&events, "marketplace.order.status_changed")
+        .into_iter()
+        .map(|d| &d["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("delivered")], "{events:?}");
+    let shipped = w.shipment_events().await;
+    assert_eq!(
+        of_type(&shipped, "shipment.status_changed")[0]["status"],
+        "delivered",
+        "{shipped:?}"
+    );
+
+    // Invoiced: the delivered event reaches accounting's queue through the
+    // template's rule, handed over twice; one Paraşüt invoice exact to the
+    // kuruş, its link at Hepsiburada once though the answer was lost (the
+    // missing-invoice list read back no longer names the package).
+    hb_faults_on_writes_only(&w, true);
+    w.h.hepsiburada.push_fault(HbFault::LostAnswer(504));
+    assert_eq!(w.account().await, ["marketplace.order.status_changed"]);
+    hb_faults_on_writes_only(&w, false);
+    let link = w.invoiced_once("229.80", 22_980).await;
+    assert_eq!(w.h.hepsiburada.invoice_links(), [(package.clone(), link)]);
+    assert_eq!(
+        w.h.hepsiburada.invoice_request_count(),
+        2,
+        "sent, answer lost, repeated (refused: it is there); the redelivery sent nothing"
+    );
+
+    // 6. The buyer returns one unit, found cheaper (sellable). The poll
+    // takes the claim in; once Hepsiburada waits for us, the acceptance,
+    // asked twice, reaches it once (its answer lost) and one unit comes
+    // back to stock, once.
+    let trendyol_pushes =
+        w.h.trendyol
+            .accepted_count(&format!("BC-{sku}"), Kind::Stock);
+    let claim = w.h.hepsiburada.add_claim(&w.number, 0, 1, "FoundCheaper");
+    w.claim_taken_in().await;
+    w.h.hepsiburada.set_claim_status(&claim, "AwaitingAction");
+    assert_eq!(w.polled("claims").await, (0, 1));
+    w.marketplace_events().await;
+    hb_faults_on_writes_only(&w, true);
+    w.h.hepsiburada.push_fault(HbFault::LostAnswer(504));
+    let faults = w.h.hepsiburada.faults_injected();
+    w.act_twice(&format!("/claims/{claim}/approve"), json!({}))
+        .await;
+    hb_faults_on_writes_only(&w, false);
+    assert_eq!(
+        w.h.hepsiburada.faults_injected(),
+        faults + 1,
+        "the answer was lost"
+    );
+    assert_eq!(
+        w.h.hepsiburada.claim_accepts(),
+        std::slice::from_ref(&claim)
+    );
+    // The catalog pushes the new figure to both marketplaces.
+    w.unit_back_once(sku, 4).await;
+    assert!(
+        w.h.trendyol
+            .accepted_count(&format!("BC-{sku}"), Kind::Stock)
+            > trendyol_pushes
+    );
+
+    // 7. The buyer: erased the retention after delivery, then gone from
+    // the read API; never in a log, the whole way.
+    w.buyer_erased_after_retention(delivered_ms).await;
+    let text = logs.text();
+    assert!(
+        text.contains("invoice issued") && text.contains("webhook processed"),
+        "{text}"
+    );
+    logs.assert_free_of(&[
+        "Test Müşteri",
+        "Örnek Sok",
+        "05000000000",
+        "test.musteri@",
+        "11111111111",
+        &order.items[0]["customerId"].as_str().unwrap()[..8],
+        CLAIM_CUSTOMER_NAME,
+        CLAIM_EXPLANATION,
+    ]);
 }
