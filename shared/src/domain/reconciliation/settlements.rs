@@ -610,7 +610,10 @@ mod tests {
             .difference
             .unwrap();
         assert_eq!(d.kind, DifferenceKind::AmountDiffers);
-        assert_eq!(d.key(), "trendyol#TY-9#SKU-1/commission#amount_differs");
+        assert_eq!(
+            d.key(),
+            "trendyol#TY-9#SKU-1/commission@725041340#amount_differs"
+        );
         assert_eq!(d.our_side.unwrap().amount, Some(try_(1_500)));
         // A sale record by SKU is matched the same way.
         let sale = SettlementRecord {
