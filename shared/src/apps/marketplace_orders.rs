@@ -1042,15 +1042,25 @@ where
             takes_in: true,
         };
         let (request, lines) = (&request, &request.lines);
-        // The package number, once Hepsiburada's answer or list named it.
+        // The package number, once Hepsiburada's answer or list named it:
+        // every path to `after` passes through one of them, so the list is
+        // never read again just to learn it.
         let made: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
         let made = &made;
+        let remember =
+            move |n: &str| *made.lock().unwrap_or_else(|e| e.into_inner()) = Some(n.to_string());
         let outcome = self
             .actions()
             .package(
                 marketplace,
                 &action,
-                || client.package_holding(lines),
+                move || async move {
+                    let found = client.package_holding(lines).await?;
+                    if let Some(p) = &found {
+                        remember(&p.package_number);
+                    }
+                    Ok(found)
+                },
                 |found: &Option<HbPackage>| match found {
                     Some(p) => p.status.clone().unwrap_or_else(|| "unknown".into()),
                     None => "not packed".into(),
@@ -1059,7 +1069,7 @@ where
                 move |_| async move {
                     match client.create_package(request).await {
                         Ok(Ok(number)) => {
-                            *made.lock().unwrap() = Some(number);
+                            remember(&number);
                             Ok(Ok(()))
                         }
                         Ok(Err(refusal)) => Ok(Err(refusal)),
@@ -1069,7 +1079,7 @@ where
                         Err(failure @ Error::Provider(_)) => {
                             match client.package_holding(lines).await? {
                                 Some(p) => {
-                                    *made.lock().unwrap() = Some(p.package_number);
+                                    remember(&p.package_number);
                                     Ok(Ok(()))
                                 }
                                 None => Err(failure),
@@ -1079,19 +1089,10 @@ where
                     }
                 },
                 || async {
-                    let known = made.lock().unwrap().clone();
-                    let number = match known {
-                        Some(n) => n,
-                        None => client
-                            .package_holding(lines)
-                            .await?
-                            .map(|p| p.package_number)
-                            .ok_or_else(|| {
-                                Error::Store(format!(
-                                    "Hepsiburada no longer lists the package of lines {detail}"
-                                ))
-                            })?,
-                    };
+                    let known = made.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    let number = known.ok_or_else(|| {
+                        Error::Store(format!("no package number learned for lines {detail}"))
+                    })?;
                     let order = self.stored_order(marketplace, order_number).await?;
                     let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
                     OrderIntake::new(&self.store, &self.publisher)

@@ -284,7 +284,7 @@ impl TrendyolOrders {
     /// [`ISSUE_REASONS_TTL`] by this instance.
     pub async fn claim_issue_reasons(&self) -> Result<Arc<Vec<ClaimIssueReason>>, Error> {
         let cache = &self.claim_actions.issue_reasons;
-        if let Some((at, reasons)) = cache.lock().expect("reasons cache").as_ref() {
+        if let Some((at, reasons)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             if at.elapsed() < ISSUE_REASONS_TTL {
                 return Ok(reasons.clone());
             }
@@ -295,7 +295,7 @@ impl TrendyolOrders {
             .get(&self.list, "trendyol_claim_issue_reasons", url)
             .await?;
         let reasons: Arc<Vec<ClaimIssueReason>> = Arc::new(self.api.decode(&answer)?);
-        *cache.lock().expect("reasons cache") = Some((Instant::now(), reasons.clone()));
+        *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), reasons.clone()));
         Ok(reasons)
     }
 }
