@@ -38,7 +38,10 @@ pub const ISSUE_REASONS_TTL: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimIssueReason {
     pub id: u64,
-    pub name: String,
+    /// Only shown to the platform: a reason without a name (null) keeps
+    /// its id rather than fail every rejection.
+    #[serde(default, deserialize_with = "super::opt_text")]
+    pub name: Option<String>,
 }
 
 type CachedReasons = Option<(Instant, Arc<Vec<ClaimIssueReason>>)>;
@@ -362,6 +365,16 @@ impl TrendyolOrders {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_without_a_name_keeps_its_id() {
+        let reasons: Vec<ClaimIssueReason> =
+            serde_json::from_str(r#"[{"id":1,"name":null},{"id":2},{"id":3,"name":"Hasarlı"}]"#)
+                .unwrap();
+        let ids: Vec<(u64, Option<&str>)> =
+            reasons.iter().map(|r| (r.id, r.name.as_deref())).collect();
+        assert_eq!(ids, [(1, None), (2, None), (3, Some("Hasarlı"))]);
+    }
 
     #[test]
     fn a_rejection_is_sent_as_the_three_form_fields() {
